@@ -1,0 +1,430 @@
+//! Index-linked lists in one slab, and the key index over it: the storage every
+//! list-based policy (LRU, FIFO, and later ARC, 2Q, S3-FIFO, SIEVE, CLOCK) is built on.
+//!
+//! Nodes live in one `Vec` and link to each other by `u32` index ([`Token`]); freed slots are
+//! threaded into a free list and reused, so a policy allocates only while it grows. Several
+//! circular lists ([`List`]) can share one slab: a policy keeps one [`List`] value per queue
+//! (hot, cold, ghost …) and moves tokens between them without touching the allocator.
+//! The key index ([`KeyedSlab`]) is a `hashbrown::HashTable<u32>` that stores only the
+//! token and compares keys through the slab, so a cached object costs one 24-byte node plus
+//! a 4-byte table slot and its control byte: about 30 bytes at the table's usual load.
+//!
+//! The shape follows quick-cache's `linked_slab.rs` (a `Vec` of entries, a free list, many
+//! circular lists in one slab, and a `validate` that rebuilds every counter), without
+//! `unsafe` and with `u32::MAX` as the null link.
+
+use hashbrown::HashTable;
+
+/// Handle of a node in a [`Slab`]: its index.
+pub type Token = u32;
+
+/// The null link.
+const NIL: u32 = u32::MAX;
+
+/// One node: the object's key and size, two links, and one word the policy may use for
+/// anything (a frequency, a reference bit, the id of the queue the node is on).
+#[derive(Clone, Copy, Debug)]
+struct Node {
+    key: u64,
+    size: u32,
+    prev: u32,
+    next: u32,
+    aux: u32,
+}
+
+/// A `Vec` of nodes with a free list; tokens stay valid until [`Slab::release`].
+#[derive(Debug)]
+pub struct Slab {
+    nodes: Vec<Node>,
+    free: u32,
+    live: usize,
+}
+
+impl Default for Slab {
+    fn default() -> Slab {
+        Slab::new()
+    }
+}
+
+impl Slab {
+    /// An empty slab.
+    pub fn new() -> Slab {
+        Slab {
+            nodes: Vec::new(),
+            free: NIL,
+            live: 0,
+        }
+    }
+
+    /// Allocates a node for `key` with `size`, not yet on any list; `aux` starts at 0.
+    pub fn alloc(&mut self, key: u64, size: u32) -> Token {
+        let node = Node {
+            key,
+            size,
+            prev: NIL,
+            next: NIL,
+            aux: 0,
+        };
+        self.live += 1;
+        if self.free != NIL {
+            let token = self.free;
+            self.free = self.nodes[token as usize].next;
+            self.nodes[token as usize] = node;
+            token
+        } else {
+            let token = u32::try_from(self.nodes.len()).expect("more than 2^32 live cache objects");
+            assert!(token != NIL, "more than 2^32 - 1 live cache objects");
+            self.nodes.push(node);
+            token
+        }
+    }
+
+    /// Returns a node (already unlinked from its list) to the free list.
+    pub fn release(&mut self, token: Token) {
+        let node = &mut self.nodes[token as usize];
+        node.next = self.free;
+        node.prev = NIL;
+        node.size = 0;
+        self.free = token;
+        self.live -= 1;
+    }
+
+    /// The key stored in `token`.
+    #[inline]
+    pub fn key(&self, token: Token) -> u64 {
+        self.nodes[token as usize].key
+    }
+
+    /// The size stored in `token`.
+    #[inline]
+    pub fn size(&self, token: Token) -> u32 {
+        self.nodes[token as usize].size
+    }
+
+    /// The policy's word in `token`.
+    #[inline]
+    pub fn aux(&self, token: Token) -> u32 {
+        self.nodes[token as usize].aux
+    }
+
+    /// Sets the policy's word in `token`.
+    #[inline]
+    pub fn set_aux(&mut self, token: Token, aux: u32) {
+        self.nodes[token as usize].aux = aux;
+    }
+
+    /// Number of allocated (live) nodes.
+    pub fn live(&self) -> usize {
+        self.live
+    }
+
+    /// Heap bytes held by the slab, free slots included.
+    pub fn heap_bytes(&self) -> usize {
+        self.nodes.capacity() * std::mem::size_of::<Node>()
+    }
+}
+
+/// A circular doubly linked list of slab nodes, most recently pushed at the front.
+///
+/// The list keeps its length and the sum of its nodes' sizes, so a policy knows how full
+/// each queue is without walking it.
+#[derive(Clone, Copy, Debug)]
+pub struct List {
+    head: u32,
+    len: u32,
+    bytes: u64,
+}
+
+impl Default for List {
+    fn default() -> List {
+        List::new()
+    }
+}
+
+impl List {
+    /// An empty list.
+    pub const fn new() -> List {
+        List {
+            head: NIL,
+            len: 0,
+            bytes: 0,
+        }
+    }
+
+    /// Number of nodes on the list.
+    #[inline]
+    pub fn len(&self) -> usize {
+        self.len as usize
+    }
+
+    /// True when the list has no node.
+    #[inline]
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Sum of the sizes of the nodes on the list.
+    #[inline]
+    pub fn bytes(&self) -> u64 {
+        self.bytes
+    }
+
+    /// The front (most recently pushed) node.
+    #[inline]
+    pub fn front(&self) -> Option<Token> {
+        (self.head != NIL).then_some(self.head)
+    }
+
+    /// The back (oldest) node.
+    #[inline]
+    pub fn back(&self, slab: &Slab) -> Option<Token> {
+        (self.head != NIL).then(|| slab.nodes[self.head as usize].prev)
+    }
+
+    /// The node one step toward the front from `token`, or `None` at the front.
+    #[inline]
+    pub fn toward_front(&self, slab: &Slab, token: Token) -> Option<Token> {
+        (token != self.head).then(|| slab.nodes[token as usize].prev)
+    }
+
+    /// Links an unlinked node in at the front.
+    #[inline]
+    pub fn push_front(&mut self, slab: &mut Slab, token: Token) {
+        self.link_before_head(slab, token);
+        self.head = token;
+    }
+
+    /// Links an unlinked node in at the back.
+    #[inline]
+    pub fn push_back(&mut self, slab: &mut Slab, token: Token) {
+        self.link_before_head(slab, token);
+    }
+
+    fn link_before_head(&mut self, slab: &mut Slab, token: Token) {
+        if self.head == NIL {
+            let node = &mut slab.nodes[token as usize];
+            node.prev = token;
+            node.next = token;
+            self.head = token;
+        } else {
+            let head = self.head;
+            let tail = slab.nodes[head as usize].prev;
+            slab.nodes[token as usize].prev = tail;
+            slab.nodes[token as usize].next = head;
+            slab.nodes[tail as usize].next = token;
+            slab.nodes[head as usize].prev = token;
+        }
+        self.len += 1;
+        self.bytes += u64::from(slab.nodes[token as usize].size);
+    }
+
+    /// Unlinks `token`, which must be on this list.
+    #[inline]
+    pub fn unlink(&mut self, slab: &mut Slab, token: Token) {
+        let Node { prev, next, size, .. } = slab.nodes[token as usize];
+        if next == token {
+            self.head = NIL;
+        } else {
+            slab.nodes[prev as usize].next = next;
+            slab.nodes[next as usize].prev = prev;
+            if self.head == token {
+                self.head = next;
+            }
+        }
+        let node = &mut slab.nodes[token as usize];
+        node.prev = NIL;
+        node.next = NIL;
+        self.len -= 1;
+        self.bytes -= u64::from(size);
+    }
+
+    /// Unlinks and returns the back node.
+    #[inline]
+    pub fn pop_back(&mut self, slab: &mut Slab) -> Option<Token> {
+        let back = self.back(slab)?;
+        self.unlink(slab, back);
+        Some(back)
+    }
+
+    /// Moves `token`, which must be on this list, to the front.
+    #[inline]
+    pub fn move_to_front(&mut self, slab: &mut Slab, token: Token) {
+        if self.head != token {
+            self.unlink(slab, token);
+            self.push_front(slab, token);
+        }
+    }
+
+    /// Changes the size of `token`, which must be on this list, keeping the byte count right.
+    pub fn resize(&mut self, slab: &mut Slab, token: Token, size: u32) {
+        let node = &mut slab.nodes[token as usize];
+        self.bytes = self.bytes - u64::from(node.size) + u64::from(size);
+        node.size = size;
+    }
+
+    /// Walks the list front to back and checks links, length and bytes; for tests.
+    pub fn validate(&self, slab: &Slab) -> Result<Vec<Token>, String> {
+        let mut seen = Vec::with_capacity(self.len());
+        let mut bytes = 0u64;
+        if self.head != NIL {
+            let mut token = self.head;
+            loop {
+                let node = slab.nodes[token as usize];
+                if slab.nodes[node.next as usize].prev != token {
+                    return Err(format!("node {token}: next.prev does not point back"));
+                }
+                seen.push(token);
+                bytes += u64::from(node.size);
+                if seen.len() > slab.nodes.len() {
+                    return Err("list does not close into a circle".into());
+                }
+                token = node.next;
+                if token == self.head {
+                    break;
+                }
+            }
+        }
+        if seen.len() != self.len() {
+            return Err(format!("list length {} but {} nodes linked", self.len, seen.len()));
+        }
+        if bytes != self.bytes {
+            return Err(format!("list bytes {} but nodes sum to {bytes}", self.bytes));
+        }
+        Ok(seen)
+    }
+}
+
+/// Multiplies and folds: a fast, well-mixed hash of a `u64` key for the index (the high
+/// bits matter, because hashbrown's control bytes take the top seven).
+#[inline]
+pub fn mix64(key: u64) -> u64 {
+    let full = u128::from(key ^ 0x243F_6A88_85A3_08D3) * 0x9E37_79B9_7F4A_7C15;
+    (full as u64) ^ ((full >> 64) as u64)
+}
+
+/// A slab plus an index from key to token: the storage of a keyed cache.
+#[derive(Debug, Default)]
+pub struct KeyedSlab {
+    slab: Slab,
+    index: HashTable<u32>,
+}
+
+impl KeyedSlab {
+    /// An empty keyed slab.
+    pub fn new() -> KeyedSlab {
+        KeyedSlab::default()
+    }
+
+    /// The token of `key`, if present.
+    #[inline]
+    pub fn find(&self, key: u64) -> Option<Token> {
+        let nodes = &self.slab.nodes;
+        self.index
+            .find(mix64(key), |&t| nodes[t as usize].key == key)
+            .copied()
+    }
+
+    /// Allocates a node for a key that is not present and indexes it.
+    #[inline]
+    pub fn insert(&mut self, key: u64, size: u32) -> Token {
+        let token = self.slab.alloc(key, size);
+        let nodes = &self.slab.nodes;
+        self.index
+            .insert_unique(mix64(key), token, |&t| mix64(nodes[t as usize].key));
+        token
+    }
+
+    /// Removes an (unlinked) node from the index and releases it.
+    #[inline]
+    pub fn remove(&mut self, token: Token) {
+        let key = self.slab.key(token);
+        if let Ok(entry) = self.index.find_entry(mix64(key), |&t| t == token) {
+            entry.remove();
+        }
+        self.slab.release(token);
+    }
+
+    /// The slab, for reading node fields.
+    #[inline]
+    pub fn slab(&self) -> &Slab {
+        &self.slab
+    }
+
+    /// The slab, for list operations and node updates.
+    #[inline]
+    pub fn slab_mut(&mut self) -> &mut Slab {
+        &mut self.slab
+    }
+
+    /// Number of indexed objects.
+    #[inline]
+    pub fn len(&self) -> usize {
+        self.index.len()
+    }
+
+    /// True when nothing is indexed.
+    pub fn is_empty(&self) -> bool {
+        self.index.is_empty()
+    }
+
+    /// Heap bytes of the slab and the index (one `u32` slot and one control byte per bucket).
+    pub fn heap_bytes(&self) -> usize {
+        self.slab.heap_bytes() + self.index.capacity() * (std::mem::size_of::<u32>() + 1)
+    }
+
+    /// Checks that the index and the slab agree: every live node is indexed under its key.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.index.len() != self.slab.live {
+            return Err(format!(
+                "index holds {} keys but slab has {} live nodes",
+                self.index.len(),
+                self.slab.live
+            ));
+        }
+        for &token in self.index.iter() {
+            let key = self.slab.key(token);
+            if self.find(key) != Some(token) {
+                return Err(format!("key {key} does not find its own node {token}"));
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lists_share_a_slab_and_keep_counts() {
+        let mut keyed = KeyedSlab::new();
+        let mut hot = List::new();
+        let mut cold = List::new();
+        let a = keyed.insert(1, 10);
+        let b = keyed.insert(2, 20);
+        let c = keyed.insert(3, 30);
+        hot.push_front(keyed.slab_mut(), a);
+        hot.push_front(keyed.slab_mut(), b);
+        cold.push_back(keyed.slab_mut(), c);
+        assert_eq!(hot.validate(keyed.slab()).unwrap(), vec![b, a]);
+        assert_eq!(hot.bytes(), 30);
+        hot.move_to_front(keyed.slab_mut(), a);
+        assert_eq!(hot.validate(keyed.slab()).unwrap(), vec![a, b]);
+        let back = hot.pop_back(keyed.slab_mut()).unwrap();
+        assert_eq!(back, b);
+        cold.push_front(keyed.slab_mut(), back);
+        assert_eq!(cold.validate(keyed.slab()).unwrap(), vec![b, c]);
+        assert_eq!(cold.bytes(), 50);
+        cold.resize(keyed.slab_mut(), c, 5);
+        assert_eq!(cold.bytes(), 25);
+        cold.unlink(keyed.slab_mut(), c);
+        keyed.remove(c);
+        assert_eq!(keyed.find(3), None);
+        assert_eq!(keyed.find(2), Some(b));
+        keyed.validate().unwrap();
+        // The freed slot is reused.
+        let d = keyed.insert(4, 1);
+        assert_eq!(d, c);
+        keyed.validate().unwrap();
+    }
+}

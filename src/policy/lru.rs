@@ -1,0 +1,196 @@
+//! LRU: evict the least recently used object.
+//!
+//! One recency list in the shared slab ([`super::list`]): a hit moves the object to the
+//! front, a miss inserts at the front, eviction takes the back. [`RecencyQueue`] is also
+//! FIFO's engine ([`super::fifo`]), which differs only in not moving on a hit.
+//!
+//! A worked case, capacity 3 objects, requests `A B C A D B`:
+//!
+//! ```
+//! use cachelab::policy::{lru::Lru, Policy};
+//! use cachelab::request::Request;
+//! let mut lru = Lru::new(3);
+//! let hits: Vec<bool> = [1, 2, 3, 1, 4, 2]
+//!     .iter()
+//!     .map(|&k| lru.get(&Request::get(k, 1)).hit)
+//!     .collect();
+//! // A, B, C miss; A hits (order now A C B); D evicts B (least recent); B misses.
+//! assert_eq!(hits, [false, false, false, true, false, false]);
+//! ```
+
+use super::list::{KeyedSlab, List, Token};
+use super::{Outcome, Policy};
+use crate::request::Request;
+
+/// LRU: a [`RecencyQueue`] that moves hits to the front.
+pub type Lru = RecencyQueue<true>;
+
+/// One queue of objects, newest at the front; `PROMOTE` says whether a hit moves the
+/// object to the front (LRU) or leaves it where it is (FIFO).
+#[derive(Debug)]
+pub struct RecencyQueue<const PROMOTE: bool> {
+    store: KeyedSlab,
+    queue: List,
+    capacity: u64,
+}
+
+impl<const PROMOTE: bool> RecencyQueue<PROMOTE> {
+    /// An empty cache holding up to `capacity` size units.
+    pub fn new(capacity: u64) -> Self {
+        RecencyQueue {
+            store: KeyedSlab::new(),
+            queue: List::new(),
+            capacity,
+        }
+    }
+
+    /// Evicts from the back until `incoming` more units fit; returns how many it evicted.
+    fn make_room(&mut self, incoming: u64) -> u32 {
+        let mut evicted = 0;
+        while self.queue.bytes() + incoming > self.capacity {
+            let Some(victim) = self.queue.pop_back(self.store.slab_mut()) else {
+                break;
+            };
+            self.store.remove(victim);
+            evicted += 1;
+        }
+        evicted
+    }
+
+    /// Applies a size change to a present object; returns evictions.
+    fn resize(&mut self, token: Token, size: u32) -> u32 {
+        let old = self.store.slab().size(token);
+        if old == size {
+            return 0;
+        }
+        self.queue.unlink(self.store.slab_mut(), token);
+        if u64::from(size) > self.capacity {
+            self.store.remove(token);
+            return 0;
+        }
+        let evicted = self.make_room(u64::from(size));
+        self.queue.push_front(self.store.slab_mut(), token);
+        self.queue.resize(self.store.slab_mut(), token, size);
+        evicted
+    }
+}
+
+impl<const PROMOTE: bool> Policy for RecencyQueue<PROMOTE> {
+    fn name(&self) -> String {
+        if PROMOTE { "lru" } else { "fifo" }.to_string()
+    }
+
+    fn capacity(&self) -> u64 {
+        self.capacity
+    }
+
+    fn used(&self) -> u64 {
+        self.queue.bytes()
+    }
+
+    fn len(&self) -> usize {
+        self.queue.len()
+    }
+
+    fn contains(&self, key: u64) -> bool {
+        self.store.find(key).is_some()
+    }
+
+    #[inline]
+    fn get(&mut self, req: &Request) -> Outcome {
+        if let Some(token) = self.store.find(req.key) {
+            let mut outcome = Outcome::HIT;
+            if self.store.slab().size(token) != req.size {
+                // A resize re-links the object at the front, as a touch would.
+                outcome.evictions = self.resize(token, req.size);
+            } else if PROMOTE {
+                self.queue.move_to_front(self.store.slab_mut(), token);
+            }
+            return outcome;
+        }
+        let size = u64::from(req.size);
+        if size > self.capacity {
+            return Outcome::MISS;
+        }
+        let evictions = self.make_room(size);
+        let token = self.store.insert(req.key, req.size);
+        self.queue.push_front(self.store.slab_mut(), token);
+        Outcome {
+            hit: false,
+            evictions,
+            expirations: 0,
+        }
+    }
+
+    fn delete(&mut self, key: u64) -> bool {
+        match self.store.find(key) {
+            Some(token) => {
+                self.queue.unlink(self.store.slab_mut(), token);
+                self.store.remove(token);
+                true
+            }
+            None => false,
+        }
+    }
+
+    fn heap_bytes(&self) -> usize {
+        self.store.heap_bytes()
+    }
+
+    fn validate(&self) -> Result<(), String> {
+        self.store.validate()?;
+        let linked = self.queue.validate(self.store.slab())?;
+        if linked.len() != self.store.len() {
+            return Err(format!("{} indexed but {} queued", self.store.len(), linked.len()));
+        }
+        if self.queue.bytes() > self.capacity {
+            return Err(format!("used {} over capacity {}", self.queue.bytes(), self.capacity));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(policy: &mut impl Policy, trace: &[(u64, u32)]) -> Vec<bool> {
+        trace
+            .iter()
+            .map(|&(k, s)| {
+                let hit = policy.get(&Request::get(k, s)).hit;
+                policy.validate().unwrap();
+                hit
+            })
+            .collect()
+    }
+
+    #[test]
+    fn evicts_least_recently_used_by_bytes() {
+        // Capacity 10 bytes: A(4) B(4) A C(4) evicts B (A was touched); B misses, evicting A.
+        let mut lru = Lru::new(10);
+        let hits = run(&mut lru, &[(1, 4), (2, 4), (1, 4), (3, 4), (2, 4), (1, 4)]);
+        assert_eq!(hits, [false, false, true, false, false, false]);
+    }
+
+    #[test]
+    fn too_large_objects_are_not_inserted() {
+        let mut lru = Lru::new(10);
+        assert_eq!(run(&mut lru, &[(1, 11), (1, 11)]), [false, false]);
+        assert!(lru.is_empty());
+    }
+
+    #[test]
+    fn growing_an_object_evicts_others_and_shrinking_keeps_it() {
+        let mut lru = Lru::new(10);
+        run(&mut lru, &[(1, 4), (2, 4)]);
+        // Key 2 grows to 8: key 1 must go.
+        assert!(lru.get(&Request::get(2, 8)).hit);
+        assert!(!lru.contains(1));
+        assert_eq!(lru.used(), 8);
+        // Growing past the capacity drops it.
+        assert!(lru.get(&Request::get(2, 12)).hit);
+        assert!(lru.is_empty());
+        lru.validate().unwrap();
+    }
+}

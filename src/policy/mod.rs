@@ -1,0 +1,96 @@
+//! Eviction policies: the [`Policy`] trait, one file per policy, and the [`registry`] that
+//! builds a policy from a spec string such as `lru` or `s3fifo:small=0.1`.
+//!
+//! Start from [`Policy`]: a policy holds metadata (keys and sizes), never values, and
+//! decides for each request whether it hits and what to evict. Capacity is in size units;
+//! the engine sets every size to 1 when capacity counts objects, so a policy has one mode.
+//!
+//! Adding a policy is its file, one line in [`registry::POLICIES`], and its tests.
+
+pub mod fifo;
+pub mod list;
+pub mod lru;
+pub mod registry;
+pub mod spec;
+
+pub use registry::{build, PolicyInfo, POLICIES};
+pub use spec::{PolicySpec, SpecError};
+
+use crate::request::Request;
+
+/// What one request did to a policy.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Outcome {
+    /// The key was present (and unexpired) when the request arrived.
+    pub hit: bool,
+    /// Objects evicted to make room.
+    pub evictions: u32,
+    /// Objects dropped because their TTL ran out (policies with expiry only).
+    pub expirations: u32,
+}
+
+impl Outcome {
+    /// A hit that evicted nothing.
+    pub const HIT: Outcome = Outcome {
+        hit: true,
+        evictions: 0,
+        expirations: 0,
+    };
+    /// A miss that evicted nothing.
+    pub const MISS: Outcome = Outcome {
+        hit: false,
+        evictions: 0,
+        expirations: 0,
+    };
+}
+
+/// An eviction policy over keys with sizes.
+///
+/// Rules every policy keeps, so results compare:
+/// - [`Policy::get`] is a read: a hit when the key is present; on a miss the object is
+///   admitted (unless the policy's admission rule refuses it) after evicting enough to fit.
+/// - An object larger than the whole capacity is a miss and is never inserted.
+/// - A request for a present key with a new size updates the size, evicting others as
+///   needed; if the new size exceeds the capacity the object is dropped.
+/// - `used() <= capacity()` after every call.
+pub trait Policy: Send {
+    /// Display name with parameters, such as `lru` or `s3fifo(small=0.1)`.
+    fn name(&self) -> String;
+
+    /// Capacity in size units (bytes, or objects when every size is 1).
+    fn capacity(&self) -> u64;
+
+    /// Size units currently held (ghost entries excluded).
+    fn used(&self) -> u64;
+
+    /// Number of objects currently held (ghost entries excluded).
+    fn len(&self) -> usize;
+
+    /// True when the policy holds no object.
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// True when `key` is held.
+    fn contains(&self, key: u64) -> bool;
+
+    /// A read of `req.key`: hit, or miss and admit.
+    fn get(&mut self, req: &Request) -> Outcome;
+
+    /// A write of `req.key` (set, add, …): store or update it without counting a read.
+    /// The default treats it as a read whose hit flag the caller ignores.
+    fn set(&mut self, req: &Request) -> Outcome {
+        self.get(req)
+    }
+
+    /// Removes `key`; true when it was held.
+    fn delete(&mut self, key: u64) -> bool;
+
+    /// Heap bytes of the policy's metadata (index and all queues, ghosts included).
+    fn heap_bytes(&self) -> usize;
+
+    /// Rebuilds every counter from scratch and compares; for tests after every step.
+    fn validate(&self) -> Result<(), String> {
+        Ok(())
+    }
+}
