@@ -7,13 +7,15 @@
 //!
 //! Adding a policy is its file, one line in [`registry::POLICIES`], and its tests.
 
+pub mod belady;
 pub mod fifo;
 pub mod list;
 pub mod lru;
 pub mod registry;
 pub mod spec;
+pub mod ttl;
 
-pub use registry::{build, PolicyInfo, POLICIES};
+pub use registry::{POLICIES, PolicyInfo, build};
 pub use spec::{PolicySpec, SpecError};
 
 use crate::request::Request;

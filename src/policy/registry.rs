@@ -6,7 +6,8 @@
 //! model: adding a policy is one row here.
 
 use super::spec::{Params, PolicySpec, SpecError};
-use super::{fifo::Fifo, lru::Lru, Policy};
+use super::ttl::{Clock, Ttl, parse_ttl};
+use super::{Policy, belady::Belady, fifo::Fifo, lru::Lru};
 
 /// One parameter a policy accepts.
 #[derive(Debug, Clone, Copy)]
@@ -28,6 +29,9 @@ pub struct BuildContext {
     pub seed: u64,
 }
 
+/// A policy constructor: checked parameters and context in, a boxed policy out.
+pub type BuildFn = fn(&Params, &BuildContext) -> Result<Box<dyn Policy>, SpecError>;
+
 /// One registered policy.
 pub struct PolicyInfo {
     /// Spec name (lowercase).
@@ -39,7 +43,7 @@ pub struct PolicyInfo {
     /// True when the policy reads `Request::next_access` (the engine then makes sure it is set).
     pub needs_next_access: bool,
     /// Builds the policy.
-    pub build: fn(&Params, &BuildContext) -> Result<Box<dyn Policy>, SpecError>,
+    pub build: BuildFn,
 }
 
 /// Every policy cachelab knows, in the order help text lists them.
@@ -58,7 +62,56 @@ pub static POLICIES: &[PolicyInfo] = &[
         needs_next_access: false,
         build: |_, ctx| Ok(Box::new(Fifo::new(ctx.capacity))),
     },
+    PolicyInfo {
+        name: "belady",
+        summary: "Belady's MIN: evict the farthest next use (offline optimum for unit sizes)",
+        params: &[],
+        needs_next_access: true,
+        build: |_, ctx| Ok(Box::new(Belady::new(ctx.capacity))),
+    },
+    PolicyInfo {
+        name: "ttl",
+        summary: "TTL expiry layered over a base policy",
+        params: &[
+            ParamInfo {
+                name: "ttl",
+                default: "0",
+                help: "default TTL (clock units; s/m/h/d suffixes); 0 = only the trace's TTLs",
+            },
+            ParamInfo {
+                name: "base",
+                default: "lru",
+                help: "base policy spec; its parameters separated by `;`",
+            },
+            ParamInfo {
+                name: "clock",
+                default: "wall",
+                help: "`wall` (trace timestamps) or `requests` (one tick per request)",
+            },
+        ],
+        needs_next_access: false,
+        build: build_ttl,
+    },
 ];
+
+fn build_ttl(params: &Params, ctx: &BuildContext) -> Result<Box<dyn Policy>, SpecError> {
+    let ttl = parse_ttl(params.text("ttl")).ok_or_else(|| {
+        params.bad(
+            "ttl",
+            "a whole number of clock units, optionally with s, m, h or d",
+        )
+    })?;
+    let clock = match params.text("clock") {
+        "wall" => Clock::Wall,
+        "requests" => Clock::Requests,
+        _ => return Err(params.bad("clock", "`wall` or `requests`")),
+    };
+    let base: PolicySpec = params.text("base").replace(';', ",").parse()?;
+    if base.name == "ttl" || lookup(&base.name)?.needs_next_access {
+        return Err(params.bad("base", "a policy that is neither ttl nor an offline one"));
+    }
+    Ok(Box::new(Ttl::new(build(&base, ctx)?, ttl, clock)))
+}
 
 /// The registry row for `name`, or an error listing every known name.
 pub fn lookup(name: &str) -> Result<&'static PolicyInfo, SpecError> {
@@ -67,7 +120,11 @@ pub fn lookup(name: &str) -> Result<&'static PolicyInfo, SpecError> {
         .find(|p| p.name == name)
         .ok_or_else(|| SpecError::UnknownPolicy {
             name: name.to_string(),
-            known: POLICIES.iter().map(|p| p.name).collect::<Vec<_>>().join(", "),
+            known: POLICIES
+                .iter()
+                .map(|p| p.name)
+                .collect::<Vec<_>>()
+                .join(", "),
         })
 }
 
@@ -76,7 +133,13 @@ pub fn check(spec: &PolicySpec) -> Result<&'static PolicyInfo, SpecError> {
     let info = lookup(&spec.name)?;
     let params = Params::new(info.name, &spec.params, info.params)?;
     // Building at capacity 1 validates parameter values too.
-    (info.build)(&params, &BuildContext { capacity: 1, seed: 0 })?;
+    (info.build)(
+        &params,
+        &BuildContext {
+            capacity: 1,
+            seed: 0,
+        },
+    )?;
     Ok(info)
 }
 
@@ -93,18 +156,35 @@ mod tests {
 
     #[test]
     fn unknown_names_and_params_list_what_exists() {
-        let ctx = BuildContext { capacity: 10, seed: 0 };
+        let ctx = BuildContext {
+            capacity: 10,
+            seed: 0,
+        };
         let err = build(&"lfu2".parse().unwrap(), &ctx).err().unwrap();
-        assert!(err.to_string().contains("known policies: lru, fifo"), "{err}");
+        assert!(
+            err.to_string().contains("known policies: lru, fifo"),
+            "{err}"
+        );
         let err = build(&"lru:size=3".parse().unwrap(), &ctx).err().unwrap();
-        assert!(err.to_string().contains("has no parameter \"size\"; its parameters: none"), "{err}");
+        assert!(
+            err.to_string()
+                .contains("has no parameter \"size\"; its parameters: none"),
+            "{err}"
+        );
     }
 
     #[test]
     fn builds_each_registered_policy() {
         for info in POLICIES {
             let spec: PolicySpec = info.name.parse().unwrap();
-            let policy = build(&spec, &BuildContext { capacity: 100, seed: 1 }).unwrap();
+            let policy = build(
+                &spec,
+                &BuildContext {
+                    capacity: 100,
+                    seed: 1,
+                },
+            )
+            .unwrap();
             assert_eq!(policy.capacity(), 100);
         }
     }

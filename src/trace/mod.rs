@@ -8,6 +8,7 @@
 
 pub mod error;
 pub mod memory;
+pub mod next_access;
 
 pub use error::{Error, Position};
 pub use memory::VecReader;

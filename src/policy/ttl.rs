@@ -1,0 +1,378 @@
+//! TTL expiry as a layer over any policy: `ttl:ttl=60s,base=lru,clock=wall`.
+//!
+//! Objects carry an expiry time: the request's own TTL when the trace has one (`ttl > 0`),
+//! else the layer's default `ttl` (0 = no default: only trace TTLs expire). The clock is
+//! either the trace's timestamps (`clock=wall`, in the trace's unit, seconds for every
+//! format that records time) or a logical clock that counts requests (`clock=requests`),
+//! like a cachetools `TTLCache` whose timer counts iterations.
+//!
+//! Rules, as memcached applies them: an object stored at time `t` with TTL `T` is alive
+//! while the clock is below `t + T` and expired from `t + T` on. A read of an expired object
+//! is a miss; the object is dropped (counted as an expiration, not an eviction) and the
+//! read re-inserts it through the base policy. When an insert needs room, expired objects
+//! are dropped first (earliest expiry first), and the base policy evicts only if that was
+//! not enough. A hit does not renew the TTL; a write (`--ops`) or a miss's insert does.
+//!
+//! The base is any registered policy; its parameters follow a colon and are separated by
+//! `;` because `,` separates the layer's own: `ttl:ttl=30,clock=requests,base=s3fifo:small=0.2`.
+//!
+//! A worked case with the logical clock, TTL 3 requests, unbounded LRU:
+//!
+//! ```
+//! use cachelab::policy::{ttl::{Clock, Ttl}, lru::Lru, Policy};
+//! use cachelab::request::Request;
+//! let mut cache = Ttl::new(Box::new(Lru::new(100)), 3, Clock::Requests);
+//! let hits: Vec<bool> = [1, 1, 1, 1, 1].iter().map(|&k| cache.get(&Request::get(k, 1)).hit).collect();
+//! // Stored at tick 0 (expires at 3): ticks 1 and 2 hit, tick 3 finds it expired and
+//! // re-stores it (expires at 6), tick 4 hits.
+//! assert_eq!(hits, [false, true, true, false, true]);
+//! ```
+
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+
+use hashbrown::HashMap;
+
+use super::{Outcome, Policy};
+use crate::request::Request;
+
+/// Which clock expiry times are measured on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Clock {
+    /// The trace's timestamps.
+    Wall,
+    /// A counter that advances by one per request.
+    Requests,
+}
+
+/// A TTL layer over a base policy.
+pub struct Ttl {
+    base: Box<dyn Policy>,
+    default_ttl: u64,
+    clock: Clock,
+    /// The clock now: the last request's time, or the number of requests seen before it.
+    now: u64,
+    ticks: u64,
+    /// Expiry of each object that has one.
+    expiry: HashMap<u64, u64>,
+    /// (expiry, key), earliest first; stale entries (renewed or removed keys) are skipped.
+    queue: BinaryHeap<Reverse<(u64, u64)>>,
+}
+
+impl Ttl {
+    /// A layer over `base` with default TTL `default_ttl` (0 = trace TTLs only).
+    pub fn new(base: Box<dyn Policy>, default_ttl: u64, clock: Clock) -> Ttl {
+        Ttl {
+            base,
+            default_ttl,
+            clock,
+            now: 0,
+            ticks: 0,
+            expiry: HashMap::new(),
+            queue: BinaryHeap::new(),
+        }
+    }
+
+    fn advance(&mut self, req: &Request) {
+        self.now = match self.clock {
+            Clock::Wall => req.time,
+            Clock::Requests => self.ticks,
+        };
+        self.ticks += 1;
+    }
+
+    fn is_expired(&self, key: u64) -> bool {
+        self.expiry.get(&key).is_some_and(|&at| at <= self.now)
+    }
+
+    /// Drops `key` from the base policy if it has expired; true when it did.
+    fn expire_if_due(&mut self, key: u64) -> bool {
+        if self.is_expired(key) {
+            self.expiry.remove(&key);
+            return self.base.delete(key);
+        }
+        false
+    }
+
+    /// Drops expired objects, earliest first, until `incoming` units fit or none is left.
+    fn reclaim_expired(&mut self, incoming: u64) -> u32 {
+        let mut expired = 0;
+        while self.base.used() + incoming > self.base.capacity() {
+            let Some(&Reverse((at, key))) = self.queue.peek() else {
+                break;
+            };
+            if at > self.now {
+                break;
+            }
+            self.queue.pop();
+            if self.expiry.get(&key) == Some(&at) {
+                self.expiry.remove(&key);
+                expired += u32::from(self.base.delete(key));
+            }
+        }
+        expired
+    }
+
+    /// Drops queue entries whose expiry passed and that no longer match, bounding memory.
+    fn prune(&mut self) {
+        while let Some(&Reverse((at, key))) = self.queue.peek() {
+            let current = self.expiry.get(&key) == Some(&at);
+            let gone = !self.base.contains(key);
+            if current && !gone {
+                break;
+            }
+            self.queue.pop();
+            if current && gone {
+                self.expiry.remove(&key);
+            }
+        }
+    }
+
+    fn stamp(&mut self, req: &Request) {
+        let ttl = if req.ttl > 0 {
+            u64::from(req.ttl)
+        } else {
+            self.default_ttl
+        };
+        if ttl == 0 {
+            self.expiry.remove(&req.key);
+            return;
+        }
+        let at = self.now.saturating_add(ttl);
+        self.expiry.insert(req.key, at);
+        self.queue.push(Reverse((at, req.key)));
+    }
+
+    fn store(&mut self, req: &Request, read: bool) -> Outcome {
+        self.advance(req);
+        let mut expirations = u32::from(self.expire_if_due(req.key));
+        let present = self.base.contains(req.key);
+        if !present && u64::from(req.size) <= self.base.capacity() {
+            expirations += self.reclaim_expired(u64::from(req.size));
+        }
+        let mut outcome = if read {
+            self.base.get(req)
+        } else {
+            self.base.set(req)
+        };
+        if !present || !read {
+            if self.base.contains(req.key) {
+                self.stamp(req);
+            } else {
+                self.expiry.remove(&req.key);
+            }
+        }
+        self.prune();
+        outcome.expirations += expirations;
+        outcome
+    }
+}
+
+impl Policy for Ttl {
+    fn name(&self) -> String {
+        let clock = match self.clock {
+            Clock::Wall => "wall",
+            Clock::Requests => "requests",
+        };
+        format!(
+            "ttl(ttl={},clock={clock},base={})",
+            self.default_ttl,
+            self.base.name()
+        )
+    }
+
+    fn capacity(&self) -> u64 {
+        self.base.capacity()
+    }
+
+    fn used(&self) -> u64 {
+        self.base.used()
+    }
+
+    fn len(&self) -> usize {
+        self.base.len()
+    }
+
+    fn contains(&self, key: u64) -> bool {
+        self.base.contains(key) && !self.is_expired(key)
+    }
+
+    fn get(&mut self, req: &Request) -> Outcome {
+        self.store(req, true)
+    }
+
+    fn set(&mut self, req: &Request) -> Outcome {
+        self.store(req, false)
+    }
+
+    fn delete(&mut self, key: u64) -> bool {
+        let expired = self.is_expired(key);
+        self.expiry.remove(&key);
+        self.base.delete(key) && !expired
+    }
+
+    fn heap_bytes(&self) -> usize {
+        self.base.heap_bytes()
+            + self.expiry.capacity() * (2 * std::mem::size_of::<u64>() + 1)
+            + self.queue.capacity() * std::mem::size_of::<(u64, u64)>()
+    }
+
+    fn validate(&self) -> Result<(), String> {
+        self.base.validate()?;
+        for (&key, &at) in &self.expiry {
+            if !self.queue.iter().any(|&Reverse(e)| e == (at, key)) {
+                return Err(format!("key {key} expires at {at} but is not queued"));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Parses a TTL: a whole number in clock units, or with a unit `s`, `m`, `h`, `d` (wall
+/// clock seconds). `None` when it is neither.
+pub fn parse_ttl(text: &str) -> Option<u64> {
+    let t = text.trim();
+    let (number, scale) = match t.char_indices().last()? {
+        (i, 's') => (&t[..i], 1),
+        (i, 'm') => (&t[..i], 60),
+        (i, 'h') => (&t[..i], 3_600),
+        (i, 'd') => (&t[..i], 86_400),
+        _ => (t, 1),
+    };
+    number.parse::<u64>().ok()?.checked_mul(scale)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::policy::lru::Lru;
+    use proptest::prelude::*;
+
+    /// The obviously right model: LRU in a `Vec` (front = most recent) with expiry times,
+    /// where expired objects are dropped when touched and first when room is needed.
+    struct Model {
+        items: Vec<(u64, u32, Option<u64>)>,
+        capacity: u64,
+        ttl: u64,
+        expirations: u64,
+    }
+
+    impl Model {
+        fn used(&self) -> u64 {
+            self.items.iter().map(|i| u64::from(i.1)).sum()
+        }
+
+        fn get(&mut self, now: u64, key: u64, size: u32) -> bool {
+            let dead = |item: &(u64, u32, Option<u64>)| item.2.is_some_and(|at| at <= now);
+            if let Some(i) = self.items.iter().position(|i| i.0 == key) {
+                if dead(&self.items[i]) {
+                    self.items.remove(i);
+                    self.expirations += 1;
+                } else {
+                    let mut item = self.items.remove(i);
+                    if item.1 != size {
+                        item.1 = size;
+                        if u64::from(size) > self.capacity {
+                            return true;
+                        }
+                        while self.used() + u64::from(size) > self.capacity {
+                            self.items.pop();
+                        }
+                    }
+                    self.items.insert(0, item);
+                    return true;
+                }
+            }
+            if u64::from(size) > self.capacity {
+                return false;
+            }
+            // Expired objects first, earliest expiry first (ties: smaller key).
+            while self.used() + u64::from(size) > self.capacity {
+                let Some(i) = (0..self.items.len())
+                    .filter(|&i| dead(&self.items[i]))
+                    .min_by_key(|&i| (self.items[i].2, self.items[i].0))
+                else {
+                    break;
+                };
+                self.items.remove(i);
+                self.expirations += 1;
+            }
+            while self.used() + u64::from(size) > self.capacity {
+                self.items.pop();
+            }
+            let at = (self.ttl > 0).then_some(now + self.ttl);
+            self.items.insert(0, (key, size, at));
+            false
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn matches_the_linear_model(
+            trace in prop::collection::vec((0u64..12, 1u32..6, 0u64..3), 1..300),
+            capacity in 1u64..30,
+            ttl in 0u64..20,
+            unit_sizes in any::<bool>(),
+        ) {
+            let mut fast = Ttl::new(Box::new(Lru::new(capacity)), ttl, Clock::Wall);
+            let mut model = Model { items: Vec::new(), capacity, ttl, expirations: 0 };
+            let mut now = 0;
+            let mut expirations = 0u64;
+            for (key, size, step) in trace {
+                now += step;
+                let size = if unit_sizes { 1 } else { size };
+                let req = Request { time: now, ..Request::get(key, size) };
+                let outcome = fast.get(&req);
+                prop_assert_eq!(outcome.hit, model.get(now, key, size));
+                expirations += u64::from(outcome.expirations);
+                prop_assert_eq!(expirations, model.expirations);
+                fast.validate().map_err(TestCaseError::fail)?;
+                prop_assert_eq!(fast.used(), model.used());
+            }
+        }
+    }
+
+    #[test]
+    fn trace_ttls_override_the_default_and_wall_clock_uses_timestamps() {
+        let mut cache = Ttl::new(Box::new(Lru::new(100)), 0, Clock::Wall);
+        let at = |time, ttl| Request {
+            time,
+            ttl,
+            ..Request::get(7, 1)
+        };
+        assert!(!cache.get(&at(100, 10)).hit); // stored, expires at 110
+        assert!(cache.get(&at(109, 0)).hit);
+        let expired = cache.get(&at(110, 0));
+        assert!(!expired.hit);
+        assert_eq!(expired.expirations, 1);
+        // Re-stored without a TTL (default 0): never expires.
+        assert!(cache.get(&at(1_000_000, 0)).hit);
+    }
+
+    #[test]
+    fn expired_objects_make_room_before_live_ones_are_evicted() {
+        let mut cache = Ttl::new(Box::new(Lru::new(2)), 0, Clock::Wall);
+        let req = |key, time, ttl| Request {
+            time,
+            ttl,
+            ..Request::get(key, 1)
+        };
+        cache.get(&req(1, 0, 5)); // expires at 5
+        cache.get(&req(2, 1, 0)); // no expiry
+        // Key 1 is the most recently used after this hit, so plain LRU would evict key 2.
+        assert!(cache.get(&req(1, 2, 0)).hit);
+        let outcome = cache.get(&req(3, 6, 0));
+        assert_eq!((outcome.evictions, outcome.expirations), (0, 1));
+        assert!(cache.contains(2) && cache.contains(3) && !cache.contains(1));
+    }
+
+    #[test]
+    fn ttl_values_parse_with_units() {
+        assert_eq!(parse_ttl("60"), Some(60));
+        assert_eq!(parse_ttl("60s"), Some(60));
+        assert_eq!(parse_ttl("5m"), Some(300));
+        assert_eq!(parse_ttl("2h"), Some(7200));
+        assert_eq!(parse_ttl("1d"), Some(86400));
+        assert_eq!(parse_ttl("soon"), None);
+    }
+}
