@@ -7,7 +7,10 @@
 //! stream. Every failure is an [`Error`] that names the file and the line or byte offset.
 
 pub mod error;
+pub mod generate;
 pub mod memory;
+pub mod sizes;
+pub mod stats;
 
 pub use error::{Error, Position};
 pub use memory::VecReader;
