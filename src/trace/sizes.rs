@@ -160,7 +160,8 @@ impl SizeDist {
         if let SizeDist::Fixed(size) = self {
             return *size;
         }
-        let mut rng = SplitMix64::new(splitmix64(seed ^ SIZE_STREAM) ^ key);
+        // Mixed twice so that the streams of neighbouring keys do not overlap.
+        let mut rng = SplitMix64::new(splitmix64(splitmix64(seed ^ SIZE_STREAM) ^ key));
         self.sample(&mut rng)
     }
 
