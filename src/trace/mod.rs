@@ -7,8 +7,11 @@
 //! stream. Every failure is an [`Error`] that names the file and the line or byte offset.
 
 pub mod error;
+pub mod generate;
 pub mod memory;
 pub mod next_access;
+pub mod sizes;
+pub mod stats;
 
 pub use error::{Error, Position};
 pub use memory::VecReader;
