@@ -7,13 +7,17 @@
 //!
 //! Adding a policy is its file, one line in [`registry::POLICIES`], and its tests.
 
+pub mod arc;
 pub mod fifo;
 pub mod list;
 pub mod lru;
 pub mod registry;
 pub mod spec;
 
-pub use registry::{build, PolicyInfo, POLICIES};
+#[cfg(test)]
+pub(crate) mod testing;
+
+pub use registry::{POLICIES, PolicyInfo, build};
 pub use spec::{PolicySpec, SpecError};
 
 use crate::request::Request;
