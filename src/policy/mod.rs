@@ -8,10 +8,12 @@
 //! Adding a policy is its file, one line in [`registry::POLICIES`], and its tests.
 
 pub mod arc;
+pub mod clock;
 pub mod fifo;
 pub mod list;
 pub mod lru;
 pub mod registry;
+pub mod sieve;
 pub mod spec;
 
 #[cfg(test)]

@@ -6,7 +6,7 @@
 //! model: adding a policy is one row here.
 
 use super::spec::{Params, PolicySpec, SpecError};
-use super::{Policy, arc::Arc, fifo::Fifo, lru::Lru};
+use super::{Policy, arc::Arc, clock::Clock, fifo::Fifo, lru::Lru, sieve::Sieve};
 
 /// One parameter a policy accepts.
 #[derive(Debug, Clone, Copy)]
@@ -67,6 +67,27 @@ pub static POLICIES: &[PolicyInfo] = &[
         params: &[],
         needs_next_access: false,
         build: |_, ctx| Ok(Box::new(Arc::new(ctx.capacity))),
+    },
+    PolicyInfo {
+        name: "clock",
+        summary: "CLOCK / second chance with a k-bit counter (libCacheSim's Clock)",
+        params: &[ParamInfo {
+            name: "bits",
+            default: "1",
+            help: "counter bits per object: a hit adds one up to 2^bits - 1, the hand takes one off",
+        }],
+        needs_next_access: false,
+        build: |params, ctx| {
+            let bits = params.u64_in("bits", 1, u64::from(Clock::MAX_BITS))? as u32;
+            Ok(Box::new(Clock::new(ctx.capacity, bits)))
+        },
+    },
+    PolicyInfo {
+        name: "sieve",
+        summary: "SIEVE (Zhang et al., NSDI'24): FIFO with a visited bit and a lazy hand",
+        params: &[],
+        needs_next_access: false,
+        build: |_, ctx| Ok(Box::new(Sieve::new(ctx.capacity))),
     },
 ];
 
