@@ -6,7 +6,7 @@
 //! model: adding a policy is one row here.
 
 use super::spec::{Params, PolicySpec, SpecError};
-use super::{Policy, arc::Arc, clock::Clock, fifo::Fifo, lru::Lru, sieve::Sieve};
+use super::{Policy, arc::Arc, clock::Clock, fifo::Fifo, lru::Lru, s3fifo::S3Fifo, sieve::Sieve};
 
 /// One parameter a policy accepts.
 #[derive(Debug, Clone, Copy)]
@@ -88,6 +88,28 @@ pub static POLICIES: &[PolicyInfo] = &[
         params: &[],
         needs_next_access: false,
         build: |_, ctx| Ok(Box::new(Sieve::new(ctx.capacity))),
+    },
+    PolicyInfo {
+        name: "s3fifo",
+        summary: "S3-FIFO (Yang et al., SOSP'23): small, main and ghost FIFOs (libCacheSim semantics)",
+        params: &[
+            ParamInfo {
+                name: "small",
+                default: "0.1",
+                help: "share of the capacity for the small FIFO; main and ghost get the rest",
+            },
+            ParamInfo {
+                name: "threshold",
+                default: "1",
+                help: "a small-FIFO object moves to main when its frequency (0..=3) exceeds this",
+            },
+        ],
+        needs_next_access: false,
+        build: |params, ctx| {
+            let small = params.f64_in("small", 0.001, 0.999)?;
+            let threshold = params.u64_in("threshold", 0, 2)? as u32;
+            Ok(Box::new(S3Fifo::new(ctx.capacity, small, threshold)))
+        },
     },
 ];
 
