@@ -10,6 +10,7 @@
 pub mod arc;
 pub mod clock;
 pub mod fifo;
+pub mod lfu;
 pub mod list;
 pub mod lru;
 pub mod registry;

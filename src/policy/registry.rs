@@ -6,7 +6,9 @@
 //! model: adding a policy is one row here.
 
 use super::spec::{Params, PolicySpec, SpecError};
-use super::{Policy, arc::Arc, clock::Clock, fifo::Fifo, lru::Lru, s3fifo::S3Fifo, sieve::Sieve};
+use super::{
+    Policy, arc::Arc, clock::Clock, fifo::Fifo, lfu::Lfu, lru::Lru, s3fifo::S3Fifo, sieve::Sieve,
+};
 
 /// One parameter a policy accepts.
 #[derive(Debug, Clone, Copy)]
@@ -67,6 +69,13 @@ pub static POLICIES: &[PolicyInfo] = &[
         params: &[],
         needs_next_access: false,
         build: |_, ctx| Ok(Box::new(Arc::new(ctx.capacity))),
+    },
+    PolicyInfo {
+        name: "lfu",
+        summary: "least frequently used, O(1) frequency buckets, LRU among ties",
+        params: &[],
+        needs_next_access: false,
+        build: |_, ctx| Ok(Box::new(Lfu::new(ctx.capacity))),
     },
     PolicyInfo {
         name: "clock",
