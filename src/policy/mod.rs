@@ -13,6 +13,7 @@ pub mod fifo;
 pub mod lfu;
 pub mod list;
 pub mod lru;
+pub mod random;
 pub mod registry;
 pub mod s3fifo;
 pub mod sieve;

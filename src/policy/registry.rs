@@ -7,7 +7,8 @@
 
 use super::spec::{Params, PolicySpec, SpecError};
 use super::{
-    Policy, arc::Arc, clock::Clock, fifo::Fifo, lfu::Lfu, lru::Lru, s3fifo::S3Fifo, sieve::Sieve,
+    Policy, arc::Arc, clock::Clock, fifo::Fifo, lfu::Lfu, lru::Lru, random::Random, s3fifo::S3Fifo,
+    sieve::Sieve,
 };
 
 /// One parameter a policy accepts.
@@ -119,6 +120,13 @@ pub static POLICIES: &[PolicyInfo] = &[
             let threshold = params.u64_in("threshold", 0, 2)? as u32;
             Ok(Box::new(S3Fifo::new(ctx.capacity, small, threshold)))
         },
+    },
+    PolicyInfo {
+        name: "random",
+        summary: "uniformly random victim, seeded ChaCha8 (the run's --seed)",
+        params: &[],
+        needs_next_access: false,
+        build: |_, ctx| Ok(Box::new(Random::new(ctx.capacity, ctx.seed))),
     },
 ];
 
