@@ -167,7 +167,7 @@ pub fn hash_key(bytes: &[u8]) -> u64 {
 pub fn key_from_text(text: &str) -> u64 {
     let is_decimal =
         !text.is_empty() && text.len() <= 20 && text.bytes().all(|b| b.is_ascii_digit());
-    if let (true, Ok(value)) = (is_decimal, text.parse::<u64>()) {
+    if is_decimal && let Ok(value) = text.parse::<u64>() {
         return value;
     }
     hash_key(text.as_bytes())

@@ -187,6 +187,26 @@ impl List {
         (token != self.head).then(|| slab.nodes[token as usize].prev)
     }
 
+    /// The node one step toward the back from `token`, or `None` at the back.
+    #[inline]
+    pub fn toward_back(&self, slab: &Slab, token: Token) -> Option<Token> {
+        let next = slab.nodes[token as usize].next;
+        (next != self.head).then_some(next)
+    }
+
+    /// Links an unlinked node in right behind `anchor` (one step toward the back), which
+    /// must be on this list; for lists kept in an order other than recency (LFU buckets).
+    #[inline]
+    pub fn insert_after(&mut self, slab: &mut Slab, anchor: Token, token: Token) {
+        let next = slab.nodes[anchor as usize].next;
+        slab.nodes[token as usize].prev = anchor;
+        slab.nodes[token as usize].next = next;
+        slab.nodes[anchor as usize].next = token;
+        slab.nodes[next as usize].prev = token;
+        self.len += 1;
+        self.bytes += u64::from(slab.nodes[token as usize].size);
+    }
+
     /// Links an unlinked node in at the front.
     #[inline]
     pub fn push_front(&mut self, slab: &mut Slab, token: Token) {
@@ -431,6 +451,15 @@ mod tests {
         assert_eq!(keyed.find(3), None);
         assert_eq!(keyed.find(2), Some(b));
         keyed.validate().unwrap();
+        // Walking toward the back and inserting after a node keep the order.
+        let e = keyed.insert(5, 2);
+        cold.insert_after(keyed.slab_mut(), b, e);
+        assert_eq!(cold.validate(keyed.slab()).unwrap(), vec![b, e]);
+        assert_eq!(cold.toward_back(keyed.slab(), b), Some(e));
+        assert_eq!(cold.toward_back(keyed.slab(), e), None);
+        assert_eq!(cold.bytes(), 22);
+        cold.unlink(keyed.slab_mut(), e);
+        keyed.remove(e);
         // The freed slot is reused.
         let d = keyed.insert(4, 1);
         assert_eq!(d, c);

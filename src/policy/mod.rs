@@ -7,13 +7,22 @@
 //!
 //! Adding a policy is its file, one line in [`registry::POLICIES`], and its tests.
 
+pub mod arc;
 pub mod belady;
+pub mod clock;
 pub mod fifo;
+pub mod lfu;
 pub mod list;
 pub mod lru;
+pub mod random;
 pub mod registry;
+pub mod s3fifo;
+pub mod sieve;
 pub mod spec;
 pub mod ttl;
+
+#[cfg(test)]
+pub(crate) mod testing;
 
 pub use registry::{POLICIES, PolicyInfo, build};
 pub use spec::{PolicySpec, SpecError};

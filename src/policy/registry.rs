@@ -6,8 +6,11 @@
 //! model: adding a policy is one row here.
 
 use super::spec::{Params, PolicySpec, SpecError};
-use super::ttl::{Clock, Ttl, parse_ttl};
-use super::{Policy, belady::Belady, fifo::Fifo, lru::Lru};
+use super::ttl::{Clock as TtlClock, Ttl, parse_ttl};
+use super::{
+    Policy, arc::Arc, belady::Belady, clock::Clock, fifo::Fifo, lfu::Lfu, lru::Lru, random::Random,
+    s3fifo::S3Fifo, sieve::Sieve,
+};
 
 /// One parameter a policy accepts.
 #[derive(Debug, Clone, Copy)]
@@ -63,6 +66,70 @@ pub static POLICIES: &[PolicyInfo] = &[
         build: |_, ctx| Ok(Box::new(Fifo::new(ctx.capacity))),
     },
     PolicyInfo {
+        name: "arc",
+        summary: "adaptive replacement cache (Megiddo & Modha, FAST'03), byte-aware",
+        params: &[],
+        needs_next_access: false,
+        build: |_, ctx| Ok(Box::new(Arc::new(ctx.capacity))),
+    },
+    PolicyInfo {
+        name: "lfu",
+        summary: "least frequently used, O(1) frequency buckets, LRU among ties",
+        params: &[],
+        needs_next_access: false,
+        build: |_, ctx| Ok(Box::new(Lfu::new(ctx.capacity))),
+    },
+    PolicyInfo {
+        name: "clock",
+        summary: "CLOCK / second chance with a k-bit counter (libCacheSim's Clock)",
+        params: &[ParamInfo {
+            name: "bits",
+            default: "1",
+            help: "counter bits per object: a hit adds one up to 2^bits - 1, the hand takes one off",
+        }],
+        needs_next_access: false,
+        build: |params, ctx| {
+            let bits = params.u64_in("bits", 1, u64::from(Clock::MAX_BITS))? as u32;
+            Ok(Box::new(Clock::new(ctx.capacity, bits)))
+        },
+    },
+    PolicyInfo {
+        name: "sieve",
+        summary: "SIEVE (Zhang et al., NSDI'24): FIFO with a visited bit and a lazy hand",
+        params: &[],
+        needs_next_access: false,
+        build: |_, ctx| Ok(Box::new(Sieve::new(ctx.capacity))),
+    },
+    PolicyInfo {
+        name: "s3fifo",
+        summary: "S3-FIFO (Yang et al., SOSP'23): small, main and ghost FIFOs (libCacheSim semantics)",
+        params: &[
+            ParamInfo {
+                name: "small",
+                default: "0.1",
+                help: "share of the capacity for the small FIFO; main and ghost get the rest",
+            },
+            ParamInfo {
+                name: "threshold",
+                default: "1",
+                help: "a small-FIFO object moves to main when its frequency (0..=3) exceeds this",
+            },
+        ],
+        needs_next_access: false,
+        build: |params, ctx| {
+            let small = params.f64_in("small", 0.001, 0.999)?;
+            let threshold = params.u64_in("threshold", 0, 2)? as u32;
+            Ok(Box::new(S3Fifo::new(ctx.capacity, small, threshold)))
+        },
+    },
+    PolicyInfo {
+        name: "random",
+        summary: "uniformly random victim, seeded ChaCha8 (the run's --seed)",
+        params: &[],
+        needs_next_access: false,
+        build: |_, ctx| Ok(Box::new(Random::new(ctx.capacity, ctx.seed))),
+    },
+    PolicyInfo {
         name: "belady",
         summary: "Belady's MIN: evict the farthest next use (offline optimum for unit sizes)",
         params: &[],
@@ -102,8 +169,8 @@ fn build_ttl(params: &Params, ctx: &BuildContext) -> Result<Box<dyn Policy>, Spe
         )
     })?;
     let clock = match params.text("clock") {
-        "wall" => Clock::Wall,
-        "requests" => Clock::Requests,
+        "wall" => TtlClock::Wall,
+        "requests" => TtlClock::Requests,
         _ => return Err(params.bad("clock", "`wall` or `requests`")),
     };
     let base: PolicySpec = params.text("base").replace(';', ",").parse()?;

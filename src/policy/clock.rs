@@ -1,0 +1,278 @@
+//! CLOCK: FIFO with reinsertion (second chance), F. J. Corbató, "A Paging Experiment with
+//! the Multics System", MIT Project MAC report MAC-M-384, 1968; the `bits` generalisation is
+//! the k-bit CLOCK of libCacheSim's `Clock.c`. Parameter `bits` (default 1).
+//!
+//! Objects sit on one queue, newest at the front, each with a counter. A new object enters
+//! at the front with counter 0; a hit adds one, saturating at 2^bits − 1. To evict, the
+//! hand looks at the back: a counter above 0 is decremented and the object moves to the
+//! front (it is "rewritten"); the first object found at 0 is evicted. With `bits = 1` this
+//! is second chance. Byte-aware: eviction repeats until the incoming object fits.
+//!
+//! This is libCacheSim's definition exactly (insert with counter 0, increment on hit,
+//! decrement-and-reinsert from the tail), and cachelab's miss counts equal libCacheSim's
+//! `Clock` on cloudPhysicsIO at every size tried (`examples/lcs_check.rs`). A hit with a new
+//! size (libCacheSim keeps the old size) deletes the object and admits it again as new.
+//!
+//! A worked case, 2 objects, requests `1 2 1 3 2 1`:
+//!
+//! ```
+//! use cachelab::policy::{clock::Clock, Policy};
+//! use cachelab::request::Request;
+//! let mut clock = Clock::new(2, 1);
+//! let hits: Vec<bool> = [1, 2, 1, 3, 2, 1]
+//!     .iter()
+//!     .map(|&k| clock.get(&Request::get(k, 1)).hit)
+//!     .collect();
+//! // 1 hits (its bit is set). 3: the back is 1 with its bit set, so 1 is cleared and moved
+//! // to the front; 2 (bit 0) is evicted. 2 misses: the back is now 1, whose second chance
+//! // is spent, so 1 is evicted and misses next.
+//! assert_eq!(hits, [false, false, true, false, false, false]);
+//! ```
+
+use super::list::{KeyedSlab, List};
+use super::{Outcome, Policy};
+use crate::request::Request;
+
+/// CLOCK with a `bits`-bit counter per object; see the module docs.
+#[derive(Debug)]
+pub struct Clock {
+    store: KeyedSlab,
+    queue: List,
+    capacity: u64,
+    bits: u32,
+    max: u32,
+}
+
+impl Clock {
+    /// Largest accepted `bits`.
+    pub const MAX_BITS: u32 = 16;
+
+    /// An empty CLOCK of `capacity` size units with `bits`-bit counters (1 ..= 16; values
+    /// outside are clamped, the registry rejects them with an error first).
+    pub fn new(capacity: u64, bits: u32) -> Clock {
+        let bits = bits.clamp(1, Self::MAX_BITS);
+        Clock {
+            store: KeyedSlab::new(),
+            queue: List::new(),
+            capacity,
+            bits,
+            max: (1 << bits) - 1,
+        }
+    }
+
+    /// Sweeps the hand from the back until one object is evicted.
+    fn evict_one(&mut self) -> bool {
+        while let Some(back) = self.queue.back(self.store.slab()) {
+            let counter = self.store.slab().aux(back);
+            if counter == 0 {
+                self.queue.unlink(self.store.slab_mut(), back);
+                self.store.remove(back);
+                return true;
+            }
+            self.store.slab_mut().set_aux(back, counter - 1);
+            self.queue.unlink(self.store.slab_mut(), back);
+            self.queue.push_front(self.store.slab_mut(), back);
+        }
+        false
+    }
+
+    fn admit(&mut self, key: u64, size: u32) -> u32 {
+        let mut evicted = 0;
+        while self.queue.bytes() + u64::from(size) > self.capacity && self.evict_one() {
+            evicted += 1;
+        }
+        let token = self.store.insert(key, size);
+        self.queue.push_front(self.store.slab_mut(), token);
+        evicted
+    }
+}
+
+impl Policy for Clock {
+    fn name(&self) -> String {
+        if self.bits == 1 {
+            "clock".to_string()
+        } else {
+            format!("clock(bits={})", self.bits)
+        }
+    }
+
+    fn capacity(&self) -> u64 {
+        self.capacity
+    }
+
+    fn used(&self) -> u64 {
+        self.queue.bytes()
+    }
+
+    fn len(&self) -> usize {
+        self.queue.len()
+    }
+
+    fn contains(&self, key: u64) -> bool {
+        self.store.find(key).is_some()
+    }
+
+    fn get(&mut self, req: &Request) -> Outcome {
+        let too_big = u64::from(req.size) > self.capacity;
+        if let Some(token) = self.store.find(req.key) {
+            if self.store.slab().size(token) == req.size {
+                let counter = self.store.slab().aux(token);
+                self.store
+                    .slab_mut()
+                    .set_aux(token, (counter + 1).min(self.max));
+                return Outcome::HIT;
+            }
+            self.delete(req.key);
+            let evictions = if too_big {
+                0
+            } else {
+                self.admit(req.key, req.size)
+            };
+            return Outcome {
+                hit: true,
+                evictions,
+                expirations: 0,
+            };
+        }
+        if too_big {
+            return Outcome::MISS;
+        }
+        let evictions = self.admit(req.key, req.size);
+        Outcome {
+            hit: false,
+            evictions,
+            expirations: 0,
+        }
+    }
+
+    fn delete(&mut self, key: u64) -> bool {
+        let Some(token) = self.store.find(key) else {
+            return false;
+        };
+        self.queue.unlink(self.store.slab_mut(), token);
+        self.store.remove(token);
+        true
+    }
+
+    fn heap_bytes(&self) -> usize {
+        self.store.heap_bytes()
+    }
+
+    fn validate(&self) -> Result<(), String> {
+        self.store.validate()?;
+        let linked = self.queue.validate(self.store.slab())?;
+        if linked.len() != self.store.len() {
+            return Err(format!(
+                "{} indexed but {} queued",
+                self.store.len(),
+                linked.len()
+            ));
+        }
+        if let Some(&t) = linked
+            .iter()
+            .find(|&&t| self.store.slab().aux(t) > self.max)
+        {
+            return Err(format!(
+                "node {t} counter {} over {}",
+                self.store.slab().aux(t),
+                self.max
+            ));
+        }
+        if self.queue.bytes() > self.capacity {
+            return Err(format!(
+                "used {} over capacity {}",
+                self.queue.bytes(),
+                self.capacity
+            ));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::policy::testing::{self, Entry, Model};
+    use proptest::prelude::*;
+
+    /// CLOCK as a `Vec` of (entry, counter), index 0 the front, the hand at the back.
+    struct ClockModel {
+        c: u64,
+        max: u32,
+        queue: Vec<(Entry, u32)>,
+    }
+
+    impl ClockModel {
+        fn used_now(&self) -> u64 {
+            self.queue.iter().map(|(e, _)| u64::from(e.size)).sum()
+        }
+
+        fn admit(&mut self, key: u64, size: u32) {
+            while self.used_now() + u64::from(size) > self.c && !self.queue.is_empty() {
+                loop {
+                    let (e, counter) = self.queue.pop().unwrap();
+                    if counter == 0 {
+                        break;
+                    }
+                    self.queue.insert(0, (e, counter - 1));
+                }
+            }
+            self.queue.insert(0, (Entry { key, size }, 0));
+        }
+    }
+
+    impl Model for ClockModel {
+        fn access(&mut self, key: u64, size: u32) -> bool {
+            if let Some(i) = self.queue.iter().position(|(e, _)| e.key == key) {
+                if self.queue[i].0.size == size {
+                    self.queue[i].1 = (self.queue[i].1 + 1).min(self.max);
+                } else {
+                    self.queue.remove(i);
+                    if u64::from(size) <= self.c {
+                        self.admit(key, size);
+                    }
+                }
+                return true;
+            }
+            if u64::from(size) <= self.c {
+                self.admit(key, size);
+            }
+            false
+        }
+
+        fn used(&self) -> u64 {
+            self.used_now()
+        }
+
+        fn len(&self) -> usize {
+            self.queue.len()
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(300))]
+        #[test]
+        fn agrees_with_the_vec_model(case in testing::cases(), bits in 1u32..=3) {
+            let mut clock = Clock::new(case.capacity, bits);
+            let mut model = ClockModel { c: case.capacity, max: (1 << bits) - 1, queue: Vec::new() };
+            testing::run_in_step(&mut clock, &mut model, &case.trace).map_err(TestCaseError::fail)?;
+        }
+    }
+
+    #[test]
+    fn two_bit_counters_survive_two_sweeps() {
+        // 2 slots, bits = 2. 1 is hit 3 times (counter saturates at 3). 2, then 3 arrives:
+        // the hand takes 1 to 2 and moves it to the front, evicts 2. 4: 1 goes to 1, 3 is
+        // evicted. 5: 1 goes to 0, 4 is evicted. 1 hits (back to 1); 6: 1 goes to 0, 5 is
+        // evicted; so 1 hits again.
+        let mut clock = Clock::new(2, 2);
+        let trace = testing::unit(&[1, 1, 1, 1, 2, 3, 4, 5, 1, 6, 1]);
+        let hits = testing::hits(&mut clock, &trace);
+        assert_eq!(
+            hits,
+            [
+                false, true, true, true, false, false, false, false, true, false, true
+            ]
+        );
+    }
+}
