@@ -165,11 +165,10 @@ pub fn hash_key(bytes: &[u8]) -> u64 {
 /// Turns a key field into a `u64`: a plain decimal number stays as it is, anything else is
 /// hashed with [`hash_key`].
 pub fn key_from_text(text: &str) -> u64 {
-    let is_decimal = !text.is_empty() && text.len() <= 20 && text.bytes().all(|b| b.is_ascii_digit());
-    if is_decimal {
-        if let Ok(value) = text.parse::<u64>() {
-            return value;
-        }
+    let is_decimal =
+        !text.is_empty() && text.len() <= 20 && text.bytes().all(|b| b.is_ascii_digit());
+    if is_decimal && let Ok(value) = text.parse::<u64>() {
+        return value;
     }
     hash_key(text.as_bytes())
 }
@@ -188,7 +187,10 @@ mod tests {
     fn numeric_keys_stay_numbers_and_strings_are_hashed() {
         assert_eq!(key_from_text("12345"), 12345);
         assert_eq!(key_from_text("user:1"), hash_key(b"user:1"));
-        assert_eq!(key_from_text("99999999999999999999"), hash_key(b"99999999999999999999"));
+        assert_eq!(
+            key_from_text("99999999999999999999"),
+            hash_key(b"99999999999999999999")
+        );
     }
 
     #[test]

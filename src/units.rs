@@ -18,8 +18,7 @@ pub struct UnitError {
     pub expected: &'static str,
 }
 
-const BYTES_EXPECTED: &str =
-    "a byte size: a whole number, or a number with a unit (B, KiB, MiB, GiB, TiB, KB, MB, GB, TB, k, m, g), such as 64MiB or 1.5GiB";
+const BYTES_EXPECTED: &str = "a byte size: a whole number, or a number with a unit (B, KiB, MiB, GiB, TiB, KB, MB, GB, TB, k, m, g), such as 64MiB or 1.5GiB";
 
 /// Parses a byte size. Binary units (KiB, MiB, GiB, TiB, and memcached's `k`, `m`, `g`)
 /// are powers of 1024; decimal units (KB, MB, GB, TB) are powers of 1000.
@@ -153,7 +152,11 @@ impl FromStr for Warmup {
     fn from_str(text: &str) -> Result<Warmup, UnitError> {
         let t = text.trim();
         if let Ok(n) = t.parse::<u64>() {
-            return Ok(if n == 0 { Warmup::None } else { Warmup::Requests(n) });
+            return Ok(if n == 0 {
+                Warmup::None
+            } else {
+                Warmup::Requests(n)
+            });
         }
         match t.parse::<f64>() {
             Ok(f) if (0.0..1.0).contains(&f) => Ok(Warmup::Fraction(f)),
@@ -185,8 +188,14 @@ mod tests {
 
     #[test]
     fn cache_sizes_and_percentages() {
-        assert_eq!("10%".parse::<CacheSize>().unwrap(), CacheSize::Percent(10.0));
-        assert_eq!("64KiB".parse::<CacheSize>().unwrap(), CacheSize::Absolute(65536));
+        assert_eq!(
+            "10%".parse::<CacheSize>().unwrap(),
+            CacheSize::Percent(10.0)
+        );
+        assert_eq!(
+            "64KiB".parse::<CacheSize>().unwrap(),
+            CacheSize::Absolute(65536)
+        );
         assert_eq!(CacheSize::Percent(0.1).resolve(12345), 12);
         assert_eq!(CacheSize::Percent(0.001).resolve(10), 1);
         assert!("0".parse::<CacheSize>().is_err());

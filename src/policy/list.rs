@@ -221,7 +221,9 @@ impl List {
     /// Unlinks `token`, which must be on this list.
     #[inline]
     pub fn unlink(&mut self, slab: &mut Slab, token: Token) {
-        let Node { prev, next, size, .. } = slab.nodes[token as usize];
+        let Node {
+            prev, next, size, ..
+        } = slab.nodes[token as usize];
         if next == token {
             self.head = NIL;
         } else {
@@ -285,10 +287,17 @@ impl List {
             }
         }
         if seen.len() != self.len() {
-            return Err(format!("list length {} but {} nodes linked", self.len, seen.len()));
+            return Err(format!(
+                "list length {} but {} nodes linked",
+                self.len,
+                seen.len()
+            ));
         }
         if bytes != self.bytes {
-            return Err(format!("list bytes {} but nodes sum to {bytes}", self.bytes));
+            return Err(format!(
+                "list bytes {} but nodes sum to {bytes}",
+                self.bytes
+            ));
         }
         Ok(seen)
     }

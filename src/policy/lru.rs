@@ -141,10 +141,18 @@ impl<const PROMOTE: bool> Policy for RecencyQueue<PROMOTE> {
         self.store.validate()?;
         let linked = self.queue.validate(self.store.slab())?;
         if linked.len() != self.store.len() {
-            return Err(format!("{} indexed but {} queued", self.store.len(), linked.len()));
+            return Err(format!(
+                "{} indexed but {} queued",
+                self.store.len(),
+                linked.len()
+            ));
         }
         if self.queue.bytes() > self.capacity {
-            return Err(format!("used {} over capacity {}", self.queue.bytes(), self.capacity));
+            return Err(format!(
+                "used {} over capacity {}",
+                self.queue.bytes(),
+                self.capacity
+            ));
         }
         Ok(())
     }

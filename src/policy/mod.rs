@@ -13,7 +13,7 @@ pub mod lru;
 pub mod registry;
 pub mod spec;
 
-pub use registry::{build, PolicyInfo, POLICIES};
+pub use registry::{POLICIES, PolicyInfo, build};
 pub use spec::{PolicySpec, SpecError};
 
 use crate::request::Request;

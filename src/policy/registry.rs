@@ -6,7 +6,7 @@
 //! model: adding a policy is one row here.
 
 use super::spec::{Params, PolicySpec, SpecError};
-use super::{fifo::Fifo, lru::Lru, Policy};
+use super::{Policy, fifo::Fifo, lru::Lru};
 
 /// One parameter a policy accepts.
 #[derive(Debug, Clone, Copy)]
@@ -28,6 +28,9 @@ pub struct BuildContext {
     pub seed: u64,
 }
 
+/// A registry row's constructor: checked parameters and context to a boxed policy.
+pub type BuildFn = fn(&Params, &BuildContext) -> Result<Box<dyn Policy>, SpecError>;
+
 /// One registered policy.
 pub struct PolicyInfo {
     /// Spec name (lowercase).
@@ -39,7 +42,7 @@ pub struct PolicyInfo {
     /// True when the policy reads `Request::next_access` (the engine then makes sure it is set).
     pub needs_next_access: bool,
     /// Builds the policy.
-    pub build: fn(&Params, &BuildContext) -> Result<Box<dyn Policy>, SpecError>,
+    pub build: BuildFn,
 }
 
 /// Every policy cachelab knows, in the order help text lists them.
@@ -67,7 +70,11 @@ pub fn lookup(name: &str) -> Result<&'static PolicyInfo, SpecError> {
         .find(|p| p.name == name)
         .ok_or_else(|| SpecError::UnknownPolicy {
             name: name.to_string(),
-            known: POLICIES.iter().map(|p| p.name).collect::<Vec<_>>().join(", "),
+            known: POLICIES
+                .iter()
+                .map(|p| p.name)
+                .collect::<Vec<_>>()
+                .join(", "),
         })
 }
 
@@ -76,7 +83,13 @@ pub fn check(spec: &PolicySpec) -> Result<&'static PolicyInfo, SpecError> {
     let info = lookup(&spec.name)?;
     let params = Params::new(info.name, &spec.params, info.params)?;
     // Building at capacity 1 validates parameter values too.
-    (info.build)(&params, &BuildContext { capacity: 1, seed: 0 })?;
+    (info.build)(
+        &params,
+        &BuildContext {
+            capacity: 1,
+            seed: 0,
+        },
+    )?;
     Ok(info)
 }
 
@@ -93,18 +106,35 @@ mod tests {
 
     #[test]
     fn unknown_names_and_params_list_what_exists() {
-        let ctx = BuildContext { capacity: 10, seed: 0 };
+        let ctx = BuildContext {
+            capacity: 10,
+            seed: 0,
+        };
         let err = build(&"lfu2".parse().unwrap(), &ctx).err().unwrap();
-        assert!(err.to_string().contains("known policies: lru, fifo"), "{err}");
+        assert!(
+            err.to_string().contains("known policies: lru, fifo"),
+            "{err}"
+        );
         let err = build(&"lru:size=3".parse().unwrap(), &ctx).err().unwrap();
-        assert!(err.to_string().contains("has no parameter \"size\"; its parameters: none"), "{err}");
+        assert!(
+            err.to_string()
+                .contains("has no parameter \"size\"; its parameters: none"),
+            "{err}"
+        );
     }
 
     #[test]
     fn builds_each_registered_policy() {
         for info in POLICIES {
             let spec: PolicySpec = info.name.parse().unwrap();
-            let policy = build(&spec, &BuildContext { capacity: 100, seed: 1 }).unwrap();
+            let policy = build(
+                &spec,
+                &BuildContext {
+                    capacity: 100,
+                    seed: 1,
+                },
+            )
+            .unwrap();
             assert_eq!(policy.capacity(), 100);
         }
     }

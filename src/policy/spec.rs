@@ -76,18 +76,28 @@ impl FromStr for PolicySpec {
             Some((name, rest)) => (name, Some(rest)),
             None => (trimmed, None),
         };
-        if name.is_empty() || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
-            return Err(syntax("a policy name such as `lru`, optionally followed by `:key=value,...`"));
+        if name.is_empty()
+            || !name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        {
+            return Err(syntax(
+                "a policy name such as `lru`, optionally followed by `:key=value,...`",
+            ));
         }
         let mut params = Vec::new();
         if let Some(rest) = rest {
             for pair in rest.split(',').filter(|p| !p.trim().is_empty()) {
                 let Some((key, value)) = pair.split_once('=') else {
-                    return Err(syntax(&format!("`key=value` pairs after the colon, found {pair:?}")));
+                    return Err(syntax(&format!(
+                        "`key=value` pairs after the colon, found {pair:?}"
+                    )));
                 };
                 let key = key.trim().to_ascii_lowercase();
                 if params.iter().any(|(k, _)| *k == key) {
-                    return Err(syntax(&format!("each parameter once, but {key:?} is given twice")));
+                    return Err(syntax(&format!(
+                        "each parameter once, but {key:?} is given twice"
+                    )));
                 }
                 params.push((key, value.trim().to_string()));
             }
@@ -135,7 +145,11 @@ impl<'a> Params<'a> {
                 });
             }
         }
-        Ok(Params { policy, given, table })
+        Ok(Params {
+            policy,
+            given,
+            table,
+        })
     }
 
     /// The raw text of a parameter: as given, or the table's default.
@@ -187,7 +201,10 @@ mod tests {
         assert_eq!(spec.name, "s3fifo");
         assert_eq!(
             spec.params,
-            vec![("small".into(), "0.1".into()), ("threshold".into(), "1".into())]
+            vec![
+                ("small".into(), "0.1".into()),
+                ("threshold".into(), "1".into())
+            ]
         );
     }
 

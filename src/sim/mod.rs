@@ -111,7 +111,10 @@ struct Lane {
 
 impl Lane {
     fn feed(&mut self, batch: &[Request], first_index: u64, options: &SimOptions) {
-        let counted_from = options.warmup.saturating_sub(first_index).min(batch.len() as u64) as usize;
+        let counted_from = options
+            .warmup
+            .saturating_sub(first_index)
+            .min(batch.len() as u64) as usize;
         let (warm, counted) = batch.split_at(counted_from);
         for req in warm {
             apply(self.policy.as_mut(), req, options.honour_ops);
@@ -126,7 +129,12 @@ impl Lane {
             }
             Some(width) => {
                 for req in counted {
-                    count(&mut self.window, self.policy.as_mut(), req, options.honour_ops);
+                    count(
+                        &mut self.window,
+                        self.policy.as_mut(),
+                        req,
+                        options.honour_ops,
+                    );
                     if self.window.requests >= width {
                         self.close_window();
                     }
@@ -280,13 +288,22 @@ mod tests {
             .iter()
             .map(|&(p, c)| Config::new(p.parse().unwrap(), c))
             .collect();
-        let options = SimOptions { batch: 3, ..SimOptions::default() };
+        let options = SimOptions {
+            batch: 3,
+            ..SimOptions::default()
+        };
         let results = simulate_slice(&trace, &configs, &options).unwrap();
         // Worked by hand, 2 slots of 10 bytes.
         // LRU:  1m 2m 1h 3m(ev 2) 1h 2m(ev 3) 4m(ev 1) 1m(ev 2) -> 2 hits, 4 evictions.
         // FIFO: 1m 2m 1h 3m(ev 1) 1m(ev 2) 2m(ev 3) 4m(ev 1) 1m(ev 2) -> 1 hit, 5 evictions.
-        assert_eq!((results[0].counters.hits, results[0].counters.evictions), (2, 4));
-        assert_eq!((results[1].counters.hits, results[1].counters.evictions), (1, 5));
+        assert_eq!(
+            (results[0].counters.hits, results[0].counters.evictions),
+            (2, 4)
+        );
+        assert_eq!(
+            (results[1].counters.hits, results[1].counters.evictions),
+            (1, 5)
+        );
         // Unbounded: only first touches miss.
         assert_eq!(results[2].counters.misses, 4);
         assert_eq!(results[2].counters.bytes_missed, 40);
@@ -318,7 +335,10 @@ mod tests {
         trace[0].op = Op::Set;
         trace[1].op = Op::Delete;
         let configs = vec![Config::new("lru".parse().unwrap(), 1000)];
-        let options = SimOptions { honour_ops: true, ..SimOptions::default() };
+        let options = SimOptions {
+            honour_ops: true,
+            ..SimOptions::default()
+        };
         let c = simulate_slice(&trace, &configs, &options).unwrap()[0].counters;
         assert_eq!((c.writes, c.deletes, c.requests, c.misses), (1, 1, 1, 1));
         // Without --ops every request is a read: miss, hit, hit.
@@ -328,9 +348,16 @@ mod tests {
 
     #[test]
     fn object_mode_ignores_sizes() {
-        let trace = vec![Request::get(1, 500), Request::get(2, 700), Request::get(1, 500)];
+        let trace = vec![
+            Request::get(1, 500),
+            Request::get(2, 700),
+            Request::get(1, 500),
+        ];
         let configs = vec![Config::new("lru".parse().unwrap(), 2)];
-        let options = SimOptions { objects: true, ..SimOptions::default() };
+        let options = SimOptions {
+            objects: true,
+            ..SimOptions::default()
+        };
         let c = simulate_slice(&trace, &configs, &options).unwrap()[0].counters;
         assert_eq!(c.hits, 1);
         assert_eq!(c.bytes_requested, 3);

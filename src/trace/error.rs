@@ -58,7 +58,9 @@ pub enum Error {
         found: String,
     },
     /// The format could not be told from the name and content.
-    #[error("{path}: cannot tell the trace format ({reason}); candidates: {candidates}; name one with --format")]
+    #[error(
+        "{path}: cannot tell the trace format ({reason}); candidates: {candidates}; name one with --format"
+    )]
     UnknownFormat {
         /// The file.
         path: String,
@@ -87,7 +89,12 @@ impl Error {
     }
 
     /// Builds a [`Error::Malformed`], shortening `found` to a readable length.
-    pub fn malformed(path: &str, position: Position, expected: impl Into<String>, found: &str) -> Error {
+    pub fn malformed(
+        path: &str,
+        position: Position,
+        expected: impl Into<String>,
+        found: &str,
+    ) -> Error {
         const MAX: usize = 60;
         let mut shown: String = found.chars().take(MAX).collect();
         if found.chars().count() > MAX {
