@@ -16,9 +16,10 @@
 //!
 //! Name hints: `*.oracleGeneral*`/`*.oracle`/`*.bin` → oracle, `*.lis` → arc,
 //! `*.trace` → lirs, `*.txt` → plain, `*.csv` → csv (but twitter when the content is
-//! twitter-shaped: generic CSV would take the timestamp as the key). A hint that the content
-//! contradicts is an error listing both; so is content that fits several formats with no
-//! hint, except lirs/plain, which resolves to lirs.
+//! twitter-shaped: generic CSV would take the timestamp as the key). A hint wins over the
+//! content unless one says binary and the other text: then it is an error listing both.
+//! Content that fits several formats with no hint is an error too, except lirs/plain
+//! (identical requests; resolves to lirs) and twitter/csv (resolves to twitter).
 
 use super::compress::strip_compression_suffix;
 use super::lines::{fields, parse_u64};
@@ -166,12 +167,21 @@ pub fn detect(path: &str, head: &[u8], whole: bool) -> Result<TraceFormat, Error
             names(candidates)
         },
     };
+    let binary_content = found.contains(&TraceFormat::OracleGeneral);
     match hint {
         // Twitter traces are often named .csv; a generic CSV read of them would be wrong.
         Some(TraceFormat::Csv) if found.first() == Some(&TraceFormat::Twitter) => {
             Ok(TraceFormat::Twitter)
         }
-        Some(hint) if found.contains(&hint) || found.is_empty() => Ok(hint),
+        // Binary content under a text name, or text under a binary name, is a contradiction;
+        // otherwise the name wins, and a malformed file gets its reader's precise error.
+        Some(hint)
+            if found.contains(&hint)
+                || found.is_empty()
+                || (hint == TraceFormat::OracleGeneral) == binary_content =>
+        {
+            Ok(hint)
+        }
         Some(hint) => {
             let mut candidates = vec![hint];
             candidates.extend(found.iter().copied().filter(|f| *f != hint));
@@ -257,13 +267,19 @@ mod tests {
             err.contains("empty") && err.contains("oracle") && err.contains("--format"),
             "{err}"
         );
-        let err = detect("x.lis", b"5\n6\n", true)
+        let err = detect("x.lis", &oracle_bytes(4), true)
             .expect_err("contradiction")
             .to_string();
         assert!(
-            err.contains("x.lis") && err.contains("arc, lirs, plain"),
+            err.contains("x.lis") && err.contains("arc, oracle"),
             "{err}"
         );
+        let err = detect("x.oracleGeneral", b"5\n6\n", true)
+            .expect_err("text")
+            .to_string();
+        assert!(err.contains("oracle, lirs, plain"), "{err}");
+        // A text name over other text content: the name wins and the reader reports errors.
+        assert_eq!(detect("x.trace", b"1\n2\nfoo\n", true).ok(), Some(Lirs));
         let err = detect("x", &[0u8, 1, 2, 3, 4], true)
             .expect_err("binary junk")
             .to_string();
