@@ -6,15 +6,30 @@
 //! has its own file; [`generate`] makes seeded synthetic streams; [`stats`] summarises any
 //! stream. Every failure is an [`Error`] that names the file and the line or byte offset.
 
+pub mod arc;
+pub mod compress;
+pub mod csv_trace;
+pub mod detect;
 pub mod error;
 pub mod generate;
+mod lines;
+pub mod lirs;
 pub mod memory;
 pub mod next_access;
+pub mod oracle;
+pub mod plain;
 pub mod sizes;
 pub mod stats;
+pub mod twitter;
 
+pub use csv_trace::{CsvOptions, write_csv};
 pub use error::{Error, Position};
 pub use memory::VecReader;
+pub use oracle::write_oracle;
+
+use std::fmt;
+use std::io::{BufRead, Cursor, Read};
+use std::str::FromStr;
 
 use crate::request::Request;
 
@@ -39,4 +54,165 @@ pub fn read_all(reader: &mut dyn RequestReader) -> Result<Vec<Request>, Error> {
     let mut out = Vec::new();
     while reader.read_batch(&mut out, 1 << 16)? > 0 {}
     Ok(out)
+}
+
+/// The trace formats cachelab reads; one row per format, each with its own reader file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TraceFormat {
+    /// libCacheSim's 24-byte binary records with next-access times ([`oracle`]).
+    OracleGeneral,
+    /// Comma (or other) separated text with chosen columns ([`csv_trace`]).
+    Csv,
+    /// One `key [size]` per line ([`plain`]).
+    Plain,
+    /// ARC `.lis` block extents ([`arc`]).
+    Arc,
+    /// LIRS one-block-per-line traces ([`lirs`]).
+    Lirs,
+    /// Twitter memcached traces ([`twitter`]).
+    Twitter,
+}
+
+impl TraceFormat {
+    /// Every format, in the order help texts list them.
+    pub const ALL: [TraceFormat; 6] = [
+        TraceFormat::OracleGeneral,
+        TraceFormat::Csv,
+        TraceFormat::Plain,
+        TraceFormat::Arc,
+        TraceFormat::Lirs,
+        TraceFormat::Twitter,
+    ];
+
+    /// The name used on the command line and in messages.
+    pub fn name(self) -> &'static str {
+        match self {
+            TraceFormat::OracleGeneral => "oracle",
+            TraceFormat::Csv => "csv",
+            TraceFormat::Plain => "plain",
+            TraceFormat::Arc => "arc",
+            TraceFormat::Lirs => "lirs",
+            TraceFormat::Twitter => "twitter",
+        }
+    }
+}
+
+impl fmt::Display for TraceFormat {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// A format name that is not one of [`TraceFormat::ALL`] (or an alias).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParseFormatError(String);
+
+impl fmt::Display for ParseFormatError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "unknown trace format `{}`; expected oracle (or oraclegeneral), csv, plain (or txt), arc (or lis), lirs or twitter",
+            self.0
+        )
+    }
+}
+
+impl std::error::Error for ParseFormatError {}
+
+impl FromStr for TraceFormat {
+    type Err = ParseFormatError;
+
+    /// Parses a format name case-insensitively, with the aliases `oraclegeneral`, `txt`, `lis`.
+    fn from_str(text: &str) -> Result<TraceFormat, ParseFormatError> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "oracle" | "oraclegeneral" => Ok(TraceFormat::OracleGeneral),
+            "csv" => Ok(TraceFormat::Csv),
+            "plain" | "txt" => Ok(TraceFormat::Plain),
+            "arc" | "lis" => Ok(TraceFormat::Arc),
+            "lirs" => Ok(TraceFormat::Lirs),
+            "twitter" => Ok(TraceFormat::Twitter),
+            _ => Err(ParseFormatError(text.to_string())),
+        }
+    }
+}
+
+/// How to open a trace.
+#[derive(Debug, Clone, Default)]
+pub struct ReadOptions {
+    /// The format; `None` detects it from the name and content ([`detect`]).
+    pub format: Option<TraceFormat>,
+    /// Column choices for CSV traces.
+    pub csv: CsvOptions,
+    /// Skip and count malformed records instead of failing on the first.
+    pub skip_bad: bool,
+}
+
+/// Opens the trace at `path` (`-` is standard input): undoes gzip/zstd/xz/bzip2 found by
+/// magic bytes, detects the format unless `options.format` names it, and returns a reader
+/// that streams its requests in constant memory.
+pub fn open(path: &str, options: &ReadOptions) -> Result<Box<dyn RequestReader>, Error> {
+    let input = compress::open(path)?;
+    let mut reader = input.reader;
+    let format = match options.format {
+        Some(format) => format,
+        None => {
+            let mut head = Vec::with_capacity(detect::HEAD_BYTES);
+            (&mut reader)
+                .take(detect::HEAD_BYTES as u64)
+                .read_to_end(&mut head)
+                .map_err(|e| compress::read_error(path, e))?;
+            let whole = head.len() < detect::HEAD_BYTES;
+            let format = detect::detect(path, &head, whole)?;
+            // Put the sniffed bytes back in front; `Chain` of two `BufRead`s is a `BufRead`.
+            reader = Box::new(Cursor::new(head).chain(reader));
+            format
+        }
+    };
+    reader_for(format, reader, path, options)
+}
+
+/// The reader for `format` over already decompressed `input`; `path` names it in errors.
+pub fn reader_for(
+    format: TraceFormat,
+    input: Box<dyn BufRead + Send>,
+    path: &str,
+    options: &ReadOptions,
+) -> Result<Box<dyn RequestReader>, Error> {
+    let skip_bad = options.skip_bad;
+    Ok(match format {
+        TraceFormat::OracleGeneral => Box::new(oracle::OracleReader::new(input, path, skip_bad)),
+        TraceFormat::Csv => Box::new(csv_trace::CsvReader::new(
+            input,
+            path,
+            &options.csv,
+            skip_bad,
+        )?),
+        TraceFormat::Plain => Box::new(plain::PlainReader::new(input, path, skip_bad)),
+        TraceFormat::Arc => Box::new(arc::ArcReader::new(input, path, skip_bad)),
+        TraceFormat::Lirs => Box::new(lirs::LirsReader::new(input, path, skip_bad)),
+        TraceFormat::Twitter => Box::new(twitter::TwitterReader::new(input, path, skip_bad)),
+    })
+}
+
+/// The format [`write_trace`] uses for `path`: CSV for `*.csv` (before any compression
+/// suffix), oracleGeneral for everything else.
+pub fn output_format(path: &str) -> TraceFormat {
+    let name = compress::strip_compression_suffix(path).to_ascii_lowercase();
+    if name.ends_with(".csv") {
+        TraceFormat::Csv
+    } else {
+        TraceFormat::OracleGeneral
+    }
+}
+
+/// Writes `requests` to `path` as CSV or oracleGeneral (by [`output_format`]), compressed by
+/// the name's suffix; both writers compute `next_access` themselves.
+pub fn write_trace(path: &str, requests: &[Request]) -> Result<(), Error> {
+    let mut output = compress::create(path)?;
+    let written = match output_format(path) {
+        TraceFormat::Csv => write_csv(&mut output, requests),
+        _ => write_oracle(&mut output, requests),
+    };
+    written.map_err(|e| Error::io(path, e))?;
+    output.finish()
 }

@@ -18,8 +18,21 @@ use crate::request::{NEVER, Request};
 /// assert_eq!(next, [2, NEVER, NEVER]);
 /// ```
 pub fn fill(requests: &mut [Request]) {
-    let mut last_seen: HashMap<u64, u64> = HashMap::new();
-    for (index, req) in requests.iter_mut().enumerate().rev() {
-        req.next_access = last_seen.insert(req.key, index as u64).unwrap_or(NEVER);
+    let next = indices(requests);
+    for (req, next) in requests.iter_mut().zip(next) {
+        req.next_access = next;
     }
+}
+
+/// The next-access index of every request, without changing the requests (the writers use
+/// it so that what they store is right whatever the requests carry).
+pub fn indices(requests: &[Request]) -> Vec<u64> {
+    let mut next = vec![NEVER; requests.len()];
+    let mut last_seen: HashMap<u64, u64> = HashMap::new();
+    for (index, req) in requests.iter().enumerate().rev() {
+        if let Some(later) = last_seen.insert(req.key, index as u64) {
+            next[index] = later;
+        }
+    }
+    next
 }

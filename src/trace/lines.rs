@@ -1,0 +1,179 @@
+//! Shared plumbing for the line-oriented text formats (plain, ARC, LIRS, Twitter): a line
+//! reader that reuses one buffer and counts lines, and allocation-free field parsers.
+//!
+//! Lines end at `\n`; a trailing `\r` is dropped, so files written on Windows read the same.
+//! The last line needs no terminator.
+
+use std::io::BufRead;
+
+use super::Error;
+use super::compress::read_error;
+use crate::request::hash_key;
+
+/// Reads lines as bytes into one reused buffer, tracking the 1-based line number.
+pub(crate) struct LineReader {
+    input: Box<dyn BufRead + Send>,
+    path: String,
+    buf: Vec<u8>,
+    line: u64,
+}
+
+impl LineReader {
+    /// A reader over `input`; `path` names the file in errors.
+    pub(crate) fn new(input: Box<dyn BufRead + Send>, path: &str) -> LineReader {
+        LineReader {
+            input,
+            path: path.to_string(),
+            buf: Vec::with_capacity(256),
+            line: 0,
+        }
+    }
+
+    /// The 1-based number of the line last returned.
+    #[cfg(test)]
+    pub(crate) fn line(&self) -> u64 {
+        self.line
+    }
+
+    /// The next line without its terminator, or `None` at the end of the input.
+    pub(crate) fn next_line(&mut self) -> Result<Option<&[u8]>, Error> {
+        self.buf.clear();
+        let n = self
+            .input
+            .read_until(b'\n', &mut self.buf)
+            .map_err(|e| read_error(&self.path, e))?;
+        if n == 0 {
+            return Ok(None);
+        }
+        self.line += 1;
+        let mut end = self.buf.len();
+        if end > 0 && self.buf[end - 1] == b'\n' {
+            end -= 1;
+        }
+        if end > 0 && self.buf[end - 1] == b'\r' {
+            end -= 1;
+        }
+        Ok(Some(&self.buf[..end]))
+    }
+
+    /// A [`Error::Malformed`] at the current line, showing the line's text.
+    pub(crate) fn malformed(&self, expected: &str) -> Error {
+        let text = self.buf.strip_suffix(b"\n").unwrap_or(&self.buf);
+        let text = text.strip_suffix(b"\r").unwrap_or(text);
+        malformed_line(&self.path, self.line, expected, text)
+    }
+}
+
+/// A [`Error::Malformed`] at `line` of `path`, showing `found` lossily decoded.
+pub(crate) fn malformed_line(path: &str, line: u64, expected: &str, found: &[u8]) -> Error {
+    Error::malformed(
+        path,
+        super::Position::Line(line),
+        expected,
+        &String::from_utf8_lossy(found),
+    )
+}
+
+/// `bytes` without leading and trailing ASCII whitespace.
+pub(crate) fn trim(bytes: &[u8]) -> &[u8] {
+    bytes.trim_ascii()
+}
+
+/// Parses a non-empty run of ASCII digits as a `u64`; `None` on anything else or overflow.
+#[inline]
+pub(crate) fn parse_u64(bytes: &[u8]) -> Option<u64> {
+    if bytes.is_empty() {
+        return None;
+    }
+    let mut value: u64 = 0;
+    for &b in bytes {
+        let digit = b.wrapping_sub(b'0');
+        if digit > 9 {
+            return None;
+        }
+        value = value.checked_mul(10)?.checked_add(u64::from(digit))?;
+    }
+    Some(value)
+}
+
+/// Parses ASCII digits as a `u32`; `None` on anything else or overflow.
+#[inline]
+pub(crate) fn parse_u32(bytes: &[u8]) -> Option<u32> {
+    parse_u64(bytes).and_then(|v| u32::try_from(v).ok())
+}
+
+/// The byte-slice twin of [`crate::request::key_from_text`]: a decimal number of at most 20
+/// digits that fits a `u64` stays as it is, anything else is hashed with [`hash_key`]. For
+/// UTF-8 input both give the same key.
+#[inline]
+pub(crate) fn key_from_bytes(bytes: &[u8]) -> u64 {
+    if bytes.len() <= 20
+        && let Some(value) = parse_u64(bytes)
+    {
+        return value;
+    }
+    hash_key(bytes)
+}
+
+/// The iterator [`fields`] returns (a named type, so it holds no borrow past its last use).
+pub(crate) type Fields<'a> =
+    std::iter::Filter<std::slice::Split<'a, u8, fn(&u8) -> bool>, fn(&&'a [u8]) -> bool>;
+
+/// Splits on runs of ASCII whitespace (spaces and tabs), skipping empty fields.
+pub(crate) fn fields(line: &[u8]) -> Fields<'_> {
+    fn is_space(b: &u8) -> bool {
+        b.is_ascii_whitespace()
+    }
+    fn not_empty(f: &&[u8]) -> bool {
+        !f.is_empty()
+    }
+    line.split(is_space as fn(&u8) -> bool)
+        .filter(not_empty as fn(&&[u8]) -> bool)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::request::key_from_text;
+
+    #[test]
+    fn numbers_parse_and_overflow_is_refused() {
+        assert_eq!(parse_u64(b"0"), Some(0));
+        assert_eq!(parse_u64(b"18446744073709551615"), Some(u64::MAX));
+        assert_eq!(parse_u64(b"18446744073709551616"), None);
+        assert_eq!(parse_u64(b""), None);
+        assert_eq!(parse_u64(b"12a"), None);
+        assert_eq!(parse_u64(b"-1"), None);
+        assert_eq!(parse_u32(b"4294967296"), None);
+    }
+
+    #[test]
+    fn byte_keys_match_text_keys() {
+        for key in [
+            "0",
+            "12345",
+            "user:1",
+            "99999999999999999999",
+            "",
+            "18446744073709551615",
+        ] {
+            assert_eq!(key_from_bytes(key.as_bytes()), key_from_text(key), "{key}");
+        }
+    }
+
+    #[test]
+    fn lines_drop_terminators_and_count() {
+        let input: Box<dyn BufRead + Send> =
+            Box::new(std::io::Cursor::new(b"a\r\nb\n\nc".to_vec()));
+        let mut reader = LineReader::new(input, "t");
+        let mut seen = Vec::new();
+        while let Some(line) = reader.next_line().expect("in-memory read") {
+            seen.push(line.to_vec());
+        }
+        assert_eq!(
+            seen,
+            vec![b"a".to_vec(), b"b".to_vec(), b"".to_vec(), b"c".to_vec()]
+        );
+        assert_eq!(reader.line(), 4);
+    }
+}
