@@ -21,7 +21,9 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+pub mod demo;
 pub mod policy;
+pub mod report;
 pub mod request;
 pub mod sim;
 pub mod trace;

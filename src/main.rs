@@ -1,1 +1,26 @@
-fn main() {}
+//! The `cachelab` binary: parse arguments, call the library, print errors.
+//!
+//! `main` → [`cli::run`] → `Result`; an error prints one line to stderr and exits 2, and a
+//! broken pipe (`cachelab sim … | head`) exits 0, as ripgrep does.
+
+mod cli;
+
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    match cli::run() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            let broken_pipe = err.chain().any(|cause| {
+                cause
+                    .downcast_ref::<std::io::Error>()
+                    .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            });
+            if broken_pipe {
+                return ExitCode::SUCCESS;
+            }
+            eprintln!("cachelab: error: {err:#}");
+            ExitCode::from(2)
+        }
+    }
+}

@@ -72,6 +72,10 @@ impl Slab {
             self.nodes[token as usize] = node;
             token
         } else {
+            if self.nodes.len() == self.nodes.capacity() {
+                // Grow by half rather than doubling: at most a third of the slab is slack.
+                self.nodes.reserve_exact((self.nodes.len() / 2).max(16));
+            }
             let token = u32::try_from(self.nodes.len()).expect("more than 2^32 live cache objects");
             assert!(token != NIL, "more than 2^32 - 1 live cache objects");
             self.nodes.push(node);

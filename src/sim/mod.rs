@@ -11,9 +11,11 @@
 //! and deletes remove.
 
 pub mod counters;
+pub mod sweep;
 pub mod working_set;
 
 pub use counters::Counters;
+pub use sweep::{Sweep, SweepOutput, run_sweep};
 pub use working_set::{WorkingSet, WorkingSetCounter};
 
 use rayon::prelude::*;

@@ -1,0 +1,309 @@
+//! Command-line arguments (clap derive) and dispatch to the library; no simulation logic.
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use clap::{Args, Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
+
+use cachelab::demo::{self, DemoOptions};
+use cachelab::policy::PolicySpec;
+use cachelab::report::{chart, output, table};
+use cachelab::sim::{Sweep, run_sweep};
+use cachelab::trace::generate::{GenOptions, Generator};
+use cachelab::trace::{self, CsvOptions, ReadOptions, TraceFormat};
+use cachelab::units::{CacheSize, Warmup};
+
+/// cachelab: replay cache traces through eviction policies and report hit ratios.
+#[derive(Parser, Debug)]
+#[command(name = "cachelab", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Replay a trace through policies at several cache sizes, in one pass.
+    Sim(SimArgs),
+    /// Generate, convert and describe traces.
+    #[command(subcommand)]
+    Trace(TraceCommand),
+    /// Run the demo on a generated and a bundled trace and write a report.
+    Demo(DemoArgs),
+}
+
+/// How to read a trace file (shared by every command that reads one).
+#[derive(Args, Debug, Clone)]
+struct ReadArgs {
+    /// Trace format; detected from the name and content when absent
+    /// (oracle, csv, plain, arc, lirs, twitter).
+    #[arg(long)]
+    format: Option<TraceFormat>,
+    /// CSV columns and options, such as `key=2,size=3,time=1,header=yes,delim=tab`.
+    #[arg(long, value_name = "SPEC")]
+    csv: Option<CsvOptions>,
+    /// Skip malformed records and report how many, instead of stopping at the first.
+    #[arg(long)]
+    skip_bad: bool,
+}
+
+impl ReadArgs {
+    fn options(&self) -> ReadOptions {
+        ReadOptions {
+            format: self.format,
+            csv: self.csv.clone().unwrap_or_default(),
+            skip_bad: self.skip_bad,
+        }
+    }
+}
+
+#[derive(Args, Debug)]
+struct SimArgs {
+    /// Trace file (`-` for stdin); .gz, .zst, .xz and .bz2 are read transparently.
+    trace: String,
+    /// Policy spec, repeatable: `lru`, `fifo`, …
+    #[arg(short = 'p', long = "policy", required = true)]
+    policies: Vec<PolicySpec>,
+    /// Cache size, repeatable: bytes (`65536`, `64KiB`, `1.5GiB`) or percent of the working set (`10%`).
+    #[arg(short = 's', long = "size", required = true)]
+    sizes: Vec<CacheSize>,
+    /// Count objects instead of bytes (every size becomes 1).
+    #[arg(long)]
+    objects: bool,
+    /// Requests (`100000`) or fraction of the trace (`0.1`) that warm the cache uncounted.
+    #[arg(long, default_value = "0")]
+    warmup: Warmup,
+    /// Also record hit ratios per window of this many reads (written with --window-csv).
+    #[arg(long)]
+    window: Option<u64>,
+    /// CSV file for the per-window hit ratios.
+    #[arg(long, requires = "window")]
+    window_csv: Option<PathBuf>,
+    /// Honour the trace's operations: writes store without counting as reads, deletes remove.
+    #[arg(long)]
+    ops: bool,
+    /// Seed for randomised policies.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Write results as CSV.
+    #[arg(short = 'o', long)]
+    output: Option<PathBuf>,
+    /// Write results as JSON.
+    #[arg(long)]
+    json: Option<PathBuf>,
+    /// Draw miss ratio against cache size (SVG, or PNG by the name).
+    #[arg(long)]
+    plot: Option<PathBuf>,
+    /// Overwrite output files that exist.
+    #[arg(long)]
+    force: bool,
+    #[command(flatten)]
+    read: ReadArgs,
+}
+
+#[derive(Subcommand, Debug)]
+enum TraceCommand {
+    /// Generate a seeded synthetic trace (oracleGeneral, or CSV when the name ends in .csv).
+    Gen(GenArgs),
+    /// Print statistics of a trace.
+    Stats(StatsArgs),
+    /// Convert a trace to oracleGeneral (next access computed) or CSV, by the output name.
+    Convert(ConvertArgs),
+}
+
+#[derive(Args, Debug)]
+struct GenArgs {
+    /// Key distribution: `zipf:alpha=0.8`, `uniform`, `scan`, `loop:len=N`, `hotset:…`, `mix:…`.
+    #[arg(long, default_value = "zipf:alpha=0.8")]
+    dist: String,
+    /// Number of distinct keys.
+    #[arg(long, default_value_t = 100_000)]
+    keys: u64,
+    /// Number of requests.
+    #[arg(long, default_value_t = 1_000_000)]
+    requests: u64,
+    /// Object sizes: `4096`, `uniform:min=100,max=10000`, `lognormal:median=4096,sigma=1`, `histogram:FILE`.
+    #[arg(long, default_value = "fixed:1")]
+    sizes: String,
+    /// Seed; the same seed gives a byte-identical file.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Output file (`.csv` for CSV, else oracleGeneral; `.zst`/`.gz`/`.xz`/`.bz2` compress).
+    #[arg(short = 'o', long)]
+    output: PathBuf,
+    /// Overwrite the output file if it exists.
+    #[arg(long)]
+    force: bool,
+}
+
+#[derive(Args, Debug)]
+struct StatsArgs {
+    /// Trace file.
+    trace: String,
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    json: bool,
+    #[command(flatten)]
+    read: ReadArgs,
+}
+
+#[derive(Args, Debug)]
+struct ConvertArgs {
+    /// Input trace.
+    input: String,
+    /// Output file (`.csv` for CSV, else oracleGeneral; compression by suffix).
+    output: PathBuf,
+    /// Overwrite the output file if it exists.
+    #[arg(long)]
+    force: bool,
+    #[command(flatten)]
+    read: ReadArgs,
+}
+
+#[derive(Args, Debug)]
+struct DemoArgs {
+    /// Output directory.
+    #[arg(short = 'o', long, default_value = "reports/demo")]
+    output: PathBuf,
+    /// Overwrite a directory that was not written by a previous demo.
+    #[arg(long)]
+    force: bool,
+}
+
+/// Parses arguments and runs the command.
+pub fn run() -> Result<()> {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Sim(args) => sim(args),
+        Command::Trace(TraceCommand::Gen(args)) => generate_trace(args),
+        Command::Trace(TraceCommand::Stats(args)) => stats(args),
+        Command::Trace(TraceCommand::Convert(args)) => convert(args),
+        Command::Demo(args) => {
+            let summary = demo::run(&DemoOptions {
+                output: args.output,
+                force: args.force,
+            })?;
+            print!("{summary}");
+            Ok(())
+        }
+    }
+}
+
+/// A progress bar on stderr when it is a terminal, hidden otherwise.
+fn progress_bar(label: &str) -> ProgressBar {
+    if !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new_spinner();
+    if let Ok(style) =
+        ProgressStyle::with_template("{spinner} {msg} {human_pos} requests ({per_sec}) {elapsed}")
+    {
+        bar.set_style(style);
+    }
+    bar.set_message(label.to_string());
+    bar
+}
+
+fn refuse_existing(path: &Path, force: bool) -> Result<()> {
+    if !force && path.exists() {
+        bail!(
+            "{} already exists; pass --force to overwrite it",
+            path.display()
+        );
+    }
+    Ok(())
+}
+
+fn sim(args: SimArgs) -> Result<()> {
+    for path in [&args.output, &args.json, &args.plot, &args.window_csv]
+        .into_iter()
+        .flatten()
+    {
+        refuse_existing(path, args.force)?;
+    }
+    let sweep = Sweep {
+        trace: args.trace.clone(),
+        read: args.read.options(),
+        policies: args.policies,
+        sizes: args.sizes,
+        objects: args.objects,
+        warmup: args.warmup,
+        window: args.window,
+        honour_ops: args.ops,
+        seed: args.seed,
+    };
+    let bar = progress_bar("replaying");
+    let report = |n: u64| bar.set_position(n);
+    let out = run_sweep(&sweep, Some(&report))?;
+    bar.finish_and_clear();
+    if out.skipped > 0 {
+        eprintln!(
+            "skipped {} malformed records in {}",
+            out.skipped, args.trace
+        );
+    }
+    if let Some(path) = &args.output {
+        output::write_csv(path, &out.rows, args.force)?;
+    }
+    if let Some(path) = &args.json {
+        output::write_json(path, &out.rows, args.force)?;
+    }
+    if let Some(path) = &args.window_csv {
+        output::write_csv(path, &out.windows, args.force)?;
+    }
+    if let Some(path) = &args.plot {
+        let name = out
+            .rows
+            .first()
+            .map(|r| r.trace.clone())
+            .unwrap_or_default();
+        chart::miss_ratio_chart(&out.rows, &name).draw(path)?;
+    }
+    if args.output.is_none() && args.json.is_none() {
+        print!("{}", table::render(&out.rows));
+    }
+    Ok(())
+}
+
+fn generate_trace(args: GenArgs) -> Result<()> {
+    refuse_existing(&args.output, args.force)?;
+    let options = GenOptions {
+        dist: args.dist.parse()?,
+        keys: args.keys,
+        requests: args.requests,
+        sizes: args.sizes.parse()?,
+        seed: args.seed,
+    };
+    let mut generator = Generator::new(options)?;
+    let requests = trace::read_all(&mut generator)?;
+    let path = args.output.to_string_lossy();
+    trace::write_trace(&path, &requests).with_context(|| format!("writing {path}"))?;
+    eprintln!("wrote {} requests to {path}", requests.len());
+    Ok(())
+}
+
+fn stats(args: StatsArgs) -> Result<()> {
+    let mut reader = trace::open(&args.trace, &args.read.options())?;
+    let stats = trace::stats::compute(reader.as_mut())?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&stats)?);
+    } else {
+        print!("{stats}");
+    }
+    if reader.skipped() > 0 {
+        eprintln!("skipped {} malformed records", reader.skipped());
+    }
+    Ok(())
+}
+
+fn convert(args: ConvertArgs) -> Result<()> {
+    refuse_existing(&args.output, args.force)?;
+    let mut reader = trace::open(&args.input, &args.read.options())?;
+    let requests = trace::read_all(reader.as_mut())?;
+    let path = args.output.to_string_lossy();
+    trace::write_trace(&path, &requests)?;
+    eprintln!("wrote {} requests to {path}", requests.len());
+    Ok(())
+}

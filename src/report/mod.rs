@@ -1,0 +1,128 @@
+//! Results as data first, then as pictures: result rows ([`ResultRow`]), a text table, CSV,
+//! JSON, miss-ratio charts and the Markdown report, one file per output format.
+//!
+//! Start from [`ResultRow`]: every output is built from a `Vec<ResultRow>`, so CSV, JSON,
+//! the table and the chart always agree. Writers never follow `HashMap` order, so seeded
+//! runs give byte-identical files.
+
+pub mod chart;
+pub mod output;
+pub mod table;
+
+use serde::Serialize;
+
+use crate::sim::RunResult;
+
+/// One (trace, policy, capacity) result, with the fields `cachelab sim` writes.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ResultRow {
+    /// Trace name (the file name without directories and compression suffix).
+    pub trace: String,
+    /// Policy display name with parameters.
+    pub policy: String,
+    /// Capacity in `capacity_unit`.
+    pub capacity: u64,
+    /// `bytes` or `objects`.
+    pub capacity_unit: &'static str,
+    /// Reads counted.
+    pub requests: u64,
+    /// Reads that hit.
+    pub hits: u64,
+    /// Reads that missed.
+    pub misses: u64,
+    /// misses / requests.
+    pub miss_ratio: f64,
+    /// bytes_missed / bytes_requested.
+    pub byte_miss_ratio: f64,
+    /// Bytes the reads asked for.
+    pub bytes_requested: u64,
+    /// Bytes of the reads that missed.
+    pub bytes_missed: u64,
+    /// Objects evicted.
+    pub evictions: u64,
+}
+
+impl ResultRow {
+    /// The row for one simulation result on trace `trace`.
+    pub fn new(trace: &str, objects: bool, result: &RunResult) -> ResultRow {
+        let c = &result.counters;
+        ResultRow {
+            trace: trace.to_string(),
+            policy: result.policy.clone(),
+            capacity: result.capacity,
+            capacity_unit: if objects { "objects" } else { "bytes" },
+            requests: c.requests,
+            hits: c.hits,
+            misses: c.misses,
+            miss_ratio: c.miss_ratio(),
+            byte_miss_ratio: c.byte_miss_ratio(),
+            bytes_requested: c.bytes_requested,
+            bytes_missed: c.bytes_missed,
+            evictions: c.evictions,
+        }
+    }
+}
+
+/// One window of a hit-ratio time series (`cachelab sim --window`).
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct WindowRow {
+    /// Trace name.
+    pub trace: String,
+    /// Policy display name.
+    pub policy: String,
+    /// Capacity in size units.
+    pub capacity: u64,
+    /// 0-based window number.
+    pub window: usize,
+    /// Reads in the window.
+    pub requests: u64,
+    /// Hits in the window.
+    pub hits: u64,
+    /// Hit ratio in the window.
+    pub hit_ratio: f64,
+    /// Byte hit ratio in the window.
+    pub byte_hit_ratio: f64,
+}
+
+impl WindowRow {
+    /// The window rows of one simulation result.
+    pub fn all(trace: &str, result: &RunResult) -> Vec<WindowRow> {
+        result
+            .windows
+            .iter()
+            .enumerate()
+            .map(|(window, c)| WindowRow {
+                trace: trace.to_string(),
+                policy: result.policy.clone(),
+                capacity: result.capacity,
+                window,
+                requests: c.requests,
+                hits: c.hits,
+                hit_ratio: c.hit_ratio(),
+                byte_hit_ratio: if c.bytes_requested == 0 {
+                    0.0
+                } else {
+                    1.0 - c.byte_miss_ratio()
+                },
+            })
+            .collect()
+    }
+}
+
+/// A trace's display name: the file name without directories and compression suffixes.
+pub fn trace_name(path: &str) -> String {
+    if path == "-" {
+        return "stdin".to_string();
+    }
+    let file = std::path::Path::new(path)
+        .file_name()
+        .map(|f| f.to_string_lossy().into_owned())
+        .unwrap_or_else(|| path.to_string());
+    let mut name = file.as_str();
+    for suffix in [".gz", ".zst", ".xz", ".bz2"] {
+        if let Some(stripped) = name.strip_suffix(suffix) {
+            name = stripped;
+        }
+    }
+    name.to_string()
+}
