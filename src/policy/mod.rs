@@ -11,6 +11,7 @@ pub mod arc;
 pub mod belady;
 pub mod clock;
 pub mod fifo;
+pub mod frequency_sketch;
 pub mod lfu;
 pub mod list;
 pub mod lru;
@@ -20,6 +21,7 @@ pub mod s3fifo;
 pub mod sieve;
 pub mod spec;
 pub mod ttl;
+pub mod wtinylfu;
 
 #[cfg(test)]
 pub(crate) mod testing;
