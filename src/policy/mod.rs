@@ -13,6 +13,7 @@ pub mod clock;
 pub mod fifo;
 pub mod frequency_sketch;
 pub mod lfu;
+pub mod lirs;
 pub mod list;
 pub mod lru;
 pub mod random;
