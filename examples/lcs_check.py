@@ -27,6 +27,8 @@ POLICIES = {
     "2q": lambda c: lcs.TwoQ(c),
     "slru": lambda c: lcs.SLRU(c),
     "random": lambda c: lcs.Random(c),
+    "wtinylfu": lambda c: lcs.WTinyLFU(c, hashpower=20),
+    "lirs": lambda c: lcs.LIRS(c),
 }
 
 

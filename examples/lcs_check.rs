@@ -17,7 +17,8 @@ use cachelab::request::Request;
 use cachelab::sim::{Config, SimOptions, WorkingSet, simulate_slice};
 
 const PCTS: [f64; 4] = [0.001, 0.01, 0.1, 0.5];
-const DEFAULT_SPECS: &str = "lru,fifo,clock,clock:bits=2,arc,lfu,sieve,s3fifo,2q,slru,random";
+const DEFAULT_SPECS: &str =
+    "lru,fifo,clock,clock:bits=2,arc,lfu,sieve,s3fifo,2q,slru,random,wtinylfu,lirs";
 
 fn main() -> Result<(), Box<dyn Error>> {
     let mut args = std::env::args().skip(1);

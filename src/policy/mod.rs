@@ -11,7 +11,9 @@ pub mod arc;
 pub mod belady;
 pub mod clock;
 pub mod fifo;
+pub mod frequency_sketch;
 pub mod lfu;
+pub mod lirs;
 pub mod list;
 pub mod lru;
 pub mod random;
@@ -20,6 +22,7 @@ pub mod s3fifo;
 pub mod sieve;
 pub mod spec;
 pub mod ttl;
+pub mod wtinylfu;
 
 #[cfg(test)]
 pub(crate) mod testing;

@@ -8,8 +8,8 @@
 use super::spec::{Params, PolicySpec, SpecError};
 use super::ttl::{Clock as TtlClock, Ttl, parse_ttl};
 use super::{
-    Policy, arc::Arc, belady::Belady, clock::Clock, fifo::Fifo, lfu::Lfu, lru::Lru, random::Random,
-    s3fifo::S3Fifo, sieve::Sieve,
+    Policy, arc::Arc, belady::Belady, clock::Clock, fifo::Fifo, lfu::Lfu, lirs::Lirs, lru::Lru,
+    random::Random, s3fifo::S3Fifo, sieve::Sieve, wtinylfu::WTinyLfu,
 };
 
 /// One parameter a policy accepts.
@@ -128,6 +128,66 @@ pub static POLICIES: &[PolicyInfo] = &[
         params: &[],
         needs_next_access: false,
         build: |_, ctx| Ok(Box::new(Random::new(ctx.capacity, ctx.seed))),
+    },
+    PolicyInfo {
+        name: "lirs",
+        summary: "LIRS: LIR set, small resident-HIR queue, stack with non-resident history (Jiang & Zhang 2002)",
+        params: &[
+            ParamInfo {
+                name: "hir",
+                default: "0.01",
+                help: "share of the capacity for resident HIR blocks (at least one size unit)",
+            },
+            ParamInfo {
+                name: "stack",
+                default: "2",
+                help: "stack S holds at most stack x capacity size units; oldest non-resident entries go first",
+            },
+        ],
+        needs_next_access: false,
+        build: |p, ctx| {
+            Ok(Box::new(Lirs::new(
+                ctx.capacity,
+                p.f64_in("hir", 0.0, 1.0)?,
+                p.f64_in("stack", 1.0, 100.0)?,
+            )))
+        },
+    },
+    PolicyInfo {
+        name: "wtinylfu",
+        summary: "W-TinyLFU: LRU window, SLRU main, count-min sketch admission (Einziger et al. 2017)",
+        params: &[
+            ParamInfo {
+                name: "window",
+                default: "0.01",
+                help: "share of the capacity for the window LRU (at least one size unit)",
+            },
+            ParamInfo {
+                name: "protected",
+                default: "0.8",
+                help: "share of the main cache for the protected segment; probation gets the rest",
+            },
+            ParamInfo {
+                name: "sample",
+                default: "10",
+                help: "the sketch halves its counters after sample x (capacity in objects) increments",
+            },
+            ParamInfo {
+                name: "doorkeeper",
+                default: "0",
+                help: "1 puts a Bloom-filter doorkeeper in front of the sketch counters",
+            },
+        ],
+        needs_next_access: false,
+        build: |p, ctx| {
+            Ok(Box::new(WTinyLfu::new(
+                ctx.capacity,
+                p.f64_in("window", 0.0, 1.0)?,
+                p.f64_in("protected", 0.0, 1.0)?,
+                p.u64_in("sample", 1, 1 << 20)?,
+                p.u64_in("doorkeeper", 0, 1)? == 1,
+            )))
+        },
     },
     PolicyInfo {
         name: "belady",
