@@ -29,6 +29,22 @@ import lcs_replay  # noqa: E402
 
 EXACT = {"lru", "fifo", "clock", "belady"}
 TOLERANCE = 0.005
+
+# Configurations where cachelab's definition differs from libCacheSim's on purpose, with
+# the largest gap accepted (a bound just above the measured one, so a regression still
+# fails) and the reason, also given in the policy's docs and the README.
+DOCUMENTED = {
+    ("wtinylfu", "cloudPhysicsIO", "objects", 0.1): (
+        0.12, "libCacheSim rounds the 1% window of 48 objects down to 0 and caches nothing; cachelab keeps a window of at least one unit"),
+    ("wtinylfu", "zipf", "objects", 0.1): (
+        0.13, "libCacheSim rounds the 1% window of 19 objects down to 0 and caches nothing; cachelab keeps a window of at least one unit"),
+    ("wtinylfu", "cloudPhysicsIO", "objects", 1.0): (
+        0.015, "cachelab ages the sketch every 10 x capacity increments (Caffeine's sample size); libCacheSim's sketch does not age within this trace"),
+    ("arc", "zipf", "bytes", 0.1): (
+        0.03, "byte-aware ARC: cachelab moves the target p by delta x object size, libCacheSim by delta bytes; the gap shows when objects are large against the cache (130 KB, 4 KiB median)"),
+    ("s3fifo", "zipf", "objects", 0.1): (
+        0.14, "libCacheSim's S3-FIFO with a 19-object cache (small queue of 1) misses every request; cachelab's small queue admits and promotes as at larger sizes"),
+}
 PERCENTS = [0.1, 1.0, 10.0, 50.0]
 RECORD = np.dtype([("time", "<u4"), ("id", "<u8"), ("size", "<u4"), ("next", "<i8")])
 
@@ -66,7 +82,7 @@ def working_set(path):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--policies", default="lru,fifo")
+    parser.add_argument("--policies", default="lru,fifo,clock,belady,arc,lfu,sieve,s3fifo,random,wtinylfu,lirs")
     parser.add_argument("--traces", default="cloudPhysicsIO,zipf")
     parser.add_argument("--out", default=os.path.join(ROOT, "reports", "libcachesim-agreement.md"))
     parser.add_argument("--check", action="store_true")
@@ -77,6 +93,7 @@ def main():
         run(["cargo", "build", "--release", "--quiet", "--manifest-path", os.path.join(ROOT, "Cargo.toml")])
 
     rows = []
+    notes = []
     failures = 0
     with tempfile.TemporaryDirectory() as tmp:
         for name, path in prepare_traces(args.traces.split(","), args.cachelab, tmp):
@@ -97,12 +114,19 @@ def main():
                         mine = ours[policy_index * len(sizes) + size_index]
                         theirs = lcs_replay.replay(path, policy, size, objects_mode, 20, 1)
                         gap = mine["miss_ratio"] - theirs["miss_ratio"]
+                        unit = "objects" if objects_mode else "bytes"
                         exact = policy in EXACT
-                        ok = (mine["misses"] == theirs["misses"]) if exact else abs(gap) <= TOLERANCE
+                        documented = DOCUMENTED.get((policy, name, unit, pct))
+                        if exact:
+                            rule, ok = "exact", mine["misses"] == theirs["misses"]
+                        elif documented:
+                            rule, ok = f"documented, ±{documented[0]}", abs(gap) <= documented[0]
+                            notes.append(f"- {policy}, {name}, {unit}, {pct}%: gap {gap:+.4f}. {documented[1]}.")
+                        else:
+                            rule, ok = f"±{TOLERANCE}", abs(gap) <= TOLERANCE
                         failures += not ok
-                        rows.append((name, "objects" if objects_mode else "bytes", pct, size, policy,
-                                     mine["misses"], theirs["misses"], mine["miss_ratio"],
-                                     theirs["miss_ratio"], gap, "exact" if exact else f"±{TOLERANCE}",
+                        rows.append((name, unit, pct, size, policy, mine["misses"], theirs["misses"],
+                                     mine["miss_ratio"], theirs["miss_ratio"], gap, rule,
                                      "ok" if ok else "DIFFERS"))
 
     lines = [
@@ -119,6 +143,8 @@ def main():
     for r in rows:
         lines.append(f"| {r[0]} | {r[1]} | {r[2]} | {r[3]} | {r[4]} | {r[5]} | {r[6]} | {r[7]:.6f} | {r[8]:.6f} | {r[9]:+.6f} | {r[10]} | {r[11]} |")
     lines += ["", f"{len(rows) - failures} of {len(rows)} configurations agree.", ""]
+    if notes:
+        lines += ["## Documented differences", ""] + notes + [""]
     os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
     with open(args.out, "w") as f:
         f.write("\n".join(lines))
