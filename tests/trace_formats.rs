@@ -330,6 +330,36 @@ fn lirs_cs_has_two_star_lines() {
 }
 
 #[test]
+fn every_lirs_trace_matches_the_readme_table() {
+    // (file, requests, distinct keys, `*` lines) from shared/traces/README.extra.md.
+    let table = [
+        ("cpp", 9_047, 1_223, 0),
+        ("cs", 6_781, 1_409, 2),
+        ("gli", 6_015, 2_529, 0),
+        ("ps", 10_448, 3_083, 0),
+        ("sprite", 133_996, 7_075, 0),
+        ("multi1", 15_858, 2_606, 0),
+        ("multi2", 26_311, 5_684, 0),
+        ("multi3", 30_241, 7_454, 0),
+        ("2_pools", 100_000, 9_939, 2),
+        ("loop", 505_500, 1_011, 0),
+        ("scan", 50_025, 2_001, 0),
+        ("zigzag", 52_001, 2_001, 0),
+        ("backf", 9_000, 751, 0),
+    ];
+    for (name, requests, unique, stars) in table {
+        let path = shared(&format!("lirs/{name}.trace.gz"));
+        let (got, skipped) = read_path(&path, &ReadOptions::default()).expect(name);
+        let distinct: HashSet<u64> = got.iter().map(|r| r.key).collect();
+        assert_eq!(
+            (got.len(), distinct.len(), skipped),
+            (requests, unique, stars),
+            "{name}"
+        );
+    }
+}
+
+#[test]
 fn csv_options_on_a_tab_separated_file_without_header() {
     let dir = tempfile::tempdir().expect("temp dir");
     let path = dir.path().join("t.tsv");

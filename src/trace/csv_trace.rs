@@ -28,7 +28,7 @@ use std::str::FromStr;
 use csv::ByteRecord;
 
 use super::compress::read_error;
-use super::lines::{key_from_bytes, parse_u32, parse_u64};
+use super::lines::{key_from_bytes, parse_op, parse_u32, parse_u64};
 use super::next_access;
 use super::{Error, Position, RequestReader};
 use crate::request::{NEVER, Op, Request};
@@ -391,15 +391,12 @@ impl CsvReader {
         };
         let op = match c.op {
             None => Op::Get,
-            Some(i) => std::str::from_utf8(field(i, "op")?)
-                .ok()
-                .and_then(Op::parse)
-                .ok_or_else(|| {
-                    format!(
-                        "an operation name (get, set, delete, …) in column {}",
-                        i + 1
-                    )
-                })?,
+            Some(i) => parse_op(field(i, "op")?).ok_or_else(|| {
+                format!(
+                    "an operation name (get, set, delete, …) in column {}",
+                    i + 1
+                )
+            })?,
         };
         let ttl = match c.ttl {
             None => 0,

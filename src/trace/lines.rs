@@ -8,7 +8,7 @@ use std::io::BufRead;
 
 use super::Error;
 use super::compress::read_error;
-use crate::request::hash_key;
+use crate::request::{Op, hash_key};
 
 /// Reads lines as bytes into one reused buffer, tracking the 1-based line number.
 pub(crate) struct LineReader {
@@ -115,6 +115,16 @@ pub(crate) fn key_from_bytes(bytes: &[u8]) -> u64 {
     hash_key(bytes)
 }
 
+/// Parses an operation name: the exact lowercase names of [`Op::name`] without allocating,
+/// anything else through [`Op::parse`] (case-insensitive, with aliases).
+#[inline]
+pub(crate) fn parse_op(bytes: &[u8]) -> Option<Op> {
+    if let Some(op) = Op::ALL.iter().find(|op| op.name().as_bytes() == bytes) {
+        return Some(*op);
+    }
+    std::str::from_utf8(bytes).ok().and_then(Op::parse)
+}
+
 /// The iterator [`fields`] returns (a named type, so it holds no borrow past its last use).
 pub(crate) type Fields<'a> =
     std::iter::Filter<std::slice::Split<'a, u8, fn(&u8) -> bool>, fn(&&'a [u8]) -> bool>;
@@ -145,6 +155,15 @@ mod tests {
         assert_eq!(parse_u64(b"12a"), None);
         assert_eq!(parse_u64(b"-1"), None);
         assert_eq!(parse_u32(b"4294967296"), None);
+    }
+
+    #[test]
+    fn operations_parse_fast_and_slow() {
+        for op in Op::ALL {
+            assert_eq!(parse_op(op.name().as_bytes()), Some(op));
+        }
+        assert_eq!(parse_op(b"GET_LEASE"), Some(Op::Get));
+        assert_eq!(parse_op(b"frob"), None);
     }
 
     #[test]

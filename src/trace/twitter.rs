@@ -3,15 +3,15 @@
 //! Each line is `timestamp,key,key_size,value_size,client_id,operation,ttl` with no header:
 //! `timestamp` in seconds, `key` an anonymised string, sizes in bytes, `operation` one of
 //! get, gets, set, add, replace, cas, append, prepend, delete, incr, decr (parsed with
-//! [`Op::parse`]), `ttl` in seconds (0 = none). The object size is `key_size +
+//! [`crate::request::Op::parse`]), `ttl` in seconds (0 = none). The object size is `key_size +
 //! value_size`. Keys are hashed with [`crate::request::hash_key`], except purely decimal
 //! ones, which stay numbers (as everywhere in cachelab). The client id is not kept.
 
 use std::io::BufRead;
 
-use super::lines::{LineReader, key_from_bytes, parse_u32, parse_u64, trim};
+use super::lines::{LineReader, key_from_bytes, parse_op, parse_u32, parse_u64, trim};
 use super::{Error, RequestReader};
-use crate::request::{NEVER, Op, Request};
+use crate::request::{NEVER, Request};
 
 const EXPECTED: &str =
     "7 comma-separated fields `timestamp,key,key_size,value_size,client_id,operation,ttl`";
@@ -51,10 +51,7 @@ fn parse_line(line: &[u8]) -> Result<Request, &'static str> {
     let size = key_size
         .checked_add(value_size)
         .ok_or("key_size + value_size to fit 32 bits")?;
-    let op = std::str::from_utf8(op)
-        .ok()
-        .and_then(Op::parse)
-        .ok_or("an operation (get, gets, set, add, replace, cas, append, prepend, delete, incr, decr) in field 6")?;
+    let op = parse_op(op).ok_or("an operation (get, gets, set, add, replace, cas, append, prepend, delete, incr, decr) in field 6")?;
     let ttl = parse_u32(ttl).ok_or("a decimal TTL in field 7")?;
     Ok(Request {
         time,
@@ -96,7 +93,7 @@ impl RequestReader for TwitterReader {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::request::hash_key;
+    use crate::request::{Op, hash_key};
     use crate::trace::read_all;
 
     fn reader(text: &str, skip_bad: bool) -> TwitterReader {
