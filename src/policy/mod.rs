@@ -20,6 +20,7 @@ pub mod s3fifo;
 pub mod sieve;
 pub mod spec;
 pub mod ttl;
+pub mod twoq;
 
 #[cfg(test)]
 pub(crate) mod testing;
