@@ -18,6 +18,7 @@ pub mod random;
 pub mod registry;
 pub mod s3fifo;
 pub mod sieve;
+pub mod slru;
 pub mod spec;
 pub mod ttl;
 pub mod twoq;

@@ -9,7 +9,7 @@ use super::spec::{Params, PolicySpec, SpecError};
 use super::ttl::{Clock as TtlClock, Ttl, parse_ttl};
 use super::{
     Policy, arc::Arc, belady::Belady, clock::Clock, fifo::Fifo, lfu::Lfu, lru::Lru, random::Random,
-    s3fifo::S3Fifo, sieve::Sieve, twoq::TwoQ,
+    s3fifo::S3Fifo, sieve::Sieve, slru::Slru, twoq::TwoQ,
 };
 
 /// One parameter a policy accepts.
@@ -142,6 +142,20 @@ pub static POLICIES: &[PolicyInfo] = &[
             let kin = params.f64_in("kin", 0.001, 0.999)?;
             let kout = params.f64_in("kout", 0.0, 4.0)?;
             Ok(Box::new(TwoQ::new(ctx.capacity, kin, kout)))
+        },
+    },
+    PolicyInfo {
+        name: "slru",
+        summary: "segmented LRU, S4LRU by default (Huang et al., SOSP'13; libCacheSim semantics)",
+        params: &[ParamInfo {
+            name: "segments",
+            default: "4",
+            help: "number of equal LRU segments (1-16); a hit climbs one, overflow cascades down",
+        }],
+        needs_next_access: false,
+        build: |params, ctx| {
+            let segments = params.u64_in("segments", 1, Slru::MAX_SEGMENTS as u64)? as usize;
+            Ok(Box::new(Slru::new(ctx.capacity, segments)))
         },
     },
     PolicyInfo {
