@@ -20,8 +20,10 @@ pub mod random;
 pub mod registry;
 pub mod s3fifo;
 pub mod sieve;
+pub mod slru;
 pub mod spec;
 pub mod ttl;
+pub mod twoq;
 pub mod wtinylfu;
 
 #[cfg(test)]

@@ -9,7 +9,7 @@ use super::spec::{Params, PolicySpec, SpecError};
 use super::ttl::{Clock as TtlClock, Ttl, parse_ttl};
 use super::{
     Policy, arc::Arc, belady::Belady, clock::Clock, fifo::Fifo, lfu::Lfu, lirs::Lirs, lru::Lru,
-    random::Random, s3fifo::S3Fifo, sieve::Sieve, wtinylfu::WTinyLfu,
+    random::Random, s3fifo::S3Fifo, sieve::Sieve, slru::Slru, twoq::TwoQ, wtinylfu::WTinyLfu,
 };
 
 /// One parameter a policy accepts.
@@ -120,6 +120,42 @@ pub static POLICIES: &[PolicyInfo] = &[
             let small = params.f64_in("small", 0.001, 0.999)?;
             let threshold = params.u64_in("threshold", 0, 2)? as u32;
             Ok(Box::new(S3Fifo::new(ctx.capacity, small, threshold)))
+        },
+    },
+    PolicyInfo {
+        name: "2q",
+        summary: "2Q (Johnson & Shasha, VLDB'94, full version): A1in FIFO, A1out ghosts, Am LRU",
+        params: &[
+            ParamInfo {
+                name: "kin",
+                default: "0.25",
+                help: "A1in's share of the capacity (size units); above it A1in's tail is evicted into A1out",
+            },
+            ParamInfo {
+                name: "kout",
+                default: "0.5",
+                help: "A1out's bound as a share of the capacity, in size units of the ghosted objects",
+            },
+        ],
+        needs_next_access: false,
+        build: |params, ctx| {
+            let kin = params.f64_in("kin", 0.001, 0.999)?;
+            let kout = params.f64_in("kout", 0.0, 4.0)?;
+            Ok(Box::new(TwoQ::new(ctx.capacity, kin, kout)))
+        },
+    },
+    PolicyInfo {
+        name: "slru",
+        summary: "segmented LRU, S4LRU by default (Huang et al., SOSP'13; libCacheSim semantics)",
+        params: &[ParamInfo {
+            name: "segments",
+            default: "4",
+            help: "number of equal LRU segments (1-16); a hit climbs one, overflow cascades down",
+        }],
+        needs_next_access: false,
+        build: |params, ctx| {
+            let segments = params.u64_in("segments", 1, Slru::MAX_SEGMENTS as u64)? as usize;
+            Ok(Box::new(Slru::new(ctx.capacity, segments)))
         },
     },
     PolicyInfo {
