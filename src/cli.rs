@@ -8,9 +8,9 @@ use clap::{Args, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use cachelab::demo::{self, DemoOptions};
-use cachelab::policy::PolicySpec;
+use cachelab::policy::{PolicySpec, POLICIES};
 use cachelab::report::{chart, output, table};
-use cachelab::sim::{Sweep, run_sweep};
+use cachelab::sim::{Config, Sweep, WorkingSet, run_sweep, speed};
 use cachelab::trace::generate::{GenOptions, Generator};
 use cachelab::trace::{self, CsvOptions, ReadOptions, TraceFormat};
 use cachelab::units::{CacheSize, Warmup};
@@ -32,6 +32,8 @@ enum Command {
     Trace(TraceCommand),
     /// Run the demo on a generated and a bundled trace and write a report.
     Demo(DemoArgs),
+    /// Measure replay speed (requests/s, one thread) and metadata bytes per object.
+    Bench(BenchArgs),
 }
 
 /// How to read a trace file (shared by every command that reads one).
@@ -172,6 +174,36 @@ struct DemoArgs {
     force: bool,
 }
 
+#[derive(Args, Debug)]
+struct BenchArgs {
+    /// Trace file; without one, a seeded Zipf(0.8) trace of 1,000,000 requests over
+    /// 100,000 keys in object mode (the workload the README quotes).
+    trace: Option<String>,
+    /// Policy spec, repeatable; every registered policy but `ttl` when absent.
+    #[arg(short = 'p', long = "policy")]
+    policies: Vec<PolicySpec>,
+    /// Cache size, repeatable (bytes or percent of the working set); 1% and 10% when absent.
+    #[arg(short = 's', long = "size")]
+    sizes: Vec<CacheSize>,
+    /// Count objects instead of bytes (always on for the generated trace).
+    #[arg(long)]
+    objects: bool,
+    /// Runs per configuration; the best is reported.
+    #[arg(long, default_value_t = 3)]
+    repeat: usize,
+    /// Also replay all configurations through the engine on 1 thread and on this many.
+    #[arg(long, value_name = "THREADS")]
+    scaling: Option<usize>,
+    /// Write the rows as JSON.
+    #[arg(long)]
+    json: Option<PathBuf>,
+    /// Overwrite the JSON file if it exists.
+    #[arg(long)]
+    force: bool,
+    #[command(flatten)]
+    read: ReadArgs,
+}
+
 /// Parses arguments and runs the command.
 pub fn run() -> Result<()> {
     let cli = Cli::parse();
@@ -180,6 +212,7 @@ pub fn run() -> Result<()> {
         Command::Trace(TraceCommand::Gen(args)) => generate_trace(args),
         Command::Trace(TraceCommand::Stats(args)) => stats(args),
         Command::Trace(TraceCommand::Convert(args)) => convert(args),
+        Command::Bench(args) => bench(args),
         Command::Demo(args) => {
             let summary = demo::run(&DemoOptions {
                 output: args.output,
@@ -305,5 +338,85 @@ fn convert(args: ConvertArgs) -> Result<()> {
     let path = args.output.to_string_lossy();
     trace::write_trace(&path, &requests)?;
     eprintln!("wrote {} requests to {path}", requests.len());
+    Ok(())
+}
+
+fn bench(args: BenchArgs) -> Result<()> {
+    if let Some(path) = &args.json {
+        refuse_existing(path, args.force)?;
+    }
+    let (mut requests, objects) = match &args.trace {
+        Some(path) => {
+            let mut reader = trace::open(path, &args.read.options())?;
+            (trace::read_all(reader.as_mut())?, args.objects)
+        }
+        None => {
+            let options = GenOptions {
+                dist: "zipf:alpha=0.8".parse()?,
+                keys: 100_000,
+                requests: 1_000_000,
+                sizes: "fixed:1".parse()?,
+                seed: 42,
+            };
+            (trace::read_all(&mut Generator::new(options)?)?, true)
+        }
+    };
+    if objects {
+        requests.iter_mut().for_each(|r| r.size = 1);
+    }
+    trace::next_access::fill(&mut requests);
+    let policies: Vec<PolicySpec> = if args.policies.is_empty() {
+        POLICIES
+            .iter()
+            .filter(|p| p.name != "ttl")
+            .map(|p| p.name.parse())
+            .collect::<Result<_, _>>()?
+    } else {
+        args.policies
+    };
+    let sizes = if args.sizes.is_empty() {
+        vec![CacheSize::Percent(1.0), CacheSize::Percent(10.0)]
+    } else {
+        args.sizes
+    };
+    let units = WorkingSet::of(&requests).units(objects);
+    let mut rows = Vec::new();
+    println!("{:<34} {:>12} {:>12} {:>14}", "policy", "capacity", "Mreq/s", "bytes/object");
+    for spec in &policies {
+        for size in &sizes {
+            let row = speed::replay_speed(&requests, spec, size.resolve(units), args.repeat)?;
+            println!(
+                "{:<34} {:>12} {:>12.2} {:>14.1}",
+                row.policy,
+                row.capacity,
+                row.requests_per_second / 1e6,
+                row.bytes_per_object
+            );
+            rows.push(row);
+        }
+    }
+    let scaling = match args.scaling {
+        Some(threads) => {
+            let configs: Vec<Config> = policies
+                .iter()
+                .flat_map(|spec| sizes.iter().map(|s| Config::new(spec.clone(), s.resolve(units))))
+                .collect();
+            let scaling = speed::engine_scaling(&requests, &configs, threads, args.repeat)?;
+            println!(
+                "engine, {} configurations: {:.1} M req/s on 1 thread, {:.1} M req/s on {} threads ({:.2}x)",
+                scaling.configurations,
+                scaling.one_thread / 1e6,
+                scaling.many_threads / 1e6,
+                scaling.threads,
+                scaling.speedup()
+            );
+            Some(scaling)
+        }
+        None => None,
+    };
+    if let Some(path) = &args.json {
+        let value = serde_json::json!({ "rows": rows, "scaling": scaling });
+        output::write_json(path, &value, args.force)?;
+    }
     Ok(())
 }

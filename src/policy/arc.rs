@@ -89,7 +89,7 @@ impl Arc {
     /// An empty ARC cache of `capacity` size units, with `p = 0`.
     pub fn new(capacity: u64) -> Arc {
         Arc {
-            store: KeyedSlab::new(),
+            store: KeyedSlab::bounded(capacity.saturating_mul(2)),
             lists: [List::new(); 4],
             capacity,
             p: 0.0,

@@ -52,7 +52,7 @@ impl Clock {
     pub fn new(capacity: u64, bits: u32) -> Clock {
         let bits = bits.clamp(1, Self::MAX_BITS);
         Clock {
-            store: KeyedSlab::new(),
+            store: KeyedSlab::bounded(capacity),
             queue: List::new(),
             capacity,
             bits,

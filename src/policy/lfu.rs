@@ -52,7 +52,7 @@ impl Lfu {
     /// An empty LFU cache of `capacity` size units.
     pub fn new(capacity: u64) -> Lfu {
         Lfu {
-            store: KeyedSlab::new(),
+            store: KeyedSlab::bounded(capacity),
             buckets: Slab::new(),
             members: Vec::new(),
             order: List::new(),

@@ -38,6 +38,8 @@ pub struct Slab {
     nodes: Vec<Node>,
     free: u32,
     live: usize,
+    /// Growth stops at this many nodes while it can (see [`Slab::limit_growth`]).
+    growth_limit: usize,
 }
 
 impl Default for Slab {
@@ -53,7 +55,16 @@ impl Slab {
             nodes: Vec::new(),
             free: NIL,
             live: 0,
+            growth_limit: usize::MAX,
         }
+    }
+
+    /// Caps how far the slab grows ahead of need: it never reserves past `max_nodes` unless
+    /// more nodes are really allocated. A policy that knows it holds at most `capacity`
+    /// objects (every object takes at least one size unit) passes that, so an object-mode
+    /// cache carries no slack.
+    pub fn limit_growth(&mut self, max_nodes: u64) {
+        self.growth_limit = usize::try_from(max_nodes).unwrap_or(usize::MAX);
     }
 
     /// Allocates a node for `key` with `size`, not yet on any list; `aux` starts at 0.
@@ -73,8 +84,12 @@ impl Slab {
             token
         } else {
             if self.nodes.len() == self.nodes.capacity() {
-                // Grow by half rather than doubling: at most a third of the slab is slack.
-                self.nodes.reserve_exact((self.nodes.len() / 2).max(16));
+                // Grow by half rather than doubling (at most a third of the slab is slack),
+                // and not past the growth limit while below it.
+                let len = self.nodes.len();
+                let room = self.growth_limit.saturating_sub(len);
+                let step = (len / 2).max(16);
+                self.nodes.reserve_exact(if room > 0 { step.min(room) } else { step });
             }
             let token = u32::try_from(self.nodes.len()).expect("more than 2^32 live cache objects");
             assert!(token != NIL, "more than 2^32 - 1 live cache objects");
@@ -346,6 +361,14 @@ impl KeyedSlab {
     /// An empty keyed slab.
     pub fn new() -> KeyedSlab {
         KeyedSlab::default()
+    }
+
+    /// An empty keyed slab that will hold at most about `max_nodes` nodes at once: its slab
+    /// does not reserve past that (see [`Slab::limit_growth`]).
+    pub fn bounded(max_nodes: u64) -> KeyedSlab {
+        let mut keyed = KeyedSlab::default();
+        keyed.slab.limit_growth(max_nodes);
+        keyed
     }
 
     /// The token of `key`, if present.

@@ -38,7 +38,7 @@ impl<const PROMOTE: bool> RecencyQueue<PROMOTE> {
     /// An empty cache holding up to `capacity` size units.
     pub fn new(capacity: u64) -> Self {
         RecencyQueue {
-            store: KeyedSlab::new(),
+            store: KeyedSlab::bounded(capacity),
             queue: List::new(),
             capacity,
         }

@@ -43,7 +43,7 @@ impl Random {
     /// with `seed`.
     pub fn new(capacity: u64, seed: u64) -> Random {
         Random {
-            store: KeyedSlab::new(),
+            store: KeyedSlab::bounded(capacity),
             dense: Vec::new(),
             capacity,
             used: 0,

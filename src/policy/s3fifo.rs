@@ -70,7 +70,7 @@ impl S3Fifo {
         let small_cap = ((capacity as f64 * small) as u64).clamp(1.min(capacity), capacity);
         let main_cap = capacity - small_cap;
         S3Fifo {
-            store: KeyedSlab::new(),
+            store: KeyedSlab::bounded(capacity.saturating_mul(2)),
             queues: [List::new(); 3],
             capacity,
             small_share: small,

@@ -47,7 +47,7 @@ impl Sieve {
     /// An empty SIEVE cache of `capacity` size units.
     pub fn new(capacity: u64) -> Sieve {
         Sieve {
-            store: KeyedSlab::new(),
+            store: KeyedSlab::bounded(capacity),
             queue: List::new(),
             capacity,
             hand: None,

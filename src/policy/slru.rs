@@ -72,7 +72,7 @@ impl Slru {
             "segments must be 1..=16"
         );
         Slru {
-            store: KeyedSlab::new(),
+            store: KeyedSlab::bounded(capacity),
             segments: vec![List::new(); segments],
             capacity,
             segment_cap: (capacity / segments as u64).max(1.min(capacity)),

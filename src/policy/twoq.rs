@@ -85,7 +85,7 @@ impl TwoQ {
     /// `Kout = ⌊kout · capacity⌋`.
     pub fn new(capacity: u64, kin: f64, kout: f64) -> TwoQ {
         TwoQ {
-            store: KeyedSlab::new(),
+            store: KeyedSlab::bounded(capacity.saturating_mul(2)),
             queues: [List::new(); 3],
             capacity,
             kin_share: kin,

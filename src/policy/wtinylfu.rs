@@ -172,7 +172,7 @@ impl WTinyLfu {
     ) -> WTinyLfu {
         let est = capacity.clamp(1, 64);
         WTinyLfu {
-            store: KeyedSlab::new(),
+            store: KeyedSlab::bounded(capacity),
             window: List::new(),
             probation: List::new(),
             protected: List::new(),

@@ -11,6 +11,7 @@
 //! and deletes remove.
 
 pub mod counters;
+pub mod speed;
 pub mod sweep;
 pub mod working_set;
 
