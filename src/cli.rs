@@ -8,7 +8,7 @@ use clap::{Args, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use cachelab::demo::{self, DemoOptions};
-use cachelab::policy::{PolicySpec, POLICIES};
+use cachelab::policy::{POLICIES, PolicySpec};
 use cachelab::report::{chart, output, table};
 use cachelab::sim::{Config, Sweep, WorkingSet, run_sweep, speed};
 use cachelab::trace::generate::{GenOptions, Generator};
@@ -381,7 +381,10 @@ fn bench(args: BenchArgs) -> Result<()> {
     };
     let units = WorkingSet::of(&requests).units(objects);
     let mut rows = Vec::new();
-    println!("{:<34} {:>12} {:>12} {:>14}", "policy", "capacity", "Mreq/s", "bytes/object");
+    println!(
+        "{:<34} {:>12} {:>12} {:>14}",
+        "policy", "capacity", "Mreq/s", "bytes/object"
+    );
     for spec in &policies {
         for size in &sizes {
             let row = speed::replay_speed(&requests, spec, size.resolve(units), args.repeat)?;
@@ -399,7 +402,11 @@ fn bench(args: BenchArgs) -> Result<()> {
         Some(threads) => {
             let configs: Vec<Config> = policies
                 .iter()
-                .flat_map(|spec| sizes.iter().map(|s| Config::new(spec.clone(), s.resolve(units))))
+                .flat_map(|spec| {
+                    sizes
+                        .iter()
+                        .map(|s| Config::new(spec.clone(), s.resolve(units)))
+                })
                 .collect();
             let scaling = speed::engine_scaling(&requests, &configs, threads, args.repeat)?;
             println!(

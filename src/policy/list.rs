@@ -68,6 +68,7 @@ impl Slab {
     }
 
     /// Allocates a node for `key` with `size`, not yet on any list; `aux` starts at 0.
+    #[inline(always)]
     pub fn alloc(&mut self, key: u64, size: u32) -> Token {
         let node = Node {
             key,
@@ -89,7 +90,8 @@ impl Slab {
                 let len = self.nodes.len();
                 let room = self.growth_limit.saturating_sub(len);
                 let step = (len / 2).max(16);
-                self.nodes.reserve_exact(if room > 0 { step.min(room) } else { step });
+                self.nodes
+                    .reserve_exact(if room > 0 { step.min(room) } else { step });
             }
             let token = u32::try_from(self.nodes.len()).expect("more than 2^32 live cache objects");
             assert!(token != NIL, "more than 2^32 - 1 live cache objects");
@@ -99,6 +101,7 @@ impl Slab {
     }
 
     /// Returns a node (already unlinked from its list) to the free list.
+    #[inline(always)]
     pub fn release(&mut self, token: Token) {
         let node = &mut self.nodes[token as usize];
         node.next = self.free;
@@ -227,7 +230,7 @@ impl List {
     }
 
     /// Links an unlinked node in at the front.
-    #[inline]
+    #[inline(always)]
     pub fn push_front(&mut self, slab: &mut Slab, token: Token) {
         self.link_before_head(slab, token);
         self.head = token;
@@ -239,6 +242,7 @@ impl List {
         self.link_before_head(slab, token);
     }
 
+    #[inline(always)]
     fn link_before_head(&mut self, slab: &mut Slab, token: Token) {
         if self.head == NIL {
             let node = &mut slab.nodes[token as usize];
@@ -258,7 +262,7 @@ impl List {
     }
 
     /// Unlinks `token`, which must be on this list.
-    #[inline]
+    #[inline(always)]
     pub fn unlink(&mut self, slab: &mut Slab, token: Token) {
         let Node {
             prev, next, size, ..
@@ -280,7 +284,7 @@ impl List {
     }
 
     /// Unlinks and returns the back node.
-    #[inline]
+    #[inline(always)]
     pub fn pop_back(&mut self, slab: &mut Slab) -> Option<Token> {
         let back = self.back(slab)?;
         self.unlink(slab, back);
@@ -288,7 +292,7 @@ impl List {
     }
 
     /// Moves `token`, which must be on this list, to the front.
-    #[inline]
+    #[inline(always)]
     pub fn move_to_front(&mut self, slab: &mut Slab, token: Token) {
         if self.head != token {
             self.unlink(slab, token);
@@ -372,7 +376,7 @@ impl KeyedSlab {
     }
 
     /// The token of `key`, if present.
-    #[inline]
+    #[inline(always)]
     pub fn find(&self, key: u64) -> Option<Token> {
         let nodes = &self.slab.nodes;
         self.index
@@ -381,7 +385,7 @@ impl KeyedSlab {
     }
 
     /// Allocates a node for a key that is not present and indexes it.
-    #[inline]
+    #[inline(always)]
     pub fn insert(&mut self, key: u64, size: u32) -> Token {
         let token = self.slab.alloc(key, size);
         let nodes = &self.slab.nodes;
@@ -391,7 +395,7 @@ impl KeyedSlab {
     }
 
     /// Removes an (unlinked) node from the index and releases it.
-    #[inline]
+    #[inline(always)]
     pub fn remove(&mut self, token: Token) {
         let key = self.slab.key(token);
         if let Ok(entry) = self.index.find_entry(mix64(key), |&t| t == token) {

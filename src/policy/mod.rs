@@ -33,6 +33,7 @@ pub use registry::{POLICIES, PolicyInfo, build};
 pub use spec::{PolicySpec, SpecError};
 
 use crate::request::Request;
+use crate::sim::Counters;
 
 /// What one request did to a policy.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -97,6 +98,17 @@ pub trait Policy: Send {
     /// The default treats it as a read whose hit flag the caller ignores.
     fn set(&mut self, req: &Request) -> Outcome {
         self.get(req)
+    }
+
+    /// Reads every request of `requests` in order, counting each into `counters`.
+    ///
+    /// The engine's hot loop. The default body is compiled once per policy type, so `get`
+    /// is called statically and inlined: one dynamic dispatch per batch, not per request.
+    fn get_batch(&mut self, requests: &[Request], counters: &mut Counters) {
+        for req in requests {
+            let outcome = self.get(req);
+            counters.record_read(req.size, outcome);
+        }
     }
 
     /// Removes `key`; true when it was held.

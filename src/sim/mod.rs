@@ -123,12 +123,11 @@ impl Lane {
             apply(self.policy.as_mut(), req, options.honour_ops);
         }
         match options.window {
+            None if !options.honour_ops => self.policy.get_batch(counted, &mut self.counters),
             None => {
-                let mut counters = self.counters;
                 for req in counted {
-                    count(&mut counters, self.policy.as_mut(), req, options.honour_ops);
+                    count(&mut self.counters, self.policy.as_mut(), req, true);
                 }
-                self.counters = counters;
             }
             Some(width) => {
                 for req in counted {

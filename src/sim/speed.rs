@@ -1,7 +1,7 @@
 //! Replay speed and metadata size: what `cachelab bench` measures.
 //!
 //! [`replay_speed`] replays an in-memory trace through one freshly built policy on the
-//! calling thread, several times, and keeps the best run (the least disturbed by other work
+//! calling thread with the engine's own loop ([`crate::policy::Policy::get_batch`]), several times, and keeps the best run (the least disturbed by other work
 //! on a shared machine), as requests per second; it also reports the policy's metadata
 //! bytes per cached object at the end. [`engine_scaling`] runs the whole engine over many
 //! configurations with a 1-thread and an N-thread rayon pool and reports both throughputs.
@@ -17,7 +17,7 @@ use crate::policy::{PolicySpec, SpecError};
 use crate::request::Request;
 use crate::trace::VecReader;
 
-use super::{simulate, Config, SimError, SimOptions};
+use super::{Config, Counters, SimError, SimOptions, simulate};
 
 /// Speed of one (policy, capacity) replay.
 #[derive(Debug, Clone, Serialize)]
@@ -48,12 +48,11 @@ pub fn replay_speed(
     let mut row = None;
     for _ in 0..repeat.max(1) {
         let mut policy = registry::build(spec, &ctx)?;
+        let mut counters = Counters::default();
         let start = Instant::now();
-        let mut hits = 0u64;
-        for req in requests {
-            hits += u64::from(policy.get(req).hit);
-        }
+        policy.get_batch(requests, &mut counters);
         let seconds = start.elapsed().as_secs_f64();
+        let hits = counters.hits;
         best = best.min(seconds);
         row = Some(SpeedRow {
             policy: policy.name(),
