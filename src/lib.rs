@@ -21,6 +21,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+pub mod memcached;
 pub mod policy;
 pub mod request;
 pub mod sim;
