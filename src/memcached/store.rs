@@ -1491,3 +1491,655 @@ impl Store {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const NOW: u64 = 1_700_000_000;
+
+    fn store() -> (Store, Clock) {
+        let clock = Clock::manual(NOW);
+        (
+            Store::new(Settings::default(), clock.clone()).unwrap(),
+            clock,
+        )
+    }
+
+    fn value(store: &mut Store, key: &[u8]) -> Option<Vec<u8>> {
+        store.get(key).unwrap().map(|item| item.value.to_vec())
+    }
+
+    fn stored(outcome: StoreOutcome) -> u64 {
+        match outcome {
+            StoreOutcome::Stored { cas } => cas,
+            other => panic!("expected STORED, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn set_get_round_trips_binary_values_and_flags() {
+        let (mut s, _) = store();
+        let data = b"a\r\nb\0c\xff";
+        stored(s.set(b"bin", data, 0xDEAD_BEEF, 0).unwrap());
+        let item = s.get(b"bin").unwrap().unwrap();
+        assert_eq!(
+            (item.value, item.flags, item.expires_at),
+            (&data[..], 0xDEAD_BEEF, None)
+        );
+        assert_eq!(value(&mut s, b"missing"), None);
+        let c = s.counters();
+        assert_eq!(
+            (c.cmd_get, c.get_hits, c.get_misses, c.cmd_set),
+            (2, 1, 1, 1)
+        );
+        s.validate().unwrap();
+    }
+
+    #[test]
+    fn keys_must_be_1_to_250_bytes() {
+        let (mut s, _) = store();
+        assert_eq!(s.set(b"", b"v", 0, 0), Err(KeyError::Empty));
+        assert_eq!(s.get(&[b'k'; 251]).err(), Some(KeyError::TooLong(251)));
+        stored(s.set(&[b'k'; 250], b"v", 0, 0).unwrap());
+    }
+
+    #[test]
+    fn item_sizes_and_stats_match_a_real_memcached() {
+        // Observed on memcached 1.6.18 -m 16: `set foo 0 0 5` + `set foo2 1 0 5` (value
+        // `hello`) gave bytes 139, items:1:mem_requested 139, 1:used_chunks 2,
+        // total_malloced 1048576. By hand: 48+4+7+8 = 67 and 48+5+7+4+8 = 72.
+        let (mut s, _) = store();
+        stored(s.set(b"foo", b"hello", 0, 0).unwrap());
+        stored(s.set(b"foo2", b"hello", 1, 0).unwrap());
+        let stats: Vec<(String, String)> = s.stats();
+        let get = |rows: &[(String, String)], k: &str| {
+            rows.iter()
+                .find(|(n, _)| n == k)
+                .map(|(_, v)| v.clone())
+                .unwrap()
+        };
+        assert_eq!(get(&stats, "bytes"), "139");
+        assert_eq!(get(&stats, "curr_items"), "2");
+        let slabs = s.stats_slabs();
+        assert_eq!(get(&slabs, "1:chunk_size"), "96");
+        assert_eq!(get(&slabs, "1:used_chunks"), "2");
+        assert_eq!(get(&slabs, "1:free_chunks"), "10920");
+        assert_eq!(get(&slabs, "1:cmd_set"), "2");
+        assert_eq!(get(&slabs, "active_slabs"), "1");
+        assert_eq!(get(&slabs, "total_malloced"), "1048576");
+        let items = s.stats_items();
+        assert_eq!(get(&items, "items:1:number"), "2");
+        assert_eq!(get(&items, "items:1:mem_requested"), "139");
+        // Waste: two 96-byte chunks hold 139 requested bytes.
+        assert_eq!(s.waste(), 2 * 96 - 139);
+        let settings = s.stats_settings();
+        assert_eq!(get(&settings, "growth_factor"), "1.25");
+        assert_eq!(get(&settings, "slab_chunk_max"), "524288");
+        // memcached's field order for the general stats.
+        let names: Vec<&str> = stats.iter().map(|(n, _)| n.as_str()).collect();
+        let pos = |n: &str| names.iter().position(|&x| x == n).unwrap();
+        assert!(pos("cmd_get") < pos("get_hits") && pos("get_hits") < pos("bytes"));
+        assert!(pos("curr_items") < pos("total_items") && pos("total_items") < pos("evictions"));
+    }
+
+    #[test]
+    fn add_and_replace_follow_presence() {
+        let (mut s, _) = store();
+        assert_eq!(
+            s.replace(b"k", b"1", 0, 0).unwrap(),
+            StoreOutcome::NotStored
+        );
+        stored(s.add(b"k", b"1", 0, 0).unwrap());
+        assert_eq!(s.add(b"k", b"2", 0, 0).unwrap(), StoreOutcome::NotStored);
+        assert_eq!(value(&mut s, b"k").unwrap(), b"1");
+        stored(s.replace(b"k", b"3", 7, 0).unwrap());
+        assert_eq!(s.get(b"k").unwrap().unwrap().flags, 7);
+        // Every storage command that allocated counts in cmd_set, stored or not.
+        assert_eq!(s.counters().cmd_set, 4);
+        s.validate().unwrap();
+    }
+
+    #[test]
+    fn append_and_prepend_keep_flags_and_exptime() {
+        let (mut s, clock) = store();
+        assert_eq!(s.append(b"a", b"x").unwrap(), StoreOutcome::NotStored);
+        stored(s.set(b"a", b"hi", 5, 100).unwrap());
+        stored(s.append(b"a", b"xyz").unwrap());
+        stored(s.prepend(b"a", b"<").unwrap());
+        let item = s.get(b"a").unwrap().unwrap();
+        assert_eq!((item.value, item.flags), (&b"<hixyz"[..], 5));
+        assert_eq!(item.expires_at, Some(NOW + 100));
+        clock.advance(100);
+        assert_eq!(value(&mut s, b"a"), None);
+        s.validate().unwrap();
+    }
+
+    #[test]
+    fn cas_stores_on_match_and_reports_exists_and_not_found() {
+        let (mut s, _) = store();
+        let first = stored(s.set(b"c", b"v1", 0, 0).unwrap());
+        let second = stored(s.set(b"other", b"v", 0, 0).unwrap());
+        assert!(second > first, "every store takes a new CAS id");
+        assert_eq!(s.get(b"c").unwrap().unwrap().cas, first);
+        assert_eq!(
+            s.cas(b"c", b"v2", 0, 0, first + 100).unwrap(),
+            StoreOutcome::Exists
+        );
+        let third = stored(s.cas(b"c", b"v2", 0, 0, first).unwrap());
+        assert!(third > second);
+        // The old id is stale now.
+        assert_eq!(
+            s.cas(b"c", b"v3", 0, 0, first).unwrap(),
+            StoreOutcome::Exists
+        );
+        assert_eq!(
+            s.cas(b"nope", b"v", 0, 0, 1).unwrap(),
+            StoreOutcome::NotFound
+        );
+        // cas 0 never matches.
+        assert_eq!(s.cas(b"c", b"v", 0, 0, 0).unwrap(), StoreOutcome::Exists);
+        assert_eq!(value(&mut s, b"c").unwrap(), b"v2");
+        let c = s.counters();
+        assert_eq!((c.cas_hits, c.cas_badval, c.cas_misses), (1, 3, 1));
+    }
+
+    #[test]
+    fn incr_wraps_decr_floors_and_results_are_padded_in_place() {
+        let (mut s, _) = store();
+        assert_eq!(s.incr(b"n", 1).unwrap(), DeltaOutcome::NotFound);
+        stored(s.set(b"n", b"10", 0, 0).unwrap());
+        let bytes = s.bytes();
+        assert!(matches!(
+            s.decr(b"n", 1).unwrap(),
+            DeltaOutcome::Value { value: 9, .. }
+        ));
+        // memcached writes the shorter number in place, padded with spaces.
+        assert_eq!(value(&mut s, b"n").unwrap(), b"9 ");
+        assert_eq!(s.bytes(), bytes);
+        // "9 " is still numeric; 9 + (2^64 - 1) wraps to 8.
+        assert!(matches!(
+            s.incr(b"n", u64::MAX).unwrap(),
+            DeltaOutcome::Value { value: 8, .. }
+        ));
+        assert!(matches!(
+            s.decr(b"n", 100).unwrap(),
+            DeltaOutcome::Value { value: 0, .. }
+        ));
+        // Growing past the old length makes a new, larger item.
+        stored(s.set(b"g", b"99", 0, 0).unwrap());
+        let bytes = s.bytes();
+        assert!(matches!(
+            s.incr(b"g", 1).unwrap(),
+            DeltaOutcome::Value { value: 100, .. }
+        ));
+        assert_eq!(value(&mut s, b"g").unwrap(), b"100");
+        assert_eq!(s.bytes(), bytes + 1);
+        // Non-numeric values, empty values, leading whitespace.
+        stored(s.set(b"t", b"abc", 0, 0).unwrap());
+        assert_eq!(s.incr(b"t", 1).unwrap(), DeltaOutcome::NonNumeric);
+        stored(s.set(b"e", b"", 0, 0).unwrap());
+        assert_eq!(s.incr(b"e", 1).unwrap(), DeltaOutcome::NonNumeric);
+        stored(s.set(b"w", b" 7 ", 0, 0).unwrap());
+        assert!(matches!(
+            s.incr(b"w", 1).unwrap(),
+            DeltaOutcome::Value { value: 8, .. }
+        ));
+        assert_eq!(value(&mut s, b"w").unwrap(), b"8  ");
+        stored(s.set(b"big", b"18446744073709551616", 0, 0).unwrap());
+        assert_eq!(s.incr(b"big", 1).unwrap(), DeltaOutcome::NonNumeric);
+        let c = s.counters();
+        assert_eq!((c.incr_hits, c.incr_misses, c.decr_hits), (3, 1, 2));
+        s.validate().unwrap();
+    }
+
+    #[test]
+    fn exptime_follows_the_30_day_rule() {
+        let (mut s, clock) = store();
+        stored(s.set(b"rel", b"v", 0, 10).unwrap());
+        stored(s.set(b"month", b"v", 0, REALTIME_MAXDELTA).unwrap());
+        // One more than 30 days is a unix time: 2592001 is January 1970, long past.
+        stored(s.set(b"abs_past", b"v", 0, REALTIME_MAXDELTA + 1).unwrap());
+        stored(s.set(b"abs", b"v", 0, (NOW + 20) as i64).unwrap());
+        stored(s.set(b"neg", b"v", 0, -1).unwrap());
+        assert_eq!(
+            s.len(),
+            5,
+            "negative and past exptimes are stored, but invisible"
+        );
+        assert_eq!(value(&mut s, b"abs_past"), None);
+        assert_eq!(value(&mut s, b"neg"), None);
+        assert_eq!(s.counters().get_expired, 2);
+        clock.advance(9);
+        assert!(value(&mut s, b"rel").is_some());
+        clock.advance(1); // NOW + 10: expired at exactly its exptime
+        assert_eq!(value(&mut s, b"rel"), None);
+        assert!(value(&mut s, b"abs").is_some());
+        clock.advance(10);
+        assert_eq!(value(&mut s, b"abs"), None);
+        assert_eq!(
+            s.get(b"month").unwrap().unwrap().expires_at,
+            Some(NOW + REALTIME_MAXDELTA as u64)
+        );
+        s.validate().unwrap();
+    }
+
+    #[test]
+    fn touch_and_gat_set_new_exptimes() {
+        let (mut s, clock) = store();
+        assert_eq!(s.touch(b"t", 10).unwrap(), TouchOutcome::NotFound);
+        stored(s.set(b"t", b"v", 0, 5).unwrap());
+        assert_eq!(s.touch(b"t", 100).unwrap(), TouchOutcome::Touched);
+        clock.advance(50);
+        let item = s.gat(b"t", 0).unwrap().unwrap();
+        assert_eq!((item.value, item.expires_at), (&b"v"[..], None));
+        clock.advance(1_000_000);
+        assert!(value(&mut s, b"t").is_some());
+        assert!(s.gat(b"none", 1).unwrap().is_none());
+        let c = s.counters();
+        assert_eq!((c.cmd_touch, c.touch_hits, c.touch_misses), (4, 2, 2));
+    }
+
+    #[test]
+    fn delete_removes_and_counts() {
+        let (mut s, _) = store();
+        stored(s.set(b"d", b"v", 0, 0).unwrap());
+        assert_eq!(s.delete(b"d").unwrap(), DeleteOutcome::Deleted);
+        assert_eq!(s.delete(b"d").unwrap(), DeleteOutcome::NotFound);
+        assert_eq!(
+            (s.counters().delete_hits, s.counters().delete_misses),
+            (1, 1)
+        );
+        assert_eq!((s.len(), s.bytes()), (0, 0));
+        s.validate().unwrap();
+    }
+
+    #[test]
+    fn flush_all_now_hides_everything_stored_so_far() {
+        let (mut s, _) = store();
+        stored(s.set(b"a", b"1", 0, 0).unwrap());
+        s.flush_all(0);
+        // Same second: the CAS id tells items before the flush from items after it.
+        stored(s.set(b"b", b"2", 0, 0).unwrap());
+        assert_eq!(value(&mut s, b"a"), None);
+        assert_eq!(value(&mut s, b"b").unwrap(), b"2");
+        // Storing `b` already reclaimed the flushed `a` from the tail of class 1.
+        let c = s.counters();
+        assert_eq!((c.reclaimed, c.get_flushed), (1, 0));
+        s.validate().unwrap();
+    }
+
+    #[test]
+    fn flush_all_with_delay_takes_effect_later() {
+        let (mut s, clock) = store();
+        stored(s.set(b"early", b"1", 0, 0).unwrap());
+        // flush_all 10 at NOW: memcached sets oldest_live = NOW + 10 - 1, so items last
+        // stored or read at or before NOW + 9 vanish from NOW + 9 on.
+        s.flush_all(10);
+        clock.advance(5);
+        stored(s.set(b"mid", b"2", 0, 0).unwrap());
+        clock.advance(3); // NOW + 8
+        assert!(value(&mut s, b"early").is_some());
+        clock.advance(1); // NOW + 9
+        assert_eq!(value(&mut s, b"early"), None);
+        assert_eq!(value(&mut s, b"mid"), None);
+        clock.advance(1); // NOW + 10
+        stored(s.set(b"late", b"3", 0, 0).unwrap());
+        assert!(value(&mut s, b"late").is_some());
+    }
+
+    #[test]
+    fn too_large_items_are_refused_and_a_failed_set_drops_the_old_value() {
+        let (mut s, _) = store();
+        stored(s.set(b"k", b"small", 0, 0).unwrap());
+        let huge = vec![0u8; 1 << 20];
+        assert_eq!(s.set(b"k", &huge, 0, 0).unwrap(), StoreOutcome::TooLarge);
+        assert_eq!(value(&mut s, b"k"), None);
+        assert_eq!(s.counters().store_too_large, 1);
+        // Largest that fits -I 1m: 1048576 - 48 - 2 - 2 - 8 bytes with a 1-byte key.
+        let fits = vec![7u8; (1 << 20) - 60];
+        stored(s.set(b"k", &fits, 0, 0).unwrap());
+        assert_eq!(value(&mut s, b"k").unwrap().len(), fits.len());
+        s.validate().unwrap();
+    }
+
+    #[test]
+    fn large_items_take_chunks_from_several_classes() {
+        let (mut s, _) = store();
+        stored(s.set(b"big", &vec![1u8; 600_000], 0, 0).unwrap());
+        let used: Vec<(u8, u64)> = s
+            .class_usage()
+            .iter()
+            .map(|u| (u.id, u.used_chunks))
+            .collect();
+        // Header in class 2, one 512 KiB chunk (class 39), the rest in class 31
+        // (see slab.rs for the arithmetic); the item is on class 39's LRU.
+        assert_eq!(used, vec![(2, 1), (31, 1), (39, 1)]);
+        assert_eq!(s.class_usage()[2].items, 1);
+        assert_eq!(s.bytes(), 48 + 4 + 600_002 + 8);
+        assert_eq!(s.delete(b"big").unwrap(), DeleteOutcome::Deleted);
+        assert!(s.class_usage().iter().all(|u| u.used_chunks == 0));
+        s.validate().unwrap();
+    }
+
+    /// `k00000`..: 48 + 7 + (10 + 2) + 8 = 75 bytes, class 1 (96-byte chunks, 10922 per page).
+    fn small_key(i: usize) -> Vec<u8> {
+        format!("k{i:05}").into_bytes()
+    }
+
+    fn one_page_store(evictions: bool) -> (Store, Clock) {
+        let clock = Clock::manual(NOW);
+        let settings = Settings {
+            max_bytes: 1 << 20,
+            evictions,
+            ..Settings::default()
+        };
+        (Store::new(settings, clock.clone()).unwrap(), clock)
+    }
+
+    #[test]
+    fn evicts_the_least_recently_used_item_of_the_class() {
+        // 1 MiB limit: class 1 gets one page of 10922 chunks and no second page.
+        let (mut s, _) = one_page_store(true);
+        stored(s.set(b"other-class", &[0u8; 500], 0, 0).unwrap()); // first page of class 9
+        for i in 0..10_922 {
+            stored(s.set(&small_key(i), b"0123456789", 0, 0).unwrap());
+        }
+        assert_eq!(s.counters().evictions, 0);
+        // Read k00000: k00001 is now the least recently used.
+        assert!(value(&mut s, &small_key(0)).is_some());
+        stored(s.set(&small_key(10_922), b"0123456789", 0, 0).unwrap());
+        assert_eq!(s.counters().evictions, 1);
+        assert!(!s.contains(&small_key(1)));
+        assert!(s.contains(&small_key(0)));
+        assert!(
+            s.contains(b"other-class"),
+            "another class's LRU is never touched"
+        );
+        stored(s.set(&small_key(10_923), b"0123456789", 0, 0).unwrap());
+        assert!(!s.contains(&small_key(2)));
+        assert_eq!(s.counters().evicted_unfetched, 2);
+        assert_eq!(
+            s.malloced(),
+            2 << 20,
+            "two first pages, both past the 1 MiB limit"
+        );
+        s.validate().unwrap();
+    }
+
+    #[test]
+    fn allocation_reclaims_expired_tail_items_before_evicting() {
+        let (mut s, clock) = one_page_store(true);
+        for i in 0..10_922 {
+            stored(s.set(&small_key(i), b"0123456789", 0, 60).unwrap());
+        }
+        clock.advance(60);
+        stored(s.set(&small_key(20_000), b"0123456789", 0, 0).unwrap());
+        let c = s.counters();
+        assert_eq!(c.evictions, 0);
+        assert!(c.reclaimed >= 1);
+        assert_eq!(c.reclaimed, c.expired_unfetched);
+        s.validate().unwrap();
+    }
+
+    #[test]
+    fn without_evictions_a_full_class_is_out_of_memory() {
+        let (mut s, _) = one_page_store(false);
+        for i in 0..10_922 {
+            stored(s.set(&small_key(i), b"0123456789", 0, 0).unwrap());
+        }
+        assert_eq!(
+            s.set(&small_key(99_999), b"0123456789", 0, 0).unwrap(),
+            StoreOutcome::OutOfMemory
+        );
+        // A failed set removes the key's old value (here it frees a chunk).
+        assert_eq!(
+            s.set(&small_key(5), b"0123456789", 0, 0).unwrap(),
+            StoreOutcome::OutOfMemory
+        );
+        assert!(!s.contains(&small_key(5)));
+        assert_eq!(s.counters().store_no_memory, 2);
+        assert_eq!(s.class_counters()[1].outofmemory, 2);
+        s.validate().unwrap();
+    }
+}
+
+#[cfg(test)]
+mod model_tests {
+    //! The store run in step with a slow model: one `Vec` of items per slab class, most
+    //! recent first, with the same page and chunk accounting written out plainly.
+
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// Tiny pages so that a few dozen items fill classes: 4 KiB pages, 2 KiB chunks,
+    /// a 12 KiB limit.
+    fn settings() -> Settings {
+        Settings {
+            max_bytes: 3 * 4096,
+            slab_page_size: 4096,
+            slab_chunk_max: 2048,
+            item_size_max: 2048,
+            ..Settings::default()
+        }
+    }
+
+    #[derive(Debug, Clone)]
+    enum Op {
+        Set(u8, u16),
+        Add(u8, u16),
+        Append(u8, u16),
+        Get(u8),
+        Delete(u8),
+    }
+
+    fn ops() -> impl Strategy<Value = Vec<Op>> {
+        let key = 0u8..30;
+        let len = 0u16..900;
+        let op = prop_oneof![
+            4 => (key.clone(), len.clone()).prop_map(|(k, l)| Op::Set(k, l)),
+            1 => (key.clone(), len.clone()).prop_map(|(k, l)| Op::Add(k, l)),
+            1 => (key.clone(), 0u16..400).prop_map(|(k, l)| Op::Append(k, l)),
+            4 => key.clone().prop_map(Op::Get),
+            1 => key.prop_map(Op::Delete),
+        ];
+        prop::collection::vec(op, 1..300)
+    }
+
+    struct Model {
+        classes: SlabClasses,
+        page: u64,
+        limit: u64,
+        malloced: u64,
+        pages: Vec<u64>,
+        used: Vec<u64>,
+        /// Per class: (key, value), most recently used first.
+        lru: Vec<Vec<(Vec<u8>, Vec<u8>)>>,
+        evictions: u64,
+    }
+
+    #[derive(Debug, PartialEq)]
+    enum Res {
+        Stored,
+        NotStored,
+        OutOfMemory,
+        Value(Option<Vec<u8>>),
+        Deleted(bool),
+    }
+
+    impl Model {
+        fn new(settings: &Settings) -> Model {
+            let classes = SlabClasses::new(settings);
+            let n = classes.classes().len() + 1;
+            Model {
+                classes,
+                page: u64::from(settings.slab_page_size),
+                limit: settings.max_bytes,
+                malloced: 0,
+                pages: vec![0; n],
+                used: vec![0; n],
+                lru: vec![Vec::new(); n],
+                evictions: 0,
+            }
+        }
+
+        fn class_of(&self, key_len: usize, value_len: usize) -> usize {
+            // ITEM_ntotal by hand: header 48, key + NUL, value + CRLF, CAS 8 (flags 0).
+            let total = 48 + key_len + 1 + value_len + 2 + 8;
+            usize::from(
+                self.classes
+                    .class_for(total as u64)
+                    .expect("test sizes fit"),
+            )
+        }
+
+        fn find(&self, key: &[u8]) -> Option<(usize, usize)> {
+            self.lru
+                .iter()
+                .enumerate()
+                .find_map(|(c, items)| items.iter().position(|(k, _)| k == key).map(|i| (c, i)))
+        }
+
+        fn alloc(&mut self, class: usize, pinned: Option<&[u8]>) -> bool {
+            let perslab = u64::from(self.classes.get(class as u8).unwrap().perslab);
+            if self.used[class] < self.pages[class] * perslab {
+                self.used[class] += 1;
+                return true;
+            }
+            if self.pages[class] == 0 || self.malloced + self.page <= self.limit {
+                self.pages[class] += 1;
+                self.malloced += self.page;
+                self.used[class] += 1;
+                return true;
+            }
+            // Evict the least recently used item of the class that is not held.
+            let victim = self.lru[class]
+                .iter()
+                .rposition(|(k, _)| Some(k.as_slice()) != pinned);
+            match victim {
+                Some(i) => {
+                    self.lru[class].remove(i);
+                    self.evictions += 1;
+                    true // the victim's chunk is reused
+                }
+                None => false,
+            }
+        }
+
+        fn remove(&mut self, key: &[u8]) -> Option<Vec<u8>> {
+            let (c, i) = self.find(key)?;
+            self.used[c] -= 1;
+            Some(self.lru[c].remove(i).1)
+        }
+
+        fn apply(&mut self, op: &Op) -> Res {
+            match *op {
+                Op::Get(k) => {
+                    let key = vec![b'k', k];
+                    let Some((c, i)) = self.find(&key) else {
+                        return Res::Value(None);
+                    };
+                    let item = self.lru[c].remove(i);
+                    let value = item.1.clone();
+                    self.lru[c].insert(0, item);
+                    Res::Value(Some(value))
+                }
+                Op::Delete(k) => Res::Deleted(self.remove(&[b'k', k]).is_some()),
+                Op::Set(k, len) | Op::Add(k, len) | Op::Append(k, len) => {
+                    let key = vec![b'k', k];
+                    let data = vec![k.wrapping_add(len as u8); usize::from(len)];
+                    let class = self.class_of(key.len(), data.len());
+                    if !self.alloc(class, None) {
+                        if matches!(op, Op::Set(..)) {
+                            self.remove(&key);
+                        }
+                        return Res::OutOfMemory;
+                    }
+                    let present = self.find(&key);
+                    let res = match (op, present) {
+                        (Op::Set(..), _) | (Op::Add(..), None) => {
+                            self.remove(&key);
+                            self.lru[class].insert(0, (key, data));
+                            return Res::Stored;
+                        }
+                        (Op::Add(..), Some((c, i))) => {
+                            let item = self.lru[c].remove(i);
+                            self.lru[c].insert(0, item);
+                            Res::NotStored
+                        }
+                        (_, None) => Res::NotStored,
+                        (_, Some((c, i))) => {
+                            let mut combined = self.lru[c][i].1.clone();
+                            combined.extend_from_slice(&data);
+                            let new_class = self.class_of(key.len(), combined.len());
+                            if self.alloc(new_class, Some(&key)) {
+                                self.remove(&key);
+                                self.lru[new_class].insert(0, (key, combined));
+                                Res::Stored
+                            } else {
+                                Res::NotStored
+                            }
+                        }
+                    };
+                    self.used[class] -= 1; // the incoming item was not linked
+                    res
+                }
+            }
+        }
+    }
+
+    fn apply(store: &mut Store, op: &Op) -> Res {
+        let of = |outcome: StoreOutcome| match outcome {
+            StoreOutcome::Stored { .. } => Res::Stored,
+            StoreOutcome::NotStored => Res::NotStored,
+            StoreOutcome::OutOfMemory => Res::OutOfMemory,
+            other => panic!("unexpected {other:?}"),
+        };
+        match *op {
+            Op::Get(k) => Res::Value(store.get(&[b'k', k]).unwrap().map(|i| i.value.to_vec())),
+            Op::Delete(k) => {
+                Res::Deleted(store.delete(&[b'k', k]).unwrap() == DeleteOutcome::Deleted)
+            }
+            Op::Set(k, len) | Op::Add(k, len) | Op::Append(k, len) => {
+                let key = [b'k', k];
+                let data = vec![k.wrapping_add(len as u8); usize::from(len)];
+                of(match op {
+                    Op::Set(..) => store.set(&key, &data, 0, 0),
+                    Op::Add(..) => store.add(&key, &data, 0, 0),
+                    _ => store.append(&key, &data),
+                }
+                .unwrap())
+            }
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(300))]
+
+        #[test]
+        fn store_agrees_with_a_vec_model(ops in ops()) {
+            let settings = settings();
+            let mut store = Store::new(settings.clone(), Clock::manual(NOW_MODEL)).unwrap();
+            let mut model = Model::new(&settings);
+            for (step, op) in ops.iter().enumerate() {
+                let got = apply(&mut store, op);
+                let want = model.apply(op);
+                prop_assert_eq!(&got, &want, "step {} {:?}", step, op);
+                store.validate().map_err(|e| TestCaseError::fail(format!("step {step}: {e}")))?;
+                let items: usize = model.lru.iter().map(Vec::len).sum();
+                prop_assert_eq!(store.len(), items, "step {} items", step);
+                prop_assert_eq!(store.counters().evictions, model.evictions, "step {} evictions", step);
+                prop_assert_eq!(store.malloced(), model.malloced, "step {} malloced", step);
+                for c in store.classes().classes() {
+                    let id = usize::from(c.id);
+                    let usage = store.class_usage().into_iter().find(|u| u.id == c.id);
+                    let (used, pages) = usage.map_or((0, 0), |u| (u.used_chunks, u64::from(u.total_pages)));
+                    prop_assert_eq!((used, pages), (model.used[id], model.pages[id]), "step {} class {}", step, id);
+                }
+            }
+        }
+    }
+
+    const NOW_MODEL: u64 = 1_000;
+}
