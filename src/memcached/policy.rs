@@ -16,7 +16,9 @@
 //!   capacity in bytes (`-s 64MiB` is `-m 64`), so sweeps over cache sizes work; memcached
 //!   grants each slab class its first 1 MiB page even past the limit, so below a few tens
 //!   of MiB the memory really used can exceed the capacity (see [`Memcached::class_usage`]).
-//!   `capacity()` reports the limit in bytes, `used()` the items' bytes (`ITEM_ntotal`).
+//!   `capacity()` reports the limit in bytes, `used()` the items' bytes (`ITEM_ntotal`);
+//!   because of those first pages `used()` can exceed `capacity()` when the limit is
+//!   smaller than a few MiB (an exception to the [`Policy`] rule, as in memcached).
 //! - [`Outcome::evictions`] counts LRU evictions; [`Outcome::expirations`] counts expired or
 //!   flushed items removed, lazily or when an allocation reclaimed them.
 
@@ -236,6 +238,29 @@ mod tests {
             (4, 1, 192 - 159)
         );
         mc.validate().unwrap();
+    }
+
+    #[test]
+    fn registry_spec_sets_memory_and_checks_options() {
+        use crate::policy::registry::{BuildContext, build};
+        let ctx = BuildContext {
+            capacity: 5 << 20,
+            seed: 0,
+        };
+        let explicit = build(&"memcached:m=16,f=2".parse().unwrap(), &ctx).unwrap();
+        assert_eq!(explicit.capacity(), 16 << 20);
+        assert_eq!(explicit.name(), "memcached(m=16777216B,f=2,n=48,i=1048576)");
+        // Without m, the engine's capacity is the memory limit.
+        let derived = build(&"memcached".parse().unwrap(), &ctx).unwrap();
+        assert_eq!(derived.capacity(), 5 << 20);
+        for bad in [
+            "memcached:f=1",
+            "memcached:i=600k",
+            "memcached:n=0",
+            "memcached:m=x",
+        ] {
+            assert!(build(&bad.parse().unwrap(), &ctx).is_err(), "{bad}");
+        }
     }
 
     #[test]
