@@ -22,6 +22,7 @@
 //! ```
 
 pub mod demo;
+pub mod memcached;
 pub mod policy;
 pub mod report;
 pub mod request;

@@ -233,6 +233,34 @@ pub static POLICIES: &[PolicyInfo] = &[
         build: |_, ctx| Ok(Box::new(Belady::new(ctx.capacity))),
     },
     PolicyInfo {
+        name: "memcached",
+        summary: "memcached 1.6 model: slab classes, per-class LRU, look-aside get/set replay",
+        params: &[
+            ParamInfo {
+                name: "m",
+                default: "auto",
+                help: "memory limit in MiB (memcached -m); auto = the capacity in bytes",
+            },
+            ParamInfo {
+                name: "f",
+                default: "1.25",
+                help: "slab growth factor (memcached -f), above 1",
+            },
+            ParamInfo {
+                name: "n",
+                default: "48",
+                help: "minimum key+value+flags bytes of the first class (memcached -n)",
+            },
+            ParamInfo {
+                name: "i",
+                default: "1m",
+                help: "largest item (memcached -I), a multiple of 512 KiB",
+            },
+        ],
+        needs_next_access: false,
+        build: build_memcached,
+    },
+    PolicyInfo {
         name: "ttl",
         summary: "TTL expiry layered over a base policy",
         params: &[
@@ -274,6 +302,32 @@ fn build_ttl(params: &Params, ctx: &BuildContext) -> Result<Box<dyn Policy>, Spe
         return Err(params.bad("base", "a policy that is neither ttl nor an offline one"));
     }
     Ok(Box::new(Ttl::new(build(&base, ctx)?, ttl, clock)))
+}
+
+fn build_memcached(params: &Params, ctx: &BuildContext) -> Result<Box<dyn Policy>, SpecError> {
+    use crate::memcached::{Settings, policy::Memcached};
+    let max_bytes = match params.text("m") {
+        "auto" => ctx.capacity,
+        _ => params.u64_in("m", 1, 1 << 30)? << 20,
+    };
+    let growth_factor = params.f64_in("f", 1.0, 100.0)?;
+    let chunk_size = params.u64_in("n", 1, 1 << 19)? as u32;
+    let item_size_max = crate::units::parse_bytes(params.text("i"))
+        .ok()
+        .and_then(|b| u32::try_from(b).ok())
+        .ok_or_else(|| params.bad("i", "a byte size such as 1m or 2m"))?;
+    let settings = Settings {
+        max_bytes,
+        growth_factor,
+        chunk_size,
+        item_size_max,
+        ..Settings::default()
+    };
+    let model = Memcached::new(settings).map_err(|e| match e {
+        crate::memcached::ConfigError::Factor(_) => params.bad("f", "a number above 1"),
+        other => params.bad("i", &other.to_string()),
+    })?;
+    Ok(Box::new(model))
 }
 
 /// The registry row for `name`, or an error listing every known name.

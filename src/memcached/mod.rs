@@ -1,0 +1,29 @@
+//! A simulated memcached: the item store with memcached 1.6's slab memory accounting,
+//! per-class LRU, lazy expiry, CAS ids and statistics, and a [`crate::policy::Policy`]
+//! adapter that replays traces through it.
+//!
+//! Start from [`store::Store`]: one store serves the simulator ([`policy::Memcached`]), an
+//! in-process API, and (later) the TCP server, so all three see the same semantics. Its
+//! memory follows [`slab`] (the class table of `slabs_init`, `ITEM_ntotal`, chunked large
+//! items); its time comes from a [`clock::Clock`] the caller controls (wall time for a
+//! server, a manual clock for tests and trace time).
+//!
+//! ```
+//! use cachelab::memcached::{clock::Clock, slab::Settings, store::{Store, StoreOutcome}};
+//! let clock = Clock::manual(1_000);
+//! let mut store = Store::new(Settings::default(), clock.clone())?;
+//! assert!(matches!(store.set(b"k", b"v", 0, 10)?, StoreOutcome::Stored { .. }));
+//! assert_eq!(store.get(b"k")?.map(|item| item.value.to_vec()), Some(b"v".to_vec()));
+//! clock.advance(10); // exptime 10 is relative: expired at 1 010
+//! assert!(store.get(b"k")?.is_none());
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+pub mod clock;
+pub mod policy;
+pub mod slab;
+pub mod store;
+
+pub use clock::Clock;
+pub use slab::{ConfigError, Settings, SlabClasses};
+pub use store::{KeyError, Store};

@@ -1,0 +1,280 @@
+//! Trace replay through the memcached model: [`Memcached`], the registry's `memcached`
+//! policy (`memcached:m=16,f=1.25,n=48,i=1m`).
+//!
+//! The trace is replayed as look-aside traffic against a [`Store`]: a read `get`s the key
+//! and, on a miss, `set`s it (what an application in front of a database does); with the
+//! engine's `--ops` mode the trace's writes are `set`s and its deletes `delete`s.
+//!
+//! - **Keys** are the request's `u64` key as decimal text (`12345`), so the same keys can be
+//!   sent to a real memcached over the text protocol; the key takes 1–20 bytes of the item.
+//! - **Values** are `size - key length` bytes (at least 0), so an item's key plus value is
+//!   the request's size, and memcached's 48–61 bytes of header, NUL, `\r\n`, flags and CAS
+//!   come on top, as they do in a real server.
+//! - **Time**: a manual [`Clock`] follows `Request::time` (never backwards); a request's
+//!   `ttl` becomes a relative exptime (an absolute one past memcached's 30-day limit).
+//! - **Memory**: `m` (MiB) is memcached's `-m`. When `m` is not given it is the engine's
+//!   capacity in bytes (`-s 64MiB` is `-m 64`), so sweeps over cache sizes work; memcached
+//!   grants each slab class its first 1 MiB page even past the limit, so below a few tens
+//!   of MiB the memory really used can exceed the capacity (see [`Memcached::class_usage`]).
+//!   `capacity()` reports the limit in bytes, `used()` the items' bytes (`ITEM_ntotal`);
+//!   because of those first pages `used()` can exceed `capacity()` when the limit is
+//!   smaller than a few MiB (an exception to the [`Policy`] rule, as in memcached).
+//! - [`Outcome::evictions`] counts LRU evictions; [`Outcome::expirations`] counts expired or
+//!   flushed items removed, lazily or when an allocation reclaimed them.
+
+use std::fmt::Write as _;
+
+use super::clock::Clock;
+use super::slab::{ConfigError, Settings};
+use super::store::{ClassUsage, REALTIME_MAXDELTA, Store};
+use crate::policy::{Outcome, Policy};
+use crate::request::Request;
+
+/// The memcached model as a replay policy; see the module docs.
+#[derive(Debug)]
+pub struct Memcached {
+    store: Store,
+    clock: Clock,
+    /// Zero bytes, grown to the largest value written so far.
+    value: Vec<u8>,
+    name: String,
+}
+
+/// Writes `key` as decimal digits into `buf`; returns the digits.
+fn key_text(key: u64, buf: &mut [u8; 20]) -> &[u8] {
+    let mut n = key;
+    let mut start = buf.len();
+    loop {
+        start -= 1;
+        buf[start] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    &buf[start..]
+}
+
+impl Memcached {
+    /// A model with `settings` (checked with [`Settings::validate_table`]).
+    pub fn new(settings: Settings) -> Result<Memcached, ConfigError> {
+        let clock = Clock::manual(0);
+        let name = format!(
+            "memcached(m={}B,f={},n={},i={})",
+            settings.max_bytes, settings.growth_factor, settings.chunk_size, settings.item_size_max
+        );
+        let store = Store::new(settings, clock.clone())?;
+        Ok(Memcached {
+            store,
+            clock,
+            value: Vec::new(),
+            name,
+        })
+    }
+
+    /// The store, for its statistics (`stats`, `stats slabs`, `stats items`).
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// Memory per slab class with pages: chunks, items and chunk-rounding waste.
+    pub fn class_usage(&self) -> Vec<ClassUsage> {
+        self.store.class_usage()
+    }
+
+    /// A plain-text table of [`Memcached::class_usage`] with totals, for reports.
+    pub fn usage_report(&self) -> String {
+        let mut out = String::from(
+            "class chunk_size pages used_chunks items requested_bytes waste_bytes waste_%\n",
+        );
+        for u in self.class_usage() {
+            let held = u64::from(u.chunk_size) * u.used_chunks;
+            let _ = writeln!(
+                out,
+                "{:5} {:10} {:5} {:11} {:5} {:15} {:11} {:7.2}",
+                u.id,
+                u.chunk_size,
+                u.total_pages,
+                u.used_chunks,
+                u.items,
+                u.requested,
+                u.waste,
+                if held == 0 {
+                    0.0
+                } else {
+                    100.0 * u.waste as f64 / held as f64
+                }
+            );
+        }
+        let _ = writeln!(
+            out,
+            "total_malloced {} bytes, items {} bytes, waste {} bytes",
+            self.store.malloced(),
+            self.store.bytes(),
+            self.store.waste()
+        );
+        out
+    }
+
+    fn advance(&mut self, req: &Request) {
+        if req.time > self.clock.now() {
+            self.clock.set(req.time);
+        }
+    }
+
+    fn removed(&self) -> (u64, u64) {
+        let c = self.store.counters();
+        (c.evictions, c.get_expired + c.get_flushed + c.reclaimed)
+    }
+
+    fn write(&mut self, req: &Request) {
+        let mut buf = [0u8; 20];
+        let key = key_text(req.key, &mut buf);
+        let len = (req.size as usize).saturating_sub(key.len());
+        if self.value.len() < len {
+            self.value.resize(len, 0);
+        }
+        let exptime = match i64::from(req.ttl) {
+            0 => 0,
+            ttl if ttl <= REALTIME_MAXDELTA => ttl,
+            ttl => self.clock.now() as i64 + ttl,
+        };
+        // A key of at most 20 bytes is always valid; too-large or out-of-memory sets are
+        // misses that store nothing, as in memcached.
+        let _ = self.store.set(key, &self.value[..len], 0, exptime);
+    }
+
+    fn outcome(&self, hit: bool, before: (u64, u64)) -> Outcome {
+        let after = self.removed();
+        Outcome {
+            hit,
+            evictions: (after.0 - before.0) as u32,
+            expirations: (after.1 - before.1) as u32,
+        }
+    }
+}
+
+impl Policy for Memcached {
+    fn name(&self) -> String {
+        self.name.clone()
+    }
+
+    fn capacity(&self) -> u64 {
+        self.store.settings().max_bytes
+    }
+
+    fn used(&self) -> u64 {
+        self.store.bytes()
+    }
+
+    fn len(&self) -> usize {
+        self.store.len()
+    }
+
+    fn contains(&self, key: u64) -> bool {
+        let mut buf = [0u8; 20];
+        self.store.contains(key_text(key, &mut buf))
+    }
+
+    fn get(&mut self, req: &Request) -> Outcome {
+        self.advance(req);
+        let before = self.removed();
+        let mut buf = [0u8; 20];
+        let hit = matches!(self.store.get(key_text(req.key, &mut buf)), Ok(Some(_)));
+        if !hit {
+            self.write(req);
+        }
+        self.outcome(hit, before)
+    }
+
+    fn set(&mut self, req: &Request) -> Outcome {
+        self.advance(req);
+        let before = self.removed();
+        self.write(req);
+        self.outcome(false, before)
+    }
+
+    fn delete(&mut self, key: u64) -> bool {
+        let mut buf = [0u8; 20];
+        matches!(
+            self.store.delete(key_text(key, &mut buf)),
+            Ok(super::store::DeleteOutcome::Deleted)
+        )
+    }
+
+    fn heap_bytes(&self) -> usize {
+        self.store.heap_bytes()
+    }
+
+    fn validate(&self) -> Result<(), String> {
+        self.store.validate()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_are_decimal_text() {
+        let mut buf = [0u8; 20];
+        assert_eq!(key_text(0, &mut buf), b"0");
+        assert_eq!(key_text(12345, &mut buf), b"12345");
+        assert_eq!(key_text(u64::MAX, &mut buf), b"18446744073709551615");
+    }
+
+    #[test]
+    fn look_aside_replay_hits_after_the_first_miss() {
+        let mut mc = Memcached::new(Settings::default()).unwrap();
+        let req = Request::get(42, 100);
+        assert!(!mc.get(&req).hit);
+        assert!(mc.get(&req).hit);
+        assert!(mc.contains(42));
+        // key "42" (2) + value 98 = 100; ITEM_ntotal = 48 + 3 + 100 + 8 = 159 -> class 4 (192).
+        assert_eq!(mc.used(), 159);
+        let usage = mc.class_usage();
+        assert_eq!(
+            (usage[0].id, usage[0].used_chunks, usage[0].waste),
+            (4, 1, 192 - 159)
+        );
+        mc.validate().unwrap();
+    }
+
+    #[test]
+    fn registry_spec_sets_memory_and_checks_options() {
+        use crate::policy::registry::{BuildContext, build};
+        let ctx = BuildContext {
+            capacity: 5 << 20,
+            seed: 0,
+        };
+        let explicit = build(&"memcached:m=16,f=2".parse().unwrap(), &ctx).unwrap();
+        assert_eq!(explicit.capacity(), 16 << 20);
+        assert_eq!(explicit.name(), "memcached(m=16777216B,f=2,n=48,i=1048576)");
+        // Without m, the engine's capacity is the memory limit.
+        let derived = build(&"memcached".parse().unwrap(), &ctx).unwrap();
+        assert_eq!(derived.capacity(), 5 << 20);
+        for bad in [
+            "memcached:f=1",
+            "memcached:i=600k",
+            "memcached:n=0",
+            "memcached:m=x",
+        ] {
+            assert!(build(&bad.parse().unwrap(), &ctx).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn trace_ttls_expire_on_trace_time() {
+        let mut mc = Memcached::new(Settings::default()).unwrap();
+        let mut req = Request::get(7, 50);
+        req.ttl = 10;
+        req.time = 100;
+        assert!(!mc.get(&req).hit); // stored at 100, expires at 110
+        req.time = 109;
+        assert!(mc.get(&req).hit);
+        req.time = 110;
+        let outcome = mc.get(&req);
+        assert!(!outcome.hit);
+        assert_eq!(outcome.expirations, 1);
+    }
+}

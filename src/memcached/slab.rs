@@ -1,0 +1,639 @@
+//! memcached's slab allocator arithmetic: the settings that shape it, the class table, the
+//! size of one item, and how an item larger than a chunk is split.
+//!
+//! Follows memcached 1.6.18: `slabs.c` (`slabs_init`, `slabs_clsid`, `do_slabs_newslab`),
+//! `items.c` (`item_make_header`, `do_item_alloc`, `do_item_alloc_chunk`), `memcached.h`
+//! (`ITEM_ntotal`, `sizeof(item)`, `item_chunk`) and the option checks in `memcached.c`.
+//!
+//! - The first class's chunk is `sizeof(item)` (48 bytes on 64-bit) plus `-n` (default 48);
+//!   each next class is the previous size times `-f` (default 1.25), truncated to an integer
+//!   as C's `size *= factor` does, then rounded up to 8 bytes. Classes stop when the size
+//!   reaches `slab_chunk_max / f` or at 62 regular classes; the last class is always
+//!   `slab_chunk_max` (half a 1 MiB page).
+//! - Memory comes in 1 MiB pages, one class at a time, while the total stays within `-m`;
+//!   a class's *first* page is granted even past the limit (as `do_slabs_newslab` does).
+//! - An item takes `48 + key + 1 + value + 2 (\r\n) + 4 (only when flags != 0) + 8 (CAS)`
+//!   bytes ([`item_total`]). One that fits in `slab_chunk_max` takes one chunk of the
+//!   smallest class that holds it. A larger one (up to `-I`) is *chunked*: a header chunk
+//!   (the item header plus a 48-byte `item_chunk` header, no data) and data chunks of up to
+//!   `slab_chunk_max` bytes, each carrying its own 48-byte chunk header; the last data chunk
+//!   comes from the smallest class that holds what is left ([`SlabClasses::layout`]).
+//!   memcached's fallback (retrying a failed small last chunk in the largest class) is not
+//!   modelled.
+
+use std::fmt;
+
+/// `sizeof(item)` on a 64-bit build of memcached 1.6: three pointers, two times, `nbytes`,
+/// refcount, flags, class id and key length, padded to 8.
+pub const ITEM_HEADER: u32 = 48;
+/// `sizeof(item_chunk)` on a 64-bit build: the header of every chunk of a large item.
+pub const CHUNK_HEADER: u32 = 48;
+/// Bytes of the CAS id stored in each item when CAS is enabled (the default).
+pub const CAS_BYTES: u32 = 8;
+/// Chunk sizes are multiples of this (`CHUNK_ALIGN_BYTES`).
+pub const CHUNK_ALIGN: u32 = 8;
+/// Longest key memcached accepts (`KEY_MAX_LENGTH`).
+pub const KEY_MAX_LENGTH: usize = 250;
+/// memcached's slab page (`slab_page_size`): 1 MiB.
+pub const PAGE_SIZE: u32 = 1 << 20;
+/// Most slab classes memcached builds (`MAX_NUMBER_OF_SLAB_CLASSES - 1`, ids 1..=63).
+pub const MAX_CLASSES: usize = 63;
+
+/// The options that shape the store, with memcached's names and defaults.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Settings {
+    /// `-m`: item memory limit in bytes (memcached takes MiB; default 64 MiB).
+    pub max_bytes: u64,
+    /// `-f`: chunk size growth factor (default 1.25).
+    pub growth_factor: f64,
+    /// `-n`: minimum space for key, value and flags in the first class (default 48).
+    pub chunk_size: u32,
+    /// `-I`: largest item, header included (default 1 MiB).
+    pub item_size_max: u32,
+    /// `slab_page_size`: bytes per page (1 MiB; not a memcached option).
+    pub slab_page_size: u32,
+    /// `-o slab_chunk_max`: the largest chunk, half a page.
+    pub slab_chunk_max: u32,
+    /// CAS ids on (the default; `-C` turns them off and saves 8 bytes per item).
+    pub use_cas: bool,
+    /// Evict when memory is full (the default; `-M` returns out-of-memory errors instead).
+    pub evictions: bool,
+}
+
+impl Default for Settings {
+    fn default() -> Settings {
+        Settings {
+            max_bytes: 64 << 20,
+            growth_factor: 1.25,
+            chunk_size: 48,
+            item_size_max: 1 << 20,
+            slab_page_size: PAGE_SIZE,
+            slab_chunk_max: PAGE_SIZE / 2,
+            use_cas: true,
+            evictions: true,
+        }
+    }
+}
+
+/// A setting memcached would refuse to start with; messages are memcached's own.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ConfigError {
+    /// `-f` at or below 1.
+    #[error("Factor must be greater than 1 (got {0})")]
+    Factor(f64),
+    /// `-n 0`.
+    #[error("Chunk size must be greater than 0")]
+    ChunkSize,
+    /// `-I` below 1 KiB.
+    #[error("Item max size cannot be less than 1024 bytes (got {0})")]
+    ItemSizeTooSmall(u32),
+    /// `-I` above 1 GiB.
+    #[error("Cannot set item size limit higher than 1 gigabyte (got {0})")]
+    ItemSizeTooLarge(u32),
+    /// `-I` above half of `-m`.
+    #[error(
+        "Cannot set item size limit higher than 1/2 of memory max (-I {item_size_max}, -m {max_bytes} bytes)"
+    )]
+    ItemSizeOverHalfMemory {
+        /// `-I` in bytes.
+        item_size_max: u32,
+        /// `-m` in bytes.
+        max_bytes: u64,
+    },
+    /// `slab_chunk_max` larger than `-I`.
+    #[error(
+        "slab_chunk_max (bytes: {chunk_max}) cannot be larger than -I (item_size_max {item_size_max})"
+    )]
+    ChunkMaxOverItemSize {
+        /// `slab_chunk_max`.
+        chunk_max: u32,
+        /// `-I`.
+        item_size_max: u32,
+    },
+    /// `-I` not a multiple of `slab_chunk_max`.
+    #[error(
+        "-I (item_size_max: {item_size_max}) must be evenly divisible by slab_chunk_max (bytes: {chunk_max})"
+    )]
+    ItemSizeNotMultiple {
+        /// `-I`.
+        item_size_max: u32,
+        /// `slab_chunk_max`.
+        chunk_max: u32,
+    },
+    /// `slab_chunk_max` does not divide the page, or the page is smaller than a class.
+    #[error("slab_page_size ({page}) must be a multiple of slab_chunk_max ({chunk_max})")]
+    PageNotMultiple {
+        /// `slab_page_size`.
+        page: u32,
+        /// `slab_chunk_max`.
+        chunk_max: u32,
+    },
+}
+
+impl Settings {
+    /// Default settings with `-m` in MiB, `-f`, `-n` and `-I` in bytes, as memcached's
+    /// command line takes them; checked with [`Settings::validate`].
+    pub fn memcached(
+        megabytes: u64,
+        factor: f64,
+        chunk_size: u32,
+        item_size_max: u32,
+    ) -> Result<Settings, ConfigError> {
+        let settings = Settings {
+            max_bytes: megabytes.saturating_mul(1 << 20),
+            growth_factor: factor,
+            chunk_size,
+            item_size_max,
+            ..Settings::default()
+        };
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    /// Every check memcached 1.6.18 makes on these options at start-up.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        self.validate_table()?;
+        if u64::from(self.item_size_max) > self.max_bytes / 2 {
+            return Err(ConfigError::ItemSizeOverHalfMemory {
+                item_size_max: self.item_size_max,
+                max_bytes: self.max_bytes,
+            });
+        }
+        Ok(())
+    }
+
+    /// The checks a well-formed class table needs (all of [`Settings::validate`] except the
+    /// rule that `-I` is at most half of `-m`, which the simulator may waive for tiny caches).
+    pub fn validate_table(&self) -> Result<(), ConfigError> {
+        // Written so that NaN is rejected too.
+        let factor_ok = self.growth_factor.is_finite() && self.growth_factor > 1.0;
+        if !factor_ok {
+            return Err(ConfigError::Factor(self.growth_factor));
+        }
+        if self.chunk_size == 0 {
+            return Err(ConfigError::ChunkSize);
+        }
+        if self.item_size_max < 1024 {
+            return Err(ConfigError::ItemSizeTooSmall(self.item_size_max));
+        }
+        if self.item_size_max > 1 << 30 {
+            return Err(ConfigError::ItemSizeTooLarge(self.item_size_max));
+        }
+        let (page, chunk_max) = (self.slab_page_size, self.slab_chunk_max);
+        if chunk_max == 0
+            || !chunk_max.is_multiple_of(CHUNK_ALIGN)
+            || !page.is_multiple_of(chunk_max)
+            || chunk_max <= ITEM_HEADER + CHUNK_HEADER + CAS_BYTES + KEY_MAX_LENGTH as u32 + 8
+        {
+            return Err(ConfigError::PageNotMultiple { page, chunk_max });
+        }
+        if chunk_max > self.item_size_max {
+            return Err(ConfigError::ChunkMaxOverItemSize {
+                chunk_max,
+                item_size_max: self.item_size_max,
+            });
+        }
+        if !self.item_size_max.is_multiple_of(chunk_max) {
+            return Err(ConfigError::ItemSizeNotMultiple {
+                item_size_max: self.item_size_max,
+                chunk_max,
+            });
+        }
+        Ok(())
+    }
+}
+
+/// Bytes memcached charges for one item (`ITEM_ntotal`): the 48-byte header, the key and
+/// its terminating NUL, the value with its trailing `\r\n`, 4 bytes of client flags when
+/// they are not 0, and the 8-byte CAS id when CAS is on. `value_len` excludes the `\r\n`.
+///
+/// ```
+/// use cachelab::memcached::slab::item_total;
+/// // `set foo 0 0 5` / `hello`: 48 + (3 + 1) + (5 + 2) + 8 = 67 (memcached's mem_requested).
+/// assert_eq!(item_total(3, 5, 0, true), 67);
+/// // The same with flags 1: four more bytes.
+/// assert_eq!(item_total(3, 5, 1, true), 71);
+/// ```
+pub fn item_total(key_len: usize, value_len: usize, flags: u32, use_cas: bool) -> u64 {
+    u64::from(ITEM_HEADER)
+        + key_len as u64
+        + 1
+        + value_len as u64
+        + 2
+        + if flags != 0 { 4 } else { 0 }
+        + if use_cas { u64::from(CAS_BYTES) } else { 0 }
+}
+
+/// One slab class: its chunk size and how many chunks a page holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SlabClass {
+    /// Class id, from 1.
+    pub id: u8,
+    /// Bytes per chunk.
+    pub chunk_size: u32,
+    /// Chunks per page (`perslab`).
+    pub perslab: u32,
+}
+
+/// One chunk an item occupies: its class and the bytes requested from it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Part {
+    /// Slab class the chunk comes from.
+    pub class: u8,
+    /// Bytes requested (at most the class's chunk size).
+    pub size: u32,
+}
+
+/// Where an item's memory comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Layout {
+    /// One chunk; the item lives on that class's LRU.
+    Single(Part),
+    /// A large item: header chunk first, then data chunks; it lives on the largest class's
+    /// LRU.
+    Chunked(Box<[Part]>),
+}
+
+impl Layout {
+    /// The chunks, header first.
+    pub fn parts(&self) -> &[Part] {
+        match self {
+            Layout::Single(part) => std::slice::from_ref(part),
+            Layout::Chunked(parts) => parts,
+        }
+    }
+}
+
+/// The class table `slabs_init` builds for a [`Settings`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct SlabClasses {
+    classes: Vec<SlabClass>,
+    item_size_max: u32,
+    chunk_max: u32,
+}
+
+impl SlabClasses {
+    /// Builds the table as `slabs_init` does (the settings must pass
+    /// [`Settings::validate_table`]).
+    pub fn new(settings: &Settings) -> SlabClasses {
+        let factor = settings.growth_factor;
+        let chunk_max = settings.slab_chunk_max;
+        let page = settings.slab_page_size;
+        let mut classes = Vec::new();
+        let mut size = ITEM_HEADER + settings.chunk_size;
+        while classes.len() < MAX_CLASSES - 1 {
+            if f64::from(size) >= f64::from(chunk_max) / factor {
+                break;
+            }
+            if !size.is_multiple_of(CHUNK_ALIGN) {
+                size += CHUNK_ALIGN - size % CHUNK_ALIGN;
+            }
+            classes.push(SlabClass {
+                id: classes.len() as u8 + 1,
+                chunk_size: size,
+                perslab: page / size,
+            });
+            // C's `size *= factor` on an unsigned int: multiply in double, truncate.
+            size = (f64::from(size) * factor) as u32;
+        }
+        classes.push(SlabClass {
+            id: classes.len() as u8 + 1,
+            chunk_size: chunk_max,
+            perslab: page / chunk_max,
+        });
+        SlabClasses {
+            classes,
+            item_size_max: settings.item_size_max,
+            chunk_max,
+        }
+    }
+
+    /// Every class, smallest first; `classes()[i].id == i + 1`.
+    pub fn classes(&self) -> &[SlabClass] {
+        &self.classes
+    }
+
+    /// The class with id `id`.
+    pub fn get(&self, id: u8) -> Option<&SlabClass> {
+        self.classes.get(usize::from(id).checked_sub(1)?)
+    }
+
+    /// Id of the largest class (`power_largest`), whose chunk is `slab_chunk_max`.
+    pub fn largest(&self) -> u8 {
+        self.classes.len() as u8
+    }
+
+    /// The class for `size` bytes, as `slabs_clsid`: the smallest class whose chunk holds
+    /// it, the largest class for sizes above `slab_chunk_max` up to `-I` (chunked items),
+    /// and `None` for 0 bytes or more than `-I`.
+    pub fn class_for(&self, size: u64) -> Option<u8> {
+        if size == 0 || size > u64::from(self.item_size_max) {
+            return None;
+        }
+        let index = self
+            .classes
+            .partition_point(|c| u64::from(c.chunk_size) < size);
+        Some(index.min(self.classes.len() - 1) as u8 + 1)
+    }
+
+    /// Where an item with these sizes goes, or `None` when it is larger than `-I`
+    /// (memcached's "object too large for cache"). Follows `do_item_alloc` and
+    /// `do_item_alloc_chunk`; see the module docs.
+    pub fn layout(
+        &self,
+        key_len: usize,
+        value_len: usize,
+        flags: u32,
+        use_cas: bool,
+    ) -> Option<Layout> {
+        let total = item_total(key_len, value_len, flags, use_cas);
+        let class = self.class_for(total)?;
+        if total <= u64::from(self.chunk_max) {
+            return Some(Layout::Single(Part {
+                class,
+                size: total as u32,
+            }));
+        }
+        // Header: the item header with key, suffix and CAS, plus the first item_chunk.
+        let header = total - (value_len as u64 + 2) + u64::from(CHUNK_HEADER);
+        let mut parts = vec![Part {
+            class: self.class_for(header)?,
+            size: header as u32,
+        }];
+        let mut remain = value_len as u64 + 2;
+        while remain > 0 {
+            let size = (remain + u64::from(CHUNK_HEADER)).min(u64::from(self.chunk_max));
+            parts.push(Part {
+                class: self.class_for(size)?,
+                size: size as u32,
+            });
+            remain -= size - u64::from(CHUNK_HEADER);
+        }
+        Some(Layout::Chunked(parts.into_boxed_slice()))
+    }
+}
+
+impl fmt::Display for SlabClasses {
+    /// The table as `memcached -vv` prints it at start-up.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for c in &self.classes {
+            writeln!(
+                f,
+                "slab class {:3}: chunk size {:9} perslab {:7}",
+                c.id, c.chunk_size, c.perslab
+            )?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn table(factor: f64, n: u32, item_size_max: u32) -> Vec<(u32, u32)> {
+        let settings = Settings {
+            growth_factor: factor,
+            chunk_size: n,
+            item_size_max,
+            ..Settings::default()
+        };
+        settings.validate().unwrap();
+        SlabClasses::new(&settings)
+            .classes()
+            .iter()
+            .map(|c| (c.chunk_size, c.perslab))
+            .collect()
+    }
+
+    // The tables below are what `memcached -u root -vv -p 0 -U 0 <options>` (memcached
+    // 1.6.18, x86_64) printed at start-up, "slab class N: chunk size S perslab P", copied
+    // as (S, P) pairs. tests/memcached_slabs.rs compares against a live binary as well.
+    const DEFAULT: [(u32, u32); 39] = [
+        (96, 10922),
+        (120, 8738),
+        (152, 6898),
+        (192, 5461),
+        (240, 4369),
+        (304, 3449),
+        (384, 2730),
+        (480, 2184),
+        (600, 1747),
+        (752, 1394),
+        (944, 1110),
+        (1184, 885),
+        (1480, 708),
+        (1856, 564),
+        (2320, 451),
+        (2904, 361),
+        (3632, 288),
+        (4544, 230),
+        (5680, 184),
+        (7104, 147),
+        (8880, 118),
+        (11104, 94),
+        (13880, 75),
+        (17352, 60),
+        (21696, 48),
+        (27120, 38),
+        (33904, 30),
+        (42384, 24),
+        (52984, 19),
+        (66232, 15),
+        (82792, 12),
+        (103496, 10),
+        (129376, 8),
+        (161720, 6),
+        (202152, 5),
+        (252696, 4),
+        (315872, 3),
+        (394840, 2),
+        (524288, 2),
+    ];
+    const FACTOR_2: [(u32, u32); 13] = [
+        (96, 10922),
+        (192, 5461),
+        (384, 2730),
+        (768, 1365),
+        (1536, 682),
+        (3072, 341),
+        (6144, 170),
+        (12288, 85),
+        (24576, 42),
+        (49152, 21),
+        (98304, 10),
+        (196608, 5),
+        (524288, 2),
+    ];
+    const FACTOR_1_1_N_100: [(u32, u32); 63] = [
+        (152, 6898),
+        (168, 6241),
+        (184, 5698),
+        (208, 5041),
+        (232, 4519),
+        (256, 4096),
+        (288, 3640),
+        (320, 3276),
+        (352, 2978),
+        (392, 2674),
+        (432, 2427),
+        (480, 2184),
+        (528, 1985),
+        (584, 1795),
+        (648, 1618),
+        (712, 1472),
+        (784, 1337),
+        (864, 1213),
+        (952, 1101),
+        (1048, 1000),
+        (1152, 910),
+        (1272, 824),
+        (1400, 748),
+        (1544, 679),
+        (1704, 615),
+        (1880, 557),
+        (2072, 506),
+        (2280, 459),
+        (2512, 417),
+        (2768, 378),
+        (3048, 344),
+        (3352, 312),
+        (3688, 284),
+        (4056, 258),
+        (4464, 234),
+        (4912, 213),
+        (5408, 193),
+        (5952, 176),
+        (6552, 160),
+        (7208, 145),
+        (7928, 132),
+        (8720, 120),
+        (9592, 109),
+        (10552, 99),
+        (11608, 90),
+        (12768, 82),
+        (14048, 74),
+        (15456, 67),
+        (17008, 61),
+        (18712, 56),
+        (20584, 50),
+        (22648, 46),
+        (24912, 42),
+        (27408, 38),
+        (30152, 34),
+        (33168, 31),
+        (36488, 28),
+        (40136, 26),
+        (44152, 23),
+        (48568, 21),
+        (53424, 19),
+        (58768, 17),
+        (524288, 2),
+    ];
+
+    #[test]
+    fn class_tables_equal_memcached_1_6_18() {
+        assert_eq!(table(1.25, 48, 1 << 20), DEFAULT);
+        assert_eq!(table(2.0, 48, 1 << 20), FACTOR_2);
+        assert_eq!(table(1.1, 100, 1 << 20), FACTOR_1_1_N_100);
+        // -I 2m keeps 1 MiB pages and 512 KiB chunks: the same table (memcached printed it).
+        assert_eq!(table(1.25, 48, 2 << 20), DEFAULT);
+    }
+
+    #[test]
+    fn first_classes_by_hand() {
+        // 48 + 48 = 96; 96 * 1.25 = 120; 120 * 1.25 = 150 -> aligned 152; 152 * 1.25 = 190
+        // -> 192. perslab = 1048576 / size, rounded down: 10922, 8738, 6898, 5461.
+        assert_eq!(
+            &table(1.25, 48, 1 << 20)[..4],
+            &[(96, 10922), (120, 8738), (152, 6898), (192, 5461)]
+        );
+        // -n 5: 53 -> 56; 56 * 1.25 = 70 -> 72; 72 * 1.25 = 90 -> 96 (memcached -vv agrees).
+        assert_eq!(
+            &table(1.25, 5, 1 << 20)[..3],
+            &[(56, 18724), (72, 14563), (96, 10922)]
+        );
+        // -f 1.01: 96 * 1.01 = 96.96 truncates to 96 again; memcached repeats class 96
+        // until 62 classes, then the 512 KiB class.
+        let slow = table(1.01, 48, 1 << 20);
+        assert_eq!(slow.len(), 63);
+        assert!(slow[..62].iter().all(|&c| c == (96, 10922)));
+    }
+
+    #[test]
+    fn class_lookup_matches_slabs_clsid() {
+        let classes = SlabClasses::new(&Settings::default());
+        assert_eq!(classes.class_for(0), None);
+        assert_eq!(classes.class_for(1), Some(1));
+        assert_eq!(classes.class_for(96), Some(1));
+        assert_eq!(classes.class_for(97), Some(2));
+        assert_eq!(classes.class_for(524_288), Some(39));
+        // Above the largest chunk but within -I: the largest class (chunked).
+        assert_eq!(classes.class_for(524_289), Some(39));
+        assert_eq!(classes.class_for(1 << 20), Some(39));
+        assert_eq!(classes.class_for((1 << 20) + 1), None);
+    }
+
+    #[test]
+    fn large_items_are_chunked_like_do_item_alloc_chunk() {
+        let classes = SlabClasses::new(&Settings::default());
+        // Key 3 bytes, value 600000 bytes, flags 0, CAS on: total 48+4+600002+8 = 600062.
+        // Header: 48 + 4 + 8 + 48 (item_chunk) = 108 -> class 2 (120).
+        // Data: 600002 bytes; first chunk 524288 (holds 524240), then 75762 + 48 = 75810
+        // -> class 31 (82792).
+        let layout = classes.layout(3, 600_000, 0, true).unwrap();
+        assert_eq!(
+            layout.parts(),
+            &[
+                Part {
+                    class: 2,
+                    size: 108
+                },
+                Part {
+                    class: 39,
+                    size: 524_288
+                },
+                Part {
+                    class: 31,
+                    size: 75_810
+                },
+            ]
+        );
+        // The largest single-chunk item: total exactly 524288.
+        let value = 524_288 - 48 - 4 - 2 - 8;
+        assert_eq!(
+            classes.layout(3, value, 0, true),
+            Some(Layout::Single(Part {
+                class: 39,
+                size: 524_288
+            }))
+        );
+        // Over -I: too large.
+        assert_eq!(classes.layout(3, 1 << 20, 0, true), None);
+    }
+
+    #[test]
+    fn options_memcached_refuses() {
+        assert_eq!(
+            Settings::memcached(64, 1.0, 48, 1 << 20),
+            Err(ConfigError::Factor(1.0))
+        );
+        assert_eq!(
+            Settings::memcached(64, 1.25, 0, 1 << 20),
+            Err(ConfigError::ChunkSize)
+        );
+        assert!(matches!(
+            Settings::memcached(1, 1.25, 48, 1 << 20),
+            Err(ConfigError::ItemSizeOverHalfMemory { .. })
+        ));
+        assert!(matches!(
+            Settings::memcached(64, 1.25, 48, 256 << 10),
+            Err(ConfigError::ChunkMaxOverItemSize { .. })
+        ));
+        assert!(matches!(
+            Settings::memcached(64, 1.25, 48, 600 << 10),
+            Err(ConfigError::ItemSizeNotMultiple { .. })
+        ));
+        assert!(Settings::memcached(64, 1.25, 48, 2 << 20).is_ok());
+    }
+}
