@@ -15,12 +15,11 @@ use std::time::Duration;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 
-use cachelab::policy::POLICIES;
 use cachelab::policy::registry::{self, BuildContext};
 use cachelab::request::Request;
 use cachelab::sim::WorkingSet;
+use cachelab::trace;
 use cachelab::trace::generate::{GenOptions, Generator};
-use cachelab::trace::{self};
 
 fn zipf_trace() -> Vec<Request> {
     let options = GenOptions {
@@ -37,8 +36,7 @@ fn zipf_trace() -> Vec<Request> {
 fn policies() -> Vec<String> {
     match std::env::var("CACHELAB_BENCH_POLICIES") {
         Ok(list) => list.split(',').map(str::to_string).collect(),
-        Err(_) => POLICIES
-            .iter()
+        Err(_) => registry::plain_policies()
             .filter(|p| !p.needs_next_access)
             .map(|p| p.name.to_string())
             .collect(),

@@ -8,7 +8,7 @@ use clap::{Args, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use cachelab::demo::{self, DemoOptions};
-use cachelab::policy::{POLICIES, PolicySpec};
+use cachelab::policy::{PolicySpec, registry};
 use cachelab::report::{chart, output, table};
 use cachelab::sim::{Config, Sweep, WorkingSet, run_sweep, speed};
 use cachelab::trace::generate::{GenOptions, Generator};
@@ -179,7 +179,7 @@ struct BenchArgs {
     /// Trace file; without one, a seeded Zipf(0.8) trace of 1,000,000 requests over
     /// 100,000 keys in object mode (the workload the README quotes).
     trace: Option<String>,
-    /// Policy spec, repeatable; every registered policy but `ttl` when absent.
+    /// Policy spec, repeatable; every plain eviction policy (not `ttl`, not `memcached`) when absent.
     #[arg(short = 'p', long = "policy")]
     policies: Vec<PolicySpec>,
     /// Cache size, repeatable (bytes or percent of the working set); 1% and 10% when absent.
@@ -366,9 +366,7 @@ fn bench(args: BenchArgs) -> Result<()> {
     }
     trace::next_access::fill(&mut requests);
     let policies: Vec<PolicySpec> = if args.policies.is_empty() {
-        POLICIES
-            .iter()
-            .filter(|p| p.name != "ttl")
+        registry::plain_policies()
             .map(|p| p.name.parse())
             .collect::<Result<_, _>>()?
     } else {

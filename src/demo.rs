@@ -14,7 +14,7 @@ use std::fmt;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use crate::policy::{POLICIES, PolicySpec};
+use crate::policy::{PolicySpec, registry};
 use crate::report::{ResultRow, chart, output, table};
 use crate::sim::{Config, SimOptions, WorkingSet, simulate};
 use crate::trace::generate::{GenOptions, Generator};
@@ -78,9 +78,7 @@ pub fn run(options: &DemoOptions) -> anyhow::Result<DemoSummary> {
         ("zipf-0.8".to_string(), zipf_requests),
         ("cloudPhysicsIO".to_string(), real_requests),
     ];
-    let policies: Vec<PolicySpec> = POLICIES
-        .iter()
-        .filter(|p| p.name != "ttl")
+    let policies: Vec<PolicySpec> = registry::plain_policies()
         .filter_map(|p| p.name.parse().ok())
         .collect();
 

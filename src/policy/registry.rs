@@ -330,6 +330,18 @@ fn build_memcached(params: &Params, ctx: &BuildContext) -> Result<Box<dyn Policy
     Ok(Box::new(model))
 }
 
+/// Rows that are layers or whole-system models rather than eviction policies: the demo and
+/// `cachelab bench` leave them out of their default lists.
+const NOT_PLAIN_POLICIES: [&str; 2] = ["ttl", "memcached"];
+
+/// The plain eviction policies, in registry order: every row but the TTL layer and the
+/// memcached model.
+pub fn plain_policies() -> impl Iterator<Item = &'static PolicyInfo> {
+    POLICIES
+        .iter()
+        .filter(|p| !NOT_PLAIN_POLICIES.contains(&p.name))
+}
+
 /// The registry row for `name`, or an error listing every known name.
 pub fn lookup(name: &str) -> Result<&'static PolicyInfo, SpecError> {
     POLICIES
