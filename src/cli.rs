@@ -34,6 +34,8 @@ enum Command {
     Demo(DemoArgs),
     /// Measure replay speed (requests/s, one thread) and metadata bytes per object.
     Bench(BenchArgs),
+    /// List every policy spec with its parameters and defaults.
+    Policies,
 }
 
 /// How to read a trace file (shared by every command that reads one).
@@ -213,6 +215,10 @@ pub fn run() -> Result<()> {
         Command::Trace(TraceCommand::Stats(args)) => stats(args),
         Command::Trace(TraceCommand::Convert(args)) => convert(args),
         Command::Bench(args) => bench(args),
+        Command::Policies => {
+            print!("{}", registry::describe());
+            Ok(())
+        }
         Command::Demo(args) => {
             let summary = demo::run(&DemoOptions {
                 output: args.output,

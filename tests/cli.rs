@@ -235,3 +235,45 @@ fn demo_writes_a_report_and_refuses_foreign_directories() {
     let err = fails(&["demo", "-o", s(&foreign)]);
     assert!(err.contains("was not written by `cachelab demo`"), "{err}");
 }
+
+#[test]
+fn policies_lists_every_registered_spec_with_defaults() {
+    let text = ok(&["policies"]);
+    for info in cachelab::policy::POLICIES {
+        assert!(
+            text.contains(info.name),
+            "{} missing from:\n{text}",
+            info.name
+        );
+        for param in info.params {
+            assert!(
+                text.contains(&format!("{}={}", param.name, param.default)),
+                "{text}"
+            );
+        }
+    }
+}
+
+#[test]
+fn bench_reports_speed_and_memory_for_a_trace() {
+    let text = ok(&[
+        "bench",
+        "traces/cpp.trace.gz",
+        "-p",
+        "lru",
+        "-p",
+        "sieve",
+        "-s",
+        "10%",
+        "--repeat",
+        "1",
+    ]);
+    let rows: Vec<&str> = text.lines().skip(1).collect();
+    assert_eq!(rows.len(), 2, "{text}");
+    for row in rows {
+        let fields: Vec<&str> = row.split_whitespace().collect();
+        let speed: f64 = fields[2].parse().unwrap();
+        let bytes: f64 = fields[3].parse().unwrap();
+        assert!(speed > 0.0 && bytes > 0.0, "{row}");
+    }
+}

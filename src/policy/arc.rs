@@ -40,7 +40,7 @@
 //! exactly on cloudPhysicsIO at 0.1 %, 1 %, 10 % and 50 % of the objects. In bytes it
 //! differs from libCacheSim only in the step (libCacheSim moves `p` by δ bytes, not δ·s,
 //! so its `p` barely moves) and the ghost trims; measured gap at most 0.0042 in miss ratio
-//! (`examples/lcs_check.rs`).
+//! (`scripts/libcachesim_agreement.py`).
 //!
 //! A worked case, c = 2 objects, requests `1 2 1 3 2 1 3`:
 //!

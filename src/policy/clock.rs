@@ -10,7 +10,7 @@
 //!
 //! This is libCacheSim's definition exactly (insert with counter 0, increment on hit,
 //! decrement-and-reinsert from the tail), and cachelab's miss counts equal libCacheSim's
-//! `Clock` on cloudPhysicsIO at every size tried (`examples/lcs_check.rs`). A hit with a new
+//! `Clock` on cloudPhysicsIO at every size tried (`scripts/libcachesim_agreement.py`). A hit with a new
 //! size (libCacheSim keeps the old size) deletes the object and admits it again as new.
 //!
 //! A worked case, 2 objects, requests `1 2 1 3 2 1`:

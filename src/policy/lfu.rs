@@ -12,7 +12,7 @@
 //! O(1). An object's `aux` is its bucket's token.
 //!
 //! Miss counts equal libCacheSim's `LFU` on cloudPhysicsIO at all 8 sizes tried (0.1 % to
-//! 50 %, bytes and objects; `examples/lcs_check.rs`). A hit with a new size deletes the
+//! 50 %, bytes and objects; `scripts/libcachesim_agreement.py`). A hit with a new size deletes the
 //! object and admits it again as new (libCacheSim keeps the old size).
 //!
 //! A worked case, 2 objects, requests `1 1 2 3 2 3 1`:

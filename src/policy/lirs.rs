@@ -73,8 +73,8 @@
 //! | objects | 10%   | 0.7518      | 0.7518   | 0.0000  |
 //! | objects | 50%   | 0.4793      | 0.4793   | 0.0000  |
 //!
-//! (`cargo run --release --example lcs_check -- TRACE lirs` and
-//! `python3 examples/lcs_check.py TRACE lirs` print the miss counts side by side.)
+//! (`python3 scripts/libcachesim_agreement.py --policies lirs` prints the miss counts side by
+//! side into `reports/libcachesim-agreement.md`.)
 
 use super::list::{KeyedSlab, List, Slab, Token};
 use super::{Outcome, Policy};

@@ -6,7 +6,7 @@
 //! and a swap-remove: O(1). Byte-aware: draws repeat until the incoming object fits.
 //!
 //! libCacheSim's `Random` uses its own generator, so only the statistics agree: on
-//! cloudPhysicsIO (`examples/lcs_check.rs`, seed 0) the miss ratios differ by at most 0.0037
+//! cloudPhysicsIO (`scripts/libcachesim_agreement.py`, seed 0) the miss ratios differ by at most 0.0037
 //! (bytes at 50 %). A hit with a new size deletes
 //! the object and admits it again as new.
 //!

@@ -342,6 +342,22 @@ pub fn plain_policies() -> impl Iterator<Item = &'static PolicyInfo> {
         .filter(|p| !NOT_PLAIN_POLICIES.contains(&p.name))
 }
 
+/// Every row as readable text: name, summary, then each parameter with its default and
+/// what it controls; what `cachelab policies` prints.
+pub fn describe() -> String {
+    let mut out = String::new();
+    for info in POLICIES {
+        out.push_str(&format!("{:<10} {}\n", info.name, info.summary));
+        for param in info.params {
+            out.push_str(&format!(
+                "{:<10}   {}={}: {}\n",
+                "", param.name, param.default, param.help
+            ));
+        }
+    }
+    out
+}
+
 /// The registry row for `name`, or an error listing every known name.
 pub fn lookup(name: &str) -> Result<&'static PolicyInfo, SpecError> {
     POLICIES

@@ -18,7 +18,7 @@
 //! not admitted. Deliberate differences: libCacheSim also refuses an object exactly the size
 //! of S (after evicting for it), sizes G as 0.9·c where we use M's share c − ⌊0.1·c⌋, and
 //! keeps the old size on a hit with a new size, where we delete and admit again as new.
-//! Measured on cloudPhysicsIO (`examples/lcs_check.rs`): miss counts identical to
+//! Measured on cloudPhysicsIO (`scripts/libcachesim_agreement.py`): miss counts identical to
 //! libCacheSim in 7 of 8 configurations; objects at 0.1 % (c = 48) differ by 17 misses
 //! (0.00015 in miss ratio), from the ghost size (44 here, 43 there).
 //!

@@ -23,8 +23,8 @@
 //! Deliberate difference: a hit with a new size deletes the object and admits it again as
 //! new, counted as a hit; libCacheSim keeps the old size.
 //!
-//! Measured on cloudPhysicsIO (113,872 requests; `examples/lcs_check.rs` against
-//! libCacheSim 0.3.5 through `examples/lcs_check.py`) at 0.1 %, 1 %, 10 % and 50 % of the
+//! Measured on cloudPhysicsIO (113,872 requests; `scripts/libcachesim_agreement.py`,
+//! against libCacheSim 0.3.5) at 0.1 %, 1 %, 10 % and 50 % of the
 //! working set: miss counts identical to libCacheSim's in all eight configurations (bytes
 //! 95355, 93529, 88640, 58394; objects 101125, 94590, 90011, 57775).
 //!

@@ -31,8 +31,8 @@
 //! the object (no ghost) and admits it again as new (into A1in), counted as a hit, where
 //! libCacheSim keeps the old size.
 //!
-//! Measured on cloudPhysicsIO (113,872 requests; `examples/lcs_check.rs` against
-//! libCacheSim 0.3.5 through `examples/lcs_check.py`) at 0.1 %, 1 %, 10 % and 50 % of the
+//! Measured on cloudPhysicsIO (113,872 requests; `scripts/libcachesim_agreement.py`,
+//! against libCacheSim 0.3.5) at 0.1 %, 1 %, 10 % and 50 % of the
 //! working set: miss counts identical to libCacheSim's in all eight configurations (bytes
 //! 95647, 94245, 87627, 72002; objects 98946, 94573, 88160, 71993), so neither difference
 //! above changes a decision on that trace.
