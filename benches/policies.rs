@@ -5,7 +5,7 @@
 //!
 //! libCacheSim runs through `scripts/lcs_replay.py`, which times only `process_trace` (the
 //! C replay loop, reading the memory-mapped oracleGeneral file); cachelab replays from a
-//! `Vec<Request>` through `Box<dyn Policy>`, as its engine does. Also prints the bytes of
+//! `Vec<Request>` through `Box<dyn Policy>` with `Policy::get_batch`, the engine's own loop. Also prints the bytes of
 //! metadata per cached object of each policy at the end of a replay.
 //!
 //! `cargo bench --bench policies`; `CACHELAB_BENCH_POLICIES=lru,fifo` picks policies.
@@ -17,7 +17,7 @@ use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_m
 
 use cachelab::policy::registry::{self, BuildContext};
 use cachelab::request::Request;
-use cachelab::sim::WorkingSet;
+use cachelab::sim::{Counters, WorkingSet};
 use cachelab::trace;
 use cachelab::trace::generate::{GenOptions, Generator};
 
@@ -99,11 +99,9 @@ fn replay(c: &mut Criterion) {
                     b.iter_batched_ref(
                         || registry::build(&spec, &ctx).expect("registered policy"),
                         |policy| {
-                            let mut hits = 0u64;
-                            for req in &requests {
-                                hits += u64::from(policy.get(req).hit);
-                            }
-                            hits
+                            let mut counters = Counters::default();
+                            policy.get_batch(&requests, &mut counters);
+                            counters.hits
                         },
                         criterion::BatchSize::LargeInput,
                     )
