@@ -161,6 +161,72 @@ impl<const PROMOTE: bool> Policy for RecencyQueue<PROMOTE> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::policy::fifo::Fifo;
+    use crate::policy::testing::{self, Entry, Model};
+    use proptest::prelude::*;
+
+    /// The obviously right model of LRU and FIFO: a `Vec`, front = newest, scanned linearly.
+    struct QueueModel {
+        queue: Vec<Entry>,
+        capacity: u64,
+        promote: bool,
+    }
+
+    impl QueueModel {
+        fn evict_until_fits(&mut self, size: u32) {
+            while testing::bytes(&self.queue) + u64::from(size) > self.capacity {
+                self.queue.pop();
+            }
+        }
+    }
+
+    impl Model for QueueModel {
+        fn access(&mut self, key: u64, size: u32) -> bool {
+            if let Some(i) = testing::find(&self.queue, key) {
+                if self.queue[i].size != size {
+                    // A new size: take it out, and put it back at the front if it fits.
+                    self.queue.remove(i);
+                    if u64::from(size) <= self.capacity {
+                        self.evict_until_fits(size);
+                        self.queue.insert(0, Entry { key, size });
+                    }
+                } else if self.promote {
+                    let entry = self.queue.remove(i);
+                    self.queue.insert(0, entry);
+                }
+                return true;
+            }
+            if u64::from(size) <= self.capacity {
+                self.evict_until_fits(size);
+                self.queue.insert(0, Entry { key, size });
+            }
+            false
+        }
+
+        fn used(&self) -> u64 {
+            testing::bytes(&self.queue)
+        }
+
+        fn len(&self) -> usize {
+            self.queue.len()
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn lru_agrees_with_the_vec_model(case in testing::cases()) {
+            let mut model = QueueModel { queue: Vec::new(), capacity: case.capacity, promote: true };
+            testing::run_in_step(&mut Lru::new(case.capacity), &mut model, &case.trace)
+                .map_err(TestCaseError::fail)?;
+        }
+
+        #[test]
+        fn fifo_agrees_with_the_vec_model(case in testing::cases()) {
+            let mut model = QueueModel { queue: Vec::new(), capacity: case.capacity, promote: false };
+            testing::run_in_step(&mut Fifo::new(case.capacity), &mut model, &case.trace)
+                .map_err(TestCaseError::fail)?;
+        }
+    }
 
     fn run(policy: &mut impl Policy, trace: &[(u64, u32)]) -> Vec<bool> {
         trace
