@@ -303,6 +303,9 @@ fn sim(args: SimArgs) -> Result<()> {
     if args.output.is_none() && args.json.is_none() {
         print!("{}", table::render(&out.rows));
     }
+    for (policy, capacity, report) in &out.details {
+        eprintln!("\n{policy} at {capacity}:\n{report}");
+    }
     Ok(())
 }
 

@@ -277,3 +277,21 @@ fn bench_reports_speed_and_memory_for_a_trace() {
         assert!(speed > 0.0 && bytes > 0.0, "{row}");
     }
 }
+
+#[test]
+fn memcached_model_reports_slab_class_usage_and_waste() {
+    let out = cachelab(&["sim", BUNDLED, "-p", "memcached", "-s", "16MiB"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        report.contains("class chunk_size pages used_chunks"),
+        "{report}"
+    );
+    assert!(report.contains("waste"), "{report}");
+    let table = String::from_utf8(out.stdout).unwrap();
+    assert!(table.contains("memcached(m="), "{table}");
+}

@@ -159,6 +159,10 @@ impl Policy for Memcached {
         self.name.clone()
     }
 
+    fn details(&self) -> Option<String> {
+        Some(self.usage_report())
+    }
+
     fn capacity(&self) -> u64 {
         self.store.settings().max_bytes
     }

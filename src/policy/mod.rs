@@ -114,6 +114,13 @@ pub trait Policy: Send {
     /// Removes `key`; true when it was held.
     fn delete(&mut self, key: u64) -> bool;
 
+    /// A multi-line report of the policy's own state after a run, for policies that model
+    /// a system with more to say than hits (the memcached model's per-slab-class memory);
+    /// `None` for plain eviction policies.
+    fn details(&self) -> Option<String> {
+        None
+    }
+
     /// Heap bytes of the policy's metadata (index and all queues, ghosts included).
     fn heap_bytes(&self) -> usize;
 

@@ -90,6 +90,8 @@ pub struct RunResult {
     pub heap_bytes: usize,
     /// Objects held at the end.
     pub objects_held: usize,
+    /// The policy's own report at the end ([`Policy::details`]), if it has one.
+    pub details: Option<String>,
 }
 
 /// Why a simulation could not run.
@@ -163,6 +165,7 @@ impl Lane {
             windows: self.windows,
             heap_bytes: self.policy.heap_bytes(),
             objects_held: self.policy.len(),
+            details: self.policy.details(),
         }
     }
 }

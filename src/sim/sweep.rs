@@ -46,6 +46,8 @@ pub struct SweepOutput {
     pub working_set: Option<WorkingSet>,
     /// Malformed records skipped (with `skip_bad`).
     pub skipped: u64,
+    /// `(policy, capacity, report)` for every configuration whose policy reports details.
+    pub details: Vec<(String, u64, String)>,
 }
 
 /// Runs a sweep; `progress` gets the number of requests read after each batch.
@@ -99,5 +101,9 @@ pub fn run_sweep(
             .collect(),
         working_set,
         skipped: reader.skipped(),
+        details: results
+            .iter()
+            .filter_map(|r| Some((r.policy.clone(), r.capacity, r.details.clone()?)))
+            .collect(),
     })
 }
