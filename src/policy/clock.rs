@@ -29,8 +29,8 @@
 //! assert_eq!(hits, [false, false, true, false, false, false]);
 //! ```
 
-use super::list::{KeyedSlab, List};
-use super::{Outcome, Policy};
+use super::list::{KeyedSlab, List, Token};
+use super::{Outcome, Policy, Readmit, readmit_get};
 use crate::request::Request;
 
 /// CLOCK with a `bits`-bit counter per object; see the module docs.
@@ -87,6 +87,32 @@ impl Clock {
     }
 }
 
+impl Readmit for Clock {
+    fn readmit_capacity(&self) -> u64 {
+        self.capacity
+    }
+
+    fn held(&self, key: u64) -> Option<(Token, u32)> {
+        let token = self.store.find(key)?;
+        Some((token, self.store.slab().size(token)))
+    }
+
+    fn on_hit(&mut self, token: Token) {
+        let counter = self.store.slab().aux(token);
+        self.store
+            .slab_mut()
+            .set_aux(token, (counter + 1).min(self.max));
+    }
+
+    fn drop_held(&mut self, token: Token) {
+        self.delete(self.store.slab().key(token));
+    }
+
+    fn admit_new(&mut self, key: u64, size: u32) -> u32 {
+        self.admit(key, size)
+    }
+}
+
 impl Policy for Clock {
     fn name(&self) -> String {
         if self.bits == 1 {
@@ -113,36 +139,7 @@ impl Policy for Clock {
     }
 
     fn get(&mut self, req: &Request) -> Outcome {
-        let too_big = u64::from(req.size) > self.capacity;
-        if let Some(token) = self.store.find(req.key) {
-            if self.store.slab().size(token) == req.size {
-                let counter = self.store.slab().aux(token);
-                self.store
-                    .slab_mut()
-                    .set_aux(token, (counter + 1).min(self.max));
-                return Outcome::HIT;
-            }
-            self.delete(req.key);
-            let evictions = if too_big {
-                0
-            } else {
-                self.admit(req.key, req.size)
-            };
-            return Outcome {
-                hit: true,
-                evictions,
-                expirations: 0,
-            };
-        }
-        if too_big {
-            return Outcome::MISS;
-        }
-        let evictions = self.admit(req.key, req.size);
-        Outcome {
-            hit: false,
-            evictions,
-            expirations: 0,
-        }
+        readmit_get(self, req)
     }
 
     fn delete(&mut self, key: u64) -> bool {

@@ -31,7 +31,7 @@
 //! ```
 
 use super::list::{KeyedSlab, List, Slab, Token};
-use super::{Outcome, Policy};
+use super::{Outcome, Policy, Readmit, readmit_get};
 use crate::request::Request;
 
 /// O(1) LFU with LRU tie-breaking; see the module docs.
@@ -136,6 +136,29 @@ impl Lfu {
     }
 }
 
+impl Readmit for Lfu {
+    fn readmit_capacity(&self) -> u64 {
+        self.capacity
+    }
+
+    fn held(&self, key: u64) -> Option<(Token, u32)> {
+        let token = self.store.find(key)?;
+        Some((token, self.store.slab().size(token)))
+    }
+
+    fn on_hit(&mut self, token: Token) {
+        self.touch(token);
+    }
+
+    fn drop_held(&mut self, token: Token) {
+        self.delete(self.store.slab().key(token));
+    }
+
+    fn admit_new(&mut self, key: u64, size: u32) -> u32 {
+        self.admit(key, size)
+    }
+}
+
 impl Policy for Lfu {
     fn name(&self) -> String {
         "lfu".to_string()
@@ -158,33 +181,7 @@ impl Policy for Lfu {
     }
 
     fn get(&mut self, req: &Request) -> Outcome {
-        let too_big = u64::from(req.size) > self.capacity;
-        if let Some(token) = self.store.find(req.key) {
-            if self.store.slab().size(token) == req.size {
-                self.touch(token);
-                return Outcome::HIT;
-            }
-            self.delete(req.key);
-            let evictions = if too_big {
-                0
-            } else {
-                self.admit(req.key, req.size)
-            };
-            return Outcome {
-                hit: true,
-                evictions,
-                expirations: 0,
-            };
-        }
-        if too_big {
-            return Outcome::MISS;
-        }
-        let evictions = self.admit(req.key, req.size);
-        Outcome {
-            hit: false,
-            evictions,
-            expirations: 0,
-        }
+        readmit_get(self, req)
     }
 
     fn delete(&mut self, key: u64) -> bool {

@@ -61,6 +61,51 @@ impl Outcome {
     };
 }
 
+/// The storage side of policies that keep one node per object and re-admit an object
+/// whose size changed; [`readmit_get`] is their whole read rule.
+pub(crate) trait Readmit {
+    /// Capacity in size units.
+    fn readmit_capacity(&self) -> u64;
+    /// The token and current size of `key`, if held.
+    fn held(&self, key: u64) -> Option<(list::Token, u32)>;
+    /// Records a hit with an unchanged size (a reference bit, a counter, a frequency);
+    /// nothing by default.
+    fn on_hit(&mut self, _token: list::Token) {}
+    /// Drops a held object.
+    fn drop_held(&mut self, token: list::Token);
+    /// Admits an absent object that fits the capacity; returns evictions.
+    fn admit_new(&mut self, key: u64, size: u32) -> u32;
+}
+
+/// The read rule shared by CLOCK, SIEVE, LFU and random: a hit with the same size is
+/// recorded; a hit with a new size drops the object and admits it again as new (still a
+/// hit); a miss admits unless the object is larger than the capacity.
+#[inline]
+pub(crate) fn readmit_get<P: Readmit>(policy: &mut P, req: &Request) -> Outcome {
+    let hit = match policy.held(req.key) {
+        Some((token, size)) if size == req.size => {
+            policy.on_hit(token);
+            return Outcome::HIT;
+        }
+        Some((token, _)) => {
+            policy.drop_held(token);
+            true
+        }
+        None => false,
+    };
+    if u64::from(req.size) > policy.readmit_capacity() {
+        return Outcome {
+            hit,
+            ..Outcome::MISS
+        };
+    }
+    Outcome {
+        hit,
+        evictions: policy.admit_new(req.key, req.size),
+        expirations: 0,
+    }
+}
+
 /// An eviction policy over keys with sizes.
 ///
 /// Rules every policy keeps, so results compare:

@@ -24,7 +24,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use super::list::{KeyedSlab, Token};
-use super::{Outcome, Policy};
+use super::{Outcome, Policy, Readmit, readmit_get};
 use crate::request::Request;
 
 /// Random eviction; see the module docs.
@@ -78,6 +78,25 @@ impl Random {
     }
 }
 
+impl Readmit for Random {
+    fn readmit_capacity(&self) -> u64 {
+        self.capacity
+    }
+
+    fn held(&self, key: u64) -> Option<(Token, u32)> {
+        let token = self.store.find(key)?;
+        Some((token, self.store.slab().size(token)))
+    }
+
+    fn drop_held(&mut self, token: Token) {
+        self.remove_token(token);
+    }
+
+    fn admit_new(&mut self, key: u64, size: u32) -> u32 {
+        self.admit(key, size)
+    }
+}
+
 impl Policy for Random {
     fn name(&self) -> String {
         "random".to_string()
@@ -100,32 +119,7 @@ impl Policy for Random {
     }
 
     fn get(&mut self, req: &Request) -> Outcome {
-        let too_big = u64::from(req.size) > self.capacity;
-        if let Some(token) = self.store.find(req.key) {
-            if self.store.slab().size(token) == req.size {
-                return Outcome::HIT;
-            }
-            self.remove_token(token);
-            let evictions = if too_big {
-                0
-            } else {
-                self.admit(req.key, req.size)
-            };
-            return Outcome {
-                hit: true,
-                evictions,
-                expirations: 0,
-            };
-        }
-        if too_big {
-            return Outcome::MISS;
-        }
-        let evictions = self.admit(req.key, req.size);
-        Outcome {
-            hit: false,
-            evictions,
-            expirations: 0,
-        }
+        readmit_get(self, req)
     }
 
     fn delete(&mut self, key: u64) -> bool {
