@@ -21,8 +21,11 @@
 
 pub mod clock;
 pub mod cmd;
+pub mod connection;
 pub mod policy;
 pub mod protocol;
+pub mod server;
+pub mod shutdown;
 pub mod slab;
 pub mod store;
 
