@@ -183,7 +183,7 @@ def main():
     os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
     with open(args.out, "w") as f:
         f.write("\n".join(lines))
-    print(f"{len(rows) - failures} passed, {failures} failed")
+    print(f"\n{len(rows) - failures} passed, {failures} failed")
     if args.check and failures:
         sys.exit(1)
 

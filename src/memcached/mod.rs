@@ -20,10 +20,16 @@
 //! ```
 
 pub mod clock;
+pub mod cmd;
+pub mod connection;
 pub mod policy;
+pub mod protocol;
+pub mod server;
+pub mod shutdown;
 pub mod slab;
 pub mod store;
 
 pub use clock::Clock;
+pub use protocol::ProtocolError;
 pub use slab::{ConfigError, Settings, SlabClasses};
 pub use store::{KeyError, Store};

@@ -1091,6 +1091,17 @@ impl Store {
         StoreOutcome::Stored { cas }
     }
 
+    /// A storage command whose data is larger than any item (`-I`), refused before its
+    /// data was read (the server skips the data): counts `store_too_large` and, for `set`,
+    /// removes the key's old value, as [`Store::store`] does for a too-large item.
+    pub fn reject_too_large(&mut self, mode: StoreMode, key: &[u8]) -> Result<(), KeyError> {
+        check_key(key)?;
+        let now = self.clock.now();
+        self.counters.store_too_large += 1;
+        self.drop_on_failed_set(mode, key, now);
+        Ok(())
+    }
+
     /// "Avoid stale data persisting in cache because we failed alloc": a failed `set`
     /// removes the key's old item.
     fn drop_on_failed_set(&mut self, mode: StoreMode, key: &[u8], now: u64) {

@@ -1,0 +1,42 @@
+//! `stats`, `flush_all`, `version` and `verbosity` (`doc/protocol.txt`, "Statistics" and
+//! "Other commands").
+
+use super::reply;
+use crate::memcached::protocol::StatsKind;
+use crate::memcached::store::{Store, VERSION};
+
+/// `STAT <name> <value>\r\n` rows of the report, then `END`.
+pub fn stats(store: &Store, out: &mut Vec<u8>, kind: StatsKind) {
+    let rows = match kind {
+        StatsKind::General => store.stats(),
+        StatsKind::Settings => store.stats_settings(),
+        StatsKind::Items => store.stats_items(),
+        StatsKind::Slabs => store.stats_slabs(),
+    };
+    for (name, value) in rows {
+        out.extend_from_slice(b"STAT ");
+        out.extend_from_slice(name.as_bytes());
+        out.push(b' ');
+        out.extend_from_slice(value.as_bytes());
+        out.extend_from_slice(b"\r\n");
+    }
+    out.extend_from_slice(b"END\r\n");
+}
+
+/// `flush_all [delay]`: replies `OK`.
+pub fn flush_all(store: &mut Store, out: &mut Vec<u8>, delay: i64, noreply: bool) {
+    store.flush_all(delay);
+    reply(out, noreply, b"OK");
+}
+
+/// `version`: `VERSION <version>`.
+pub fn version(out: &mut Vec<u8>) {
+    out.extend_from_slice(b"VERSION ");
+    out.extend_from_slice(VERSION.as_bytes());
+    out.extend_from_slice(b"\r\n");
+}
+
+/// `verbosity`: `OK` (we log nothing, so the level changes nothing).
+pub fn verbosity(out: &mut Vec<u8>, noreply: bool) {
+    reply(out, noreply, b"OK");
+}

@@ -1,0 +1,55 @@
+//! Storage commands: `set`, `add`, `replace`, `append`, `prepend` and `cas`
+//! (`doc/protocol.txt`, "Storage commands"; memcached's `process_update_command` and
+//! `complete_nread_ascii`).
+
+use super::reply;
+use crate::memcached::store::{Store, StoreMode, StoreOutcome};
+
+/// The fields of one storage command.
+#[derive(Debug, Clone, Copy)]
+pub struct Request<'a> {
+    /// Which command.
+    pub mode: StoreMode,
+    /// The key.
+    pub key: &'a [u8],
+    /// Client flags.
+    pub flags: u32,
+    /// Exptime as given.
+    pub exptime: i64,
+    /// The data block.
+    pub data: &'a [u8],
+    /// `cas unique` (only for `cas`).
+    pub cas: u64,
+}
+
+/// The reply line of a storage outcome.
+pub fn outcome_line(outcome: StoreOutcome) -> &'static [u8] {
+    match outcome {
+        StoreOutcome::Stored { .. } => b"STORED",
+        StoreOutcome::NotStored => b"NOT_STORED",
+        StoreOutcome::Exists => b"EXISTS",
+        StoreOutcome::NotFound => b"NOT_FOUND",
+        StoreOutcome::TooLarge => b"SERVER_ERROR object too large for cache",
+        StoreOutcome::OutOfMemory => b"SERVER_ERROR out of memory storing object",
+    }
+}
+
+/// Stores the item and replies `STORED`, `NOT_STORED`, `EXISTS`, `NOT_FOUND` or a
+/// `SERVER_ERROR`.
+pub fn apply(store: &mut Store, out: &mut Vec<u8>, req: Request<'_>, noreply: bool) {
+    let line = match store.store(req.mode, req.key, req.data, req.flags, req.exptime, req.cas) {
+        Ok(outcome) => outcome_line(outcome),
+        Err(_) => b"CLIENT_ERROR bad command line format",
+    };
+    reply(out, noreply, line);
+}
+
+/// A command whose data block exceeds `-I`: counted and refused; its data is skipped by
+/// the connection.
+pub fn too_large(store: &mut Store, out: &mut Vec<u8>, mode: StoreMode, key: &[u8], noreply: bool) {
+    let line: &[u8] = match store.reject_too_large(mode, key) {
+        Ok(()) => b"SERVER_ERROR object too large for cache",
+        Err(_) => b"CLIENT_ERROR bad command line format",
+    };
+    reply(out, noreply, line);
+}

@@ -1,0 +1,819 @@
+//! The classic memcached text protocol: an incremental parser from bytes to [`Command`]s.
+//!
+//! Follows `doc/protocol.txt` of memcached 1.6 ("Commands", "Storage commands",
+//! "Retrieval command", "Deletion", "Increment/Decrement", "Touch", "Get And Touch",
+//! "Statistics", "Other commands") and, where the document is silent, what memcached
+//! 1.6.18's `proto_text.c` does, checked byte for byte against the real server:
+//!
+//! - A command line ends at `\n`; a `\r` before it is dropped (only when the line has
+//!   other bytes). The line is cut at its first NUL byte, as C's `strlen` cuts it, and split
+//!   on spaces only (tabs belong to tokens). A line shorter than two bytes, an unknown
+//!   command or a wrong number of tokens is `ERROR`.
+//! - Numbers are read as memcached's `safe_strtoul`/`safe_strtol`/`safe_strtoull` read
+//!   them (C's `strtoul` family): leading white space and a sign are allowed, anything but
+//!   white space after the digits is refused, flags wrap to 32 bits, exptime and the data
+//!   length to `int32_t`, and a minus sign is refused only when the result would look
+//!   negative (so `incr k -0` adds 0).
+//! - `noreply` is honoured when it is the last token of a command that takes it, and it
+//!   also silences that command's error replies (memcached's `out_string`).
+//! - A storage command's data block is exactly `<bytes>` bytes followed by `\r\n`; when the
+//!   two bytes after the data are not `\r\n`, the reply is `CLIENT_ERROR bad data chunk`
+//!   and parsing resumes right after those two bytes (memcached 1.6.18 does not swallow the
+//!   rest of the line). A block larger than the item size limit is not buffered: the reply
+//!   is `SERVER_ERROR object too large for cache` and the block is skipped
+//!   ([`Command::TooLarge`]).
+//! - A buffer of more than 2048 bytes without a newline closes the connection unless it is
+//!   a `get`/`gets` line (memcached's `try_read_command_ascii`); we also close one longer
+//!   than [`Limits::max_get_line`].
+//!
+//! [`parse`] never consumes a partial frame: it returns [`Parse::Incomplete`] until the whole
+//! line (and data block) is in the buffer, so a connection can call it again after each
+//! read, and call it in a loop to take every pipelined frame of one read.
+
+use super::store::StoreMode;
+
+/// Longest key (`KEY_MAX_LENGTH`).
+pub const KEY_MAX_LENGTH: usize = super::slab::KEY_MAX_LENGTH;
+
+/// Bytes a line may reach without a newline before it must be a `get`/`gets`.
+pub const MAX_LINE_WITHOUT_NEWLINE: usize = 2048;
+
+/// Bounds the parser needs from the server's settings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// `-I`: a data block of more than this many bytes (with its `\r\n`) cannot be stored
+    /// and is skipped rather than buffered.
+    pub item_size_max: usize,
+    /// The longest `get` line we buffer (memcached has no bound; we close past this).
+    pub max_get_line: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            item_size_max: 1 << 20,
+            max_get_line: 16 << 20,
+        }
+    }
+}
+
+/// Which `stats` report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StatsKind {
+    /// `stats`: the general counters.
+    General,
+    /// `stats settings`.
+    Settings,
+    /// `stats items`.
+    Items,
+    /// `stats slabs`.
+    Slabs,
+}
+
+/// One parsed command of the classic text protocol.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    /// `set`/`add`/`replace`/`append`/`prepend`/`cas` with its data block.
+    Store {
+        /// Which storage command.
+        mode: StoreMode,
+        /// The key (at most 250 bytes).
+        key: Vec<u8>,
+        /// Client flags.
+        flags: u32,
+        /// Exptime as memcached read it (`int32_t`).
+        exptime: i64,
+        /// The data block without its `\r\n`.
+        data: Vec<u8>,
+        /// The `cas unique` of a `cas` command (0 otherwise).
+        cas: u64,
+        /// `noreply` was given.
+        noreply: bool,
+    },
+    /// A storage command whose data block is larger than `-I`: the block is skipped
+    /// (`skip` bytes after this frame, `\r\n` included) and the reply is
+    /// `SERVER_ERROR object too large for cache`.
+    TooLarge {
+        /// Which storage command (a failed `set` removes the old value).
+        mode: StoreMode,
+        /// The key.
+        key: Vec<u8>,
+        /// Bytes still to skip in the stream.
+        skip: usize,
+        /// `noreply` was given.
+        noreply: bool,
+    },
+    /// `get`/`gets` (`cas`: report CAS ids). Keys are checked for length as they are
+    /// served, as memcached does.
+    Get {
+        /// The keys, in order (repeats allowed).
+        keys: Vec<Vec<u8>>,
+        /// `gets`.
+        cas: bool,
+    },
+    /// `gat`/`gats`.
+    Gat {
+        /// The new exptime.
+        exptime: i64,
+        /// The keys.
+        keys: Vec<Vec<u8>>,
+        /// `gats`.
+        cas: bool,
+    },
+    /// `touch <key> <exptime>`.
+    Touch {
+        /// The key.
+        key: Vec<u8>,
+        /// The new exptime.
+        exptime: i64,
+        /// `noreply` was given.
+        noreply: bool,
+    },
+    /// `incr`/`decr`.
+    Delta {
+        /// The key.
+        key: Vec<u8>,
+        /// The amount.
+        delta: u64,
+        /// `incr` (true) or `decr`.
+        incr: bool,
+        /// `noreply` was given.
+        noreply: bool,
+    },
+    /// `delete <key> [0] [noreply]`.
+    Delete {
+        /// The key.
+        key: Vec<u8>,
+        /// `noreply` was given.
+        noreply: bool,
+    },
+    /// `flush_all [delay] [noreply]`.
+    FlushAll {
+        /// Delay in seconds (0: now).
+        delay: i64,
+        /// `noreply` was given.
+        noreply: bool,
+    },
+    /// `version`.
+    Version,
+    /// `verbosity <level>` (accepted and ignored, as a level for logging we do not do).
+    Verbosity {
+        /// `noreply` was given.
+        noreply: bool,
+    },
+    /// `stats [settings|items|slabs]`.
+    Stats(StatsKind),
+    /// `quit`: close after the replies before it.
+    Quit,
+}
+
+/// A line or data block memcached answers with an error (and keeps the connection).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum ProtocolError {
+    /// `ERROR`: unknown command, or wrong number of tokens.
+    #[error("unknown command or wrong number of arguments")]
+    UnknownCommand,
+    /// `CLIENT_ERROR bad command line format`: a key over 250 bytes, or a bad number.
+    #[error("bad command line format (a key over 250 bytes or a malformed number)")]
+    BadCommandLine,
+    /// `CLIENT_ERROR bad data chunk`: the data block was not followed by `\r\n`.
+    #[error("the data block is not followed by \\r\\n")]
+    BadDataChunk,
+    /// `CLIENT_ERROR invalid exptime argument`.
+    #[error("exptime is not a number")]
+    InvalidExptime,
+    /// `CLIENT_ERROR invalid numeric delta argument`.
+    #[error("incr/decr delta is not an unsigned 64-bit number")]
+    InvalidDelta,
+    /// `CLIENT_ERROR bad command line format.  Usage: delete <key> [noreply]`.
+    #[error("delete takes a key, an optional 0 and an optional noreply")]
+    DeleteUsage,
+}
+
+impl ProtocolError {
+    /// The reply memcached 1.6.18 sends, `\r\n` included.
+    pub fn reply(self) -> &'static [u8] {
+        match self {
+            ProtocolError::UnknownCommand => b"ERROR\r\n",
+            ProtocolError::BadCommandLine => b"CLIENT_ERROR bad command line format\r\n",
+            ProtocolError::BadDataChunk => b"CLIENT_ERROR bad data chunk\r\n",
+            ProtocolError::InvalidExptime => b"CLIENT_ERROR invalid exptime argument\r\n",
+            ProtocolError::InvalidDelta => b"CLIENT_ERROR invalid numeric delta argument\r\n",
+            ProtocolError::DeleteUsage => {
+                b"CLIENT_ERROR bad command line format.  Usage: delete <key> [noreply]\r\n"
+            }
+        }
+    }
+}
+
+/// One complete frame taken from the buffer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Frame {
+    /// A command to apply.
+    Command(Command),
+    /// A malformed line or block; reply with [`ProtocolError::reply`] unless `noreply`.
+    Error {
+        /// What was wrong.
+        error: ProtocolError,
+        /// The line ended in `noreply`, which silences the error.
+        noreply: bool,
+    },
+    /// memcached closes the connection without a reply: an over-long line without a
+    /// newline, or an HTTP request line.
+    Close,
+}
+
+/// The result of [`parse`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Parse {
+    /// The buffer holds no complete frame yet; read more and call again.
+    Incomplete,
+    /// A frame, and how many bytes of the buffer it took.
+    Frame {
+        /// The frame.
+        frame: Frame,
+        /// Bytes consumed from the front of the buffer.
+        consumed: usize,
+    },
+}
+
+fn frame(frame: Frame, consumed: usize) -> Parse {
+    Parse::Frame { frame, consumed }
+}
+
+fn error(error: ProtocolError, noreply: bool, consumed: usize) -> Parse {
+    frame(Frame::Error { error, noreply }, consumed)
+}
+
+/// Parses the first frame of `buf`; see the module docs.
+pub fn parse(buf: &[u8], limits: &Limits) -> Parse {
+    let Some(nl) = buf.iter().position(|&b| b == b'\n') else {
+        return incomplete_line(buf, limits);
+    };
+    let line_end = nl + 1;
+    let mut line = &buf[..nl];
+    if line.len() > 1 && line.last() == Some(&b'\r') {
+        line = &line[..line.len() - 1];
+    }
+    if let Some(nul) = line.iter().position(|&b| b == 0) {
+        line = &line[..nul];
+    }
+    if line.len() > limits.max_get_line {
+        return frame(Frame::Close, line_end);
+    }
+    let tokens: Vec<&[u8]> = line
+        .split(|&b| b == b' ')
+        .filter(|t| !t.is_empty())
+        .collect();
+    parse_tokens(&tokens, buf, line_end, limits)
+}
+
+/// A buffer without a newline: wait, unless it is too long for anything but a `get`.
+fn incomplete_line(buf: &[u8], limits: &Limits) -> Parse {
+    if buf.len() <= MAX_LINE_WITHOUT_NEWLINE {
+        return Parse::Incomplete;
+    }
+    let spaces = buf.iter().take_while(|&&b| b == b' ').count();
+    let rest = &buf[spaces..];
+    let is_get = rest.starts_with(b"get ") || rest.starts_with(b"gets ");
+    if spaces > 100 || !is_get || buf.len() > limits.max_get_line {
+        return frame(Frame::Close, buf.len());
+    }
+    Parse::Incomplete
+}
+
+/// `set_noreply_maybe`: the last token is `noreply`.
+fn noreply(tokens: &[&[u8]]) -> bool {
+    tokens.last() == Some(&&b"noreply"[..])
+}
+
+fn parse_tokens(tokens: &[&[u8]], buf: &[u8], line_end: usize, limits: &Limits) -> Parse {
+    use ProtocolError::*;
+    // memcached counts a terminal empty token; `n` here is that count.
+    let n = tokens.len() + 1;
+    let Some(&name) = tokens.first() else {
+        return error(UnknownCommand, false, line_end);
+    };
+    if name.len() < 2 {
+        return error(UnknownCommand, false, line_end);
+    }
+    let unknown = error(UnknownCommand, false, line_end);
+    let cmd = |c: Command| frame(Frame::Command(c), line_end);
+    let mode = match name {
+        b"set" => Some(StoreMode::Set),
+        b"add" => Some(StoreMode::Add),
+        b"replace" => Some(StoreMode::Replace),
+        b"append" => Some(StoreMode::Append),
+        b"prepend" => Some(StoreMode::Prepend),
+        b"cas" => Some(StoreMode::Cas),
+        _ => None,
+    };
+    if let Some(mode) = mode {
+        let want = if mode == StoreMode::Cas { 7 } else { 6 };
+        if n != want && n != want + 1 {
+            return unknown;
+        }
+        return parse_storage(mode, tokens, buf, line_end, limits);
+    }
+    match name {
+        b"get" | b"gets" => {
+            if n < 3 {
+                return unknown;
+            }
+            let keys = tokens[1..].iter().map(|k| k.to_vec()).collect();
+            cmd(Command::Get {
+                keys,
+                cas: name == b"gets",
+            })
+        }
+        b"gat" | b"gats" => {
+            if n < 3 {
+                return unknown;
+            }
+            let Some(exptime) = strtol32(tokens[1]) else {
+                return error(InvalidExptime, false, line_end);
+            };
+            let keys = tokens[2..].iter().map(|k| k.to_vec()).collect();
+            cmd(Command::Gat {
+                exptime,
+                keys,
+                cas: name == b"gats",
+            })
+        }
+        b"touch" => {
+            if n != 4 && n != 5 {
+                return unknown;
+            }
+            let noreply = noreply(tokens);
+            if tokens[1].len() > KEY_MAX_LENGTH {
+                return error(BadCommandLine, noreply, line_end);
+            }
+            let Some(exptime) = strtol32(tokens[2]) else {
+                return error(InvalidExptime, noreply, line_end);
+            };
+            cmd(Command::Touch {
+                key: tokens[1].to_vec(),
+                exptime,
+                noreply,
+            })
+        }
+        b"incr" | b"decr" => {
+            if n != 4 && n != 5 {
+                return unknown;
+            }
+            let noreply = noreply(tokens);
+            if tokens[1].len() > KEY_MAX_LENGTH {
+                return error(BadCommandLine, noreply, line_end);
+            }
+            let Some(delta) = strtoull(tokens[2]) else {
+                return error(InvalidDelta, noreply, line_end);
+            };
+            cmd(Command::Delta {
+                key: tokens[1].to_vec(),
+                delta,
+                incr: name == b"incr",
+                noreply,
+            })
+        }
+        b"delete" => {
+            if !(3..=5).contains(&n) {
+                return unknown;
+            }
+            let noreply = noreply(tokens);
+            if n > 3 {
+                let hold_is_zero = tokens[2] == b"0";
+                let valid =
+                    (n == 4 && (hold_is_zero || noreply)) || (n == 5 && hold_is_zero && noreply);
+                if !valid {
+                    return error(DeleteUsage, noreply, line_end);
+                }
+            }
+            if tokens[1].len() > KEY_MAX_LENGTH {
+                return error(BadCommandLine, noreply, line_end);
+            }
+            cmd(Command::Delete {
+                key: tokens[1].to_vec(),
+                noreply,
+            })
+        }
+        b"stats" => {
+            let kind = match tokens.get(1).copied() {
+                None => StatsKind::General,
+                Some(b"settings") => StatsKind::Settings,
+                Some(b"items") => StatsKind::Items,
+                Some(b"slabs") => StatsKind::Slabs,
+                Some(_) => return unknown,
+            };
+            cmd(Command::Stats(kind))
+        }
+        // Names starting with these letters were answered above or are `ERROR`; for the
+        // others memcached first closes on an HTTP request line.
+        _ if !b"gsacidt".contains(&name[0])
+            && tokens.last().is_some_and(|t| t.starts_with(b"HTTP/")) =>
+        {
+            frame(Frame::Close, line_end)
+        }
+        b"flush_all" => {
+            if !(2..=4).contains(&n) {
+                return unknown;
+            }
+            let noreply = noreply(tokens);
+            let mut delay = 0;
+            if n != if noreply { 3 } else { 2 } {
+                match strtol32(tokens[1]) {
+                    Some(d) => delay = d,
+                    None => return error(InvalidExptime, noreply, line_end),
+                }
+            }
+            cmd(Command::FlushAll { delay, noreply })
+        }
+        b"version" => cmd(Command::Version),
+        b"quit" => cmd(Command::Quit),
+        b"verbosity" => {
+            if n != 3 && n != 4 {
+                return unknown;
+            }
+            let noreply = noreply(tokens);
+            if strtoul32(tokens[1]).is_none() {
+                return error(BadCommandLine, noreply, line_end);
+            }
+            cmd(Command::Verbosity { noreply })
+        }
+        _ => unknown,
+    }
+}
+
+/// `process_update_command` and the data block after it.
+fn parse_storage(
+    mode: StoreMode,
+    tokens: &[&[u8]],
+    buf: &[u8],
+    line_end: usize,
+    limits: &Limits,
+) -> Parse {
+    use ProtocolError::BadCommandLine;
+    let noreply = noreply(tokens);
+    let bad = error(BadCommandLine, noreply, line_end);
+    let key = tokens[1];
+    if key.len() > KEY_MAX_LENGTH {
+        return bad;
+    }
+    let (Some(flags), Some(exptime), Some(vlen)) = (
+        strtoul32(tokens[2]),
+        strtol32(tokens[3]),
+        strtol32(tokens[4]),
+    ) else {
+        return bad;
+    };
+    let mut cas = 0;
+    if mode == StoreMode::Cas {
+        match strtoull(tokens[5]) {
+            Some(c) => cas = c,
+            None => return bad,
+        }
+    }
+    if vlen < 0 || vlen > i64::from(i32::MAX) - 2 {
+        return bad;
+    }
+    // Non-negative and below i32::MAX: fits usize.
+    let block = vlen as usize + 2;
+    if block > limits.item_size_max {
+        return frame(
+            Frame::Command(Command::TooLarge {
+                mode,
+                key: key.to_vec(),
+                skip: block,
+                noreply,
+            }),
+            line_end,
+        );
+    }
+    let end = line_end + block;
+    if buf.len() < end {
+        return Parse::Incomplete;
+    }
+    if &buf[end - 2..end] != b"\r\n" {
+        return error(ProtocolError::BadDataChunk, noreply, end);
+    }
+    frame(
+        Frame::Command(Command::Store {
+            mode,
+            key: key.to_vec(),
+            flags,
+            exptime,
+            data: buf[line_end..end - 2].to_vec(),
+            cas,
+            noreply,
+        }),
+        end,
+    )
+}
+
+// ---- numbers, as C's strtoul family reads them ------------------------------------------
+
+fn is_c_space(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r')
+}
+
+/// The scan `strtoull`/`strtol` do: white space, a sign, digits. Returns the sign, the
+/// magnitude (`None` on overflow past `u64`, C's `ERANGE`) and where the digits end;
+/// `None` when there are no digits. Only a token that ends right after the digits, or
+/// continues with white space, is a number (`safe_strto*`).
+fn scan(token: &[u8]) -> Option<(bool, Option<u64>)> {
+    let mut i = token.iter().take_while(|&&b| is_c_space(b)).count();
+    let mut negative = false;
+    if let Some(&sign @ (b'+' | b'-')) = token.get(i) {
+        negative = sign == b'-';
+        i += 1;
+    }
+    let digits = token[i..].iter().take_while(|b| b.is_ascii_digit()).count();
+    if digits == 0 {
+        return None;
+    }
+    let end = i + digits;
+    if end < token.len() && !is_c_space(token[end]) {
+        return None;
+    }
+    let mut magnitude: Option<u64> = Some(0);
+    for &d in &token[i..end] {
+        magnitude = magnitude
+            .and_then(|m| m.checked_mul(10))
+            .and_then(|m| m.checked_add(u64::from(d - b'0')));
+    }
+    Some((negative, magnitude))
+}
+
+/// `safe_strtoull`: a 64-bit unsigned number; a minus sign is refused when the result
+/// would be negative as a signed number.
+pub fn strtoull(token: &[u8]) -> Option<u64> {
+    let (negative, magnitude) = scan(token)?;
+    let value = if negative {
+        magnitude?.wrapping_neg()
+    } else {
+        magnitude?
+    };
+    if negative && (value as i64) < 0 {
+        return None;
+    }
+    Some(value)
+}
+
+/// `safe_strtoul` into a `uint32_t`: as [`strtoull`], then cut to 32 bits.
+pub fn strtoul32(token: &[u8]) -> Option<u32> {
+    strtoull(token).map(|v| v as u32)
+}
+
+/// `safe_strtol` into an `int32_t`: C's `strtol` (64-bit `long`), then cut to 32 bits,
+/// as memcached 1.6.18 does (so `2147483648` reads as `-2147483648`).
+pub fn strtol32(token: &[u8]) -> Option<i64> {
+    let (negative, magnitude) = scan(token)?;
+    let magnitude = magnitude?;
+    let value: i64 = if negative {
+        if magnitude > 1 << 63 {
+            return None;
+        }
+        (magnitude as i64).wrapping_neg()
+    } else {
+        i64::try_from(magnitude).ok()?
+    };
+    Some(i64::from(value as i32))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn limits() -> Limits {
+        Limits::default()
+    }
+
+    fn one(buf: &[u8]) -> (Frame, usize) {
+        match parse(buf, &limits()) {
+            Parse::Frame { frame, consumed } => (frame, consumed),
+            Parse::Incomplete => panic!("incomplete: {:?}", String::from_utf8_lossy(buf)),
+        }
+    }
+
+    fn err(buf: &[u8]) -> (ProtocolError, bool) {
+        match one(buf).0 {
+            Frame::Error { error, noreply } => (error, noreply),
+            other => panic!("not an error: {other:?}"),
+        }
+    }
+
+    fn set(key: &[u8], data: &[u8]) -> Command {
+        Command::Store {
+            mode: StoreMode::Set,
+            key: key.to_vec(),
+            flags: 0,
+            exptime: 0,
+            data: data.to_vec(),
+            cas: 0,
+            noreply: false,
+        }
+    }
+
+    #[test]
+    fn every_prefix_of_a_frame_is_incomplete() {
+        let buf = b"set k 5 10 3 noreply\r\na\r\n\r\n";
+        for end in 0..buf.len() {
+            assert_eq!(parse(&buf[..end], &limits()), Parse::Incomplete, "{end}");
+        }
+        let (frame, consumed) = one(buf);
+        assert_eq!(consumed, buf.len());
+        assert_eq!(
+            frame,
+            Frame::Command(Command::Store {
+                mode: StoreMode::Set,
+                key: b"k".to_vec(),
+                flags: 5,
+                exptime: 10,
+                data: b"a\r\n".to_vec(),
+                cas: 0,
+                noreply: true,
+            })
+        );
+    }
+
+    #[test]
+    fn pipelined_frames_are_taken_one_at_a_time() {
+        let buf = b"set a 0 0 1\r\nx\r\nget a b\r\ndelete a\r\nincr n 5";
+        let mut at = 0;
+        let mut frames = Vec::new();
+        while let Parse::Frame { frame, consumed } = parse(&buf[at..], &limits()) {
+            frames.push(frame);
+            at += consumed;
+        }
+        assert_eq!(&buf[at..], b"incr n 5");
+        assert_eq!(
+            frames,
+            vec![
+                Frame::Command(set(b"a", b"x")),
+                Frame::Command(Command::Get {
+                    keys: vec![b"a".to_vec(), b"b".to_vec()],
+                    cas: false
+                }),
+                Frame::Command(Command::Delete {
+                    key: b"a".to_vec(),
+                    noreply: false
+                }),
+            ]
+        );
+    }
+
+    #[test]
+    fn binary_data_and_bare_newlines() {
+        let (frame, _) = one(b"set k 0 0 4\r\n\r\n\0\xff\r\n");
+        assert_eq!(frame, Frame::Command(set(b"k", b"\r\n\0\xff")));
+        let (frame, consumed) = one(b"get k\nget j\r\n");
+        assert_eq!(consumed, 6);
+        assert!(matches!(frame, Frame::Command(Command::Get { .. })));
+    }
+
+    #[test]
+    fn unknown_commands_and_token_counts_are_error() {
+        for line in [
+            &b"\r\n"[..],
+            b"\n",
+            b"g\r\n",
+            b"GET k\r\n",
+            b"get\r\n",
+            b"set k 0 0\r\n",
+            b"set k 0 0 1 noreply x\r\n",
+            b"cas k 0 0 1\r\n",
+            b"incr k\r\n",
+            b"incr k 1 2 3\r\n",
+            b"touch k\r\n",
+            b"delete\r\n",
+            b"delete k 0 noreply x\r\n",
+            b"flush_all 1 2 3\r\n",
+            b"verbosity\r\n",
+            b"stats nonsense\r\n",
+            b"\0\r\n",
+        ] {
+            assert_eq!(
+                err(line),
+                (ProtocolError::UnknownCommand, false),
+                "{:?}",
+                String::from_utf8_lossy(line)
+            );
+        }
+    }
+
+    #[test]
+    fn bad_numbers_and_long_keys_are_client_errors() {
+        use ProtocolError::*;
+        let long = format!("set {} 0 0 1\r\n", "a".repeat(251));
+        assert_eq!(err(long.as_bytes()), (BadCommandLine, false));
+        let long = format!("set {} 0 0 1 noreply\r\n", "a".repeat(251));
+        assert_eq!(err(long.as_bytes()), (BadCommandLine, true));
+        assert_eq!(err(b"set k -1 0 1\r\n"), (BadCommandLine, false));
+        assert_eq!(err(b"set k 0 x 1\r\n"), (BadCommandLine, false));
+        assert_eq!(err(b"set k 0 0 1x\r\n"), (BadCommandLine, false));
+        assert_eq!(err(b"set k 0 0 -1\r\n"), (BadCommandLine, false));
+        assert_eq!(err(b"set k 0 0 2147483646\r\n"), (BadCommandLine, false));
+        assert_eq!(err(b"cas k 0 0 1 x\r\n"), (BadCommandLine, false));
+        assert_eq!(err(b"incr k -1\r\n"), (InvalidDelta, false));
+        assert_eq!(
+            err(b"incr k 18446744073709551616 noreply\r\n"),
+            (InvalidDelta, true)
+        );
+        assert_eq!(err(b"touch k x\r\n"), (InvalidExptime, false));
+        assert_eq!(err(b"gat x k\r\n"), (InvalidExptime, false));
+        assert_eq!(err(b"flush_all x\r\n"), (InvalidExptime, false));
+        assert_eq!(err(b"verbosity x\r\n"), (BadCommandLine, false));
+        assert_eq!(err(b"delete k 1\r\n"), (DeleteUsage, false));
+        assert_eq!(err(b"delete k x y\r\n"), (DeleteUsage, false));
+        assert_eq!(err(b"set k 0 0 1\r\nab\r\n"), (BadDataChunk, false));
+        // The data block is 3 bytes (`ab\r`); the `\n` after it is the next line.
+        assert_eq!(one(b"set k 0 0 1\r\nab\r\n").1, 16);
+    }
+
+    #[test]
+    fn numbers_read_as_c_reads_them() {
+        assert_eq!(strtoul32(b"4294967296"), Some(0));
+        assert_eq!(strtoul32(b"-0"), Some(0));
+        assert_eq!(strtoul32(b"+5"), Some(5));
+        assert_eq!(strtoul32(b"5\t"), Some(5));
+        assert_eq!(strtoul32(b"-1"), None);
+        assert_eq!(strtol32(b"2147483648"), Some(-2_147_483_648));
+        assert_eq!(strtol32(b"4294967297"), Some(1));
+        assert_eq!(strtol32(b"-3000000000"), Some(1_294_967_296));
+        assert_eq!(strtol32(b"-5"), Some(-5));
+        assert_eq!(strtol32(b"99999999999999999999"), None);
+        assert_eq!(strtoull(b"-18446744073709551615"), Some(1));
+        assert_eq!(strtoull(b"18446744073709551615"), Some(u64::MAX));
+        assert_eq!(strtoull(b"18446744073709551616"), None);
+        assert_eq!(strtoull(b""), None);
+        assert_eq!(strtoull(b"-"), None);
+    }
+
+    #[test]
+    fn too_large_blocks_are_skipped_not_buffered() {
+        let (frame, consumed) = one(b"set k 0 0 2000000\r\nxx");
+        assert_eq!(consumed, 19);
+        assert_eq!(
+            frame,
+            Frame::Command(Command::TooLarge {
+                mode: StoreMode::Set,
+                key: b"k".to_vec(),
+                skip: 2_000_002,
+                noreply: false
+            })
+        );
+    }
+
+    #[test]
+    fn long_lines_without_newline_close_unless_get() {
+        assert_eq!(one(&[b'x'; 3000]).0, Frame::Close);
+        let mut get = b"get ".to_vec();
+        get.extend(std::iter::repeat_n(b'a', 3000));
+        assert_eq!(parse(&get, &limits()), Parse::Incomplete);
+        assert_eq!(one(b"GET / HTTP/1.1\r\n").0, Frame::Close);
+        assert!(matches!(
+            one(b"get / HTTP/1.1\r\n").0,
+            Frame::Command(Command::Get { .. })
+        ));
+    }
+
+    #[test]
+    fn noreply_and_optional_arguments() {
+        assert_eq!(
+            one(b"delete k 0 noreply\r\n").0,
+            Frame::Command(Command::Delete {
+                key: b"k".to_vec(),
+                noreply: true
+            })
+        );
+        assert_eq!(
+            one(b"flush_all 1 2\r\n").0,
+            Frame::Command(Command::FlushAll {
+                delay: 1,
+                noreply: false
+            })
+        );
+        assert_eq!(
+            one(b"flush_all noreply\r\n").0,
+            Frame::Command(Command::FlushAll {
+                delay: 0,
+                noreply: true
+            })
+        );
+        assert_eq!(
+            one(b"touch k 10 junk\r\n").0,
+            Frame::Command(Command::Touch {
+                key: b"k".to_vec(),
+                exptime: 10,
+                noreply: false
+            })
+        );
+        assert_eq!(
+            one(b"gat 10\r\n").0,
+            Frame::Command(Command::Gat {
+                exptime: 10,
+                keys: vec![],
+                cas: false
+            })
+        );
+    }
+}
