@@ -7,6 +7,9 @@ use anyhow::{Context, Result, bail};
 use clap::{Args, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 
+use cachelab::contention::{
+    self, Backoff, Delay, KeyDist, Mode, Strategy, Workload, result as contention_result,
+};
 use cachelab::demo::{self, DemoOptions};
 use cachelab::policy::{PolicySpec, registry};
 use cachelab::report::{chart, output, table};
@@ -38,6 +41,8 @@ enum Command {
     Policies,
     /// Run a memcached-compatible server (text protocol) on the simulated store.
     Serve(ServeArgs),
+    /// Race clients incrementing shared counters: lost updates, CAS retries, latency.
+    Contention(ContentionArgs),
 }
 
 /// memcached's own flag names and defaults.
@@ -73,6 +78,63 @@ struct ServeArgs {
 fn parse_item_size(text: &str) -> Result<u32, String> {
     let bytes = cachelab::units::parse_bytes(text).map_err(|e| e.to_string())?;
     u32::try_from(bytes).map_err(|_| format!("{text:?} is larger than 4 GiB"))
+}
+
+#[derive(Args, Debug)]
+struct ContentionArgs {
+    /// `sim` (deterministic discrete-event simulation) or `threads` (real OS threads).
+    #[arg(long, default_value = "sim")]
+    mode: Mode,
+    /// Client counts to sweep, comma-separated.
+    #[arg(long, value_delimiter = ',', default_value = "1,2,4,8,16,32")]
+    clients: Vec<u32>,
+    /// Counter updates per client.
+    #[arg(long, default_value_t = 1000)]
+    ops: u64,
+    /// Strategies to sweep, comma-separated: naive, cas, incr, lease.
+    #[arg(long, value_delimiter = ',', default_value = "naive,cas,incr")]
+    strategy: Vec<Strategy>,
+    /// Number of counters.
+    #[arg(long, default_value_t = 1)]
+    keys: u32,
+    /// How clients pick counters: hot (always the first), uniform, zipf:S.
+    #[arg(long, default_value = "uniform")]
+    key_dist: KeyDist,
+    /// Wait between retries: none, fixed:1ms, exp (exp:base=100us,max=10ms), with seeded jitter.
+    #[arg(long, default_value = "none")]
+    backoff: Backoff,
+    /// Network round trip per request (sim): 200us, exp:200us, uniform:100us-300us. The
+    /// default is random (mean 200us): a fixed round trip puts clients in lockstep.
+    #[arg(long, default_value = "uniform:100us-300us")]
+    rtt: Delay,
+    /// Server service time per request (sim), same forms as --rtt.
+    #[arg(long, default_value = "5us")]
+    service: Delay,
+    /// Think time between a client's operations, same forms as --rtt.
+    #[arg(long, default_value = "0")]
+    think: Delay,
+    /// Fraction of operations that are plain reads, in [0, 1).
+    #[arg(long, default_value_t = 0.0)]
+    read_ratio: f64,
+    /// Start every counter at this value (default: missing, so clients race to create it).
+    #[arg(long)]
+    initial: Option<u64>,
+    /// Seed of every random choice.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Write the rows as CSV.
+    #[arg(short = 'o', long)]
+    output: Option<PathBuf>,
+    /// Write the rows as JSON.
+    #[arg(long)]
+    json: Option<PathBuf>,
+    /// Draw lost updates, CAS failures per update, throughput and p99 latency against
+    /// clients as SVG files in this directory.
+    #[arg(long)]
+    plot: Option<PathBuf>,
+    /// Overwrite output files that exist.
+    #[arg(long)]
+    force: bool,
 }
 
 /// How to read a trace file (shared by every command that reads one).
@@ -257,6 +319,7 @@ pub fn run() -> Result<()> {
             Ok(())
         }
         Command::Serve(args) => serve(args),
+        Command::Contention(args) => contention(args),
         Command::Demo(args) => {
             let summary = demo::run(&DemoOptions {
                 output: args.output,
@@ -522,4 +585,66 @@ async fn shutdown_signal() {
     {
         let _ = tokio::signal::ctrl_c().await;
     }
+}
+
+fn contention(args: ContentionArgs) -> Result<()> {
+    let plot_files: Vec<PathBuf> = match &args.plot {
+        Some(dir) => ["lost_updates", "cas_failures", "throughput", "latency_p99"]
+            .iter()
+            .map(|stem| dir.join(format!("{stem}.svg")))
+            .collect(),
+        None => Vec::new(),
+    };
+    for path in [&args.output, &args.json]
+        .into_iter()
+        .flatten()
+        .chain(plot_files.iter())
+    {
+        refuse_existing(path, args.force)?;
+    }
+    let base = Workload {
+        strategy: Strategy::Cas,
+        backoff: args.backoff,
+        clients: 1,
+        updates_per_client: args.ops,
+        keys: args.keys,
+        key_dist: args.key_dist,
+        initial: args.initial,
+        read_ratio: args.read_ratio,
+        think: args.think,
+        rtt: args.rtt,
+        service: args.service,
+        seed: args.seed,
+    };
+    base.validate()?;
+    let sweep = contention::Sweep {
+        mode: args.mode,
+        clients: args.clients,
+        strategies: args.strategy,
+        base,
+    };
+    let rows = contention::run_sweep(&sweep, |row| {
+        eprintln!(
+            "{} {} clients={}: lost {}, {} CAS failures",
+            row.mode.name(),
+            row.strategy,
+            row.clients,
+            row.lost_updates,
+            row.cas_failures
+        );
+    })?;
+    print!("{}", contention_result::render_table(&rows));
+    if let Some(path) = &args.output {
+        output::write_csv(path, &rows, args.force)?;
+    }
+    if let Some(path) = &args.json {
+        output::write_json(path, &rows, args.force)?;
+    }
+    if let Some(dir) = &args.plot {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        for (stem, chart) in contention_result::charts(&rows) {
+            chart.draw(&dir.join(format!("{stem}.svg")))?;
+        }
+    }
+    Ok(())
 }

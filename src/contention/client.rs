@@ -1,0 +1,336 @@
+//! One client as a state machine: which request it sends next, given the reply to its last
+//! one. Both modes drive the same machine — the simulator delivers replies at simulated
+//! instants, the threads mode right after each locked store call — so a strategy is
+//! written once and the counts mean the same thing in every mode.
+//!
+//! The strategies, per update (the seed's `visitors` counter):
+//!
+//! | strategy | requests |
+//! |---|---|
+//! | `naive` | `get` → `set v+1` (1 when missing) |
+//! | `cas` | `gets` → `cas v+1` → `STORED` done; `EXISTS`/`NOT_FOUND` retry; a miss → `add 1` → `NOT_STORED` retry |
+//! | `incr` | `incr 1` → done; `NOT_FOUND` → `add 1` → `NOT_STORED` retry the `incr` |
+//! | `lease` | lease → won: `set v+1` with the token; lost: retry |
+//!
+//! A retry waits the configured [`Backoff`] first; each retry is counted against the
+//! update it belongs to.
+
+use hdrhistogram::Histogram;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+use super::backend::{CasReply, LeaseReply, Op, Reply};
+use super::config::{Backoff, KeyPicker, Strategy, Workload};
+
+/// What a client does next.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    /// Send `op` on counter `key` after waiting `delay` ns (think time or backoff).
+    Send {
+        /// The request.
+        op: Op,
+        /// Counter index.
+        key: u32,
+        /// Wait before sending, in ns.
+        delay: u64,
+    },
+    /// Every operation is done.
+    Finished,
+}
+
+/// What one client counted.
+#[derive(Debug, Clone)]
+pub struct ClientStats {
+    /// Updates completed.
+    pub updates: u64,
+    /// Plain reads completed.
+    pub reads: u64,
+    /// Requests sent.
+    pub requests: u64,
+    /// `cas` requests sent.
+    pub cas_attempts: u64,
+    /// `cas` replies `EXISTS`.
+    pub cas_failures: u64,
+    /// `NOT_FOUND` replies to `cas` and `incr`.
+    pub not_found: u64,
+    /// `get`/`gets`/lease replies that found the counter missing.
+    pub misses: u64,
+    /// `add`s answered `NOT_STORED` (another client created the counter first).
+    pub failed_adds: u64,
+    /// Lease requests lost to another client.
+    pub lease_losses: u64,
+    /// Time spent in backoff, ns.
+    pub backoff_ns: u64,
+    /// Retries of each update.
+    pub retries: Histogram<u64>,
+    /// Latency of each update (first request sent to last reply), ns.
+    pub latency: Histogram<u64>,
+    /// When the client finished its last operation, ns since the run started.
+    pub finished_at: u64,
+}
+
+impl ClientStats {
+    fn new() -> ClientStats {
+        ClientStats {
+            updates: 0,
+            reads: 0,
+            requests: 0,
+            cas_attempts: 0,
+            cas_failures: 0,
+            not_found: 0,
+            misses: 0,
+            failed_adds: 0,
+            lease_losses: 0,
+            backoff_ns: 0,
+            // Three significant digits, auto-resizing: new() only fails for sigfig > 5.
+            retries: Histogram::new(3).expect("3 significant figures is valid"),
+            latency: Histogram::new(3).expect("3 significant figures is valid"),
+            finished_at: 0,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum State {
+    Read,
+    NaiveGet,
+    NaiveSet,
+    CasGets,
+    CasCas,
+    CasAdd,
+    IncrIncr,
+    IncrAdd,
+    LeaseGet,
+    LeaseSet,
+    Finished,
+}
+
+/// One client; see the module docs.
+#[derive(Debug, Clone)]
+pub struct Client {
+    id: u32,
+    strategy: Strategy,
+    backoff: Backoff,
+    read_ratio: f64,
+    think: super::config::Delay,
+    rng: ChaCha8Rng,
+    updates_left: u64,
+    state: State,
+    key: u32,
+    started_at: u64,
+    retries: u32,
+    stats: ClientStats,
+}
+
+impl Client {
+    /// Client `id` of `workload`, with its own generator seeded from the workload's seed.
+    pub fn new(id: u32, workload: &Workload) -> Client {
+        let seed = workload
+            .seed
+            .wrapping_mul(0x9E37_79B9_7F4A_7C15)
+            .wrapping_add(u64::from(id).wrapping_mul(0xD1B5_4A32_D192_ED03));
+        Client {
+            id,
+            strategy: workload.strategy,
+            backoff: workload.backoff,
+            read_ratio: workload.read_ratio,
+            think: workload.think,
+            rng: ChaCha8Rng::seed_from_u64(seed),
+            updates_left: workload.updates_per_client,
+            state: State::Finished,
+            key: 0,
+            started_at: 0,
+            retries: 0,
+            stats: ClientStats::new(),
+        }
+    }
+
+    /// The client's id.
+    pub fn id(&self) -> u32 {
+        self.id
+    }
+
+    /// What it counted.
+    pub fn stats(&self) -> &ClientStats {
+        &self.stats
+    }
+
+    /// Consumes the client for its counts.
+    pub fn into_stats(self) -> ClientStats {
+        self.stats
+    }
+
+    /// The first action, at time `now` (no think time before the first operation).
+    pub fn start(&mut self, now: u64, picker: &KeyPicker) -> Action {
+        self.begin(now, 0, picker)
+    }
+
+    /// Starts the next operation `delay` ns after `now`, or finishes.
+    fn begin(&mut self, now: u64, delay: u64, picker: &KeyPicker) -> Action {
+        if self.updates_left == 0 {
+            self.state = State::Finished;
+            self.stats.finished_at = now;
+            return Action::Finished;
+        }
+        self.key = picker.pick(&mut self.rng);
+        self.started_at = now + delay;
+        self.retries = 0;
+        let read = self.read_ratio > 0.0 && self.rng.random::<f64>() < self.read_ratio;
+        let (state, op) = if read {
+            (State::Read, Op::Get)
+        } else {
+            self.first_request()
+        };
+        self.state = state;
+        self.send(op, delay)
+    }
+
+    fn first_request(&self) -> (State, Op) {
+        match self.strategy {
+            Strategy::Naive => (State::NaiveGet, Op::Get),
+            Strategy::Cas => (State::CasGets, Op::Gets),
+            Strategy::Incr => (State::IncrIncr, Op::Incr(1)),
+            Strategy::Lease => (State::LeaseGet, Op::LeaseGet),
+        }
+    }
+
+    fn send(&mut self, op: Op, delay: u64) -> Action {
+        self.stats.requests += 1;
+        if matches!(op, Op::Cas(..)) {
+            self.stats.cas_attempts += 1;
+        }
+        Action::Send {
+            op,
+            key: self.key,
+            delay,
+        }
+    }
+
+    /// Goes back to the strategy's first request after a backoff.
+    fn retry(&mut self) -> Action {
+        self.retries += 1;
+        let wait = self.backoff.wait(self.retries, &mut self.rng);
+        self.stats.backoff_ns += wait;
+        let (state, op) = self.first_request();
+        self.state = state;
+        self.send(op, wait)
+    }
+
+    /// The current operation completed at `now`.
+    fn complete(&mut self, now: u64, picker: &KeyPicker) -> Action {
+        if self.state == State::Read {
+            self.stats.reads += 1;
+        } else {
+            self.stats.updates += 1;
+            self.updates_left -= 1;
+            let latency = now.saturating_sub(self.started_at);
+            // Auto-resizing histograms take any u64; record only fails without auto-resize.
+            let _ = self.stats.latency.record(latency);
+            let _ = self.stats.retries.record(u64::from(self.retries));
+        }
+        let think = self.think.sample(&mut self.rng);
+        self.begin(now, think, picker)
+    }
+
+    /// The reply to the last request arrived at `now`; returns what to do next. A reply
+    /// that does not fit the request (which no correct backend sends) restarts the update.
+    pub fn on_reply(&mut self, now: u64, reply: Reply, picker: &KeyPicker) -> Action {
+        match (self.state, reply) {
+            (State::Read, Reply::Value(v)) => {
+                self.stats.misses += u64::from(v.is_none());
+                self.complete(now, picker)
+            }
+            (State::NaiveGet, Reply::Value(v)) => {
+                self.stats.misses += u64::from(v.is_none());
+                self.state = State::NaiveSet;
+                self.send(Op::Set(v.map_or(1, |v| v.wrapping_add(1))), 0)
+            }
+            (State::NaiveSet, Reply::Stored) => self.complete(now, picker),
+            (State::CasGets, Reply::ValueCas(Some((v, cas)))) => {
+                self.state = State::CasCas;
+                self.send(Op::Cas(v.wrapping_add(1), cas), 0)
+            }
+            (State::CasGets, Reply::ValueCas(None)) => {
+                self.stats.misses += 1;
+                self.state = State::CasAdd;
+                self.send(Op::Add(1), 0)
+            }
+            (State::CasCas, Reply::Cas(CasReply::Stored)) => self.complete(now, picker),
+            (State::CasCas, Reply::Cas(CasReply::Exists)) => {
+                self.stats.cas_failures += 1;
+                self.retry()
+            }
+            (State::CasCas, Reply::Cas(CasReply::NotFound)) => {
+                self.stats.not_found += 1;
+                self.retry()
+            }
+            (State::CasAdd | State::IncrAdd, Reply::Added(true)) => self.complete(now, picker),
+            (State::CasAdd | State::IncrAdd, Reply::Added(false)) => {
+                self.stats.failed_adds += 1;
+                self.retry()
+            }
+            (State::IncrIncr, Reply::Incr(Some(_))) => self.complete(now, picker),
+            (State::IncrIncr, Reply::Incr(None)) => {
+                self.stats.not_found += 1;
+                self.state = State::IncrAdd;
+                self.send(Op::Add(1), 0)
+            }
+            (State::LeaseGet, Reply::Lease(LeaseReply::Won { value, token })) => {
+                self.stats.misses += u64::from(value.is_none());
+                self.state = State::LeaseSet;
+                self.send(
+                    Op::LeaseSet(value.map_or(1, |v| v.wrapping_add(1)), token),
+                    0,
+                )
+            }
+            (State::LeaseGet, Reply::Lease(LeaseReply::Lost)) => {
+                self.stats.lease_losses += 1;
+                self.retry()
+            }
+            (State::LeaseSet, Reply::Cas(CasReply::Stored)) => self.complete(now, picker),
+            (State::Finished, _) => Action::Finished,
+            _ => self.retry(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::contention::config::KeyDist;
+
+    #[test]
+    fn cas_client_retries_after_exists_and_counts_it() {
+        let w = Workload {
+            updates_per_client: 1,
+            ..Workload::default()
+        };
+        let picker = KeyPicker::new(KeyDist::Hot, 1);
+        let mut c = Client::new(0, &w);
+        let send = |op| Action::Send {
+            op,
+            key: 0,
+            delay: 0,
+        };
+        assert_eq!(c.start(0, &picker), send(Op::Gets));
+        let a = c.on_reply(10, Reply::ValueCas(Some((42, 7))), &picker);
+        assert_eq!(a, send(Op::Cas(43, 7)));
+        let a = c.on_reply(20, Reply::Cas(CasReply::Exists), &picker);
+        assert_eq!(a, send(Op::Gets));
+        let a = c.on_reply(30, Reply::ValueCas(Some((43, 8))), &picker);
+        assert_eq!(a, send(Op::Cas(44, 8)));
+        assert_eq!(
+            c.on_reply(40, Reply::Cas(CasReply::Stored), &picker),
+            Action::Finished
+        );
+        let s = c.stats();
+        assert_eq!(
+            (s.updates, s.requests, s.cas_attempts, s.cas_failures),
+            (1, 4, 2, 1)
+        );
+        assert_eq!(
+            (s.retries.max(), s.latency.max(), s.finished_at),
+            (1, 40, 40)
+        );
+    }
+}

@@ -1,0 +1,108 @@
+//! CAS contention experiments: many clients incrementing shared counters, after the seed's
+//! `visitors` example — a plain `get`+`set` loses updates when clients race, a `gets`/`cas`
+//! retry loop is exact at the price of retries, `incr` is exact in one request, and a lease
+//! serialises the updaters.
+//!
+//! Start from [`Workload`] (strategy, backoff, clients, updates, counters, think time,
+//! network) and [`run`], which gives a [`ContentionRow`] in either [`Mode`]:
+//!
+//! - [`sim`]: a deterministic discrete-event simulation, seeded, with no threads and no
+//!   wall clock, driving the same [`crate::memcached::Store`] the server serves;
+//! - [`threads`]: real OS threads against the in-process store, behind the [`shim`] seam.
+//!
+//! Both drive the same per-client state machine ([`client::Client`]) through the
+//! [`backend::CounterBackend`] trait; a `net` mode will be one more implementation of that
+//! trait over the TCP client. [`run_sweep`] runs every (clients, strategy) pair of a
+//! [`Sweep`]; [`result::charts`] draws them.
+//!
+//! ```
+//! use cachelab::contention::{run, Mode, Strategy, Workload};
+//! // The seed's race: two clients, one update each, counter at 42, 100 µs round trip.
+//! let w = Workload {
+//!     strategy: Strategy::Cas,
+//!     clients: 2,
+//!     updates_per_client: 1,
+//!     initial: Some(42),
+//!     rtt: "100us".parse()?,
+//!     service: "0".parse()?,
+//!     ..Workload::default()
+//! };
+//! let row = run(Mode::Sim, &w)?;
+//! assert_eq!((row.final_total, row.cas_failures), (44, 1));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+pub mod backend;
+pub mod client;
+pub mod config;
+pub mod result;
+pub mod shim;
+pub mod sim;
+pub mod threads;
+
+pub use config::{Backoff, ConfigError, Delay, KeyDist, Strategy, Workload};
+pub use result::{ContentionRow, Mode};
+
+/// Why a contention run failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ContentionError {
+    /// A bad option or combination.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// The store could not be built.
+    #[error("cannot build the store: {0}")]
+    Store(#[from] crate::memcached::ConfigError),
+    /// A request failed (not a protocol outcome such as `EXISTS`).
+    #[error(transparent)]
+    Backend(backend::BackendError),
+    /// A client thread failed.
+    #[error("threads mode: {0}")]
+    Thread(String),
+}
+
+/// Runs one workload in `mode`.
+pub fn run(mode: Mode, workload: &Workload) -> Result<ContentionRow, ContentionError> {
+    let outcome = match mode {
+        Mode::Sim => sim::run(workload)?,
+        Mode::Threads => threads::run(workload)?,
+    };
+    Ok(ContentionRow::new(mode, workload, &outcome))
+}
+
+/// A sweep: every client count with every strategy, the other knobs from `base`.
+#[derive(Debug, Clone)]
+pub struct Sweep {
+    /// Which driver.
+    pub mode: Mode,
+    /// Client counts, in order.
+    pub clients: Vec<u32>,
+    /// Strategies, in order.
+    pub strategies: Vec<Strategy>,
+    /// Everything else (its `clients` and `strategy` are replaced).
+    pub base: Workload,
+}
+
+/// Runs a sweep, strategy-major, rows in the order given. `progress` is called after each
+/// row.
+pub fn run_sweep(
+    sweep: &Sweep,
+    mut progress: impl FnMut(&ContentionRow),
+) -> Result<Vec<ContentionRow>, ContentionError> {
+    if sweep.clients.is_empty() || sweep.strategies.is_empty() {
+        return Err(ConfigError::Invalid("a sweep needs clients and strategies".into()).into());
+    }
+    let mut rows = Vec::with_capacity(sweep.clients.len() * sweep.strategies.len());
+    for &strategy in &sweep.strategies {
+        for &clients in &sweep.clients {
+            let workload = Workload {
+                strategy,
+                clients,
+                ..sweep.base.clone()
+            };
+            let row = run(sweep.mode, &workload)?;
+            progress(&row);
+            rows.push(row);
+        }
+    }
+    Ok(rows)
+}

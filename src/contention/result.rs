@@ -1,0 +1,378 @@
+//! One result row per run, the same for every mode: totals and lost updates, CAS and
+//! retry counts, throughput, latency percentiles, fairness and the store's own CAS
+//! counters; and the charts `cachelab contention --plot` draws from a sweep's rows.
+//!
+//! Percentiles come from [HdrHistogram](https://hdrhistogram.github.io/HdrHistogram/)
+//! (the `hdrhistogram` crate): per-client histograms merge exactly, memory stays fixed
+//! however many updates a run makes, and three significant digits hold from one
+//! nanosecond to hours — a sorted `Vec` of every latency would do for the simulator but
+//! not for long threaded runs. Fairness is Jain's index (Jain, Chiu, Hawe, *A Quantitative
+//! Measure of Fairness and Discrimination for Resource Allocation in Shared Computer
+//! Systems*, DEC-TR-301, 1984) over each client's update rate: 1 when all clients progress
+//! equally, 1/n when one client does everything.
+
+use hdrhistogram::Histogram;
+use serde::Serialize;
+
+use super::client::ClientStats;
+use super::config::Workload;
+use crate::report::chart::{LineChart, Series};
+
+/// Which driver produced a row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    /// The deterministic discrete-event simulation.
+    Sim,
+    /// Real OS threads against the in-process store.
+    Threads,
+}
+
+impl Mode {
+    /// The lowercase name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Mode::Sim => "sim",
+            Mode::Threads => "threads",
+        }
+    }
+}
+
+impl std::str::FromStr for Mode {
+    type Err = super::config::ConfigError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim() {
+            "sim" => Ok(Mode::Sim),
+            "threads" => Ok(Mode::Threads),
+            _ => Err(super::config::ConfigError::Parse {
+                text: s.to_string(),
+                expected: "a mode: sim or threads (net needs the TCP client, not built yet)",
+            }),
+        }
+    }
+}
+
+/// What a driver hands back: every client's counts and the end state.
+#[derive(Debug, Clone)]
+pub struct RunOutcome {
+    /// Per-client counts, by client id.
+    pub clients: Vec<ClientStats>,
+    /// Sum of every counter at the end (missing counters count 0).
+    pub final_total: u64,
+    /// From the first request to the last reply, ns (simulated in sim mode).
+    pub elapsed_ns: u64,
+    /// Simulated requests the server handled (every request, in both modes).
+    pub requests: u64,
+    /// The store's `cas_hits`, `cas_badval`, `cas_misses`.
+    pub cas_counters: [u64; 3],
+}
+
+/// One run's results; a sweep writes one per configuration.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ContentionRow {
+    /// `sim` or `threads`.
+    pub mode: Mode,
+    /// Update strategy.
+    pub strategy: String,
+    /// Backoff between retries.
+    pub backoff: String,
+    /// Clients.
+    pub clients: u32,
+    /// Updates each client made.
+    pub updates_per_client: u64,
+    /// Counters.
+    pub keys: u32,
+    /// How clients picked counters.
+    pub key_dist: String,
+    /// Fraction of operations that were plain reads.
+    pub read_ratio: f64,
+    /// Network round trip (sim mode).
+    pub rtt: String,
+    /// Server service time (sim mode).
+    pub service: String,
+    /// Think time between operations.
+    pub think: String,
+    /// Seed.
+    pub seed: u64,
+    /// What the counters should sum to: initial values plus every update.
+    pub expected: u64,
+    /// What they sum to.
+    pub final_total: u64,
+    /// `expected - final_total`.
+    pub lost_updates: i64,
+    /// Updates completed (every client's).
+    pub updates: u64,
+    /// Plain reads completed.
+    pub reads: u64,
+    /// Requests sent.
+    pub requests: u64,
+    /// `cas` requests.
+    pub cas_attempts: u64,
+    /// `cas` replies `EXISTS`.
+    pub cas_failures: u64,
+    /// `cas_failures / updates`.
+    pub cas_failures_per_update: f64,
+    /// `NOT_FOUND` replies to `cas` and `incr`.
+    pub not_found: u64,
+    /// Reads of a missing counter.
+    pub misses: u64,
+    /// `add`s that lost the race to create a counter.
+    pub failed_adds: u64,
+    /// Lease requests lost to another client.
+    pub lease_losses: u64,
+    /// Mean retries per successful update.
+    pub retries_mean: f64,
+    /// 99th percentile of retries per update.
+    pub retries_p99: u64,
+    /// Most retries one update needed.
+    pub retries_max: u64,
+    /// Seconds from first request to last reply (simulated in sim mode).
+    pub elapsed_s: f64,
+    /// Updates per second (0 when no time passed).
+    pub throughput: f64,
+    /// Median update latency, µs.
+    pub latency_p50_us: f64,
+    /// 90th percentile update latency, µs.
+    pub latency_p90_us: f64,
+    /// 99th percentile update latency, µs.
+    pub latency_p99_us: f64,
+    /// Slowest update, µs.
+    pub latency_max_us: f64,
+    /// Jain's fairness index over the clients' update rates.
+    pub fairness: f64,
+    /// The store's `cas_hits`.
+    pub cas_hits: u64,
+    /// The store's `cas_badval`.
+    pub cas_badval: u64,
+    /// The store's `cas_misses`.
+    pub cas_misses: u64,
+}
+
+/// Jain's fairness index of `xs`: `(Σx)² / (n · Σx²)`; 1 for an empty or all-zero input.
+pub fn jain_index(xs: &[f64]) -> f64 {
+    let sum: f64 = xs.iter().sum();
+    let squares: f64 = xs.iter().map(|x| x * x).sum();
+    if xs.is_empty() || squares == 0.0 {
+        return 1.0;
+    }
+    sum * sum / (xs.len() as f64 * squares)
+}
+
+/// Rounds to 6 significant decimals so float noise does not reach the files.
+fn round6(x: f64) -> f64 {
+    if x.is_finite() {
+        (x * 1e6).round() / 1e6
+    } else {
+        0.0
+    }
+}
+
+impl ContentionRow {
+    /// The row for `outcome` of `workload` run in `mode`.
+    pub fn new(mode: Mode, workload: &Workload, outcome: &RunOutcome) -> ContentionRow {
+        let sum = |f: fn(&ClientStats) -> u64| outcome.clients.iter().map(f).sum::<u64>();
+        let mut retries: Histogram<u64> = Histogram::new(3).expect("3 significant figures");
+        let mut latency: Histogram<u64> = Histogram::new(3).expect("3 significant figures");
+        for c in &outcome.clients {
+            // Auto-resizing histograms of the same precision always merge.
+            let _ = retries.add(&c.retries);
+            let _ = latency.add(&c.latency);
+        }
+        let updates = sum(|c| c.updates);
+        let expected = workload
+            .initial
+            .unwrap_or(0)
+            .saturating_mul(u64::from(workload.keys))
+            .saturating_add(workload.expected_updates());
+        let rates: Vec<f64> = if outcome.clients.iter().any(|c| c.finished_at == 0) {
+            outcome.clients.iter().map(|c| c.updates as f64).collect()
+        } else {
+            outcome
+                .clients
+                .iter()
+                .map(|c| c.updates as f64 / c.finished_at as f64)
+                .collect()
+        };
+        let elapsed_s = outcome.elapsed_ns as f64 / 1e9;
+        let us = |q: f64| latency.value_at_quantile(q) as f64 / 1e3;
+        let cas_failures = sum(|c| c.cas_failures);
+        ContentionRow {
+            mode,
+            strategy: workload.strategy.to_string(),
+            backoff: workload.backoff.to_string(),
+            clients: workload.clients,
+            updates_per_client: workload.updates_per_client,
+            keys: workload.keys,
+            key_dist: workload.key_dist.to_string(),
+            read_ratio: workload.read_ratio,
+            rtt: workload.rtt.to_string(),
+            service: workload.service.to_string(),
+            think: workload.think.to_string(),
+            seed: workload.seed,
+            expected,
+            final_total: outcome.final_total,
+            lost_updates: expected as i64 - outcome.final_total as i64,
+            updates,
+            reads: sum(|c| c.reads),
+            requests: outcome.requests,
+            cas_attempts: sum(|c| c.cas_attempts),
+            cas_failures,
+            cas_failures_per_update: if updates == 0 {
+                0.0
+            } else {
+                round6(cas_failures as f64 / updates as f64)
+            },
+            not_found: sum(|c| c.not_found),
+            misses: sum(|c| c.misses),
+            failed_adds: sum(|c| c.failed_adds),
+            lease_losses: sum(|c| c.lease_losses),
+            retries_mean: round6(if retries.is_empty() {
+                0.0
+            } else {
+                retries.mean()
+            }),
+            retries_p99: retries.value_at_quantile(0.99),
+            retries_max: retries.max(),
+            elapsed_s: round6(elapsed_s),
+            throughput: if outcome.elapsed_ns == 0 {
+                0.0
+            } else {
+                round6(updates as f64 / elapsed_s)
+            },
+            latency_p50_us: us(0.5),
+            latency_p90_us: us(0.9),
+            latency_p99_us: us(0.99),
+            latency_max_us: latency.max() as f64 / 1e3,
+            fairness: round6(jain_index(&rates)),
+            cas_hits: outcome.cas_counters[0],
+            cas_badval: outcome.cas_counters[1],
+            cas_misses: outcome.cas_counters[2],
+        }
+    }
+}
+
+/// The four charts of a sweep, as (file stem, chart): lost updates, CAS failures per
+/// update, throughput and p99 latency against clients, one line per strategy (and
+/// backoff, when several were swept), in the order strategies first appear.
+pub fn charts(rows: &[ContentionRow]) -> Vec<(&'static str, LineChart)> {
+    type Metric = fn(&ContentionRow) -> f64;
+    let metrics: [(&str, &str, &str, Metric); 4] = [
+        ("lost_updates", "Lost updates", "lost updates", |r| {
+            r.lost_updates as f64
+        }),
+        (
+            "cas_failures",
+            "CAS failures per update",
+            "EXISTS replies per update",
+            |r| r.cas_failures_per_update,
+        ),
+        ("throughput", "Throughput", "updates/s", |r| r.throughput),
+        ("latency_p99", "p99 update latency", "µs", |r| {
+            r.latency_p99_us
+        }),
+    ];
+    let mut names: Vec<String> = Vec::new();
+    let backoffs: std::collections::BTreeSet<&str> =
+        rows.iter().map(|r| r.backoff.as_str()).collect();
+    let label = |r: &ContentionRow| {
+        if backoffs.len() > 1 {
+            format!("{} ({})", r.strategy, r.backoff)
+        } else {
+            r.strategy.clone()
+        }
+    };
+    for r in rows {
+        let name = label(r);
+        if !names.contains(&name) {
+            names.push(name);
+        }
+    }
+    metrics
+        .iter()
+        .map(|&(stem, title, y_label, metric)| {
+            let series = names
+                .iter()
+                .map(|name| {
+                    let mut points: Vec<(f64, f64)> = rows
+                        .iter()
+                        .filter(|r| &label(r) == name)
+                        .map(|r| (f64::from(r.clients), metric(r)))
+                        .collect();
+                    points.sort_by(|a, b| a.0.total_cmp(&b.0));
+                    Series {
+                        name: name.clone(),
+                        points,
+                    }
+                })
+                .collect();
+            let mode = rows.first().map_or("sim", |r| r.mode.name());
+            (
+                stem,
+                LineChart {
+                    title: format!("{title} against clients ({mode})"),
+                    x_label: "clients".to_string(),
+                    y_label: y_label.to_string(),
+                    log_x: true,
+                    series,
+                },
+            )
+        })
+        .collect()
+}
+
+/// A fixed-width text table of the main columns, one line per row.
+pub fn render_table(rows: &[ContentionRow]) -> String {
+    use std::fmt::Write;
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{:<7} {:<8} {:>7} {:>9} {:>9} {:>8} {:>9} {:>9} {:>7} {:>7} {:>13} {:>10} {:>10} {:>8}",
+        "mode",
+        "strategy",
+        "clients",
+        "expected",
+        "final",
+        "lost",
+        "cas_fail",
+        "fail/upd",
+        "retr_mu",
+        "retr_mx",
+        "updates/s",
+        "p50_us",
+        "p99_us",
+        "jain"
+    );
+    for r in rows {
+        let _ = writeln!(
+            out,
+            "{:<7} {:<8} {:>7} {:>9} {:>9} {:>8} {:>9} {:>9.3} {:>7.3} {:>7} {:>13.0} {:>10.1} {:>10.1} {:>8.4}",
+            r.mode.name(),
+            r.strategy,
+            r.clients,
+            r.expected,
+            r.final_total,
+            r.lost_updates,
+            r.cas_failures,
+            r.cas_failures_per_update,
+            r.retries_mean,
+            r.retries_max,
+            r.throughput,
+            r.latency_p50_us,
+            r.latency_p99_us,
+            r.fairness
+        );
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn jain_index_is_one_when_equal_and_one_over_n_when_one_client_does_all() {
+        assert_eq!(jain_index(&[3.0, 3.0, 3.0]), 1.0);
+        assert!((jain_index(&[4.0, 0.0, 0.0, 0.0]) - 0.25).abs() < 1e-12);
+        assert_eq!(jain_index(&[]), 1.0);
+    }
+}

@@ -1,0 +1,409 @@
+//! The deterministic discrete-event simulation: clients, a network with a round-trip
+//! distribution, and one FIFO server with a service-time distribution, over the same
+//! [`Store`] model the TCP server serves. No threads, no wall clock: time is a `u64` of
+//! simulated nanoseconds and every random draw comes from seeded generators, so a seed
+//! fixes the exact interleaving of every request and the output byte for byte.
+//!
+//! A request sent at `t` with round trip `r` (sampled per request) reaches the server at
+//! `t + r/2`. The server handles requests in arrival order: the store operation runs at the
+//! arrival instant (FIFO, so this is also the order they are served in), the server is busy
+//! until `max(arrival, free) + service`, and the reply reaches the client `r - r/2` later.
+//! Events at equal times run in the order they were scheduled, with one exception: an event
+//! scheduled for *the current instant* (zero delay) runs before anything else, so a client
+//! whose whole round trip takes no time finishes its update atomically. That is what zero
+//! round trip means — with no network and no service time, `get`+`set` cannot be
+//! interleaved, and the naive strategy loses nothing. (Service time alone still opens the
+//! window: requests queue behind each other at the server.)
+
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+
+use super::ContentionError;
+use super::backend::{CounterBackend, Op, Reply, StoreBackend, apply};
+use super::client::{Action, Client};
+use super::config::{KeyPicker, Workload};
+use super::result::RunOutcome;
+use crate::memcached::{Clock, Settings, Store};
+
+#[derive(Debug, Clone, Copy)]
+enum Pending {
+    /// The request is on its way to the server; `back` is the reply's one-way delay.
+    Arrive {
+        op: Op,
+        key: u32,
+        back: u64,
+    },
+    /// The reply is on its way to the client.
+    Reply(Reply),
+    Idle,
+}
+
+struct Sim<'a> {
+    workload: &'a Workload,
+    now: u64,
+    seq: u64,
+    heap: BinaryHeap<Reverse<(u64, u64, u32)>>,
+    immediate: Vec<u32>,
+    pending: Vec<Pending>,
+    net: ChaCha8Rng,
+    server_free: u64,
+}
+
+impl Sim<'_> {
+    fn push(&mut self, at: u64, client: u32, initial: bool) {
+        if at == self.now && !initial {
+            self.immediate.push(client);
+        } else {
+            self.heap.push(Reverse((at, self.seq, client)));
+            self.seq += 1;
+        }
+    }
+
+    fn send(&mut self, client: u32, op: Op, key: u32, delay: u64, initial: bool) {
+        let rtt = self.workload.rtt.sample(&mut self.net);
+        let forward = rtt / 2;
+        self.pending[client as usize] = Pending::Arrive {
+            op,
+            key,
+            back: rtt - forward,
+        };
+        let at = self.now.saturating_add(delay).saturating_add(forward);
+        self.push(at, client, initial);
+    }
+}
+
+/// A fresh in-process store backend with every counter preset to `workload.initial`.
+pub(crate) fn prepared_backend(workload: &Workload) -> Result<StoreBackend, ContentionError> {
+    // A manual clock: no wall time reaches the store, and nothing here expires.
+    let store = Store::new(Settings::default(), Clock::manual(1))?;
+    let mut backend = StoreBackend::new(store);
+    if let Some(initial) = workload.initial {
+        for key in workload.key_names() {
+            backend.set(&key, initial)?;
+        }
+    }
+    Ok(backend)
+}
+
+/// Sum of every counter (missing ones count 0), read after the store's CAS counters.
+pub(crate) fn finish(
+    backend: &mut StoreBackend,
+    workload: &Workload,
+) -> Result<(u64, [u64; 3]), ContentionError> {
+    let counters = backend.cas_counters()?.unwrap_or_default();
+    let mut total = 0u64;
+    for key in workload.key_names() {
+        total = total.wrapping_add(backend.get(&key)?.unwrap_or(0));
+    }
+    Ok((total, counters))
+}
+
+/// Runs `workload` in simulated time.
+pub fn run(workload: &Workload) -> Result<RunOutcome, ContentionError> {
+    workload.validate()?;
+    let mut backend = prepared_backend(workload)?;
+    let keys = workload.key_names();
+    let picker = KeyPicker::new(workload.key_dist, workload.keys);
+    let mut clients: Vec<Client> = (0..workload.clients)
+        .map(|id| Client::new(id, workload))
+        .collect();
+    let mut sim = Sim {
+        workload,
+        now: 0,
+        seq: 0,
+        heap: BinaryHeap::with_capacity(clients.len() + 1),
+        immediate: Vec::new(),
+        pending: vec![Pending::Idle; clients.len()],
+        net: ChaCha8Rng::seed_from_u64(workload.seed ^ 0x6E65_7477_6F72_6B00),
+        server_free: 0,
+    };
+    for (id, client) in clients.iter_mut().enumerate() {
+        if let Action::Send { op, key, delay } = client.start(0, &picker) {
+            sim.send(id as u32, op, key, delay, true);
+        }
+    }
+    let mut requests = 0u64;
+    let mut last = 0u64;
+    loop {
+        let id = if let Some(id) = sim.immediate.pop() {
+            id
+        } else if let Some(Reverse((at, _, id))) = sim.heap.pop() {
+            sim.now = at;
+            id
+        } else {
+            break;
+        };
+        let slot = id as usize;
+        match sim.pending[slot] {
+            Pending::Arrive { op, key, back } => {
+                requests += 1;
+                let reply = apply(&mut backend, &keys[key as usize], op, id)?;
+                let service = workload.service.sample(&mut sim.net);
+                let done = sim.now.max(sim.server_free).saturating_add(service);
+                sim.server_free = done;
+                sim.pending[slot] = Pending::Reply(reply);
+                sim.push(done.saturating_add(back), id, false);
+            }
+            Pending::Reply(reply) => {
+                sim.pending[slot] = Pending::Idle;
+                match clients[slot].on_reply(sim.now, reply, &picker) {
+                    Action::Send { op, key, delay } => sim.send(id, op, key, delay, false),
+                    Action::Finished => last = last.max(sim.now),
+                }
+            }
+            Pending::Idle => {}
+        }
+    }
+    let (final_total, cas_counters) = finish(&mut backend, workload)?;
+    Ok(RunOutcome {
+        clients: clients.into_iter().map(Client::into_stats).collect(),
+        final_total,
+        elapsed_ns: last,
+        requests,
+        cas_counters,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::contention::config::{Backoff, Delay, KeyDist, Strategy};
+    use crate::contention::{Mode, Sweep, run, run_sweep};
+
+    fn fixed(rtt_us: u64) -> Workload {
+        Workload {
+            rtt: Delay::Fixed(rtt_us * 1000),
+            service: Delay::ZERO,
+            ..Workload::default()
+        }
+    }
+
+    /// The seed's race, worked by hand. Counter at 42; two clients, one update each; the
+    /// round trip is 100 µs (50 each way), the server takes no time, ties go in the order
+    /// scheduled (client 0 first).
+    ///
+    /// ```text
+    ///   0 µs  c0, c1 send gets
+    ///  50 µs  server: c0 gets → 42 cas=A; c1 gets → 42 cas=A
+    /// 100 µs  both send cas 43 A
+    /// 150 µs  server: c0 cas → STORED (cas=B); c1 cas A → EXISTS      ← the one CAS failure
+    /// 200 µs  c0 done (latency 200); c1 sends gets again
+    /// 250 µs  server: c1 gets → 43 cas=B
+    /// 300 µs  c1 sends cas 44 B
+    /// 350 µs  server: STORED
+    /// 400 µs  c1 done (latency 400, one retry)
+    /// ```
+    ///
+    /// So: 6 requests, 3 cas attempts, 1 failure (`cas_badval` 1, `cas_hits` 2), final 44.
+    #[test]
+    fn seed_race_two_clients_one_succeeds_the_other_retries_once() {
+        let w = Workload {
+            strategy: Strategy::Cas,
+            clients: 2,
+            updates_per_client: 1,
+            initial: Some(42),
+            ..fixed(100)
+        };
+        let out = run_outcome(&w);
+        let row = crate::contention::ContentionRow::new(Mode::Sim, &w, &out);
+        assert_eq!(
+            (row.expected, row.final_total, row.lost_updates),
+            (44, 44, 0)
+        );
+        assert_eq!(
+            (row.requests, row.cas_attempts, row.cas_failures),
+            (6, 3, 1)
+        );
+        assert_eq!((row.cas_hits, row.cas_badval, row.cas_misses), (2, 1, 0));
+        assert_eq!((row.retries_mean, row.retries_max), (0.5, 1));
+        assert_eq!(out.elapsed_ns, 400_000);
+        assert_eq!(out.clients[0].retries.max(), 0);
+        assert_eq!(out.clients[1].retries.max(), 1);
+        // hdrhistogram keeps 3 significant digits.
+        assert!(
+            (row.latency_p50_us - 200.0).abs() < 0.5,
+            "{}",
+            row.latency_p50_us
+        );
+        assert!(
+            (row.latency_max_us - 400.0).abs() < 0.5,
+            "{}",
+            row.latency_max_us
+        );
+        assert_eq!(row.throughput, 5000.0); // 2 updates in 400 µs
+    }
+
+    /// The naive version of the same schedule: both `get` 42 at 50 µs, both `set` 43 at
+    /// 150 µs; one update is lost.
+    #[test]
+    fn seed_race_naive_loses_one_update() {
+        let w = Workload {
+            strategy: Strategy::Naive,
+            clients: 2,
+            updates_per_client: 1,
+            initial: Some(42),
+            ..fixed(100)
+        };
+        let row = run(Mode::Sim, &w).unwrap();
+        assert_eq!(
+            (row.expected, row.final_total, row.lost_updates),
+            (44, 43, 1)
+        );
+        assert_eq!(row.requests, 4);
+    }
+
+    /// incr on a missing counter: both clients' `incr` miss at 50 µs, both `add 1` at
+    /// 150 µs, c1's add is `NOT_STORED`, it retries the `incr` at 250 µs → 2.
+    #[test]
+    fn incr_on_a_missing_counter_races_the_add_once() {
+        let w = Workload {
+            strategy: Strategy::Incr,
+            clients: 2,
+            updates_per_client: 1,
+            ..fixed(100)
+        };
+        let row = run(Mode::Sim, &w).unwrap();
+        assert_eq!((row.final_total, row.failed_adds, row.not_found), (2, 1, 2));
+        assert_eq!(row.requests, 5);
+    }
+
+    #[test]
+    fn zero_round_trip_naive_loses_nothing() {
+        for think in [Delay::ZERO, Delay::Exp(1_000)] {
+            let w = Workload {
+                strategy: Strategy::Naive,
+                clients: 8,
+                updates_per_client: 1000,
+                think,
+                ..fixed(0)
+            };
+            let row = run(Mode::Sim, &w).unwrap();
+            assert_eq!((row.final_total, row.lost_updates), (8000, 0), "{think}");
+        }
+    }
+
+    #[test]
+    fn naive_loses_updates_whenever_the_round_trip_is_not_zero() {
+        for rtt in ["1ns", "200us", "exp:200us", "uniform:0-10us"] {
+            for clients in [2, 4, 16] {
+                let w = Workload {
+                    strategy: Strategy::Naive,
+                    clients,
+                    updates_per_client: 1000,
+                    rtt: rtt.parse().unwrap(),
+                    think: Delay::Exp(50_000),
+                    ..Workload::default()
+                };
+                let row = run(Mode::Sim, &w).unwrap();
+                assert!(row.lost_updates > 0, "{rtt} {clients}");
+                assert_eq!(
+                    row.final_total as i64 + row.lost_updates,
+                    row.expected as i64
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn exact_strategies_never_lose_an_update() {
+        let mut seed = 0;
+        for strategy in [
+            Strategy::Cas,
+            Strategy::Incr,
+            Strategy::Lease,
+            Strategy::Naive,
+        ] {
+            for (keys, key_dist) in [
+                (1, KeyDist::Hot),
+                (4, KeyDist::Uniform),
+                (16, KeyDist::Zipf(1.0)),
+            ] {
+                for backoff in [Backoff::None, "exp".parse().unwrap(), Backoff::Fixed(1_000)] {
+                    for initial in [None, Some(7)] {
+                        seed += 1;
+                        let w = Workload {
+                            strategy,
+                            backoff,
+                            clients: 5,
+                            updates_per_client: 300,
+                            keys,
+                            key_dist,
+                            initial,
+                            read_ratio: 0.2,
+                            rtt: Delay::Exp(100_000),
+                            service: Delay::Uniform(1_000, 9_000),
+                            seed,
+                            ..Workload::default()
+                        };
+                        let row = run(Mode::Sim, &w).unwrap();
+                        assert_eq!(row.updates, 1500);
+                        assert!(row.reads > 0);
+                        assert_eq!(
+                            row.final_total as i64 + row.lost_updates,
+                            row.expected as i64
+                        );
+                        if strategy == Strategy::Naive {
+                            assert!(row.lost_updates >= 0);
+                        } else {
+                            assert_eq!(row.lost_updates, 0, "{w:?}");
+                        }
+                        // The client's counts agree with the store's own.
+                        assert_eq!(row.cas_badval, row.cas_failures);
+                        assert_eq!(row.cas_misses, row.not_found.min(row.cas_misses));
+                        assert_eq!(
+                            row.cas_hits,
+                            row.cas_attempts - row.cas_failures - row.cas_misses
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    fn sweep(seed: u64) -> Sweep {
+        Sweep {
+            mode: Mode::Sim,
+            clients: vec![1, 2, 4, 8],
+            strategies: vec![
+                Strategy::Naive,
+                Strategy::Cas,
+                Strategy::Incr,
+                Strategy::Lease,
+            ],
+            base: Workload {
+                updates_per_client: 200,
+                keys: 3,
+                key_dist: KeyDist::Zipf(1.0),
+                backoff: "exp".parse().unwrap(),
+                rtt: "uniform:100us-300us".parse().unwrap(),
+                seed,
+                ..Workload::default()
+            },
+        }
+    }
+
+    fn files(seed: u64) -> (Vec<u8>, Vec<u8>) {
+        let dir = tempfile::tempdir().unwrap();
+        let rows = run_sweep(&sweep(seed), |_| {}).unwrap();
+        let (csv, json) = (dir.path().join("c.csv"), dir.path().join("c.json"));
+        crate::report::output::write_csv(&csv, &rows, false).unwrap();
+        crate::report::output::write_json(&json, &rows, false).unwrap();
+        (std::fs::read(csv).unwrap(), std::fs::read(json).unwrap())
+    }
+
+    #[test]
+    fn same_seed_gives_byte_identical_files_and_other_seeds_differ() {
+        let a = files(11);
+        assert_eq!(a, files(11));
+        let b = files(12);
+        assert_ne!(a.0, b.0);
+        assert_ne!(a.1, b.1);
+    }
+
+    fn run_outcome(w: &Workload) -> RunOutcome {
+        super::run(w).unwrap()
+    }
+}
