@@ -18,6 +18,23 @@ use cachelab::trace::generate::{GenOptions, Generator};
 use cachelab::trace::{self, CsvOptions, ReadOptions, TraceFormat};
 use cachelab::units::{CacheSize, Warmup};
 
+/// `print!` that returns the write error instead of panicking, so a closed pipe
+/// (`cachelab … | head`) ends the program quietly (see `main`).
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        write!(std::io::stdout(), $($arg)*)?
+    }};
+}
+
+/// `println!` that returns the write error instead of panicking (see [`out!`]).
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        writeln!(std::io::stdout(), $($arg)*)?
+    }};
+}
+
 /// cachelab: replay cache traces through eviction policies and report hit ratios.
 #[derive(Parser, Debug)]
 #[command(name = "cachelab", version, about, long_about = None)]
@@ -41,8 +58,47 @@ enum Command {
     Policies,
     /// Run a memcached-compatible server (text protocol) on the simulated store.
     Serve(ServeArgs),
+    /// Load a memcached-compatible server: ops/s and latency percentiles.
+    BenchServer(BenchServerArgs),
     /// Race clients incrementing shared counters: lost updates, CAS retries, latency.
     Contention(ContentionArgs),
+}
+
+#[derive(Args, Debug)]
+struct BenchServerArgs {
+    /// Server to load, `host:port` (a real memcached or `cachelab serve`).
+    #[arg(long)]
+    server: String,
+    /// Connections, one thread each.
+    #[arg(long, default_value_t = 50)]
+    connections: usize,
+    /// Requests in flight per connection.
+    #[arg(long, default_value_t = 1)]
+    pipeline: usize,
+    /// Fraction of gets; the rest are sets.
+    #[arg(long, default_value_t = 0.9)]
+    get_ratio: f64,
+    /// Distinct keys (all set once before measuring).
+    #[arg(long, default_value_t = 100_000)]
+    keys: u64,
+    /// Key distribution: `uniform` or `zipf:alpha=A`.
+    #[arg(long, default_value = "uniform")]
+    key_dist: String,
+    /// Bytes per value.
+    #[arg(long, default_value_t = 100)]
+    value_size: usize,
+    /// Seconds to measure.
+    #[arg(long, default_value_t = 5.0)]
+    seconds: f64,
+    /// Seed of the key streams.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Write the report as JSON.
+    #[arg(long)]
+    json: Option<PathBuf>,
+    /// Overwrite the JSON file if it exists.
+    #[arg(long)]
+    force: bool,
 }
 
 /// memcached's own flag names and defaults.
@@ -315,17 +371,18 @@ pub fn run() -> Result<()> {
         Command::Trace(TraceCommand::Convert(args)) => convert(args),
         Command::Bench(args) => bench(args),
         Command::Policies => {
-            print!("{}", registry::describe());
+            out!("{}", registry::describe());
             Ok(())
         }
         Command::Serve(args) => serve(args),
+        Command::BenchServer(args) => bench_server(args),
         Command::Contention(args) => contention(args),
         Command::Demo(args) => {
             let summary = demo::run(&DemoOptions {
                 output: args.output,
                 force: args.force,
             })?;
-            print!("{summary}");
+            out!("{summary}");
             Ok(())
         }
     }
@@ -402,7 +459,7 @@ fn sim(args: SimArgs) -> Result<()> {
         chart::miss_ratio_chart(&out.rows, &name).draw(path)?;
     }
     if args.output.is_none() && args.json.is_none() {
-        print!("{}", table::render(&out.rows));
+        out!("{}", table::render(&out.rows));
     }
     for (policy, capacity, report) in &out.details {
         eprintln!("\n{policy} at {capacity}:\n{report}");
@@ -431,9 +488,9 @@ fn stats(args: StatsArgs) -> Result<()> {
     let mut reader = trace::open(&args.trace, &args.read.options())?;
     let stats = trace::stats::compute(reader.as_mut())?;
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&stats)?);
+        outln!("{}", serde_json::to_string_pretty(&stats)?);
     } else {
-        print!("{stats}");
+        out!("{stats}");
     }
     if reader.skipped() > 0 {
         eprintln!("skipped {} malformed records", reader.skipped());
@@ -489,14 +546,17 @@ fn bench(args: BenchArgs) -> Result<()> {
     };
     let units = WorkingSet::of(&requests).units(objects);
     let mut rows = Vec::new();
-    println!(
+    outln!(
         "{:<34} {:>12} {:>12} {:>14}",
-        "policy", "capacity", "Mreq/s", "bytes/object"
+        "policy",
+        "capacity",
+        "Mreq/s",
+        "bytes/object"
     );
     for spec in &policies {
         for size in &sizes {
             let row = speed::replay_speed(&requests, spec, size.resolve(units), args.repeat)?;
-            println!(
+            outln!(
                 "{:<34} {:>12} {:>12.2} {:>14.1}",
                 row.policy,
                 row.capacity,
@@ -517,7 +577,7 @@ fn bench(args: BenchArgs) -> Result<()> {
                 })
                 .collect();
             let scaling = speed::engine_scaling(&requests, &configs, threads, args.repeat)?;
-            println!(
+            outln!(
                 "engine, {} configurations: {:.1} M req/s on 1 thread, {:.1} M req/s on {} threads ({:.2}x)",
                 scaling.configurations,
                 scaling.one_thread / 1e6,
@@ -555,7 +615,7 @@ fn serve(args: ServeArgs) -> Result<()> {
         let listener = tokio::net::TcpListener::bind(&addr)
             .await
             .with_context(|| format!("binding {addr}"))?;
-        println!("listening on {}", listener.local_addr()?);
+        outln!("listening on {}", listener.local_addr()?);
         use std::io::Write;
         std::io::stdout().flush()?;
         server::run(listener, store, options, shutdown_signal()).await?;
@@ -633,7 +693,7 @@ fn contention(args: ContentionArgs) -> Result<()> {
             row.cas_failures
         );
     })?;
-    print!("{}", contention_result::render_table(&rows));
+    out!("{}", contention_result::render_table(&rows));
     if let Some(path) = &args.output {
         output::write_csv(path, &rows, args.force)?;
     }
@@ -645,6 +705,46 @@ fn contention(args: ContentionArgs) -> Result<()> {
         for (stem, chart) in contention_result::charts(&rows) {
             chart.draw(&dir.join(format!("{stem}.svg")))?;
         }
+    }
+    Ok(())
+}
+
+fn bench_server(args: BenchServerArgs) -> Result<()> {
+    use cachelab::memcached::loadgen::{self, LoadOptions};
+    if let Some(path) = &args.json {
+        refuse_existing(path, args.force)?;
+    }
+    if !(args.seconds > 0.0 && args.seconds <= 3600.0) {
+        bail!("--seconds must be above 0 and at most 3600");
+    }
+    let options = LoadOptions {
+        server: args.server,
+        connections: args.connections,
+        pipeline: args.pipeline,
+        get_ratio: args.get_ratio,
+        keys: args.keys,
+        key_dist: args.key_dist.parse()?,
+        value_size: args.value_size,
+        duration: std::time::Duration::from_secs_f64(args.seconds),
+        prefill: true,
+        seed: args.seed,
+    };
+    let report = loadgen::run(&options)?;
+    let [p50, p90, p99, p999, max] = report.latency_us;
+    outln!(
+        "{} connections, pipeline {}: {:.0} ops/s ({} ops in {:.2} s; {} gets, {} hits, {} sets)",
+        report.connections,
+        report.pipeline,
+        report.ops_per_second,
+        report.operations,
+        report.seconds,
+        report.gets,
+        report.hits,
+        report.sets
+    );
+    outln!("latency us: p50 {p50}  p90 {p90}  p99 {p99}  p99.9 {p999}  max {max}");
+    if let Some(path) = &args.json {
+        output::write_json(path, &report, args.force)?;
     }
     Ok(())
 }

@@ -22,6 +22,7 @@
 pub mod clock;
 pub mod cmd;
 pub mod connection;
+pub mod loadgen;
 pub mod policy;
 pub mod protocol;
 pub mod server;
