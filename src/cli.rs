@@ -36,6 +36,22 @@ enum Command {
     Bench(BenchArgs),
     /// Run a memcached-compatible server (text protocol) on the simulated store.
     Serve(ServeArgs),
+    /// Replay a trace as look-aside traffic (get, set on miss) against a memcached server.
+    Replay(ReplayArgs),
+}
+
+#[derive(Args, Debug)]
+struct ReplayArgs {
+    /// Trace file.
+    trace: String,
+    /// The server, `HOST:PORT`.
+    #[arg(long)]
+    server: String,
+    /// Connections (one thread each); requests are split by key.
+    #[arg(long, default_value_t = 1)]
+    connections: usize,
+    #[command(flatten)]
+    read: ReadArgs,
 }
 
 /// memcached's own flag names and defaults.
@@ -259,6 +275,7 @@ pub fn run() -> Result<()> {
         Command::Trace(TraceCommand::Convert(args)) => convert(args),
         Command::Bench(args) => bench(args),
         Command::Serve(args) => serve(args),
+        Command::Replay(args) => replay(args),
         Command::Demo(args) => {
             let summary = demo::run(&DemoOptions {
                 output: args.output,
@@ -521,4 +538,28 @@ async fn shutdown_signal() {
     {
         let _ = tokio::signal::ctrl_c().await;
     }
+}
+
+fn replay(args: ReplayArgs) -> Result<()> {
+    use std::net::ToSocketAddrs;
+    let addr = args
+        .server
+        .to_socket_addrs()
+        .with_context(|| format!("resolving {}", args.server))?
+        .next()
+        .with_context(|| format!("{} resolves to no address", args.server))?;
+    let mut reader = trace::open(&args.trace, &args.read.options())?;
+    let requests = trace::read_all(reader.as_mut())?;
+    let stats = cachelab::memcached::replay::replay(addr, &requests, args.connections)
+        .with_context(|| format!("replaying against {addr}"))?;
+    println!(
+        "{} requests, {} hits, hit ratio {:.4}, {} sets refused, {:.2} s ({:.0} req/s)",
+        stats.requests,
+        stats.hits,
+        stats.hit_ratio(),
+        stats.refused,
+        stats.elapsed.as_secs_f64(),
+        stats.requests_per_second()
+    );
+    Ok(())
 }

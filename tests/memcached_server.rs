@@ -627,3 +627,37 @@ fn seed_python_examples_pass_against_cachelab() {
         String::from_utf8_lossy(&output.stderr)
     );
 }
+
+#[test]
+fn look_aside_replay_through_the_server_equals_the_model() {
+    use cachelab::memcached::policy::Memcached;
+    use cachelab::policy::Policy;
+    use cachelab::trace::generate::{GenOptions, Generator};
+
+    let mut generator = Generator::new(GenOptions {
+        dist: "zipf:alpha=1.0".parse().expect("dist"),
+        keys: 2_000,
+        requests: 20_000,
+        sizes: "uniform:min=100,max=10000".parse().expect("sizes"),
+        seed: 7,
+    })
+    .expect("generator");
+    let requests = cachelab::trace::read_all(&mut generator).expect("trace");
+    let settings = Settings::memcached(4, 1.25, 48, 1 << 20).expect("settings");
+    let store = Store::new(settings.clone(), Clock::wall()).expect("store");
+    let options = Options::for_store(&store, 16);
+    let server =
+        Background::start("127.0.0.1:0", Arc::new(Mutex::new(store)), options, 2).expect("server");
+    let stats = cachelab::memcached::replay::replay(server.addr(), &requests, 1).expect("replay");
+    let mut model = Memcached::new(settings).expect("model");
+    let model_hits: u64 = requests.iter().map(|r| u64::from(model.get(r).hit)).sum();
+    assert_eq!(stats.requests, 20_000);
+    assert_eq!(
+        stats.hits, model_hits,
+        "server and in-process model must agree"
+    );
+    assert!(
+        stats.hit_ratio() > 0.3 && stats.hit_ratio() < 0.95,
+        "{stats:?}"
+    );
+}
