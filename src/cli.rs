@@ -62,6 +62,8 @@ enum Command {
     BenchServer(BenchServerArgs),
     /// Race clients incrementing shared counters: lost updates, CAS retries, latency.
     Contention(ContentionArgs),
+    /// Replay a trace as look-aside traffic (get, set on miss) against a memcached server.
+    Replay(ReplayArgs),
 }
 
 #[derive(Args, Debug)]
@@ -99,6 +101,20 @@ struct BenchServerArgs {
     /// Overwrite the JSON file if it exists.
     #[arg(long)]
     force: bool,
+}
+
+#[derive(Args, Debug)]
+struct ReplayArgs {
+    /// Trace file.
+    trace: String,
+    /// The server, `HOST:PORT`.
+    #[arg(long)]
+    server: String,
+    /// Connections (one thread each); requests are split by key.
+    #[arg(long, default_value_t = 1)]
+    connections: usize,
+    #[command(flatten)]
+    read: ReadArgs,
 }
 
 /// memcached's own flag names and defaults.
@@ -377,6 +393,7 @@ pub fn run() -> Result<()> {
         Command::Serve(args) => serve(args),
         Command::BenchServer(args) => bench_server(args),
         Command::Contention(args) => contention(args),
+        Command::Replay(args) => replay(args),
         Command::Demo(args) => {
             let summary = demo::run(&DemoOptions {
                 output: args.output,
@@ -746,5 +763,29 @@ fn bench_server(args: BenchServerArgs) -> Result<()> {
     if let Some(path) = &args.json {
         output::write_json(path, &report, args.force)?;
     }
+    Ok(())
+}
+
+fn replay(args: ReplayArgs) -> Result<()> {
+    use std::net::ToSocketAddrs;
+    let addr = args
+        .server
+        .to_socket_addrs()
+        .with_context(|| format!("resolving {}", args.server))?
+        .next()
+        .with_context(|| format!("{} resolves to no address", args.server))?;
+    let mut reader = trace::open(&args.trace, &args.read.options())?;
+    let requests = trace::read_all(reader.as_mut())?;
+    let stats = cachelab::memcached::replay::replay(addr, &requests, args.connections)
+        .with_context(|| format!("replaying against {addr}"))?;
+    outln!(
+        "{} requests, {} hits, hit ratio {:.4}, {} sets refused, {:.2} s ({:.0} req/s)",
+        stats.requests,
+        stats.hits,
+        stats.hit_ratio(),
+        stats.refused,
+        stats.elapsed.as_secs_f64(),
+        stats.requests_per_second()
+    );
     Ok(())
 }

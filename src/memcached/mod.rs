@@ -1,12 +1,19 @@
-//! A simulated memcached: the item store with memcached 1.6's slab memory accounting,
-//! per-class LRU, lazy expiry, CAS ids and statistics, and a [`crate::policy::Policy`]
-//! adapter that replays traces through it.
+//! A simulated memcached that is also a real one: the item store with memcached 1.6's slab
+//! memory accounting, per-class LRU, lazy expiry, CAS ids and statistics; a
+//! [`crate::policy::Policy`] adapter that replays traces through it; and a TCP server,
+//! client and look-aside replayer speaking memcached's classic text protocol.
 //!
 //! Start from [`store::Store`]: one store serves the simulator ([`policy::Memcached`]), an
-//! in-process API, and (later) the TCP server, so all three see the same semantics. Its
-//! memory follows [`slab`] (the class table of `slabs_init`, `ITEM_ntotal`, chunked large
-//! items); its time comes from a [`clock::Clock`] the caller controls (wall time for a
-//! server, a manual clock for tests and trace time).
+//! in-process API, and the TCP server, so all three see the same semantics. Its memory
+//! follows [`slab`] (the class table of `slabs_init`, `ITEM_ntotal`, chunked large items);
+//! its time comes from a [`clock::Clock`] the caller controls (wall time for a server, a
+//! manual clock for tests and trace time).
+//!
+//! The network side: [`protocol`] parses bytes into commands (incrementally, with
+//! memcached's exact error replies), [`cmd`] applies them to a store and encodes replies,
+//! [`connection`] and [`server`] serve them over TCP on tokio (`cachelab serve`),
+//! [`client`] is a synchronous client, and [`replay`] drives look-aside traffic from a
+//! trace (`cachelab replay`).
 //!
 //! ```
 //! use cachelab::memcached::{clock::Clock, slab::Settings, store::{Store, StoreOutcome}};
@@ -19,12 +26,14 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+pub mod client;
 pub mod clock;
 pub mod cmd;
 pub mod connection;
 pub mod loadgen;
 pub mod policy;
 pub mod protocol;
+pub mod replay;
 pub mod server;
 pub mod shutdown;
 pub mod slab;
