@@ -32,7 +32,12 @@ fn sim_requests(c: &mut Criterion) {
     let mut group = c.benchmark_group("sim clients=16 keys=16 zipf:1.0 rtt=uniform:100us-300us");
     group.measurement_time(Duration::from_secs(4));
     group.sample_size(20);
-    for strategy in [Strategy::Naive, Strategy::Cas, Strategy::Incr, Strategy::Lease] {
+    for strategy in [
+        Strategy::Naive,
+        Strategy::Cas,
+        Strategy::Incr,
+        Strategy::Lease,
+    ] {
         let w = workload(strategy, 16, 5_000);
         let requests = sim::run(&w).expect("valid workload").requests;
         group.throughput(Throughput::Elements(requests));
@@ -47,7 +52,12 @@ fn thread_updates(c: &mut Criterion) {
     let mut group = c.benchmark_group("threads clients=4 keys=16 zipf:1.0");
     group.measurement_time(Duration::from_secs(4));
     group.sample_size(10);
-    for strategy in [Strategy::Naive, Strategy::Cas, Strategy::Incr, Strategy::Lease] {
+    for strategy in [
+        Strategy::Naive,
+        Strategy::Cas,
+        Strategy::Incr,
+        Strategy::Lease,
+    ] {
         let w = workload(strategy, 4, 20_000);
         group.throughput(Throughput::Elements(w.expected_updates()));
         group.bench_with_input(BenchmarkId::new("updates", strategy), &w, |b, w| {

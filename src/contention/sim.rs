@@ -15,9 +15,6 @@
 //! interleaved, and the naive strategy loses nothing. (Service time alone still opens the
 //! window: requests queue behind each other at the server.)
 
-use std::cmp::Reverse;
-use std::collections::BinaryHeap;
-
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
@@ -27,6 +24,57 @@ use super::client::{Action, Client};
 use super::config::{KeyPicker, Workload};
 use super::result::RunOutcome;
 use crate::memcached::{Clock, Settings, Store};
+
+/// Bits of an event's tie-breaker that hold the client id; the rest count events, so a run
+/// may schedule up to 2^44 events.
+const CLIENT_BITS: u32 = 20;
+const CLIENT_MASK: u64 = (1 << CLIENT_BITS) - 1;
+/// Most clients the simulator takes.
+pub const MAX_CLIENTS: u32 = 1 << CLIENT_BITS;
+
+const NO_EVENT: u128 = u128::MAX;
+
+/// The event queue: every client has at most one event pending (its request on the way to
+/// the server, or the reply on the way back), so a tournament tree over the clients is
+/// enough — setting a client's event replays the log₂(clients) matches above it, with no
+/// sifting and predictable branches, and the root is the next event.
+#[derive(Debug, Clone)]
+struct EventTree {
+    /// Leaves at `leaves..2 * leaves`; node `n` holds the smaller of `2n` and `2n + 1`.
+    nodes: Vec<u128>,
+    leaves: usize,
+}
+
+impl EventTree {
+    fn new(clients: usize) -> EventTree {
+        let leaves = clients.max(1).next_power_of_two();
+        EventTree {
+            nodes: vec![NO_EVENT; 2 * leaves],
+            leaves,
+        }
+    }
+
+    fn set(&mut self, client: u32, key: u128) {
+        let mut n = self.leaves + client as usize;
+        self.nodes[n] = key;
+        while n > 1 {
+            n /= 2;
+            self.nodes[n] = self.nodes[2 * n].min(self.nodes[2 * n + 1]);
+        }
+    }
+
+    fn clear(&mut self, client: u32) {
+        if self.nodes[self.leaves + client as usize] != NO_EVENT {
+            self.set(client, NO_EVENT);
+        }
+    }
+
+    fn min(&self) -> Option<u128> {
+        // With one leaf, node 1 is that leaf.
+        let root = self.nodes[1];
+        (root != NO_EVENT).then_some(root)
+    }
+}
 
 #[derive(Debug, Clone, Copy)]
 enum Pending {
@@ -45,7 +93,9 @@ struct Sim<'a> {
     workload: &'a Workload,
     now: u64,
     seq: u64,
-    heap: BinaryHeap<Reverse<(u64, u64, u32)>>,
+    /// Each client's pending event as `time << 64 | seq << CLIENT_BITS | client`: one
+    /// integer compare orders by time, then by scheduling order.
+    events: EventTree,
     immediate: Vec<u32>,
     pending: Vec<Pending>,
     net: ChaCha8Rng,
@@ -55,9 +105,13 @@ struct Sim<'a> {
 impl Sim<'_> {
     fn push(&mut self, at: u64, client: u32, initial: bool) {
         if at == self.now && !initial {
+            // The client's leaf may still hold the event being handled.
+            self.events.clear(client);
             self.immediate.push(client);
         } else {
-            self.heap.push(Reverse((at, self.seq, client)));
+            let tie = (self.seq << CLIENT_BITS) | u64::from(client);
+            self.events
+                .set(client, (u128::from(at) << 64) | u128::from(tie));
             self.seq += 1;
         }
     }
@@ -104,6 +158,13 @@ pub(crate) fn finish(
 /// Runs `workload` in simulated time.
 pub fn run(workload: &Workload) -> Result<RunOutcome, ContentionError> {
     workload.validate()?;
+    if workload.clients > MAX_CLIENTS {
+        return Err(super::ConfigError::Invalid(format!(
+            "sim mode takes at most {MAX_CLIENTS} clients, not {}",
+            workload.clients
+        ))
+        .into());
+    }
     let mut backend = prepared_backend(workload)?;
     let keys = workload.key_names();
     let picker = KeyPicker::new(workload.key_dist, workload.keys);
@@ -114,7 +175,7 @@ pub fn run(workload: &Workload) -> Result<RunOutcome, ContentionError> {
         workload,
         now: 0,
         seq: 0,
-        heap: BinaryHeap::with_capacity(clients.len() + 1),
+        events: EventTree::new(clients.len()),
         immediate: Vec::new(),
         pending: vec![Pending::Idle; clients.len()],
         net: ChaCha8Rng::seed_from_u64(workload.seed ^ 0x6E65_7477_6F72_6B00),
@@ -130,8 +191,10 @@ pub fn run(workload: &Workload) -> Result<RunOutcome, ContentionError> {
     loop {
         let id = if let Some(id) = sim.immediate.pop() {
             id
-        } else if let Some(Reverse((at, _, id))) = sim.heap.pop() {
-            sim.now = at;
+        } else if let Some(event) = sim.events.min() {
+            // The leaf stays until the client's next event replaces or clears it.
+            let id = (event as u64 & CLIENT_MASK) as u32;
+            sim.now = (event >> 64) as u64;
             id
         } else {
             break;
@@ -151,7 +214,10 @@ pub fn run(workload: &Workload) -> Result<RunOutcome, ContentionError> {
                 sim.pending[slot] = Pending::Idle;
                 match clients[slot].on_reply(sim.now, reply, &picker) {
                     Action::Send { op, key, delay } => sim.send(id, op, key, delay, false),
-                    Action::Finished => last = last.max(sim.now),
+                    Action::Finished => {
+                        sim.events.clear(id);
+                        last = last.max(sim.now);
+                    }
                 }
             }
             Pending::Idle => {}
