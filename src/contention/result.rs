@@ -211,7 +211,8 @@ impl ContentionRow {
             seed: workload.seed,
             expected,
             final_total: outcome.final_total,
-            lost_updates: expected as i64 - outcome.final_total as i64,
+            lost_updates: (i128::from(expected) - i128::from(outcome.final_total))
+                .clamp(i128::from(i64::MIN), i128::from(i64::MAX)) as i64,
             updates,
             reads: sum(|c| c.reads),
             requests: outcome.requests,
