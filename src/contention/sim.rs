@@ -238,6 +238,11 @@ mod tests {
     use super::*;
     use crate::contention::config::{Backoff, Delay, KeyDist, Strategy};
     use crate::contention::{Mode, Sweep, run, run_sweep};
+    use Strategy as CounterStrategy;
+    use proptest::prelude::{
+        Just, ProptestConfig, prop_assert, prop_assert_eq, prop_oneof, proptest,
+    };
+    use proptest::strategy::Strategy as PropStrategy;
 
     fn fixed(rtt_us: u64) -> Workload {
         Workload {
@@ -467,6 +472,65 @@ mod tests {
         let b = files(12);
         assert_ne!(a.0, b.0);
         assert_ne!(a.1, b.1);
+    }
+
+    fn delay() -> impl PropStrategy<Value = Delay> {
+        prop_oneof![
+            (0u64..300_000).prop_map(Delay::Fixed),
+            (0u64..300_000).prop_map(Delay::Exp),
+            (0u64..100_000, 0u64..100_000).prop_map(|(a, b)| Delay::Uniform(a.min(b), a.max(b))),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        /// Any workload: cas, incr and lease end exactly at the expected total, naive never
+        /// above it; the client's CAS counts match the store's; a rerun is identical.
+        #[test]
+        fn totals_are_exact_and_runs_repeat(
+            strategy in prop_oneof![
+                Just(CounterStrategy::Naive),
+                Just(CounterStrategy::Cas),
+                Just(CounterStrategy::Incr),
+                Just(CounterStrategy::Lease),
+            ],
+            clients in 1u32..12,
+            updates in 0u64..60,
+            keys in 1u32..5,
+            zipf in 0.0f64..2.0,
+            initial in proptest::option::of(0u64..1000),
+            read_ratio in 0.0f64..0.5,
+            rtt in delay(),
+            service in delay(),
+            think in delay(),
+            seed in 0u64..1000,
+        ) {
+            let w = Workload {
+                strategy,
+                backoff: "exp:base=1us,max=1ms".parse().unwrap(),
+                clients,
+                updates_per_client: updates,
+                keys,
+                key_dist: KeyDist::Zipf(zipf),
+                initial,
+                read_ratio,
+                rtt,
+                service,
+                think,
+                seed,
+            };
+            let row = run(Mode::Sim, &w).unwrap();
+            prop_assert_eq!(row.updates, w.expected_updates());
+            prop_assert_eq!(row.final_total as i64 + row.lost_updates, row.expected as i64);
+            prop_assert!(row.lost_updates >= 0);
+            if strategy != CounterStrategy::Naive {
+                prop_assert_eq!(row.lost_updates, 0);
+            }
+            prop_assert_eq!(row.cas_badval, row.cas_failures);
+            prop_assert_eq!(row.cas_hits + row.cas_badval + row.cas_misses, row.cas_attempts);
+            prop_assert_eq!(run(Mode::Sim, &w).unwrap(), row);
+        }
     }
 
     fn run_outcome(w: &Workload) -> RunOutcome {
