@@ -86,9 +86,9 @@ pub struct ContentionRow {
     pub key_dist: String,
     /// Fraction of operations that were plain reads.
     pub read_ratio: f64,
-    /// Network round trip (sim mode).
+    /// Network round trip (sim mode; `-` in threads mode).
     pub rtt: String,
-    /// Server service time (sim mode).
+    /// Server service time (sim mode; `-` in threads mode).
     pub service: String,
     /// Think time between operations.
     pub think: String,
@@ -158,7 +158,15 @@ pub fn jain_index(xs: &[f64]) -> f64 {
     sum * sum / (xs.len() as f64 * squares)
 }
 
-/// Rounds to 6 significant decimals so float noise does not reach the files.
+/// The network knobs model nothing outside the simulator: `-` there.
+fn sim_only(mode: Mode, delay: super::config::Delay) -> String {
+    match mode {
+        Mode::Sim => delay.to_string(),
+        Mode::Threads => "-".to_string(),
+    }
+}
+
+/// Rounds to 6 decimal places so float noise does not reach the files.
 fn round6(x: f64) -> f64 {
     if x.is_finite() {
         (x * 1e6).round() / 1e6
@@ -205,13 +213,14 @@ impl ContentionRow {
             keys: workload.keys,
             key_dist: workload.key_dist.to_string(),
             read_ratio: workload.read_ratio,
-            rtt: workload.rtt.to_string(),
-            service: workload.service.to_string(),
+            rtt: sim_only(mode, workload.rtt),
+            service: sim_only(mode, workload.service),
             think: workload.think.to_string(),
             seed: workload.seed,
             expected,
             final_total: outcome.final_total,
-            lost_updates: expected as i64 - outcome.final_total as i64,
+            lost_updates: (i128::from(expected) - i128::from(outcome.final_total))
+                .clamp(i128::from(i64::MIN), i128::from(i64::MAX)) as i64,
             updates,
             reads: sum(|c| c.reads),
             requests: outcome.requests,

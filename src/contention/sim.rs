@@ -15,9 +15,6 @@
 //! interleaved, and the naive strategy loses nothing. (Service time alone still opens the
 //! window: requests queue behind each other at the server.)
 
-use std::cmp::Reverse;
-use std::collections::BinaryHeap;
-
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
@@ -27,6 +24,57 @@ use super::client::{Action, Client};
 use super::config::{KeyPicker, Workload};
 use super::result::RunOutcome;
 use crate::memcached::{Clock, Settings, Store};
+
+/// Bits of an event's tie-breaker that hold the client id; the rest count events, so a run
+/// may schedule up to 2^44 events.
+const CLIENT_BITS: u32 = 20;
+const CLIENT_MASK: u64 = (1 << CLIENT_BITS) - 1;
+/// Most clients the simulator takes.
+pub const MAX_CLIENTS: u32 = 1 << CLIENT_BITS;
+
+const NO_EVENT: u128 = u128::MAX;
+
+/// The event queue: every client has at most one event pending (its request on the way to
+/// the server, or the reply on the way back), so a tournament tree over the clients is
+/// enough — setting a client's event replays the log₂(clients) matches above it, with no
+/// sifting and predictable branches, and the root is the next event.
+#[derive(Debug, Clone)]
+struct EventTree {
+    /// Leaves at `leaves..2 * leaves`; node `n` holds the smaller of `2n` and `2n + 1`.
+    nodes: Vec<u128>,
+    leaves: usize,
+}
+
+impl EventTree {
+    fn new(clients: usize) -> EventTree {
+        let leaves = clients.max(1).next_power_of_two();
+        EventTree {
+            nodes: vec![NO_EVENT; 2 * leaves],
+            leaves,
+        }
+    }
+
+    fn set(&mut self, client: u32, key: u128) {
+        let mut n = self.leaves + client as usize;
+        self.nodes[n] = key;
+        while n > 1 {
+            n /= 2;
+            self.nodes[n] = self.nodes[2 * n].min(self.nodes[2 * n + 1]);
+        }
+    }
+
+    fn clear(&mut self, client: u32) {
+        if self.nodes[self.leaves + client as usize] != NO_EVENT {
+            self.set(client, NO_EVENT);
+        }
+    }
+
+    fn min(&self) -> Option<u128> {
+        // With one leaf, node 1 is that leaf.
+        let root = self.nodes[1];
+        (root != NO_EVENT).then_some(root)
+    }
+}
 
 #[derive(Debug, Clone, Copy)]
 enum Pending {
@@ -45,7 +93,9 @@ struct Sim<'a> {
     workload: &'a Workload,
     now: u64,
     seq: u64,
-    heap: BinaryHeap<Reverse<(u64, u64, u32)>>,
+    /// Each client's pending event as `time << 64 | seq << CLIENT_BITS | client`: one
+    /// integer compare orders by time, then by scheduling order.
+    events: EventTree,
     immediate: Vec<u32>,
     pending: Vec<Pending>,
     net: ChaCha8Rng,
@@ -55,9 +105,13 @@ struct Sim<'a> {
 impl Sim<'_> {
     fn push(&mut self, at: u64, client: u32, initial: bool) {
         if at == self.now && !initial {
+            // The client's leaf may still hold the event being handled.
+            self.events.clear(client);
             self.immediate.push(client);
         } else {
-            self.heap.push(Reverse((at, self.seq, client)));
+            let tie = (self.seq << CLIENT_BITS) | u64::from(client);
+            self.events
+                .set(client, (u128::from(at) << 64) | u128::from(tie));
             self.seq += 1;
         }
     }
@@ -104,6 +158,13 @@ pub(crate) fn finish(
 /// Runs `workload` in simulated time.
 pub fn run(workload: &Workload) -> Result<RunOutcome, ContentionError> {
     workload.validate()?;
+    if workload.clients > MAX_CLIENTS {
+        return Err(super::ConfigError::Invalid(format!(
+            "sim mode takes at most {MAX_CLIENTS} clients, not {}",
+            workload.clients
+        ))
+        .into());
+    }
     let mut backend = prepared_backend(workload)?;
     let keys = workload.key_names();
     let picker = KeyPicker::new(workload.key_dist, workload.keys);
@@ -114,7 +175,7 @@ pub fn run(workload: &Workload) -> Result<RunOutcome, ContentionError> {
         workload,
         now: 0,
         seq: 0,
-        heap: BinaryHeap::with_capacity(clients.len() + 1),
+        events: EventTree::new(clients.len()),
         immediate: Vec::new(),
         pending: vec![Pending::Idle; clients.len()],
         net: ChaCha8Rng::seed_from_u64(workload.seed ^ 0x6E65_7477_6F72_6B00),
@@ -130,8 +191,10 @@ pub fn run(workload: &Workload) -> Result<RunOutcome, ContentionError> {
     loop {
         let id = if let Some(id) = sim.immediate.pop() {
             id
-        } else if let Some(Reverse((at, _, id))) = sim.heap.pop() {
-            sim.now = at;
+        } else if let Some(event) = sim.events.min() {
+            // The leaf stays until the client's next event replaces or clears it.
+            let id = (event as u64 & CLIENT_MASK) as u32;
+            sim.now = (event >> 64) as u64;
             id
         } else {
             break;
@@ -151,7 +214,10 @@ pub fn run(workload: &Workload) -> Result<RunOutcome, ContentionError> {
                 sim.pending[slot] = Pending::Idle;
                 match clients[slot].on_reply(sim.now, reply, &picker) {
                     Action::Send { op, key, delay } => sim.send(id, op, key, delay, false),
-                    Action::Finished => last = last.max(sim.now),
+                    Action::Finished => {
+                        sim.events.clear(id);
+                        last = last.max(sim.now);
+                    }
                 }
             }
             Pending::Idle => {}
@@ -172,6 +238,11 @@ mod tests {
     use super::*;
     use crate::contention::config::{Backoff, Delay, KeyDist, Strategy};
     use crate::contention::{Mode, Sweep, run, run_sweep};
+    use Strategy as CounterStrategy;
+    use proptest::prelude::{
+        Just, ProptestConfig, prop_assert, prop_assert_eq, prop_oneof, proptest,
+    };
+    use proptest::strategy::Strategy as PropStrategy;
 
     fn fixed(rtt_us: u64) -> Workload {
         Workload {
@@ -401,6 +472,65 @@ mod tests {
         let b = files(12);
         assert_ne!(a.0, b.0);
         assert_ne!(a.1, b.1);
+    }
+
+    fn delay() -> impl PropStrategy<Value = Delay> {
+        prop_oneof![
+            (0u64..300_000).prop_map(Delay::Fixed),
+            (0u64..300_000).prop_map(Delay::Exp),
+            (0u64..100_000, 0u64..100_000).prop_map(|(a, b)| Delay::Uniform(a.min(b), a.max(b))),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        /// Any workload: cas, incr and lease end exactly at the expected total, naive never
+        /// above it; the client's CAS counts match the store's; a rerun is identical.
+        #[test]
+        fn totals_are_exact_and_runs_repeat(
+            strategy in prop_oneof![
+                Just(CounterStrategy::Naive),
+                Just(CounterStrategy::Cas),
+                Just(CounterStrategy::Incr),
+                Just(CounterStrategy::Lease),
+            ],
+            clients in 1u32..12,
+            updates in 0u64..60,
+            keys in 1u32..5,
+            zipf in 0.0f64..2.0,
+            initial in proptest::option::of(0u64..1000),
+            read_ratio in 0.0f64..0.5,
+            rtt in delay(),
+            service in delay(),
+            think in delay(),
+            seed in 0u64..1000,
+        ) {
+            let w = Workload {
+                strategy,
+                backoff: "exp:base=1us,max=1ms".parse().unwrap(),
+                clients,
+                updates_per_client: updates,
+                keys,
+                key_dist: KeyDist::Zipf(zipf),
+                initial,
+                read_ratio,
+                rtt,
+                service,
+                think,
+                seed,
+            };
+            let row = run(Mode::Sim, &w).unwrap();
+            prop_assert_eq!(row.updates, w.expected_updates());
+            prop_assert_eq!(row.final_total as i64 + row.lost_updates, row.expected as i64);
+            prop_assert!(row.lost_updates >= 0);
+            if strategy != CounterStrategy::Naive {
+                prop_assert_eq!(row.lost_updates, 0);
+            }
+            prop_assert_eq!(row.cas_badval, row.cas_failures);
+            prop_assert_eq!(row.cas_hits + row.cas_badval + row.cas_misses, row.cas_attempts);
+            prop_assert_eq!(run(Mode::Sim, &w).unwrap(), row);
+        }
     }
 
     fn run_outcome(w: &Workload) -> RunOutcome {

@@ -16,6 +16,9 @@ use super::result::RunOutcome;
 use super::shim::{self, Arc, Barrier, Instant, Mutex};
 use super::sim::{finish, prepared_backend};
 
+/// Most clients (threads) the threads mode starts.
+pub const MAX_THREADS: u32 = 4096;
+
 fn client_thread(
     mut client: Client,
     backend: &Mutex<StoreBackend>,
@@ -43,6 +46,13 @@ fn client_thread(
 /// Runs `workload` on `workload.clients` threads.
 pub fn run(workload: &Workload) -> Result<RunOutcome, ContentionError> {
     workload.validate()?;
+    if workload.clients > MAX_THREADS {
+        return Err(super::ConfigError::Invalid(format!(
+            "threads mode takes at most {MAX_THREADS} clients, not {}",
+            workload.clients
+        ))
+        .into());
+    }
     let backend = Arc::new(Mutex::new(prepared_backend(workload)?));
     let keys = Arc::new(workload.key_names());
     let picker = Arc::new(KeyPicker::new(workload.key_dist, workload.keys));
