@@ -154,9 +154,13 @@ fn parse_item_size(text: &str) -> Result<u32, String> {
 
 #[derive(Args, Debug)]
 struct ContentionArgs {
-    /// `sim` (deterministic discrete-event simulation) or `threads` (real OS threads).
+    /// `sim` (deterministic discrete-event simulation), `threads` (real OS threads against
+    /// the in-process store) or `net` (TCP clients against --server).
     #[arg(long, default_value = "sim")]
     mode: Mode,
+    /// The server for `--mode net`, `host:port` (a real memcached or `cachelab serve`).
+    #[arg(long)]
+    server: Option<String>,
     /// Client counts to sweep, comma-separated.
     #[arg(long, value_delimiter = ',', default_value = "1,2,4,8,16,32")]
     clients: Vec<u32>,
@@ -695,6 +699,7 @@ fn contention(args: ContentionArgs) -> Result<()> {
     };
     base.validate()?;
     let sweep = contention::Sweep {
+        server: args.server.clone(),
         mode: args.mode,
         clients: args.clients,
         strategies: args.strategy,

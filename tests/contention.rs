@@ -128,11 +128,12 @@ fn threads_mode_runs_a_sweep() {
 
 #[test]
 fn bad_options_get_clear_errors() {
-    let cases: [(&[&str], &str); 8] = [
+    let cases: [(&[&str], &str); 9] = [
         (&["--mode", "threads", "--clients", "5000"], "at most 4096"),
         (&["--clients", "0"], "at least 1"),
         (&["--strategy", "fast"], "naive, cas, incr or lease"),
-        (&["--mode", "net"], "sim or threads"),
+        (&["--mode", "net"], "net mode needs a server"),
+        (&["--mode", "fast"], "sim, threads or net"),
         (&["--rtt", "12"], "a delay"),
         (&["--backoff", "exp:base=9ms,max=1ms"], "a backoff"),
         (&["--read-ratio", "1.5"], "[0, 1)"),

@@ -8,11 +8,11 @@
 //!
 //! - [`sim`]: a deterministic discrete-event simulation, seeded, with no threads and no
 //!   wall clock, driving the same [`crate::memcached::Store`] the server serves;
-//! - [`threads`]: real OS threads against the in-process store, behind the [`shim`] seam.
+//! - [`threads`]: real OS threads against the in-process store, behind the [`shim`] seam;
+//! - [`net`]: real TCP clients against any memcached-compatible server.
 //!
-//! Both drive the same per-client state machine ([`client::Client`]) through the
-//! [`backend::CounterBackend`] trait; a `net` mode will be one more implementation of that
-//! trait over the TCP client. [`run_sweep`] runs every (clients, strategy) pair of a
+//! All three drive the same per-client state machine ([`client::Client`]) through the
+//! [`backend::CounterBackend`] trait. [`run_sweep`] runs every (clients, strategy) pair of a
 //! [`Sweep`]; [`result::charts`] draws them.
 //!
 //! ```
@@ -35,6 +35,7 @@
 pub mod backend;
 pub mod client;
 pub mod config;
+pub mod net;
 pub mod result;
 pub mod shim;
 pub mod sim;
@@ -60,11 +61,26 @@ pub enum ContentionError {
     Thread(String),
 }
 
-/// Runs one workload in `mode`.
+/// Runs one workload in `mode` (sim or threads; net needs a server, see [`run_on`]).
 pub fn run(mode: Mode, workload: &Workload) -> Result<ContentionRow, ContentionError> {
-    let outcome = match mode {
-        Mode::Sim => sim::run(workload)?,
-        Mode::Threads => threads::run(workload)?,
+    run_on(mode, workload, None)
+}
+
+/// Runs one workload in `mode`; `server` (`host:port`) is where net mode connects.
+pub fn run_on(
+    mode: Mode,
+    workload: &Workload,
+    server: Option<&str>,
+) -> Result<ContentionRow, ContentionError> {
+    let outcome = match (mode, server) {
+        (Mode::Sim, _) => sim::run(workload)?,
+        (Mode::Threads, _) => threads::run(workload)?,
+        (Mode::Net, Some(server)) => net::run(workload, server)?,
+        (Mode::Net, None) => {
+            return Err(
+                ConfigError::Invalid("net mode needs a server: --server HOST:PORT".into()).into(),
+            );
+        }
     };
     Ok(ContentionRow::new(mode, workload, &outcome))
 }
@@ -80,6 +96,8 @@ pub struct Sweep {
     pub strategies: Vec<Strategy>,
     /// Everything else (its `clients` and `strategy` are replaced).
     pub base: Workload,
+    /// The server net mode connects to.
+    pub server: Option<String>,
 }
 
 /// Runs a sweep, strategy-major, rows in the order given. `progress` is called after each
@@ -99,7 +117,7 @@ pub fn run_sweep(
                 clients,
                 ..sweep.base.clone()
             };
-            let row = run(sweep.mode, &workload)?;
+            let row = run_on(sweep.mode, &workload, sweep.server.as_deref())?;
             progress(&row);
             rows.push(row);
         }

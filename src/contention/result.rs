@@ -26,6 +26,8 @@ pub enum Mode {
     Sim,
     /// Real OS threads against the in-process store.
     Threads,
+    /// Real TCP clients against a memcached-compatible server.
+    Net,
 }
 
 impl Mode {
@@ -34,6 +36,7 @@ impl Mode {
         match self {
             Mode::Sim => "sim",
             Mode::Threads => "threads",
+            Mode::Net => "net",
         }
     }
 }
@@ -44,9 +47,10 @@ impl std::str::FromStr for Mode {
         match s.trim() {
             "sim" => Ok(Mode::Sim),
             "threads" => Ok(Mode::Threads),
+            "net" => Ok(Mode::Net),
             _ => Err(super::config::ConfigError::Parse {
                 text: s.to_string(),
-                expected: "a mode: sim or threads (net needs the TCP client, not built yet)",
+                expected: "a mode: sim, threads or net",
             }),
         }
     }
@@ -162,7 +166,7 @@ pub fn jain_index(xs: &[f64]) -> f64 {
 fn sim_only(mode: Mode, delay: super::config::Delay) -> String {
     match mode {
         Mode::Sim => delay.to_string(),
-        Mode::Threads => "-".to_string(),
+        Mode::Threads | Mode::Net => "-".to_string(),
     }
 }
 

@@ -437,6 +437,7 @@ mod tests {
     fn sweep(seed: u64) -> Sweep {
         Sweep {
             mode: Mode::Sim,
+            server: None,
             clients: vec![1, 2, 4, 8],
             strategies: vec![
                 Strategy::Naive,

@@ -1,0 +1,65 @@
+//! `net` mode of the contention experiments against `cachelab serve` and a real memcached:
+//! the invariants of every strategy hold over real TCP.
+//!
+//! A real memcached is required under `CI=true` (`.ci/run` installs it).
+
+mod common;
+
+use cachelab::contention::{Mode, Strategy, Workload, run_on};
+
+fn check_invariants(server: &str) {
+    for strategy in [Strategy::Cas, Strategy::Incr] {
+        let w = Workload {
+            strategy,
+            clients: 4,
+            updates_per_client: 1_000,
+            ..Workload::default()
+        };
+        let row = run_on(Mode::Net, &w, Some(server)).unwrap();
+        assert_eq!(
+            (row.expected, row.final_total, row.lost_updates),
+            (4_000, 4_000, 0),
+            "{strategy} on {server}"
+        );
+        if strategy == Strategy::Cas {
+            // The server counted the same CAS outcomes the clients saw.
+            assert_eq!(row.cas_badval, row.cas_failures, "{row:?}");
+        }
+    }
+    // Four clients, 1,000 plain get+set updates each, on one key: two round trips per
+    // update on 2 cores, so updates are lost; nothing is slowed down on purpose.
+    let w = Workload {
+        strategy: Strategy::Naive,
+        clients: 4,
+        updates_per_client: 1_000,
+        ..Workload::default()
+    };
+    let row = run_on(Mode::Net, &w, Some(server)).unwrap();
+    assert!(row.lost_updates > 0, "{row:?}");
+    assert_eq!(
+        row.final_total as i64 + row.lost_updates,
+        row.expected as i64
+    );
+    // The lease strategy needs the meta protocol: refused with a clear error.
+    let w = Workload {
+        strategy: Strategy::Lease,
+        ..Workload::default()
+    };
+    let err = run_on(Mode::Net, &w, Some(server)).unwrap_err();
+    assert!(err.to_string().contains("meta protocol"), "{err}");
+}
+
+#[test]
+fn net_mode_invariants_hold_against_cachelab_serve_and_memcached() {
+    let (_server, addr) = common::cachelab_serve();
+    check_invariants(&addr);
+    if let Some((_memcached, addr)) = common::real_memcached_or_ci_failure() {
+        check_invariants(&addr);
+    }
+}
+
+#[test]
+fn net_mode_without_a_server_is_an_error() {
+    let err = run_on(Mode::Net, &Workload::default(), None).unwrap_err();
+    assert!(err.to_string().contains("--server"), "{err}");
+}
