@@ -161,6 +161,10 @@ struct ContentionArgs {
     /// The server for `--mode net`, `host:port` (a real memcached or `cachelab serve`).
     #[arg(long)]
     server: Option<String>,
+    /// Measure this live server's round trip and service time and simulate with them
+    /// (replaces --rtt and --service).
+    #[arg(long, value_name = "HOST:PORT")]
+    calibrate: Option<String>,
     /// Client counts to sweep, comma-separated.
     #[arg(long, value_delimiter = ',', default_value = "1,2,4,8,16,32")]
     clients: Vec<u32>,
@@ -683,6 +687,22 @@ fn contention(args: ContentionArgs) -> Result<()> {
     {
         refuse_existing(path, args.force)?;
     }
+    let (rtt, service) = match &args.calibrate {
+        Some(server) => {
+            let c = cachelab::contention::calibrate::calibrate(server)?;
+            eprintln!(
+                "calibrated on {server}: round trip p10/p50/p90 {:.1}/{:.1}/{:.1} us, service {:.2} us -> --rtt {} --service {}",
+                c.round_trip_us[0],
+                c.round_trip_us[1],
+                c.round_trip_us[2],
+                c.service_us,
+                c.rtt,
+                c.service
+            );
+            (c.rtt, c.service)
+        }
+        None => (args.rtt, args.service),
+    };
     let base = Workload {
         strategy: Strategy::Cas,
         backoff: args.backoff,
@@ -693,8 +713,8 @@ fn contention(args: ContentionArgs) -> Result<()> {
         initial: args.initial,
         read_ratio: args.read_ratio,
         think: args.think,
-        rtt: args.rtt,
-        service: args.service,
+        rtt,
+        service,
         seed: args.seed,
     };
     base.validate()?;

@@ -63,3 +63,23 @@ fn net_mode_without_a_server_is_an_error() {
     let err = run_on(Mode::Net, &Workload::default(), None).unwrap_err();
     assert!(err.to_string().contains("--server"), "{err}");
 }
+
+#[test]
+fn calibration_measures_a_live_server() {
+    let (_server, addr) = common::cachelab_serve();
+    let c = cachelab::contention::calibrate::calibrate(&addr).unwrap();
+    let [p10, p50, p90] = c.round_trip_us;
+    assert!(0.0 < p10 && p10 <= p50 && p50 <= p90, "{c:?}");
+    assert!(c.service_us > 0.0 && c.service_us < p50, "{c:?}");
+    // The derived delays are what the sim accepts, and simulate without error.
+    let w = Workload {
+        strategy: Strategy::Cas,
+        clients: 4,
+        updates_per_client: 200,
+        rtt: c.rtt,
+        service: c.service,
+        ..Workload::default()
+    };
+    let row = run_on(Mode::Sim, &w, None).unwrap();
+    assert_eq!(row.final_total, 800);
+}

@@ -33,6 +33,7 @@
 //! ```
 
 pub mod backend;
+pub mod calibrate;
 pub mod client;
 pub mod config;
 pub mod net;
