@@ -154,8 +154,6 @@ pub struct StoreBackend {
     /// Outstanding leases: key → token. Only looked up by key, never iterated.
     leases: HashMap<Vec<u8>, u64>,
     next_token: u64,
-    /// Scratch buffer for formatting values.
-    text: String,
 }
 
 impl StoreBackend {
@@ -165,7 +163,6 @@ impl StoreBackend {
             store,
             leases: HashMap::new(),
             next_token: 1,
-            text: String::new(),
         }
     }
 
@@ -179,29 +176,19 @@ impl StoreBackend {
         &mut self.store
     }
 
-    fn format(&mut self, value: u64) -> &[u8] {
-        use std::fmt::Write;
-        self.text.clear();
-        // Writing to a String cannot fail.
-        let _ = write!(self.text, "{value}");
-        self.text.as_bytes()
-    }
-
     fn write(
         &mut self,
         mode: WriteMode,
         key: &[u8],
         value: u64,
     ) -> Result<StoreOutcome, BackendError> {
-        self.format(value);
-        let text = std::mem::take(&mut self.text);
+        let mut buf = [0u8; 20];
+        let text = decimal(value, &mut buf);
         let outcome = match mode {
-            WriteMode::Set => self.store.set(key, text.as_bytes(), 0, 0),
-            WriteMode::Add => self.store.add(key, text.as_bytes(), 0, 0),
-            WriteMode::Cas(cas) => self.store.cas(key, text.as_bytes(), 0, 0, cas),
-        };
-        self.text = text;
-        let outcome = outcome?;
+            WriteMode::Set => self.store.set(key, text, 0, 0),
+            WriteMode::Add => self.store.add(key, text, 0, 0),
+            WriteMode::Cas(cas) => self.store.cas(key, text, 0, 0, cas),
+        }?;
         match outcome {
             StoreOutcome::TooLarge => {
                 Err(BackendError::Server("object too large for cache".into()))
@@ -210,6 +197,19 @@ impl StoreBackend {
                 Err(BackendError::Server("out of memory storing object".into()))
             }
             other => Ok(other),
+        }
+    }
+}
+
+/// `value` in decimal, written into the end of `buf` (20 digits hold any u64).
+fn decimal(mut value: u64, buf: &mut [u8; 20]) -> &[u8] {
+    let mut at = buf.len();
+    loop {
+        at -= 1;
+        buf[at] = b'0' + (value % 10) as u8;
+        value /= 10;
+        if value == 0 {
+            return &buf[at..];
         }
     }
 }
@@ -340,6 +340,14 @@ mod tests {
             DeltaOutcome::Value { value: 5, .. }
         ));
         assert_eq!(b.get(k).unwrap(), Some(5));
+    }
+
+    #[test]
+    fn decimal_writes_any_u64() {
+        let mut buf = [0u8; 20];
+        for v in [0, 7, 10, 4711, u64::MAX] {
+            assert_eq!(decimal(v, &mut buf), v.to_string().as_bytes());
+        }
     }
 
     #[test]
