@@ -15,6 +15,17 @@
 //! trait over the TCP client. [`run_sweep`] runs every (clients, strategy) pair of a
 //! [`Sweep`]; [`result::charts`] draws them.
 //!
+//! **`net` mode (not built yet).** Real TCP clients against any memcached need, from the
+//! TCP client being written beside `src/memcached/`: one connection per client thread
+//! with blocking `get`, `gets` (value and CAS id), `set`, `add` (`STORED`/`NOT_STORED`),
+//! `cas` (`STORED`/`EXISTS`/`NOT_FOUND`) and `incr` (value or `NOT_FOUND`), typed so
+//! [`backend::CounterBackend`] is a thin adapter; `stats` (for `cas_hits`, `cas_badval`,
+//! `cas_misses`, read before and after a run and subtracted, as other traffic may share
+//! the server); `delete` to reset the counters before a run; and, for `lease`, the meta
+//! commands `mg <key> v c N<ttl>` / `ms <key> <len> C<cas>` with the `W`/`Z` flags
+//! (without them, `net` runs the other three strategies). `net` is then
+//! [`threads::run_on`] with one TCP backend per client thread and one control connection.
+//!
 //! ```
 //! use cachelab::contention::{run, Mode, Strategy, Workload};
 //! // The seed's race: two clients, one update each, counter at 42, 100 µs round trip.

@@ -130,7 +130,7 @@ impl Sim<'_> {
 }
 
 /// A fresh in-process store backend with every counter preset to `workload.initial`.
-pub(crate) fn prepared_backend(workload: &Workload) -> Result<StoreBackend, ContentionError> {
+fn prepared_backend(workload: &Workload) -> Result<StoreBackend, ContentionError> {
     // A manual clock: no wall time reaches the store, and nothing here expires.
     let store = Store::new(Settings::default(), Clock::manual(1))?;
     let mut backend = StoreBackend::new(store);
@@ -143,7 +143,7 @@ pub(crate) fn prepared_backend(workload: &Workload) -> Result<StoreBackend, Cont
 }
 
 /// Sum of every counter (missing ones count 0), read after the store's CAS counters.
-pub(crate) fn finish(
+fn finish(
     backend: &mut StoreBackend,
     workload: &Workload,
 ) -> Result<(u64, [u64; 3]), ContentionError> {
