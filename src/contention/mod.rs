@@ -80,7 +80,8 @@ pub fn run(mode: Mode, workload: &Workload) -> Result<ContentionRow, ContentionE
     Ok(ContentionRow::new(mode, workload, &outcome))
 }
 
-/// A sweep: every client count with every strategy, the other knobs from `base`.
+/// A sweep: every client count with every strategy and backoff, the other knobs from
+/// `base`.
 #[derive(Debug, Clone)]
 pub struct Sweep {
     /// Which driver.
@@ -89,11 +90,13 @@ pub struct Sweep {
     pub clients: Vec<u32>,
     /// Strategies, in order.
     pub strategies: Vec<Strategy>,
-    /// Everything else (its `clients` and `strategy` are replaced).
+    /// Backoffs, in order; empty for just `base.backoff`.
+    pub backoffs: Vec<Backoff>,
+    /// Everything else (its `clients`, `strategy` and `backoff` are replaced).
     pub base: Workload,
 }
 
-/// Runs a sweep, strategy-major, rows in the order given. `progress` is called after each
+/// Runs a sweep: for each strategy, each backoff, each client count, in the order given. `progress` is called after each
 /// row.
 pub fn run_sweep(
     sweep: &Sweep,
@@ -102,17 +105,25 @@ pub fn run_sweep(
     if sweep.clients.is_empty() || sweep.strategies.is_empty() {
         return Err(ConfigError::Invalid("a sweep needs clients and strategies".into()).into());
     }
-    let mut rows = Vec::with_capacity(sweep.clients.len() * sweep.strategies.len());
+    let backoffs = if sweep.backoffs.is_empty() {
+        std::slice::from_ref(&sweep.base.backoff)
+    } else {
+        sweep.backoffs.as_slice()
+    };
+    let mut rows = Vec::new();
     for &strategy in &sweep.strategies {
-        for &clients in &sweep.clients {
-            let workload = Workload {
-                strategy,
-                clients,
-                ..sweep.base.clone()
-            };
-            let row = run(sweep.mode, &workload)?;
-            progress(&row);
-            rows.push(row);
+        for &backoff in backoffs {
+            for &clients in &sweep.clients {
+                let workload = Workload {
+                    strategy,
+                    backoff,
+                    clients,
+                    ..sweep.base.clone()
+                };
+                let row = run(sweep.mode, &workload)?;
+                progress(&row);
+                rows.push(row);
+            }
         }
     }
     Ok(rows)

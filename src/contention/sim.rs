@@ -444,6 +444,7 @@ mod tests {
                 Strategy::Incr,
                 Strategy::Lease,
             ],
+            backoffs: Vec::new(),
             base: Workload {
                 updates_per_client: 200,
                 keys: 3,
