@@ -65,7 +65,7 @@ pub enum ContentionError {
     Store(#[from] crate::memcached::ConfigError),
     /// A request failed (not a protocol outcome such as `EXISTS`).
     #[error(transparent)]
-    Backend(backend::BackendError),
+    Backend(#[from] backend::BackendError),
     /// A client thread failed.
     #[error("threads mode: {0}")]
     Thread(String),

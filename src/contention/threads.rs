@@ -10,7 +10,7 @@
 //! `service` knobs are sim-only).
 
 use super::ContentionError;
-use super::backend::{BackendError, CounterBackend, SharedStore, StoreBackend, apply};
+use super::backend::{CounterBackend, SharedStore, StoreBackend, apply};
 use super::client::{Action, Client, ClientStats};
 use super::config::{KeyPicker, Workload};
 use super::result::RunOutcome;
@@ -131,12 +131,6 @@ pub fn run_on<B: CounterBackend + Send + 'static>(
         requests,
         cas_counters,
     })
-}
-
-impl From<BackendError> for ContentionError {
-    fn from(e: BackendError) -> Self {
-        ContentionError::Backend(e)
-    }
 }
 
 #[cfg(test)]
