@@ -3,6 +3,9 @@
 //! operation; target ≥ 10 M/s), and the threads mode in counter updates per second per
 //! strategy on 4 threads (wall time, one store behind a mutex).
 //!
+//! A third group times the store alone (`gets` + `cas` on one key) to show how much of a
+//! simulated request is the store model itself.
+//!
 //! Groups are named by workload as quick-cache's benches are; throughput is set from the
 //! requests (sim) or updates (threads) one iteration makes, counted once before timing.
 //! Everything is seeded. `cargo bench --bench contention`.
@@ -11,7 +14,9 @@ use std::time::Duration;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 
+use cachelab::contention::backend::{CounterBackend, StoreBackend};
 use cachelab::contention::{Delay, KeyDist, Mode, Strategy, Workload, run, sim};
+use cachelab::memcached::{Clock, Settings, Store};
 
 fn workload(strategy: Strategy, clients: u32, updates: u64) -> Workload {
     Workload {
@@ -67,5 +72,23 @@ fn thread_updates(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, sim_requests, thread_updates);
+/// The store alone, for scale: one `gets` and one `cas` per element, no simulator.
+fn store_requests(c: &mut Criterion) {
+    let mut group = c.benchmark_group("store gets+cas one key");
+    group.measurement_time(Duration::from_secs(3));
+    let store = Store::new(Settings::default(), Clock::manual(1)).expect("default settings");
+    let mut backend = StoreBackend::new(store);
+    let key = b"visitors".as_slice();
+    backend.set(key, 0).expect("set");
+    group.throughput(Throughput::Elements(2));
+    group.bench_function("requests", |b| {
+        b.iter(|| {
+            let (v, cas) = backend.gets(key).expect("gets").expect("present");
+            backend.cas(key, v + 1, cas).expect("cas")
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, sim_requests, thread_updates, store_requests);
 criterion_main!(benches);

@@ -180,9 +180,10 @@ struct ContentionArgs {
     /// How clients pick counters: hot (always the first), uniform, zipf:S.
     #[arg(long, default_value = "uniform")]
     key_dist: KeyDist,
-    /// Wait between retries: none, fixed:1ms, exp (exp:base=100us,max=10ms), with seeded jitter.
+    /// Wait between retries: none, fixed:1ms, exp (exp:base=100us,max=10ms), with seeded
+    /// jitter; repeat the flag to sweep several.
     #[arg(long, default_value = "none")]
-    backoff: Backoff,
+    backoff: Vec<Backoff>,
     /// Network round trip per request (sim): 200us, exp:200us, uniform:100us-300us. The
     /// default is random (mean 200us): a fixed round trip puts clients in lockstep.
     #[arg(long, default_value = "uniform:100us-300us")]
@@ -705,7 +706,7 @@ fn contention(args: ContentionArgs) -> Result<()> {
     };
     let base = Workload {
         strategy: Strategy::Cas,
-        backoff: args.backoff,
+        backoff: Backoff::None,
         clients: 1,
         updates_per_client: args.ops,
         keys: args.keys,
@@ -723,13 +724,15 @@ fn contention(args: ContentionArgs) -> Result<()> {
         mode: args.mode,
         clients: args.clients,
         strategies: args.strategy,
+        backoffs: args.backoff,
         base,
     };
     let rows = contention::run_sweep(&sweep, |row| {
         eprintln!(
-            "{} {} clients={}: lost {}, {} CAS failures",
+            "{} {} backoff={} clients={}: lost {}, {} CAS failures",
             row.mode.name(),
             row.strategy,
+            row.backoff,
             row.clients,
             row.lost_updates,
             row.cas_failures

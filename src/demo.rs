@@ -151,6 +151,7 @@ fn contention_sweeps(dir: &Path, files: &mut Vec<String>) -> anyhow::Result<Stri
                 Strategy::Incr,
                 Strategy::Lease,
             ],
+            backoffs: Vec::new(),
             base: Workload {
                 updates_per_client: updates,
                 ..Workload::default()

@@ -110,6 +110,25 @@ fn sim_sweep_is_byte_identical_for_a_seed_and_draws_four_charts() {
 }
 
 #[test]
+fn repeated_backoff_flags_are_swept() {
+    let table = ok(&[
+        "contention",
+        "--clients",
+        "2,4",
+        "--ops",
+        "200",
+        "--strategy",
+        "cas",
+        "--backoff",
+        "none",
+        "--backoff",
+        "exp:base=50us,max=5ms",
+    ]);
+    assert_eq!(table.lines().count(), 5, "{table}");
+    assert!(table.contains("exp:base=50us,max=5ms"), "{table}");
+}
+
+#[test]
 fn threads_mode_runs_a_sweep() {
     let table = ok(&[
         "contention",

@@ -17,7 +17,9 @@
 
 use std::collections::HashMap;
 
-use crate::memcached::store::{DeltaOutcome, KeyError, Store, StoreOutcome};
+use crate::memcached::store::{DeleteOutcome, DeltaOutcome, KeyError, Store, StoreOutcome};
+
+use super::shim::{Arc, Mutex, MutexGuard};
 
 /// Why a backend request failed (not a protocol outcome such as `EXISTS`, which is a
 /// [`Reply`]).
@@ -35,6 +37,9 @@ pub enum BackendError {
     /// The server refused to store (`SERVER_ERROR …`).
     #[error("server error: {0}")]
     Server(String),
+    /// The server cannot be reached (a poisoned lock in process; I/O errors over TCP).
+    #[error("backend unavailable: {0}")]
+    Unavailable(String),
 }
 
 /// A `cas`/lease write's outcome.
@@ -81,7 +86,9 @@ pub trait CounterBackend {
     /// Writes `value` under lease `token` and releases the lease; `Exists` when the token
     /// is not the key's current lease.
     fn lease_set(&mut self, key: &[u8], value: u64, token: u64) -> Result<CasReply, BackendError>;
-    /// The server's `cas_hits`, `cas_badval` and `cas_misses`, when it can tell.
+    /// `delete key`: true for `DELETED` (resets a counter before a run).
+    fn delete(&mut self, key: &[u8]) -> Result<bool, BackendError>;
+    /// The server's `cas_hits`, `cas_badval` and `cas_misses` so far, when it can tell.
     fn cas_counters(&mut self) -> Result<Option<[u64; 3]>, BackendError>;
 }
 
@@ -154,8 +161,6 @@ pub struct StoreBackend {
     /// Outstanding leases: key → token. Only looked up by key, never iterated.
     leases: HashMap<Vec<u8>, u64>,
     next_token: u64,
-    /// Scratch buffer for formatting values.
-    text: String,
 }
 
 impl StoreBackend {
@@ -165,7 +170,6 @@ impl StoreBackend {
             store,
             leases: HashMap::new(),
             next_token: 1,
-            text: String::new(),
         }
     }
 
@@ -179,29 +183,19 @@ impl StoreBackend {
         &mut self.store
     }
 
-    fn format(&mut self, value: u64) -> &[u8] {
-        use std::fmt::Write;
-        self.text.clear();
-        // Writing to a String cannot fail.
-        let _ = write!(self.text, "{value}");
-        self.text.as_bytes()
-    }
-
     fn write(
         &mut self,
         mode: WriteMode,
         key: &[u8],
         value: u64,
     ) -> Result<StoreOutcome, BackendError> {
-        self.format(value);
-        let text = std::mem::take(&mut self.text);
+        let mut buf = [0u8; 20];
+        let text = decimal(value, &mut buf);
         let outcome = match mode {
-            WriteMode::Set => self.store.set(key, text.as_bytes(), 0, 0),
-            WriteMode::Add => self.store.add(key, text.as_bytes(), 0, 0),
-            WriteMode::Cas(cas) => self.store.cas(key, text.as_bytes(), 0, 0, cas),
-        };
-        self.text = text;
-        let outcome = outcome?;
+            WriteMode::Set => self.store.set(key, text, 0, 0),
+            WriteMode::Add => self.store.add(key, text, 0, 0),
+            WriteMode::Cas(cas) => self.store.cas(key, text, 0, 0, cas),
+        }?;
         match outcome {
             StoreOutcome::TooLarge => {
                 Err(BackendError::Server("object too large for cache".into()))
@@ -210,6 +204,19 @@ impl StoreBackend {
                 Err(BackendError::Server("out of memory storing object".into()))
             }
             other => Ok(other),
+        }
+    }
+}
+
+/// `value` in decimal, written into the end of `buf` (20 digits hold any u64).
+fn decimal(mut value: u64, buf: &mut [u8; 20]) -> &[u8] {
+    let mut at = buf.len();
+    loop {
+        at -= 1;
+        buf[at] = b'0' + (value % 10) as u8;
+        value /= 10;
+        if value == 0 {
+            return &buf[at..];
         }
     }
 }
@@ -303,9 +310,65 @@ impl CounterBackend for StoreBackend {
         Ok(CasReply::Stored)
     }
 
+    fn delete(&mut self, key: &[u8]) -> Result<bool, BackendError> {
+        self.leases.remove(key);
+        Ok(matches!(self.store.delete(key)?, DeleteOutcome::Deleted))
+    }
+
     fn cas_counters(&mut self) -> Result<Option<[u64; 3]>, BackendError> {
         let c = self.store.counters();
         Ok(Some([c.cas_hits, c.cas_badval, c.cas_misses]))
+    }
+}
+
+/// A handle on one [`StoreBackend`] shared by threads: every call takes the lock once, as
+/// one request reaches a server. Clones share the store.
+#[derive(Debug, Clone)]
+pub struct SharedStore(Arc<Mutex<StoreBackend>>);
+
+impl SharedStore {
+    /// Shares `backend`.
+    pub fn new(backend: StoreBackend) -> SharedStore {
+        SharedStore(Arc::new(Mutex::new(backend)))
+    }
+
+    fn lock(&self) -> Result<MutexGuard<'_, StoreBackend>, BackendError> {
+        self.0
+            .lock()
+            .map_err(|_| BackendError::Unavailable("the store lock was poisoned".into()))
+    }
+}
+
+impl CounterBackend for SharedStore {
+    fn get(&mut self, key: &[u8]) -> Result<Option<u64>, BackendError> {
+        self.lock()?.get(key)
+    }
+    fn gets(&mut self, key: &[u8]) -> Result<Option<(u64, u64)>, BackendError> {
+        self.lock()?.gets(key)
+    }
+    fn set(&mut self, key: &[u8], value: u64) -> Result<(), BackendError> {
+        self.lock()?.set(key, value)
+    }
+    fn add(&mut self, key: &[u8], value: u64) -> Result<bool, BackendError> {
+        self.lock()?.add(key, value)
+    }
+    fn cas(&mut self, key: &[u8], value: u64, cas: u64) -> Result<CasReply, BackendError> {
+        self.lock()?.cas(key, value, cas)
+    }
+    fn incr(&mut self, key: &[u8], delta: u64) -> Result<Option<u64>, BackendError> {
+        self.lock()?.incr(key, delta)
+    }
+    fn lease_get(&mut self, key: &[u8], client: u32) -> Result<LeaseReply, BackendError> {
+        self.lock()?.lease_get(key, client)
+    }
+    fn lease_set(&mut self, key: &[u8], value: u64, token: u64) -> Result<CasReply, BackendError> {
+        self.lock()?.lease_set(key, value, token)
+    }
+    fn delete(&mut self, key: &[u8]) -> Result<bool, BackendError> {
+        self.lock()?.delete(key)
+    }
+    fn cas_counters(&mut self) -> Result<Option<[u64; 3]>, BackendError> {
+        self.lock()?.cas_counters()
     }
 }
 
@@ -340,6 +403,14 @@ mod tests {
             DeltaOutcome::Value { value: 5, .. }
         ));
         assert_eq!(b.get(k).unwrap(), Some(5));
+    }
+
+    #[test]
+    fn decimal_writes_any_u64() {
+        let mut buf = [0u8; 20];
+        for v in [0, 7, 10, 4711, u64::MAX] {
+            assert_eq!(decimal(v, &mut buf), v.to_string().as_bytes());
+        }
     }
 
     #[test]

@@ -362,13 +362,16 @@ impl FromStr for KeyDist {
     }
 }
 
-/// A sampler of counter indexes for one [`KeyDist`] over `keys` counters: exact, by
-/// binary search in the cumulative weights (as `trace::generate` samples Zipf ranks).
+/// A sampler of counter indexes for one [`KeyDist`] over `keys` counters. Zipf uses
+/// Vose's alias method (M. D. Vose, *A linear algorithm for generating random numbers with
+/// a given distribution*, IEEE TSE 17(9), 1991): one random word and one table lookup per
+/// pick, whatever the number of counters.
 #[derive(Debug, Clone)]
 pub struct KeyPicker {
     keys: u32,
-    /// Cumulative weights, normalised to end at 1; empty for hot and uniform.
-    cdf: Vec<f64>,
+    /// Per column: the probability (scaled to 2^32) of keeping the column, and the alias
+    /// taken otherwise; empty for hot and uniform.
+    alias: Vec<(u64, u32)>,
     uniform: bool,
 }
 
@@ -376,22 +379,16 @@ impl KeyPicker {
     /// A picker over `keys` (≥ 1) counters.
     pub fn new(dist: KeyDist, keys: u32) -> KeyPicker {
         let keys = keys.max(1);
-        let (cdf, uniform) = match dist {
+        let (alias, uniform) = match dist {
             KeyDist::Hot => (Vec::new(), false),
             KeyDist::Uniform => (Vec::new(), true),
-            KeyDist::Zipf(s) => {
-                let mut acc = 0.0;
-                let mut cdf: Vec<f64> = (1..=keys)
-                    .map(|k| {
-                        acc += 1.0 / f64::from(k).powf(s);
-                        acc
-                    })
-                    .collect();
-                cdf.iter_mut().for_each(|w| *w /= acc);
-                (cdf, false)
-            }
+            KeyDist::Zipf(s) => (alias_table(keys, s), false),
         };
-        KeyPicker { keys, cdf, uniform }
+        KeyPicker {
+            keys,
+            alias,
+            uniform,
+        }
     }
 
     /// The next counter index, in `0..keys`.
@@ -402,14 +399,45 @@ impl KeyPicker {
         if self.uniform {
             return rng.random_range(0..self.keys);
         }
-        if self.cdf.is_empty() {
+        if self.alias.is_empty() {
             return 0;
         }
-        let u: f64 = rng.random();
-        let i = self.cdf.partition_point(|&c| c <= u);
-        // u < 1 and the last entry is 1 (up to rounding), so i < keys but clamp anyway.
-        (i as u32).min(self.keys - 1)
+        let word: u64 = rng.random();
+        // High half picks the column (multiply-shift, no modulo bias worth the name at
+        // 2^32 columns), low half decides column or alias.
+        let column = ((word >> 32) * u64::from(self.keys)) >> 32;
+        let (keep, alias) = self.alias[column as usize];
+        if (word & 0xFFFF_FFFF) < keep {
+            column as u32
+        } else {
+            alias
+        }
     }
+}
+
+/// Vose's alias table for P(k) ∝ 1/(k+1)^s over `keys` columns.
+fn alias_table(keys: u32, s: f64) -> Vec<(u64, u32)> {
+    let n = keys as usize;
+    let weights: Vec<f64> = (1..=keys).map(|k| 1.0 / f64::from(k).powf(s)).collect();
+    let total: f64 = weights.iter().sum();
+    let mut scaled: Vec<f64> = weights.iter().map(|w| w * n as f64 / total).collect();
+    let (mut small, mut large): (Vec<usize>, Vec<usize>) = (0..n).partition(|&i| scaled[i] < 1.0);
+    const ONE: f64 = 4_294_967_296.0;
+    let mut table = vec![(1u64 << 32, 0u32); n];
+    while let (Some(&l), Some(&g)) = (small.last(), large.last()) {
+        small.pop();
+        table[l] = ((scaled[l] * ONE) as u64, g as u32);
+        scaled[g] -= 1.0 - scaled[l];
+        if scaled[g] < 1.0 {
+            large.pop();
+            small.push(g);
+        }
+    }
+    // What is left is 1 up to rounding: keep the column always.
+    for i in small.into_iter().chain(large) {
+        table[i] = (1u64 << 32, i as u32);
+    }
+    table
 }
 
 /// Every knob of one contention run.
@@ -543,6 +571,28 @@ mod tests {
             let cap = (100u64 << (attempt - 1).min(20)).min(1000);
             for _ in 0..50 {
                 assert!(b.wait(attempt, &mut rng) <= cap);
+            }
+        }
+    }
+
+    #[test]
+    fn alias_table_gives_each_counter_its_zipf_probability() {
+        for (keys, s) in [(2u32, 1.0), (16, 1.0), (100, 0.8), (7, 0.0), (50, 2.5)] {
+            let table = alias_table(keys, s);
+            let n = f64::from(keys);
+            let mut implied = vec![0.0; keys as usize];
+            for (column, &(keep, alias)) in table.iter().enumerate() {
+                let p = keep as f64 / 4_294_967_296.0;
+                implied[column] += p / n;
+                implied[alias as usize] += (1.0 - p) / n;
+            }
+            let total: f64 = (1..=keys).map(|k| 1.0 / f64::from(k).powf(s)).sum();
+            for (k, p) in implied.iter().enumerate() {
+                let exact = 1.0 / ((k + 1) as f64).powf(s) / total;
+                assert!(
+                    (p - exact).abs() < 1e-6,
+                    "keys={keys} s={s} k={k}: {p} vs {exact}"
+                );
             }
         }
     }

@@ -56,7 +56,7 @@ pub enum ContentionError {
     Store(#[from] crate::memcached::ConfigError),
     /// A request failed (not a protocol outcome such as `EXISTS`).
     #[error(transparent)]
-    Backend(backend::BackendError),
+    Backend(#[from] backend::BackendError),
     /// A client thread failed.
     #[error("threads mode: {0}")]
     Thread(String),
@@ -86,7 +86,8 @@ pub fn run_on(
     Ok(ContentionRow::new(mode, workload, &outcome))
 }
 
-/// A sweep: every client count with every strategy, the other knobs from `base`.
+/// A sweep: every client count with every strategy and backoff, the other knobs from
+/// `base`.
 #[derive(Debug, Clone)]
 pub struct Sweep {
     /// Which driver.
@@ -95,13 +96,15 @@ pub struct Sweep {
     pub clients: Vec<u32>,
     /// Strategies, in order.
     pub strategies: Vec<Strategy>,
-    /// Everything else (its `clients` and `strategy` are replaced).
+    /// Backoffs, in order; empty for just `base.backoff`.
+    pub backoffs: Vec<Backoff>,
+    /// Everything else (its `clients`, `strategy` and `backoff` are replaced).
     pub base: Workload,
     /// The server net mode connects to.
     pub server: Option<String>,
 }
 
-/// Runs a sweep, strategy-major, rows in the order given. `progress` is called after each
+/// Runs a sweep: for each strategy, each backoff, each client count, in the order given. `progress` is called after each
 /// row.
 pub fn run_sweep(
     sweep: &Sweep,
@@ -110,17 +113,25 @@ pub fn run_sweep(
     if sweep.clients.is_empty() || sweep.strategies.is_empty() {
         return Err(ConfigError::Invalid("a sweep needs clients and strategies".into()).into());
     }
-    let mut rows = Vec::with_capacity(sweep.clients.len() * sweep.strategies.len());
+    let backoffs = if sweep.backoffs.is_empty() {
+        std::slice::from_ref(&sweep.base.backoff)
+    } else {
+        sweep.backoffs.as_slice()
+    };
+    let mut rows = Vec::new();
     for &strategy in &sweep.strategies {
-        for &clients in &sweep.clients {
-            let workload = Workload {
-                strategy,
-                clients,
-                ..sweep.base.clone()
-            };
-            let row = run_on(sweep.mode, &workload, sweep.server.as_deref())?;
-            progress(&row);
-            rows.push(row);
+        for &backoff in backoffs {
+            for &clients in &sweep.clients {
+                let workload = Workload {
+                    strategy,
+                    backoff,
+                    clients,
+                    ..sweep.base.clone()
+                };
+                let row = run_on(sweep.mode, &workload, sweep.server.as_deref())?;
+                progress(&row);
+                rows.push(row);
+            }
         }
     }
     Ok(rows)

@@ -7,19 +7,18 @@
 //! prefix (`cachelab:<pid>-<nanos>-<n>:visitors…`), so runs never see each other's counters
 //! and nothing a user stored is touched; the counters are deleted at the end. The server's
 //! `cas_hits`, `cas_badval` and `cas_misses` are read before and after, and the row reports
-//! the difference (other traffic on the same server would be counted too).
+//! the difference (other traffic on the same server would be counted too). The client
+//! threads are [`super::threads::run_on`]'s, with one [`NetBackend`] each.
 //!
 //! The lease strategy needs the meta protocol's win flags, which this client does not speak
 //! yet: net mode refuses it with a clear error.
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Barrier};
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use super::ContentionError;
-use super::backend::{BackendError, CasReply, CounterBackend, LeaseReply, apply};
-use super::client::{Action, Client, ClientStats};
-use super::config::{KeyPicker, Strategy, Workload};
+use super::backend::{BackendError, CasReply, CounterBackend, LeaseReply};
+use super::config::{Strategy, Workload};
 use super::result::RunOutcome;
 use crate::memcached::client::{Client as TcpClient, ClientError, StoreResult};
 
@@ -54,11 +53,6 @@ impl NetBackend {
             .ok_or_else(|| BackendError::NotACounter {
                 key: String::from_utf8_lossy(key).into_owned(),
             })
-    }
-
-    /// Deletes `key` (cleanup after a run).
-    pub fn delete(&mut self, key: &[u8]) -> Result<bool, BackendError> {
-        self.client.delete(key).map_err(|e| self.fail(e))
     }
 }
 
@@ -133,6 +127,10 @@ impl CounterBackend for NetBackend {
         Err(lease_unsupported())
     }
 
+    fn delete(&mut self, key: &[u8]) -> Result<bool, BackendError> {
+        self.client.delete(key).map_err(|e| self.fail(e))
+    }
+
     fn cas_counters(&mut self) -> Result<Option<[u64; 3]>, BackendError> {
         let stats = self.client.stats(None).map_err(|e| self.fail(e))?;
         let field = |name: &str| {
@@ -169,30 +167,8 @@ fn run_prefix() -> String {
     )
 }
 
-fn client_thread(
-    mut client: Client,
-    server: &str,
-    keys: &[Vec<u8>],
-    picker: &KeyPicker,
-    barrier: &Barrier,
-) -> Result<ClientStats, ContentionError> {
-    let id = client.id();
-    let mut backend = NetBackend::connect(server)?;
-    barrier.wait();
-    let origin = Instant::now();
-    let mut action = client.start(0, picker);
-    while let Action::Send { op, key, delay } = action {
-        if delay > 0 {
-            std::thread::sleep(std::time::Duration::from_nanos(delay));
-        }
-        let reply = apply(&mut backend, &keys[key as usize], op, id)?;
-        let now = origin.elapsed().as_nanos() as u64;
-        action = client.on_reply(now, reply, picker);
-    }
-    Ok(client.into_stats())
-}
-
-/// Runs `workload` against the server at `server`, one connection and thread per client.
+/// Runs `workload` against the server at `server`, one connection and thread per client
+/// (through [`super::threads::run_on`]), then deletes the run's counters.
 pub fn run(workload: &Workload, server: &str) -> Result<RunOutcome, ContentionError> {
     workload.validate()?;
     if workload.strategy == Strategy::Lease {
@@ -206,54 +182,18 @@ pub fn run(workload: &Workload, server: &str) -> Result<RunOutcome, ContentionEr
         .into());
     }
     let prefix = run_prefix();
-    let keys: Arc<Vec<Vec<u8>>> = Arc::new(
-        workload
-            .key_names()
-            .into_iter()
-            .map(|name| [prefix.as_bytes(), &name].concat())
-            .collect(),
-    );
+    let names: Vec<Vec<u8>> = workload
+        .key_names()
+        .into_iter()
+        .map(|name| [prefix.as_bytes(), &name].concat())
+        .collect();
     let mut control = NetBackend::connect(server)?;
-    if let Some(initial) = workload.initial {
-        for key in keys.iter() {
-            control.set(key, initial)?;
-        }
-    }
-    let before = control.cas_counters()?;
-    let picker = Arc::new(KeyPicker::new(workload.key_dist, workload.keys));
-    let barrier = Arc::new(Barrier::new(workload.clients as usize));
-    let results: Vec<Result<ClientStats, ContentionError>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..workload.clients)
-            .map(|id| {
-                let client = Client::new(id, workload);
-                let (keys, picker, barrier) = (&keys, &picker, &barrier);
-                scope.spawn(move || client_thread(client, server, keys, picker, barrier))
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| {
-                h.join()
-                    .unwrap_or_else(|_| Err(ContentionError::Thread("a client panicked".into())))
-            })
-            .collect()
-    });
-    let clients = results.into_iter().collect::<Result<Vec<_>, _>>()?;
-    let after = control.cas_counters()?;
-    let mut final_total = 0u64;
-    for key in keys.iter() {
-        final_total = final_total.wrapping_add(control.get(key)?.unwrap_or(0));
+    let backends = (0..workload.clients)
+        .map(|_| NetBackend::connect(server))
+        .collect::<Result<Vec<_>, _>>()?;
+    let outcome = super::threads::run_on(workload, names.clone(), &mut control, backends);
+    for key in &names {
         control.delete(key)?;
     }
-    let cas_counters = match (before, after) {
-        (Some(b), Some(a)) => [0, 1, 2].map(|i| a[i].saturating_sub(b[i])),
-        _ => [0; 3],
-    };
-    Ok(RunOutcome {
-        clients: clients.clone(),
-        final_total,
-        elapsed_ns: clients.iter().map(|c| c.finished_at).max().unwrap_or(0),
-        requests: clients.iter().map(|c| c.requests).sum(),
-        cas_counters,
-    })
+    outcome
 }

@@ -339,9 +339,10 @@ pub fn render_table(rows: &[ContentionRow]) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "{:<7} {:<8} {:>7} {:>9} {:>9} {:>8} {:>9} {:>9} {:>7} {:>7} {:>13} {:>10} {:>10} {:>8}",
+        "{:<7} {:<8} {:<22} {:>7} {:>9} {:>9} {:>8} {:>9} {:>9} {:>7} {:>7} {:>13} {:>10} {:>10} {:>8}",
         "mode",
         "strategy",
+        "backoff",
         "clients",
         "expected",
         "final",
@@ -358,9 +359,10 @@ pub fn render_table(rows: &[ContentionRow]) -> String {
     for r in rows {
         let _ = writeln!(
             out,
-            "{:<7} {:<8} {:>7} {:>9} {:>9} {:>8} {:>9} {:>9.3} {:>7.3} {:>7} {:>13.0} {:>10.1} {:>10.1} {:>8.4}",
+            "{:<7} {:<8} {:<22} {:>7} {:>9} {:>9} {:>8} {:>9} {:>9.3} {:>7.3} {:>7} {:>13.0} {:>10.1} {:>10.1} {:>8.4}",
             r.mode.name(),
             r.strategy,
+            r.backoff,
             r.clients,
             r.expected,
             r.final_total,

@@ -130,7 +130,7 @@ impl Sim<'_> {
 }
 
 /// A fresh in-process store backend with every counter preset to `workload.initial`.
-pub(crate) fn prepared_backend(workload: &Workload) -> Result<StoreBackend, ContentionError> {
+fn prepared_backend(workload: &Workload) -> Result<StoreBackend, ContentionError> {
     // A manual clock: no wall time reaches the store, and nothing here expires.
     let store = Store::new(Settings::default(), Clock::manual(1))?;
     let mut backend = StoreBackend::new(store);
@@ -143,7 +143,7 @@ pub(crate) fn prepared_backend(workload: &Workload) -> Result<StoreBackend, Cont
 }
 
 /// Sum of every counter (missing ones count 0), read after the store's CAS counters.
-pub(crate) fn finish(
+fn finish(
     backend: &mut StoreBackend,
     workload: &Workload,
 ) -> Result<(u64, [u64; 3]), ContentionError> {
@@ -326,6 +326,36 @@ mod tests {
         assert_eq!(row.requests, 4);
     }
 
+    /// The same race with a lease:
+    ///
+    /// ```text
+    ///   0 µs  c0, c1 ask for the lease
+    ///  50 µs  server: c0 wins (value 42, token 1); c1 loses (Z)
+    /// 100 µs  c0 sends set 43 under token 1; c1 asks again
+    /// 150 µs  server: c0's set → STORED, lease released; then c1 wins (43, token 2)
+    /// 200 µs  c0 done; c1 sends set 44 under token 2
+    /// 250 µs  server: STORED
+    /// 300 µs  c1 done
+    /// ```
+    #[test]
+    fn seed_race_with_a_lease_one_loss_and_no_cas() {
+        let w = Workload {
+            strategy: Strategy::Lease,
+            clients: 2,
+            updates_per_client: 1,
+            initial: Some(42),
+            ..fixed(100)
+        };
+        let out = run_outcome(&w);
+        let row = crate::contention::ContentionRow::new(Mode::Sim, &w, &out);
+        assert_eq!(
+            (row.final_total, row.lost_updates, row.lease_losses),
+            (44, 0, 1)
+        );
+        assert_eq!((row.requests, row.cas_attempts, row.retries_max), (5, 0, 1));
+        assert_eq!(out.elapsed_ns, 300_000);
+    }
+
     /// incr on a missing counter: both clients' `incr` miss at 50 µs, both `add 1` at
     /// 150 µs, c1's add is `NOT_STORED`, it retries the `incr` at 250 µs → 2.
     #[test]
@@ -445,6 +475,7 @@ mod tests {
                 Strategy::Incr,
                 Strategy::Lease,
             ],
+            backoffs: Vec::new(),
             base: Workload {
                 updates_per_client: 200,
                 keys: 3,

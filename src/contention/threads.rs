@@ -1,7 +1,8 @@
 //! Real OS threads, one per client, against one in-process store behind a mutex
-//! (`Arc<Mutex<StoreBackend>>`, through [`super::shim`] so a test scheduler can replace
-//! the primitives). Each request takes the lock on its own, exactly as separate network
-//! requests reach a server, so a naive client's `get` and `set` can be split by another
+//! ([`SharedStore`]: `Arc<Mutex<StoreBackend>>`, through [`super::shim`] so a test
+//! scheduler can replace the primitives), or against any [`CounterBackend`] per client
+//! through [`run_on`], which [`super::net`] calls with TCP connections. Each request takes
+//! the lock on its own, exactly as separate network requests reach a server, so a naive client's `get` and `set` can be split by another
 //! client's — the race the seed describes. Nothing is slowed down to provoke it.
 //!
 //! Think time and backoff really sleep. Times are wall-clock nanoseconds from the moment a
@@ -9,19 +10,19 @@
 //! `service` knobs are sim-only).
 
 use super::ContentionError;
-use super::backend::{BackendError, StoreBackend, apply};
+use super::backend::{CounterBackend, SharedStore, StoreBackend, apply};
 use super::client::{Action, Client, ClientStats};
 use super::config::{KeyPicker, Workload};
 use super::result::RunOutcome;
-use super::shim::{self, Arc, Barrier, Instant, Mutex};
-use super::sim::{finish, prepared_backend};
+use super::shim::{self, Arc, Barrier, Instant};
+use crate::memcached::{Clock, Settings, Store};
 
 /// Most clients (threads) the threads mode starts.
 pub const MAX_THREADS: u32 = 4096;
 
-fn client_thread(
+fn client_thread<B: CounterBackend>(
     mut client: Client,
-    backend: &Mutex<StoreBackend>,
+    backend: &mut B,
     keys: &[Vec<u8>],
     picker: &KeyPicker,
     barrier: &Barrier,
@@ -32,19 +33,39 @@ fn client_thread(
     let mut action = client.start(0, picker);
     while let Action::Send { op, key, delay } = action {
         shim::sleep_ns(delay);
-        let reply = {
-            let mut guard = backend
-                .lock()
-                .map_err(|_| ContentionError::Thread("the store lock was poisoned".into()))?;
-            apply(&mut *guard, &keys[key as usize], op, id)?
-        };
+        let reply = apply(backend, &keys[key as usize], op, id)?;
         action = client.on_reply(shim::nanos_since(origin), reply, picker);
     }
     Ok(client.into_stats())
 }
 
-/// Runs `workload` on `workload.clients` threads.
+/// Runs `workload` on `workload.clients` threads against one in-process store behind a
+/// mutex ([`SharedStore`]).
 pub fn run(workload: &Workload) -> Result<RunOutcome, ContentionError> {
+    // A manual clock: no wall time reaches the store, and nothing here expires.
+    let store = Store::new(Settings::default(), Clock::manual(1))?;
+    let shared = SharedStore::new(StoreBackend::new(store));
+    let backends = (0..workload.clients).map(|_| shared.clone()).collect();
+    run_on(
+        workload,
+        workload.key_names(),
+        &mut shared.clone(),
+        backends,
+    )
+}
+
+/// Runs `workload` with one thread per client, client `i` sending every request through
+/// `backends[i]` (a shared in-process store, or, for `net` mode, its own TCP connection),
+/// on the counters named `names` (one per counter of the workload).
+/// `control` resets the counters first (`delete`, then `set` to the initial value) and
+/// reads the totals and the server's CAS counters after; the CAS counters are reported as
+/// the difference, so other traffic before the run does not count.
+pub fn run_on<B: CounterBackend + Send + 'static>(
+    workload: &Workload,
+    names: Vec<Vec<u8>>,
+    control: &mut impl CounterBackend,
+    backends: Vec<B>,
+) -> Result<RunOutcome, ContentionError> {
     workload.validate()?;
     if workload.clients > MAX_THREADS {
         return Err(super::ConfigError::Invalid(format!(
@@ -53,22 +74,40 @@ pub fn run(workload: &Workload) -> Result<RunOutcome, ContentionError> {
         ))
         .into());
     }
-    let backend = Arc::new(Mutex::new(prepared_backend(workload)?));
-    let keys = Arc::new(workload.key_names());
+    if backends.len() != workload.clients as usize {
+        return Err(super::ConfigError::Invalid(format!(
+            "{} backends for {} clients",
+            backends.len(),
+            workload.clients
+        ))
+        .into());
+    }
+    if names.len() != workload.keys as usize {
+        return Err(super::ConfigError::Invalid(format!(
+            "{} counter names for {} counters",
+            names.len(),
+            workload.keys
+        ))
+        .into());
+    }
+    for key in &names {
+        control.delete(key)?;
+        if let Some(initial) = workload.initial {
+            control.set(key, initial)?;
+        }
+    }
+    let before = control.cas_counters()?;
+    let keys = Arc::new(names);
     let picker = Arc::new(KeyPicker::new(workload.key_dist, workload.keys));
     let barrier = Arc::new(Barrier::new(workload.clients as usize));
     let mut handles = Vec::with_capacity(workload.clients as usize);
-    for id in 0..workload.clients {
+    for (id, mut backend) in (0..workload.clients).zip(backends) {
         let client = Client::new(id, workload);
-        let (backend, keys, picker, barrier) = (
-            Arc::clone(&backend),
-            Arc::clone(&keys),
-            Arc::clone(&picker),
-            Arc::clone(&barrier),
-        );
+        let (keys, picker, barrier) =
+            (Arc::clone(&keys), Arc::clone(&picker), Arc::clone(&barrier));
         let handle = shim::thread::Builder::new()
             .name(format!("contention-client-{id}"))
-            .spawn(move || client_thread(client, &backend, &keys, &picker, &barrier))
+            .spawn(move || client_thread(client, &mut backend, &keys, &picker, &barrier))
             .map_err(|e| ContentionError::Thread(format!("cannot start client {id}: {e}")))?;
         handles.push(handle);
     }
@@ -88,10 +127,15 @@ pub fn run(workload: &Workload) -> Result<RunOutcome, ContentionError> {
     if let Some(e) = first_error {
         return Err(e);
     }
-    let mut backend = backend
-        .lock()
-        .map_err(|_| ContentionError::Thread("the store lock was poisoned".into()))?;
-    let (final_total, cas_counters) = finish(&mut backend, workload)?;
+    let after = control.cas_counters()?;
+    let cas_counters = match (before, after) {
+        (Some(b), Some(a)) => [0, 1, 2].map(|i| a[i].saturating_sub(b[i])),
+        _ => [0; 3],
+    };
+    let mut final_total = 0u64;
+    for key in keys.iter() {
+        final_total = final_total.wrapping_add(control.get(key)?.unwrap_or(0));
+    }
     let elapsed_ns = clients.iter().map(|c| c.finished_at).max().unwrap_or(0);
     let requests = clients.iter().map(|c| c.requests).sum();
     Ok(RunOutcome {
@@ -101,12 +145,6 @@ pub fn run(workload: &Workload) -> Result<RunOutcome, ContentionError> {
         requests,
         cas_counters,
     })
-}
-
-impl From<BackendError> for ContentionError {
-    fn from(e: BackendError) -> Self {
-        ContentionError::Backend(e)
-    }
 }
 
 #[cfg(test)]
@@ -141,6 +179,43 @@ mod tests {
                 assert_eq!(row.cas_badval, row.cas_failures);
             }
         }
+    }
+
+    /// `run_on` resets the counters and reports only its own run's CAS counts, so a
+    /// server that served earlier traffic (as a `net` server will) gives the same row.
+    #[test]
+    fn run_on_a_used_server_resets_counters_and_counts_only_its_run() {
+        let store = Store::new(Settings::default(), Clock::manual(1)).unwrap();
+        let shared = SharedStore::new(StoreBackend::new(store));
+        let w = Workload {
+            strategy: Strategy::Cas,
+            clients: 3,
+            updates_per_client: 2_000,
+            initial: Some(5),
+            ..Workload::default()
+        };
+        let mut rows = Vec::new();
+        for _ in 0..2 {
+            let backends = (0..3).map(|_| shared.clone()).collect();
+            let out = run_on(&w, w.key_names(), &mut shared.clone(), backends).unwrap();
+            rows.push(crate::contention::ContentionRow::new(
+                Mode::Threads,
+                &w,
+                &out,
+            ));
+        }
+        for row in &rows {
+            assert_eq!((row.expected, row.final_total), (6_005, 6_005));
+            assert_eq!(row.cas_hits, 6_000);
+            assert_eq!(row.cas_badval, row.cas_failures);
+        }
+        let wrong = run_on(&w, w.key_names(), &mut shared.clone(), vec![shared.clone()]);
+        assert!(
+            wrong
+                .unwrap_err()
+                .to_string()
+                .contains("1 backends for 3 clients")
+        );
     }
 
     /// Four threads, 100,000 updates each, on one key: each `get` and `set` takes the lock
