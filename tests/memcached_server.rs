@@ -302,6 +302,24 @@ fn binary_and_large() -> Vec<u8> {
     script
 }
 
+/// Meta commands with the flags cachelab takes (no `c`: CAS ids in status lines are not
+/// normalised), and their error replies.
+const META: &[u8] = b"mn\r\nms m1 2\r\nhi\r\nmg m1 v\r\nmg m1 k v f s t O123\r\nmg nope v\r\n\
+mg nope v q\r\nmg m1\r\nmg m1 q k\r\nms m2 2 T100 F5\r\nhi\r\nmg m2 t f v\r\nms m2 2 MA\r\n!!\r\n\
+mg m2 v\r\nms m2 2 MP\r\n<<\r\nmg m2 v\r\nms m3 2 ME\r\nzz\r\nms m3 2 ME\r\nyy\r\nms m3 2 MR\r\nrr\r\n\
+ms m2 2 C1\r\nxx\r\nms nope 2 MR\r\nxx\r\nms m2 2 q\r\nqq\r\nms m2 2 k O9\r\nqq\r\n\
+ms m10 2 MS C99\r\nhi\r\nmd m2\r\nmd m2\r\nmd m3 q\r\nmd nope q\r\nmd m1 k O5\r\n\
+ma cnt\r\nma cnt N0 J10\r\nma cnt v\r\nma cnt MD D3 v\r\nma cnt t v\r\nma cnt M+ D100 v\r\n\
+ma cnt q\r\nma cnt q D1000 MD v\r\nmg cnt v\r\nma nope q\r\nms s 1\r\nx\r\nma s\r\n\
+ma m20 N0 J18446744073709551615 v\r\nma m20 v\r\nms m7 2 T-1\r\nhi\r\nmg m7 v\r\n\
+ma m9 N100 J5 t v\r\nma m9 T0 t v\r\nmg m9 t\r\nmd m9 C1\r\nmg m9 q\r\nmg m9 T30 t\r\n\
+ms m11 0\r\n\r\nmg m11 v s\r\nms m11 3 I\r\nabc\r\nmg m11 s v\r\n\
+ms m12 2 F4294967296 T2147483648\r\nhi\r\nmg m12 f t v\r\n\
+mg\r\nms m5\r\nms m5 x\r\nhi\r\nms m5 2 Zbad\r\nhi\r\nmg m5 Q\r\nms m6 -1\r\n\
+ms m8 2 Tx\r\nhi\r\nms m8 2 MX\r\nhi\r\nms m8 2 Fx\r\nhi\r\nms m8 1 T1 T2\r\nx\r\n\
+ma m11 MX\r\nma m11 Dx\r\nma m30 Jx\r\nma m30 D1 D2\r\nmg m30 Tx\r\nmg m30 v v\r\n\
+md m30 Cx\r\nmd m30 q q\r\nms m1 2 S\r\nhi\r\nmn\r\n";
+
 // ---- differential tests ---------------------------------------------------------------
 
 #[test]
@@ -319,6 +337,13 @@ fn noreply_is_silent_as_in_memcached() {
         "{}",
         String::from_utf8_lossy(&replies)
     );
+}
+
+#[test]
+fn meta_commands_reply_as_memcached() {
+    let Some(pair) = pair() else { return };
+    same_replies(&pair, META, None);
+    same_replies(&pair, META, Some(3));
 }
 
 #[test]

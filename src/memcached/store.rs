@@ -901,6 +901,14 @@ impl Store {
         }
     }
 
+    /// The live item under `key`, counting nothing and moving nothing (the meta
+    /// protocol's `t` and `c` return flags after an arithmetic command).
+    pub fn peek(&self, key: &[u8]) -> Option<ItemRef<'_>> {
+        let now = self.clock.now();
+        let idx = self.find_index(key)?;
+        (!self.is_dead(self.slot(idx), now)).then(|| self.item_ref(idx))
+    }
+
     /// True when `key` holds a live item; counts nothing and moves nothing (for tests and
     /// reports; expired items found are left for a command to remove).
     pub fn contains(&self, key: &[u8]) -> bool {

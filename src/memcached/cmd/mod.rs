@@ -8,6 +8,7 @@
 
 pub mod arithmetic;
 pub mod delete;
+pub mod meta;
 pub mod misc;
 pub mod retrieval;
 pub mod storage;
@@ -44,6 +45,12 @@ pub fn apply(frame: &Frame, store: &mut Store, out: &mut Vec<u8>) -> Flow {
 /// Applies one command.
 pub fn apply_command(command: &Command, store: &mut Store, out: &mut Vec<u8>) -> Flow {
     match command {
+        Command::Meta {
+            verb,
+            key,
+            flags,
+            data,
+        } => meta::apply(store, out, *verb, key, flags, data),
         Command::Store {
             mode,
             key,

@@ -1,0 +1,289 @@
+//! The meta commands `mg`, `ms`, `md`, `ma` and `mn` (`doc/protocol.txt`, "Meta Get",
+//! "Meta Set", "Meta Delete", "Meta Arithmetic", "Meta No-Op"; memcached 1.6.18's
+//! `process_mget_command` and siblings), with the common flags: return flags `k`, `O`,
+//! `c`, `f`, `s`, `t`, `v` in request order; `q` (silences `HD` and a `mg` miss's `EN`);
+//! `T` (new TTL), `F`, `C` (compare CAS), `M` (mode), `N` (auto-create on an `ma` miss),
+//! `J` (its initial value) and `D` (delta).
+//!
+//! Not implemented: base64 keys (`b`), invalidation and stale items (`I` is taken and
+//! ignored; `X`), win tokens
+//! (`W`, `Z`), recache (`R`), `mg`'s `N`, `h`, `l` and `E`, and `me` (which needs the
+//! item's internals). Those flags are refused with `CLIENT_ERROR invalid flag`.
+
+use std::io::Write;
+
+use super::storage::outcome_line;
+use crate::memcached::protocol::{MetaVerb, ProtocolError, strtol32, strtoul32, strtoull};
+use crate::memcached::store::{
+    DeleteOutcome, DeltaOutcome, ItemRef, Store, StoreMode, StoreOutcome,
+};
+
+/// Fields the return flags read, copied out of the store.
+struct Seen {
+    cas: u64,
+    flags: u32,
+    len: usize,
+    ttl: i64,
+}
+
+impl Seen {
+    fn of(item: &ItemRef<'_>, now: u64) -> Seen {
+        Seen {
+            cas: item.cas,
+            flags: item.flags,
+            len: item.value.len(),
+            ttl: item.expires_at.map_or(-1, |e| {
+                i64::try_from(e.saturating_sub(now)).unwrap_or(i64::MAX)
+            }),
+        }
+    }
+}
+
+/// Appends the return flags, in request order, to a status line.
+fn return_flags(line: &mut Vec<u8>, key: &[u8], flags: &[(u8, Vec<u8>)], seen: Option<&Seen>) {
+    for (flag, arg) in flags {
+        match (flag, seen) {
+            (b'k', _) => {
+                line.extend_from_slice(b" k");
+                line.extend_from_slice(key);
+            }
+            (b'O', _) => {
+                line.extend_from_slice(b" O");
+                line.extend_from_slice(arg);
+            }
+            (b'c', Some(s)) => {
+                let _ = write!(line, " c{}", s.cas);
+            }
+            (b'f', Some(s)) => {
+                let _ = write!(line, " f{}", s.flags);
+            }
+            (b's', Some(s)) => {
+                let _ = write!(line, " s{}", s.len);
+            }
+            (b't', Some(s)) => {
+                let _ = write!(line, " t{}", s.ttl);
+            }
+            _ => {}
+        }
+    }
+}
+
+fn has(flags: &[(u8, Vec<u8>)], flag: u8) -> bool {
+    flags.iter().any(|(f, _)| *f == flag)
+}
+
+fn arg(flags: &[(u8, Vec<u8>)], flag: u8) -> Option<&[u8]> {
+    flags
+        .iter()
+        .find(|(f, _)| *f == flag)
+        .map(|(_, a)| a.as_slice())
+}
+
+/// Reads a numeric flag argument; `Err` carries the error memcached gives for a bad one
+/// (which depends on the command, and for `ms` on the flag).
+fn number<T>(
+    verb: MetaVerb,
+    flags: &[(u8, Vec<u8>)],
+    flag: u8,
+    read: fn(&[u8]) -> Option<T>,
+) -> Result<Option<T>, ProtocolError> {
+    let bad = match (verb, flag) {
+        (MetaVerb::Delete | MetaVerb::Arithmetic, _) => ProtocolError::InvalidOrDuplicateFlag,
+        (MetaVerb::Set, b'F') => ProtocolError::BadCommandLine,
+        _ => ProtocolError::BadToken,
+    };
+    match arg(flags, flag) {
+        None => Ok(None),
+        Some(a) => read(a).map(Some).ok_or(bad),
+    }
+}
+
+/// Writes `VA <len> <flags>\r\n<value>\r\n` or `<status> <flags>\r\n` unless quiet.
+fn finish(
+    out: &mut Vec<u8>,
+    status: &[u8],
+    key: &[u8],
+    flags: &[(u8, Vec<u8>)],
+    seen: Option<&Seen>,
+    value: Option<&[u8]>,
+    quiet: bool,
+) {
+    if quiet {
+        return;
+    }
+    match value {
+        Some(value) => {
+            let _ = write!(out, "VA {}", value.len());
+            return_flags(out, key, flags, seen);
+            out.extend_from_slice(b"\r\n");
+            out.extend_from_slice(value);
+        }
+        None => {
+            out.extend_from_slice(status);
+            return_flags(out, key, flags, seen);
+        }
+    }
+    out.extend_from_slice(b"\r\n");
+}
+
+/// Applies one meta command.
+pub fn apply(
+    store: &mut Store,
+    out: &mut Vec<u8>,
+    verb: MetaVerb,
+    key: &[u8],
+    flags: &[(u8, Vec<u8>)],
+    data: &[u8],
+) {
+    if let Err(error) = apply_checked(store, out, verb, key, flags, data) {
+        out.extend_from_slice(error.reply());
+    }
+}
+
+fn apply_checked(
+    store: &mut Store,
+    out: &mut Vec<u8>,
+    verb: MetaVerb,
+    key: &[u8],
+    flags: &[(u8, Vec<u8>)],
+    data: &[u8],
+) -> Result<(), ProtocolError> {
+    let quiet = has(flags, b'q');
+    let now = store.clock().now();
+    match verb {
+        MetaVerb::NoOp => out.extend_from_slice(b"MN\r\n"),
+        MetaVerb::Get => {
+            let ttl = number(verb, flags, b'T', strtol32)?;
+            let item = match ttl {
+                Some(ttl) => store.gat(key, ttl),
+                None => store.get(key),
+            };
+            match item {
+                Ok(Some(item)) => {
+                    let seen = Seen::of(&item, now);
+                    let value = has(flags, b'v').then_some(item.value);
+                    let value = value.map(<[u8]>::to_vec);
+                    finish(out, b"HD", key, flags, Some(&seen), value.as_deref(), false);
+                }
+                _ => {
+                    if !quiet {
+                        out.extend_from_slice(b"EN\r\n");
+                    }
+                }
+            }
+        }
+        MetaVerb::Set => {
+            let cas = number(verb, flags, b'C', strtoull)?.unwrap_or(0);
+            let client_flags = number(verb, flags, b'F', strtoul32)?.unwrap_or(0);
+            let ttl = number(verb, flags, b'T', strtol32)?.unwrap_or(0);
+            let mut mode = match arg(flags, b'M').and_then(|m| m.first()) {
+                None | Some(b'S' | b's') => StoreMode::Set,
+                Some(b'E' | b'e') => StoreMode::Add,
+                Some(b'A' | b'a') => StoreMode::Append,
+                Some(b'P' | b'p') => StoreMode::Prepend,
+                Some(b'R' | b'r') => StoreMode::Replace,
+                Some(_) => {
+                    out.extend_from_slice(b"CLIENT_ERROR invalid mode for ms M token\r\n");
+                    return Ok(());
+                }
+            };
+            if mode == StoreMode::Set && cas != 0 {
+                mode = StoreMode::Cas;
+            }
+            let outcome = store
+                .store(mode, key, data, client_flags, ttl, cas)
+                .map_err(|_| ProtocolError::BadCommandLine)?;
+            match outcome {
+                StoreOutcome::Stored { cas } => {
+                    let seen = Seen {
+                        cas,
+                        flags: client_flags,
+                        len: data.len(),
+                        ttl: -1,
+                    };
+                    finish(out, b"HD", key, flags, Some(&seen), None, quiet);
+                }
+                StoreOutcome::NotStored => finish(out, b"NS", key, flags, None, None, false),
+                StoreOutcome::Exists => finish(out, b"EX", key, flags, None, None, false),
+                StoreOutcome::NotFound => finish(out, b"NF", key, flags, None, None, false),
+                other => {
+                    out.extend_from_slice(outcome_line(other));
+                    out.extend_from_slice(b"\r\n");
+                }
+            }
+        }
+        MetaVerb::Delete => {
+            if let Some(cas) = number(verb, flags, b'C', strtoull)?
+                && store.peek(key).is_some_and(|item| item.cas != cas)
+            {
+                finish(out, b"EX", key, flags, None, None, false);
+                return Ok(());
+            }
+            match store
+                .delete(key)
+                .map_err(|_| ProtocolError::BadCommandLine)?
+            {
+                DeleteOutcome::Deleted => finish(out, b"HD", key, flags, None, None, quiet),
+                DeleteOutcome::NotFound => finish(out, b"NF", key, flags, None, None, false),
+            }
+        }
+        MetaVerb::Arithmetic => {
+            let delta = number(verb, flags, b'D', strtoull)?.unwrap_or(1);
+            let initial = number(verb, flags, b'J', strtoull)?.unwrap_or(0);
+            let vivify = number(verb, flags, b'N', strtol32)?;
+            let ttl = number(verb, flags, b'T', strtol32)?;
+            let incr = match arg(flags, b'M').and_then(|m| m.first()) {
+                None | Some(b'I' | b'i' | b'+') => true,
+                Some(b'D' | b'd' | b'-') => false,
+                Some(_) => {
+                    out.extend_from_slice(b"CLIENT_ERROR invalid mode for ma M token\r\n");
+                    return Ok(());
+                }
+            };
+            let outcome = if incr {
+                store.incr(key, delta)
+            } else {
+                store.decr(key, delta)
+            };
+            let value = match outcome.map_err(|_| ProtocolError::BadCommandLine)? {
+                DeltaOutcome::Value { value, .. } => {
+                    if let Some(ttl) = ttl {
+                        let _ = store.touch(key, ttl);
+                    }
+                    value
+                }
+                DeltaOutcome::NotFound => match vivify {
+                    Some(ttl) => {
+                        let text = initial.to_string();
+                        match store.add(key, text.as_bytes(), 0, ttl) {
+                            Ok(StoreOutcome::Stored { .. }) => initial,
+                            _ => {
+                                finish(out, b"NS", key, flags, None, None, false);
+                                return Ok(());
+                            }
+                        }
+                    }
+                    None => {
+                        finish(out, b"NF", key, flags, None, None, false);
+                        return Ok(());
+                    }
+                },
+                DeltaOutcome::NonNumeric => {
+                    out.extend_from_slice(
+                        b"CLIENT_ERROR cannot increment or decrement non-numeric value\r\n",
+                    );
+                    return Ok(());
+                }
+                DeltaOutcome::OutOfMemory => {
+                    out.extend_from_slice(b"SERVER_ERROR out of memory\r\n");
+                    return Ok(());
+                }
+            };
+            let seen = store.peek(key).map(|item| Seen::of(&item, now));
+            let text = value.to_string();
+            let shown = has(flags, b'v').then_some(text.as_bytes());
+            finish(out, b"HD", key, flags, seen.as_ref(), shown, quiet);
+        }
+    }
+    Ok(())
+}
