@@ -156,13 +156,36 @@ fn read_until_version(reader: &mut BufReader<TcpStream>) -> (Vec<u8>, bool) {
     }
 }
 
-/// Sends `script` then a sentinel `version`, in one write or `chunk` bytes at a time.
-fn exchange(addr: SocketAddr, script: &[u8], chunk: Option<usize>) -> (Vec<u8>, bool) {
+/// How a script is written.
+#[derive(Clone, Copy)]
+enum Feed {
+    /// In one write, with the sentinel.
+    Whole,
+    /// In pieces of this many bytes, each flushed.
+    Chunks(usize),
+    /// In one write, then a pause so the server acts on it (a line without a newline),
+    /// then the sentinel.
+    Paused,
+}
+
+/// Sends `script` then a sentinel `version`; see [`Feed`].
+fn exchange(addr: SocketAddr, script: &[u8], how: Feed) -> (Vec<u8>, bool) {
     let stream = connect(addr);
     let mut writer = stream.try_clone().expect("clone");
     let mut reader = BufReader::new(stream);
     let mut all = script.to_vec();
     all.extend_from_slice(b"version\r\n");
+    let chunk = match how {
+        Feed::Whole => None,
+        Feed::Chunks(n) => Some(n),
+        Feed::Paused => {
+            writer.write_all(script).expect("write");
+            std::thread::sleep(Duration::from_millis(300));
+            // The server may have closed already.
+            let _ = writer.write_all(b"version\r\n");
+            return read_until_version(&mut reader);
+        }
+    };
     match chunk {
         None => writer.write_all(&all).expect("write"),
         Some(n) => {
@@ -220,9 +243,9 @@ impl CasMap {
 }
 
 /// Runs `script` on both servers and requires identical replies.
-fn same_replies(pair: &Pair, script: &[u8], chunk: Option<usize>) -> Vec<u8> {
-    let (real, real_closed) = exchange(pair.real, script, chunk);
-    let (ours, ours_closed) = exchange(pair.ours.addr(), script, chunk);
+fn same_replies(pair: &Pair, script: &[u8], how: Feed) -> Vec<u8> {
+    let (real, real_closed) = exchange(pair.real, script, how);
+    let (ours, ours_closed) = exchange(pair.ours.addr(), script, how);
     let real_n = CasMap::default().normalise(&real);
     let ours_n = CasMap::default().normalise(&ours);
     assert_eq!(
@@ -325,13 +348,13 @@ md m30 Cx\r\nmd m30 q q\r\nms m1 2 S\r\nhi\r\nmn\r\n";
 #[test]
 fn every_command_replies_as_memcached() {
     let Some(pair) = pair() else { return };
-    same_replies(&pair, EVERY_COMMAND, None);
+    same_replies(&pair, EVERY_COMMAND, Feed::Whole);
 }
 
 #[test]
 fn noreply_is_silent_as_in_memcached() {
     let Some(pair) = pair() else { return };
-    let replies = same_replies(&pair, NOREPLY, None);
+    let replies = same_replies(&pair, NOREPLY, Feed::Whole);
     assert!(
         replies.starts_with(b"VALUE a 0 3\r\n423\r\nEND\r\nEND\r\nERROR\r\n"),
         "{}",
@@ -342,15 +365,15 @@ fn noreply_is_silent_as_in_memcached() {
 #[test]
 fn meta_commands_reply_as_memcached() {
     let Some(pair) = pair() else { return };
-    same_replies(&pair, META, None);
-    same_replies(&pair, META, Some(3));
+    same_replies(&pair, META, Feed::Whole);
+    same_replies(&pair, META, Feed::Chunks(3));
 }
 
 #[test]
 fn bad_input_gets_memcached_errors_and_keeps_the_connection() {
     let Some(pair) = pair() else { return };
-    same_replies(&pair, BAD_INPUT, None);
-    same_replies(&pair, &long_keys(), None);
+    same_replies(&pair, BAD_INPUT, Feed::Whole);
+    same_replies(&pair, &long_keys(), Feed::Whole);
 }
 
 #[test]
@@ -363,7 +386,9 @@ fn closing_cases_match() {
         vec![b'x'; 3000],
         [b"set ".as_slice(), &[b'k'; 3000]].concat(),
     ] {
-        same_replies(&pair, &script, None);
+        same_replies(&pair, &script, Feed::Paused);
+        let (_, closed) = exchange(pair.ours.addr(), &script, Feed::Paused);
+        assert!(closed, "every one of these scripts ends the connection");
     }
 }
 
@@ -371,16 +396,16 @@ fn closing_cases_match() {
 fn pipelined_and_byte_by_byte_scripts_match() {
     let Some(pair) = pair() else { return };
     for script in [EVERY_COMMAND, NOREPLY, BAD_INPUT] {
-        same_replies(&pair, script, Some(1));
-        same_replies(&pair, script, Some(7));
+        same_replies(&pair, script, Feed::Chunks(1));
+        same_replies(&pair, script, Feed::Chunks(7));
     }
 }
 
 #[test]
 fn binary_and_large_values_match() {
     let Some(pair) = pair() else { return };
-    same_replies(&pair, &binary_and_large(), None);
-    same_replies(&pair, &binary_and_large(), Some(65_536));
+    same_replies(&pair, &binary_and_large(), Feed::Whole);
+    same_replies(&pair, &binary_and_large(), Feed::Chunks(65_536));
 }
 
 #[test]
@@ -389,24 +414,24 @@ fn expiry_touch_and_delayed_flush_match_over_time() {
     let setup = b"set short 0 1 1\r\ns\r\nset long 0 100 1\r\nl\r\nset never 0 0 1\r\nn\r\n\
 set neg 0 -1 1\r\nx\r\nset touched 0 1 1\r\nt\r\ntouch touched 100\r\nset gatted 0 1 1\r\ng\r\n\
 gat 100 gatted\r\nset absolute 0 1000000000 1\r\na\r\nget short long never neg\r\n";
-    same_replies(&pair, setup, None);
+    same_replies(&pair, setup, Feed::Whole);
     std::thread::sleep(Duration::from_millis(2500));
     same_replies(
         &pair,
         b"get short long never neg touched gatted absolute\r\ntouch long 1\r\n",
-        None,
+        Feed::Whole,
     );
     std::thread::sleep(Duration::from_millis(2500));
     same_replies(
         &pair,
         b"get long never\r\nflush_all 2\r\nget never\r\n",
-        None,
+        Feed::Whole,
     );
     std::thread::sleep(Duration::from_millis(3500));
     same_replies(
         &pair,
         b"get never\r\nset after 0 0 1\r\nx\r\nget after\r\n",
-        None,
+        Feed::Whole,
     );
 }
 
