@@ -370,6 +370,24 @@ fn meta_commands_reply_as_memcached() {
 }
 
 #[test]
+fn meta_debug_reports_as_memcached_on_fresh_servers() {
+    // Fresh servers give the same CAS ids, so `cas=` can be compared as is.
+    let Some(pair) = pair() else { return };
+    let mut script = b"me\r\nme nope\r\nset s 0 0 1\r\n1\r\nme s\r\nget s\r\nme s x\r\n\
+set n 3 0 2\r\n10\r\nincr n 1\r\nme n\r\nset big 5 0 600000\r\n"
+        .to_vec();
+    script.extend(std::iter::repeat_n(b'x', 600_000));
+    script.extend_from_slice(b"\r\nme big\r\n");
+    script.extend_from_slice(format!("me {}\r\n", "k".repeat(251)).as_bytes());
+    let replies = same_replies(&pair, &script, Feed::Whole);
+    assert!(
+        String::from_utf8_lossy(&replies).contains("ME big exp=-1 la=0 cas=4 fetch=no cls=39"),
+        "{}",
+        String::from_utf8_lossy(&replies)
+    );
+}
+
+#[test]
 fn bad_input_gets_memcached_errors_and_keeps_the_connection() {
     let Some(pair) = pair() else { return };
     same_replies(&pair, BAD_INPUT, Feed::Whole);

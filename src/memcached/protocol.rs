@@ -84,6 +84,8 @@ pub enum MetaVerb {
     Arithmetic,
     /// `mn`.
     NoOp,
+    /// `me` (meta debug).
+    Debug,
 }
 
 impl MetaVerb {
@@ -95,7 +97,7 @@ impl MetaVerb {
             MetaVerb::Set => b"cCFIkMOqT",
             MetaVerb::Delete => b"CIkOq",
             MetaVerb::Arithmetic => b"cDJkMNOqtTv",
-            MetaVerb::NoOp => b"",
+            MetaVerb::NoOp | MetaVerb::Debug => b"",
         }
     }
 }
@@ -380,6 +382,7 @@ fn parse_tokens(tokens: &[&[u8]], buf: &[u8], line_end: usize, limits: &Limits) 
         b"md" => Some(MetaVerb::Delete),
         b"ma" => Some(MetaVerb::Arithmetic),
         b"mn" => Some(MetaVerb::NoOp),
+        b"me" => Some(MetaVerb::Debug),
         _ => None,
     };
     if let Some(verb) = meta {
@@ -534,10 +537,19 @@ fn parse_meta(
         return frame(meta(b"", Vec::new(), Vec::new()), line_end);
     }
     let Some(&key) = tokens.get(1) else {
-        return error(UnknownCommand, false, line_end);
+        let e = if verb == MetaVerb::Debug {
+            BadCommandLine
+        } else {
+            UnknownCommand
+        };
+        return error(e, false, line_end);
     };
     if key.len() > KEY_MAX_LENGTH {
         return error(BadCommandLine, false, line_end);
+    }
+    if verb == MetaVerb::Debug {
+        // memcached reads only the key.
+        return frame(meta(key, Vec::new(), Vec::new()), line_end);
     }
     let mut rest = &tokens[2..];
     let mut end = line_end;

@@ -149,6 +149,23 @@ pub struct ItemRef<'a> {
     pub last_access: u64,
 }
 
+/// An item as the meta debug command `me` shows it (see [`Store::debug`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ItemDebug {
+    /// Seconds until expiry, -1 for never (`exp=`).
+    pub exptime: i64,
+    /// Seconds since the last store or hit (`la=`).
+    pub last_access: u64,
+    /// CAS id (`cas=`).
+    pub cas: u64,
+    /// Read since stored (`fetch=`).
+    pub fetched: bool,
+    /// Slab class of the item's LRU (`cls=`).
+    pub class: u8,
+    /// `ITEM_ntotal` (`size=`).
+    pub size: u64,
+}
+
 /// Global counters, named as memcached's `stats` names them.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Counters {
@@ -899,6 +916,30 @@ impl Store {
                 Ok(TouchOutcome::NotFound)
             }
         }
+    }
+
+    /// What the meta debug command `me` reports about a live item, counting nothing and
+    /// moving nothing: exptime relative to now (-1 for never), seconds since last access,
+    /// CAS id, whether it was read, its LRU's slab class, and `ITEM_ntotal`.
+    pub fn debug(&self, key: &[u8]) -> Option<ItemDebug> {
+        let now = self.clock.now();
+        let idx = self.find_index(key)?;
+        let s = self.slot(idx);
+        if self.is_dead(s, now) {
+            return None;
+        }
+        Some(ItemDebug {
+            exptime: if s.exp == NEVER {
+                -1
+            } else {
+                i64::try_from(s.exp.saturating_sub(now)).unwrap_or(i64::MAX)
+            },
+            last_access: now.saturating_sub(s.time),
+            cas: s.cas,
+            fetched: s.fetched,
+            class: s.lru(),
+            size: s.total,
+        })
     }
 
     /// The live item under `key`, counting nothing and moving nothing (the meta

@@ -1,14 +1,13 @@
-//! The meta commands `mg`, `ms`, `md`, `ma` and `mn` (`doc/protocol.txt`, "Meta Get",
-//! "Meta Set", "Meta Delete", "Meta Arithmetic", "Meta No-Op"; memcached 1.6.18's
-//! `process_mget_command` and siblings), with the common flags: return flags `k`, `O`,
-//! `c`, `f`, `s`, `t`, `v` in request order; `q` (silences `HD` and a `mg` miss's `EN`);
-//! `T` (new TTL), `F`, `C` (compare CAS), `M` (mode), `N` (auto-create on an `ma` miss),
-//! `J` (its initial value) and `D` (delta).
+//! The meta commands `mg`, `ms`, `md`, `ma`, `mn` and `me` (`doc/protocol.txt`, "Meta
+//! Get", "Meta Set", "Meta Delete", "Meta Arithmetic", "Meta No-Op", "Meta Debug";
+//! memcached 1.6.18's `process_mget_command` and siblings), with the common flags: return
+//! flags `k`, `O`, `c`, `f`, `s`, `t`, `v` in request order; `q` (silences `HD` and a
+//! `mg` miss's `EN`); `T` (new TTL), `F`, `C` (compare CAS), `M` (mode), `N` (auto-create
+//! on an `ma` miss), `J` (its initial value) and `D` (delta).
 //!
 //! Not implemented: base64 keys (`b`), invalidation and stale items (`I` is taken and
-//! ignored; `X`), win tokens
-//! (`W`, `Z`), recache (`R`), `mg`'s `N`, `h`, `l` and `E`, and `me` (which needs the
-//! item's internals). Those flags are refused with `CLIENT_ERROR invalid flag`.
+//! ignored; `X`), win tokens (`W`, `Z`), recache (`R`), and `mg`'s `N`, `h`, `l` and `E`.
+//! Those flags are refused with `CLIENT_ERROR invalid flag`.
 
 use std::io::Write;
 
@@ -152,6 +151,23 @@ fn apply_checked(
     let now = store.clock().now();
     match verb {
         MetaVerb::NoOp => out.extend_from_slice(b"MN\r\n"),
+        MetaVerb::Debug => match store.debug(key) {
+            Some(d) => {
+                out.extend_from_slice(b"ME ");
+                out.extend_from_slice(key);
+                let _ = write!(
+                    out,
+                    " exp={} la={} cas={} fetch={} cls={} size={}\r\n",
+                    d.exptime,
+                    d.last_access,
+                    d.cas,
+                    if d.fetched { "yes" } else { "no" },
+                    d.class,
+                    d.size
+                );
+            }
+            None => out.extend_from_slice(b"EN\r\n"),
+        },
         MetaVerb::Get => {
             let ttl = number(verb, flags, b'T', strtol32)?;
             let item = match ttl {
