@@ -326,7 +326,8 @@ fn binary_and_large() -> Vec<u8> {
 }
 
 /// Meta commands with the flags cachelab takes (no `c`: CAS ids in status lines are not
-/// normalised), and their error replies.
+/// normalised), the recache flags (`N`, `R`, `md … I`; `W`, `X`, `Z` in replies), and
+/// their error replies.
 const META: &[u8] = b"mn\r\nms m1 2\r\nhi\r\nmg m1 v\r\nmg m1 k v f s t O123\r\nmg nope v\r\n\
 mg nope v q\r\nmg m1\r\nmg m1 q k\r\nms m2 2 T100 F5\r\nhi\r\nmg m2 t f v\r\nms m2 2 MA\r\n!!\r\n\
 mg m2 v\r\nms m2 2 MP\r\n<<\r\nmg m2 v\r\nms m3 2 ME\r\nzz\r\nms m3 2 ME\r\nyy\r\nms m3 2 MR\r\nrr\r\n\
@@ -341,7 +342,12 @@ ms m12 2 F4294967296 T2147483648\r\nhi\r\nmg m12 f t v\r\n\
 mg\r\nms m5\r\nms m5 x\r\nhi\r\nms m5 2 Zbad\r\nhi\r\nmg m5 Q\r\nms m6 -1\r\n\
 ms m8 2 Tx\r\nhi\r\nms m8 2 MX\r\nhi\r\nms m8 2 Fx\r\nhi\r\nms m8 1 T1 T2\r\nx\r\n\
 ma m11 MX\r\nma m11 Dx\r\nma m30 Jx\r\nma m30 D1 D2\r\nmg m30 Tx\r\nmg m30 v v\r\n\
-md m30 Cx\r\nmd m30 q q\r\nms m1 2 S\r\nhi\r\nmn\r\n";
+md m30 Cx\r\nmd m30 q q\r\nms m1 2 S\r\nhi\r\n\
+mg w1 N30 v t\r\nmg w1 N30 v t\r\nmg w1 v\r\nms w1 2\r\nhi\r\nmg w1 v\r\nms w2 2 T10\r\nhi\r\n\
+mg w2 R30 v\r\nmg w2 R30 v\r\nmg w2 R5 v\r\nmd w2 I T30\r\nmg w2 v t\r\nmg w2 v\r\n\
+ms w2 2 I\r\nzz\r\nmg w2 v\r\nmg w3 N30 s\r\nmg w3 k\r\nmd w3 I\r\nmg w3 s\r\nmd nope I\r\n\
+mg w4 Rx\r\nmg w4 Nx\r\nmd w4 I Tx\r\nms w5 1 T100\r\nx\r\nmg w5 R50 v\r\nmg w5 R500 v q\r\n\
+mg w6 N0 v\r\nmn\r\n";
 
 // ---- differential tests ---------------------------------------------------------------
 

@@ -90,12 +90,12 @@ pub enum MetaVerb {
 
 impl MetaVerb {
     /// The flags this implementation takes for the verb (a subset of memcached's: no
-    /// base64 keys or stale/win tokens; `I` is taken and ignored).
+    /// base64 keys; `ms`'s `I` is taken and ignored).
     fn allowed(self) -> &'static [u8] {
         match self {
-            MetaVerb::Get => b"cfhklOqstTv",
+            MetaVerb::Get => b"cfkNOqRstTv",
             MetaVerb::Set => b"cCFIkMOqT",
-            MetaVerb::Delete => b"CIkOq",
+            MetaVerb::Delete => b"CIkOqT",
             MetaVerb::Arithmetic => b"cDJkMNOqtTv",
             MetaVerb::NoOp | MetaVerb::Debug => b"",
         }

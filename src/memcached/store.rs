@@ -149,6 +149,17 @@ pub struct ItemRef<'a> {
     pub last_access: u64,
 }
 
+/// The win-token state `mg` reports (see [`Store::meta_get`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct MetaState {
+    /// This caller got the win token (`W`): it should recompute the value.
+    pub won: bool,
+    /// The token had already been given to another caller (`Z`).
+    pub token_was_sent: bool,
+    /// The item was invalidated (`X`).
+    pub stale: bool,
+}
+
 /// An item as the meta debug command `me` shows it (see [`Store::debug`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ItemDebug {
@@ -329,6 +340,10 @@ struct Slot {
     prev: u32,
     next: u32,
     fetched: bool,
+    /// A meta `mg` was handed the win token (`ITEM_TOKEN_SENT`).
+    token_sent: bool,
+    /// Invalidated by `md … I` (`ITEM_STALE`).
+    stale: bool,
 }
 
 impl Slot {
@@ -835,6 +850,8 @@ impl Store {
             prev: NIL,
             next: NIL,
             fetched: false,
+            token_sent: false,
+            stale: false,
         }
     }
 
@@ -916,6 +933,85 @@ impl Store {
                 Ok(TouchOutcome::NotFound)
             }
         }
+    }
+
+    /// Meta get (`mg`) with its recache flags: a `get` (or a `gat` with `touch`), then
+    /// memcached's win-token rules. On a miss with `vivify` (`N`) an empty item with that
+    /// exptime is added and this caller wins; on a hit, a stale item, or one whose
+    /// remaining TTL is below `recache` (`R`), gives the win token to the first caller
+    /// only; later callers see that it was sent (`Z`).
+    pub fn meta_get(
+        &mut self,
+        key: &[u8],
+        touch: Option<i64>,
+        vivify: Option<i64>,
+        recache: Option<i64>,
+    ) -> Result<Option<(ItemRef<'_>, MetaState)>, KeyError> {
+        let hit = match touch {
+            Some(exptime) => self.gat(key, exptime)?.is_some(),
+            None => self.get(key)?.is_some(),
+        };
+        let now = self.clock.now();
+        if !hit {
+            let Some(exptime) = vivify else {
+                return Ok(None);
+            };
+            if !matches!(
+                self.store(StoreMode::Add, key, b"", 0, exptime, 0)?,
+                StoreOutcome::Stored { .. }
+            ) {
+                return Ok(None);
+            }
+            let Some(idx) = self.find_index(key) else {
+                return Ok(None);
+            };
+            self.slot_mut(idx).token_sent = true;
+            let state = MetaState {
+                won: true,
+                ..MetaState::default()
+            };
+            return Ok(Some((self.item_ref(idx), state)));
+        }
+        let Some(idx) = self.find_index(key) else {
+            return Ok(None);
+        };
+        let s = self.slot(idx);
+        let mut state = MetaState {
+            won: false,
+            token_was_sent: s.token_sent,
+            stale: s.stale,
+        };
+        let remaining = i64::try_from(s.exp.saturating_sub(now)).unwrap_or(i64::MAX);
+        let due = recache.is_some_and(|r| s.exp != NEVER && remaining < r);
+        if !s.token_sent && (s.stale || due) {
+            state.won = true;
+            self.slot_mut(idx).token_sent = true;
+        }
+        Ok(Some((self.item_ref(idx), state)))
+    }
+
+    /// Meta delete with `I`: marks the item stale (and clears its win token) instead of
+    /// removing it, with a new exptime when given.
+    pub fn invalidate(
+        &mut self,
+        key: &[u8],
+        exptime: Option<i64>,
+    ) -> Result<DeleteOutcome, KeyError> {
+        check_key(key)?;
+        let now = self.clock.now();
+        let Some(idx) = self.lookup(key, now) else {
+            self.counters.delete_misses += 1;
+            return Ok(DeleteOutcome::NotFound);
+        };
+        let exp = exptime.map(|e| self.expiry(e, now));
+        let s = self.slot_mut(idx);
+        s.stale = true;
+        s.token_sent = false;
+        if let Some(exp) = exp {
+            s.exp = exp;
+        }
+        self.counters.delete_hits += 1;
+        Ok(DeleteOutcome::Deleted)
     }
 
     /// What the meta debug command `me` reports about a live item, counting nothing and

@@ -3,11 +3,13 @@
 //! memcached 1.6.18's `process_mget_command` and siblings), with the common flags: return
 //! flags `k`, `O`, `c`, `f`, `s`, `t`, `v` in request order; `q` (silences `HD` and a
 //! `mg` miss's `EN`); `T` (new TTL), `F`, `C` (compare CAS), `M` (mode), `N` (auto-create
-//! on an `ma` miss), `J` (its initial value) and `D` (delta).
+//! on a miss: `mg` vivifies an empty item, `ma` creates `J`), `J`, `D` (delta), `R`
+//! (recache below a TTL), `md … I` (invalidate: mark stale), and the state flags `mg`
+//! reports after the return flags: `Z` (win token already sent), `X` (stale), `W` (won).
 //!
-//! Not implemented: base64 keys (`b`), invalidation and stale items (`I` is taken and
-//! ignored; `X`), win tokens (`W`, `Z`), recache (`R`), and `mg`'s `N`, `h`, `l` and `E`.
-//! Those flags are refused with `CLIENT_ERROR invalid flag`.
+//! Not implemented: base64 keys (`b`), `ms`'s `I` (taken and ignored: it only matters with
+//! an older `C`), and `mg`'s `h`, `l`, `E`. Those flags are refused with
+//! `CLIENT_ERROR invalid flag`.
 
 use std::io::Write;
 
@@ -107,6 +109,21 @@ fn finish(
     value: Option<&[u8]>,
     quiet: bool,
 ) {
+    finish_with(out, status, key, flags, seen, value, quiet, &[]);
+}
+
+/// [`finish`] with `extra` (the `Z`, `X`, `W` state flags) after the return flags.
+#[allow(clippy::too_many_arguments)]
+fn finish_with(
+    out: &mut Vec<u8>,
+    status: &[u8],
+    key: &[u8],
+    flags: &[(u8, Vec<u8>)],
+    seen: Option<&Seen>,
+    value: Option<&[u8]>,
+    quiet: bool,
+    extra: &[u8],
+) {
     if quiet {
         return;
     }
@@ -114,12 +131,14 @@ fn finish(
         Some(value) => {
             let _ = write!(out, "VA {}", value.len());
             return_flags(out, key, flags, seen);
+            out.extend_from_slice(extra);
             out.extend_from_slice(b"\r\n");
             out.extend_from_slice(value);
         }
         None => {
             out.extend_from_slice(status);
             return_flags(out, key, flags, seen);
+            out.extend_from_slice(extra);
         }
     }
     out.extend_from_slice(b"\r\n");
@@ -170,16 +189,32 @@ fn apply_checked(
         },
         MetaVerb::Get => {
             let ttl = number(verb, flags, b'T', strtol32)?;
-            let item = match ttl {
-                Some(ttl) => store.gat(key, ttl),
-                None => store.get(key),
-            };
-            match item {
-                Ok(Some(item)) => {
+            let vivify = number(verb, flags, b'N', strtol32)?;
+            let recache = number(verb, flags, b'R', strtol32)?;
+            match store.meta_get(key, ttl, vivify, recache) {
+                Ok(Some((item, state))) => {
                     let seen = Seen::of(&item, now);
-                    let value = has(flags, b'v').then_some(item.value);
-                    let value = value.map(<[u8]>::to_vec);
-                    finish(out, b"HD", key, flags, Some(&seen), value.as_deref(), false);
+                    let value = has(flags, b'v').then(|| item.value.to_vec());
+                    let mut extra = Vec::new();
+                    if state.token_was_sent {
+                        extra.extend_from_slice(b" Z");
+                    }
+                    if state.stale {
+                        extra.extend_from_slice(b" X");
+                    }
+                    if state.won {
+                        extra.extend_from_slice(b" W");
+                    }
+                    finish_with(
+                        out,
+                        b"HD",
+                        key,
+                        flags,
+                        Some(&seen),
+                        value.as_deref(),
+                        false,
+                        &extra,
+                    );
                 }
                 _ => {
                     if !quiet {
@@ -235,10 +270,13 @@ fn apply_checked(
                 finish(out, b"EX", key, flags, None, None, false);
                 return Ok(());
             }
-            match store
-                .delete(key)
-                .map_err(|_| ProtocolError::BadCommandLine)?
-            {
+            let outcome = if has(flags, b'I') {
+                let ttl = number(verb, flags, b'T', strtol32)?;
+                store.invalidate(key, ttl)
+            } else {
+                store.delete(key)
+            };
+            match outcome.map_err(|_| ProtocolError::BadCommandLine)? {
                 DeleteOutcome::Deleted => finish(out, b"HD", key, flags, None, None, quiet),
                 DeleteOutcome::NotFound => finish(out, b"NF", key, flags, None, None, false),
             }
