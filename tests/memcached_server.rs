@@ -347,7 +347,8 @@ mg w1 N30 v t\r\nmg w1 N30 v t\r\nmg w1 v\r\nms w1 2\r\nhi\r\nmg w1 v\r\nms w2 2
 mg w2 R30 v\r\nmg w2 R30 v\r\nmg w2 R5 v\r\nmd w2 I T30\r\nmg w2 v t\r\nmg w2 v\r\n\
 ms w2 2 I\r\nzz\r\nmg w2 v\r\nmg w3 N30 s\r\nmg w3 k\r\nmd w3 I\r\nmg w3 s\r\nmd nope I\r\n\
 mg w4 Rx\r\nmg w4 Nx\r\nmd w4 I Tx\r\nms w5 1 T100\r\nx\r\nmg w5 R50 v\r\nmg w5 R500 v q\r\n\
-mg w6 N0 v\r\nmn\r\n";
+mg w6 N0 v\r\nms hi 1\r\nx\r\nmg hi h l v\r\nmg hi h l\r\nmg hi E5\r\nmg nope h l\r\n\
+mg hw N30 h l\r\nmg hw h l t\r\nmn\r\n";
 
 // ---- differential tests ---------------------------------------------------------------
 

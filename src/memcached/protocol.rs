@@ -93,7 +93,7 @@ impl MetaVerb {
     /// base64 keys; `ms`'s `I` is taken and ignored).
     fn allowed(self) -> &'static [u8] {
         match self {
-            MetaVerb::Get => b"cfkNOqRstTv",
+            MetaVerb::Get => b"cfhklNOqRstTv",
             MetaVerb::Set => b"cCFIkMOqT",
             MetaVerb::Delete => b"CIkOqT",
             MetaVerb::Arithmetic => b"cDJkMNOqtTv",

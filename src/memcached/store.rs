@@ -158,6 +158,10 @@ pub struct MetaState {
     pub token_was_sent: bool,
     /// The item was invalidated (`X`).
     pub stale: bool,
+    /// It had been read before this `mg` (`h`).
+    pub fetched_before: bool,
+    /// Seconds since its last access before this `mg` (`l`).
+    pub idle: u64,
 }
 
 /// An item as the meta debug command `me` shows it (see [`Store::debug`]).
@@ -947,11 +951,15 @@ impl Store {
         vivify: Option<i64>,
         recache: Option<i64>,
     ) -> Result<Option<(ItemRef<'_>, MetaState)>, KeyError> {
+        let now = self.clock.now();
+        let before = self.find_index(key).map(|idx| {
+            let s = self.slot(idx);
+            (s.fetched, now.saturating_sub(s.time))
+        });
         let hit = match touch {
             Some(exptime) => self.gat(key, exptime)?.is_some(),
             None => self.get(key)?.is_some(),
         };
-        let now = self.clock.now();
         if !hit {
             let Some(exptime) = vivify else {
                 return Ok(None);
@@ -965,7 +973,10 @@ impl Store {
             let Some(idx) = self.find_index(key) else {
                 return Ok(None);
             };
-            self.slot_mut(idx).token_sent = true;
+            // memcached counts the vivifying read as a fetch.
+            let slot = self.slot_mut(idx);
+            slot.token_sent = true;
+            slot.fetched = true;
             let state = MetaState {
                 won: true,
                 ..MetaState::default()
@@ -976,10 +987,13 @@ impl Store {
             return Ok(None);
         };
         let s = self.slot(idx);
+        let (fetched_before, idle) = before.unwrap_or((false, 0));
         let mut state = MetaState {
             won: false,
             token_was_sent: s.token_sent,
             stale: s.stale,
+            fetched_before,
+            idle,
         };
         let remaining = i64::try_from(s.exp.saturating_sub(now)).unwrap_or(i64::MAX);
         let due = recache.is_some_and(|r| s.exp != NEVER && remaining < r);

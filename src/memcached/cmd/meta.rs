@@ -1,15 +1,15 @@
 //! The meta commands `mg`, `ms`, `md`, `ma`, `mn` and `me` (`doc/protocol.txt`, "Meta
 //! Get", "Meta Set", "Meta Delete", "Meta Arithmetic", "Meta No-Op", "Meta Debug";
 //! memcached 1.6.18's `process_mget_command` and siblings), with the common flags: return
-//! flags `k`, `O`, `c`, `f`, `s`, `t`, `v` in request order; `q` (silences `HD` and a
+//! flags `k`, `O`, `c`, `f`, `s`, `t`, `v` (and `mg`'s `h`, `l`) in request order; `q` (silences `HD` and a
 //! `mg` miss's `EN`); `T` (new TTL), `F`, `C` (compare CAS), `M` (mode), `N` (auto-create
 //! on a miss: `mg` vivifies an empty item, `ma` creates `J`), `J`, `D` (delta), `R`
 //! (recache below a TTL), `md … I` (invalidate: mark stale), and the state flags `mg`
 //! reports after the return flags: `Z` (win token already sent), `X` (stale), `W` (won).
 //!
 //! Not implemented: base64 keys (`b`), `ms`'s `I` (taken and ignored: it only matters with
-//! an older `C`), and `mg`'s `h`, `l`, `E`. Those flags are refused with
-//! `CLIENT_ERROR invalid flag`.
+//! an older `C`), and `mg`'s `E`. Those flags are refused with `CLIENT_ERROR invalid
+//! flag`.
 
 use std::io::Write;
 
@@ -25,6 +25,8 @@ struct Seen {
     flags: u32,
     len: usize,
     ttl: i64,
+    /// `mg` only: read before (`h`) and seconds idle (`l`).
+    history: Option<(bool, u64)>,
 }
 
 impl Seen {
@@ -36,6 +38,7 @@ impl Seen {
             ttl: item.expires_at.map_or(-1, |e| {
                 i64::try_from(e.saturating_sub(now)).unwrap_or(i64::MAX)
             }),
+            history: None,
         }
     }
 }
@@ -63,6 +66,16 @@ fn return_flags(line: &mut Vec<u8>, key: &[u8], flags: &[(u8, Vec<u8>)], seen: O
             }
             (b't', Some(s)) => {
                 let _ = write!(line, " t{}", s.ttl);
+            }
+            (b'h', Some(s)) => {
+                if let Some((fetched, _)) = s.history {
+                    let _ = write!(line, " h{}", u8::from(fetched));
+                }
+            }
+            (b'l', Some(s)) => {
+                if let Some((_, idle)) = s.history {
+                    let _ = write!(line, " l{idle}");
+                }
             }
             _ => {}
         }
@@ -193,7 +206,10 @@ fn apply_checked(
             let recache = number(verb, flags, b'R', strtol32)?;
             match store.meta_get(key, ttl, vivify, recache) {
                 Ok(Some((item, state))) => {
-                    let seen = Seen::of(&item, now);
+                    let seen = Seen {
+                        history: Some((state.fetched_before, state.idle)),
+                        ..Seen::of(&item, now)
+                    };
                     let value = has(flags, b'v').then(|| item.value.to_vec());
                     let mut extra = Vec::new();
                     if state.token_was_sent {
@@ -251,6 +267,7 @@ fn apply_checked(
                         flags: client_flags,
                         len: data.len(),
                         ttl: -1,
+                        history: None,
                     };
                     finish(out, b"HD", key, flags, Some(&seen), None, quiet);
                 }
