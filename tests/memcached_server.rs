@@ -267,7 +267,7 @@ gets a b\r\nincr a 5\r\ndecr a 1000\r\nget a\r\nincr a 18446744073709551615\r\ni
 incr b 1\r\nincr zz 1\r\ndecr zz 1\r\ntouch a 100\r\ntouch zz 100\r\ngat 100 a b zz\r\n\
 gats 0 a\r\ndelete a\r\ndelete a\r\ndelete b 0\r\nget a b\r\nflush_all\r\nverbosity 1\r\n\
 set c 0 0 3\r\n 12\r\nincr c 1\r\nset d 0 0 3\r\n12 \r\nincr d 1\r\nget c d\r\n\
-set e 0 0 0\r\n\r\nget e\r\nincr e 1\r\nflush_all 0\r\nget c d e\r\n";
+set e 0 0 0\r\n\r\nget e\r\nincr e 1\r\nflush_all 0\r\nget c d e\r\nstats reset\r\n";
 
 const NOREPLY: &[u8] = b"set a 0 0 1 noreply\r\n1\r\nadd a 0 0 1 noreply\r\nx\r\n\
 replace a 0 0 1 noreply\r\n2\r\nappend a 0 0 1 noreply\r\n3\r\nprepend a 0 0 1 noreply\r\n4\r\n\
@@ -634,6 +634,10 @@ fn client_speaks_every_command() {
     assert!(c.version().unwrap().contains("cachelab"));
     let stats = c.stats(None).unwrap();
     assert!(stats.iter().any(|(k, v)| k == "cmd_get" && v != "0"));
+    c.send_raw(b"stats reset\r\n").unwrap();
+    assert_eq!(c.recv_line().unwrap(), "RESET");
+    let stats = c.stats(None).unwrap();
+    assert!(stats.iter().any(|(k, v)| k == "cmd_get" && v == "0"));
     assert!(!c.stats(Some("slabs")).unwrap().is_empty());
     c.flush_all(0).unwrap();
     assert!(c.get(b"n").unwrap().is_none());

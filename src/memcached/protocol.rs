@@ -68,6 +68,8 @@ pub enum StatsKind {
     Items,
     /// `stats slabs`.
     Slabs,
+    /// `stats reset`: zero the counters, reply `RESET`.
+    Reset,
 }
 
 /// A meta command (`doc/protocol.txt`, "Meta Debug", "Meta Get", "Meta Set", "Meta
@@ -205,7 +207,7 @@ pub enum Command {
         /// `noreply` was given.
         noreply: bool,
     },
-    /// `stats [settings|items|slabs]`.
+    /// `stats [settings|items|slabs|reset]`.
     Stats(StatsKind),
     /// `quit`: close after the replies before it.
     Quit,
@@ -475,6 +477,7 @@ fn parse_tokens(tokens: &[&[u8]], buf: &[u8], line_end: usize, limits: &Limits) 
                 Some(b"settings") => StatsKind::Settings,
                 Some(b"items") => StatsKind::Items,
                 Some(b"slabs") => StatsKind::Slabs,
+                Some(b"reset") => StatsKind::Reset,
                 Some(_) => return unknown,
             };
             cmd(Command::Stats(kind))

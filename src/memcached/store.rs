@@ -527,6 +527,21 @@ impl Store {
         self.counters.total_connections += 1;
     }
 
+    /// `stats reset`: zeroes the counters (global and per class); connection counts,
+    /// items and memory are state, not counters, and stay.
+    pub fn reset_stats(&mut self) {
+        let (curr, total) = (
+            self.counters.curr_connections,
+            self.counters.total_connections,
+        );
+        self.counters = Counters {
+            curr_connections: curr,
+            total_connections: total,
+            ..Counters::default()
+        };
+        self.class_counters.fill(ClassCounters::default());
+    }
+
     /// Counts a client connection closing.
     pub fn connection_closed(&mut self) {
         self.counters.curr_connections = self.counters.curr_connections.saturating_sub(1);

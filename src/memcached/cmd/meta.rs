@@ -1,11 +1,12 @@
 //! The meta commands `mg`, `ms`, `md`, `ma`, `mn` and `me` (`doc/protocol.txt`, "Meta
 //! Get", "Meta Set", "Meta Delete", "Meta Arithmetic", "Meta No-Op", "Meta Debug";
 //! memcached 1.6.18's `process_mget_command` and siblings), with the common flags: return
-//! flags `k`, `O`, `c`, `f`, `s`, `t`, `v` (and `mg`'s `h`, `l`) in request order; `q` (silences `HD` and a
-//! `mg` miss's `EN`); `T` (new TTL), `F`, `C` (compare CAS), `M` (mode), `N` (auto-create
-//! on a miss: `mg` vivifies an empty item, `ma` creates `J`), `J`, `D` (delta), `R`
-//! (recache below a TTL), `md … I` (invalidate: mark stale), and the state flags `mg`
-//! reports after the return flags: `Z` (win token already sent), `X` (stale), `W` (won).
+//! flags `k`, `O`, `c`, `f`, `s`, `t`, `v` (and `mg`'s `h`, `l`) in request order; `q`
+//! (silences `HD` and a `mg` miss's `EN`); `T` (new TTL), `F`, `C` (compare CAS), `M`
+//! (mode), `N` (auto-create on a miss: `mg` vivifies an empty item, `ma` creates `J`),
+//! `J`, `D` (delta), `R` (recache below a TTL), `md … I` (invalidate: mark stale), and the
+//! state flags `mg` reports after the return flags: `Z` (win token already sent), `X`
+//! (stale), `W` (won).
 //!
 //! Not implemented: base64 keys (`b`), `ms`'s `I` (taken and ignored: it only matters with
 //! an older `C`), and `mg`'s `E`. Those flags are refused with `CLIENT_ERROR invalid
