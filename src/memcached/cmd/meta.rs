@@ -233,11 +233,8 @@ fn apply_checked(
                         &extra,
                     );
                 }
-                _ => {
-                    if !quiet {
-                        out.extend_from_slice(b"EN\r\n");
-                    }
-                }
+                // A miss still echoes `k` and `O`.
+                _ => finish(out, b"EN", key, flags, None, None, quiet),
             }
         }
         MetaVerb::Set => {
@@ -317,6 +314,8 @@ fn apply_checked(
             } else {
                 store.decr(key, delta)
             };
+            // memcached's `q` silences a successful delta, not an auto-created value.
+            let mut quiet = quiet;
             let value = match outcome.map_err(|_| ProtocolError::BadCommandLine)? {
                 DeltaOutcome::Value { value, .. } => {
                     if let Some(ttl) = ttl {
@@ -328,7 +327,10 @@ fn apply_checked(
                     Some(ttl) => {
                         let text = initial.to_string();
                         match store.add(key, text.as_bytes(), 0, ttl) {
-                            Ok(StoreOutcome::Stored { .. }) => initial,
+                            Ok(StoreOutcome::Stored { .. }) => {
+                                quiet = false;
+                                initial
+                            }
                             _ => {
                                 finish(out, b"NS", key, flags, None, None, false);
                                 return Ok(());
