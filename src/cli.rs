@@ -148,7 +148,8 @@ struct ServeArgs {
 
 /// memcached's `-I`: bytes, or with a unit such as `512k` or `1m` (binary, as memcached).
 fn parse_item_size(text: &str) -> Result<u32, String> {
-    let bytes = cachelab::units::parse_bytes(text).map_err(|e| e.to_string())?;
+    let bytes = cachelab::units::parse_bytes(text)
+        .map_err(|_| format!("{text:?} is not a size such as 1048576, 512k or 1m"))?;
     u32::try_from(bytes).map_err(|_| format!("{text:?} is larger than 4 GiB"))
 }
 

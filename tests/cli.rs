@@ -295,3 +295,66 @@ fn memcached_model_reports_slab_class_usage_and_waste() {
     let table = String::from_utf8(out.stdout).unwrap();
     assert!(table.contains("memcached(m="), "{table}");
 }
+
+#[cfg(unix)]
+#[test]
+fn serve_prints_its_address_serves_replay_and_stops_on_sigterm() {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+
+    let mut child = Command::new(env!("CARGO_BIN_EXE_cachelab"))
+        .args(["serve", "-p", "0", "-m", "8", "-t", "1"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start cachelab serve");
+    let mut stdout = BufReader::new(child.stdout.take().expect("stdout"));
+    let mut line = String::new();
+    stdout.read_line(&mut line).expect("address line");
+    let addr = line
+        .trim()
+        .strip_prefix("listening on ")
+        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+        .to_string();
+    assert!(
+        addr.starts_with("127.0.0.1:"),
+        "loopback by default: {addr}"
+    );
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let trace = path(dir.path(), "t.csv");
+    ok(&[
+        "trace",
+        "gen",
+        "--keys",
+        "100",
+        "--requests",
+        "2000",
+        "--seed",
+        "3",
+        "-o",
+        s(&trace),
+    ]);
+    let report = ok(&["replay", s(&trace), "--server", &addr, "--connections", "2"]);
+    assert!(report.starts_with("2000 requests, "), "{report}");
+    assert!(
+        report.contains("hit ratio 0.9"),
+        "100 keys fit easily: {report}"
+    );
+
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(killed.success());
+    let status = child.wait().expect("serve exits");
+    assert!(status.success(), "clean exit on SIGTERM: {status:?}");
+}
+
+#[test]
+fn serve_refuses_what_memcached_refuses() {
+    let err = fails(&["serve", "-p", "0", "-I", "2k"]);
+    assert!(err.contains("slab_chunk_max"), "{err}");
+    let err = fails(&["serve", "-p", "0", "-I", "lots"]);
+    assert!(err.contains("512k"), "{err}");
+}

@@ -178,6 +178,12 @@ impl Client {
         self.send_keyed(verb, key, Some(&delta.to_string()))
     }
 
+    /// Queues raw protocol bytes (for commands this client has no method for).
+    pub fn send_raw(&mut self, bytes: &[u8]) -> Result<()> {
+        self.writer.write_all(bytes)?;
+        Ok(())
+    }
+
     /// Sends everything queued.
     pub fn flush(&mut self) -> Result<()> {
         self.writer.flush()?;
@@ -208,6 +214,13 @@ impl Client {
 
     fn unexpected<T>(&self) -> Result<T> {
         Err(ClientError::Protocol(lossy(&self.line)))
+    }
+
+    /// Reads one reply line (without `\r\n`), after flushing what was queued; error lines
+    /// are [`ClientError::Server`].
+    pub fn recv_line(&mut self) -> Result<String> {
+        self.read_line()?;
+        Ok(lossy(&self.line))
     }
 
     /// Reads the `VALUE` lines and `END` of one retrieval command.

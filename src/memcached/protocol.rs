@@ -68,11 +68,57 @@ pub enum StatsKind {
     Items,
     /// `stats slabs`.
     Slabs,
+    /// `stats reset`: zero the counters, reply `RESET`.
+    Reset,
+}
+
+/// A meta command (`doc/protocol.txt`, "Meta Debug", "Meta Get", "Meta Set", "Meta
+/// Delete", "Meta Arithmetic", "Meta No-Op").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MetaVerb {
+    /// `mg`.
+    Get,
+    /// `ms`.
+    Set,
+    /// `md`.
+    Delete,
+    /// `ma`.
+    Arithmetic,
+    /// `mn`.
+    NoOp,
+    /// `me` (meta debug).
+    Debug,
+}
+
+impl MetaVerb {
+    /// The flags this implementation takes for the verb (a subset of memcached's: no
+    /// base64 keys; `ms`'s `I` is taken and ignored).
+    fn allowed(self) -> &'static [u8] {
+        match self {
+            MetaVerb::Get => b"cfhklNOqRstTv",
+            MetaVerb::Set => b"cCFIkMOqT",
+            MetaVerb::Delete => b"CIkOqT",
+            MetaVerb::Arithmetic => b"cDJkMNOqtTv",
+            MetaVerb::NoOp | MetaVerb::Debug => b"",
+        }
+    }
 }
 
 /// One parsed command of the classic text protocol.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Command {
+    /// A meta command: its key (empty for `mn`), flags in request order (the flag letter
+    /// and the token after it), and for `ms` the data block.
+    Meta {
+        /// Which command.
+        verb: MetaVerb,
+        /// The key.
+        key: Vec<u8>,
+        /// `(flag, argument)` pairs, in request order.
+        flags: Vec<(u8, Vec<u8>)>,
+        /// The data block of `ms`.
+        data: Vec<u8>,
+    },
     /// `set`/`add`/`replace`/`append`/`prepend`/`cas` with its data block.
     Store {
         /// Which storage command.
@@ -161,7 +207,7 @@ pub enum Command {
         /// `noreply` was given.
         noreply: bool,
     },
-    /// `stats [settings|items|slabs]`.
+    /// `stats [settings|items|slabs|reset]`.
     Stats(StatsKind),
     /// `quit`: close after the replies before it.
     Quit,
@@ -188,6 +234,19 @@ pub enum ProtocolError {
     /// `CLIENT_ERROR bad command line format.  Usage: delete <key> [noreply]`.
     #[error("delete takes a key, an optional 0 and an optional noreply")]
     DeleteUsage,
+    /// `CLIENT_ERROR invalid flag`: a meta flag the command does not take.
+    #[error("a meta flag the command does not take")]
+    InvalidFlag,
+    /// `CLIENT_ERROR bad token in command line format`: a meta flag's argument is not a
+    /// number.
+    #[error("a meta flag's argument is not a number")]
+    BadToken,
+    /// `CLIENT_ERROR duplicate flag` (`mg`, `ms`).
+    #[error("a meta flag given twice")]
+    DuplicateFlag,
+    /// `CLIENT_ERROR invalid or duplicate flag` (`md`, `ma`: any bad flag or argument).
+    #[error("a meta flag that is unknown, repeated or has a bad argument")]
+    InvalidOrDuplicateFlag,
 }
 
 impl ProtocolError {
@@ -202,6 +261,10 @@ impl ProtocolError {
             ProtocolError::DeleteUsage => {
                 b"CLIENT_ERROR bad command line format.  Usage: delete <key> [noreply]\r\n"
             }
+            ProtocolError::InvalidFlag => b"CLIENT_ERROR invalid flag\r\n",
+            ProtocolError::BadToken => b"CLIENT_ERROR bad token in command line format\r\n",
+            ProtocolError::DuplicateFlag => b"CLIENT_ERROR duplicate flag\r\n",
+            ProtocolError::InvalidOrDuplicateFlag => b"CLIENT_ERROR invalid or duplicate flag\r\n",
         }
     }
 }
@@ -315,6 +378,18 @@ fn parse_tokens(tokens: &[&[u8]], buf: &[u8], line_end: usize, limits: &Limits) 
         }
         return parse_storage(mode, tokens, buf, line_end, limits);
     }
+    let meta = match name {
+        b"mg" => Some(MetaVerb::Get),
+        b"ms" => Some(MetaVerb::Set),
+        b"md" => Some(MetaVerb::Delete),
+        b"ma" => Some(MetaVerb::Arithmetic),
+        b"mn" => Some(MetaVerb::NoOp),
+        b"me" => Some(MetaVerb::Debug),
+        _ => None,
+    };
+    if let Some(verb) = meta {
+        return parse_meta(verb, tokens, buf, line_end, limits);
+    }
     match name {
         b"get" | b"gets" => {
             if n < 3 {
@@ -402,6 +477,7 @@ fn parse_tokens(tokens: &[&[u8]], buf: &[u8], line_end: usize, limits: &Limits) 
                 Some(b"settings") => StatsKind::Settings,
                 Some(b"items") => StatsKind::Items,
                 Some(b"slabs") => StatsKind::Slabs,
+                Some(b"reset") => StatsKind::Reset,
                 Some(_) => return unknown,
             };
             cmd(Command::Stats(kind))
@@ -441,6 +517,101 @@ fn parse_tokens(tokens: &[&[u8]], buf: &[u8], line_end: usize, limits: &Limits) 
         }
         _ => unknown,
     }
+}
+
+/// The meta commands (`proto_text.c`, `process_m*_command`).
+fn parse_meta(
+    verb: MetaVerb,
+    tokens: &[&[u8]],
+    buf: &[u8],
+    line_end: usize,
+    limits: &Limits,
+) -> Parse {
+    use ProtocolError::*;
+    let meta = |key: &[u8], flags, data| {
+        Frame::Command(Command::Meta {
+            verb,
+            key: key.to_vec(),
+            flags,
+            data,
+        })
+    };
+    if verb == MetaVerb::NoOp {
+        return frame(meta(b"", Vec::new(), Vec::new()), line_end);
+    }
+    let Some(&key) = tokens.get(1) else {
+        let e = if verb == MetaVerb::Debug {
+            BadCommandLine
+        } else {
+            UnknownCommand
+        };
+        return error(e, false, line_end);
+    };
+    if key.len() > KEY_MAX_LENGTH {
+        return error(BadCommandLine, false, line_end);
+    }
+    if verb == MetaVerb::Debug {
+        // memcached reads only the key.
+        return frame(meta(key, Vec::new(), Vec::new()), line_end);
+    }
+    let mut rest = &tokens[2..];
+    let mut end = line_end;
+    let mut data = Vec::new();
+    if verb == MetaVerb::Set {
+        let Some((&len, flags)) = rest.split_first() else {
+            return error(BadCommandLine, false, line_end);
+        };
+        rest = flags;
+        let Some(vlen) = strtol32(len).filter(|v| (0..i64::from(i32::MAX) - 2).contains(v)) else {
+            return error(BadCommandLine, false, line_end);
+        };
+        // Non-negative and below i32::MAX: fits usize.
+        let block = vlen as usize + 2;
+        if block > limits.item_size_max {
+            return frame(
+                Frame::Command(Command::TooLarge {
+                    mode: StoreMode::Set,
+                    key: key.to_vec(),
+                    skip: block,
+                    noreply: false,
+                }),
+                line_end,
+            );
+        }
+        end = line_end + block;
+        if buf.len() < end {
+            return Parse::Incomplete;
+        }
+        if &buf[end - 2..end] != b"\r\n" {
+            return error(BadDataChunk, false, end);
+        }
+        data = buf[line_end..end - 2].to_vec();
+    }
+    let mut flags = Vec::with_capacity(rest.len());
+    for token in rest {
+        // Tokens are never empty.
+        let flag = token[0];
+        let strict = matches!(verb, MetaVerb::Delete | MetaVerb::Arithmetic);
+        // memcached still skips an `ms` data block after a bad flag.
+        if !verb.allowed().contains(&flag) {
+            let e = if strict {
+                InvalidOrDuplicateFlag
+            } else {
+                InvalidFlag
+            };
+            return error(e, false, end);
+        }
+        if flags.iter().any(|(f, _)| *f == flag) {
+            let e = if strict {
+                InvalidOrDuplicateFlag
+            } else {
+                DuplicateFlag
+            };
+            return error(e, false, end);
+        }
+        flags.push((flag, token[1..].to_vec()));
+    }
+    frame(meta(key, flags, data), end)
 }
 
 /// `process_update_command` and the data block after it.
@@ -774,6 +945,42 @@ mod tests {
             one(b"get / HTTP/1.1\r\n").0,
             Frame::Command(Command::Get { .. })
         ));
+    }
+
+    #[test]
+    fn meta_commands_keep_flags_in_order_and_check_them() {
+        assert_eq!(
+            one(b"ms k 2 T10 c\r\nhi\r\n"),
+            (
+                Frame::Command(Command::Meta {
+                    verb: MetaVerb::Set,
+                    key: b"k".to_vec(),
+                    flags: vec![(b'T', b"10".to_vec()), (b'c', Vec::new())],
+                    data: b"hi".to_vec(),
+                }),
+                18
+            )
+        );
+        assert_eq!(parse(b"ms k 2\r\nh", &limits()), Parse::Incomplete);
+        assert_eq!(err(b"mg\r\n"), (ProtocolError::UnknownCommand, false));
+        assert_eq!(err(b"mg k Q\r\n"), (ProtocolError::InvalidFlag, false));
+        assert_eq!(err(b"mg k v v\r\n"), (ProtocolError::DuplicateFlag, false));
+        assert_eq!(
+            err(b"md k q q\r\n"),
+            (ProtocolError::InvalidOrDuplicateFlag, false)
+        );
+        assert_eq!(err(b"ms k x\r\n"), (ProtocolError::BadCommandLine, false));
+        // A bad flag still consumes the data block, as memcached swallows it.
+        assert_eq!(
+            one(b"ms k 2 Z\r\nhi\r\nmn\r\n"),
+            (
+                Frame::Error {
+                    error: ProtocolError::InvalidFlag,
+                    noreply: false
+                },
+                14
+            )
+        );
     }
 
     #[test]

@@ -149,6 +149,38 @@ pub struct ItemRef<'a> {
     pub last_access: u64,
 }
 
+/// The win-token state `mg` reports (see [`Store::meta_get`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct MetaState {
+    /// This caller got the win token (`W`): it should recompute the value.
+    pub won: bool,
+    /// The token had already been given to another caller (`Z`).
+    pub token_was_sent: bool,
+    /// The item was invalidated (`X`).
+    pub stale: bool,
+    /// It had been read before this `mg` (`h`).
+    pub fetched_before: bool,
+    /// Seconds since its last access before this `mg` (`l`).
+    pub idle: u64,
+}
+
+/// An item as the meta debug command `me` shows it (see [`Store::debug`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ItemDebug {
+    /// Seconds until expiry, -1 for never (`exp=`).
+    pub exptime: i64,
+    /// Seconds since the last store or hit (`la=`).
+    pub last_access: u64,
+    /// CAS id (`cas=`).
+    pub cas: u64,
+    /// Read since stored (`fetch=`).
+    pub fetched: bool,
+    /// Slab class of the item's LRU (`cls=`).
+    pub class: u8,
+    /// `ITEM_ntotal` (`size=`).
+    pub size: u64,
+}
+
 /// Global counters, named as memcached's `stats` names them.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Counters {
@@ -312,6 +344,10 @@ struct Slot {
     prev: u32,
     next: u32,
     fetched: bool,
+    /// A meta `mg` was handed the win token (`ITEM_TOKEN_SENT`).
+    token_sent: bool,
+    /// Invalidated by `md … I` (`ITEM_STALE`).
+    stale: bool,
 }
 
 impl Slot {
@@ -375,19 +411,12 @@ fn check_key(key: &[u8]) -> Result<(), KeyError> {
     }
 }
 
-/// Parses a stored value as `incr`/`decr` do (`safe_strtoull`): optional leading
-/// whitespace, decimal digits that fit in 64 bits, then only whitespace.
+/// Parses a stored value as `incr`/`decr` do (`safe_strtoull` on the item's data, which
+/// always ends in `\r\n`): optional leading white space and sign, decimal digits that fit
+/// in 64 bits, then white space or the end. Only the byte after the digits is checked, so
+/// `12 abc` counts as 12, as in memcached (found by the differential server tests).
 fn parse_counter(value: &[u8]) -> Option<u64> {
-    let text = std::str::from_utf8(value).ok()?;
-    let trimmed = text.trim_start_matches(|c: char| c.is_ascii_whitespace());
-    let end = trimmed
-        .find(|c: char| !c.is_ascii_digit())
-        .unwrap_or(trimmed.len());
-    let (digits, rest) = trimmed.split_at(end);
-    if digits.is_empty() || !rest.chars().all(|c| c.is_ascii_whitespace()) {
-        return None;
-    }
-    digits.parse().ok()
+    super::protocol::strtoull(value)
 }
 
 impl Store {
@@ -489,6 +518,21 @@ impl Store {
     pub fn connection_opened(&mut self) {
         self.counters.curr_connections += 1;
         self.counters.total_connections += 1;
+    }
+
+    /// `stats reset`: zeroes the counters (global and per class); connection counts,
+    /// items and memory are state, not counters, and stay.
+    pub fn reset_stats(&mut self) {
+        let (curr, total) = (
+            self.counters.curr_connections,
+            self.counters.total_connections,
+        );
+        self.counters = Counters {
+            curr_connections: curr,
+            total_connections: total,
+            ..Counters::default()
+        };
+        self.class_counters.fill(ClassCounters::default());
     }
 
     /// Counts a client connection closing.
@@ -818,6 +862,8 @@ impl Store {
             prev: NIL,
             next: NIL,
             fetched: false,
+            token_sent: false,
+            stale: false,
         }
     }
 
@@ -899,6 +945,134 @@ impl Store {
                 Ok(TouchOutcome::NotFound)
             }
         }
+    }
+
+    /// Meta get (`mg`) with its recache flags: a `get` (or a `gat` with `touch`), then
+    /// memcached's win-token rules. On a miss with `vivify` (`N`) an empty item with that
+    /// exptime is added and this caller wins; on a hit, a stale item, or one whose
+    /// remaining TTL is below `recache` (`R`), gives the win token to the first caller
+    /// only; later callers see that it was sent (`Z`).
+    pub fn meta_get(
+        &mut self,
+        key: &[u8],
+        touch: Option<i64>,
+        vivify: Option<i64>,
+        recache: Option<i64>,
+    ) -> Result<Option<(ItemRef<'_>, MetaState)>, KeyError> {
+        let now = self.clock.now();
+        let before = self.find_index(key).map(|idx| {
+            let s = self.slot(idx);
+            (s.fetched, now.saturating_sub(s.time))
+        });
+        let hit = match touch {
+            Some(exptime) => self.gat(key, exptime)?.is_some(),
+            None => self.get(key)?.is_some(),
+        };
+        if !hit {
+            let Some(exptime) = vivify else {
+                return Ok(None);
+            };
+            if !matches!(
+                self.store(StoreMode::Add, key, b"", 0, exptime, 0)?,
+                StoreOutcome::Stored { .. }
+            ) {
+                return Ok(None);
+            }
+            let Some(idx) = self.find_index(key) else {
+                return Ok(None);
+            };
+            // memcached counts the vivifying read as a fetch.
+            let slot = self.slot_mut(idx);
+            slot.token_sent = true;
+            slot.fetched = true;
+            let state = MetaState {
+                won: true,
+                ..MetaState::default()
+            };
+            return Ok(Some((self.item_ref(idx), state)));
+        }
+        let Some(idx) = self.find_index(key) else {
+            return Ok(None);
+        };
+        let s = self.slot(idx);
+        let (fetched_before, idle) = before.unwrap_or((false, 0));
+        let mut state = MetaState {
+            won: false,
+            token_was_sent: s.token_sent,
+            stale: s.stale,
+            fetched_before,
+            idle,
+        };
+        let remaining = i64::try_from(s.exp.saturating_sub(now)).unwrap_or(i64::MAX);
+        let due = recache.is_some_and(|r| s.exp != NEVER && remaining < r);
+        if !s.token_sent && (s.stale || due) {
+            state.won = true;
+            self.slot_mut(idx).token_sent = true;
+        }
+        Ok(Some((self.item_ref(idx), state)))
+    }
+
+    /// Meta delete with `I`: marks the item stale (and clears its win token, and gives it
+    /// a new CAS id) instead of removing it, with a new exptime when given.
+    pub fn invalidate(
+        &mut self,
+        key: &[u8],
+        exptime: Option<i64>,
+    ) -> Result<DeleteOutcome, KeyError> {
+        check_key(key)?;
+        let now = self.clock.now();
+        let Some(idx) = self.lookup(key, now) else {
+            self.counters.delete_misses += 1;
+            return Ok(DeleteOutcome::NotFound);
+        };
+        let exp = exptime.map(|e| self.expiry(e, now));
+        // memcached gives the invalidated item a new CAS id.
+        let cas = if self.settings.use_cas {
+            self.next_cas()
+        } else {
+            0
+        };
+        let s = self.slot_mut(idx);
+        s.cas = cas;
+        s.stale = true;
+        s.token_sent = false;
+        if let Some(exp) = exp {
+            s.exp = exp;
+        }
+        self.counters.delete_hits += 1;
+        Ok(DeleteOutcome::Deleted)
+    }
+
+    /// What the meta debug command `me` reports about a live item, counting nothing and
+    /// moving nothing: exptime relative to now (-1 for never), seconds since last access,
+    /// CAS id, whether it was read, its LRU's slab class, and `ITEM_ntotal`.
+    pub fn debug(&self, key: &[u8]) -> Option<ItemDebug> {
+        let now = self.clock.now();
+        let idx = self.find_index(key)?;
+        let s = self.slot(idx);
+        if self.is_dead(s, now) {
+            return None;
+        }
+        Some(ItemDebug {
+            exptime: if s.exp == NEVER {
+                -1
+            } else {
+                i64::try_from(s.exp.saturating_sub(now)).unwrap_or(i64::MAX)
+            },
+            last_access: now.saturating_sub(s.time),
+            cas: s.cas,
+            fetched: s.fetched,
+            class: s.lru(),
+            size: s.total,
+        })
+    }
+
+    /// The live item under `key`, counting nothing and moving nothing (the meta
+    /// protocol's `t` and `c` return flags after an arithmetic command).
+    pub fn peek(&self, key: &[u8]) -> Option<ItemRef<'_>> {
+        let now = self.clock.now();
+        let idx = self.find_index(key)?;
+        (!self.is_dead(self.slot(idx), now)).then(|| self.item_ref(idx))
     }
 
     /// True when `key` holds a live item; counts nothing and moves nothing (for tests and

@@ -5,9 +5,15 @@ use super::reply;
 use crate::memcached::protocol::StatsKind;
 use crate::memcached::store::{Store, VERSION};
 
-/// `STAT <name> <value>\r\n` rows of the report, then `END`.
-pub fn stats(store: &Store, out: &mut Vec<u8>, kind: StatsKind) {
+/// `STAT <name> <value>\r\n` rows of the report, then `END` (or `RESET` for `stats
+/// reset`).
+pub fn stats(store: &mut Store, out: &mut Vec<u8>, kind: StatsKind) {
     let rows = match kind {
+        StatsKind::Reset => {
+            store.reset_stats();
+            out.extend_from_slice(b"RESET\r\n");
+            return;
+        }
         StatsKind::General => store.stats(),
         StatsKind::Settings => store.stats_settings(),
         StatsKind::Items => store.stats_items(),

@@ -8,6 +8,7 @@
 
 pub mod arithmetic;
 pub mod delete;
+pub mod meta;
 pub mod misc;
 pub mod retrieval;
 pub mod storage;
@@ -44,6 +45,12 @@ pub fn apply(frame: &Frame, store: &mut Store, out: &mut Vec<u8>) -> Flow {
 /// Applies one command.
 pub fn apply_command(command: &Command, store: &mut Store, out: &mut Vec<u8>) -> Flow {
     match command {
+        Command::Meta {
+            verb,
+            key,
+            flags,
+            data,
+        } => meta::apply(store, out, *verb, key, flags, data),
         Command::Store {
             mode,
             key,
@@ -128,12 +135,12 @@ mod tests {
     #[test]
     fn replies_match_memcached() {
         let script = b"set a 5 0 1\r\n1\r\nincr a 9\r\ndecr a 100\r\nget a\r\n\
-gets nope\r\nappend a 0 0 1\r\nx\r\nincr a 1\r\nadd a 0 0 1\r\n2\r\n\
+gets nope\r\nappend a 0 0 1\r\nx\r\nincr a 1\r\nincr a 1000\r\nadd a 0 0 1\r\n2\r\n\
 replace b 0 0 1\r\n2\r\ndelete a\r\ndelete a\r\ntouch a 1\r\nincr a 1\r\n\
 incr n -1\r\nflush_all\r\nverbosity 1 noreply\r\nversion\r\nquit\r\nget a\r\n";
         let (out, _) = run(script);
         let want = "STORED\r\n10\r\n0\r\nVALUE a 5 2\r\n0 \r\nEND\r\nEND\r\nSTORED\r\n\
-CLIENT_ERROR cannot increment or decrement non-numeric value\r\nNOT_STORED\r\nNOT_STORED\r\n\
+1\r\n1001\r\nNOT_STORED\r\nNOT_STORED\r\n\
 DELETED\r\nNOT_FOUND\r\nNOT_FOUND\r\nNOT_FOUND\r\n\
 CLIENT_ERROR invalid numeric delta argument\r\nOK\r\nVERSION 1.6.18-cachelab\r\n";
         assert_eq!(String::from_utf8_lossy(&out), want);
