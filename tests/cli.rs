@@ -1,32 +1,11 @@
 //! End-to-end tests of the `cachelab` binary: sim, trace gen/stats/convert, determinism,
 //! errors and the refusal to overwrite files.
 
+mod common;
+
+use common::{cachelab, fails, ok};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-fn cachelab(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_cachelab"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("run cachelab")
-}
-
-fn ok(args: &[&str]) -> String {
-    let out = cachelab(args);
-    assert!(
-        out.status.success(),
-        "cachelab {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).expect("utf-8 output")
-}
-
-fn fails(args: &[&str]) -> String {
-    let out = cachelab(args);
-    assert!(!out.status.success(), "cachelab {args:?} should fail");
-    String::from_utf8(out.stderr).expect("utf-8 errors")
-}
+use std::process::Command;
 
 fn path(dir: &Path, name: &str) -> PathBuf {
     dir.join(name)

@@ -2,32 +2,10 @@
 //! files for a seed, the charts, the refusal to overwrite, and clear errors for bad
 //! options.
 
+mod common;
+
+use common::{fails, ok};
 use std::path::Path;
-use std::process::{Command, Output};
-
-fn cachelab(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_cachelab"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("run cachelab")
-}
-
-fn ok(args: &[&str]) -> String {
-    let out = cachelab(args);
-    assert!(
-        out.status.success(),
-        "cachelab {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).expect("utf-8 output")
-}
-
-fn fails(args: &[&str]) -> String {
-    let out = cachelab(args);
-    assert!(!out.status.success(), "cachelab {args:?} should fail");
-    String::from_utf8(out.stderr).expect("utf-8 errors")
-}
 
 fn s(p: &Path) -> &str {
     p.to_str().expect("utf-8 path")

@@ -5,7 +5,7 @@
 
 use std::io::{BufRead, BufReader};
 use std::net::TcpListener;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command, Output, Stdio};
 
 /// A child server process, killed on drop.
 pub struct Server(Child);
@@ -82,4 +82,31 @@ pub fn real_memcached_or_ci_failure() -> Option<(Server, String)> {
             None
         }
     }
+}
+
+/// Runs the `cachelab` binary from the crate root.
+pub fn cachelab(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_cachelab"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("run cachelab")
+}
+
+/// Runs `cachelab` and returns its stdout; fails the test if it failed.
+pub fn ok(args: &[&str]) -> String {
+    let out = cachelab(args);
+    assert!(
+        out.status.success(),
+        "cachelab {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("utf-8 output")
+}
+
+/// Runs `cachelab`, expecting failure, and returns its stderr.
+pub fn fails(args: &[&str]) -> String {
+    let out = cachelab(args);
+    assert!(!out.status.success(), "cachelab {args:?} should fail");
+    String::from_utf8(out.stderr).expect("utf-8 errors")
 }
