@@ -15,7 +15,7 @@ use std::io::BufRead;
 
 use super::lines::{LineReader, fields, parse_u64};
 use super::{Error, RequestReader};
-use crate::request::{NEVER, Op, Request};
+use crate::request::Request;
 
 /// The size given to every block request: ARC traces count 512-byte pages.
 pub const BLOCK_BYTES: u32 = 512;
@@ -85,11 +85,7 @@ impl RequestReader for ArcReader {
             for block in self.next_block..self.next_block + take {
                 out.push(Request {
                     time: self.index,
-                    key: block,
-                    size: BLOCK_BYTES,
-                    op: Op::Get,
-                    ttl: 0,
-                    next_access: NEVER,
+                    ..Request::get(block, BLOCK_BYTES)
                 });
                 self.index += 1;
             }

@@ -14,7 +14,7 @@ use std::io::BufRead;
 
 use super::lines::{LineReader, parse_u64, trim};
 use super::{Error, RequestReader};
-use crate::request::{NEVER, Op, Request};
+use crate::request::Request;
 
 const EXPECTED: &str = "a non-negative decimal block number (or `*`)";
 
@@ -58,11 +58,7 @@ impl RequestReader for LirsReader {
             };
             out.push(Request {
                 time: self.index,
-                key,
-                size: 1,
-                op: Op::Get,
-                ttl: 0,
-                next_access: NEVER,
+                ..Request::get(key, 1)
             });
             self.index += 1;
             n += 1;

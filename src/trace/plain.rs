@@ -9,7 +9,7 @@ use std::io::BufRead;
 
 use super::lines::{LineReader, fields, key_from_bytes, parse_u32};
 use super::{Error, RequestReader};
-use crate::request::{NEVER, Op, Request};
+use crate::request::Request;
 
 const EXPECTED: &str = "a key, optionally followed by a decimal size";
 
@@ -57,11 +57,7 @@ impl RequestReader for PlainReader {
             };
             out.push(Request {
                 time: self.index,
-                key: key_from_bytes(key),
-                size,
-                op: Op::Get,
-                ttl: 0,
-                next_access: NEVER,
+                ..Request::get(key_from_bytes(key), size)
             });
             self.index += 1;
             n += 1;
