@@ -298,22 +298,9 @@ impl Policy for Arc {
     }
 
     fn validate(&self) -> Result<(), String> {
-        self.store.validate()?;
-        let mut linked = 0;
-        for (id, list) in self.lists.iter().enumerate() {
-            for token in list.validate(self.store.slab())? {
-                if self.store.slab().aux(token) != id as u32 {
-                    return Err(format!(
-                        "node {token} on list {id} tagged {}",
-                        self.store.slab().aux(token)
-                    ));
-                }
-                linked += 1;
-            }
-        }
-        if linked != self.store.len() {
-            return Err(format!("{} indexed but {linked} linked", self.store.len()));
-        }
+        self.store.validate_queues(&self.lists, |token, id| {
+            self.store.slab().aux(token) == id as u32
+        })?;
         let c = self.capacity;
         let total: u64 = self.lists.iter().map(List::bytes).sum();
         // |T1| + |B1| ≤ c is Fig. 4's own invariant with sizes 1; with bytes it holds per

@@ -156,25 +156,10 @@ impl Policy for Clock {
     }
 
     fn validate(&self) -> Result<(), String> {
-        self.store.validate()?;
-        let linked = self.queue.validate(self.store.slab())?;
-        if linked.len() != self.store.len() {
-            return Err(format!(
-                "{} indexed but {} queued",
-                self.store.len(),
-                linked.len()
-            ));
-        }
-        if let Some(&t) = linked
-            .iter()
-            .find(|&&t| self.store.slab().aux(t) > self.max)
-        {
-            return Err(format!(
-                "node {t} counter {} over {}",
-                self.store.slab().aux(t),
-                self.max
-            ));
-        }
+        self.store
+            .validate_queues(std::slice::from_ref(&self.queue), |token, _| {
+                self.store.slab().aux(token) <= self.max
+            })?;
         if self.queue.bytes() > self.capacity {
             return Err(format!(
                 "used {} over capacity {}",

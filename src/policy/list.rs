@@ -432,6 +432,33 @@ impl KeyedSlab {
         self.slab.heap_bytes() + self.index.capacity() * (std::mem::size_of::<u32>() + 1)
     }
 
+    /// Checks the index, then that `queues` together hold exactly the indexed nodes and
+    /// that every node on queue `i` passes `belongs(token, i)` (policies that tag each node
+    /// with its queue in `aux` check the tag here); for tests after every step.
+    pub fn validate_queues(
+        &self,
+        queues: &[List],
+        belongs: impl Fn(Token, usize) -> bool,
+    ) -> Result<(), String> {
+        self.validate()?;
+        let mut linked = 0;
+        for (id, queue) in queues.iter().enumerate() {
+            for token in queue.validate(&self.slab)? {
+                if !belongs(token, id) {
+                    return Err(format!(
+                        "node {token} on queue {id} has aux {:#x}",
+                        self.slab.aux(token)
+                    ));
+                }
+                linked += 1;
+            }
+        }
+        if linked != self.len() {
+            return Err(format!("{} indexed but {linked} queued", self.len()));
+        }
+        Ok(())
+    }
+
     /// Checks that the index and the slab agree: every live node is indexed under its key.
     pub fn validate(&self) -> Result<(), String> {
         if self.index.len() != self.slab.live {

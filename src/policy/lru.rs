@@ -138,15 +138,8 @@ impl<const PROMOTE: bool> Policy for RecencyQueue<PROMOTE> {
     }
 
     fn validate(&self) -> Result<(), String> {
-        self.store.validate()?;
-        let linked = self.queue.validate(self.store.slab())?;
-        if linked.len() != self.store.len() {
-            return Err(format!(
-                "{} indexed but {} queued",
-                self.store.len(),
-                linked.len()
-            ));
-        }
+        self.store
+            .validate_queues(std::slice::from_ref(&self.queue), |_, _| true)?;
         if self.queue.bytes() > self.capacity {
             return Err(format!(
                 "used {} over capacity {}",

@@ -251,22 +251,9 @@ impl Policy for S3Fifo {
     }
 
     fn validate(&self) -> Result<(), String> {
-        self.store.validate()?;
-        let mut linked = 0;
-        for (id, queue) in self.queues.iter().enumerate() {
-            for token in queue.validate(self.store.slab())? {
-                if self.queue_of(token) != id as u32 || self.freq(token) > MAX_FREQ {
-                    return Err(format!(
-                        "node {token} on queue {id} has aux {:#x}",
-                        self.store.slab().aux(token)
-                    ));
-                }
-                linked += 1;
-            }
-        }
-        if linked != self.store.len() {
-            return Err(format!("{} indexed but {linked} queued", self.store.len()));
-        }
+        self.store.validate_queues(&self.queues, |token, id| {
+            self.queue_of(token) == id as u32 && self.freq(token) <= MAX_FREQ
+        })?;
         if self.used() > self.capacity || self.queues[GHOST as usize].bytes() > self.ghost_cap {
             return Err(format!(
                 "used {} of {}, ghost {} of {}",

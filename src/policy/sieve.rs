@@ -150,17 +150,10 @@ impl Policy for Sieve {
     }
 
     fn validate(&self) -> Result<(), String> {
-        self.store.validate()?;
-        let linked = self.queue.validate(self.store.slab())?;
-        if linked.len() != self.store.len() {
-            return Err(format!(
-                "{} indexed but {} queued",
-                self.store.len(),
-                linked.len()
-            ));
-        }
+        self.store
+            .validate_queues(std::slice::from_ref(&self.queue), |_, _| true)?;
         if let Some(hand) = self.hand
-            && !linked.contains(&hand)
+            && !self.queue.validate(self.store.slab())?.contains(&hand)
         {
             return Err(format!("hand {hand} is not on the queue"));
         }

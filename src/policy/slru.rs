@@ -221,18 +221,10 @@ impl Policy for Slru {
     }
 
     fn validate(&self) -> Result<(), String> {
-        self.store.validate()?;
-        let mut linked = 0;
+        self.store.validate_queues(&self.segments, |token, id| {
+            self.store.slab().aux(token) == id as u32
+        })?;
         for (id, seg) in self.segments.iter().enumerate() {
-            for token in seg.validate(self.store.slab())? {
-                if self.store.slab().aux(token) != id as u32 {
-                    return Err(format!(
-                        "node {token} on segment {id} tagged {}",
-                        self.store.slab().aux(token)
-                    ));
-                }
-                linked += 1;
-            }
             // Only segment 0 may run over its size (an insert when no segment had room).
             if id > 0 && seg.bytes() > self.segment_cap {
                 return Err(format!(
@@ -241,9 +233,6 @@ impl Policy for Slru {
                     self.segment_cap
                 ));
             }
-        }
-        if linked != self.store.len() {
-            return Err(format!("{} indexed but {linked} linked", self.store.len()));
         }
         if self.used() > self.capacity {
             return Err(format!("used {} of {}", self.used(), self.capacity));

@@ -238,22 +238,9 @@ impl Policy for TwoQ {
     }
 
     fn validate(&self) -> Result<(), String> {
-        self.store.validate()?;
-        let mut linked = 0;
-        for (id, queue) in self.queues.iter().enumerate() {
-            for token in queue.validate(self.store.slab())? {
-                if self.store.slab().aux(token) != id as u32 {
-                    return Err(format!(
-                        "node {token} on queue {id} tagged {}",
-                        self.store.slab().aux(token)
-                    ));
-                }
-                linked += 1;
-            }
-        }
-        if linked != self.store.len() {
-            return Err(format!("{} indexed but {linked} queued", self.store.len()));
-        }
+        self.store.validate_queues(&self.queues, |token, id| {
+            self.store.slab().aux(token) == id as u32
+        })?;
         if self.used() > self.capacity || self.queue(A1OUT).bytes() > self.kout {
             return Err(format!(
                 "used {} of {}, A1out {} of {}",
