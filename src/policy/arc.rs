@@ -240,11 +240,7 @@ impl Policy for Arc {
                 } else {
                     self.admit_new(req.key, req.size)
                 };
-                return Outcome {
-                    hit: true,
-                    evictions,
-                    expirations: 0,
-                };
+                return Outcome::new(true, evictions);
             }
         }
         if s > self.capacity {
@@ -252,11 +248,7 @@ impl Policy for Arc {
         }
         let Some(token) = found else {
             let evictions = self.admit_new(req.key, req.size);
-            return Outcome {
-                hit: false,
-                evictions,
-                expirations: 0,
-            };
+            return Outcome::new(false, evictions);
         };
         // Cases II and III: a ghost hit adapts p, makes room and fetches into T2.
         let list = self.store.slab().aux(token);
@@ -276,11 +268,7 @@ impl Policy for Arc {
         self.lists[T2 as usize].resize(self.store.slab_mut(), token, req.size);
         self.store.slab_mut().set_aux(token, T2);
         self.trim_ghosts();
-        Outcome {
-            hit: false,
-            evictions,
-            expirations: 0,
-        }
+        Outcome::new(false, evictions)
     }
 
     fn delete(&mut self, key: u64) -> bool {

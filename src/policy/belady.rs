@@ -184,11 +184,7 @@ impl Policy for Belady {
         }
         let evictions = self.make_room(u64::from(req.size));
         self.insert(req);
-        Outcome {
-            hit: false,
-            evictions,
-            expirations: 0,
-        }
+        Outcome::new(false, evictions)
     }
 
     fn delete(&mut self, key: u64) -> bool {

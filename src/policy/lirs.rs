@@ -304,11 +304,7 @@ impl Lirs {
             self.s.push_front(self.store.slab_mut(), t);
             self.enqueue(t);
         }
-        Outcome {
-            hit: false,
-            evictions,
-            expirations: 0,
-        }
+        Outcome::new(false, evictions)
     }
 
     /// Drops the oldest non-resident entries while S is over its bound.
@@ -340,11 +336,7 @@ impl Lirs {
             self.drop_shadow(t);
             self.s.move_to_front(self.store.slab_mut(), t);
             let evictions = self.make_lir(t);
-            return Outcome {
-                hit: false,
-                evictions,
-                expirations: 0,
-            };
+            return Outcome::new(false, evictions);
         }
         let mut outcome = Outcome::HIT;
         if flags & LIR != 0 {

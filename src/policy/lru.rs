@@ -115,11 +115,7 @@ impl<const PROMOTE: bool> Policy for RecencyQueue<PROMOTE> {
         let evictions = self.make_room(size);
         let token = self.store.insert(req.key, req.size);
         self.queue.push_front(self.store.slab_mut(), token);
-        Outcome {
-            hit: false,
-            evictions,
-            expirations: 0,
-        }
+        Outcome::new(false, evictions)
     }
 
     fn delete(&mut self, key: u64) -> bool {

@@ -47,18 +47,19 @@ pub struct Outcome {
 }
 
 impl Outcome {
+    /// A hit or miss that evicted `evictions` objects and expired none.
+    pub const fn new(hit: bool, evictions: u32) -> Outcome {
+        Outcome {
+            hit,
+            evictions,
+            expirations: 0,
+        }
+    }
+
     /// A hit that evicted nothing.
-    pub const HIT: Outcome = Outcome {
-        hit: true,
-        evictions: 0,
-        expirations: 0,
-    };
+    pub const HIT: Outcome = Outcome::new(true, 0);
     /// A miss that evicted nothing.
-    pub const MISS: Outcome = Outcome {
-        hit: false,
-        evictions: 0,
-        expirations: 0,
-    };
+    pub const MISS: Outcome = Outcome::new(false, 0);
 }
 
 /// The storage side of policies that keep one node per object and re-admit an object
@@ -99,11 +100,7 @@ pub(crate) fn readmit_get<P: Readmit>(policy: &mut P, req: &Request) -> Outcome 
             ..Outcome::MISS
         };
     }
-    Outcome {
-        hit,
-        evictions: policy.admit_new(req.key, req.size),
-        expirations: 0,
-    }
+    Outcome::new(hit, policy.admit_new(req.key, req.size))
 }
 
 /// An eviction policy over keys with sizes.

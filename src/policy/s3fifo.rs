@@ -215,11 +215,7 @@ impl Policy for S3Fifo {
                 } else {
                     0
                 };
-                return Outcome {
-                    hit: true,
-                    evictions,
-                    expirations: 0,
-                };
+                return Outcome::new(true, evictions);
             }
             self.queues[GHOST as usize].unlink(self.store.slab_mut(), token);
             self.store.remove(token);
@@ -229,11 +225,7 @@ impl Policy for S3Fifo {
             return Outcome::MISS;
         }
         let evictions = self.admit(req.key, req.size, ghost_hit);
-        Outcome {
-            hit: false,
-            evictions,
-            expirations: 0,
-        }
+        Outcome::new(false, evictions)
     }
 
     fn delete(&mut self, key: u64) -> bool {

@@ -189,21 +189,13 @@ impl Policy for Slru {
                     0
                 }
             };
-            return Outcome {
-                hit: true,
-                evictions,
-                expirations: 0,
-            };
+            return Outcome::new(true, evictions);
         }
         if !admissible {
             return Outcome::MISS;
         }
         let evictions = self.admit(req.key, req.size);
-        Outcome {
-            hit: false,
-            evictions,
-            expirations: 0,
-        }
+        Outcome::new(false, evictions)
     }
 
     fn delete(&mut self, key: u64) -> bool {

@@ -202,11 +202,7 @@ impl Policy for TwoQ {
                 } else {
                     0
                 };
-                return Outcome {
-                    hit: true,
-                    evictions,
-                    expirations: 0,
-                };
+                return Outcome::new(true, evictions);
             }
             self.queues[A1OUT as usize].unlink(self.store.slab_mut(), token);
             self.store.remove(token);
@@ -216,11 +212,7 @@ impl Policy for TwoQ {
             return Outcome::MISS;
         }
         let evictions = self.admit(req.key, req.size, queue);
-        Outcome {
-            hit: false,
-            evictions,
-            expirations: 0,
-        }
+        Outcome::new(false, evictions)
     }
 
     fn delete(&mut self, key: u64) -> bool {

@@ -360,11 +360,7 @@ impl WTinyLfu {
         self.sketch.ensure_capacity(est);
         self.sketch.set_sample_size(self.sample.saturating_mul(est));
         self.sketch.increment(key);
-        Outcome {
-            hit: false,
-            evictions,
-            expirations: 0,
-        }
+        Outcome::new(false, evictions)
     }
 }
 
