@@ -16,9 +16,10 @@ use std::path::{Path, PathBuf};
 
 use crate::policy::{PolicySpec, registry};
 use crate::report::{ResultRow, chart, output, table};
-use crate::sim::{Config, SimOptions, WorkingSet, simulate};
+use crate::sim::{Config, SimOptions, simulate_slice};
 use crate::trace::generate::{GenOptions, Generator};
-use crate::trace::{self, ReadOptions, RequestReader, VecReader};
+use crate::trace::{self, ReadOptions};
+use crate::units::CacheSize;
 
 /// The bundled real trace the demo replays, relative to the crate root.
 pub const BUNDLED_TRACE: &str = "traces/cloudPhysicsIO.oracleGeneral.bin.zst";
@@ -86,21 +87,21 @@ pub fn run(options: &DemoOptions) -> anyhow::Result<DemoSummary> {
     let mut stats_text = String::new();
     let mut files = Vec::new();
     for (name, requests) in &traces {
-        let stats = trace::stats::compute(&mut VecReader::new(requests.clone(), false))?;
+        let mut counter = trace::stats::StatsCounter::default();
+        counter.add(requests);
+        let stats = counter.finish();
         stats_text.push_str(&format!("### {name}\n\n```text\n{stats}```\n\n"));
         println!("{name}\n{stats}");
-        let ws = WorkingSet::of(requests);
         let configs: Vec<Config> = policies
             .iter()
             .flat_map(|spec| {
-                SIZES_PERCENT.iter().map(move |pct| {
-                    let capacity = ((ws.bytes as f64 * pct / 100.0) as u64).max(1);
+                SIZES_PERCENT.iter().map(move |&pct| {
+                    let capacity = CacheSize::Percent(pct).resolve(stats.working_set_bytes);
                     Config::new(spec.clone(), capacity)
                 })
             })
             .collect();
-        let mut reader: Box<dyn RequestReader> = Box::new(VecReader::new(requests.clone(), false));
-        let results = simulate(reader.as_mut(), &configs, &SimOptions::default(), None)?;
+        let results = simulate_slice(requests, &configs, &SimOptions::default())?;
         rows.extend(results.iter().map(|r| ResultRow::new(name, false, r)));
         let chart_file = format!("miss_ratio_{name}.svg");
         chart::miss_ratio_chart(&rows, name).draw(&options.output.join(&chart_file))?;
