@@ -19,24 +19,8 @@ fn main() -> ExitCode {
             if broken_pipe {
                 return ExitCode::SUCCESS;
             }
-            eprintln!("cachelab: error: {}", describe(&err));
+            eprintln!("cachelab: error: {err:#}");
             ExitCode::from(2)
         }
     }
-}
-
-/// The error and its causes on one line, leaving out a cause whose text the message already
-/// quotes (many of our messages embed their I/O cause to say where it happened).
-fn describe(err: &anyhow::Error) -> String {
-    let mut text = String::new();
-    for cause in err.chain() {
-        let part = cause.to_string();
-        if !text.contains(&part) {
-            if !text.is_empty() {
-                text.push_str(": ");
-            }
-            text.push_str(&part);
-        }
-    }
-    text
 }

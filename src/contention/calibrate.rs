@@ -17,7 +17,6 @@ use std::time::Instant;
 use serde::Serialize;
 
 use super::ContentionError;
-use super::backend::BackendError;
 use super::config::Delay;
 use crate::memcached::client::{Client, ClientError};
 
@@ -37,7 +36,7 @@ pub struct Calibration {
 }
 
 fn failed(server: &str, e: ClientError) -> ContentionError {
-    ContentionError::Backend(BackendError::Server(format!("{server}: {e}")))
+    ContentionError::Backend(super::net::network(server, e))
 }
 
 /// Measures `server` (`host:port`).

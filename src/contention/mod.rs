@@ -52,7 +52,7 @@ pub enum ContentionError {
     #[error(transparent)]
     Config(#[from] ConfigError),
     /// The store could not be built.
-    #[error("cannot build the store: {0}")]
+    #[error("cannot build the store")]
     Store(#[from] crate::memcached::ConfigError),
     /// A request failed (not a protocol outcome such as `EXISTS`).
     #[error(transparent)]

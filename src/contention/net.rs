@@ -56,8 +56,15 @@ impl NetBackend {
     }
 }
 
-fn network(server: &str, e: ClientError) -> BackendError {
-    BackendError::Server(format!("{server}: {e}"))
+/// A client failure as a backend error, with the server and the whole cause chain.
+pub(crate) fn network(server: &str, e: ClientError) -> BackendError {
+    let mut text = format!("{server}: {e}");
+    let mut cause = std::error::Error::source(&e);
+    while let Some(inner) = cause {
+        text.push_str(&format!(": {inner}"));
+        cause = inner.source();
+    }
+    BackendError::Server(text)
 }
 
 fn cas_reply(result: StoreResult) -> CasReply {

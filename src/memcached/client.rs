@@ -29,7 +29,7 @@ use super::protocol::KEY_MAX_LENGTH;
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
     /// The connection failed or closed.
-    #[error("memcached connection: {0}")]
+    #[error("memcached connection")]
     Io(#[from] std::io::Error),
     /// The server answered `ERROR`, `CLIENT_ERROR …` or `SERVER_ERROR …` (the line, without
     /// `\r\n`).

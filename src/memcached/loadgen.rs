@@ -76,7 +76,7 @@ pub enum LoadError {
     #[error("bench-server: {0}")]
     Options(String),
     /// A socket failed.
-    #[error("{server}: {source}")]
+    #[error("{server}")]
     Io {
         /// The server address.
         server: String,

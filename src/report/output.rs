@@ -20,7 +20,7 @@ pub enum OutputError {
         path: String,
     },
     /// Creating or writing failed.
-    #[error("{path}: {source}")]
+    #[error("{path}")]
     Io {
         /// The file.
         path: String,

@@ -1,7 +1,9 @@
 //! The error every trace reader and writer returns, with the place it happened.
 //!
 //! Modelled on rust-csv's `Error` + `Position`: the message names the file, the line (text
-//! formats) or byte offset (binary formats), and what was expected there.
+//! formats) or byte offset (binary formats), and what was expected there. An underlying I/O
+//! or decoder error is the `source()`, not repeated in the message: print the chain (the
+//! CLI does, `anyhow`'s `{:#}`) to see it.
 
 use std::fmt;
 use std::io;
@@ -28,7 +30,7 @@ impl fmt::Display for Position {
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// The file could not be opened, read or written.
-    #[error("{path}: {source}")]
+    #[error("{path}")]
     Io {
         /// The file.
         path: String,
@@ -36,7 +38,7 @@ pub enum Error {
         source: io::Error,
     },
     /// A compressed stream ended early or is corrupt.
-    #[error("{path}: the {codec} stream is truncated or corrupt ({source})")]
+    #[error("{path}: the {codec} stream is truncated or corrupt")]
     Compressed {
         /// The file.
         path: String,
