@@ -630,10 +630,9 @@ fn serve(args: ServeArgs) -> Result<()> {
 
     let settings = Settings::memcached(args.memory, args.factor, args.chunk_size, args.item_size)?;
     let store = Store::new(settings, Clock::wall())?;
-    let options = Options::for_store(&store, args.connections);
+    let options = Options::for_store(&store, args.connections, args.threads);
     let store = Arc::new(Mutex::new(store));
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(args.threads.max(1))
+    let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .context("starting the runtime")?;

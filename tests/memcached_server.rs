@@ -91,8 +91,8 @@ fn start_memcached() -> (Memcached, SocketAddr) {
 
 fn start_cachelab() -> Background {
     let store = Store::new(Settings::default(), Clock::wall()).expect("default store");
-    let options = Options::for_store(&store, 64);
-    Background::start("127.0.0.1:0", Arc::new(Mutex::new(store)), options, 2)
+    let options = Options::for_store(&store, 64, 2);
+    Background::start("127.0.0.1:0", Arc::new(Mutex::new(store)), options)
         .expect("cachelab server starts")
 }
 
@@ -713,8 +713,8 @@ fn client_speaks_every_command() {
 #[test]
 fn connection_limit_refuses_with_memcached_error() {
     let store = Store::new(Settings::default(), Clock::wall()).unwrap();
-    let options = Options::for_store(&store, 1);
-    let server = Background::start("127.0.0.1:0", Arc::new(Mutex::new(store)), options, 1).unwrap();
+    let options = Options::for_store(&store, 1, 1);
+    let server = Background::start("127.0.0.1:0", Arc::new(Mutex::new(store)), options).unwrap();
     let mut first = Client::connect(server.addr()).unwrap();
     assert!(first.version().is_ok());
     let mut second = connect(server.addr());
@@ -782,9 +782,9 @@ fn look_aside_replay_through_the_server_equals_the_model() {
     let requests = cachelab::trace::read_all(&mut generator).expect("trace");
     let settings = Settings::memcached(4, 1.25, 48, 1 << 20).expect("settings");
     let store = Store::new(settings.clone(), Clock::wall()).expect("store");
-    let options = Options::for_store(&store, 16);
+    let options = Options::for_store(&store, 16, 2);
     let server =
-        Background::start("127.0.0.1:0", Arc::new(Mutex::new(store)), options, 2).expect("server");
+        Background::start("127.0.0.1:0", Arc::new(Mutex::new(store)), options).expect("server");
     let stats = cachelab::memcached::replay::replay(server.addr(), &requests, 1).expect("replay");
     let mut model = Memcached::new(settings).expect("model");
     let model_hits: u64 = requests.iter().map(|r| u64::from(model.get(r).hit)).sum();

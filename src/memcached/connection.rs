@@ -51,6 +51,12 @@ impl Connection {
         store: &Arc<Mutex<Store>>,
         shutdown: &mut Shutdown,
     ) -> std::io::Result<()> {
+        // One waiting future for the connection's life (re-creating it for every read
+        // registered and removed a waiter each time); the check before each batch is one
+        // atomic load, so a busy connection stops too.
+        let mut waiter = shutdown.clone();
+        let stop = waiter.recv();
+        tokio::pin!(stop);
         while !shutdown.is_shutdown() {
             let flow = self.apply_batch(store);
             if !self.out.is_empty() {
@@ -66,8 +72,9 @@ impl Connection {
             }
             self.buffer.reserve(READ_CHUNK);
             let n = tokio::select! {
+                biased;
                 read = self.stream.read_buf(&mut self.buffer) => read?,
-                _ = shutdown.recv() => return Ok(()),
+                _ = &mut stop => return Ok(()),
             };
             if n == 0 {
                 // A clean close, or one in the middle of a frame: memcached drops the

@@ -30,6 +30,8 @@
 //! line (and data block) is in the buffer, so a connection can call it again after each
 //! read, and call it in a loop to take every pipelined frame of one read.
 
+use smallvec::SmallVec;
+
 use super::store::StoreMode;
 
 /// Longest key (`KEY_MAX_LENGTH`).
@@ -324,7 +326,8 @@ pub fn parse(buf: &[u8], limits: &Limits) -> Parse {
     if line.len() > limits.max_get_line {
         return frame(Frame::Close, line_end);
     }
-    let tokens: Vec<&[u8]> = line
+    // On the stack for any line but a long multi-key get: no allocation per command.
+    let tokens: SmallVec<[&[u8]; 8]> = line
         .split(|&b| b == b' ')
         .filter(|t| !t.is_empty())
         .collect();
