@@ -76,8 +76,15 @@ fn start_memcached() -> (Memcached, SocketAddr) {
         .and_then(|l| l.local_addr())
         .expect("a free loopback port")
         .port();
+    // `-o no_lru_maintainer` (which also turns LRU segmentation off) is the mode the
+    // store models reply for reply. In memcached's default mode the background LRU
+    // maintainer holds a reference to an item hit while in COLD until it gets round to
+    // moving it, and `incr`/`decr`/`ma` rewrite a value in place only when nobody else
+    // holds it: whether the counter keeps its length (and its `h` fetched flag) then
+    // depends on thread timing, which made this test flaky.
     let child = Command::new("memcached")
         .args(["-u", "root", "-U", "0", "-l", "127.0.0.1", "-m", "64"])
+        .args(["-o", "no_lru_maintainer"])
         .args(["-p", &port.to_string()])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -473,7 +480,14 @@ fn random_op(rng: &mut SmallRng, keys: usize) -> (String, Option<String>, Vec<u8
         rng.random_range(0u64..1_000_000).to_string().into_bytes()
     } else {
         let len = rng.random_range(0..40);
-        (0..len).map(|_| rng.random::<u8>()).collect()
+        let mut bytes: Vec<u8> = (0..len).map(|_| rng.random::<u8>()).collect();
+        // A value of white space only sends memcached's `incr` past the value's end into
+        // whatever the slab chunk held before (strtoull skips the white space and the
+        // `\r\n`): undefined, so never generated.
+        if !bytes.is_empty() && bytes.iter().all(|b| b" \t\n\x0b\x0c\r".contains(b)) {
+            bytes.push(b'x');
+        }
+        bytes
     };
     let exptime = match rng.random_range(0..10) {
         0 => -1,
@@ -483,10 +497,7 @@ fn random_op(rng: &mut SmallRng, keys: usize) -> (String, Option<String>, Vec<u8
     let flags = rng.random_range(0..4u32);
     let verbs = [
         "set", "add", "replace", "append", "prepend", "cas", "get", "gets", "gat", "gats", "touch",
-        "incr", "decr", "delete", "mget", "mg", "ms",
-        "md",
-        // "ma" is left out: seed 6 finds an `ma … N0 J2 MD` that memcached answers `HD`
-        // and cachelab with the non-numeric error (not yet understood).
+        "incr", "decr", "delete", "mget", "mg", "ms", "md", "ma",
     ];
     let verb = verbs[rng.random_range(0..verbs.len())];
     let line = match verb {
@@ -580,8 +591,18 @@ fn learn_cas(replies: &[u8], last: &mut HashMap<String, u64>) {
 
 #[test]
 fn seeded_random_operations_match() {
-    let Some(pair) = pair() else { return };
-    let mut rng = SmallRng::seed_from_u64(6);
+    // Several seeds: one seed's sequence once hid a whole class of differences (meta get
+    // holds, see `Store::hold`) that others found at once.
+    for seed in [6, 8, 9, 13, 25] {
+        let Some(pair) = pair() else { return };
+        random_operations_match(&pair, seed);
+    }
+}
+
+/// 12,000 seeded random operations in pipelined batches of 40, on fresh servers; every
+/// batch's replies must be identical.
+fn random_operations_match(pair: &Pair, seed: u64) {
+    let mut rng = SmallRng::seed_from_u64(seed);
     let (ops, batch, keys) = (12_000, 40, 16);
     let servers = [pair.real, pair.ours.addr()];
     let mut streams: Vec<(TcpStream, BufReader<TcpStream>)> = servers
@@ -644,8 +665,9 @@ fn seeded_random_operations_match() {
         );
         matched += batch;
     }
-    let _ = std::io::stderr()
-        .write_all(format!("random differential: {matched} operations matched\n").as_bytes());
+    let _ = std::io::stderr().write_all(
+        format!("random differential, seed {seed}: {matched} operations matched\n").as_bytes(),
+    );
 }
 
 // ---- our own server and client --------------------------------------------------------
