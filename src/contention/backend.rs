@@ -11,7 +11,7 @@
 //! `R`, `W`, `Z`), the same two requests in every mode — [`StoreBackend`] calls the store's
 //! [`Store::meta_get`] and a CAS store, `net` mode sends the text:
 //!
-//! 1. [`CounterBackend::lease_get`] is `mg <key> v c N<ttl> R<ttl+1>` with
+//! 1. [`CounterBackend::lease_get`] is `mg <key> N<ttl> R<ttl+1> v c` with
 //!    `ttl` = [`COUNTER_TTL`]. On a miss, `N` creates an empty item with that TTL and this
 //!    caller wins (`W`; the empty value is counter 0). On a hit, `R` hands the token to the
 //!    first caller whose request finds the remaining TTL below `ttl + 1` — always, as every
@@ -97,7 +97,7 @@ pub enum LeaseReply {
     Lost,
 }
 
-/// The lease an `mg <key> v c N R` reply grants: `won` is its `W` flag, `token_sent` its
+/// The lease an `mg <key> N R v c` reply grants: `won` is its `W` flag, `token_sent` its
 /// `Z`; `value` and `cas` are the item's.
 pub fn lease_reply(
     key: &[u8],
@@ -136,7 +136,7 @@ pub trait CounterBackend {
     fn cas(&mut self, key: &[u8], value: u64, cas: u64) -> Result<CasReply, BackendError>;
     /// `incr key delta`: the new value, or `None` for `NOT_FOUND`.
     fn incr(&mut self, key: &[u8], delta: u64) -> Result<Option<u64>, BackendError>;
-    /// Asks for `key`'s lease: `mg <key> v c N<COUNTER_TTL> R<LEASE_RECACHE>` (see the
+    /// Asks for `key`'s lease: `mg <key> N<COUNTER_TTL> R<LEASE_RECACHE> v c` (see the
     /// module docs).
     fn lease_get(&mut self, key: &[u8]) -> Result<LeaseReply, BackendError>;
     /// Writes `value` under lease `token`: `ms <key> <len> C<token> T<COUNTER_TTL>`;

@@ -10,7 +10,7 @@
 //! | `naive` | `get` → `set v+1` (1 when missing) |
 //! | `cas` | `gets` → `cas v+1` → `STORED` done; `EXISTS`/`NOT_FOUND` retry; a miss → `add 1` → `NOT_STORED` retry |
 //! | `incr` | `incr 1` → done; `NOT_FOUND` → `add 1` → `NOT_STORED` retry the `incr` |
-//! | `lease` | `mg v c N R` → `W`: `ms v+1 C<cas>` (a missing key is vivified empty: 1); `Z`: retry |
+//! | `lease` | `mg N R v c` → `W`: `ms v+1 C<cas>` (a missing key is vivified empty: 1); `Z`: retry |
 //!
 //! A retry waits the configured [`Backoff`] first; each retry is counted against the
 //! update it belongs to.

@@ -97,7 +97,7 @@ pub enum Strategy {
     /// `incr`).
     Incr,
     /// A lease: one client at a time wins the key's token (memcached's meta
-    /// `mg <key> v c N<ttl> R<ttl+1>` answering `W`, see [`super::backend`]) with the value,
+    /// `mg <key> N<ttl> R<ttl+1> v c` answering `W`, see [`super::backend`]) with the value,
     /// and writes back with `ms … C<cas>`; the others see `Z` (lost), back off and ask again.
     Lease,
 }

@@ -11,7 +11,7 @@
 //! threads are [`super::threads::run_on`]'s, with one [`NetBackend`] each.
 //!
 //! Counters are written with the TTL [`COUNTER_TTL`], and the lease strategy sends the
-//! meta requests described in [`super::backend`] (`mg <key> v c N<ttl> R<ttl+1>`, then
+//! meta requests described in [`super::backend`] (`mg <key> N<ttl> R<ttl+1> v c`, then
 //! `ms <key> <len> C<cas> T<ttl>`), which memcached 1.6 and `cachelab serve` answer alike.
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -28,7 +28,7 @@ use crate::memcached::client::{
     Client as TcpClient, ClientError, MetaGetFlags, MetaSetFlags, MetaStatus, StoreResult,
 };
 
-/// The lease request's flags: `v c N<COUNTER_TTL> R<LEASE_RECACHE>`.
+/// The lease request's flags: `N<COUNTER_TTL> R<LEASE_RECACHE> v c`.
 const LEASE_GET: MetaGetFlags = MetaGetFlags {
     value: true,
     cas: true,

@@ -329,7 +329,7 @@ mod tests {
     /// The same race with a lease (memcached's win token, see `contention::backend`):
     ///
     /// ```text
-    ///   0 µs  c0, c1 send mg v c N R
+    ///   0 µs  c0, c1 send mg N R v c
     ///  50 µs  server: c0 wins (W, value 42, cas A); c1 loses (Z)
     /// 100 µs  c0 sends ms 43 C<A>; c1 asks again
     /// 150 µs  server: c0's ms → HD (a new item, cas B, no token out); then c1 wins (43, B)
@@ -362,7 +362,7 @@ mod tests {
     /// Two clients race for the lease on a missing counter:
     ///
     /// ```text
-    ///   0 µs  c0, c1 send mg v c N R
+    ///   0 µs  c0, c1 send mg N R v c
     ///  50 µs  server: c0's N creates an empty item and wins (W, no value, cas A);
     ///         c1 hits that item and loses (Z)
     /// 100 µs  c0 sends ms 1 C<A>; c1 asks again

@@ -88,8 +88,10 @@ pub struct Value {
     pub cas: u64,
 }
 
-/// The flags of a meta get (`mg`); each `true` or `Some` becomes one flag, written in the
-/// order of the fields (memcached applies `T`, `N` and `R` in request order).
+/// The flags of a meta get (`mg`); each `true` or `Some` becomes one flag. memcached
+/// handles flags in request order, so `send_mg` writes `T`, `N`, `R` first and the return
+/// flags after them: `t` then reports the TTL after a touch or a vivify (before `N`, a
+/// vivified item's `t` would be -1 on memcached).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct MetaGetFlags {
     /// `v`: return the value.
@@ -293,11 +295,20 @@ impl Client {
         self.send_keyed(verb, key, Some(&delta.to_string()))
     }
 
-    /// Queues `mg <key> <flags>`.
+    /// Queues `mg <key> <flags>` (`T`, `N`, `R`, then `v`, `c`, `f`, `t`).
     pub fn send_mg(&mut self, key: &[u8], flags: &MetaGetFlags) -> Result<()> {
         check_key(key)?;
         self.writer.write_all(b"mg ")?;
         self.writer.write_all(key)?;
+        for (flag, ttl) in [
+            ('T', flags.touch),
+            ('N', flags.vivify),
+            ('R', flags.recache),
+        ] {
+            if let Some(ttl) = ttl {
+                write!(self.writer, " {flag}{ttl}")?;
+            }
+        }
         for (on, flag) in [
             (flags.value, " v"),
             (flags.cas, " c"),
@@ -306,15 +317,6 @@ impl Client {
         ] {
             if on {
                 self.writer.write_all(flag.as_bytes())?;
-            }
-        }
-        for (flag, ttl) in [
-            ('T', flags.touch),
-            ('N', flags.vivify),
-            ('R', flags.recache),
-        ] {
-            if let Some(ttl) = ttl {
-                write!(self.writer, " {flag}{ttl}")?;
             }
         }
         self.writer.write_all(b"\r\n")?;
