@@ -22,7 +22,9 @@ use std::time::{Duration, Instant};
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 
-use cachelab::memcached::client::{Client, StoreResult};
+use cachelab::memcached::client::{
+    Client, MetaDeleteFlags, MetaGetFlags, MetaItem, MetaSetFlags, MetaSetMode, StoreResult,
+};
 use cachelab::memcached::server::{Background, Options};
 use cachelab::memcached::{Clock, Settings, Store};
 
@@ -730,6 +732,106 @@ fn client_speaks_every_command() {
     assert_eq!(c.recv_delta().unwrap(), Some(6));
     assert_eq!(c.recv_values().unwrap()[0].data, b"6");
     c.quit().unwrap();
+}
+
+/// The client's typed meta replies for the lease sequence, a stale item and the set
+/// modes; each step's reply with its CAS id replaced by the step that first saw that id.
+fn meta_client_script(addr: SocketAddr) -> Vec<String> {
+    let mut c = Client::connect(addr).expect("connect");
+    let mut cas_ids: Vec<u64> = Vec::new();
+    let mut named = |item: Option<MetaItem>| {
+        item.map(|mut item| {
+            if let Some(cas) = item.cas {
+                let at = cas_ids.iter().position(|&c| c == cas).unwrap_or_else(|| {
+                    cas_ids.push(cas);
+                    cas_ids.len() - 1
+                });
+                item.cas = Some(at as u64);
+            }
+            format!("{item:?}")
+        })
+    };
+    let lease = MetaGetFlags {
+        value: true,
+        cas: true,
+        ttl: true,
+        vivify: Some(100),
+        recache: Some(101),
+        ..MetaGetFlags::default()
+    };
+    let mut out = Vec::new();
+    let first = c.mg(b"n", &lease).unwrap();
+    let token = first.as_ref().and_then(|i| i.cas).expect("vivified with c");
+    out.push(format!("{:?}", named(first)));
+    out.push(format!("{:?}", named(c.mg(b"n", &lease).unwrap())));
+    let write = |cas| MetaSetFlags {
+        cas: Some(cas),
+        ttl: Some(100),
+        ..MetaSetFlags::default()
+    };
+    for (key, cas) in [(&b"n"[..], token + 1), (b"n", token), (b"gone", token)] {
+        out.push(format!("{:?}", c.ms(key, b"1", &write(cas)).unwrap()));
+    }
+    out.push(format!("{:?}", named(c.mg(b"n", &lease).unwrap())));
+    out.push(format!("{:?}", named(c.mg(b"n", &lease).unwrap())));
+    let invalidate = MetaDeleteFlags {
+        invalidate: true,
+        ttl: Some(30),
+        ..MetaDeleteFlags::default()
+    };
+    out.push(format!("{:?}", c.md(b"n", &invalidate).unwrap()));
+    let plain = MetaGetFlags {
+        value: true,
+        flags: true,
+        ..MetaGetFlags::default()
+    };
+    out.push(format!("{:?}", named(c.mg(b"n", &plain).unwrap())));
+    out.push(format!("{:?}", named(c.mg(b"n", &plain).unwrap())));
+    for mode in [
+        MetaSetMode::Replace,
+        MetaSetMode::Add,
+        MetaSetMode::Add,
+        MetaSetMode::Append,
+        MetaSetMode::Prepend,
+        MetaSetMode::Set,
+    ] {
+        let flags = MetaSetFlags {
+            mode,
+            client_flags: Some(9),
+            ..MetaSetFlags::default()
+        };
+        out.push(format!("{:?}", c.ms(b"m", b"ab", &flags).unwrap()));
+    }
+    out.push(format!("{:?}", named(c.mg(b"m", &plain).unwrap())));
+    out.push(format!(
+        "{:?}",
+        c.md(b"m", &MetaDeleteFlags::default()).unwrap()
+    ));
+    out.push(format!(
+        "{:?}",
+        c.md(b"m", &MetaDeleteFlags::default()).unwrap()
+    ));
+    out.push(format!("{:?}", named(c.mg(b"m", &plain).unwrap())));
+    out
+}
+
+#[test]
+fn client_meta_replies_are_the_same_on_both_servers() {
+    let Some(pair) = pair() else { return };
+    let real = meta_client_script(pair.real);
+    let ours = meta_client_script(pair.ours.addr());
+    assert_eq!(ours, real);
+    // The lease sequence: W on the vivified item, Z after, EX/HD/NF, W again on the
+    // written item.
+    assert!(
+        real[0].contains("won: true") && real[1].contains("token_sent: true"),
+        "{real:?}"
+    );
+    assert_eq!(real[2..5], ["Exists", "Stored", "NotFound"]);
+    assert!(
+        real[5].contains("won: true") && real[6].contains("won: false"),
+        "{real:?}"
+    );
 }
 
 #[test]
