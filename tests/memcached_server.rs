@@ -361,9 +361,72 @@ mg w2 R30 v\r\nmg w2 R30 v\r\nmg w2 R5 v\r\nmd w2 I T30\r\nmg w2 v t\r\nmg w2 v\
 ms w2 2 I\r\nzz\r\nmg w2 v\r\nmg w3 N30 s\r\nmg w3 k\r\nmd w3 I\r\nmg w3 s\r\nmd nope I\r\n\
 mg w4 Rx\r\nmg w4 Nx\r\nmd w4 I Tx\r\nms w5 1 T100\r\nx\r\nmg w5 R50 v\r\nmg w5 R500 v q\r\n\
 mg w6 N0 v\r\nms hi 1\r\nx\r\nmg hi h l v\r\nmg hi h l\r\nmg hi E5\r\nmg nope h l\r\n\
-mg hw N30 h l\r\nmg hw h l t\r\nmn\r\n";
+mg hw N30 h l\r\nmg hw h l t\r\n\
+mg o1 t N30\r\nmg o2 N30 t\r\nmg o3 T30 t N50\r\nmg o3 t\r\nmg o4 N50 T30 t\r\nmg o4 t\r\n\
+ms o5 1 T100\r\nx\r\nmg o5 t T30\r\nmg o5 T40 t\r\nmg o6 N50 t T-1\r\nmg o6 t\r\n\
+mg o7 T30\r\nmn\r\n";
 
 // ---- differential tests ---------------------------------------------------------------
+
+/// The counters for the commands' bookkeeping (hits, misses, sets, touches, items).
+const COUNTERS: &[&str] = &[
+    "cmd_get",
+    "cmd_set",
+    "cmd_touch",
+    "get_hits",
+    "get_misses",
+    "get_expired",
+    "touch_hits",
+    "touch_misses",
+    "delete_hits",
+    "delete_misses",
+    "incr_hits",
+    "incr_misses",
+    "decr_hits",
+    "decr_misses",
+    "cas_hits",
+    "cas_misses",
+    "cas_badval",
+    "curr_items",
+    "total_items",
+];
+
+/// Sends `script`, then `stats`; returns the [`COUNTERS`] the server reports.
+fn counters_after(addr: SocketAddr, script: &[u8]) -> Vec<(&'static str, Option<String>)> {
+    let stream = connect(addr);
+    let mut reader = BufReader::new(stream.try_clone().expect("clone"));
+    let mut bytes = script.to_vec();
+    bytes.extend_from_slice(b"stats\r\nversion\r\n");
+    (&stream).write_all(&bytes).expect("write");
+    let (reply, _) = read_until_version(&mut reader);
+    let text = String::from_utf8_lossy(&reply).into_owned();
+    let stats: HashMap<String, String> = text
+        .lines()
+        .filter_map(|l| l.strip_prefix("STAT "))
+        .filter_map(|l| l.split_once(' '))
+        .map(|(k, v)| (k.to_string(), v.trim_end().to_string()))
+        .collect();
+    COUNTERS
+        .iter()
+        .map(|c| (*c, stats.get(*c).cloned()))
+        .collect()
+}
+
+/// `script` on fresh servers leaves the same [`COUNTERS`] on both.
+fn same_counters(script: &[u8]) {
+    let Some(pair) = pair() else { return };
+    assert_eq!(
+        counters_after(pair.ours.addr(), script),
+        counters_after(pair.real, script),
+        "counters differ (ours, then memcached's)"
+    );
+}
+
+#[test]
+fn meta_and_classic_commands_count_as_in_memcached() {
+    same_counters(META);
+    same_counters(EVERY_COMMAND);
+}
 
 #[test]
 fn every_command_replies_as_memcached() {

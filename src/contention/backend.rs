@@ -28,7 +28,9 @@
 //! time a token out: a winner that never writes back leaves the key to `Z` until its TTL
 //! ends, which this experiment's clients never do.
 
-use crate::memcached::store::{DeleteOutcome, DeltaOutcome, KeyError, Store, StoreOutcome};
+use crate::memcached::store::{
+    DeleteOutcome, DeltaOutcome, KeyError, MetaGetRequest, Store, StoreOutcome,
+};
 
 use super::shim::{Arc, Mutex, MutexGuard};
 
@@ -350,10 +352,14 @@ impl CounterBackend for StoreBackend {
     }
 
     fn lease_get(&mut self, key: &[u8]) -> Result<LeaseReply, BackendError> {
-        match self
-            .store
-            .meta_get(key, None, Some(COUNTER_TTL), Some(LEASE_RECACHE))?
-        {
+        match self.store.meta_get(
+            key,
+            MetaGetRequest {
+                vivify: Some(COUNTER_TTL),
+                recache: Some(LEASE_RECACHE),
+                ..MetaGetRequest::default()
+            },
+        )? {
             Some((item, state)) => {
                 lease_reply(key, item.value, item.cas, state.won, state.token_was_sent)
             }

@@ -162,6 +162,25 @@ pub struct MetaState {
     pub fetched_before: bool,
     /// Seconds since its last access before this `mg` (`l`).
     pub idle: u64,
+    /// The miss created the item (`N`).
+    pub vivified: bool,
+    /// Remaining seconds to live before this `mg` changed it (-1: never expires; for a
+    /// vivified item -1, as memcached creates it before applying `N`'s TTL).
+    pub ttl_before: i64,
+}
+
+/// What a meta get asks besides its key: the flags that change the item.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct MetaGetRequest {
+    /// `T`: a new exptime.
+    pub touch: Option<i64>,
+    /// `N`: on a miss, create an empty item with this exptime (and win).
+    pub vivify: Option<i64>,
+    /// The last `N` comes after the last `T` in the request: memcached applies the flags
+    /// in request order, so a vivified item then keeps `N`'s exptime rather than `T`'s.
+    pub vivify_last: bool,
+    /// `R`: give the win token when fewer seconds than this remain.
+    pub recache: Option<i64>,
 }
 
 /// An item as the meta debug command `me` shows it (see [`Store::debug`]).
@@ -955,69 +974,149 @@ impl Store {
         }
     }
 
-    /// Meta get (`mg`) with its recache flags: a `get` (or a `gat` with `touch`), then
-    /// memcached's win-token rules. On a miss with `vivify` (`N`) an empty item with that
-    /// exptime is added and this caller wins; on a hit, a stale item, or one whose
-    /// remaining TTL is below `recache` (`R`), gives the win token to the first caller
-    /// only; later callers see that it was sent (`Z`).
+    /// Meta get (`mg`) with its recache flags, counted as memcached counts it: a hit with
+    /// `T` is a touch hit (`cmd_touch`, `touch_hits`), any other hit a get hit, and every
+    /// miss a get miss. On a miss with `vivify` (`N`) an empty item is added (not counted
+    /// as a set; the read counts as a hit) and this caller wins; on a hit, a stale item or
+    /// one whose remaining TTL is below `recache` (`R`) gives the win token to the first
+    /// caller only; later callers see that it was sent (`Z`).
     pub fn meta_get(
         &mut self,
         key: &[u8],
-        touch: Option<i64>,
-        vivify: Option<i64>,
-        recache: Option<i64>,
+        request: MetaGetRequest,
     ) -> Result<Option<(ItemRef<'_>, MetaState)>, KeyError> {
+        check_key(key)?;
         let now = self.clock.now();
-        let before = self.find_index(key).map(|idx| {
-            let s = self.slot(idx);
-            (s.fetched, now.saturating_sub(s.time))
-        });
-        let hit = match touch {
-            Some(exptime) => self.gat(key, exptime)?.is_some(),
-            None => self.get(key)?.is_some(),
+        let found = self.lookup(key, now);
+        let (idx, vivified) = match (found, request.vivify) {
+            (Some(idx), _) => (idx, false),
+            (None, Some(exptime)) => match self.create_uncounted(key, b"", exptime, now) {
+                Some(idx) => (idx, true),
+                None => (NIL, false),
+            },
+            (None, None) => (NIL, false),
         };
-        if !hit {
-            let Some(exptime) = vivify else {
-                return Ok(None);
-            };
-            if !matches!(
-                self.store(StoreMode::Add, key, b"", 0, exptime, 0)?,
-                StoreOutcome::Stored { .. }
-            ) {
-                return Ok(None);
-            }
-            let Some(idx) = self.find_index(key) else {
-                return Ok(None);
-            };
-            // memcached counts the vivifying read as a fetch.
-            let slot = self.slot_mut(idx);
-            slot.token_sent = true;
-            slot.fetched = true;
-            let state = MetaState {
-                won: true,
-                ..MetaState::default()
-            };
-            return Ok(Some((self.item_ref(idx), state)));
-        }
-        let Some(idx) = self.find_index(key) else {
+        if idx == NIL {
+            self.counters.cmd_get += 1;
+            self.counters.get_misses += 1;
             return Ok(None);
-        };
+        }
+        let class = usize::from(self.slot(idx).lru());
+        if request.touch.is_some() {
+            self.counters.cmd_touch += 1;
+            self.counters.touch_hits += 1;
+            self.class_counters[class].touch_hits += 1;
+        } else {
+            self.counters.cmd_get += 1;
+            self.counters.get_hits += 1;
+            self.class_counters[class].get_hits += 1;
+        }
         let s = self.slot(idx);
-        let (fetched_before, idle) = before.unwrap_or((false, 0));
-        let mut state = MetaState {
-            won: false,
-            token_was_sent: s.token_sent,
-            stale: s.stale,
-            fetched_before,
-            idle,
+        let ttl_before = if vivified || s.exp == NEVER {
+            -1
+        } else {
+            i64::try_from(s.exp.saturating_sub(now)).unwrap_or(i64::MAX)
         };
+        let mut state = MetaState {
+            won: vivified,
+            token_was_sent: !vivified && s.token_sent,
+            stale: s.stale,
+            // memcached counts the vivifying read as the first fetch.
+            fetched_before: !vivified && s.fetched,
+            idle: if vivified {
+                0
+            } else {
+                now.saturating_sub(s.time)
+            },
+            vivified,
+            ttl_before,
+        };
+        let exptime = match (vivified, request.touch) {
+            (true, Some(_)) if request.vivify_last => None,
+            (_, touch) => touch,
+        };
+        if let Some(exptime) = exptime {
+            let exp = self.expiry(exptime, now);
+            self.slot_mut(idx).exp = exp;
+        }
+        self.bump(idx, now);
+        let s = self.slot(idx);
         let remaining = i64::try_from(s.exp.saturating_sub(now)).unwrap_or(i64::MAX);
-        let due = recache.is_some_and(|r| s.exp != NEVER && remaining < r);
-        if !s.token_sent && (s.stale || due) {
+        let due = request
+            .recache
+            .is_some_and(|r| s.exp != NEVER && remaining < r);
+        if vivified {
+            self.slot_mut(idx).token_sent = true;
+        } else if !s.token_sent && (s.stale || due) {
             state.won = true;
             self.slot_mut(idx).token_sent = true;
         }
         Ok(Some((self.item_ref(idx), state)))
+    }
+
+    /// The item a meta command's `N` creates on a miss (`mg`: empty; `ma`: the initial
+    /// number): linked as an `add` would link it, but not counted as a set, since
+    /// memcached counts only `total_items`. False when no memory could be had.
+    pub fn vivify(&mut self, key: &[u8], value: &[u8], exptime: i64) -> Result<bool, KeyError> {
+        check_key(key)?;
+        let now = self.clock.now();
+        // A dead item under the key is reclaimed first; a live one stays.
+        if self.lookup(key, now).is_some() {
+            return Ok(false);
+        }
+        Ok(self.create_uncounted(key, value, exptime, now).is_some())
+    }
+
+    /// Counts a delete miss without deleting: memcached counts an `md` refused for its
+    /// CAS (`EX`) as one.
+    pub fn count_delete_miss(&mut self) {
+        self.counters.delete_misses += 1;
+    }
+
+    /// Sets a live item's exptime, counting nothing and moving nothing (`ma … T`, which
+    /// memcached does not count as a touch). False when `key` holds no live item.
+    pub fn retime(&mut self, key: &[u8], exptime: i64) -> bool {
+        let now = self.clock.now();
+        let Some(idx) = self.find_index(key) else {
+            return false;
+        };
+        if self.is_dead(self.slot(idx), now) {
+            return false;
+        }
+        let exp = self.expiry(exptime, now);
+        self.slot_mut(idx).exp = exp;
+        true
+    }
+
+    /// Allocates and links a new item for a key with no live item under it (the caller
+    /// has looked it up, which reclaims a dead one).
+    fn create_uncounted(
+        &mut self,
+        key: &[u8],
+        value: &[u8],
+        exptime: i64,
+        now: u64,
+    ) -> Option<u32> {
+        let layout = self
+            .classes
+            .layout(key.len(), value.len(), 0, self.settings.use_cas)?;
+        if !self.alloc_layout(&layout, now) {
+            return None;
+        }
+        let exp = self.expiry(exptime, now);
+        let slot = self.new_slot(key, [value, &[]], 0, exp, now, layout);
+        let (idx, _) = self.link(slot);
+        Some(idx)
+    }
+
+    /// The remaining seconds to live an exptime gives from now, as the meta `t` flag
+    /// shows it (-1: never expires).
+    pub fn ttl_of(&self, exptime: i64) -> i64 {
+        let now = self.clock.now();
+        match self.expiry(exptime, now) {
+            NEVER => -1,
+            exp => i64::try_from(exp.saturating_sub(now)).unwrap_or(i64::MAX),
+        }
     }
 
     /// Holds the item `key` names until [`Store::release_held`]: memcached keeps a
@@ -1065,7 +1164,7 @@ impl Store {
         if let Some(exp) = exp {
             s.exp = exp;
         }
-        self.counters.delete_hits += 1;
+        // memcached counts a missed invalidation, but not a successful one.
         Ok(DeleteOutcome::Deleted)
     }
 
@@ -1869,7 +1968,10 @@ mod tests {
             s.decr(b"K", 1).unwrap(),
             DeltaOutcome::Value { value: 999_999, .. }
         ));
-        let (_, state) = s.meta_get(b"K", None, None, None).unwrap().unwrap();
+        let (_, state) = s
+            .meta_get(b"K", MetaGetRequest::default())
+            .unwrap()
+            .unwrap();
         assert!(!state.fetched_before, "the new item was never fetched");
         assert_eq!(value(&mut s, b"K").unwrap(), b"999999");
         s.release_held();

@@ -17,7 +17,7 @@ use std::io::Write;
 use super::storage::outcome_line;
 use crate::memcached::protocol::{MetaVerb, ProtocolError, strtol32, strtoul32, strtoull};
 use crate::memcached::store::{
-    DeleteOutcome, DeltaOutcome, ItemRef, Store, StoreMode, StoreOutcome,
+    DeleteOutcome, DeltaOutcome, ItemRef, MetaGetRequest, Store, StoreMode, StoreOutcome,
 };
 
 /// Fields the return flags read, copied out of the store.
@@ -206,16 +206,36 @@ fn apply_checked(
             None => out.extend_from_slice(b"EN\r\n"),
         },
         MetaVerb::Get => {
-            let ttl = number(verb, flags, b'T', strtol32)?;
+            let touch = number(verb, flags, b'T', strtol32)?;
             let vivify = number(verb, flags, b'N', strtol32)?;
             let recache = number(verb, flags, b'R', strtol32)?;
-            match store.meta_get(key, ttl, vivify, recache) {
+            let at = |flag: u8| flags.iter().rposition(|(f, _)| *f == flag);
+            let request = MetaGetRequest {
+                touch,
+                vivify,
+                vivify_last: at(b'N') > at(b'T'),
+                recache,
+            };
+            match store.meta_get(key, request) {
                 Ok(Some((item, state))) => {
-                    let seen = Seen {
+                    let mut seen = Seen {
                         history: Some((state.fetched_before, state.idle)),
                         ..Seen::of(&item, now)
                     };
                     let value = has(flags, b'v').then(|| item.value.to_vec());
+                    // `t` shows the TTL as the flags before it left it: memcached
+                    // applies `T` and a vivifying `N` in request order.
+                    if let Some(t) = at(b't') {
+                        let mut ttl = state.ttl_before;
+                        for (flag, _) in &flags[..t] {
+                            match (flag, touch, vivify) {
+                                (b'T', Some(e), _) => ttl = store.ttl_of(e),
+                                (b'N', _, Some(e)) if state.vivified => ttl = store.ttl_of(e),
+                                _ => {}
+                            }
+                        }
+                        seen.ttl = ttl;
+                    }
                     let mut extra = Vec::new();
                     if state.token_was_sent {
                         extra.extend_from_slice(b" Z");
@@ -287,6 +307,7 @@ fn apply_checked(
             if let Some(cas) = number(verb, flags, b'C', strtoull)?
                 && store.peek(key).is_some_and(|item| item.cas != cas)
             {
+                store.count_delete_miss();
                 finish(out, b"EX", key, flags, None, None, false);
                 return Ok(());
             }
@@ -314,7 +335,10 @@ fn apply_checked(
                     return Ok(());
                 }
             };
-            let outcome = if incr {
+            // With `N`, a missing key is created, not counted as a miss (memcached).
+            let outcome = if vivify.is_some() && store.peek(key).is_none() {
+                Ok(DeltaOutcome::NotFound)
+            } else if incr {
                 store.incr(key, delta)
             } else {
                 store.decr(key, delta)
@@ -324,22 +348,19 @@ fn apply_checked(
             let value = match outcome.map_err(|_| ProtocolError::BadCommandLine)? {
                 DeltaOutcome::Value { value, .. } => {
                     if let Some(ttl) = ttl {
-                        let _ = store.touch(key, ttl);
+                        store.retime(key, ttl);
                     }
                     value
                 }
                 DeltaOutcome::NotFound => match vivify {
                     Some(ttl) => {
                         let text = initial.to_string();
-                        match store.add(key, text.as_bytes(), 0, ttl) {
-                            Ok(StoreOutcome::Stored { .. }) => {
-                                quiet = false;
-                                initial
-                            }
-                            _ => {
-                                finish(out, b"NS", key, flags, None, None, false);
-                                return Ok(());
-                            }
+                        if store.vivify(key, text.as_bytes(), ttl) == Ok(true) {
+                            quiet = false;
+                            initial
+                        } else {
+                            finish(out, b"NS", key, flags, None, None, false);
+                            return Ok(());
                         }
                     }
                     None => {
