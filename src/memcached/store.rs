@@ -696,6 +696,57 @@ impl Store {
         (idx, cas)
     }
 
+    /// Replaces a live item with a new one of the same key, as `unlink` then `link` would
+    /// (`do_item_replace`): the old chunks are freed, the new item gets a fresh CAS id and
+    /// goes to its LRU's head, and it takes the old item's slot, which is the slot `link`
+    /// would pop from the free list. Reusing the slot and its index entry spares hashing the
+    /// key twice, a hash-table remove and insert, and a heap allocation per write.
+    fn replace_in_place(
+        &mut self,
+        idx: u32,
+        value: &[u8],
+        flags: u32,
+        exp: u64,
+        now: u64,
+        layout: Layout,
+    ) -> u64 {
+        self.lru_remove(idx);
+        let cas = if self.settings.use_cas {
+            self.next_cas()
+        } else {
+            0
+        };
+        let use_cas = self.settings.use_cas;
+        let s = self.slot_mut(idx);
+        let key_len = usize::from(s.key_len);
+        let old_total = s.total;
+        let old_layout = std::mem::replace(&mut s.layout, layout);
+        // Keep the buffer exactly as large as `new_slot` would make it (heap_bytes counts it).
+        if s.data.capacity() == key_len + value.len() {
+            s.data.truncate(key_len);
+            s.data.extend_from_slice(value);
+        } else {
+            let mut data = Vec::with_capacity(key_len + value.len());
+            data.extend_from_slice(&s.data[..key_len]);
+            data.extend_from_slice(value);
+            s.data = data;
+        }
+        s.flags = flags;
+        s.exp = exp;
+        s.time = now;
+        s.cas = cas;
+        s.total = slab::item_total(key_len, value.len(), flags, use_cas);
+        s.fetched = false;
+        s.token_sent = false;
+        s.stale = false;
+        let total = s.total;
+        self.free_layout(&old_layout);
+        self.curr_bytes = self.curr_bytes - old_total + total;
+        self.lru_push_head(idx);
+        self.counters.total_items += 1;
+        cas
+    }
+
     /// Unlinks an item and frees its memory.
     fn unlink(&mut self, idx: u32) {
         self.lru_remove(idx);
@@ -1195,9 +1246,7 @@ impl Store {
                 StoreOutcome::NotStored
             }
             (Some(old), StoreMode::Set | StoreMode::Replace) => {
-                self.unlink(old);
-                let slot = self.new_slot(key, [value, &[]], flags, exp, now, layout);
-                let (_, cas) = self.link(slot);
+                let cas = self.replace_in_place(old, value, flags, exp, now, layout);
                 return Ok(StoreOutcome::Stored { cas });
             }
             (Some(old), StoreMode::Cas) => {
@@ -1205,9 +1254,7 @@ impl Store {
                 if cas_in != 0 && self.slot(old).cas == cas_in {
                     self.class_counters[class].cas_hits += 1;
                     self.counters.cas_hits += 1;
-                    self.unlink(old);
-                    let slot = self.new_slot(key, [value, &[]], flags, exp, now, layout);
-                    let (_, cas) = self.link(slot);
+                    let cas = self.replace_in_place(old, value, flags, exp, now, layout);
                     return Ok(StoreOutcome::Stored { cas });
                 }
                 self.class_counters[class].cas_badval += 1;
