@@ -133,6 +133,7 @@ pub enum Reply {
 }
 
 /// Runs one request against a backend.
+#[inline]
 pub fn apply<B: CounterBackend + ?Sized>(
     backend: &mut B,
     key: &[u8],
