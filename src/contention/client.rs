@@ -22,6 +22,9 @@ use rand_chacha::ChaCha8Rng;
 use super::backend::{CasReply, LeaseReply, Op, Reply};
 use super::config::{Backoff, KeyPicker, Strategy, Workload};
 
+/// Update latencies a client holds before recording them (see [`Client::flush_latencies`]).
+const LATENCY_BATCH: usize = 64;
+
 /// What a client does next.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Action {
@@ -119,6 +122,8 @@ pub struct Client {
     key: u32,
     started_at: u64,
     retries: u32,
+    /// Latencies not yet in `stats.latency`.
+    latencies: Vec<u64>,
     stats: ClientStats,
 }
 
@@ -141,6 +146,7 @@ impl Client {
             key: 0,
             started_at: 0,
             retries: 0,
+            latencies: Vec::with_capacity(LATENCY_BATCH),
             stats: ClientStats::new(),
         }
     }
@@ -150,14 +156,27 @@ impl Client {
         self.id
     }
 
-    /// What it counted.
+    /// What it counted. Latencies are recorded in batches: the histogram is complete once
+    /// the client has finished.
     pub fn stats(&self) -> &ClientStats {
         &self.stats
     }
 
     /// Consumes the client for its counts.
-    pub fn into_stats(self) -> ClientStats {
+    pub fn into_stats(mut self) -> ClientStats {
+        self.flush_latencies();
         self.stats
+    }
+
+    /// Records the held latencies. A latency histogram's counters span hundreds of
+    /// kilobytes, so a record is usually a cache miss; recorded one per update, each miss
+    /// stalls the simulator, while a batch in one tight loop overlaps them. Histogram
+    /// counts do not depend on the order of records, so batching changes no result.
+    fn flush_latencies(&mut self) {
+        for latency in self.latencies.drain(..) {
+            // Auto-resizing histograms take any u64; record only fails without auto-resize.
+            let _ = self.stats.latency.record(latency);
+        }
     }
 
     /// The first action, at time `now` (no think time before the first operation).
@@ -168,6 +187,7 @@ impl Client {
     /// Starts the next operation `delay` ns after `now`, or finishes.
     fn begin(&mut self, now: u64, delay: u64, picker: &KeyPicker) -> Action {
         if self.updates_left == 0 {
+            self.flush_latencies();
             self.state = State::Finished;
             self.stats.finished_at = now;
             return Action::Finished;
@@ -223,9 +243,11 @@ impl Client {
         } else {
             self.stats.updates += 1;
             self.updates_left -= 1;
-            let latency = now.saturating_sub(self.started_at);
+            self.latencies.push(now.saturating_sub(self.started_at));
+            if self.latencies.len() == LATENCY_BATCH {
+                self.flush_latencies();
+            }
             // Auto-resizing histograms take any u64; record only fails without auto-resize.
-            let _ = self.stats.latency.record(latency);
             let _ = self.stats.retries.record(u64::from(self.retries));
         }
         let think = self.think.sample(&mut self.rng);

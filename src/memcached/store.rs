@@ -419,6 +419,20 @@ fn parse_counter(value: &[u8]) -> Option<u64> {
     super::protocol::strtoull(value)
 }
 
+/// `value` in decimal, written into the end of `buf` (20 digits hold any u64): what
+/// `incr`/`decr` store, without a heap allocation per command.
+fn decimal(mut value: u64, buf: &mut [u8; 20]) -> &[u8] {
+    let mut at = buf.len();
+    loop {
+        at -= 1;
+        buf[at] = b'0' + (value % 10) as u8;
+        value /= 10;
+        if value == 0 {
+            return &buf[at..];
+        }
+    }
+}
+
 impl Store {
     /// An empty store with `settings` on `clock`; fails on settings that cannot make a class
     /// table ([`Settings::validate_table`]). A server should call [`Settings::validate`]
@@ -1403,7 +1417,8 @@ impl Store {
             self.class_counters[class].decr_hits += 1;
             self.counters.decr_hits += 1;
         }
-        let text = value.to_string();
+        let mut digits = [0u8; 20];
+        let text = decimal(value, &mut digits);
         if text.len() <= old_len {
             let cas = if self.settings.use_cas {
                 self.next_cas()
@@ -1413,7 +1428,7 @@ impl Store {
             let s = self.slot_mut(idx);
             s.cas = cas;
             let stored = &mut s.data[key_len..];
-            stored[..text.len()].copy_from_slice(text.as_bytes());
+            stored[..text.len()].copy_from_slice(text);
             stored[text.len()..].fill(b' ');
             s.time = now;
             self.lru_remove(idx);
@@ -1430,7 +1445,7 @@ impl Store {
         if !ok {
             return Ok(DeltaOutcome::OutOfMemory);
         }
-        let new = self.new_slot(key, [text.as_bytes(), &[]], flags, exp, now, layout);
+        let new = self.new_slot(key, [text, &[]], flags, exp, now, layout);
         self.unlink(idx);
         let (_, cas) = self.link(new);
         Ok(DeltaOutcome::Value { value, cas })
@@ -1923,6 +1938,14 @@ mod tests {
         let c = s.counters();
         assert_eq!((c.incr_hits, c.incr_misses, c.decr_hits), (3, 1, 2));
         s.validate().unwrap();
+    }
+
+    #[test]
+    fn decimal_writes_any_u64() {
+        let mut buf = [0u8; 20];
+        for v in [0, 9, 10, 4711, u64::MAX] {
+            assert_eq!(decimal(v, &mut buf), v.to_string().as_bytes());
+        }
     }
 
     #[test]
