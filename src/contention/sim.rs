@@ -64,21 +64,25 @@ impl EventTree {
         }
     }
 
+    #[inline]
     fn set(&mut self, client: u32, (mut time, mut tie): (u64, u64)) {
+        // Equal lengths: one bounds check covers both arrays.
+        let times = &mut self.time[..];
+        let ties = &mut self.tie[..times.len()];
         let mut n = self.leaves + client as usize;
-        self.time[n] = time;
-        self.tie[n] = tie;
+        times[n] = time;
+        ties[n] = tie;
         while n > 1 {
             let sibling = n ^ 1;
-            let (t, s) = (self.time[sibling], self.tie[sibling]);
+            let (t, s) = (times[sibling], ties[sibling]);
             // Which side wins is a coin toss: select without a branch the predictor would
             // miss half the time.
             let sibling_wins = (t < time) | ((t == time) & (s < tie));
             time = select_unpredictable(sibling_wins, t, time);
             tie = select_unpredictable(sibling_wins, s, tie);
             n /= 2;
-            self.time[n] = time;
-            self.tie[n] = tie;
+            times[n] = time;
+            ties[n] = tie;
         }
     }
 
@@ -123,6 +127,7 @@ struct Sim<'a> {
 }
 
 impl Sim<'_> {
+    #[inline]
     fn push(&mut self, at: u64, client: u32, initial: bool) {
         if at == self.now && !initial {
             // The client's leaf may still hold the event being handled.

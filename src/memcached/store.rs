@@ -582,12 +582,14 @@ impl Store {
 
     // ---- index and LRU ----------------------------------------------------------------
 
+    #[inline]
     fn slot(&self, idx: u32) -> &Slot {
         self.slots[idx as usize]
             .as_ref()
             .expect("linked indexes point at live slots")
     }
 
+    #[inline]
     fn slot_mut(&mut self, idx: u32) -> &mut Slot {
         self.slots[idx as usize]
             .as_mut()
