@@ -22,8 +22,10 @@ use rand_chacha::ChaCha8Rng;
 use super::backend::{CasReply, LeaseReply, Op, Reply};
 use super::config::{Backoff, KeyPicker, Strategy, Workload};
 
-/// Update latencies a client holds before recording them (see [`Client::flush_latencies`]).
+/// Update latencies a client holds before recording them (see [`Client::flush_records`]).
 const LATENCY_BATCH: usize = 256;
+/// Retry counts below this are tallied per value and recorded at the end.
+const RETRY_TALLY: usize = 32;
 
 /// What a client does next.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -124,6 +126,8 @@ pub struct Client {
     retries: u32,
     /// Latencies not yet in `stats.latency`.
     latencies: Vec<u64>,
+    /// Updates that needed `n` retries, not yet in `stats.retries`.
+    retry_tally: [u64; RETRY_TALLY],
     stats: ClientStats,
 }
 
@@ -147,6 +151,7 @@ impl Client {
             started_at: 0,
             retries: 0,
             latencies: Vec::with_capacity(LATENCY_BATCH),
+            retry_tally: [0; RETRY_TALLY],
             stats: ClientStats::new(),
         }
     }
@@ -156,27 +161,35 @@ impl Client {
         self.id
     }
 
-    /// What it counted. Latencies are recorded in batches: the histogram is complete once
-    /// the client has finished.
+    /// What it counted. Latencies and retries are recorded in batches: the histograms are
+    /// complete once the client has finished.
     pub fn stats(&self) -> &ClientStats {
         &self.stats
     }
 
     /// Consumes the client for its counts.
     pub fn into_stats(mut self) -> ClientStats {
-        self.flush_latencies();
+        self.flush_records();
         self.stats
     }
 
-    /// Records the held latencies. A latency histogram's counters span hundreds of
-    /// kilobytes, so a record is usually a cache (and TLB) miss that stalls the simulator;
-    /// a sorted batch walks the counters in address order instead. Histogram counts do not
-    /// depend on the order of records, so batching changes no result.
-    fn flush_latencies(&mut self) {
+    /// Records the held latencies and retry tallies. A latency histogram's counters span
+    /// hundreds of kilobytes, so a record is usually a cache (and TLB) miss that stalls the
+    /// simulator; a sorted batch walks the counters in address order instead. Retries are
+    /// small numbers, so a tally per value turns an update's record into an increment.
+    /// Histogram counts do not depend on the order of records, so batching changes no
+    /// result.
+    fn flush_records(&mut self) {
         self.latencies.sort_unstable();
+        // Auto-resizing histograms take any u64; record only fails without auto-resize.
         for latency in self.latencies.drain(..) {
-            // Auto-resizing histograms take any u64; record only fails without auto-resize.
             let _ = self.stats.latency.record(latency);
+        }
+        for (retries, count) in self.retry_tally.iter_mut().enumerate() {
+            if *count > 0 {
+                let _ = self.stats.retries.record_n(retries as u64, *count);
+                *count = 0;
+            }
         }
     }
 
@@ -188,7 +201,7 @@ impl Client {
     /// Starts the next operation `delay` ns after `now`, or finishes.
     fn begin(&mut self, now: u64, delay: u64, picker: &KeyPicker) -> Action {
         if self.updates_left == 0 {
-            self.flush_latencies();
+            self.flush_records();
             self.state = State::Finished;
             self.stats.finished_at = now;
             return Action::Finished;
@@ -246,10 +259,15 @@ impl Client {
             self.updates_left -= 1;
             self.latencies.push(now.saturating_sub(self.started_at));
             if self.latencies.len() == LATENCY_BATCH {
-                self.flush_latencies();
+                self.flush_records();
             }
-            // Auto-resizing histograms take any u64; record only fails without auto-resize.
-            let _ = self.stats.retries.record(u64::from(self.retries));
+            match self.retry_tally.get_mut(self.retries as usize) {
+                Some(count) => *count += 1,
+                // Auto-resizing histograms take any u64; record only fails without it.
+                None => {
+                    let _ = self.stats.retries.record(u64::from(self.retries));
+                }
+            }
         }
         let think = self.think.sample(&mut self.rng);
         self.begin(now, think, picker)
