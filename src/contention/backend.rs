@@ -191,6 +191,7 @@ pub enum Reply {
 }
 
 /// Runs one request against a backend.
+#[inline]
 pub fn apply<B: CounterBackend + ?Sized>(
     backend: &mut B,
     key: &[u8],
@@ -239,8 +240,8 @@ impl StoreBackend {
         key: &[u8],
         value: u64,
     ) -> Result<StoreOutcome, BackendError> {
-        let mut buf = [0u8; 20];
-        let text = decimal(value, &mut buf);
+        let mut digits = itoa::Buffer::new();
+        let text = digits.format(value).as_bytes();
         let outcome = match mode {
             WriteMode::Set => self.store.set(key, text, 0, COUNTER_TTL),
             WriteMode::Add => self.store.add(key, text, 0, COUNTER_TTL),
@@ -255,19 +256,6 @@ impl StoreBackend {
                 Err(BackendError::Server("out of memory storing object".into()))
             }
             other => Ok(other),
-        }
-    }
-}
-
-/// `value` in decimal, written into the end of `buf` (20 digits hold any u64).
-fn decimal(mut value: u64, buf: &mut [u8; 20]) -> &[u8] {
-    let mut at = buf.len();
-    loop {
-        at -= 1;
-        buf[at] = b'0' + (value % 10) as u8;
-        value /= 10;
-        if value == 0 {
-            return &buf[at..];
         }
     }
 }
@@ -466,14 +454,6 @@ mod tests {
             DeltaOutcome::Value { value: 5, .. }
         ));
         assert_eq!(b.get(k).unwrap(), Some(5));
-    }
-
-    #[test]
-    fn decimal_writes_any_u64() {
-        let mut buf = [0u8; 20];
-        for v in [0, 7, 10, 4711, u64::MAX] {
-            assert_eq!(decimal(v, &mut buf), v.to_string().as_bytes());
-        }
     }
 
     /// The meta lease on the store: `N` vivifies and wins, `Z` for everyone else until

@@ -22,6 +22,11 @@ use rand_chacha::ChaCha8Rng;
 use super::backend::{CasReply, LeaseReply, Op, Reply};
 use super::config::{Backoff, KeyPicker, Strategy, Workload};
 
+/// Update latencies a client holds before recording them (see [`Client::flush_records`]).
+const LATENCY_BATCH: usize = 256;
+/// Retry counts below this are tallied per value and recorded at the end.
+const RETRY_TALLY: usize = 32;
+
 /// What a client does next.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Action {
@@ -119,6 +124,10 @@ pub struct Client {
     key: u32,
     started_at: u64,
     retries: u32,
+    /// Latencies not yet in `stats.latency`.
+    latencies: Vec<u64>,
+    /// Updates that needed `n` retries, not yet in `stats.retries`.
+    retry_tally: [u64; RETRY_TALLY],
     stats: ClientStats,
 }
 
@@ -141,6 +150,8 @@ impl Client {
             key: 0,
             started_at: 0,
             retries: 0,
+            latencies: Vec::with_capacity(LATENCY_BATCH),
+            retry_tally: [0; RETRY_TALLY],
             stats: ClientStats::new(),
         }
     }
@@ -150,14 +161,36 @@ impl Client {
         self.id
     }
 
-    /// What it counted.
+    /// What it counted. Latencies and retries are recorded in batches: the histograms are
+    /// complete once the client has finished.
     pub fn stats(&self) -> &ClientStats {
         &self.stats
     }
 
     /// Consumes the client for its counts.
-    pub fn into_stats(self) -> ClientStats {
+    pub fn into_stats(mut self) -> ClientStats {
+        self.flush_records();
         self.stats
+    }
+
+    /// Records the held latencies and retry tallies. A latency histogram's counters span
+    /// hundreds of kilobytes, so a record is usually a cache (and TLB) miss that stalls the
+    /// simulator; a sorted batch walks the counters in address order instead. Retries are
+    /// small numbers, so a tally per value turns an update's record into an increment.
+    /// Histogram counts do not depend on the order of records, so batching changes no
+    /// result.
+    fn flush_records(&mut self) {
+        self.latencies.sort_unstable();
+        // Auto-resizing histograms take any u64; record only fails without auto-resize.
+        for latency in self.latencies.drain(..) {
+            let _ = self.stats.latency.record(latency);
+        }
+        for (retries, count) in self.retry_tally.iter_mut().enumerate() {
+            if *count > 0 {
+                let _ = self.stats.retries.record_n(retries as u64, *count);
+                *count = 0;
+            }
+        }
     }
 
     /// The first action, at time `now` (no think time before the first operation).
@@ -168,6 +201,7 @@ impl Client {
     /// Starts the next operation `delay` ns after `now`, or finishes.
     fn begin(&mut self, now: u64, delay: u64, picker: &KeyPicker) -> Action {
         if self.updates_left == 0 {
+            self.flush_records();
             self.state = State::Finished;
             self.stats.finished_at = now;
             return Action::Finished;
@@ -223,10 +257,17 @@ impl Client {
         } else {
             self.stats.updates += 1;
             self.updates_left -= 1;
-            let latency = now.saturating_sub(self.started_at);
-            // Auto-resizing histograms take any u64; record only fails without auto-resize.
-            let _ = self.stats.latency.record(latency);
-            let _ = self.stats.retries.record(u64::from(self.retries));
+            self.latencies.push(now.saturating_sub(self.started_at));
+            if self.latencies.len() == LATENCY_BATCH {
+                self.flush_records();
+            }
+            match self.retry_tally.get_mut(self.retries as usize) {
+                Some(count) => *count += 1,
+                // Auto-resizing histograms take any u64; record only fails without it.
+                None => {
+                    let _ = self.stats.retries.record(u64::from(self.retries));
+                }
+            }
         }
         let think = self.think.sample(&mut self.rng);
         self.begin(now, think, picker)

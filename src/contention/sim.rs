@@ -15,6 +15,8 @@
 //! interleaved, and the naive strategy loses nothing. (Service time alone still opens the
 //! window: requests queue behind each other at the server.)
 
+use std::hint::select_unpredictable;
+
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
@@ -32,16 +34,23 @@ const CLIENT_MASK: u64 = (1 << CLIENT_BITS) - 1;
 /// Most clients the simulator takes.
 pub const MAX_CLIENTS: u32 = 1 << CLIENT_BITS;
 
-const NO_EVENT: u128 = u128::MAX;
+/// An empty leaf: later than any event (an event's tie-breaker never has every bit set).
+const NO_EVENT: (u64, u64) = (u64::MAX, u64::MAX);
 
 /// The event queue: every client has at most one event pending (its request on the way to
 /// the server, or the reply on the way back), so a tournament tree over the clients is
 /// enough — setting a client's event replays the log₂(clients) matches above it, with no
 /// sifting and predictable branches, and the root is the next event.
+///
+/// An event's key is its time, then its tie-breaker (`seq << CLIENT_BITS | client`); both
+/// halves live in their own `u64` array. The match winner climbs in registers, each level
+/// reading only the sibling, so no load waits on a store still in flight, and no branch
+/// depends on who wins.
 #[derive(Debug, Clone)]
 struct EventTree {
     /// Leaves at `leaves..2 * leaves`; node `n` holds the smaller of `2n` and `2n + 1`.
-    nodes: Vec<u128>,
+    time: Vec<u64>,
+    tie: Vec<u64>,
     leaves: usize,
 }
 
@@ -49,29 +58,45 @@ impl EventTree {
     fn new(clients: usize) -> EventTree {
         let leaves = clients.max(1).next_power_of_two();
         EventTree {
-            nodes: vec![NO_EVENT; 2 * leaves],
+            time: vec![NO_EVENT.0; 2 * leaves],
+            tie: vec![NO_EVENT.1; 2 * leaves],
             leaves,
         }
     }
 
-    fn set(&mut self, client: u32, key: u128) {
+    #[inline]
+    fn set(&mut self, client: u32, (mut time, mut tie): (u64, u64)) {
+        // Equal lengths: one bounds check covers both arrays.
+        let times = &mut self.time[..];
+        let ties = &mut self.tie[..times.len()];
         let mut n = self.leaves + client as usize;
-        self.nodes[n] = key;
+        times[n] = time;
+        ties[n] = tie;
         while n > 1 {
+            let sibling = n ^ 1;
+            let (t, s) = (times[sibling], ties[sibling]);
+            // Which side wins is a coin toss: select without a branch the predictor would
+            // miss half the time.
+            let sibling_wins = (t < time) | ((t == time) & (s < tie));
+            time = select_unpredictable(sibling_wins, t, time);
+            tie = select_unpredictable(sibling_wins, s, tie);
             n /= 2;
-            self.nodes[n] = self.nodes[2 * n].min(self.nodes[2 * n + 1]);
+            times[n] = time;
+            ties[n] = tie;
         }
     }
 
     fn clear(&mut self, client: u32) {
-        if self.nodes[self.leaves + client as usize] != NO_EVENT {
+        let leaf = self.leaves + client as usize;
+        if (self.time[leaf], self.tie[leaf]) != NO_EVENT {
             self.set(client, NO_EVENT);
         }
     }
 
-    fn min(&self) -> Option<u128> {
+    /// The next event as (time, tie-breaker).
+    fn min(&self) -> Option<(u64, u64)> {
         // With one leaf, node 1 is that leaf.
-        let root = self.nodes[1];
+        let root = (self.time[1], self.tie[1]);
         (root != NO_EVENT).then_some(root)
     }
 }
@@ -93,8 +118,7 @@ struct Sim<'a> {
     workload: &'a Workload,
     now: u64,
     seq: u64,
-    /// Each client's pending event as `time << 64 | seq << CLIENT_BITS | client`: one
-    /// integer compare orders by time, then by scheduling order.
+    /// Each client's pending event, ordered by time, then by scheduling order.
     events: EventTree,
     immediate: Vec<u32>,
     pending: Vec<Pending>,
@@ -103,6 +127,7 @@ struct Sim<'a> {
 }
 
 impl Sim<'_> {
+    #[inline]
     fn push(&mut self, at: u64, client: u32, initial: bool) {
         if at == self.now && !initial {
             // The client's leaf may still hold the event being handled.
@@ -110,8 +135,7 @@ impl Sim<'_> {
             self.immediate.push(client);
         } else {
             let tie = (self.seq << CLIENT_BITS) | u64::from(client);
-            self.events
-                .set(client, (u128::from(at) << 64) | u128::from(tie));
+            self.events.set(client, (at, tie));
             self.seq += 1;
         }
     }
@@ -191,11 +215,10 @@ pub fn run(workload: &Workload) -> Result<RunOutcome, ContentionError> {
     loop {
         let id = if let Some(id) = sim.immediate.pop() {
             id
-        } else if let Some(event) = sim.events.min() {
+        } else if let Some((time, tie)) = sim.events.min() {
             // The leaf stays until the client's next event replaces or clears it.
-            let id = (event as u64 & CLIENT_MASK) as u32;
-            sim.now = (event >> 64) as u64;
-            id
+            sim.now = time;
+            (tie & CLIENT_MASK) as u32
         } else {
             break;
         };

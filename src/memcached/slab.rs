@@ -330,6 +330,14 @@ impl SlabClasses {
         if size == 0 || size > u64::from(self.item_size_max) {
             return None;
         }
+        // Most items (counters, small values) fit the first class: skip the search.
+        if self
+            .classes
+            .first()
+            .is_some_and(|c| size <= u64::from(c.chunk_size))
+        {
+            return Some(1);
+        }
         let index = self
             .classes
             .partition_point(|c| u64::from(c.chunk_size) < size);

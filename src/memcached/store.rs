@@ -435,7 +435,7 @@ fn check_key(key: &[u8]) -> Result<(), KeyError> {
 
 /// Parses a stored value as `incr`/`decr` do (`safe_strtoull` on the item's data, which
 /// always ends in `\r\n`): optional leading white space and sign, decimal digits that fit
-/// in 64 bits, then white space or the end. Only the byte after the digits is checked, so
+/// in 64 bits, then white space, a NUL or the end. Only the byte after the digits is checked, so
 /// `12 abc` counts as 12, as in memcached (found by the differential server tests).
 fn parse_counter(value: &[u8]) -> Option<u64> {
     super::protocol::strtoull(value)
@@ -591,12 +591,14 @@ impl Store {
 
     // ---- index and LRU ----------------------------------------------------------------
 
+    #[inline]
     fn slot(&self, idx: u32) -> &Slot {
         self.slots[idx as usize]
             .as_ref()
             .expect("linked indexes point at live slots")
     }
 
+    #[inline]
     fn slot_mut(&mut self, idx: u32) -> &mut Slot {
         self.slots[idx as usize]
             .as_mut()
@@ -717,6 +719,61 @@ impl Store {
         self.counters.total_items += 1;
         self.curr_bytes += total;
         (idx, cas)
+    }
+
+    /// Replaces a live item with a new one of the same key, as `unlink` then `link` would
+    /// (`do_item_replace`): the old chunks are freed, the new item gets a fresh CAS id and
+    /// goes to its LRU's head, and it takes the old item's slot, which is the slot `link`
+    /// would pop from the free list. Reusing the slot and its index entry spares hashing the
+    /// key twice, a hash-table remove and insert, and a heap allocation per write.
+    fn replace_in_place(
+        &mut self,
+        idx: u32,
+        value: &[u8],
+        flags: u32,
+        exp: u64,
+        now: u64,
+        layout: Layout,
+    ) -> u64 {
+        self.lru_remove(idx);
+        let cas = if self.settings.use_cas {
+            self.next_cas()
+        } else {
+            0
+        };
+        let use_cas = self.settings.use_cas;
+        let s = self.slot_mut(idx);
+        let key_len = usize::from(s.key_len);
+        let old_total = s.total;
+        let old_layout = std::mem::replace(&mut s.layout, layout);
+        // Keep the buffer exactly as large as `new_slot` would make it (heap_bytes counts it).
+        if s.data.capacity() == key_len + value.len() {
+            s.data.truncate(key_len);
+            s.data.extend_from_slice(value);
+        } else {
+            let mut data = Vec::with_capacity(key_len + value.len());
+            data.extend_from_slice(&s.data[..key_len]);
+            data.extend_from_slice(value);
+            s.data = data;
+        }
+        s.flags = flags;
+        s.exp = exp;
+        s.time = now;
+        s.cas = cas;
+        s.total = slab::item_total(key_len, value.len(), flags, use_cas);
+        s.fetched = false;
+        s.token_sent = false;
+        s.stale = false;
+        let total = s.total;
+        self.free_layout(&old_layout);
+        self.curr_bytes = self.curr_bytes - old_total + total;
+        self.lru_push_head(idx);
+        self.counters.total_items += 1;
+        if !self.held.is_empty() {
+            // A new item in the old one's slot: not held (see `unlink`).
+            self.held.retain(|&h| h != idx);
+        }
+        cas
     }
 
     /// Unlinks an item and frees its memory.
@@ -1320,9 +1377,7 @@ impl Store {
                 StoreOutcome::NotStored
             }
             (Some(old), StoreMode::Set | StoreMode::Replace) => {
-                self.unlink(old);
-                let slot = self.new_slot(key, [value, &[]], flags, exp, now, layout);
-                let (_, cas) = self.link(slot);
+                let cas = self.replace_in_place(old, value, flags, exp, now, layout);
                 return Ok(StoreOutcome::Stored { cas });
             }
             (Some(old), StoreMode::Cas) => {
@@ -1330,9 +1385,7 @@ impl Store {
                 if cas_in != 0 && self.slot(old).cas == cas_in {
                     self.class_counters[class].cas_hits += 1;
                     self.counters.cas_hits += 1;
-                    self.unlink(old);
-                    let slot = self.new_slot(key, [value, &[]], flags, exp, now, layout);
-                    let (_, cas) = self.link(slot);
+                    let cas = self.replace_in_place(old, value, flags, exp, now, layout);
                     return Ok(StoreOutcome::Stored { cas });
                 }
                 self.class_counters[class].cas_badval += 1;
@@ -1482,7 +1535,8 @@ impl Store {
             self.class_counters[class].decr_hits += 1;
             self.counters.decr_hits += 1;
         }
-        let text = value.to_string();
+        let mut digits = itoa::Buffer::new();
+        let text = digits.format(value).as_bytes();
         let held = self.held.contains(&idx);
         if text.len() <= old_len && !held {
             let cas = if self.settings.use_cas {
@@ -1493,7 +1547,7 @@ impl Store {
             let s = self.slot_mut(idx);
             s.cas = cas;
             let stored = &mut s.data[key_len..];
-            stored[..text.len()].copy_from_slice(text.as_bytes());
+            stored[..text.len()].copy_from_slice(text);
             stored[text.len()..].fill(b' ');
             s.time = now;
             self.lru_remove(idx);
@@ -1510,7 +1564,7 @@ impl Store {
         if !ok {
             return Ok(DeltaOutcome::OutOfMemory);
         }
-        let new = self.new_slot(key, [text.as_bytes(), &[]], flags, exp, now, layout);
+        let new = self.new_slot(key, [text, &[]], flags, exp, now, layout);
         self.unlink(idx);
         let (_, cas) = self.link(new);
         Ok(DeltaOutcome::Value { value, cas })
