@@ -72,6 +72,10 @@ fn wait_for(addr: SocketAddr) {
 }
 
 fn start_memcached() -> (Memcached, SocketAddr) {
+    start_memcached_with(&[])
+}
+
+fn start_memcached_with(extra: &[&str]) -> (Memcached, SocketAddr) {
     let port = TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .expect("a free loopback port")
@@ -79,6 +83,7 @@ fn start_memcached() -> (Memcached, SocketAddr) {
     let child = Command::new("memcached")
         .args(["-u", "root", "-U", "0", "-l", "127.0.0.1", "-m", "64"])
         .args(["-p", &port.to_string()])
+        .args(extra)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -90,7 +95,11 @@ fn start_memcached() -> (Memcached, SocketAddr) {
 }
 
 fn start_cachelab() -> Background {
-    let store = Store::new(Settings::default(), Clock::wall()).expect("default store");
+    start_cachelab_with(Settings::default())
+}
+
+fn start_cachelab_with(settings: Settings) -> Background {
+    let store = Store::new(settings, Clock::wall()).expect("store");
     let options = Options::for_store(&store, 64, 2);
     Background::start("127.0.0.1:0", Arc::new(Mutex::new(store)), options)
         .expect("cachelab server starts")
@@ -804,4 +813,49 @@ fn look_aside_replay_through_the_server_equals_the_model() {
         stats.hit_ratio() > 0.3 && stats.hit_ratio() < 0.95,
         "{stats:?}"
     );
+}
+
+/// `stats items` prints memcached's fields, in its order, for each LRU mode; `stats settings`
+/// reports the mode as memcached does.
+#[test]
+fn lru_modes_report_stats_as_memcached() {
+    if memcached_missing() {
+        return;
+    }
+    let script = b"set a 0 0 1\r\nx\r\nget a\r\nget a\r\nstats items\r\nstats settings\r\n";
+    let lines = |replies: &[u8], prefix: &str| -> Vec<String> {
+        String::from_utf8_lossy(replies)
+            .lines()
+            .filter(|l| l.starts_with(prefix))
+            .map(str::to_string)
+            .collect()
+    };
+    for (segmented, extra) in [(true, &[][..]), (false, &["-o", "no_lru_maintainer"][..])] {
+        let (_memcached, real) = start_memcached_with(extra);
+        let ours = start_cachelab_with(Settings {
+            lru_segmented: segmented,
+            ..Settings::default()
+        });
+        let (real, _) = exchange(real, script, Feed::Whole);
+        let (ours, _) = exchange(ours.addr(), script, Feed::Whole);
+        let names = |replies: &[u8]| -> Vec<String> {
+            lines(replies, "STAT items:")
+                .iter()
+                .map(|l| l.split(' ').nth(1).unwrap_or_default().to_string())
+                .collect()
+        };
+        assert_eq!(names(&ours), names(&real), "segmented {segmented}");
+        for setting in [
+            "lru_maintainer_thread",
+            "lru_segmented",
+            "hot_lru_pct",
+            "warm_lru_pct",
+            "hot_max_factor",
+            "warm_max_factor",
+        ] {
+            let find =
+                |replies: &[u8]| lines(replies, &format!("STAT {setting} ")).first().cloned();
+            assert_eq!(find(&ours), find(&real), "segmented {segmented}");
+        }
+    }
 }

@@ -148,7 +148,8 @@ pub struct ItemRef<'a> {
     pub cas: u64,
     /// Absolute expiry time in clock seconds, `None` for never.
     pub expires_at: Option<u64>,
-    /// Last access (store or hit) in clock seconds.
+    /// memcached's `it->time` in clock seconds: when stored, or last bumped by a hit as the
+    /// LRU mode says (see the `lru` module; not every hit).
     pub last_access: u64,
 }
 
@@ -163,7 +164,7 @@ pub struct MetaState {
     pub stale: bool,
     /// It had been read before this `mg` (`h`).
     pub fetched_before: bool,
-    /// Seconds since its last access before this `mg` (`l`).
+    /// Seconds since its `it->time` before this `mg` (`l`): since stored or last bumped.
     pub idle: u64,
 }
 
@@ -172,7 +173,7 @@ pub struct MetaState {
 pub struct ItemDebug {
     /// Seconds until expiry, -1 for never (`exp=`).
     pub exptime: i64,
-    /// Seconds since the last store or hit (`la=`).
+    /// Seconds since its `it->time` (`la=`): since stored or last bumped.
     pub last_access: u64,
     /// CAS id (`cas=`).
     pub cas: u64,
@@ -280,6 +281,9 @@ pub struct ClassCounters {
     pub evicted_unfetched: u64,
     /// `direct_reclaims`: allocation attempts that had to pull the LRU tail.
     pub direct_reclaims: u64,
+    /// `lrutail_reflocked`: tail items an LRU pull skipped because the command in progress
+    /// holds them (append/prepend, incr/decr).
+    pub lrutail_reflocked: u64,
     /// `evicted_active`: evicted items marked active (segmented mode).
     pub evicted_active: u64,
     /// `moves_to_cold`: HOT or WARM items moved to COLD.
@@ -288,7 +292,7 @@ pub struct ClassCounters {
     pub moves_to_warm: u64,
     /// `moves_within_lru`: active WARM items moved back to WARM's head.
     pub moves_within_lru: u64,
-    /// `hits_to_hot`: hits (get, gat, touch) on items in HOT.
+    /// `hits_to_hot`: `get`/`gets` hits on items in HOT (not gat or touch, as in memcached).
     pub hits_to_hot: u64,
     /// `hits_to_warm`.
     pub hits_to_warm: u64,
@@ -801,7 +805,7 @@ impl Store {
                 self.class_counters[class].touch_hits += 1;
                 let exp = self.expiry(exptime, now);
                 self.slot_mut(idx).exp = exp;
-                self.bump(idx, now);
+                self.bump_touched(idx, now);
                 Ok(Some(self.item_ref(idx)))
             }
             None => {
@@ -823,7 +827,7 @@ impl Store {
                 self.class_counters[class].touch_hits += 1;
                 let exp = self.expiry(exptime, now);
                 self.slot_mut(idx).exp = exp;
-                self.bump(idx, now);
+                self.bump_touched(idx, now);
                 Ok(TouchOutcome::Touched)
             }
             None => {
@@ -1271,8 +1275,9 @@ impl Store {
     }
 
     /// `flush_all [delay]`: with `delay` 0 (or negative) every item stored so far becomes
-    /// invisible now; with a delay (relative up to 30 days, else a unix time) items last
-    /// stored or read before that time become invisible once it comes. As memcached does,
+    /// invisible now; with a delay (relative up to 30 days, else a unix time) items whose
+    /// `it->time` (stored, or last bumped by a hit) is before that time become invisible once
+    /// it comes. As memcached does,
     /// the boundary is one second early (`oldest_live = realtime(delay) - 1`).
     pub fn flush_all(&mut self, delay: i64) {
         let now = self.clock.now();
@@ -1411,10 +1416,10 @@ impl Store {
         rows
     }
 
-    /// `stats items`: per class with items, `items:N:number` …, in memcached 1.6.18's order,
-    /// the fields this store keeps. As in memcached, the per-segment fields (`number_hot` …
-    /// `age_warm`, `evicted_active`, `moves_*`, `direct_reclaims`, `hits_to_*`) appear only in
-    /// segmented mode; `age` is COLD's tail age.
+    /// `stats items`: per class with items, `items:N:number` …, memcached 1.6.18's fields in
+    /// its order: the per-segment ones (`number_hot` … `age_warm`, `evicted_active`,
+    /// `moves_*`, `direct_reclaims`, `hits_to_*`) only in segmented mode, as there; `age` is
+    /// COLD's tail age.
     pub fn stats_items(&self) -> Vec<(String, String)> {
         let now = self.clock.now();
         let segmented = self.settings.lru_segmented;
@@ -1450,13 +1455,23 @@ impl Store {
                 ("evicted_nonzero", k.evicted_nonzero),
                 ("evicted_time", k.evicted_time),
                 ("outofmemory", k.outofmemory),
+                // No tail repairs: the model leaks no references.
+                ("tailrepairs", 0),
                 ("reclaimed", k.reclaimed),
                 ("expired_unfetched", k.expired_unfetched),
                 ("evicted_unfetched", k.evicted_unfetched),
             ]);
             if segmented {
+                fields.push(("evicted_active", k.evicted_active));
+            }
+            fields.extend([
+                // The LRU crawler is not modelled.
+                ("crawler_reclaimed", 0),
+                ("crawler_items_checked", 0),
+                ("lrutail_reflocked", k.lrutail_reflocked),
+            ]);
+            if segmented {
                 fields.extend([
-                    ("evicted_active", k.evicted_active),
                     ("moves_to_cold", k.moves_to_cold),
                     ("moves_to_warm", k.moves_to_warm),
                     ("moves_within_lru", k.moves_within_lru),
@@ -1464,6 +1479,7 @@ impl Store {
                     ("hits_to_hot", k.hits_to_hot),
                     ("hits_to_warm", k.hits_to_warm),
                     ("hits_to_cold", k.hits_to_cold),
+                    ("hits_to_temp", 0),
                 ]);
             }
             for (name, value) in fields {
@@ -1894,8 +1910,8 @@ mod tests {
     fn flush_all_with_delay_takes_effect_later() {
         let (mut s, clock) = store();
         stored(s.set(b"early", b"1", 0, 0).unwrap());
-        // flush_all 10 at NOW: memcached sets oldest_live = NOW + 10 - 1, so items last
-        // stored or read at or before NOW + 9 vanish from NOW + 9 on.
+        // flush_all 10 at NOW: memcached sets oldest_live = NOW + 10 - 1, so items stored
+        // or bumped at or before NOW + 9 vanish from NOW + 9 on.
         s.flush_all(10);
         clock.advance(5);
         stored(s.set(b"mid", b"2", 0, 0).unwrap());

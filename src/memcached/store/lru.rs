@@ -175,7 +175,8 @@ impl Store {
         self.lru_push_head(idx);
     }
 
-    /// A hit by a retrieval or touch command (`do_item_bump`); see the module docs.
+    /// A `get`/`gets` hit: counted in `hits_to_hot`/`_warm`/`_cold` by the item's list (as
+    /// memcached counts `lru_hits`), then [`Store::bump_touched`].
     pub(super) fn bump(&mut self, idx: u32, now: u64) {
         let (class, seg) = {
             let s = self.slot(idx);
@@ -187,6 +188,11 @@ impl Store {
             Segment::Warm => counters.hits_to_warm += 1,
             Segment::Cold => counters.hits_to_cold += 1,
         }
+        self.bump_touched(idx, now);
+    }
+
+    /// A hit by any retrieval or touch command (`do_item_bump`); see the module docs.
+    pub(super) fn bump_touched(&mut self, idx: u32, now: u64) {
         if !self.settings.lru_segmented {
             self.slot_mut(idx).fetched = true;
             self.update(idx, now);
