@@ -22,7 +22,9 @@ use std::time::{Duration, Instant};
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 
-use cachelab::memcached::client::{Client, StoreResult};
+use cachelab::memcached::client::{
+    Client, MetaDeleteFlags, MetaGetFlags, MetaItem, MetaSetFlags, MetaSetMode, StoreResult,
+};
 use cachelab::memcached::server::{Background, Options};
 use cachelab::memcached::{Clock, Settings, Store};
 
@@ -71,8 +73,15 @@ fn wait_for(addr: SocketAddr) {
     }
 }
 
+/// A real memcached in compat mode, `-o no_lru_maintainer` (which also turns LRU
+/// segmentation off): the mode the store models reply for reply. In memcached's default
+/// mode the background LRU maintainer holds a reference to an item hit while in COLD until
+/// it gets round to moving it, and `incr`/`decr`/`ma` rewrite a value in place only when
+/// nobody else holds it: whether the counter keeps its length (and its `h` fetched flag)
+/// then depends on thread timing, which made this test flaky. (The store applies that bump
+/// at once; see its `lru` module.)
 fn start_memcached() -> (Memcached, SocketAddr) {
-    start_memcached_with(&[])
+    start_memcached_with(&["-o", "no_lru_maintainer"])
 }
 
 fn start_memcached_with(extra: &[&str]) -> (Memcached, SocketAddr) {
@@ -94,8 +103,12 @@ fn start_memcached_with(extra: &[&str]) -> (Memcached, SocketAddr) {
     (server, addr)
 }
 
+/// `cachelab serve` in the same LRU mode as [`start_memcached`]'s memcached.
 fn start_cachelab() -> Background {
-    start_cachelab_with(Settings::default())
+    start_cachelab_with(Settings {
+        lru_segmented: false,
+        ..Settings::default()
+    })
 }
 
 fn start_cachelab_with(settings: Settings) -> Background {
@@ -482,7 +495,14 @@ fn random_op(rng: &mut SmallRng, keys: usize) -> (String, Option<String>, Vec<u8
         rng.random_range(0u64..1_000_000).to_string().into_bytes()
     } else {
         let len = rng.random_range(0..40);
-        (0..len).map(|_| rng.random::<u8>()).collect()
+        let mut bytes: Vec<u8> = (0..len).map(|_| rng.random::<u8>()).collect();
+        // A value of white space only sends memcached's `incr` past the value's end into
+        // whatever the slab chunk held before (strtoull skips the white space and the
+        // `\r\n`): undefined, so never generated.
+        if !bytes.is_empty() && bytes.iter().all(|b| b" \t\n\x0b\x0c\r".contains(b)) {
+            bytes.push(b'x');
+        }
+        bytes
     };
     let exptime = match rng.random_range(0..10) {
         0 => -1,
@@ -492,10 +512,7 @@ fn random_op(rng: &mut SmallRng, keys: usize) -> (String, Option<String>, Vec<u8
     let flags = rng.random_range(0..4u32);
     let verbs = [
         "set", "add", "replace", "append", "prepend", "cas", "get", "gets", "gat", "gats", "touch",
-        "incr", "decr", "delete", "mget", "mg", "ms",
-        "md",
-        // "ma" is left out: seed 6 finds an `ma … N0 J2 MD` that memcached answers `HD`
-        // and cachelab with the non-numeric error (not yet understood).
+        "incr", "decr", "delete", "mget", "mg", "ms", "md", "ma",
     ];
     let verb = verbs[rng.random_range(0..verbs.len())];
     let line = match verb {
@@ -589,8 +606,18 @@ fn learn_cas(replies: &[u8], last: &mut HashMap<String, u64>) {
 
 #[test]
 fn seeded_random_operations_match() {
-    let Some(pair) = pair() else { return };
-    let mut rng = SmallRng::seed_from_u64(6);
+    // Several seeds: one seed's sequence once hid a whole class of differences (meta get
+    // holds, see `Store::hold`) that others found at once.
+    for seed in [6, 8, 9, 13, 25] {
+        let Some(pair) = pair() else { return };
+        random_operations_match(&pair, seed);
+    }
+}
+
+/// 12,000 seeded random operations in pipelined batches of 40, on fresh servers; every
+/// batch's replies must be identical.
+fn random_operations_match(pair: &Pair, seed: u64) {
+    let mut rng = SmallRng::seed_from_u64(seed);
     let (ops, batch, keys) = (12_000, 40, 16);
     let servers = [pair.real, pair.ours.addr()];
     let mut streams: Vec<(TcpStream, BufReader<TcpStream>)> = servers
@@ -653,8 +680,9 @@ fn seeded_random_operations_match() {
         );
         matched += batch;
     }
-    let _ = std::io::stderr()
-        .write_all(format!("random differential: {matched} operations matched\n").as_bytes());
+    let _ = std::io::stderr().write_all(
+        format!("random differential, seed {seed}: {matched} operations matched\n").as_bytes(),
+    );
 }
 
 // ---- our own server and client --------------------------------------------------------
@@ -717,6 +745,106 @@ fn client_speaks_every_command() {
     assert_eq!(c.recv_delta().unwrap(), Some(6));
     assert_eq!(c.recv_values().unwrap()[0].data, b"6");
     c.quit().unwrap();
+}
+
+/// The client's typed meta replies for the lease sequence, a stale item and the set
+/// modes; each step's reply with its CAS id replaced by the step that first saw that id.
+fn meta_client_script(addr: SocketAddr) -> Vec<String> {
+    let mut c = Client::connect(addr).expect("connect");
+    let mut cas_ids: Vec<u64> = Vec::new();
+    let mut named = |item: Option<MetaItem>| {
+        item.map(|mut item| {
+            if let Some(cas) = item.cas {
+                let at = cas_ids.iter().position(|&c| c == cas).unwrap_or_else(|| {
+                    cas_ids.push(cas);
+                    cas_ids.len() - 1
+                });
+                item.cas = Some(at as u64);
+            }
+            format!("{item:?}")
+        })
+    };
+    let lease = MetaGetFlags {
+        value: true,
+        cas: true,
+        ttl: true,
+        vivify: Some(100),
+        recache: Some(101),
+        ..MetaGetFlags::default()
+    };
+    let mut out = Vec::new();
+    let first = c.mg(b"n", &lease).unwrap();
+    let token = first.as_ref().and_then(|i| i.cas).expect("vivified with c");
+    out.push(format!("{:?}", named(first)));
+    out.push(format!("{:?}", named(c.mg(b"n", &lease).unwrap())));
+    let write = |cas| MetaSetFlags {
+        cas: Some(cas),
+        ttl: Some(100),
+        ..MetaSetFlags::default()
+    };
+    for (key, cas) in [(&b"n"[..], token + 1), (b"n", token), (b"gone", token)] {
+        out.push(format!("{:?}", c.ms(key, b"1", &write(cas)).unwrap()));
+    }
+    out.push(format!("{:?}", named(c.mg(b"n", &lease).unwrap())));
+    out.push(format!("{:?}", named(c.mg(b"n", &lease).unwrap())));
+    let invalidate = MetaDeleteFlags {
+        invalidate: true,
+        ttl: Some(30),
+        ..MetaDeleteFlags::default()
+    };
+    out.push(format!("{:?}", c.md(b"n", &invalidate).unwrap()));
+    let plain = MetaGetFlags {
+        value: true,
+        flags: true,
+        ..MetaGetFlags::default()
+    };
+    out.push(format!("{:?}", named(c.mg(b"n", &plain).unwrap())));
+    out.push(format!("{:?}", named(c.mg(b"n", &plain).unwrap())));
+    for mode in [
+        MetaSetMode::Replace,
+        MetaSetMode::Add,
+        MetaSetMode::Add,
+        MetaSetMode::Append,
+        MetaSetMode::Prepend,
+        MetaSetMode::Set,
+    ] {
+        let flags = MetaSetFlags {
+            mode,
+            client_flags: Some(9),
+            ..MetaSetFlags::default()
+        };
+        out.push(format!("{:?}", c.ms(b"m", b"ab", &flags).unwrap()));
+    }
+    out.push(format!("{:?}", named(c.mg(b"m", &plain).unwrap())));
+    out.push(format!(
+        "{:?}",
+        c.md(b"m", &MetaDeleteFlags::default()).unwrap()
+    ));
+    out.push(format!(
+        "{:?}",
+        c.md(b"m", &MetaDeleteFlags::default()).unwrap()
+    ));
+    out.push(format!("{:?}", named(c.mg(b"m", &plain).unwrap())));
+    out
+}
+
+#[test]
+fn client_meta_replies_are_the_same_on_both_servers() {
+    let Some(pair) = pair() else { return };
+    let real = meta_client_script(pair.real);
+    let ours = meta_client_script(pair.ours.addr());
+    assert_eq!(ours, real);
+    // The lease sequence: W on the vivified item, Z after, EX/HD/NF, W again on the
+    // written item.
+    assert!(
+        real[0].contains("won: true") && real[1].contains("token_sent: true"),
+        "{real:?}"
+    );
+    assert_eq!(real[2..5], ["Exists", "Stored", "NotFound"]);
+    assert!(
+        real[5].contains("won: true") && real[6].contains("won: false"),
+        "{real:?}"
+    );
 }
 
 #[test]

@@ -4,18 +4,29 @@
 //!
 //! Each request a client makes is one [`Op`]; [`apply`] runs it against any backend and
 //! returns the [`Reply`]. The simulator calls [`apply`] at the instant a request reaches the
-//! server, the threads mode calls it under the store's lock, and a future `net` mode will
-//! implement [`CounterBackend`] over the TCP client (one request per method).
+//! server, the threads mode calls it under the store's lock, and `net` mode implements
+//! [`CounterBackend`] over the TCP client (one request per method).
 //!
-//! **Leases.** The store has no meta protocol, so the lease strategy uses a small emulation
-//! kept beside the store (and behind the same lock): [`CounterBackend::lease_get`] is
-//! memcached's `mg <key> v c N<ttl>` as a lock — the first client to ask while no lease is
-//! out gets the value and a token (the meta `W` "win" flag), every other asker gets
-//! [`LeaseReply::Lost`] (the `Z` flag: a win token is already out) until the winner writes
-//! back with [`CounterBackend::lease_set`] (`ms <key> C<token>` then release). Lease
-//! timeouts are not emulated: clients never die mid-update here.
-
-use std::collections::HashMap;
+//! **Leases** are memcached's own win tokens (`doc/protocol.txt`, "Meta Get", flags `N`,
+//! `R`, `W`, `Z`), the same two requests in every mode — [`StoreBackend`] calls the store's
+//! [`Store::meta_get`] and a CAS store, `net` mode sends the text:
+//!
+//! 1. [`CounterBackend::lease_get`] is `mg <key> N<ttl> R<ttl+1> v c` with
+//!    `ttl` = [`COUNTER_TTL`]. On a miss, `N` creates an empty item with that TTL and this
+//!    caller wins (`W`; the empty value is counter 0). On a hit, `R` hands the token to the
+//!    first caller whose request finds the remaining TTL below `ttl + 1` — always, as every
+//!    counter is written with `ttl` — and only to it: later callers see `Z` (token already
+//!    sent) and lose, until the item is replaced.
+//! 2. The winner writes back with [`CounterBackend::lease_set`], `ms <key> <len> C<cas>
+//!    T<ttl>`: the CAS id from its `mg`, and a new item, which has no token out, so the
+//!    next `mg` wins again.
+//!
+//! Every counter write (`set`, `add`, `cas`, the lease write) carries [`COUNTER_TTL`]:
+//! memcached's `R` never fires for an item without a TTL (`mg` then answers neither `W`
+//! nor `Z`, which [`lease_reply`] reports as [`BackendError::NoLease`] rather than spin).
+//! The flags answer identically on memcached 1.6 and `cachelab serve`. memcached does not
+//! time a token out: a winner that never writes back leaves the key to `Z` until its TTL
+//! ends, which this experiment's clients never do.
 
 use crate::memcached::store::{DeleteOutcome, DeltaOutcome, KeyError, Store, StoreOutcome};
 
@@ -40,7 +51,25 @@ pub enum BackendError {
     /// The server cannot be reached (a poisoned lock in process; I/O errors over TCP).
     #[error("backend unavailable: {0}")]
     Unavailable(String),
+    /// A lease request hit an item that gives no win token to anyone (`mg … R` answered
+    /// neither `W` nor `Z`: the item has no TTL), or the server could not create the item.
+    #[error("no client can win the lease on {key}: {why}")]
+    NoLease {
+        /// The key, lossily decoded.
+        key: String,
+        /// What the server answered.
+        why: &'static str,
+    },
 }
+
+/// Seconds every counter lives (the `exptime` of each write, the `T` and `N` of the
+/// lease requests): long enough for any run, and present, because `mg … R` only hands out
+/// win tokens for items with a TTL.
+pub const COUNTER_TTL: i64 = 86_400;
+
+/// The lease request's recache threshold (`R`): above any counter's remaining TTL, so
+/// every hit whose token is not out wins it.
+pub const LEASE_RECACHE: i64 = COUNTER_TTL + 1;
 
 /// A `cas`/lease write's outcome.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,38 +82,65 @@ pub enum CasReply {
     NotFound,
 }
 
-/// A lease request's outcome.
+/// A lease request's outcome (see the module docs).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LeaseReply {
-    /// This client won: the current value (`None` when missing) and the token to write with.
+    /// This client won (`W`): the current value (`None` when the key was missing and `N`
+    /// created it empty) and the token to write with (the item's CAS id).
     Won {
         /// Current value.
         value: Option<u64>,
-        /// Lease token.
+        /// Lease token: the CAS id `lease_set` sends as `C<token>`.
         token: u64,
     },
-    /// Another client holds the lease.
+    /// Another client holds the lease (`Z`).
     Lost,
+}
+
+/// The lease an `mg <key> N R v c` reply grants: `won` is its `W` flag, `token_sent` its
+/// `Z`; `value` and `cas` are the item's.
+pub fn lease_reply(
+    key: &[u8],
+    value: &[u8],
+    cas: u64,
+    won: bool,
+    token_sent: bool,
+) -> Result<LeaseReply, BackendError> {
+    if won {
+        Ok(LeaseReply::Won {
+            value: counter(key, value)?,
+            token: cas,
+        })
+    } else if token_sent {
+        Ok(LeaseReply::Lost)
+    } else {
+        Err(BackendError::NoLease {
+            key: String::from_utf8_lossy(key).into_owned(),
+            why: "mg answered neither W nor Z (an item without a TTL)",
+        })
+    }
 }
 
 /// The memcached operations a counter client uses; `net` mode implements it over TCP.
 pub trait CounterBackend {
-    /// `get key`: the counter, or `None` when missing.
+    /// `get key`: the counter, or `None` when missing (or empty: a lease's `N` placeholder
+    /// that its winner has not written yet).
     fn get(&mut self, key: &[u8]) -> Result<Option<u64>, BackendError>;
-    /// `gets key`: the counter and its CAS id.
+    /// `gets key`: the counter and its CAS id (`None` as for `get`).
     fn gets(&mut self, key: &[u8]) -> Result<Option<(u64, u64)>, BackendError>;
-    /// `set key 0 0 n`.
+    /// `set key 0 <COUNTER_TTL> n`.
     fn set(&mut self, key: &[u8], value: u64) -> Result<(), BackendError>;
-    /// `add key 0 0 n`: true for `STORED`, false for `NOT_STORED`.
+    /// `add key 0 <COUNTER_TTL> n`: true for `STORED`, false for `NOT_STORED`.
     fn add(&mut self, key: &[u8], value: u64) -> Result<bool, BackendError>;
-    /// `cas key 0 0 n cas_unique`.
+    /// `cas key 0 <COUNTER_TTL> n cas_unique`.
     fn cas(&mut self, key: &[u8], value: u64, cas: u64) -> Result<CasReply, BackendError>;
     /// `incr key delta`: the new value, or `None` for `NOT_FOUND`.
     fn incr(&mut self, key: &[u8], delta: u64) -> Result<Option<u64>, BackendError>;
-    /// Asks for `key`'s lease on behalf of `client` (see the module docs).
-    fn lease_get(&mut self, key: &[u8], client: u32) -> Result<LeaseReply, BackendError>;
-    /// Writes `value` under lease `token` and releases the lease; `Exists` when the token
-    /// is not the key's current lease.
+    /// Asks for `key`'s lease: `mg <key> N<COUNTER_TTL> R<LEASE_RECACHE> v c` (see the
+    /// module docs).
+    fn lease_get(&mut self, key: &[u8]) -> Result<LeaseReply, BackendError>;
+    /// Writes `value` under lease `token`: `ms <key> <len> C<token> T<COUNTER_TTL>`;
+    /// `Exists` when the item changed since the lease was won.
     fn lease_set(&mut self, key: &[u8], value: u64, token: u64) -> Result<CasReply, BackendError>;
     /// `delete key`: true for `DELETED` (resets a counter before a run).
     fn delete(&mut self, key: &[u8]) -> Result<bool, BackendError>;
@@ -107,9 +163,9 @@ pub enum Op {
     Cas(u64, u64),
     /// `incr` by the value.
     Incr(u64),
-    /// Ask for the lease.
+    /// Ask for the lease (`mg … N R`).
     LeaseGet,
-    /// Write under a lease: value, token.
+    /// Write under a lease (`ms … C`): value, token.
     LeaseSet(u64, u64),
 }
 
@@ -137,7 +193,6 @@ pub fn apply<B: CounterBackend + ?Sized>(
     backend: &mut B,
     key: &[u8],
     op: Op,
-    client: u32,
 ) -> Result<Reply, BackendError> {
     Ok(match op {
         Op::Get => Reply::Value(backend.get(key)?),
@@ -149,28 +204,21 @@ pub fn apply<B: CounterBackend + ?Sized>(
         Op::Add(v) => Reply::Added(backend.add(key, v)?),
         Op::Cas(v, cas) => Reply::Cas(backend.cas(key, v, cas)?),
         Op::Incr(d) => Reply::Incr(backend.incr(key, d)?),
-        Op::LeaseGet => Reply::Lease(backend.lease_get(key, client)?),
+        Op::LeaseGet => Reply::Lease(backend.lease_get(key)?),
         Op::LeaseSet(v, token) => Reply::Cas(backend.lease_set(key, v, token)?),
     })
 }
 
-/// [`CounterBackend`] over an in-process [`Store`], with the lease emulation beside it.
+/// [`CounterBackend`] over an in-process [`Store`]; leases are the store's meta get.
 #[derive(Debug)]
 pub struct StoreBackend {
     store: Store,
-    /// Outstanding leases: key → token. Only looked up by key, never iterated.
-    leases: HashMap<Vec<u8>, u64>,
-    next_token: u64,
 }
 
 impl StoreBackend {
     /// Wraps a store.
     pub fn new(store: Store) -> StoreBackend {
-        StoreBackend {
-            store,
-            leases: HashMap::new(),
-            next_token: 1,
-        }
+        StoreBackend { store }
     }
 
     /// The store.
@@ -192,9 +240,10 @@ impl StoreBackend {
         let mut buf = [0u8; 20];
         let text = decimal(value, &mut buf);
         let outcome = match mode {
-            WriteMode::Set => self.store.set(key, text, 0, 0),
-            WriteMode::Add => self.store.add(key, text, 0, 0),
-            WriteMode::Cas(cas) => self.store.cas(key, text, 0, 0, cas),
+            WriteMode::Set => self.store.set(key, text, 0, COUNTER_TTL),
+            WriteMode::Add => self.store.add(key, text, 0, COUNTER_TTL),
+            // What `ms` does with `C` (meta.rs): a CAS store.
+            WriteMode::Cas(cas) => self.store.cas(key, text, 0, COUNTER_TTL, cas),
         }?;
         match outcome {
             StoreOutcome::TooLarge => {
@@ -241,6 +290,16 @@ fn parse_value(key: &[u8], value: &[u8]) -> Result<u64, BackendError> {
         .ok_or_else(|| not_a_counter(key))
 }
 
+/// A stored value as a counter: `None` for an empty value (the item `mg … N` creates for
+/// a lease winner, which holds no count yet).
+pub fn counter(key: &[u8], value: &[u8]) -> Result<Option<u64>, BackendError> {
+    if value.is_empty() {
+        Ok(None)
+    } else {
+        parse_value(key, value).map(Some)
+    }
+}
+
 fn not_a_counter(key: &[u8]) -> BackendError {
     BackendError::NotACounter {
         key: String::from_utf8_lossy(key).into_owned(),
@@ -250,14 +309,14 @@ fn not_a_counter(key: &[u8]) -> BackendError {
 impl CounterBackend for StoreBackend {
     fn get(&mut self, key: &[u8]) -> Result<Option<u64>, BackendError> {
         match self.store.get(key)? {
-            Some(item) => Ok(Some(parse_value(key, item.value)?)),
+            Some(item) => counter(key, item.value),
             None => Ok(None),
         }
     }
 
     fn gets(&mut self, key: &[u8]) -> Result<Option<(u64, u64)>, BackendError> {
         match self.store.get(key)? {
-            Some(item) => Ok(Some((parse_value(key, item.value)?, item.cas))),
+            Some(item) => Ok(counter(key, item.value)?.map(|v| (v, item.cas))),
             None => Ok(None),
         }
     }
@@ -290,28 +349,26 @@ impl CounterBackend for StoreBackend {
         }
     }
 
-    fn lease_get(&mut self, key: &[u8], _client: u32) -> Result<LeaseReply, BackendError> {
-        if self.leases.contains_key(key) {
-            return Ok(LeaseReply::Lost);
+    fn lease_get(&mut self, key: &[u8]) -> Result<LeaseReply, BackendError> {
+        match self
+            .store
+            .meta_get(key, None, Some(COUNTER_TTL), Some(LEASE_RECACHE))?
+        {
+            Some((item, state)) => {
+                lease_reply(key, item.value, item.cas, state.won, state.token_was_sent)
+            }
+            None => Err(BackendError::NoLease {
+                key: String::from_utf8_lossy(key).into_owned(),
+                why: "mg with N missed (the store could not create the item)",
+            }),
         }
-        let value = self.get(key)?;
-        let token = self.next_token;
-        self.next_token += 1;
-        self.leases.insert(key.to_vec(), token);
-        Ok(LeaseReply::Won { value, token })
     }
 
     fn lease_set(&mut self, key: &[u8], value: u64, token: u64) -> Result<CasReply, BackendError> {
-        if self.leases.get(key) != Some(&token) {
-            return Ok(CasReply::Exists);
-        }
-        self.leases.remove(key);
-        self.set(key, value)?;
-        Ok(CasReply::Stored)
+        self.cas(key, value, token)
     }
 
     fn delete(&mut self, key: &[u8]) -> Result<bool, BackendError> {
-        self.leases.remove(key);
         Ok(matches!(self.store.delete(key)?, DeleteOutcome::Deleted))
     }
 
@@ -358,8 +415,8 @@ impl CounterBackend for SharedStore {
     fn incr(&mut self, key: &[u8], delta: u64) -> Result<Option<u64>, BackendError> {
         self.lock()?.incr(key, delta)
     }
-    fn lease_get(&mut self, key: &[u8], client: u32) -> Result<LeaseReply, BackendError> {
-        self.lock()?.lease_get(key, client)
+    fn lease_get(&mut self, key: &[u8]) -> Result<LeaseReply, BackendError> {
+        self.lock()?.lease_get(key)
     }
     fn lease_set(&mut self, key: &[u8], value: u64, token: u64) -> Result<CasReply, BackendError> {
         self.lock()?.lease_set(key, value, token)
@@ -413,19 +470,41 @@ mod tests {
         }
     }
 
+    /// The meta lease on the store: `N` vivifies and wins, `Z` for everyone else until
+    /// the winner's CAS write replaces the item; a stale token is `EXISTS`.
     #[test]
     fn one_lease_at_a_time_and_only_its_token_writes() {
         let mut b = backend();
         let k = b"visitors".as_slice();
-        let LeaseReply::Won { value: None, token } = b.lease_get(k, 0).unwrap() else {
+        let LeaseReply::Won { value: None, token } = b.lease_get(k).unwrap() else {
             panic!("first asker wins");
         };
-        assert_eq!(b.lease_get(k, 1).unwrap(), LeaseReply::Lost);
+        assert_eq!(b.lease_get(k).unwrap(), LeaseReply::Lost);
         assert_eq!(b.lease_set(k, 1, token + 1).unwrap(), CasReply::Exists);
         assert_eq!(b.lease_set(k, 1, token).unwrap(), CasReply::Stored);
-        assert!(matches!(
-            b.lease_get(k, 1).unwrap(),
-            LeaseReply::Won { value: Some(1), .. }
-        ));
+        let LeaseReply::Won {
+            value: Some(1),
+            token: next,
+        } = b.lease_get(k).unwrap()
+        else {
+            panic!("the replaced item has no token out");
+        };
+        assert_ne!(next, token);
+        assert_eq!(b.lease_get(k).unwrap(), LeaseReply::Lost);
+        assert_eq!(b.lease_set(k, 2, token).unwrap(), CasReply::Exists);
+        assert_eq!(b.lease_set(k, 2, next).unwrap(), CasReply::Stored);
+        assert_eq!(b.get(k).unwrap(), Some(2));
+        // The server counts lease writes as CAS commands: two hits, two bad values.
+        assert_eq!(b.cas_counters().unwrap(), Some([2, 2, 0]));
+    }
+
+    /// An item without a TTL never hands out a token: an error, not an endless retry.
+    #[test]
+    fn a_counter_without_ttl_is_no_lease() {
+        let mut b = backend();
+        b.store_mut().set(b"plain", b"5", 0, 0).unwrap();
+        let err = b.lease_get(b"plain").unwrap_err();
+        assert!(matches!(err, BackendError::NoLease { .. }), "{err}");
+        assert!(err.to_string().contains("neither W nor Z"), "{err}");
     }
 }

@@ -10,7 +10,7 @@
 //! | `naive` | `get` → `set v+1` (1 when missing) |
 //! | `cas` | `gets` → `cas v+1` → `STORED` done; `EXISTS`/`NOT_FOUND` retry; a miss → `add 1` → `NOT_STORED` retry |
 //! | `incr` | `incr 1` → done; `NOT_FOUND` → `add 1` → `NOT_STORED` retry the `incr` |
-//! | `lease` | lease → won: `set v+1` with the token; lost: retry |
+//! | `lease` | `mg N R v c` → `W`: `ms v+1 C<cas>` (a missing key is vivified empty: 1); `Z`: retry |
 //!
 //! A retry waits the configured [`Backoff`] first; each retry is counted against the
 //! update it belongs to.
@@ -47,11 +47,11 @@ pub struct ClientStats {
     pub reads: u64,
     /// Requests sent.
     pub requests: u64,
-    /// `cas` requests sent.
+    /// CAS stores sent: `cas` requests and the lease's `ms … C<cas>` writes.
     pub cas_attempts: u64,
-    /// `cas` replies `EXISTS`.
+    /// CAS stores answered `EXISTS` (`EX`).
     pub cas_failures: u64,
-    /// `NOT_FOUND` replies to `cas` and `incr`.
+    /// `NOT_FOUND` replies to CAS stores and `incr`.
     pub not_found: u64,
     /// `get`/`gets`/lease replies that found the counter missing.
     pub misses: u64,
@@ -196,7 +196,7 @@ impl Client {
 
     fn send(&mut self, op: Op, delay: u64) -> Action {
         self.stats.requests += 1;
-        if matches!(op, Op::Cas(..)) {
+        if matches!(op, Op::Cas(..) | Op::LeaseSet(..)) {
             self.stats.cas_attempts += 1;
         }
         Action::Send {
@@ -256,11 +256,11 @@ impl Client {
                 self.send(Op::Add(1), 0)
             }
             (State::CasCas, Reply::Cas(CasReply::Stored)) => self.complete(now, picker),
-            (State::CasCas, Reply::Cas(CasReply::Exists)) => {
+            (State::CasCas | State::LeaseSet, Reply::Cas(CasReply::Exists)) => {
                 self.stats.cas_failures += 1;
                 self.retry()
             }
-            (State::CasCas, Reply::Cas(CasReply::NotFound)) => {
+            (State::CasCas | State::LeaseSet, Reply::Cas(CasReply::NotFound)) => {
                 self.stats.not_found += 1;
                 self.retry()
             }

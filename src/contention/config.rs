@@ -96,9 +96,9 @@ pub enum Strategy {
     /// Server-side `incr`; a missing key is created with `add` (a failed `add` retries the
     /// `incr`).
     Incr,
-    /// A lease: one client at a time wins the key (memcached meta `mg … N`/`W` flag,
-    /// emulated, see [`super::backend`]), reads, and writes back with its token; the others
-    /// see `Z` (lost), back off and ask again.
+    /// A lease: one client at a time wins the key's token (memcached's meta
+    /// `mg <key> N<ttl> R<ttl+1> v c` answering `W`, see [`super::backend`]) with the value,
+    /// and writes back with `ms … C<cas>`; the others see `Z` (lost), back off and ask again.
     Lease,
 }
 

@@ -10,17 +10,34 @@
 //! the difference (other traffic on the same server would be counted too). The client
 //! threads are [`super::threads::run_on`]'s, with one [`NetBackend`] each.
 //!
-//! The lease strategy needs the meta protocol's win flags, which this client does not speak
-//! yet: net mode refuses it with a clear error.
+//! Counters are written with the TTL [`COUNTER_TTL`], and the lease strategy sends the
+//! meta requests described in [`super::backend`] (`mg <key> N<ttl> R<ttl+1> v c`, then
+//! `ms <key> <len> C<cas> T<ttl>`), which memcached 1.6 and `cachelab serve` answer alike.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use super::ContentionError;
-use super::backend::{BackendError, CasReply, CounterBackend, LeaseReply};
-use super::config::{Strategy, Workload};
+use super::backend::{
+    BackendError, COUNTER_TTL, CasReply, CounterBackend, LEASE_RECACHE, LeaseReply, counter,
+    lease_reply,
+};
+use super::config::Workload;
 use super::result::RunOutcome;
-use crate::memcached::client::{Client as TcpClient, ClientError, StoreResult};
+use crate::memcached::client::{
+    Client as TcpClient, ClientError, MetaGetFlags, MetaSetFlags, MetaStatus, StoreResult,
+};
+
+/// The lease request's flags: `N<COUNTER_TTL> R<LEASE_RECACHE> v c`.
+const LEASE_GET: MetaGetFlags = MetaGetFlags {
+    value: true,
+    cas: true,
+    flags: false,
+    ttl: false,
+    touch: None,
+    vivify: Some(COUNTER_TTL),
+    recache: Some(LEASE_RECACHE),
+};
 
 /// Most clients (connections) net mode opens.
 pub const MAX_CONNECTIONS: u32 = 1024;
@@ -44,15 +61,6 @@ impl NetBackend {
 
     fn fail(&self, e: ClientError) -> BackendError {
         network(&self.server, e)
-    }
-
-    fn counter(&self, key: &[u8], data: &[u8]) -> Result<u64, BackendError> {
-        std::str::from_utf8(data)
-            .ok()
-            .and_then(|t| t.trim().parse().ok())
-            .ok_or_else(|| BackendError::NotACounter {
-                key: String::from_utf8_lossy(key).into_owned(),
-            })
     }
 }
 
@@ -78,20 +86,23 @@ fn cas_reply(result: StoreResult) -> CasReply {
 impl CounterBackend for NetBackend {
     fn get(&mut self, key: &[u8]) -> Result<Option<u64>, BackendError> {
         match self.client.get(key).map_err(|e| self.fail(e))? {
-            Some(value) => self.counter(key, &value.data).map(Some),
+            Some(value) => counter(key, &value.data),
             None => Ok(None),
         }
     }
 
     fn gets(&mut self, key: &[u8]) -> Result<Option<(u64, u64)>, BackendError> {
         match self.client.gets(key).map_err(|e| self.fail(e))? {
-            Some(value) => Ok(Some((self.counter(key, &value.data)?, value.cas))),
+            Some(value) => Ok(counter(key, &value.data)?.map(|v| (v, value.cas))),
             None => Ok(None),
         }
     }
 
     fn set(&mut self, key: &[u8], value: u64) -> Result<(), BackendError> {
-        match self.client.set(key, value.to_string().as_bytes(), 0, 0) {
+        match self
+            .client
+            .set(key, value.to_string().as_bytes(), 0, COUNTER_TTL)
+        {
             Ok(StoreResult::Stored) => Ok(()),
             Ok(other) => Err(BackendError::Server(format!(
                 "{}: set answered {other:?}",
@@ -104,7 +115,7 @@ impl CounterBackend for NetBackend {
     fn add(&mut self, key: &[u8], value: u64) -> Result<bool, BackendError> {
         let result = self
             .client
-            .add(key, value.to_string().as_bytes(), 0, 0)
+            .add(key, value.to_string().as_bytes(), 0, COUNTER_TTL)
             .map_err(|e| self.fail(e))?;
         Ok(result == StoreResult::Stored)
     }
@@ -112,7 +123,7 @@ impl CounterBackend for NetBackend {
     fn cas(&mut self, key: &[u8], value: u64, cas: u64) -> Result<CasReply, BackendError> {
         let result = self
             .client
-            .cas(key, value.to_string().as_bytes(), 0, 0, cas)
+            .cas(key, value.to_string().as_bytes(), 0, COUNTER_TTL, cas)
             .map_err(|e| self.fail(e))?;
         Ok(cas_reply(result))
     }
@@ -121,17 +132,39 @@ impl CounterBackend for NetBackend {
         self.client.incr(key, delta).map_err(|e| self.fail(e))
     }
 
-    fn lease_get(&mut self, _key: &[u8], _client: u32) -> Result<LeaseReply, BackendError> {
-        Err(lease_unsupported())
+    fn lease_get(&mut self, key: &[u8]) -> Result<LeaseReply, BackendError> {
+        let item = self
+            .client
+            .mg(key, &LEASE_GET)
+            .map_err(|e| self.fail(e))?
+            .ok_or_else(|| BackendError::NoLease {
+                key: String::from_utf8_lossy(key).into_owned(),
+                why: "mg with N answered EN (the server could not create the item)",
+            })?;
+        let (Some(value), Some(cas)) = (item.value.as_deref(), item.cas) else {
+            return Err(BackendError::Server(format!(
+                "{}: mg with v and c answered without a value or CAS id",
+                self.server
+            )));
+        };
+        lease_reply(key, value, cas, item.won, item.token_sent)
     }
 
-    fn lease_set(
-        &mut self,
-        _key: &[u8],
-        _value: u64,
-        _token: u64,
-    ) -> Result<CasReply, BackendError> {
-        Err(lease_unsupported())
+    fn lease_set(&mut self, key: &[u8], value: u64, token: u64) -> Result<CasReply, BackendError> {
+        let flags = MetaSetFlags {
+            cas: Some(token),
+            ttl: Some(COUNTER_TTL),
+            ..MetaSetFlags::default()
+        };
+        let status = self
+            .client
+            .ms(key, value.to_string().as_bytes(), &flags)
+            .map_err(|e| self.fail(e))?;
+        Ok(match status {
+            MetaStatus::Stored => CasReply::Stored,
+            MetaStatus::Exists => CasReply::Exists,
+            MetaStatus::NotFound | MetaStatus::NotStored => CasReply::NotFound,
+        })
     }
 
     fn delete(&mut self, key: &[u8]) -> Result<bool, BackendError> {
@@ -155,12 +188,6 @@ impl CounterBackend for NetBackend {
     }
 }
 
-fn lease_unsupported() -> BackendError {
-    BackendError::Server(
-        "the lease strategy needs the meta protocol, which net mode does not speak yet".into(),
-    )
-}
-
 /// A prefix no other run shares: process id, wall-clock nanoseconds and a counter.
 fn run_prefix() -> String {
     static RUNS: AtomicU64 = AtomicU64::new(0);
@@ -178,9 +205,6 @@ fn run_prefix() -> String {
 /// (through [`super::threads::run_on`]), then deletes the run's counters.
 pub fn run(workload: &Workload, server: &str) -> Result<RunOutcome, ContentionError> {
     workload.validate()?;
-    if workload.strategy == Strategy::Lease {
-        return Err(lease_unsupported().into());
-    }
     if workload.clients > MAX_CONNECTIONS {
         return Err(super::ConfigError::Invalid(format!(
             "net mode opens at most {MAX_CONNECTIONS} connections, not {}",

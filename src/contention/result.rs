@@ -110,13 +110,13 @@ pub struct ContentionRow {
     pub reads: u64,
     /// Requests sent.
     pub requests: u64,
-    /// `cas` requests.
+    /// CAS stores: `cas` requests and lease writes (`ms … C<cas>`).
     pub cas_attempts: u64,
-    /// `cas` replies `EXISTS`.
+    /// CAS stores answered `EXISTS`.
     pub cas_failures: u64,
     /// `cas_failures / updates`.
     pub cas_failures_per_update: f64,
-    /// `NOT_FOUND` replies to `cas` and `incr`.
+    /// `NOT_FOUND` replies to CAS stores and `incr`.
     pub not_found: u64,
     /// Reads of a missing counter.
     pub misses: u64,

@@ -203,7 +203,7 @@ pub fn run(workload: &Workload) -> Result<RunOutcome, ContentionError> {
         match sim.pending[slot] {
             Pending::Arrive { op, key, back } => {
                 requests += 1;
-                let reply = apply(&mut backend, &keys[key as usize], op, id)?;
+                let reply = apply(&mut backend, &keys[key as usize], op)?;
                 let service = workload.service.sample(&mut sim.net);
                 let done = sim.now.max(sim.server_free).saturating_add(service);
                 sim.server_free = done;
@@ -326,19 +326,21 @@ mod tests {
         assert_eq!(row.requests, 4);
     }
 
-    /// The same race with a lease:
+    /// The same race with a lease (memcached's win token, see `contention::backend`):
     ///
     /// ```text
-    ///   0 µs  c0, c1 ask for the lease
-    ///  50 µs  server: c0 wins (value 42, token 1); c1 loses (Z)
-    /// 100 µs  c0 sends set 43 under token 1; c1 asks again
-    /// 150 µs  server: c0's set → STORED, lease released; then c1 wins (43, token 2)
-    /// 200 µs  c0 done; c1 sends set 44 under token 2
-    /// 250 µs  server: STORED
+    ///   0 µs  c0, c1 send mg N R v c
+    ///  50 µs  server: c0 wins (W, value 42, cas A); c1 loses (Z)
+    /// 100 µs  c0 sends ms 43 C<A>; c1 asks again
+    /// 150 µs  server: c0's ms → HD (a new item, cas B, no token out); then c1 wins (43, B)
+    /// 200 µs  c0 done; c1 sends ms 44 C<B>
+    /// 250 µs  server: HD
     /// 300 µs  c1 done
     /// ```
+    ///
+    /// No `cas` request: the two CAS stores are the lease writes, and neither fails.
     #[test]
-    fn seed_race_with_a_lease_one_loss_and_no_cas() {
+    fn seed_race_with_a_lease_one_loss_and_no_cas_failure() {
         let w = Workload {
             strategy: Strategy::Lease,
             clients: 2,
@@ -352,7 +354,37 @@ mod tests {
             (row.final_total, row.lost_updates, row.lease_losses),
             (44, 0, 1)
         );
-        assert_eq!((row.requests, row.cas_attempts, row.retries_max), (5, 0, 1));
+        assert_eq!((row.requests, row.cas_attempts, row.retries_max), (5, 2, 1));
+        assert_eq!((row.cas_hits, row.cas_badval, row.cas_misses), (2, 0, 0));
+        assert_eq!(out.elapsed_ns, 300_000);
+    }
+
+    /// Two clients race for the lease on a missing counter:
+    ///
+    /// ```text
+    ///   0 µs  c0, c1 send mg N R v c
+    ///  50 µs  server: c0's N creates an empty item and wins (W, no value, cas A);
+    ///         c1 hits that item and loses (Z)
+    /// 100 µs  c0 sends ms 1 C<A>; c1 asks again
+    /// 150 µs  server: c0's ms → HD; c1 wins (1, cas B)
+    /// 200 µs  c0 done; c1 sends ms 2 C<B>
+    /// 250 µs  server: HD
+    /// 300 µs  c1 done
+    /// ```
+    #[test]
+    fn lease_race_on_a_missing_counter_one_wins_the_other_loses_once() {
+        let w = Workload {
+            strategy: Strategy::Lease,
+            clients: 2,
+            updates_per_client: 1,
+            ..fixed(100)
+        };
+        let out = run_outcome(&w);
+        let row = crate::contention::ContentionRow::new(Mode::Sim, &w, &out);
+        assert_eq!((row.expected, row.final_total, row.lost_updates), (2, 2, 0));
+        assert_eq!((row.lease_losses, row.misses, row.requests), (1, 1, 5));
+        assert_eq!(out.clients[0].lease_losses, 0);
+        assert_eq!(out.clients[1].lease_losses, 1);
         assert_eq!(out.elapsed_ns, 300_000);
     }
 

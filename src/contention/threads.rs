@@ -27,13 +27,12 @@ fn client_thread<B: CounterBackend>(
     picker: &KeyPicker,
     barrier: &Barrier,
 ) -> Result<ClientStats, ContentionError> {
-    let id = client.id();
     barrier.wait();
     let origin = Instant::now();
     let mut action = client.start(0, picker);
     while let Action::Send { op, key, delay } = action {
         shim::sleep_ns(delay);
-        let reply = apply(backend, &keys[key as usize], op, id)?;
+        let reply = apply(backend, &keys[key as usize], op)?;
         action = client.on_reply(shim::nanos_since(origin), reply, picker);
     }
     Ok(client.into_stats())

@@ -1,15 +1,22 @@
-//! A synchronous memcached client for the classic text protocol over
-//! [`std::net::TcpStream`]: typed replies, buffered I/O, and split send/receive halves for
-//! pipelining.
+//! A synchronous memcached client for the text protocol over [`std::net::TcpStream`]:
+//! typed replies, buffered I/O, and split send/receive halves for pipelining.
 //!
 //! Follows `doc/protocol.txt` ("Storage commands", "Retrieval command", "Deletion",
-//! "Increment/Decrement", "Touch", "Statistics", "Other commands"). It speaks to cachelab's
-//! server and to a real memcached alike. Every command is `send_*` (buffered, not flushed)
-//! plus `recv_*` (flush, then read the reply); the plain methods do both, and a caller can
-//! send many commands before receiving their replies in order.
+//! "Increment/Decrement", "Touch", "Statistics", "Other commands", and of the meta commands
+//! "Meta Get", "Meta Set" and "Meta Delete"). It speaks to cachelab's server and to a real
+//! memcached alike. Every command is `send_*` (buffered, not flushed) plus `recv_*` (flush,
+//! then read the reply); the plain methods do both, and a caller can send many commands
+//! before receiving their replies in order.
+//!
+//! The meta commands take their flags as a struct ([`MetaGetFlags`], [`MetaSetFlags`],
+//! [`MetaDeleteFlags`]) and answer typed replies: `mg` a [`MetaItem`] (value, CAS id,
+//! client flags, TTL, and the win-token state flags `W`, `X`, `Z`) or `None` for `EN`;
+//! `ms` and `md` a [`MetaStatus`] (`HD`, `NS`, `EX`, `NF`). The quiet flag `q` is not
+//! offered: with it a reply may be absent, which the one-reply-per-command receive halves
+//! do not model.
 //!
 //! ```no_run
-//! use cachelab::memcached::client::{Client, StoreResult};
+//! use cachelab::memcached::client::{Client, MetaGetFlags, MetaSetFlags, MetaStatus, StoreResult};
 //! let mut client = Client::connect("127.0.0.1:11211")?;
 //! assert_eq!(client.set(b"k", b"v", 0, 0)?, StoreResult::Stored);
 //! assert_eq!(client.get(b"k")?.map(|v| v.data), Some(b"v".to_vec()));
@@ -17,6 +24,14 @@
 //! client.send_get(&[b"k"], false)?;
 //! client.send_get(&[b"other"], false)?;
 //! let (first, second) = (client.recv_values()?, client.recv_values()?);
+//! // Meta get that asks for the win token: vivify a missing key for 60 s.
+//! let flags = MetaGetFlags { value: true, cas: true, vivify: Some(60), ..MetaGetFlags::default() };
+//! if let Some(item) = client.mg(b"page", &flags)? {
+//!     if item.won {
+//!         let set = MetaSetFlags { cas: item.cas, ttl: Some(60), ..MetaSetFlags::default() };
+//!         assert_eq!(client.ms(b"page", b"fresh", &set)?, MetaStatus::Stored);
+//!     }
+//! }
 //! # Ok::<(), cachelab::memcached::client::ClientError>(())
 //! ```
 
@@ -73,6 +88,103 @@ pub struct Value {
     pub cas: u64,
 }
 
+/// The flags of a meta get (`mg`); each `true` or `Some` becomes one flag. memcached
+/// handles flags in request order, so `send_mg` writes `T`, `N`, `R` first and the return
+/// flags after them: `t` then reports the TTL after a touch or a vivify (before `N`, a
+/// vivified item's `t` would be -1 on memcached).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct MetaGetFlags {
+    /// `v`: return the value.
+    pub value: bool,
+    /// `c`: return the CAS id.
+    pub cas: bool,
+    /// `f`: return the client flags.
+    pub flags: bool,
+    /// `t`: return the remaining TTL (-1 for none).
+    pub ttl: bool,
+    /// `T<ttl>`: set a new TTL (a touch).
+    pub touch: Option<i64>,
+    /// `N<ttl>`: on a miss, create an empty item with this TTL and win its token.
+    pub vivify: Option<i64>,
+    /// `R<ttl>`: on a hit whose remaining TTL is below this, the first caller wins the token.
+    pub recache: Option<i64>,
+}
+
+/// A meta get's hit (`VA …` or `HD …`): the return flags asked for, and the state flags.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MetaItem {
+    /// The value (`v`).
+    pub value: Option<Vec<u8>>,
+    /// CAS id (`c`).
+    pub cas: Option<u64>,
+    /// Client flags (`f`).
+    pub flags: Option<u32>,
+    /// Remaining TTL in seconds, -1 for none (`t`).
+    pub ttl: Option<i64>,
+    /// `W`: this caller won the token and should write the item back.
+    pub won: bool,
+    /// `X`: the item is stale (invalidated by `md … I`).
+    pub stale: bool,
+    /// `Z`: the win token was already handed to another caller.
+    pub token_sent: bool,
+}
+
+/// How a meta set stores (`M<mode>`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum MetaSetMode {
+    /// `MS` (the default).
+    #[default]
+    Set,
+    /// `ME`: add.
+    Add,
+    /// `MR`: replace.
+    Replace,
+    /// `MA`: append.
+    Append,
+    /// `MP`: prepend.
+    Prepend,
+}
+
+/// The flags of a meta set (`ms`), written in the order of the fields.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct MetaSetFlags {
+    /// `C<cas>`: store only if the item's CAS id is still this (`EX` otherwise, `NF` when
+    /// missing).
+    pub cas: Option<u64>,
+    /// `T<ttl>`: the new item's TTL.
+    pub ttl: Option<i64>,
+    /// `F<flags>`: client flags.
+    pub client_flags: Option<u32>,
+    /// `I`: invalidate — with an older `C`, store the item as stale.
+    pub invalidate: bool,
+    /// `M<mode>`, left out for [`MetaSetMode::Set`].
+    pub mode: MetaSetMode,
+}
+
+/// The flags of a meta delete (`md`), written in the order of the fields.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct MetaDeleteFlags {
+    /// `C<cas>`: delete only if the item's CAS id is this (`EX` otherwise).
+    pub cas: Option<u64>,
+    /// `I`: mark the item stale instead of removing it.
+    pub invalidate: bool,
+    /// `T<ttl>`: with `I`, the stale item's new TTL.
+    pub ttl: Option<i64>,
+}
+
+/// The status of a meta set or delete.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MetaStatus {
+    /// `HD`: stored or deleted.
+    Stored,
+    /// `NS`: not stored (the condition of add, replace, append or prepend failed).
+    NotStored,
+    /// `EX`: the `C` CAS id did not match.
+    Exists,
+    /// `NF`: the key is missing.
+    NotFound,
+}
+
 /// A connection to one server.
 #[derive(Debug)]
 pub struct Client {
@@ -92,6 +204,11 @@ fn check_key(key: &[u8]) -> Result<()> {
 
 fn lossy(line: &[u8]) -> String {
     String::from_utf8_lossy(line).into_owned()
+}
+
+/// A decimal return-flag argument.
+fn number<T: std::str::FromStr>(text: &[u8]) -> Option<T> {
+    std::str::from_utf8(text).ok()?.parse().ok()
 }
 
 impl Client {
@@ -176,6 +293,86 @@ impl Client {
     pub fn send_delta(&mut self, key: &[u8], delta: u64, incr: bool) -> Result<()> {
         let verb = if incr { "incr" } else { "decr" };
         self.send_keyed(verb, key, Some(&delta.to_string()))
+    }
+
+    /// Queues `mg <key> <flags>` (`T`, `N`, `R`, then `v`, `c`, `f`, `t`).
+    pub fn send_mg(&mut self, key: &[u8], flags: &MetaGetFlags) -> Result<()> {
+        check_key(key)?;
+        self.writer.write_all(b"mg ")?;
+        self.writer.write_all(key)?;
+        for (flag, ttl) in [
+            ('T', flags.touch),
+            ('N', flags.vivify),
+            ('R', flags.recache),
+        ] {
+            if let Some(ttl) = ttl {
+                write!(self.writer, " {flag}{ttl}")?;
+            }
+        }
+        for (on, flag) in [
+            (flags.value, " v"),
+            (flags.cas, " c"),
+            (flags.flags, " f"),
+            (flags.ttl, " t"),
+        ] {
+            if on {
+                self.writer.write_all(flag.as_bytes())?;
+            }
+        }
+        self.writer.write_all(b"\r\n")?;
+        Ok(())
+    }
+
+    /// Queues `ms <key> <len> <flags>` and the value.
+    pub fn send_ms(&mut self, key: &[u8], value: &[u8], flags: &MetaSetFlags) -> Result<()> {
+        check_key(key)?;
+        self.writer.write_all(b"ms ")?;
+        self.writer.write_all(key)?;
+        write!(self.writer, " {}", value.len())?;
+        if let Some(cas) = flags.cas {
+            write!(self.writer, " C{cas}")?;
+        }
+        if let Some(ttl) = flags.ttl {
+            write!(self.writer, " T{ttl}")?;
+        }
+        if let Some(client_flags) = flags.client_flags {
+            write!(self.writer, " F{client_flags}")?;
+        }
+        if flags.invalidate {
+            self.writer.write_all(b" I")?;
+        }
+        let mode = match flags.mode {
+            MetaSetMode::Set => None,
+            MetaSetMode::Add => Some(" ME"),
+            MetaSetMode::Replace => Some(" MR"),
+            MetaSetMode::Append => Some(" MA"),
+            MetaSetMode::Prepend => Some(" MP"),
+        };
+        if let Some(mode) = mode {
+            self.writer.write_all(mode.as_bytes())?;
+        }
+        self.writer.write_all(b"\r\n")?;
+        self.writer.write_all(value)?;
+        self.writer.write_all(b"\r\n")?;
+        Ok(())
+    }
+
+    /// Queues `md <key> <flags>`.
+    pub fn send_md(&mut self, key: &[u8], flags: &MetaDeleteFlags) -> Result<()> {
+        check_key(key)?;
+        self.writer.write_all(b"md ")?;
+        self.writer.write_all(key)?;
+        if let Some(cas) = flags.cas {
+            write!(self.writer, " C{cas}")?;
+        }
+        if flags.invalidate {
+            self.writer.write_all(b" I")?;
+        }
+        if let Some(ttl) = flags.ttl {
+            write!(self.writer, " T{ttl}")?;
+        }
+        self.writer.write_all(b"\r\n")?;
+        Ok(())
     }
 
     /// Queues raw protocol bytes (for commands this client has no method for).
@@ -295,6 +492,82 @@ impl Client {
         {
             Some(v) => Ok(Some(v)),
             None => self.unexpected(),
+        }
+    }
+
+    /// Reads a meta get's reply: `None` for `EN`, else the item with the return flags that
+    /// were asked for. Return flags this client does not read (`k`, `O`, `s`, `h`, `l`) are
+    /// skipped.
+    pub fn recv_mg(&mut self) -> Result<Option<MetaItem>> {
+        self.read_line()?;
+        let mut tokens = self.line.split(|&b| b == b' ');
+        let length = match tokens.next() {
+            Some(b"EN") => return Ok(None),
+            Some(b"VA") => match tokens.next().and_then(number::<usize>) {
+                Some(length) => Some(length),
+                None => return self.unexpected(),
+            },
+            Some(b"HD") => None,
+            _ => return self.unexpected(),
+        };
+        let mut item = MetaItem::default();
+        for token in tokens {
+            let Some((&flag, arg)) = token.split_first() else {
+                continue;
+            };
+            let good = match flag {
+                b'c' => {
+                    item.cas = number(arg);
+                    item.cas.is_some()
+                }
+                b'f' => {
+                    item.flags = number(arg);
+                    item.flags.is_some()
+                }
+                b't' => {
+                    item.ttl = number(arg);
+                    item.ttl.is_some()
+                }
+                b'W' => {
+                    item.won = true;
+                    true
+                }
+                b'X' => {
+                    item.stale = true;
+                    true
+                }
+                b'Z' => {
+                    item.token_sent = true;
+                    true
+                }
+                _ => true,
+            };
+            if !good {
+                return self.unexpected();
+            }
+        }
+        if let Some(length) = length {
+            let mut data = vec![0; length + 2];
+            self.reader.read_exact(&mut data)?;
+            if !data.ends_with(b"\r\n") {
+                return Err(ClientError::Protocol("data block without \\r\\n".into()));
+            }
+            data.truncate(length);
+            item.value = Some(data);
+        }
+        Ok(Some(item))
+    }
+
+    /// Reads a meta set's or delete's status (`HD`, `NS`, `EX`, `NF`; return flags after it
+    /// are ignored).
+    pub fn recv_meta_status(&mut self) -> Result<MetaStatus> {
+        self.read_line()?;
+        match self.line.split(|&b| b == b' ').next() {
+            Some(b"HD") => Ok(MetaStatus::Stored),
+            Some(b"NS") => Ok(MetaStatus::NotStored),
+            Some(b"EX") => Ok(MetaStatus::Exists),
+            Some(b"NF") => Ok(MetaStatus::NotFound),
+            _ => self.unexpected(),
         }
     }
 
@@ -437,6 +710,24 @@ impl Client {
         }
     }
 
+    /// `mg`: the item (with the return flags asked for), `None` for a miss (`EN`).
+    pub fn mg(&mut self, key: &[u8], flags: &MetaGetFlags) -> Result<Option<MetaItem>> {
+        self.send_mg(key, flags)?;
+        self.recv_mg()
+    }
+
+    /// `ms`: stores `value` under the flags' conditions.
+    pub fn ms(&mut self, key: &[u8], value: &[u8], flags: &MetaSetFlags) -> Result<MetaStatus> {
+        self.send_ms(key, value, flags)?;
+        self.recv_meta_status()
+    }
+
+    /// `md`: deletes (or with `I` invalidates) the key.
+    pub fn md(&mut self, key: &[u8], flags: &MetaDeleteFlags) -> Result<MetaStatus> {
+        self.send_md(key, flags)?;
+        self.recv_meta_status()
+    }
+
     /// `flush_all [delay]`.
     pub fn flush_all(&mut self, delay: i64) -> Result<()> {
         write!(self.writer, "flush_all {delay}\r\n")?;
@@ -484,5 +775,138 @@ impl Client {
         self.writer.write_all(b"quit\r\n")?;
         self.writer.flush()?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use super::*;
+    use crate::memcached::server::{Background, Options};
+    use crate::memcached::{Clock, Settings, Store};
+
+    fn serve() -> Background {
+        let store = Store::new(Settings::default(), Clock::wall()).expect("default store");
+        let options = Options::for_store(&store, 16, 1);
+        Background::start("127.0.0.1:0", Arc::new(Mutex::new(store)), options)
+            .expect("cachelab server starts")
+    }
+
+    /// The lease sequence the contention experiment uses: `mg … N R` vivifies a missing
+    /// key for the first caller (`W`, empty value), the next caller sees `Z`; the winner's
+    /// `ms … C T` replaces the item, and the next `mg` wins again (the remaining TTL is
+    /// below `R`).
+    #[test]
+    fn meta_get_hands_out_one_win_token_until_the_item_is_replaced() {
+        let server = serve();
+        let mut c = Client::connect(server.addr()).unwrap();
+        let lease = MetaGetFlags {
+            value: true,
+            cas: true,
+            ttl: true,
+            vivify: Some(100),
+            recache: Some(101),
+            ..MetaGetFlags::default()
+        };
+        let first = c.mg(b"n", &lease).unwrap().expect("vivified");
+        assert_eq!(first.value.as_deref(), Some(&b""[..]));
+        assert_eq!(
+            (first.won, first.token_sent, first.stale),
+            (true, false, false)
+        );
+        assert_eq!(first.ttl, Some(100));
+        let second = c.mg(b"n", &lease).unwrap().expect("hit");
+        assert_eq!((second.won, second.token_sent), (false, true));
+        let cas = first.cas.expect("c was asked for");
+        assert_eq!(second.cas, Some(cas));
+        let write = |cas| MetaSetFlags {
+            cas: Some(cas),
+            ttl: Some(100),
+            ..MetaSetFlags::default()
+        };
+        assert_eq!(
+            c.ms(b"n", b"1", &write(cas + 1)).unwrap(),
+            MetaStatus::Exists
+        );
+        assert_eq!(c.ms(b"n", b"1", &write(cas)).unwrap(), MetaStatus::Stored);
+        assert_eq!(
+            c.ms(b"gone", b"1", &write(cas)).unwrap(),
+            MetaStatus::NotFound
+        );
+        let third = c.mg(b"n", &lease).unwrap().expect("hit");
+        assert_eq!(third.value.as_deref(), Some(&b"1"[..]));
+        assert!(third.won && !third.token_sent);
+        assert_ne!(third.cas, Some(cas));
+        // Without v the reply is HD; without N a miss is EN.
+        let bare = MetaGetFlags {
+            flags: true,
+            ..MetaGetFlags::default()
+        };
+        let hd = c.mg(b"n", &bare).unwrap().expect("hit");
+        assert_eq!((hd.value, hd.flags, hd.token_sent), (None, Some(0), true));
+        assert_eq!(c.mg(b"missing", &bare).unwrap(), None);
+    }
+
+    #[test]
+    fn meta_set_modes_and_meta_delete_statuses() {
+        let server = serve();
+        let mut c = Client::connect(server.addr()).unwrap();
+        let mode = |mode| MetaSetFlags {
+            mode,
+            client_flags: Some(7),
+            ..MetaSetFlags::default()
+        };
+        assert_eq!(
+            c.ms(b"k", b"a", &mode(MetaSetMode::Replace)).unwrap(),
+            MetaStatus::NotStored
+        );
+        assert_eq!(
+            c.ms(b"k", b"a", &mode(MetaSetMode::Add)).unwrap(),
+            MetaStatus::Stored
+        );
+        assert_eq!(
+            c.ms(b"k", b"x", &mode(MetaSetMode::Add)).unwrap(),
+            MetaStatus::NotStored
+        );
+        assert_eq!(
+            c.ms(b"k", b"b", &mode(MetaSetMode::Append)).unwrap(),
+            MetaStatus::Stored
+        );
+        assert_eq!(
+            c.ms(b"k", b"<", &mode(MetaSetMode::Prepend)).unwrap(),
+            MetaStatus::Stored
+        );
+        let v = c.gets(b"k").unwrap().expect("hit");
+        assert_eq!((v.data.as_slice(), v.flags), (&b"<ab"[..], 7));
+        // Pipelined: a CAS-guarded md that misses, an invalidation, and a mg that sees it.
+        let wrong = MetaDeleteFlags {
+            cas: Some(v.cas + 1),
+            ..MetaDeleteFlags::default()
+        };
+        let invalidate = MetaDeleteFlags {
+            invalidate: true,
+            ttl: Some(30),
+            ..MetaDeleteFlags::default()
+        };
+        c.send_md(b"k", &wrong).unwrap();
+        c.send_md(b"k", &invalidate).unwrap();
+        c.send_mg(b"k", &MetaGetFlags::default()).unwrap();
+        assert_eq!(c.recv_meta_status().unwrap(), MetaStatus::Exists);
+        assert_eq!(c.recv_meta_status().unwrap(), MetaStatus::Stored);
+        let stale = c.recv_mg().unwrap().expect("still there");
+        assert!(stale.stale && stale.won);
+        assert_eq!(
+            c.md(b"k", &MetaDeleteFlags::default()).unwrap(),
+            MetaStatus::Stored
+        );
+        assert_eq!(
+            c.md(b"k", &MetaDeleteFlags::default()).unwrap(),
+            MetaStatus::NotFound
+        );
+        assert!(matches!(
+            c.mg(b"bad key", &MetaGetFlags::default()),
+            Err(ClientError::InvalidKey(_))
+        ));
     }
 }

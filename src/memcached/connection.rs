@@ -3,8 +3,9 @@
 //! Follows mini-redis `src/connection.rs` (read into a buffer, parse only complete frames,
 //! tell a clean close from one in the middle of a frame) with memcached's difference: a
 //! protocol error is answered (`ERROR`, `CLIENT_ERROR …`) and the connection stays open.
-//! Every frame that one read made complete is applied under a single lock of the store,
-//! and their replies go out in one write, as memcached answers a pipelined batch. The
+//! The frames that one read made complete are applied under a single lock of the store,
+//! 21 at most (memcached's requests per event), and their replies go out in one write,
+//! as memcached answers a pipelined batch. The
 //! data block of a too-large storage command is skipped as it arrives, never buffered
 //! (memcached's `conn_swallow`).
 
@@ -20,6 +21,11 @@ use super::store::Store;
 
 /// Bytes read per `read` call at least.
 const READ_CHUNK: usize = 16 * 1024;
+
+/// Commands served before the replies so far are flushed: memcached's `-R` default of 20
+/// requests per event lets 21 through (`--nreqs >= 0`). What a pipeline window holds
+/// matters to the replies: see [`Store::release_held`].
+const COMMANDS_PER_WINDOW: usize = 21;
 
 /// A client connection and its buffers.
 #[derive(Debug)]
@@ -58,7 +64,7 @@ impl Connection {
         let stop = waiter.recv();
         tokio::pin!(stop);
         while !shutdown.is_shutdown() {
-            let flow = self.apply_batch(store);
+            let (flow, more) = self.apply_batch(store);
             if !self.out.is_empty() {
                 self.stream.write_all(&self.out).await?;
                 self.out.clear();
@@ -69,6 +75,10 @@ impl Connection {
                     let _ = self.stream.shutdown().await;
                     return Ok(());
                 }
+            }
+            if more {
+                // A full window: serve the rest of the buffer before reading again.
+                continue;
             }
             self.buffer.reserve(READ_CHUNK);
             let n = tokio::select! {
@@ -85,16 +95,20 @@ impl Connection {
         Ok(())
     }
 
-    /// Applies every complete frame in the buffer; replies accumulate in `self.out`.
-    fn apply_batch(&mut self, store: &Arc<Mutex<Store>>) -> Flow {
+    /// Applies the complete frames in the buffer, at most one window of them; replies
+    /// accumulate in `self.out`. Returns the flow and whether the window filled up (more
+    /// frames may be waiting in the buffer). Ends the store's pipeline window either way.
+    fn apply_batch(&mut self, store: &Arc<Mutex<Store>>) -> (Flow, bool) {
         let mut at = self.take_skip(0);
         let mut guard = None;
         let mut flow = Flow::Continue;
-        while self.skip == 0 {
+        let mut served = 0;
+        while self.skip == 0 && served < COMMANDS_PER_WINDOW {
             let Parse::Frame { frame, consumed } = parse(&self.buffer[at..], &self.limits) else {
                 break;
             };
             at += consumed;
+            served += 1;
             if let Frame::Command(Command::TooLarge { skip, .. }) = &frame {
                 self.skip = *skip;
                 at = self.take_skip(at);
@@ -108,12 +122,15 @@ impl Connection {
                 break;
             }
         }
+        if let Some(store) = guard.as_mut() {
+            store.release_held();
+        }
         drop(guard);
         if flow == Flow::Close {
             self.out.clear();
         }
         self.buffer.drain(..at);
-        flow
+        (flow, served == COMMANDS_PER_WINDOW)
     }
 
     /// Drops skipped bytes from `at` on; returns the new position.

@@ -705,7 +705,9 @@ fn scan(token: &[u8]) -> Option<(bool, Option<u64>)> {
         return None;
     }
     let end = i + digits;
-    if end < token.len() && !is_c_space(token[end]) {
+    // C stops at the first non-digit, which must be a space or the string's end: a NUL
+    // inside a stored value counts as the end (`incr` of `"12\0…"` reads 12).
+    if end < token.len() && !is_c_space(token[end]) && token[end] != 0 {
         return None;
     }
     let mut magnitude: Option<u64> = Some(0);

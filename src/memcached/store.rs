@@ -401,6 +401,9 @@ pub struct Store {
     cas_id: u64,
     flush: Option<Flush>,
     counters: Counters,
+    /// Slots of items a meta get of the current pipeline window still references (see
+    /// [`Store::hold`]).
+    held: Vec<u32>,
     curr_bytes: u64,
     /// An item allocation must not evict (held by the command in progress).
     pinned: u32,
@@ -452,6 +455,7 @@ impl Store {
             counters: Counters::default(),
             curr_bytes: 0,
             pinned: NIL,
+            held: Vec::new(),
         })
     }
 
@@ -664,6 +668,10 @@ impl Store {
         self.curr_bytes -= slot.total;
         self.free_layout(&slot.layout);
         self.free_slots.push(idx);
+        if !self.held.is_empty() {
+            // The memory is gone from the index; a new item in this slot is not held.
+            self.held.retain(|&h| h != idx);
+        }
     }
 
     fn next_cas(&mut self) -> u64 {
@@ -900,6 +908,24 @@ impl Store {
             self.slot_mut(idx).token_sent = true;
         }
         Ok(Some((self.item_ref(idx), state)))
+    }
+
+    /// Holds the item `key` names until [`Store::release_held`]: memcached keeps a
+    /// reference to every item a meta get (`mg`) hit until the pipeline window's replies
+    /// are flushed (after 21 commands, at the end of what one read brought, or at `mn`)
+    /// or the next classic `get`/`gets`/`gat`/`gats`. While an item is held, `incr`,
+    /// `decr` and `ma` cannot rewrite it in place and store a new item instead (not
+    /// marked fetched, no padding). The protocol layer holds and releases; in-process
+    /// callers never hold.
+    pub fn hold(&mut self, key: &[u8]) {
+        if let Some(idx) = self.find_index(key) {
+            self.held.push(idx);
+        }
+    }
+
+    /// Ends a pipeline window: releases every [`Store::hold`].
+    pub fn release_held(&mut self) {
+        self.held.clear();
     }
 
     /// Meta delete with `I`: marks the item stale (and clears its win token, and gives it
@@ -1205,8 +1231,9 @@ impl Store {
     }
 
     /// `do_add_delta`. The result is written in place, padded with spaces, when its digits
-    /// fit in the old value (so `decr` of `10` by 1 reads back as `9 `); otherwise a new
-    /// item of the new length replaces the old one.
+    /// fit in the old value (so `decr` of `10` by 1 reads back as `9 `) and no meta get of
+    /// this pipeline window holds the item ([`Store::release_held`]); otherwise a new item
+    /// of the new length replaces the old one.
     fn delta(&mut self, key: &[u8], delta: u64, incr: bool) -> Result<DeltaOutcome, KeyError> {
         check_key(key)?;
         let now = self.clock.now();
@@ -1244,7 +1271,8 @@ impl Store {
             self.counters.decr_hits += 1;
         }
         let text = value.to_string();
-        if text.len() <= old_len {
+        let held = self.held.contains(&idx);
+        if text.len() <= old_len && !held {
             let cas = if self.settings.use_cas {
                 self.next_cas()
             } else {
@@ -1777,6 +1805,33 @@ mod tests {
         assert_eq!(value(&mut s, b"c").unwrap(), b"v2");
         let c = s.counters();
         assert_eq!((c.cas_hits, c.cas_badval, c.cas_misses), (1, 3, 1));
+    }
+
+    #[test]
+    fn a_held_item_is_replaced_not_rewritten_in_place() {
+        // Checked against memcached 1.6.18: `mg K` then `decr K 1` in one pipeline window
+        // leaves `999999` (6 bytes, unfetched); after the window, `999999 ` in place.
+        let (mut s, _) = store();
+        stored(s.set(b"K", b"1000000", 0, 0).unwrap());
+        assert!(s.get(b"K").unwrap().is_some());
+        s.hold(b"K");
+        assert!(matches!(
+            s.decr(b"K", 1).unwrap(),
+            DeltaOutcome::Value { value: 999_999, .. }
+        ));
+        let (_, state) = s.meta_get(b"K", None, None, None).unwrap().unwrap();
+        assert!(!state.fetched_before, "the new item was never fetched");
+        assert_eq!(value(&mut s, b"K").unwrap(), b"999999");
+        s.release_held();
+        stored(s.set(b"K", b"1000000", 0, 0).unwrap());
+        s.decr(b"K", 1).unwrap();
+        assert_eq!(value(&mut s, b"K").unwrap(), b"999999 ");
+        // The NUL ends a number as it ends C's string: "12\0x" counts as 12.
+        stored(s.set(b"z", b"12\0x", 0, 0).unwrap());
+        assert!(matches!(
+            s.incr(b"z", 1).unwrap(),
+            DeltaOutcome::Value { value: 13, .. }
+        ));
     }
 
     #[test]

@@ -183,7 +183,11 @@ fn apply_checked(
     let quiet = has(flags, b'q');
     let now = store.clock().now();
     match verb {
-        MetaVerb::NoOp => out.extend_from_slice(b"MN\r\n"),
+        MetaVerb::NoOp => {
+            // `mn` flushes the replies so far, ending the pipeline window.
+            store.release_held();
+            out.extend_from_slice(b"MN\r\n");
+        }
         MetaVerb::Debug => match store.debug(key) {
             Some(d) => {
                 out.extend_from_slice(b"ME ");
@@ -232,6 +236,7 @@ fn apply_checked(
                         false,
                         &extra,
                     );
+                    store.hold(key);
                 }
                 // A miss still echoes `k` and `O`.
                 _ => finish(out, b"EN", key, flags, None, None, quiet),

@@ -75,8 +75,12 @@ pub fn apply_command(command: &Command, store: &mut Store, out: &mut Vec<u8>) ->
         Command::TooLarge {
             mode, key, noreply, ..
         } => storage::too_large(store, out, *mode, key, *noreply),
-        Command::Get { keys, cas } => retrieval::get(store, out, keys, *cas, None),
+        Command::Get { keys, cas } => {
+            store.release_held();
+            retrieval::get(store, out, keys, *cas, None)
+        }
         Command::Gat { exptime, keys, cas } => {
+            store.release_held();
             retrieval::get(store, out, keys, *cas, Some(*exptime))
         }
         Command::Touch {
