@@ -30,10 +30,10 @@
 //! 1 ms to 1 s and juggles each class; the model juggles a class, to completion, at the start
 //! of every allocation into it, as if the maintainer had kept up with the traffic, and never
 //! juggles a class nobody allocates into (memcached would still age its HOT and WARM items
-//! into COLD). Async bumps are applied at once, so an active COLD item is never evicted
-//! before the maintainer sees it (`evicted_active` stays 0 unless an item turns active on the
-//! COLD tail between juggles). The LRU crawler, TEMP_LRU and the slab page mover are not
-//! modelled.
+//! into COLD). Async bumps are applied at once, so no COLD item is ever active and
+//! `evicted_active` stays 0; and where memcached's bump queue still holds a reference to the
+//! item, so that an in-place `incr`/`decr` stores a new item instead, the model rewrites it
+//! in place. The LRU crawler, TEMP_LRU and the slab page mover are not modelled.
 
 use super::{NEVER, NIL, PULL_TRIES, Store};
 
