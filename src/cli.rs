@@ -144,6 +144,12 @@ struct ServeArgs {
     /// Worker threads.
     #[arg(short = 't', long = "threads", default_value_t = 4)]
     threads: usize,
+    /// memcached's comma-separated `-o` suboptions: `no_lru_maintainer` (compat LRU) or
+    /// `lru_maintainer` (segmented, the default), also spelled `no_lru_segmented` /
+    /// `lru_segmented`; `hot_lru_pct=N`, `warm_lru_pct=N`, `hot_max_factor=F`,
+    /// `warm_max_factor=F`, `modern`. May be repeated.
+    #[arg(short = 'o', long = "extended", value_name = "OPTIONS")]
+    options: Vec<String>,
 }
 
 /// memcached's `-I`: bytes, or with a unit such as `512k` or `1m` (binary, as memcached).
@@ -628,7 +634,11 @@ fn serve(args: ServeArgs) -> Result<()> {
     use cachelab::memcached::{Clock, Settings, Store};
     use std::sync::{Arc, Mutex};
 
-    let settings = Settings::memcached(args.memory, args.factor, args.chunk_size, args.item_size)?;
+    let mut settings =
+        Settings::memcached(args.memory, args.factor, args.chunk_size, args.item_size)?;
+    for options in &args.options {
+        settings.apply_options(options)?;
+    }
     let store = Store::new(settings, Clock::wall())?;
     let options = Options::for_store(&store, args.connections, args.threads);
     let store = Arc::new(Mutex::new(store));

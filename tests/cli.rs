@@ -337,3 +337,11 @@ fn serve_refuses_what_memcached_refuses() {
     let err = fails(&["serve", "-p", "0", "-I", "lots"]);
     assert!(err.contains("512k"), "{err}");
 }
+
+#[test]
+fn serve_refuses_an_unknown_extended_option() {
+    let err = fails(&["serve", "-p", "0", "-o", "no_lru_maintainer,lru_flat"]);
+    assert!(err.contains("Illegal suboption \"lru_flat\""), "{err}");
+    let err = fails(&["serve", "-p", "0", "-o", "hot_lru_pct=90"]);
+    assert!(err.contains("hot_lru_pct must be > 1 and < 80"), "{err}");
+}

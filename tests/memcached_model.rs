@@ -1,16 +1,29 @@
 //! The memcached model against a real memcached: the same seeded Zipf trace replayed as
-//! look-aside traffic (get, then set on a miss) through `memcached:m=16` and through a live
-//! `memcached -m 16` over a socket; the hit ratios must agree within 0.02.
+//! look-aside traffic (get, then set on a miss) through a live `memcached -m 16` over a
+//! socket and through `memcached:m=16`, in both LRU modes; the hit ratios must agree within
+//! [`TOLERANCE`] at 5 000 keys.
 //!
-//! Measured with memcached 1.6.18 (defaults plus `-m 16`; 100 000 requests unless noted,
-//! seed 42), model / real: 1 000 keys 0.9709 / 0.9709; 3 000 keys 0.8728 / 0.8797;
-//! **5 000 keys 0.8209 / 0.8328 (this test)**; 10 000 keys 0.7531 / 0.7706; 30 000 keys
-//! (150 000 requests) 0.6708 / 0.6910; 100 000 keys (200 000 requests) 0.5884 / 0.6100.
-//! The model is below by up to 0.02 once the working set is well past memory: memcached
-//! 1.6 runs a segmented HOT/WARM/COLD LRU that protects items hit twice, the model one
-//! plain LRU per class. With `-o no_lru_maintainer` (memcached's compat LRU, which moves
-//! an item at most once a minute, so a short run is nearly FIFO) memcached gets 0.7251 at
-//! 10 000 keys.
+//! The model replays on the real run's clock: each request carries the whole seconds that
+//! had passed in the real replay when it was sent (the generator's `time` counts requests,
+//! which would make a 4-second replay last a day). Both LRU modes read time: compat mode
+//! moves a hit item only once a minute, segmented mode ages HOT and WARM against COLD.
+//!
+//! Measured with memcached 1.6.18 (seed 42, sizes 100 B–10 KiB, `-m 16`; 100 000 requests
+//! unless noted), model / real hit ratio:
+//!
+//! | keys | segmented (memcached's default) | compat (`-o no_lru_maintainer`) |
+//! | ---: | ---: | ---: |
+//! | 1 000 | 0.9709 / 0.9708 | 0.9625 / 0.9625 |
+//! | **5 000 (this test)** | 0.8324 / 0.8326 | 0.7957 / 0.7957 |
+//! | 10 000 | 0.7704 / 0.7702 | 0.7251 / 0.7251 |
+//! | 30 000 (150 000 requests) | 0.6902 / 0.6899 | 0.6406 / 0.6406 |
+//!
+//! Compat mode agrees exactly: it is deterministic, and within a replay of a few seconds
+//! no item is bumped (nothing is 60 s old), so both are FIFO per class. Segmented mode
+//! differs by at most 0.0003: memcached's maintainer thread juggles every millisecond or so,
+//! the model at every allocation. Before the model had either mode (one LRU per class,
+//! every hit moved to the head) it got 0.8209 at 5 000 keys. `model_table` (ignored; run
+//! with `-- --ignored --nocapture`) prints the table.
 //!
 //! Needs the `memcached` binary on `PATH`. Without it the test fails when `CI=true` and
 //! otherwise prints a loud notice and passes.
@@ -93,6 +106,10 @@ fn start(args: &[&str]) -> (Server, TcpStream) {
     }
 }
 
+/// Largest model-vs-real hit ratio gap the test accepts, in both modes: the issue asks for
+/// 0.02; the measured gaps are at most 0.0003.
+const TOLERANCE: f64 = 0.005;
+
 fn trace(requests: u64, keys: u64) -> Vec<Request> {
     let mut generator = Generator::new(GenOptions {
         dist: "zipf:alpha=1.0".parse().expect("dist"),
@@ -105,14 +122,19 @@ fn trace(requests: u64, keys: u64) -> Vec<Request> {
     trace::read_all(&mut generator).expect("generated trace")
 }
 
-/// Replays look-aside traffic against a live server; returns the hit ratio.
-fn replay_real(stream: TcpStream, requests: &[Request]) -> f64 {
+/// Replays look-aside traffic against a live server; returns the hit ratio and, for each
+/// request, the whole seconds since the replay began when it was sent (the clock the
+/// server's LRU saw, for the model to replay on).
+fn replay_real(stream: TcpStream, requests: &[Request]) -> (f64, Vec<u64>) {
+    let start = Instant::now();
+    let mut times = Vec::with_capacity(requests.len());
     let mut reader = BufReader::new(stream.try_clone().expect("clone"));
     let mut writer = stream;
     let mut line = String::new();
     let value = vec![b'x'; 10_000];
     let mut hits = 0u64;
     for req in requests {
+        times.push(start.elapsed().as_secs());
         let key = req.key.to_string();
         write!(writer, "get {key}\r\n").expect("write get");
         line.clear();
@@ -140,17 +162,44 @@ fn replay_real(stream: TcpStream, requests: &[Request]) -> f64 {
             assert_eq!(line, "STORED\r\n", "set {key} ({len} bytes)");
         }
     }
-    hits as f64 / requests.len() as f64
+    (hits as f64 / requests.len() as f64, times)
 }
 
-fn replay_model(requests: &[Request]) -> (f64, Memcached) {
-    let settings = Settings::memcached(16, 1.25, 48, 1 << 20).expect("settings");
+/// Replays the trace through `memcached:m=16` with the real replay's clock (`times`).
+fn replay_model(requests: &[Request], times: &[u64], segmented: bool) -> (f64, Memcached) {
+    let mut settings = Settings::memcached(16, 1.25, 48, 1 << 20).expect("settings");
+    settings.lru_segmented = segmented;
     let mut model = Memcached::new(settings).expect("model");
     let mut hits = 0u64;
-    for req in requests {
-        hits += u64::from(model.get(req).hit);
+    for (req, &time) in requests.iter().zip(times) {
+        let req = Request { time, ..*req };
+        hits += u64::from(model.get(&req).hit);
     }
     (hits as f64 / requests.len() as f64, model)
+}
+
+/// memcached's arguments for each LRU mode: its defaults (segmented), and compat mode.
+const MODES: [(&str, bool, &[&str]); 2] = [
+    ("segmented", true, &["-m", "16"]),
+    ("compat", false, &["-m", "16", "-o", "no_lru_maintainer"]),
+];
+
+/// Model and real hit ratios for one trace, in both LRU modes.
+fn compare(keys: u64, requests: u64) -> Vec<(&'static str, f64, f64, Memcached)> {
+    let trace = trace(requests, keys);
+    MODES
+        .iter()
+        .map(|&(mode, segmented, args)| {
+            let (_server, stream) = start(args);
+            let (real, times) = replay_real(stream, &trace);
+            let (model_ratio, model) = replay_model(&trace, &times, segmented);
+            eprintln!(
+                "zipf(1.0) {keys} keys, {requests} requests, -m 16, {mode}: model {model_ratio:.4}, memcached {real:.4}, {} s",
+                times.last().copied().unwrap_or(0)
+            );
+            (mode, model_ratio, real, model)
+        })
+        .collect()
 }
 
 #[test]
@@ -158,20 +207,32 @@ fn model_hit_ratio_matches_real_memcached() {
     if memcached_missing() {
         return;
     }
-    let requests = trace(100_000, 5_000);
-    let (model_ratio, model) = replay_model(&requests);
-    let (_server, stream) = start(&["-m", "16"]);
-    let real_ratio = replay_real(stream, &requests);
-    eprintln!(
-        "zipf(1.0) 5000 keys, 100000 requests, sizes 100..10000 B, -m 16: model hit ratio {model_ratio:.4}, memcached 1.6 hit ratio {real_ratio:.4}"
-    );
-    eprintln!("{}", model.usage_report());
-    assert!(
-        model.store().counters().evictions > 10_000,
-        "the trace must put the cache under memory pressure"
-    );
-    assert!(
-        (model_ratio - real_ratio).abs() <= 0.02,
-        "model {model_ratio:.4} vs memcached {real_ratio:.4}"
-    );
+    for (mode, model_ratio, real_ratio, model) in compare(5_000, 100_000) {
+        eprintln!("{}", model.usage_report());
+        assert!(
+            model.store().counters().evictions > 10_000,
+            "the trace must put the cache under memory pressure"
+        );
+        assert!(
+            (model_ratio - real_ratio).abs() <= TOLERANCE,
+            "{mode}: model {model_ratio:.4} vs memcached {real_ratio:.4}"
+        );
+    }
+}
+
+/// The doc table: `cargo test --release --test memcached_model -- --ignored --nocapture`.
+#[test]
+#[ignore = "a few minutes; prints the table in the module docs"]
+fn model_table() {
+    if memcached_missing() {
+        return;
+    }
+    for (keys, requests) in [
+        (1_000, 100_000),
+        (5_000, 100_000),
+        (10_000, 100_000),
+        (30_000, 150_000),
+    ] {
+        compare(keys, requests);
+    }
 }

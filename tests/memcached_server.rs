@@ -73,21 +73,26 @@ fn wait_for(addr: SocketAddr) {
     }
 }
 
+/// A real memcached in compat mode, `-o no_lru_maintainer` (which also turns LRU
+/// segmentation off): the mode the store models reply for reply. In memcached's default
+/// mode the background LRU maintainer holds a reference to an item hit while in COLD until
+/// it gets round to moving it, and `incr`/`decr`/`ma` rewrite a value in place only when
+/// nobody else holds it: whether the counter keeps its length (and its `h` fetched flag)
+/// then depends on thread timing, which made this test flaky. (The store applies that bump
+/// at once; see its `lru` module.)
 fn start_memcached() -> (Memcached, SocketAddr) {
+    start_memcached_with(&["-o", "no_lru_maintainer"])
+}
+
+fn start_memcached_with(extra: &[&str]) -> (Memcached, SocketAddr) {
     let port = TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .expect("a free loopback port")
         .port();
-    // `-o no_lru_maintainer` (which also turns LRU segmentation off) is the mode the
-    // store models reply for reply. In memcached's default mode the background LRU
-    // maintainer holds a reference to an item hit while in COLD until it gets round to
-    // moving it, and `incr`/`decr`/`ma` rewrite a value in place only when nobody else
-    // holds it: whether the counter keeps its length (and its `h` fetched flag) then
-    // depends on thread timing, which made this test flaky.
     let child = Command::new("memcached")
         .args(["-u", "root", "-U", "0", "-l", "127.0.0.1", "-m", "64"])
-        .args(["-o", "no_lru_maintainer"])
         .args(["-p", &port.to_string()])
+        .args(extra)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -98,8 +103,16 @@ fn start_memcached() -> (Memcached, SocketAddr) {
     (server, addr)
 }
 
+/// `cachelab serve` in the same LRU mode as [`start_memcached`]'s memcached.
 fn start_cachelab() -> Background {
-    let store = Store::new(Settings::default(), Clock::wall()).expect("default store");
+    start_cachelab_with(Settings {
+        lru_segmented: false,
+        ..Settings::default()
+    })
+}
+
+fn start_cachelab_with(settings: Settings) -> Background {
+    let store = Store::new(settings, Clock::wall()).expect("store");
     let options = Options::for_store(&store, 64, 2);
     Background::start("127.0.0.1:0", Arc::new(Mutex::new(store)), options)
         .expect("cachelab server starts")
@@ -956,6 +969,7 @@ fn seed_python_examples_pass_against_cachelab() {
 fn look_aside_replay_through_the_server_equals_the_model() {
     use cachelab::memcached::policy::Memcached;
     use cachelab::policy::Policy;
+    use cachelab::request::Request;
     use cachelab::trace::generate::{GenOptions, Generator};
 
     let mut generator = Generator::new(GenOptions {
@@ -968,13 +982,19 @@ fn look_aside_replay_through_the_server_equals_the_model() {
     .expect("generator");
     let requests = cachelab::trace::read_all(&mut generator).expect("trace");
     let settings = Settings::memcached(4, 1.25, 48, 1 << 20).expect("settings");
-    let store = Store::new(settings.clone(), Clock::wall()).expect("store");
+    // The LRU reads the clock (HOT/WARM ages, compat's 60 s rule): server and model both
+    // run at one fixed second, the server on a stopped clock, the model with every request
+    // at time 0.
+    let store = Store::new(settings.clone(), Clock::manual(0)).expect("store");
     let options = Options::for_store(&store, 16, 2);
     let server =
         Background::start("127.0.0.1:0", Arc::new(Mutex::new(store)), options).expect("server");
     let stats = cachelab::memcached::replay::replay(server.addr(), &requests, 1).expect("replay");
     let mut model = Memcached::new(settings).expect("model");
-    let model_hits: u64 = requests.iter().map(|r| u64::from(model.get(r).hit)).sum();
+    let model_hits: u64 = requests
+        .iter()
+        .map(|r| u64::from(model.get(&Request { time: 0, ..*r }).hit))
+        .sum();
     assert_eq!(stats.requests, 20_000);
     assert_eq!(
         stats.hits, model_hits,
@@ -984,4 +1004,49 @@ fn look_aside_replay_through_the_server_equals_the_model() {
         stats.hit_ratio() > 0.3 && stats.hit_ratio() < 0.95,
         "{stats:?}"
     );
+}
+
+/// `stats items` prints memcached's fields, in its order, for each LRU mode; `stats settings`
+/// reports the mode as memcached does.
+#[test]
+fn lru_modes_report_stats_as_memcached() {
+    if memcached_missing() {
+        return;
+    }
+    let script = b"set a 0 0 1\r\nx\r\nget a\r\nget a\r\nstats items\r\nstats settings\r\n";
+    let lines = |replies: &[u8], prefix: &str| -> Vec<String> {
+        String::from_utf8_lossy(replies)
+            .lines()
+            .filter(|l| l.starts_with(prefix))
+            .map(str::to_string)
+            .collect()
+    };
+    for (segmented, extra) in [(true, &[][..]), (false, &["-o", "no_lru_maintainer"][..])] {
+        let (_memcached, real) = start_memcached_with(extra);
+        let ours = start_cachelab_with(Settings {
+            lru_segmented: segmented,
+            ..Settings::default()
+        });
+        let (real, _) = exchange(real, script, Feed::Whole);
+        let (ours, _) = exchange(ours.addr(), script, Feed::Whole);
+        let names = |replies: &[u8]| -> Vec<String> {
+            lines(replies, "STAT items:")
+                .iter()
+                .map(|l| l.split(' ').nth(1).unwrap_or_default().to_string())
+                .collect()
+        };
+        assert_eq!(names(&ours), names(&real), "segmented {segmented}");
+        for setting in [
+            "lru_maintainer_thread",
+            "lru_segmented",
+            "hot_lru_pct",
+            "warm_lru_pct",
+            "hot_max_factor",
+            "warm_max_factor",
+        ] {
+            let find =
+                |replies: &[u8]| lines(replies, &format!("STAT {setting} ")).first().cloned();
+            assert_eq!(find(&ours), find(&real), "segmented {segmented}");
+        }
+    }
 }

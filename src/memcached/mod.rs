@@ -1,7 +1,8 @@
 //! A simulated memcached that is also a real one: the item store with memcached 1.6's slab
-//! memory accounting, per-class LRU, lazy expiry, CAS ids and statistics; a
-//! [`crate::policy::Policy`] adapter that replays traces through it; and a TCP server,
-//! client and look-aside replayer speaking memcached's classic text protocol.
+//! memory accounting, its segmented (HOT/WARM/COLD) and compat LRUs per class, lazy expiry,
+//! CAS ids and statistics; a [`crate::policy::Policy`] adapter that replays traces through
+//! it; and a TCP server, client and look-aside replayer speaking memcached's classic text
+//! protocol.
 //!
 //! Start from [`store::Store`]: one store serves the simulator ([`policy::Memcached`]), an
 //! in-process API, and the TCP server, so all three see the same semantics. Its memory

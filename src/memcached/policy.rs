@@ -1,5 +1,5 @@
 //! Trace replay through the memcached model: [`Memcached`], the registry's `memcached`
-//! policy (`memcached:m=16,f=1.25,n=48,i=1m`).
+//! policy (`memcached:m=16,f=1.25,n=48,i=1m,lru=segmented`).
 //!
 //! The trace is replayed as look-aside traffic against a [`Store`]: a read `get`s the key
 //! and, on a miss, `set`s it (what an application in front of a database does); with the
@@ -11,7 +11,13 @@
 //!   the request's size, and memcached's 48–61 bytes of header, NUL, `\r\n`, flags and CAS
 //!   come on top, as they do in a real server.
 //! - **Time**: a manual [`Clock`] follows `Request::time` (never backwards); a request's
-//!   `ttl` becomes a relative exptime (an absolute one past memcached's 30-day limit).
+//!   `ttl` becomes a relative exptime (an absolute one past memcached's 30-day limit). The
+//!   LRU reads it too: compat mode re-links a hit item only when its last bump is over 60 s
+//!   old, segmented mode ages HOT and WARM against COLD's tail. A trace whose `time` counts
+//!   requests (the generator's) therefore runs one request per second, far slower than a
+//!   real server replays it.
+//! - **LRU**: `lru=segmented` (memcached 1.6's default HOT/WARM/COLD) or `lru=compat`
+//!   (`-o no_lru_maintainer`); see the store's `lru` module.
 //! - **Memory**: `m` (MiB) is memcached's `-m`. When `m` is not given it is the engine's
 //!   capacity in bytes (`-s 64MiB` is `-m 64`), so sweeps over cache sizes work; memcached
 //!   grants each slab class its first 1 MiB page even past the limit, so below a few tens
@@ -60,8 +66,16 @@ impl Memcached {
     pub fn new(settings: Settings) -> Result<Memcached, ConfigError> {
         let clock = Clock::manual(0);
         let name = format!(
-            "memcached(m={}B,f={},n={},i={})",
-            settings.max_bytes, settings.growth_factor, settings.chunk_size, settings.item_size_max
+            "memcached(m={}B,f={},n={},i={},lru={})",
+            settings.max_bytes,
+            settings.growth_factor,
+            settings.chunk_size,
+            settings.item_size_max,
+            if settings.lru_segmented {
+                "segmented"
+            } else {
+                "compat"
+            }
         );
         let store = Store::new(settings, clock.clone())?;
         Ok(Memcached {
@@ -253,7 +267,12 @@ mod tests {
         };
         let explicit = build(&"memcached:m=16,f=2".parse().unwrap(), &ctx).unwrap();
         assert_eq!(explicit.capacity(), 16 << 20);
-        assert_eq!(explicit.name(), "memcached(m=16777216B,f=2,n=48,i=1048576)");
+        assert_eq!(
+            explicit.name(),
+            "memcached(m=16777216B,f=2,n=48,i=1048576,lru=segmented)"
+        );
+        let compat = build(&"memcached:m=16,lru=compat".parse().unwrap(), &ctx).unwrap();
+        assert!(compat.name().ends_with(",lru=compat)"));
         // Without m, the engine's capacity is the memory limit.
         let derived = build(&"memcached".parse().unwrap(), &ctx).unwrap();
         assert_eq!(derived.capacity(), 5 << 20);
@@ -262,6 +281,7 @@ mod tests {
             "memcached:i=600k",
             "memcached:n=0",
             "memcached:m=x",
+            "memcached:lru=flat",
         ] {
             assert!(build(&bad.parse().unwrap(), &ctx).is_err(), "{bad}");
         }

@@ -58,6 +58,18 @@ pub struct Settings {
     pub use_cas: bool,
     /// Evict when memory is full (the default; `-M` returns out-of-memory errors instead).
     pub evictions: bool,
+    /// `lru_segmented`: the HOT/WARM/COLD LRU with its maintainer (memcached 1.6's default);
+    /// `-o no_lru_maintainer` turns it off, leaving one LRU per class ("compat" mode).
+    pub lru_segmented: bool,
+    /// `-o hot_lru_pct`: most of a class's bytes HOT may hold, in percent (default 20).
+    pub hot_lru_pct: u32,
+    /// `-o warm_lru_pct`: most of a class's bytes WARM may hold, in percent (default 40).
+    pub warm_lru_pct: u32,
+    /// `-o hot_max_factor`: HOT items older than this times COLD's tail age go to COLD
+    /// (default 0.2).
+    pub hot_max_factor: f64,
+    /// `-o warm_max_factor`: the same for WARM (default 2.0).
+    pub warm_max_factor: f64,
 }
 
 impl Default for Settings {
@@ -71,6 +83,11 @@ impl Default for Settings {
             slab_chunk_max: PAGE_SIZE / 2,
             use_cas: true,
             evictions: true,
+            lru_segmented: true,
+            hot_lru_pct: 20,
+            warm_lru_pct: 40,
+            hot_max_factor: 0.2,
+            warm_max_factor: 2.0,
         }
     }
 }
@@ -128,9 +145,82 @@ pub enum ConfigError {
         /// `slab_chunk_max`.
         chunk_max: u32,
     },
+    /// An `-o` suboption this model does not know.
+    #[error(
+        "Illegal suboption \"{0}\" (known: no_lru_maintainer, lru_maintainer, lru_segmented, no_lru_segmented, modern, hot_lru_pct=N, warm_lru_pct=N, hot_max_factor=F, warm_max_factor=F)"
+    )]
+    Suboption(String),
+    /// An `-o` suboption with a value memcached refuses.
+    #[error("-o {option}: {expected}")]
+    SuboptionValue {
+        /// The suboption as given.
+        option: String,
+        /// What memcached accepts.
+        expected: &'static str,
+    },
 }
 
 impl Settings {
+    /// Applies memcached's `-o` suboptions, comma-separated (`no_lru_maintainer,hot_lru_pct=30`).
+    ///
+    /// memcached 1.6.18 spells the LRU choice `no_lru_maintainer` (flat "compat" LRU: one
+    /// list per class, no maintainer) and `lru_maintainer` (segmented, the default);
+    /// `lru_segmented` and `no_lru_segmented` are cachelab's plainer names for the same two
+    /// (memcached itself calls them illegal). `modern` changes nothing, as in 1.6.18.
+    pub fn apply_options(&mut self, options: &str) -> Result<(), ConfigError> {
+        for option in options.split(',').filter(|o| !o.is_empty()) {
+            let (name, value) = match option.split_once('=') {
+                Some((n, v)) => (n, Some(v)),
+                None => (option, None),
+            };
+            let bad = |expected| ConfigError::SuboptionValue {
+                option: option.to_string(),
+                expected,
+            };
+            match (name, value) {
+                ("no_lru_maintainer" | "no_lru_segmented", None) => self.lru_segmented = false,
+                ("lru_maintainer" | "lru_segmented", None) => self.lru_segmented = true,
+                ("modern", None) => {}
+                ("hot_lru_pct", Some(v)) => {
+                    self.hot_lru_pct = v
+                        .parse()
+                        .ok()
+                        .filter(|p| (1..80).contains(p))
+                        .ok_or_else(|| bad("hot_lru_pct must be > 1 and < 80"))?;
+                }
+                ("warm_lru_pct", Some(v)) => {
+                    self.warm_lru_pct = v
+                        .parse()
+                        .ok()
+                        .filter(|p| (1..80).contains(p))
+                        .ok_or_else(|| bad("warm_lru_pct must be > 1 and < 80"))?;
+                }
+                ("hot_max_factor", Some(v)) => {
+                    self.hot_max_factor = v
+                        .parse()
+                        .ok()
+                        .filter(|f: &f64| *f > 0.0 && f.is_finite())
+                        .ok_or_else(|| bad("hot_max_factor must be > 0"))?;
+                }
+                ("warm_max_factor", Some(v)) => {
+                    self.warm_max_factor = v
+                        .parse()
+                        .ok()
+                        .filter(|f: &f64| *f > 0.0 && f.is_finite())
+                        .ok_or_else(|| bad("warm_max_factor must be > 0"))?;
+                }
+                _ => return Err(ConfigError::Suboption(option.to_string())),
+            }
+        }
+        if self.hot_lru_pct + self.warm_lru_pct > 80 {
+            return Err(ConfigError::SuboptionValue {
+                option: options.to_string(),
+                expected: "hot_lru_pct + warm_lru_pct cannot be more than 80% combined",
+            });
+        }
+        Ok(())
+    }
+
     /// Default settings with `-m` in MiB, `-f`, `-n` and `-I` in bytes, as memcached's
     /// command line takes them; checked with [`Settings::validate`].
     pub fn memcached(
@@ -398,6 +488,33 @@ impl fmt::Display for SlabClasses {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn extended_options_choose_the_lru_as_memcached_spells_it() {
+        let mut s = Settings::default();
+        assert!(
+            s.lru_segmented,
+            "memcached 1.6 defaults to the segmented LRU"
+        );
+        s.apply_options("no_lru_maintainer").unwrap();
+        assert!(!s.lru_segmented);
+        s.apply_options("lru_segmented,hot_lru_pct=30,warm_max_factor=1.5")
+            .unwrap();
+        assert!(s.lru_segmented);
+        assert_eq!((s.hot_lru_pct, s.warm_max_factor), (30, 1.5));
+        s.apply_options("modern,no_lru_segmented").unwrap();
+        assert!(!s.lru_segmented);
+        assert_eq!(
+            Settings::default().apply_options("lru_flat"),
+            Err(ConfigError::Suboption("lru_flat".into()))
+        );
+        assert!(Settings::default().apply_options("hot_lru_pct=80").is_err());
+        assert!(
+            Settings::default()
+                .apply_options("hot_lru_pct=50,warm_lru_pct=40")
+                .is_err()
+        );
+    }
 
     fn table(factor: f64, n: u32, item_size_max: u32) -> Vec<(u32, u32)> {
         let settings = Settings {

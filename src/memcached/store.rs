@@ -14,12 +14,13 @@
 //!   an `add` of a present key can still evict). Append and prepend then allocate the
 //!   combined item while holding the old one. Too-large items and failed allocations are
 //!   errors; a failed `set` removes the old value, as memcached does.
-//! - **LRU** is one list per class (memcached's "compat" mode with `-o no_lru_segmented`,
-//!   except that every hit moves the item to the head rather than at most once a minute).
-//!   Eviction pulls from the class's tail: up to five tail items are examined, expired or
-//!   flushed ones are reclaimed on the way, the first live one is evicted. memcached 1.6's
-//!   default segmented HOT/WARM/COLD LRU, its background LRU maintainer and crawler, and
-//!   the slab page mover are not modelled.
+//! - **LRU** follows memcached's two modes ([`Settings::lru_segmented`], the `lru` module):
+//!   segmented HOT/WARM/COLD lists per class (memcached 1.6's default, its LRU maintainer
+//!   run synchronously at each allocation) or compat mode (`-o no_lru_maintainer`: one list
+//!   per class, a hit re-links the item at most once every 60 s). Eviction pulls from the
+//!   class's COLD tail: up to five tail items are examined, expired or flushed ones are
+//!   reclaimed on the way, the first live one is evicted. The LRU crawler and the slab page
+//!   mover are not modelled.
 //! - **Expiry** is lazy: an expired or flushed item is removed when a command finds it, or
 //!   when it reaches an LRU tail during allocation. Exptime follows memcached: 0 never;
 //!   up to 30 days relative to now; above that an absolute unix time; negative already
@@ -30,6 +31,7 @@
 
 use hashbrown::HashTable;
 
+use self::lru::{ClassLru, Segment};
 use super::clock::Clock;
 use super::slab::{self, KEY_MAX_LENGTH, Layout, Part, Settings, SlabClasses};
 
@@ -44,8 +46,9 @@ const NIL: u32 = u32::MAX;
 const NEVER: u64 = u64::MAX;
 /// Tail items `lru_pull_tail` examines per pull.
 const PULL_TRIES: usize = 5;
-/// Allocation attempts per chunk (`do_item_alloc_pull`).
-const ALLOC_TRIES: usize = 10;
+
+mod lru;
+pub use lru::ITEM_UPDATE_INTERVAL;
 
 /// A key the store cannot hold.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -145,7 +148,8 @@ pub struct ItemRef<'a> {
     pub cas: u64,
     /// Absolute expiry time in clock seconds, `None` for never.
     pub expires_at: Option<u64>,
-    /// Last access (store or hit) in clock seconds.
+    /// memcached's `it->time` in clock seconds: when stored, or last bumped by a hit as the
+    /// LRU mode says (see the `lru` module; not every hit).
     pub last_access: u64,
 }
 
@@ -160,7 +164,7 @@ pub struct MetaState {
     pub stale: bool,
     /// It had been read before this `mg` (`h`).
     pub fetched_before: bool,
-    /// Seconds since its last access before this `mg` (`l`).
+    /// Seconds since its `it->time` before this `mg` (`l`): since stored or last bumped.
     pub idle: u64,
     /// The miss created the item (`N`).
     pub vivified: bool,
@@ -188,7 +192,7 @@ pub struct MetaGetRequest {
 pub struct ItemDebug {
     /// Seconds until expiry, -1 for never (`exp=`).
     pub exptime: i64,
-    /// Seconds since the last store or hit (`la=`).
+    /// Seconds since its `it->time` (`la=`): since stored or last bumped.
     pub last_access: u64,
     /// CAS id (`cas=`).
     pub cas: u64,
@@ -296,6 +300,23 @@ pub struct ClassCounters {
     pub evicted_unfetched: u64,
     /// `direct_reclaims`: allocation attempts that had to pull the LRU tail.
     pub direct_reclaims: u64,
+    /// `lrutail_reflocked`: tail items an LRU pull skipped because the command in progress
+    /// holds them (append/prepend, incr/decr).
+    pub lrutail_reflocked: u64,
+    /// `evicted_active`: evicted items marked active (segmented mode).
+    pub evicted_active: u64,
+    /// `moves_to_cold`: HOT or WARM items moved to COLD.
+    pub moves_to_cold: u64,
+    /// `moves_to_warm`: active HOT or COLD items moved to WARM.
+    pub moves_to_warm: u64,
+    /// `moves_within_lru`: active WARM items moved back to WARM's head.
+    pub moves_within_lru: u64,
+    /// `hits_to_hot`: `get`/`gets` hits on items in HOT (not gat or touch, as in memcached).
+    pub hits_to_hot: u64,
+    /// `hits_to_warm`.
+    pub hits_to_warm: u64,
+    /// `hits_to_cold`.
+    pub hits_to_cold: u64,
 }
 
 /// One slab class's memory and items, for reports (see [`Store::class_usage`]).
@@ -328,26 +349,6 @@ struct ClassMem {
     requested: u64,
 }
 
-#[derive(Debug, Clone, Copy)]
-struct Lru {
-    head: u32,
-    tail: u32,
-    len: u64,
-    /// Sum of `ITEM_ntotal` of the items on this LRU (`stats items` `mem_requested`).
-    bytes: u64,
-}
-
-impl Default for Lru {
-    fn default() -> Lru {
-        Lru {
-            head: NIL,
-            tail: NIL,
-            len: 0,
-            bytes: 0,
-        }
-    }
-}
-
 #[derive(Debug)]
 struct Slot {
     /// Key bytes followed by value bytes.
@@ -355,6 +356,7 @@ struct Slot {
     key_len: u8,
     flags: u32,
     exp: u64,
+    /// memcached's `it->time`: when linked, or last bumped (see [`lru`]).
     time: u64,
     cas: u64,
     /// `ITEM_ntotal`.
@@ -362,7 +364,12 @@ struct Slot {
     layout: Layout,
     prev: u32,
     next: u32,
+    /// The list the item is on (always COLD in compat mode).
+    seg: Segment,
+    /// Read since stored (`ITEM_FETCHED`).
     fetched: bool,
+    /// Read again since (`ITEM_ACTIVE`, segmented mode).
+    active: bool,
     /// A meta `mg` was handed the win token (`ITEM_TOKEN_SENT`).
     token_sent: bool,
     /// Invalidated by `md … I` (`ITEM_STALE`).
@@ -407,7 +414,7 @@ pub struct Store {
     index: HashTable<u32>,
     /// Indexed by class id; entry 0 unused.
     mem: Vec<ClassMem>,
-    lru: Vec<Lru>,
+    lru: Vec<ClassLru>,
     class_counters: Vec<ClassCounters>,
     malloced: u64,
     cas_id: u64,
@@ -459,7 +466,7 @@ impl Store {
             free_slots: Vec::new(),
             index: HashTable::new(),
             mem: vec![ClassMem::default(); n],
-            lru: vec![Lru::default(); n],
+            lru: vec![ClassLru::default(); n],
             class_counters: vec![ClassCounters::default(); n],
             malloced: 0,
             cas_id: 0,
@@ -632,59 +639,6 @@ impl Store {
         Some(idx)
     }
 
-    fn lru_push_head(&mut self, idx: u32) {
-        let class = usize::from(self.slot(idx).lru());
-        let total = self.slot(idx).total;
-        let old_head = self.lru[class].head;
-        {
-            let s = self.slot_mut(idx);
-            s.prev = NIL;
-            s.next = old_head;
-        }
-        if old_head != NIL {
-            self.slot_mut(old_head).prev = idx;
-        }
-        let lru = &mut self.lru[class];
-        lru.head = idx;
-        if lru.tail == NIL {
-            lru.tail = idx;
-        }
-        lru.len += 1;
-        lru.bytes += total;
-    }
-
-    fn lru_remove(&mut self, idx: u32) {
-        let (class, prev, next, total) = {
-            let s = self.slot(idx);
-            (usize::from(s.lru()), s.prev, s.next, s.total)
-        };
-        if prev != NIL {
-            self.slot_mut(prev).next = next;
-        } else {
-            self.lru[class].head = next;
-        }
-        if next != NIL {
-            self.slot_mut(next).prev = prev;
-        } else {
-            self.lru[class].tail = prev;
-        }
-        let lru = &mut self.lru[class];
-        lru.len -= 1;
-        lru.bytes -= total;
-        let s = self.slot_mut(idx);
-        s.prev = NIL;
-        s.next = NIL;
-    }
-
-    /// Marks an item read and moves it to its LRU's head (`do_item_bump`, compat mode).
-    fn bump(&mut self, idx: u32, now: u64) {
-        let s = self.slot_mut(idx);
-        s.fetched = true;
-        s.time = now;
-        self.lru_remove(idx);
-        self.lru_push_head(idx);
-    }
-
     /// Links a new item: index, LRU head, counters, a fresh CAS id.
     fn link(&mut self, mut slot: Slot) -> (u32, u64) {
         let cas = if self.settings.use_cas {
@@ -695,6 +649,7 @@ impl Store {
         slot.cas = cas;
         slot.prev = NIL;
         slot.next = NIL;
+        slot.seg = self.first_segment();
         let total = slot.total;
         let key_hash = hash(slot.key());
         let idx = match self.free_slots.pop() {
@@ -762,9 +717,13 @@ impl Store {
         s.cas = cas;
         s.total = slab::item_total(key_len, value.len(), flags, use_cas);
         s.fetched = false;
+        s.active = false;
         s.token_sent = false;
         s.stale = false;
         let total = s.total;
+        // A new item: it starts where `link` starts one (HOT when segmented).
+        let first = self.first_segment();
+        self.slot_mut(idx).seg = first;
         self.free_layout(&old_layout);
         self.curr_bytes = self.curr_bytes - old_total + total;
         self.lru_push_head(idx);
@@ -832,73 +791,6 @@ impl Store {
         true
     }
 
-    /// `lru_pull_tail` on `class`: reclaims expired or flushed items from the tail (up to
-    /// five examined) and, with `evict`, evicts the first live one. Returns items removed.
-    fn pull_tail(&mut self, class: u8, evict: bool, now: u64) -> usize {
-        let mut removed = 0;
-        let mut search = self.lru[usize::from(class)].tail;
-        for _ in 0..PULL_TRIES {
-            if search == NIL {
-                break;
-            }
-            let idx = search;
-            let slot = self.slot(idx);
-            let (dead, fetched, time, exp) =
-                (self.is_dead(slot, now), slot.fetched, slot.time, slot.exp);
-            search = slot.prev;
-            if idx == self.pinned {
-                continue;
-            }
-            let counters = &mut self.class_counters[usize::from(class)];
-            if dead {
-                counters.reclaimed += 1;
-                self.counters.reclaimed += 1;
-                if !fetched {
-                    counters.expired_unfetched += 1;
-                    self.counters.expired_unfetched += 1;
-                }
-                self.unlink(idx);
-                removed += 1;
-                continue;
-            }
-            if evict && self.settings.evictions {
-                counters.evicted += 1;
-                counters.evicted_time = now.saturating_sub(time);
-                if exp != NEVER {
-                    counters.evicted_nonzero += 1;
-                }
-                self.counters.evictions += 1;
-                if !fetched {
-                    counters.evicted_unfetched += 1;
-                    self.counters.evicted_unfetched += 1;
-                }
-                self.unlink(idx);
-                removed += 1;
-            }
-            break;
-        }
-        removed
-    }
-
-    /// Allocates one chunk, reclaiming and evicting from its class's tail as needed
-    /// (`do_item_alloc_pull`).
-    fn alloc_part(&mut self, part: Part, now: u64) -> bool {
-        let mut tries = 0;
-        let ok = loop {
-            // Compat mode first reclaims expired items from the tail, without evicting.
-            self.pull_tail(part.class, false, now);
-            if self.take_chunk(part) {
-                break true;
-            }
-            tries += 1;
-            if tries >= ALLOC_TRIES || self.pull_tail(part.class, true, now) == 0 {
-                break false;
-            }
-        };
-        self.class_counters[usize::from(part.class)].direct_reclaims += tries as u64;
-        ok
-    }
-
     /// Allocates every chunk of `layout`, or none (counting `outofmemory` on failure).
     fn alloc_layout(&mut self, layout: &Layout, now: u64) -> bool {
         let parts = layout.parts();
@@ -945,7 +837,9 @@ impl Store {
             layout,
             prev: NIL,
             next: NIL,
+            seg: Segment::Cold,
             fetched: false,
+            active: false,
             token_sent: false,
             stale: false,
         }
@@ -999,7 +893,7 @@ impl Store {
                 self.class_counters[class].touch_hits += 1;
                 let exp = self.expiry(exptime, now);
                 self.slot_mut(idx).exp = exp;
-                self.bump(idx, now);
+                self.bump_touched(idx, now);
                 Ok(Some(self.item_ref(idx)))
             }
             None => {
@@ -1021,7 +915,7 @@ impl Store {
                 self.class_counters[class].touch_hits += 1;
                 let exp = self.expiry(exptime, now);
                 self.slot_mut(idx).exp = exp;
-                self.bump(idx, now);
+                self.bump_touched(idx, now);
                 Ok(TouchOutcome::Touched)
             }
             None => {
@@ -1370,10 +1264,7 @@ impl Store {
             (None, _) => StoreOutcome::NotStored,
             (Some(old), StoreMode::Add) => {
                 // "add only adds a nonexistent item, but promote to head of LRU".
-                let s = self.slot_mut(old);
-                s.time = now;
-                self.lru_remove(old);
-                self.lru_push_head(old);
+                self.update(old, now);
                 StoreOutcome::NotStored
             }
             (Some(old), StoreMode::Set | StoreMode::Replace) => {
@@ -1549,9 +1440,7 @@ impl Store {
             let stored = &mut s.data[key_len..];
             stored[..text.len()].copy_from_slice(text);
             stored[text.len()..].fill(b' ');
-            s.time = now;
-            self.lru_remove(idx);
-            self.lru_push_head(idx);
+            self.update(idx, now);
             return Ok(DeltaOutcome::Value { value, cas });
         }
         let use_cas = self.settings.use_cas;
@@ -1571,8 +1460,9 @@ impl Store {
     }
 
     /// `flush_all [delay]`: with `delay` 0 (or negative) every item stored so far becomes
-    /// invisible now; with a delay (relative up to 30 days, else a unix time) items last
-    /// stored or read before that time become invisible once it comes. As memcached does,
+    /// invisible now; with a delay (relative up to 30 days, else a unix time) items whose
+    /// `it->time` (stored, or last bumped by a hit) is before that time become invisible once
+    /// it comes. As memcached does,
     /// the boundary is one second early (`oldest_live = realtime(delay) - 1`).
     pub fn flush_all(&mut self, delay: i64) {
         let now = self.clock.now();
@@ -1618,7 +1508,7 @@ impl Store {
                     used_chunks: mem.used,
                     free_chunks: total - mem.used,
                     requested: mem.requested,
-                    items: self.lru[usize::from(c.id)].len,
+                    items: self.lru[usize::from(c.id)].len(),
                     waste: u64::from(c.chunk_size) * mem.used - mem.requested,
                 })
             })
@@ -1711,46 +1601,75 @@ impl Store {
         rows
     }
 
-    /// `stats items`: per class with items, `items:N:number` …, the fields this store
-    /// keeps (every item counts as cold: there is one LRU per class).
+    /// `stats items`: per class with items, `items:N:number` …, memcached 1.6.18's fields in
+    /// its order: the per-segment ones (`number_hot` … `age_warm`, `evicted_active`,
+    /// `moves_*`, `direct_reclaims`, `hits_to_*`) only in segmented mode, as there; `age` is
+    /// COLD's tail age.
     pub fn stats_items(&self) -> Vec<(String, String)> {
         let now = self.clock.now();
+        let segmented = self.settings.lru_segmented;
         let mut rows = Vec::new();
         for c in self.classes.classes() {
             let lru = &self.lru[usize::from(c.id)];
-            if lru.len == 0 {
+            if lru.len() == 0 {
                 continue;
             }
             let k = &self.class_counters[usize::from(c.id)];
-            let age = if lru.tail == NIL {
-                0
-            } else {
-                now.saturating_sub(self.slot(lru.tail).time)
+            let age = |seg: Segment| {
+                let tail = lru.list(seg).tail;
+                if tail == NIL {
+                    0
+                } else {
+                    now.saturating_sub(self.slot(tail).time)
+                }
             };
-            let fields: [(&str, u64); 15] = [
-                ("number", lru.len),
-                ("number_hot", 0),
-                ("number_warm", 0),
-                ("number_cold", lru.len),
-                ("age_hot", 0),
-                ("age_warm", 0),
-                ("age", age),
-                ("mem_requested", lru.bytes),
+            let mut fields: Vec<(&str, u64)> = vec![("number", lru.len())];
+            if segmented {
+                fields.extend([
+                    ("number_hot", lru.list(Segment::Hot).len),
+                    ("number_warm", lru.list(Segment::Warm).len),
+                    ("number_cold", lru.list(Segment::Cold).len),
+                    ("age_hot", age(Segment::Hot)),
+                    ("age_warm", age(Segment::Warm)),
+                ]);
+            }
+            fields.extend([
+                ("age", age(Segment::Cold)),
+                ("mem_requested", lru.bytes()),
                 ("evicted", k.evicted),
                 ("evicted_nonzero", k.evicted_nonzero),
                 ("evicted_time", k.evicted_time),
                 ("outofmemory", k.outofmemory),
+                // No tail repairs: the model leaks no references.
+                ("tailrepairs", 0),
                 ("reclaimed", k.reclaimed),
                 ("expired_unfetched", k.expired_unfetched),
                 ("evicted_unfetched", k.evicted_unfetched),
-            ];
+            ]);
+            if segmented {
+                fields.push(("evicted_active", k.evicted_active));
+            }
+            fields.extend([
+                // The LRU crawler is not modelled.
+                ("crawler_reclaimed", 0),
+                ("crawler_items_checked", 0),
+                ("lrutail_reflocked", k.lrutail_reflocked),
+            ]);
+            if segmented {
+                fields.extend([
+                    ("moves_to_cold", k.moves_to_cold),
+                    ("moves_to_warm", k.moves_to_warm),
+                    ("moves_within_lru", k.moves_within_lru),
+                    ("direct_reclaims", k.direct_reclaims),
+                    ("hits_to_hot", k.hits_to_hot),
+                    ("hits_to_warm", k.hits_to_warm),
+                    ("hits_to_cold", k.hits_to_cold),
+                    ("hits_to_temp", 0),
+                ]);
+            }
             for (name, value) in fields {
                 rows.push((format!("items:{}:{name}", c.id), value.to_string()));
             }
-            rows.push((
-                format!("items:{}:direct_reclaims", c.id),
-                k.direct_reclaims.to_string(),
-            ));
         }
         rows
     }
@@ -1775,7 +1694,20 @@ impl Store {
             ("slab_chunk_max", s.slab_chunk_max.to_string()),
             ("slab_reassign", "no".to_string()),
             ("slab_automove", "0".to_string()),
-            ("lru_segmented", "no".to_string()),
+            // The maintainer runs exactly when the LRU is segmented (`-o no_lru_maintainer`
+            // turns both off).
+            (
+                "lru_maintainer_thread",
+                if s.lru_segmented { "yes" } else { "no" }.to_string(),
+            ),
+            (
+                "lru_segmented",
+                if s.lru_segmented { "yes" } else { "no" }.to_string(),
+            ),
+            ("hot_lru_pct", s.hot_lru_pct.to_string()),
+            ("warm_lru_pct", s.warm_lru_pct.to_string()),
+            ("hot_max_factor", format!("{:.2}", s.hot_max_factor)),
+            ("warm_max_factor", format!("{:.2}", s.warm_max_factor)),
             ("flush_enabled", "yes".to_string()),
         ];
         rows.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
@@ -1788,7 +1720,16 @@ impl Store {
         let mut requested = vec![0u64; self.mem.len()];
         let mut items = 0usize;
         let mut bytes = 0u64;
-        for (class, lru) in self.lru.iter().enumerate() {
+        let segments = [Segment::Hot, Segment::Warm, Segment::Cold];
+        for (class, seg, lru) in self
+            .lru
+            .iter()
+            .enumerate()
+            .flat_map(|(class, lru)| segments.map(|seg| (class, seg, lru.list(seg))))
+        {
+            if !self.settings.lru_segmented && seg != Segment::Cold && lru.len != 0 {
+                return Err(format!("compat mode, but LRU {class} {seg:?} has items"));
+            }
             let (mut idx, mut prev, mut n, mut lru_bytes) = (lru.head, NIL, 0u64, 0u64);
             while idx != NIL {
                 let s = self.slots[idx as usize]
@@ -1797,11 +1738,15 @@ impl Store {
                 if s.prev != prev {
                     return Err(format!("slot {idx}: prev link broken"));
                 }
-                if usize::from(s.lru()) != class {
+                if usize::from(s.lru()) != class || s.seg != seg {
                     return Err(format!(
-                        "slot {idx} on LRU {class} but belongs to {}",
-                        s.lru()
+                        "slot {idx} on LRU {class} {seg:?} but belongs to {} {:?}",
+                        s.lru(),
+                        s.seg
                     ));
+                }
+                if s.active && !s.fetched {
+                    return Err(format!("slot {idx} active but never fetched"));
                 }
                 if self.find_index(s.key()) != Some(idx) {
                     return Err(format!("slot {idx} not indexed under its key"));
@@ -1817,7 +1762,7 @@ impl Store {
             }
             if lru.tail != prev || lru.len != n || lru.bytes != lru_bytes {
                 return Err(format!(
-                    "LRU {class}: tail/len/bytes disagree with its links"
+                    "LRU {class} {seg:?}: tail/len/bytes disagree with its links"
                 ));
             }
             items += n as usize;
@@ -1870,6 +1815,15 @@ mod tests {
             Store::new(Settings::default(), clock.clone()).unwrap(),
             clock,
         )
+    }
+
+    fn compat_store() -> (Store, Clock) {
+        let clock = Clock::manual(NOW);
+        let settings = Settings {
+            lru_segmented: false,
+            ..Settings::default()
+        };
+        (Store::new(settings, clock.clone()).unwrap(), clock)
     }
 
     fn value(store: &mut Store, key: &[u8]) -> Option<Vec<u8>> {
@@ -2091,7 +2045,9 @@ mod tests {
 
     #[test]
     fn exptime_follows_the_30_day_rule() {
-        let (mut s, clock) = store();
+        // Compat mode: in segmented mode the maintainer (run at each allocation) would
+        // reclaim the dead items from HOT's tail before `len` is read.
+        let (mut s, clock) = compat_store();
         stored(s.set(b"rel", b"v", 0, 10).unwrap());
         stored(s.set(b"month", b"v", 0, REALTIME_MAXDELTA).unwrap());
         // One more than 30 days is a unix time: 2592001 is January 1970, long past.
@@ -2169,8 +2125,8 @@ mod tests {
     fn flush_all_with_delay_takes_effect_later() {
         let (mut s, clock) = store();
         stored(s.set(b"early", b"1", 0, 0).unwrap());
-        // flush_all 10 at NOW: memcached sets oldest_live = NOW + 10 - 1, so items last
-        // stored or read at or before NOW + 9 vanish from NOW + 9 on.
+        // flush_all 10 at NOW: memcached sets oldest_live = NOW + 10 - 1, so items stored
+        // or bumped at or before NOW + 9 vanish from NOW + 9 on.
         s.flush_all(10);
         clock.advance(5);
         stored(s.set(b"mid", b"2", 0, 0).unwrap());
@@ -2224,25 +2180,32 @@ mod tests {
     }
 
     fn one_page_store(evictions: bool) -> (Store, Clock) {
+        one_page_store_with(evictions, true)
+    }
+
+    fn one_page_store_with(evictions: bool, lru_segmented: bool) -> (Store, Clock) {
         let clock = Clock::manual(NOW);
         let settings = Settings {
             max_bytes: 1 << 20,
             evictions,
+            lru_segmented,
             ..Settings::default()
         };
         (Store::new(settings, clock.clone()).unwrap(), clock)
     }
 
     #[test]
-    fn evicts_the_least_recently_used_item_of_the_class() {
+    fn compat_mode_evicts_the_least_recently_bumped_item_of_the_class() {
         // 1 MiB limit: class 1 gets one page of 10922 chunks and no second page.
-        let (mut s, _) = one_page_store(true);
+        let (mut s, clock) = one_page_store_with(true, false);
         stored(s.set(b"other-class", &[0u8; 500], 0, 0).unwrap()); // first page of class 9
         for i in 0..10_922 {
             stored(s.set(&small_key(i), b"0123456789", 0, 0).unwrap());
         }
         assert_eq!(s.counters().evictions, 0);
-        // Read k00000: k00001 is now the least recently used.
+        // Read k00000 61 s later (a hit moves an item only when its last bump is over 60 s
+        // old): k00001 is now the least recently bumped.
+        clock.advance(61);
         assert!(value(&mut s, &small_key(0)).is_some());
         stored(s.set(&small_key(10_922), b"0123456789", 0, 0).unwrap());
         assert_eq!(s.counters().evictions, 1);
@@ -2311,12 +2274,15 @@ mod model_tests {
 
     /// Tiny pages so that a few dozen items fill classes: 4 KiB pages, 2 KiB chunks,
     /// a 12 KiB limit.
+    /// Compat mode (`-o no_lru_maintainer`), whose LRU the model writes out; segmented mode
+    /// has hand-worked cases in `lru.rs` and runs here only against the invariants.
     fn settings() -> Settings {
         Settings {
             max_bytes: 3 * 4096,
             slab_page_size: 4096,
             slab_chunk_max: 2048,
             item_size_max: 2048,
+            lru_segmented: false,
             ..Settings::default()
         }
     }
@@ -2328,6 +2294,8 @@ mod model_tests {
         Append(u8, u16),
         Get(u8),
         Delete(u8),
+        /// Seconds pass.
+        Tick(u8),
     }
 
     fn ops() -> impl Strategy<Value = Vec<Op>> {
@@ -2339,9 +2307,13 @@ mod model_tests {
             1 => (key.clone(), 0u16..400).prop_map(|(k, l)| Op::Append(k, l)),
             4 => key.clone().prop_map(Op::Get),
             1 => key.prop_map(Op::Delete),
+            1 => (0u8..90).prop_map(Op::Tick),
         ];
         prop::collection::vec(op, 1..300)
     }
+
+    /// Key, value, last bump time.
+    type ModelItem = (Vec<u8>, Vec<u8>, u64);
 
     struct Model {
         classes: SlabClasses,
@@ -2350,9 +2322,10 @@ mod model_tests {
         malloced: u64,
         pages: Vec<u64>,
         used: Vec<u64>,
-        /// Per class: (key, value), most recently used first.
-        lru: Vec<Vec<(Vec<u8>, Vec<u8>)>>,
+        /// Per class, most recently bumped first.
+        lru: Vec<Vec<ModelItem>>,
         evictions: u64,
+        now: u64,
     }
 
     #[derive(Debug, PartialEq)]
@@ -2362,6 +2335,7 @@ mod model_tests {
         OutOfMemory,
         Value(Option<Vec<u8>>),
         Deleted(bool),
+        Ticked,
     }
 
     impl Model {
@@ -2377,6 +2351,7 @@ mod model_tests {
                 used: vec![0; n],
                 lru: vec![Vec::new(); n],
                 evictions: 0,
+                now: NOW_MODEL,
             }
         }
 
@@ -2394,7 +2369,7 @@ mod model_tests {
             self.lru
                 .iter()
                 .enumerate()
-                .find_map(|(c, items)| items.iter().position(|(k, _)| k == key).map(|i| (c, i)))
+                .find_map(|(c, items)| items.iter().position(|(k, _, _)| k == key).map(|i| (c, i)))
         }
 
         fn alloc(&mut self, class: usize, pinned: Option<&[u8]>) -> bool {
@@ -2412,7 +2387,7 @@ mod model_tests {
             // Evict the least recently used item of the class that is not held.
             let victim = self.lru[class]
                 .iter()
-                .rposition(|(k, _)| Some(k.as_slice()) != pinned);
+                .rposition(|(k, _, _)| Some(k.as_slice()) != pinned);
             match victim {
                 Some(i) => {
                     self.lru[class].remove(i);
@@ -2420,6 +2395,16 @@ mod model_tests {
                     true // the victim's chunk is reused
                 }
                 None => false,
+            }
+        }
+
+        /// `do_item_update` in compat mode: to the head only when the last bump is over 60 s
+        /// old.
+        fn update(&mut self, c: usize, i: usize) {
+            if self.lru[c][i].2 + 60 < self.now {
+                let mut item = self.lru[c].remove(i);
+                item.2 = self.now;
+                self.lru[c].insert(0, item);
             }
         }
 
@@ -2436,10 +2421,13 @@ mod model_tests {
                     let Some((c, i)) = self.find(&key) else {
                         return Res::Value(None);
                     };
-                    let item = self.lru[c].remove(i);
-                    let value = item.1.clone();
-                    self.lru[c].insert(0, item);
+                    let value = self.lru[c][i].1.clone();
+                    self.update(c, i);
                     Res::Value(Some(value))
+                }
+                Op::Tick(secs) => {
+                    self.now += u64::from(secs);
+                    Res::Ticked
                 }
                 Op::Delete(k) => Res::Deleted(self.remove(&[b'k', k]).is_some()),
                 Op::Set(k, len) | Op::Add(k, len) | Op::Append(k, len) => {
@@ -2456,12 +2444,11 @@ mod model_tests {
                     let res = match (op, present) {
                         (Op::Set(..), _) | (Op::Add(..), None) => {
                             self.remove(&key);
-                            self.lru[class].insert(0, (key, data));
+                            self.lru[class].insert(0, (key, data, self.now));
                             return Res::Stored;
                         }
                         (Op::Add(..), Some((c, i))) => {
-                            let item = self.lru[c].remove(i);
-                            self.lru[c].insert(0, item);
+                            self.update(c, i);
                             Res::NotStored
                         }
                         (_, None) => Res::NotStored,
@@ -2471,7 +2458,7 @@ mod model_tests {
                             let new_class = self.class_of(key.len(), combined.len());
                             if self.alloc(new_class, Some(&key)) {
                                 self.remove(&key);
-                                self.lru[new_class].insert(0, (key, combined));
+                                self.lru[new_class].insert(0, (key, combined, self.now));
                                 Res::Stored
                             } else {
                                 Res::NotStored
@@ -2494,6 +2481,10 @@ mod model_tests {
         };
         match *op {
             Op::Get(k) => Res::Value(store.get(&[b'k', k]).unwrap().map(|i| i.value.to_vec())),
+            Op::Tick(secs) => {
+                store.clock().advance(u64::from(secs));
+                Res::Ticked
+            }
             Op::Delete(k) => {
                 Res::Deleted(store.delete(&[b'k', k]).unwrap() == DeleteOutcome::Deleted)
             }
@@ -2533,6 +2524,45 @@ mod model_tests {
                     let (used, pages) = usage.map_or((0, 0), |u| (u.used_chunks, u64::from(u.total_pages)));
                     prop_assert_eq!((used, pages), (model.used[id], model.pages[id]), "step {} class {}", step, id);
                 }
+            }
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(200))]
+
+        /// Segmented mode against its invariants (lists, segments, flags, memory) and a map
+        /// of the values last stored: every hit returns what was stored.
+        #[test]
+        fn segmented_store_keeps_its_invariants(ops in ops()) {
+            let settings = Settings { lru_segmented: true, ..settings() };
+            let mut store = Store::new(settings, Clock::manual(NOW_MODEL)).unwrap();
+            let mut values: std::collections::HashMap<u8, Vec<u8>> = Default::default();
+            for (step, op) in ops.iter().enumerate() {
+                let got = apply(&mut store, op);
+                match (op, got) {
+                    (Op::Get(k), Res::Value(Some(v))) => {
+                        prop_assert_eq!(Some(&v), values.get(k), "step {} get", step);
+                    }
+                    (Op::Get(k), Res::Value(None)) => {
+                        values.remove(k);
+                    }
+                    (Op::Set(k, len) | Op::Add(k, len), Res::Stored) => {
+                        values.insert(*k, vec![k.wrapping_add(*len as u8); usize::from(*len)]);
+                    }
+                    (Op::Set(k, _), _) => {
+                        values.remove(k);
+                    }
+                    (Op::Append(k, len), Res::Stored) => {
+                        let data = vec![k.wrapping_add(*len as u8); usize::from(*len)];
+                        values.get_mut(k).expect("append needs the key").extend(data);
+                    }
+                    (Op::Delete(k), _) => {
+                        values.remove(k);
+                    }
+                    _ => {}
+                }
+                store.validate().map_err(|e| TestCaseError::fail(format!("step {step}: {e}")))?;
             }
         }
     }

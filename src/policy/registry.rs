@@ -234,7 +234,7 @@ pub static POLICIES: &[PolicyInfo] = &[
     },
     PolicyInfo {
         name: "memcached",
-        summary: "memcached 1.6 model: slab classes, per-class LRU, look-aside get/set replay",
+        summary: "memcached 1.6 model: slab classes, segmented or compat LRU per class, look-aside get/set replay",
         params: &[
             ParamInfo {
                 name: "m",
@@ -255,6 +255,11 @@ pub static POLICIES: &[PolicyInfo] = &[
                 name: "i",
                 default: "1m",
                 help: "largest item (memcached -I), a multiple of 512 KiB",
+            },
+            ParamInfo {
+                name: "lru",
+                default: "segmented",
+                help: "segmented (HOT/WARM/COLD, memcached 1.6's default) or compat (one LRU, bumped at most once a minute: -o no_lru_maintainer)",
             },
         ],
         needs_next_access: false,
@@ -316,11 +321,17 @@ fn build_memcached(params: &Params, ctx: &BuildContext) -> Result<Box<dyn Policy
         .ok()
         .and_then(|b| u32::try_from(b).ok())
         .ok_or_else(|| params.bad("i", "a byte size such as 1m or 2m"))?;
+    let lru_segmented = match params.text("lru") {
+        "segmented" => true,
+        "compat" => false,
+        _ => return Err(params.bad("lru", "segmented or compat")),
+    };
     let settings = Settings {
         max_bytes,
         growth_factor,
         chunk_size,
         item_size_max,
+        lru_segmented,
         ..Settings::default()
     };
     let model = Memcached::new(settings).map_err(|e| match e {
