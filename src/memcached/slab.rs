@@ -177,37 +177,34 @@ impl Settings {
                 option: option.to_string(),
                 expected,
             };
+            // memcached's bounds: a percentage strictly between 1 and 80, a positive factor.
+            let percent = |v: &str, expected| {
+                v.parse()
+                    .ok()
+                    .filter(|p| (1..80).contains(p))
+                    .ok_or_else(|| bad(expected))
+            };
+            let factor = |v: &str, expected| {
+                v.parse()
+                    .ok()
+                    .filter(|f: &f64| *f > 0.0 && f.is_finite())
+                    .ok_or_else(|| bad(expected))
+            };
             match (name, value) {
                 ("no_lru_maintainer" | "no_lru_segmented", None) => self.lru_segmented = false,
                 ("lru_maintainer" | "lru_segmented", None) => self.lru_segmented = true,
                 ("modern", None) => {}
                 ("hot_lru_pct", Some(v)) => {
-                    self.hot_lru_pct = v
-                        .parse()
-                        .ok()
-                        .filter(|p| (1..80).contains(p))
-                        .ok_or_else(|| bad("hot_lru_pct must be > 1 and < 80"))?;
+                    self.hot_lru_pct = percent(v, "hot_lru_pct must be > 1 and < 80")?;
                 }
                 ("warm_lru_pct", Some(v)) => {
-                    self.warm_lru_pct = v
-                        .parse()
-                        .ok()
-                        .filter(|p| (1..80).contains(p))
-                        .ok_or_else(|| bad("warm_lru_pct must be > 1 and < 80"))?;
+                    self.warm_lru_pct = percent(v, "warm_lru_pct must be > 1 and < 80")?;
                 }
                 ("hot_max_factor", Some(v)) => {
-                    self.hot_max_factor = v
-                        .parse()
-                        .ok()
-                        .filter(|f: &f64| *f > 0.0 && f.is_finite())
-                        .ok_or_else(|| bad("hot_max_factor must be > 0"))?;
+                    self.hot_max_factor = factor(v, "hot_max_factor must be > 0")?;
                 }
                 ("warm_max_factor", Some(v)) => {
-                    self.warm_max_factor = v
-                        .parse()
-                        .ok()
-                        .filter(|f: &f64| *f > 0.0 && f.is_finite())
-                        .ok_or_else(|| bad("warm_max_factor must be > 0"))?;
+                    self.warm_max_factor = factor(v, "warm_max_factor must be > 0")?;
                 }
                 _ => return Err(ConfigError::Suboption(option.to_string())),
             }
