@@ -232,21 +232,78 @@ impl Store {
         }
     }
 
+    /// The byte limit of HOT or WARM in a class of `total_bytes` (`lru_pull_tail`'s
+    /// `limit`): its percentage of the class, or WARM's when that comes to 0.
+    fn segment_limit(&self, seg: Segment, total_bytes: u64) -> u64 {
+        let pct = if seg == Segment::Hot {
+            self.settings.hot_lru_pct
+        } else {
+            self.settings.warm_lru_pct
+        };
+        let limit = total_bytes * u64::from(pct) / 100;
+        if limit == 0 {
+            total_bytes * u64::from(self.settings.warm_lru_pct) / 100
+        } else {
+            limit
+        }
+    }
+
     /// `lru_pull_tail` on `class`'s `seg` list: examines up to five tail items, reclaiming
     /// expired or flushed ones on the way; then the first live one decides (see the module
-    /// docs). `total_bytes` and `max_age` size HOT and WARM. Returns items removed or moved.
+    /// docs). `limit` ([`Store::segment_limit`]) and `max_age` size HOT and WARM. Returns
+    /// items removed or moved.
+    ///
+    /// Most juggle pulls find a tail that stays where it is; that case is decided here,
+    /// inline, and only a pull that may change something runs [`Store::pull_tail_slow`].
+    #[inline(always)]
     fn pull_tail(
         &mut self,
         class: u8,
         seg: Segment,
-        total_bytes: u64,
+        limit: u64,
+        pull: Pull,
+        max_age: u64,
+        now: u64,
+    ) -> usize {
+        let list = self.lru[usize::from(class)].list(seg);
+        let tail = list.tail;
+        if tail == NIL {
+            return 0;
+        }
+        if pull == Pull::Juggle && tail != self.pinned {
+            // The first item examined is live and unpinned, so it decides, exactly as in
+            // `pull_tail_slow`; these are the conditions under which it stays put.
+            let slot = self.slot(tail);
+            if !self.is_dead(slot, now) {
+                let stays = match seg {
+                    Segment::Hot | Segment::Warm => {
+                        !slot.active
+                            && list.bytes <= limit
+                            && now.saturating_sub(slot.time) <= max_age
+                    }
+                    Segment::Cold => !(slot.active && self.settings.lru_segmented),
+                };
+                if stays {
+                    return 0;
+                }
+            }
+        }
+        self.pull_tail_slow(class, seg, limit, pull, max_age, now)
+    }
+
+    /// [`Store::pull_tail`]'s full walk.
+    fn pull_tail_slow(
+        &mut self,
+        class: u8,
+        seg: Segment,
+        limit: u64,
         pull: Pull,
         max_age: u64,
         now: u64,
     ) -> usize {
         let c = usize::from(class);
-        let mut removed = 0;
         let mut search = self.lru[c].list(seg).tail;
+        let mut removed = 0;
         for _ in 0..PULL_TRIES {
             if search == NIL {
                 break;
@@ -278,15 +335,6 @@ impl Store {
             }
             match seg {
                 Segment::Hot | Segment::Warm => {
-                    let pct = if seg == Segment::Hot {
-                        self.settings.hot_lru_pct
-                    } else {
-                        self.settings.warm_lru_pct
-                    };
-                    let mut limit = total_bytes * u64::from(pct) / 100;
-                    if limit == 0 {
-                        limit = total_bytes * u64::from(self.settings.warm_lru_pct) / 100;
-                    }
                     if active {
                         self.slot_mut(idx).active = false;
                         removed += 1;
@@ -351,16 +399,26 @@ impl Store {
         } else {
             now.saturating_sub(self.slot(cold_tail).time)
         };
-        // `rel_time_t * double`, truncated back to whole seconds.
-        let hot_age = (cold_age as f64 * self.settings.hot_max_factor) as u64;
-        let warm_age = (cold_age as f64 * self.settings.warm_max_factor) as u64;
+        // `rel_time_t * double`, truncated back to whole seconds (0 times any factor, even
+        // NaN or infinite, casts to 0: the common case skips the float work).
+        let (hot_age, warm_age) = if cold_age == 0 {
+            (0, 0)
+        } else {
+            (
+                (cold_age as f64 * self.settings.hot_max_factor) as u64,
+                (cold_age as f64 * self.settings.warm_max_factor) as u64,
+            )
+        };
+        // Fixed for the whole juggle, as `total_bytes` is.
+        let hot_limit = self.segment_limit(Segment::Hot, total_bytes);
+        let warm_limit = self.segment_limit(Segment::Warm, total_bytes);
         for _ in 0..JUGGLE_PASSES {
             let mut moved = 0;
-            if self.pull_tail(class, Segment::Hot, total_bytes, Pull::Juggle, hot_age, now) > 0
+            if self.pull_tail(class, Segment::Hot, hot_limit, Pull::Juggle, hot_age, now) > 0
                 || self.pull_tail(
                     class,
                     Segment::Warm,
-                    total_bytes,
+                    warm_limit,
                     Pull::Juggle,
                     warm_age,
                     now,
@@ -368,7 +426,7 @@ impl Store {
             {
                 moved += 1;
             }
-            moved += self.pull_tail(class, Segment::Cold, total_bytes, Pull::Juggle, 0, now);
+            moved += self.pull_tail(class, Segment::Cold, 0, Pull::Juggle, 0, now);
             if moved == 0 {
                 break;
             }
@@ -398,7 +456,8 @@ impl Store {
                 if !segmented {
                     break false;
                 }
-                self.pull_tail(part.class, Segment::Hot, 0, Pull::Juggle, 0, now);
+                let limit = self.segment_limit(Segment::Hot, 0);
+                self.pull_tail(part.class, Segment::Hot, limit, Pull::Juggle, 0, now);
             }
             tries += 1;
         };
