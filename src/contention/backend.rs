@@ -269,13 +269,18 @@ enum WriteMode {
 fn parse_value(key: &[u8], value: &[u8]) -> Result<u64, BackendError> {
     // incr pads a shrunk value with spaces; accept trailing whitespace as incr does.
     let digits = value.trim_ascii_end();
-    if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
+    if digits.is_empty() {
         return Err(not_a_counter(key));
     }
+    // One pass: a non-digit and an overflow are the same error.
     digits
         .iter()
         .try_fold(0u64, |acc, &d| {
-            acc.checked_mul(10)?.checked_add(u64::from(d - b'0'))
+            let d = d.wrapping_sub(b'0');
+            if d > 9 {
+                return None;
+            }
+            acc.checked_mul(10)?.checked_add(u64::from(d))
         })
         .ok_or_else(|| not_a_counter(key))
 }
