@@ -2355,14 +2355,12 @@ mod model_tests {
             }
         }
 
-        fn class_of(&self, key_len: usize, value_len: usize) -> usize {
+        /// The class of an item, `None` when it is larger than any (then larger than `-I`
+        /// too, as `settings()` makes the largest chunk the item size limit).
+        fn class_of(&self, key_len: usize, value_len: usize) -> Option<usize> {
             // ITEM_ntotal by hand: header 48, key + NUL, value + CRLF, CAS 8 (flags 0).
             let total = 48 + key_len + 1 + value_len + 2 + 8;
-            usize::from(
-                self.classes
-                    .class_for(total as u64)
-                    .expect("test sizes fit"),
-            )
+            self.classes.class_for(total as u64).map(usize::from)
         }
 
         fn find(&self, key: &[u8]) -> Option<(usize, usize)> {
@@ -2433,7 +2431,9 @@ mod model_tests {
                 Op::Set(k, len) | Op::Add(k, len) | Op::Append(k, len) => {
                     let key = vec![b'k', k];
                     let data = vec![k.wrapping_add(len as u8); usize::from(len)];
-                    let class = self.class_of(key.len(), data.len());
+                    let class = self
+                        .class_of(key.len(), data.len())
+                        .expect("generated values fit a class");
                     if !self.alloc(class, None) {
                         if matches!(op, Op::Set(..)) {
                             self.remove(&key);
@@ -2455,13 +2455,14 @@ mod model_tests {
                         (_, Some((c, i))) => {
                             let mut combined = self.lru[c][i].1.clone();
                             combined.extend_from_slice(&data);
-                            let new_class = self.class_of(key.len(), combined.len());
-                            if self.alloc(new_class, Some(&key)) {
-                                self.remove(&key);
-                                self.lru[new_class].insert(0, (key, combined, self.now));
-                                Res::Stored
-                            } else {
-                                Res::NotStored
+                            // A combined item too large for any class is not stored.
+                            match self.class_of(key.len(), combined.len()) {
+                                Some(new_class) if self.alloc(new_class, Some(&key)) => {
+                                    self.remove(&key);
+                                    self.lru[new_class].insert(0, (key, combined, self.now));
+                                    Res::Stored
+                                }
+                                _ => Res::NotStored,
                             }
                         }
                     };
@@ -2506,26 +2507,60 @@ mod model_tests {
 
         #[test]
         fn store_agrees_with_a_vec_model(ops in ops()) {
-            let settings = settings();
-            let mut store = Store::new(settings.clone(), Clock::manual(NOW_MODEL)).unwrap();
-            let mut model = Model::new(&settings);
-            for (step, op) in ops.iter().enumerate() {
-                let got = apply(&mut store, op);
-                let want = model.apply(op);
-                prop_assert_eq!(&got, &want, "step {} {:?}", step, op);
-                store.validate().map_err(|e| TestCaseError::fail(format!("step {step}: {e}")))?;
-                let items: usize = model.lru.iter().map(Vec::len).sum();
-                prop_assert_eq!(store.len(), items, "step {} items", step);
-                prop_assert_eq!(store.counters().evictions, model.evictions, "step {} evictions", step);
-                prop_assert_eq!(store.malloced(), model.malloced, "step {} malloced", step);
-                for c in store.classes().classes() {
-                    let id = usize::from(c.id);
-                    let usage = store.class_usage().into_iter().find(|u| u.id == c.id);
-                    let (used, pages) = usage.map_or((0, 0), |u| (u.used_chunks, u64::from(u.total_pages)));
-                    prop_assert_eq!((used, pages), (model.used[id], model.pages[id]), "step {} class {}", step, id);
-                }
+            agrees_with_model(&ops)?;
+        }
+    }
+
+    /// An append whose combined item outgrows every class is `NOT_STORED` in both (the
+    /// model once panicked on it instead).
+    #[test]
+    fn an_append_too_large_for_any_class_is_not_stored() {
+        let ops = [
+            Op::Set(1, 849),
+            Op::Append(1, 399),
+            Op::Append(1, 399),
+            Op::Append(1, 399),
+        ];
+        agrees_with_model(&ops).unwrap();
+    }
+
+    /// Runs `ops` through the store and the model, step by step: the same replies, items,
+    /// evictions and memory per class.
+    fn agrees_with_model(ops: &[Op]) -> Result<(), TestCaseError> {
+        let settings = settings();
+        let mut store = Store::new(settings.clone(), Clock::manual(NOW_MODEL)).unwrap();
+        let mut model = Model::new(&settings);
+        for (step, op) in ops.iter().enumerate() {
+            let got = apply(&mut store, op);
+            let want = model.apply(op);
+            prop_assert_eq!(&got, &want, "step {} {:?}", step, op);
+            store
+                .validate()
+                .map_err(|e| TestCaseError::fail(format!("step {step}: {e}")))?;
+            let items: usize = model.lru.iter().map(Vec::len).sum();
+            prop_assert_eq!(store.len(), items, "step {} items", step);
+            prop_assert_eq!(
+                store.counters().evictions,
+                model.evictions,
+                "step {} evictions",
+                step
+            );
+            prop_assert_eq!(store.malloced(), model.malloced, "step {} malloced", step);
+            for c in store.classes().classes() {
+                let id = usize::from(c.id);
+                let usage = store.class_usage().into_iter().find(|u| u.id == c.id);
+                let (used, pages) =
+                    usage.map_or((0, 0), |u| (u.used_chunks, u64::from(u.total_pages)));
+                prop_assert_eq!(
+                    (used, pages),
+                    (model.used[id], model.pages[id]),
+                    "step {} class {}",
+                    step,
+                    id
+                );
             }
         }
+        Ok(())
     }
 
     proptest! {
