@@ -206,7 +206,9 @@ fn exchange(addr: SocketAddr, script: &[u8], how: Feed) -> (Vec<u8>, bool) {
         Feed::Chunks(n) => Some(n),
         Feed::Paused => {
             writer.write_all(script).expect("write");
-            std::thread::sleep(Duration::from_millis(300));
+            // Long enough for a loaded machine: if the sentinel arrived before the server
+            // had acted on the script, both would be read as one line.
+            std::thread::sleep(Duration::from_millis(1000));
             // The server may have closed already.
             let _ = writer.write_all(b"version\r\n");
             return read_until_version(&mut reader);
