@@ -31,7 +31,7 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use cachelab::memcached::Settings;
@@ -41,36 +41,8 @@ use cachelab::request::Request;
 use cachelab::trace;
 use cachelab::trace::generate::{GenOptions, Generator};
 
-/// Kills the server when the test ends, however it ends.
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn memcached_missing() -> bool {
-    if Command::new("memcached")
-        .arg("-h")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok()
-    {
-        return false;
-    }
-    if std::env::var("CI").as_deref() == Ok("true") {
-        panic!("memcached is not installed, and CI=true requires this test to run");
-    }
-    // Written to the real stderr: libtest captures `eprintln!` of passing tests.
-    let _ = std::io::Write::write_all(
-        &mut std::io::stderr(),
-        b"\n!!!!! SKIPPED: memcached is not installed; model-vs-real check NOT run !!!!!\n\n",
-    );
-    true
-}
+mod common;
+use common::{Server, memcached_missing};
 
 fn start(args: &[&str]) -> (Server, TcpStream) {
     let port = TcpListener::bind("127.0.0.1:0")
@@ -205,7 +177,7 @@ fn compare(keys: u64, requests: u64) -> Vec<(&'static str, f64, f64, Memcached)>
 
 #[test]
 fn model_hit_ratio_matches_real_memcached() {
-    if memcached_missing() {
+    if memcached_missing("the model-vs-real check") {
         return;
     }
     if std::env::var_os("CACHELAB_MODEL_TABLE").is_some() {

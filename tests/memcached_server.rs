@@ -15,7 +15,7 @@
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -28,42 +28,10 @@ use cachelab::memcached::client::{
 use cachelab::memcached::server::{Background, Options};
 use cachelab::memcached::{Clock, Settings, Store};
 
+mod common;
+use common::{Server, memcached_missing};
+
 // ---- helpers --------------------------------------------------------------------------
-
-/// Kills the real memcached when the test ends, however it ends.
-struct Memcached(Child);
-
-impl Drop for Memcached {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn loud_skip(what: &str) {
-    // Written to the real stderr: libtest captures `eprintln!` of passing tests.
-    let _ = std::io::stderr().write_all(
-        format!("\n!!!!! SKIPPED: {what}; memcached server differential check NOT run !!!!!\n\n")
-            .as_bytes(),
-    );
-}
-
-fn memcached_missing() -> bool {
-    let found = Command::new("memcached")
-        .arg("-h")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok();
-    if found {
-        return false;
-    }
-    if std::env::var("CI").as_deref() == Ok("true") {
-        panic!("memcached is not installed, and CI=true requires this test to run");
-    }
-    loud_skip("memcached is not installed");
-    true
-}
 
 fn wait_for(addr: SocketAddr) {
     let deadline = Instant::now() + Duration::from_secs(10);
@@ -80,11 +48,11 @@ fn wait_for(addr: SocketAddr) {
 /// nobody else holds it: whether the counter keeps its length (and its `h` fetched flag)
 /// then depends on thread timing, which made this test flaky. (The store applies that bump
 /// at once; see its `lru` module.)
-fn start_memcached() -> (Memcached, SocketAddr) {
+fn start_memcached() -> (Server, SocketAddr) {
     start_memcached_with(&["-o", "no_lru_maintainer"])
 }
 
-fn start_memcached_with(extra: &[&str]) -> (Memcached, SocketAddr) {
+fn start_memcached_with(extra: &[&str]) -> (Server, SocketAddr) {
     let port = TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .expect("a free loopback port")
@@ -97,7 +65,7 @@ fn start_memcached_with(extra: &[&str]) -> (Memcached, SocketAddr) {
         .stderr(Stdio::null())
         .spawn()
         .expect("memcached starts");
-    let server = Memcached(child);
+    let server = Server(child);
     let addr: SocketAddr = ([127, 0, 0, 1], port).into();
     wait_for(addr);
     (server, addr)
@@ -120,13 +88,13 @@ fn start_cachelab_with(settings: Settings) -> Background {
 
 /// Both servers, fresh. `None` when memcached is missing (and that is allowed).
 struct Pair {
-    _memcached: Memcached,
+    _memcached: Server,
     real: SocketAddr,
     ours: Background,
 }
 
 fn pair() -> Option<Pair> {
-    if memcached_missing() {
+    if memcached_missing("the memcached server differential check") {
         return None;
     }
     let (memcached, real) = start_memcached();
@@ -1012,7 +980,7 @@ fn look_aside_replay_through_the_server_equals_the_model() {
 /// reports the mode as memcached does.
 #[test]
 fn lru_modes_report_stats_as_memcached() {
-    if memcached_missing() {
+    if memcached_missing("the memcached server differential check") {
         return;
     }
     let script = b"set a 0 0 1\r\nx\r\nget a\r\nget a\r\nstats items\r\nstats settings\r\n";

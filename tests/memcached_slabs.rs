@@ -12,26 +12,8 @@ use std::time::Duration;
 
 use cachelab::memcached::{Settings, SlabClasses};
 
-fn memcached_missing() -> bool {
-    if Command::new("memcached")
-        .arg("-h")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok()
-    {
-        return false;
-    }
-    if std::env::var("CI").as_deref() == Ok("true") {
-        panic!("memcached is not installed, and CI=true requires this test to run");
-    }
-    // Written to the real stderr: libtest captures `eprintln!` of passing tests.
-    let _ = std::io::Write::write_all(
-        &mut std::io::stderr(),
-        b"\n!!!!! SKIPPED: memcached is not installed; slab tables NOT compared !!!!!\n\n",
-    );
-    true
-}
+mod common;
+use common::memcached_missing;
 
 /// The class lines `memcached -vv <args>` prints, up to the `slab_chunk_max` class.
 fn real_table(args: &[&str]) -> Vec<String> {
@@ -70,7 +52,7 @@ fn real_table(args: &[&str]) -> Vec<String> {
 
 #[test]
 fn class_tables_equal_a_live_memcached() {
-    if memcached_missing() {
+    if memcached_missing("the slab table comparison") {
         return;
     }
     let cases: [(&[&str], f64, u32, u32); 7] = [
