@@ -277,11 +277,9 @@ impl Store {
             if !self.is_dead(slot, now) {
                 let stays = match seg {
                     Segment::Hot | Segment::Warm => {
-                        !slot.active
-                            && list.bytes <= limit
-                            && now.saturating_sub(slot.time) <= max_age
+                        !slot.active && !outgrown(list.bytes, limit, slot.time, max_age, now)
                     }
-                    Segment::Cold => !(slot.active && self.settings.lru_segmented),
+                    Segment::Cold => !self.rescued_from_cold(slot.active),
                 };
                 if stays {
                     return 0;
@@ -289,6 +287,13 @@ impl Store {
             }
         }
         self.pull_tail_slow(class, seg, limit, pull, max_age, now)
+    }
+
+    /// An active item at COLD's tail moves to WARM (memcached's async bump), in segmented
+    /// mode only.
+    #[inline(always)]
+    fn rescued_from_cold(&self, active: bool) -> bool {
+        active && self.settings.lru_segmented
     }
 
     /// [`Store::pull_tail`]'s full walk.
@@ -345,9 +350,7 @@ impl Store {
                         }
                         self.class_counters[c].moves_to_warm += 1;
                         self.lru_move(idx, Segment::Warm);
-                    } else if self.lru[c].list(seg).bytes > limit
-                        || now.saturating_sub(time) > max_age
-                    {
+                    } else if outgrown(self.lru[c].list(seg).bytes, limit, time, max_age, now) {
                         self.class_counters[c].moves_to_cold += 1;
                         self.lru_move(idx, Segment::Cold);
                         removed += 1;
@@ -374,7 +377,7 @@ impl Store {
                     }
                     Pull::Evict => {}
                     Pull::Juggle => {
-                        if active && self.settings.lru_segmented {
+                        if self.rescued_from_cold(active) {
                             self.class_counters[c].moves_to_warm += 1;
                             self.slot_mut(idx).active = false;
                             self.lru_move(idx, Segment::Warm);
@@ -464,6 +467,13 @@ impl Store {
         self.class_counters[usize::from(part.class)].direct_reclaims += tries as u64;
         ok
     }
+}
+
+/// An inactive HOT or WARM tail item moves to COLD when its list is over its byte limit or
+/// the item is older than the list's age limit (`lru_pull_tail`).
+#[inline(always)]
+fn outgrown(list_bytes: u64, limit: u64, time: u64, max_age: u64, now: u64) -> bool {
+    list_bytes > limit || now.saturating_sub(time) > max_age
 }
 
 #[cfg(test)]
