@@ -126,6 +126,17 @@ pub enum DeleteOutcome {
     NotFound,
 }
 
+/// What a meta delete (`md`) did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MetaDeleteOutcome {
+    /// `HD`: removed, or marked stale.
+    Deleted,
+    /// `NF`.
+    NotFound,
+    /// `EX`: the item's CAS id is not the one given.
+    Exists,
+}
+
 /// What `touch` did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TouchOutcome {
@@ -1018,12 +1029,6 @@ impl Store {
         Ok(self.create_uncounted(key, value, exptime, now).is_some())
     }
 
-    /// Counts a delete miss without deleting: memcached counts an `md` refused for its
-    /// CAS (`EX`) as one.
-    pub fn count_delete_miss(&mut self) {
-        self.counters.delete_misses += 1;
-    }
-
     /// Sets a live item's exptime, counting nothing and moving nothing (`ma … T`, which
     /// memcached does not count as a touch). False when `key` holds no live item.
     pub fn retime(&mut self, key: &[u8], exptime: i64) -> bool {
@@ -1088,21 +1093,35 @@ impl Store {
         self.held.clear();
     }
 
-    /// Meta delete with `I`: marks the item stale (and clears its win token, and gives it
-    /// a new CAS id) instead of removing it, with a new exptime when given.
-    pub fn invalidate(
+    /// Meta delete (`md`). With `cas`, only an item whose CAS id is `cas` is touched; a
+    /// mismatch is `Exists`, counted as a delete miss as memcached counts it. With
+    /// `invalidate` (`I`, and a new exptime when given) the item is marked stale instead
+    /// of removed: it gets a new CAS id and its win token is cleared, and memcached counts
+    /// nothing; otherwise it is a `delete`.
+    pub fn meta_delete(
         &mut self,
         key: &[u8],
-        exptime: Option<i64>,
-    ) -> Result<DeleteOutcome, KeyError> {
+        cas: Option<u64>,
+        invalidate: Option<Option<i64>>,
+    ) -> Result<MetaDeleteOutcome, KeyError> {
         check_key(key)?;
         let now = self.clock.now();
         let Some(idx) = self.lookup(key, now) else {
             self.counters.delete_misses += 1;
-            return Ok(DeleteOutcome::NotFound);
+            return Ok(MetaDeleteOutcome::NotFound);
+        };
+        if cas.is_some_and(|cas| cas != self.slot(idx).cas) {
+            self.counters.delete_misses += 1;
+            return Ok(MetaDeleteOutcome::Exists);
+        }
+        let Some(exptime) = invalidate else {
+            let class = usize::from(self.slot(idx).lru());
+            self.class_counters[class].delete_hits += 1;
+            self.counters.delete_hits += 1;
+            self.unlink(idx);
+            return Ok(MetaDeleteOutcome::Deleted);
         };
         let exp = exptime.map(|e| self.expiry(e, now));
-        // memcached gives the invalidated item a new CAS id.
         let cas = if self.settings.use_cas {
             self.next_cas()
         } else {
@@ -1115,8 +1134,7 @@ impl Store {
         if let Some(exp) = exp {
             s.exp = exp;
         }
-        // memcached counts a missed invalidation, but not a successful one.
-        Ok(DeleteOutcome::Deleted)
+        Ok(MetaDeleteOutcome::Deleted)
     }
 
     /// What the meta debug command `me` reports about a live item, counting nothing and

@@ -17,7 +17,7 @@ use std::io::Write;
 use super::storage::outcome_line;
 use crate::memcached::protocol::{MetaVerb, ProtocolError, strtol32, strtoul32, strtoull};
 use crate::memcached::store::{
-    DeleteOutcome, DeltaOutcome, ItemRef, MetaGetRequest, Store, StoreMode, StoreOutcome,
+    DeltaOutcome, ItemRef, MetaDeleteOutcome, MetaGetRequest, Store, StoreMode, StoreOutcome,
 };
 
 /// Fields the return flags read, copied out of the store.
@@ -304,22 +304,19 @@ fn apply_checked(
             }
         }
         MetaVerb::Delete => {
-            if let Some(cas) = number(verb, flags, b'C', strtoull)?
-                && store.peek(key).is_some_and(|item| item.cas != cas)
-            {
-                store.count_delete_miss();
-                finish(out, b"EX", key, flags, None, None, false);
-                return Ok(());
-            }
-            let outcome = if has(flags, b'I') {
-                let ttl = number(verb, flags, b'T', strtol32)?;
-                store.invalidate(key, ttl)
+            let cas = number(verb, flags, b'C', strtoull)?;
+            let invalidate = if has(flags, b'I') {
+                Some(number(verb, flags, b'T', strtol32)?)
             } else {
-                store.delete(key)
+                None
             };
-            match outcome.map_err(|_| ProtocolError::BadCommandLine)? {
-                DeleteOutcome::Deleted => finish(out, b"HD", key, flags, None, None, quiet),
-                DeleteOutcome::NotFound => finish(out, b"NF", key, flags, None, None, false),
+            match store
+                .meta_delete(key, cas, invalidate)
+                .map_err(|_| ProtocolError::BadCommandLine)?
+            {
+                MetaDeleteOutcome::Deleted => finish(out, b"HD", key, flags, None, None, quiet),
+                MetaDeleteOutcome::NotFound => finish(out, b"NF", key, flags, None, None, false),
+                MetaDeleteOutcome::Exists => finish(out, b"EX", key, flags, None, None, false),
             }
         }
         MetaVerb::Arithmetic => {
