@@ -640,7 +640,7 @@ fn learn_cas(replies: &[u8], last: &mut HashMap<String, u64>) {
 #[test]
 fn seeded_random_operations_match() {
     // Several seeds: one seed's sequence once hid a whole class of differences (meta get
-    // holds, see `Store::hold`) that others found at once.
+    // holds, see `Store::release_held`) that others found at once.
     for seed in [6, 8, 9, 13, 25] {
         let Some(pair) = pair() else { return };
         random_operations_match(&pair, seed);

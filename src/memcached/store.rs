@@ -196,6 +196,9 @@ pub struct MetaGetRequest {
     pub vivify_last: bool,
     /// `R`: give the win token when fewer seconds than this remain.
     pub recache: Option<i64>,
+    /// Keep a reference to the item until [`Store::release_held`], as memcached does for
+    /// the rest of a pipeline window (the protocol layer sets this; see `release_held`).
+    pub hold: bool,
 }
 
 /// An item as the meta debug command `me` shows it (see [`Store::debug`]).
@@ -432,7 +435,7 @@ pub struct Store {
     flush: Option<Flush>,
     counters: Counters,
     /// Slots of items a meta get of the current pipeline window still references (see
-    /// [`Store::hold`]).
+    /// [`Store::release_held`]).
     held: Vec<u32>,
     curr_bytes: u64,
     /// An item allocation must not evict (held by the command in progress).
@@ -1013,6 +1016,9 @@ impl Store {
             state.won = true;
             self.slot_mut(idx).token_sent = true;
         }
+        if request.hold {
+            self.held.push(idx);
+        }
         Ok(Some((self.item_ref(idx), state)))
     }
 
@@ -1075,20 +1081,12 @@ impl Store {
         }
     }
 
-    /// Holds the item `key` names until [`Store::release_held`]: memcached keeps a
-    /// reference to every item a meta get (`mg`) hit until the pipeline window's replies
-    /// are flushed (after 21 commands, at the end of what one read brought, or at `mn`)
-    /// or the next classic `get`/`gets`/`gat`/`gats`. While an item is held, `incr`,
-    /// `decr` and `ma` cannot rewrite it in place and store a new item instead (not
-    /// marked fetched, no padding). The protocol layer holds and releases; in-process
-    /// callers never hold.
-    pub fn hold(&mut self, key: &[u8]) {
-        if let Some(idx) = self.find_index(key) {
-            self.held.push(idx);
-        }
-    }
-
-    /// Ends a pipeline window: releases every [`Store::hold`].
+    /// Ends a pipeline window, releasing every item a meta get held
+    /// ([`MetaGetRequest::hold`]). memcached keeps a reference to every item a meta get
+    /// hit until the window's replies are flushed (after 21 commands, at the end of what
+    /// one read brought, or at `mn`) or the next classic `get`/`gets`/`gat`/`gats`. While
+    /// an item is held, `incr`, `decr` and `ma` cannot rewrite it in place and store a new
+    /// item instead (not marked fetched, no padding).
     pub fn release_held(&mut self) {
         self.held.clear();
     }
@@ -1989,7 +1987,11 @@ mod tests {
         let (mut s, _) = store();
         stored(s.set(b"K", b"1000000", 0, 0).unwrap());
         assert!(s.get(b"K").unwrap().is_some());
-        s.hold(b"K");
+        let hold = MetaGetRequest {
+            hold: true,
+            ..MetaGetRequest::default()
+        };
+        assert!(s.meta_get(b"K", hold).unwrap().is_some());
         assert!(matches!(
             s.decr(b"K", 1).unwrap(),
             DeltaOutcome::Value { value: 999_999, .. }

@@ -215,6 +215,7 @@ fn apply_checked(
                 vivify,
                 vivify_last: at(b'N') > at(b'T'),
                 recache,
+                hold: true,
             };
             match store.meta_get(key, request) {
                 Ok(Some((item, state))) => {
@@ -256,7 +257,6 @@ fn apply_checked(
                         false,
                         &extra,
                     );
-                    store.hold(key);
                 }
                 // A miss still echoes `k` and `O`.
                 _ => finish(out, b"EN", key, flags, None, None, quiet),
