@@ -117,6 +117,23 @@ pub enum DeltaOutcome {
     OutOfMemory,
 }
 
+/// What a meta arithmetic command (`ma`) did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MetaDeltaOutcome {
+    /// The delta was applied: the new value.
+    Changed(u64),
+    /// `N` created the missing counter at its initial value.
+    Created(u64),
+    /// `N` found no memory for the counter (`NS`).
+    NotStored,
+    /// `NF`: missing, and no `N`.
+    NotFound,
+    /// `CLIENT_ERROR cannot increment or decrement non-numeric value`.
+    NonNumeric,
+    /// `SERVER_ERROR out of memory`.
+    OutOfMemory,
+}
+
 /// What `delete` did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DeleteOutcome {
@@ -1022,32 +1039,43 @@ impl Store {
         Ok(Some((self.item_ref(idx), state)))
     }
 
-    /// The item a meta command's `N` creates on a miss (`mg`: empty; `ma`: the initial
-    /// number): linked as an `add` would link it, but not counted as a set, since
-    /// memcached counts only `total_items`. False when no memory could be had.
-    pub fn vivify(&mut self, key: &[u8], value: &[u8], exptime: i64) -> Result<bool, KeyError> {
+    /// Meta arithmetic (`ma`), counted as memcached counts it: the delta of `incr`/`decr`
+    /// on a present counter (then `touch`, `T`, sets its exptime without counting a
+    /// touch); on a missing one with `vivify` (`N`: initial value, exptime) the counter is
+    /// created, counted as neither a set nor a miss.
+    pub fn meta_delta(
+        &mut self,
+        key: &[u8],
+        incr: bool,
+        delta: u64,
+        vivify: Option<(u64, i64)>,
+        touch: Option<i64>,
+    ) -> Result<MetaDeltaOutcome, KeyError> {
         check_key(key)?;
         let now = self.clock.now();
-        // A dead item under the key is reclaimed first; a live one stays.
-        if self.lookup(key, now).is_some() {
-            return Ok(false);
+        if let Some((initial, exptime)) = vivify
+            && self.lookup(key, now).is_none()
+        {
+            let mut digits = itoa::Buffer::new();
+            let value = digits.format(initial).as_bytes();
+            return Ok(match self.create_uncounted(key, value, exptime, now) {
+                Some(_) => MetaDeltaOutcome::Created(initial),
+                None => MetaDeltaOutcome::NotStored,
+            });
         }
-        Ok(self.create_uncounted(key, value, exptime, now).is_some())
-    }
-
-    /// Sets a live item's exptime, counting nothing and moving nothing (`ma … T`, which
-    /// memcached does not count as a touch). False when `key` holds no live item.
-    pub fn retime(&mut self, key: &[u8], exptime: i64) -> bool {
-        let now = self.clock.now();
-        let Some(idx) = self.find_index(key) else {
-            return false;
-        };
-        if self.is_dead(self.slot(idx), now) {
-            return false;
-        }
-        let exp = self.expiry(exptime, now);
-        self.slot_mut(idx).exp = exp;
-        true
+        Ok(match self.delta(key, delta, incr)? {
+            DeltaOutcome::Value { value, .. } => {
+                // The delta may have replaced the item: find it again.
+                if let (Some(exptime), Some(idx)) = (touch, self.find_index(key)) {
+                    let exp = self.expiry(exptime, now);
+                    self.slot_mut(idx).exp = exp;
+                }
+                MetaDeltaOutcome::Changed(value)
+            }
+            DeltaOutcome::NotFound => MetaDeltaOutcome::NotFound,
+            DeltaOutcome::NonNumeric => MetaDeltaOutcome::NonNumeric,
+            DeltaOutcome::OutOfMemory => MetaDeltaOutcome::OutOfMemory,
+        })
     }
 
     /// Allocates and links a new item for a key with no live item under it (the caller

@@ -17,7 +17,7 @@ use std::io::Write;
 use super::storage::outcome_line;
 use crate::memcached::protocol::{MetaVerb, ProtocolError, strtol32, strtoul32, strtoull};
 use crate::memcached::store::{
-    DeltaOutcome, ItemRef, MetaDeleteOutcome, MetaGetRequest, Store, StoreMode, StoreOutcome,
+    ItemRef, MetaDeleteOutcome, MetaDeltaOutcome, MetaGetRequest, Store, StoreMode, StoreOutcome,
 };
 
 /// Fields the return flags read, copied out of the store.
@@ -332,46 +332,33 @@ fn apply_checked(
                     return Ok(());
                 }
             };
-            // With `N`, a missing key is created, not counted as a miss (memcached).
-            let outcome = if vivify.is_some() && store.peek(key).is_none() {
-                Ok(DeltaOutcome::NotFound)
-            } else if incr {
-                store.incr(key, delta)
-            } else {
-                store.decr(key, delta)
-            };
             // memcached's `q` silences a successful delta, not an auto-created value.
             let mut quiet = quiet;
-            let value = match outcome.map_err(|_| ProtocolError::BadCommandLine)? {
-                DeltaOutcome::Value { value, .. } => {
-                    if let Some(ttl) = ttl {
-                        store.retime(key, ttl);
-                    }
+            let vivify = vivify.map(|exptime| (initial, exptime));
+            let value = match store
+                .meta_delta(key, incr, delta, vivify, ttl)
+                .map_err(|_| ProtocolError::BadCommandLine)?
+            {
+                MetaDeltaOutcome::Changed(value) => value,
+                MetaDeltaOutcome::Created(value) => {
+                    quiet = false;
                     value
                 }
-                DeltaOutcome::NotFound => match vivify {
-                    Some(ttl) => {
-                        let text = initial.to_string();
-                        if store.vivify(key, text.as_bytes(), ttl) == Ok(true) {
-                            quiet = false;
-                            initial
-                        } else {
-                            finish(out, b"NS", key, flags, None, None, false);
-                            return Ok(());
-                        }
-                    }
-                    None => {
-                        finish(out, b"NF", key, flags, None, None, false);
-                        return Ok(());
-                    }
-                },
-                DeltaOutcome::NonNumeric => {
+                MetaDeltaOutcome::NotStored => {
+                    finish(out, b"NS", key, flags, None, None, false);
+                    return Ok(());
+                }
+                MetaDeltaOutcome::NotFound => {
+                    finish(out, b"NF", key, flags, None, None, false);
+                    return Ok(());
+                }
+                MetaDeltaOutcome::NonNumeric => {
                     out.extend_from_slice(
                         b"CLIENT_ERROR cannot increment or decrement non-numeric value\r\n",
                     );
                     return Ok(());
                 }
-                DeltaOutcome::OutOfMemory => {
+                MetaDeltaOutcome::OutOfMemory => {
                     out.extend_from_slice(b"SERVER_ERROR out of memory\r\n");
                     return Ok(());
                 }
