@@ -30,9 +30,8 @@
 //! otherwise prints a loud notice and passes.
 
 use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::net::TcpStream;
+use std::time::Instant;
 
 use cachelab::memcached::Settings;
 use cachelab::memcached::policy::Memcached;
@@ -42,41 +41,13 @@ use cachelab::trace;
 use cachelab::trace::generate::{GenOptions, Generator};
 
 mod common;
-use common::{Server, memcached_missing};
+use common::{Server, memcached_missing, start_memcached};
 
 fn start(args: &[&str]) -> (Server, TcpStream) {
-    let port = TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free loopback port")
-        .port();
-    let child = Command::new("memcached")
-        .args([
-            "-u",
-            "root",
-            "-U",
-            "0",
-            "-l",
-            "127.0.0.1",
-            "-p",
-            &port.to_string(),
-        ])
-        .args(args)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("memcached starts");
-    let server = Server(child);
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        match TcpStream::connect(("127.0.0.1", port)) {
-            Ok(stream) => {
-                stream.set_nodelay(true).expect("nodelay");
-                return (server, stream);
-            }
-            Err(_) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(20)),
-            Err(e) => panic!("memcached on port {port} did not accept connections: {e}"),
-        }
-    }
+    let (server, addr) = start_memcached(args);
+    let stream = TcpStream::connect(addr).expect("connect");
+    stream.set_nodelay(true).expect("nodelay");
+    (server, stream)
 }
 
 /// Largest model-vs-real hit ratio gap the test accepts, in both modes: the issue asks for

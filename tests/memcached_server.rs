@@ -14,7 +14,7 @@
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::{SocketAddr, TcpStream};
 use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -33,14 +33,6 @@ use common::{Server, memcached_missing};
 
 // ---- helpers --------------------------------------------------------------------------
 
-fn wait_for(addr: SocketAddr) {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while TcpStream::connect(addr).is_err() {
-        assert!(Instant::now() < deadline, "{addr} never accepted");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
 /// A real memcached in compat mode, `-o no_lru_maintainer` (which also turns LRU
 /// segmentation off): the mode the store models reply for reply. In memcached's default
 /// mode the background LRU maintainer holds a reference to an item hit while in COLD until
@@ -53,22 +45,7 @@ fn start_memcached() -> (Server, SocketAddr) {
 }
 
 fn start_memcached_with(extra: &[&str]) -> (Server, SocketAddr) {
-    let port = TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free loopback port")
-        .port();
-    let child = Command::new("memcached")
-        .args(["-u", "root", "-U", "0", "-l", "127.0.0.1", "-m", "64"])
-        .args(["-p", &port.to_string()])
-        .args(extra)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("memcached starts");
-    let server = Server(child);
-    let addr: SocketAddr = ([127, 0, 0, 1], port).into();
-    wait_for(addr);
-    (server, addr)
+    common::start_memcached(&[&["-m", "64"], extra].concat())
 }
 
 /// `cachelab serve` in the same LRU mode as [`start_memcached`]'s memcached.

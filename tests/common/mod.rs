@@ -4,8 +4,9 @@
 #![allow(dead_code)]
 
 use std::io::{BufRead, BufReader};
-use std::net::TcpListener;
+use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
 
 /// A child server process, killed on drop (however the test ends).
 pub struct Server(pub Child);
@@ -37,12 +38,12 @@ pub fn cachelab_serve() -> (Server, String) {
     (Server(child), addr)
 }
 
-/// Starts a real memcached on a free loopback port, if it is installed.
-pub fn real_memcached() -> Option<(Server, String)> {
+/// Starts a real memcached on a free loopback port (as root: `-u root`; no UDP; `args`
+/// after the defaults) and waits until it accepts connections; panics if it never does.
+pub fn start_memcached(args: &[&str]) -> (Server, SocketAddr) {
     let port = TcpListener::bind("127.0.0.1:0")
-        .ok()?
-        .local_addr()
-        .ok()?
+        .and_then(|l| l.local_addr())
+        .expect("a free loopback port")
         .port();
     let child = Command::new("memcached")
         .args([
@@ -52,30 +53,35 @@ pub fn real_memcached() -> Option<(Server, String)> {
             "0",
             "-l",
             "127.0.0.1",
-            "-m",
-            "16",
             "-p",
             &port.to_string(),
         ])
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
         .spawn()
-        .ok()?;
-    let addr = format!("127.0.0.1:{port}");
-    for _ in 0..100 {
-        if std::net::TcpStream::connect(&addr).is_ok() {
-            return Some((Server(child), addr));
-        }
-        std::thread::sleep(std::time::Duration::from_millis(20));
+        .expect("memcached starts");
+    let server = Server(child);
+    let addr: SocketAddr = ([127, 0, 0, 1], port).into();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while TcpStream::connect(addr).is_err() {
+        assert!(
+            Instant::now() < deadline,
+            "memcached on {addr} never accepted"
+        );
+        std::thread::sleep(Duration::from_millis(20));
     }
-    None
+    (server, addr)
 }
 
-/// A real memcached, or `None` when it is not installed (see [`memcached_missing`]); an
-/// installed memcached that does not start is a failure.
+/// A real memcached (`-m 16`), or `None` when it is not installed (see
+/// [`memcached_missing`]); an installed memcached that does not start is a failure.
 pub fn real_memcached_or_ci_failure() -> Option<(Server, String)> {
     if memcached_missing("the real-server half") {
         return None;
     }
-    Some(real_memcached().expect("memcached is installed but did not start"))
+    let (server, addr) = start_memcached(&["-m", "16"]);
+    Some((server, addr.to_string()))
 }
 
 /// True when the `memcached` binary is missing and the test should return early: it says
