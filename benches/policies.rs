@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 
-use cachelab::policy::registry::{self, BuildContext};
+use cachelab::catalog::CATALOG;
 use cachelab::request::Request;
 use cachelab::sim::{Counters, WorkingSet};
 use cachelab::trace;
@@ -36,7 +36,8 @@ fn zipf_trace() -> Vec<Request> {
 fn policies() -> Vec<String> {
     match std::env::var("CACHELAB_BENCH_POLICIES") {
         Ok(list) => list.split(',').map(str::to_string).collect(),
-        Err(_) => registry::plain_policies()
+        Err(_) => CATALOG
+            .plain()
             .filter(|p| !p.needs_next_access)
             .map(|p| p.name.to_string())
             .collect(),
@@ -92,12 +93,15 @@ fn replay(c: &mut Criterion) {
         for pct in [1u64, 10] {
             let capacity = objects * pct / 100;
             let spec = name.parse().expect("registered policy spec");
-            let ctx = BuildContext { capacity, seed: 1 };
             group.bench_function(
                 BenchmarkId::new(format!("cachelab {name}"), format!("{pct}%")),
                 |b| {
                     b.iter_batched_ref(
-                        || registry::build(&spec, &ctx).expect("registered policy"),
+                        || {
+                            CATALOG
+                                .build(&spec, capacity, 1)
+                                .expect("registered policy")
+                        },
                         |policy| {
                             let mut counters = Counters::default();
                             policy.get_batch(&requests, &mut counters);
@@ -107,7 +111,9 @@ fn replay(c: &mut Criterion) {
                     )
                 },
             );
-            let mut policy = registry::build(&spec, &ctx).expect("registered policy");
+            let mut policy = CATALOG
+                .build(&spec, capacity, 1)
+                .expect("registered policy");
             requests.iter().for_each(|r| {
                 policy.get(r);
             });

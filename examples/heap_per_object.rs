@@ -5,18 +5,12 @@
 //! cargo run --release --example heap_per_object
 //! ```
 
-use cachelab::policy::registry::{self, BuildContext};
+use cachelab::catalog::CATALOG;
 use cachelab::request::Request;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    for info in registry::POLICIES {
-        let mut policy = registry::build(
-            &info.name.parse()?,
-            &BuildContext {
-                capacity: 1_000_000,
-                seed: 0,
-            },
-        )?;
+    for info in CATALOG.rows() {
+        let mut policy = CATALOG.build(&info.name.parse()?, 1_000_000, 0)?;
         let mut x = 1u64;
         for _ in 0..3_000_000 {
             x = x

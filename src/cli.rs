@@ -7,12 +7,13 @@ use anyhow::{Context, Result, bail};
 use clap::{Args, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 
+use cachelab::catalog::CATALOG;
 use cachelab::contention::{
     self, Backoff, Delay, KeyDist, Mode, Strategy, Workload, result as contention_result,
 };
 use cachelab::demo::{self, DemoOptions};
-use cachelab::policy::{PolicySpec, registry};
-use cachelab::report::{chart, output, table};
+use cachelab::policy::PolicySpec;
+use cachelab::report::{ResultRow, WindowRow, chart, output, table};
 use cachelab::sim::{Config, Sweep, WorkingSet, run_sweep, speed};
 use cachelab::trace::generate::{GenOptions, Generator};
 use cachelab::trace::{self, CsvOptions, ReadOptions, TraceFormat};
@@ -403,7 +404,7 @@ pub fn run() -> Result<()> {
         Command::Trace(TraceCommand::Convert(args)) => convert(args),
         Command::Bench(args) => bench(args),
         Command::Policies => {
-            out!("{}", registry::describe());
+            out!("{}", CATALOG.describe());
             Ok(())
         }
         Command::Serve(args) => serve(args),
@@ -474,28 +475,26 @@ fn sim(args: SimArgs) -> Result<()> {
             out.skipped, args.trace
         );
     }
+    let rows = ResultRow::from_sweep(&out);
     if let Some(path) = &args.output {
-        output::write_csv(path, &out.rows, args.force)?;
+        output::write_csv(path, &rows, args.force)?;
     }
     if let Some(path) = &args.json {
-        output::write_json(path, &out.rows, args.force)?;
+        output::write_json(path, &rows, args.force)?;
     }
     if let Some(path) = &args.window_csv {
-        output::write_csv(path, &out.windows, args.force)?;
+        output::write_csv(path, &WindowRow::from_sweep(&out), args.force)?;
     }
     if let Some(path) = &args.plot {
-        let name = out
-            .rows
-            .first()
-            .map(|r| r.trace.clone())
-            .unwrap_or_default();
-        chart::miss_ratio_chart(&out.rows, &name).draw(path)?;
+        chart::miss_ratio_chart(&rows, &out.trace).draw(path)?;
     }
     if args.output.is_none() && args.json.is_none() {
-        out!("{}", table::render(&out.rows));
+        out!("{}", table::render(&rows));
     }
-    for (policy, capacity, report) in &out.details {
-        eprintln!("\n{policy} at {capacity}:\n{report}");
+    for result in &out.results {
+        if let Some(report) = &result.details {
+            eprintln!("\n{} at {}:\n{report}", result.policy, result.capacity);
+        }
     }
     Ok(())
 }
@@ -566,7 +565,8 @@ fn bench(args: BenchArgs) -> Result<()> {
     }
     trace::next_access::fill(&mut requests);
     let policies: Vec<PolicySpec> = if args.policies.is_empty() {
-        registry::plain_policies()
+        CATALOG
+            .plain()
             .map(|p| p.name.parse())
             .collect::<Result<_, _>>()?
     } else {

@@ -14,7 +14,8 @@ use std::fmt;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use crate::policy::{PolicySpec, registry};
+use crate::catalog::CATALOG;
+use crate::policy::PolicySpec;
 use crate::report::{ResultRow, chart, output, table};
 use crate::sim::{Config, SimOptions, simulate_slice};
 use crate::trace::generate::{GenOptions, Generator};
@@ -79,7 +80,8 @@ pub fn run(options: &DemoOptions) -> anyhow::Result<DemoSummary> {
         ("zipf-0.8".to_string(), zipf_requests),
         ("cloudPhysicsIO".to_string(), real_requests),
     ];
-    let policies: Vec<PolicySpec> = registry::plain_policies()
+    let policies: Vec<PolicySpec> = CATALOG
+        .plain()
         .filter_map(|p| p.name.parse().ok())
         .collect();
 

@@ -218,7 +218,7 @@ fn demo_writes_a_report_and_refuses_foreign_directories() {
 #[test]
 fn policies_lists_every_registered_spec_with_defaults() {
     let text = ok(&["policies"]);
-    for info in cachelab::policy::POLICIES {
+    for info in cachelab::catalog::CATALOG.rows() {
         assert!(
             text.contains(info.name),
             "{} missing from:\n{text}",

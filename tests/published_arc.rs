@@ -9,7 +9,7 @@
 
 use std::io::{BufRead, BufReader};
 
-use cachelab::policy::{Policy, arc::Arc, lru::Lru};
+use cachelab::policy::{Policy, arc::ArcCache, lru::Lru};
 use cachelab::request::Request;
 
 const TRACE: &str = "/work/shared/traces/arc/OLTP.lis.zst";
@@ -62,7 +62,7 @@ fn arc_paper_oltp_table_is_reproduced() {
     let mut ok = true;
     for (c, lru_paper, arc_paper) in PUBLISHED {
         let lru = hit_ratio(&mut Lru::new(c), &keys);
-        let arc = hit_ratio(&mut Arc::new(c), &keys);
+        let arc = hit_ratio(&mut ArcCache::new(c), &keys);
         report +=
             &format!("c={c}: LRU {lru:.3} (paper {lru_paper}), ARC {arc:.3} (paper {arc_paper})\n");
         ok &= (lru - lru_paper).abs() <= 0.01 && (arc - arc_paper).abs() <= 0.05;

@@ -33,8 +33,84 @@ use std::fmt::Write as _;
 use super::clock::Clock;
 use super::slab::{ConfigError, Settings};
 use super::store::{ClassUsage, REALTIME_MAXDELTA, Store};
+use crate::policy::registry::{BuildContext, ParamInfo, PolicyInfo, PolicyKind, spec_text};
+use crate::policy::spec::{Params, SpecError};
 use crate::policy::{Outcome, Policy};
 use crate::request::Request;
+
+/// The rows this module adds to the crate's policy catalog: the memcached model.
+pub static PROVIDED: &[&PolicyInfo] = &[&INFO];
+
+/// The registry row: `memcached`.
+pub static INFO: PolicyInfo = PolicyInfo {
+    name: "memcached",
+    kind: PolicyKind::Model,
+    summary: "memcached 1.6 model: slab classes, segmented or compat LRU per class, look-aside get/set replay",
+    params: &[
+        ParamInfo {
+            name: "m",
+            default: "auto",
+            help: "memory limit (memcached -m): MiB as a bare number, or a byte size such as 5000000B; auto = the capacity in bytes",
+        },
+        ParamInfo {
+            name: "f",
+            default: "1.25",
+            help: "slab growth factor (memcached -f), above 1",
+        },
+        ParamInfo {
+            name: "n",
+            default: "48",
+            help: "minimum key+value+flags bytes of the first class (memcached -n)",
+        },
+        ParamInfo {
+            name: "i",
+            default: "1m",
+            help: "largest item (memcached -I), a multiple of 512 KiB",
+        },
+        ParamInfo {
+            name: "lru",
+            default: "segmented",
+            help: "segmented (HOT/WARM/COLD, memcached 1.6's default) or compat (one LRU, bumped at most once a minute: -o no_lru_maintainer)",
+        },
+    ],
+    needs_next_access: false,
+    build: build_memcached,
+};
+
+fn build_memcached(params: &Params, ctx: &BuildContext) -> Result<Box<dyn Policy>, SpecError> {
+    let max_bytes = match params.text("m") {
+        "auto" => ctx.capacity,
+        text if text.bytes().all(|b| b.is_ascii_digit()) => params.u64_in("m", 1, 1 << 30)? << 20,
+        text => crate::units::parse_bytes(text)
+            .ok()
+            .filter(|&b| b > 0)
+            .ok_or_else(|| params.bad("m", "MiB as a whole number, a byte size, or auto"))?,
+    };
+    let growth_factor = params.f64_in("f", 1.0, 100.0)?;
+    let chunk_size = params.u64_in("n", 1, 1 << 19)? as u32;
+    let item_size_max = crate::units::parse_bytes(params.text("i"))
+        .ok()
+        .and_then(|b| u32::try_from(b).ok())
+        .ok_or_else(|| params.bad("i", "a byte size such as 1m or 2m"))?;
+    let lru_segmented = match params.text("lru") {
+        "segmented" => true,
+        "compat" => false,
+        _ => return Err(params.bad("lru", "segmented or compat")),
+    };
+    let settings = Settings {
+        max_bytes,
+        growth_factor,
+        chunk_size,
+        item_size_max,
+        lru_segmented,
+        ..Settings::default()
+    };
+    let model = Memcached::new(settings).map_err(|e| match e {
+        ConfigError::Factor(_) => params.bad("f", "a number above 1"),
+        other => params.bad("i", &other.to_string()),
+    })?;
+    Ok(Box::new(model))
+}
 
 /// The memcached model as a replay policy; see the module docs.
 #[derive(Debug)]
@@ -65,17 +141,25 @@ impl Memcached {
     /// A model with `settings` (checked with [`Settings::validate_table`]).
     pub fn new(settings: Settings) -> Result<Memcached, ConfigError> {
         let clock = Clock::manual(0);
-        let name = format!(
-            "memcached(m={}B,f={},n={},i={},lru={})",
-            settings.max_bytes,
-            settings.growth_factor,
-            settings.chunk_size,
-            settings.item_size_max,
-            if settings.lru_segmented {
-                "segmented"
-            } else {
-                "compat"
-            }
+        let memory = if settings.max_bytes.is_multiple_of(1 << 20) {
+            (settings.max_bytes >> 20).to_string()
+        } else {
+            format!("{}B", settings.max_bytes)
+        };
+        let lru = if settings.lru_segmented {
+            "segmented"
+        } else {
+            "compat"
+        };
+        let name = spec_text(
+            "memcached",
+            [
+                ("m", memory),
+                ("f", settings.growth_factor.to_string()),
+                ("n", settings.chunk_size.to_string()),
+                ("i", settings.item_size_max.to_string()),
+                ("lru", lru.to_string()),
+            ],
         );
         let store = Store::new(settings, clock.clone())?;
         Ok(Memcached {
@@ -260,22 +344,29 @@ mod tests {
 
     #[test]
     fn registry_spec_sets_memory_and_checks_options() {
-        use crate::policy::registry::{BuildContext, build};
-        let ctx = BuildContext {
-            capacity: 5 << 20,
-            seed: 0,
-        };
-        let explicit = build(&"memcached:m=16,f=2".parse().unwrap(), &ctx).unwrap();
+        use crate::policy::registry::Registry;
+        static ONLY: Registry = Registry::new(&[PROVIDED]);
+        let build = |spec: &str| ONLY.build(&spec.parse().unwrap(), 5 << 20, 0);
+        let explicit = build("memcached:m=16,f=2").unwrap();
         assert_eq!(explicit.capacity(), 16 << 20);
         assert_eq!(
             explicit.name(),
-            "memcached(m=16777216B,f=2,n=48,i=1048576,lru=segmented)"
+            "memcached:m=16,f=2,n=48,i=1048576,lru=segmented"
         );
-        let compat = build(&"memcached:m=16,lru=compat".parse().unwrap(), &ctx).unwrap();
-        assert!(compat.name().ends_with(",lru=compat)"));
+        let compat = build("memcached:m=16,lru=compat").unwrap();
+        assert!(compat.name().ends_with(",lru=compat"));
         // Without m, the engine's capacity is the memory limit.
-        let derived = build(&"memcached".parse().unwrap(), &ctx).unwrap();
+        let derived = build("memcached").unwrap();
         assert_eq!(derived.capacity(), 5 << 20);
+        // A limit that is no whole number of MiB is named in bytes, and parses back.
+        let odd = ONLY
+            .build(&"memcached".parse().unwrap(), 5_000_000, 0)
+            .unwrap();
+        assert_eq!(
+            odd.name(),
+            "memcached:m=5000000B,f=1.25,n=48,i=1048576,lru=segmented"
+        );
+        assert_eq!(build(&odd.name()).unwrap().capacity(), 5_000_000);
         for bad in [
             "memcached:f=1",
             "memcached:i=600k",
@@ -283,7 +374,7 @@ mod tests {
             "memcached:m=x",
             "memcached:lru=flat",
         ] {
-            assert!(build(&bad.parse().unwrap(), &ctx).is_err(), "{bad}");
+            assert!(build(bad).is_err(), "{bad}");
         }
     }
 

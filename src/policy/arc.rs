@@ -45,9 +45,9 @@
 //! A worked case, c = 2 objects, requests `1 2 1 3 2 1 3`:
 //!
 //! ```
-//! use cachelab::policy::{arc::Arc, Policy};
+//! use cachelab::policy::{arc::ArcCache, Policy};
 //! use cachelab::request::Request;
-//! let mut arc = Arc::new(2);
+//! let mut arc = ArcCache::new(2);
 //! let hits: Vec<bool> = [1, 2, 1, 3, 2, 1, 3]
 //!     .iter()
 //!     .map(|&k| arc.get(&Request::get(k, 1)).hit)
@@ -62,8 +62,18 @@
 //! ```
 
 use super::list::{KeyedSlab, List, Token};
+use super::registry::{PolicyInfo, PolicyKind};
 use super::{Outcome, Policy};
 use crate::request::Request;
+/// The registry row: `arc`.
+pub static INFO: PolicyInfo = PolicyInfo {
+    name: "arc",
+    kind: PolicyKind::Eviction,
+    summary: "adaptive replacement cache (Megiddo & Modha, FAST'03), byte-aware",
+    params: &[],
+    needs_next_access: false,
+    build: |_, ctx| Ok(Box::new(ArcCache::new(ctx.capacity))),
+};
 
 /// Recency list of objects seen once (resident).
 const T1: u32 = 0;
@@ -76,7 +86,7 @@ const B2: u32 = 3;
 
 /// ARC over keys with sizes; see the module docs for the rules and the byte generalisation.
 #[derive(Debug)]
-pub struct Arc {
+pub struct ArcCache {
     store: KeyedSlab,
     /// T1, T2, B1, B2, indexed by the constants above; a node's `aux` is its list.
     lists: [List; 4],
@@ -85,10 +95,10 @@ pub struct Arc {
     p: f64,
 }
 
-impl Arc {
+impl ArcCache {
     /// An empty ARC cache of `capacity` size units, with `p = 0`.
-    pub fn new(capacity: u64) -> Arc {
-        Arc {
+    pub fn new(capacity: u64) -> ArcCache {
+        ArcCache {
             store: KeyedSlab::bounded(capacity.saturating_mul(2)),
             lists: [List::new(); 4],
             capacity,
@@ -199,7 +209,7 @@ impl Arc {
     }
 }
 
-impl Policy for Arc {
+impl Policy for ArcCache {
     fn name(&self) -> String {
         "arc".to_string()
     }
@@ -450,7 +460,7 @@ mod tests {
         #![proptest_config(ProptestConfig::with_cases(400))]
         #[test]
         fn agrees_with_the_vec_model(case in testing::cases()) {
-            let mut arc = Arc::new(case.capacity);
+            let mut arc = ArcCache::new(case.capacity);
             let mut model = ArcModel { c: case.capacity, ..ArcModel::default() };
             testing::run_in_step(&mut arc, &mut model, &case.trace).map_err(TestCaseError::fail)?;
         }
@@ -459,7 +469,7 @@ mod tests {
     #[test]
     fn ghost_lists_stay_bounded_on_a_scan() {
         // A scan of 100 distinct keys through c = 10: |T1| + |B1| ≤ c and the total ≤ 2c.
-        let mut arc = Arc::new(10);
+        let mut arc = ArcCache::new(10);
         let trace: Vec<u64> = (0..100).collect();
         testing::hits(&mut arc, &testing::unit(&trace));
         assert_eq!(arc.len(), 10);
@@ -475,7 +485,7 @@ mod tests {
         // 5         case A (|T1| + |B1| = c): drop ghost 3; REPLACE sends 4 to B1; T1 = [5]
         // 1         B2 hit, |B2| = |B1| = 1: p = max(0 - 1, 0) = 0; 5 to B1; T2 = [1 2]
         // 4         B1 hit, |B1| = 2 ≥ |B2| = 0: p = 1; T1 empty so 2 goes to B2; T2 = [4 1]
-        let mut arc = Arc::new(2);
+        let mut arc = ArcCache::new(2);
         let hits = testing::hits(&mut arc, &testing::unit(&[1, 2, 1, 2, 3, 4, 5, 1]));
         assert_eq!(hits, [false, false, true, true, false, false, false, false]);
         assert_eq!(arc.target(), 0.0);
@@ -487,7 +497,7 @@ mod tests {
 
     #[test]
     fn worked_case_matches_fig_4() {
-        let mut arc = Arc::new(2);
+        let mut arc = ArcCache::new(2);
         let hits = testing::hits(&mut arc, &testing::unit(&[1, 2, 1, 3, 2, 1, 3]));
         assert_eq!(hits, [false, false, true, false, false, false, false]);
         assert_eq!(arc.target(), 1.0);

@@ -34,8 +34,18 @@
 //! ```
 
 use super::list::{KeyedSlab, Token};
+use super::registry::{PolicyInfo, PolicyKind};
 use super::{Outcome, Policy};
 use crate::request::Request;
+/// The registry row: `belady`.
+pub static INFO: PolicyInfo = PolicyInfo {
+    name: "belady",
+    kind: PolicyKind::Eviction,
+    summary: "Belady's MIN: evict the farthest next use (offline optimum for unit sizes)",
+    params: &[],
+    needs_next_access: true,
+    build: |_, ctx| Ok(Box::new(Belady::new(ctx.capacity))),
+};
 
 /// Belady's MIN over keys with sizes.
 #[derive(Debug, Default)]

@@ -16,9 +16,9 @@
 //! A worked case, 2 objects, requests `1 2 1 3 2 1`:
 //!
 //! ```
-//! use cachelab::policy::{clock::Clock, Policy};
+//! use cachelab::policy::{clock::{Clock, ClockParams}, Policy};
 //! use cachelab::request::Request;
-//! let mut clock = Clock::new(2, 1);
+//! let mut clock = Clock::with_params(2, ClockParams { bits: 1 });
 //! let hits: Vec<bool> = [1, 2, 1, 3, 2, 1]
 //!     .iter()
 //!     .map(|&k| clock.get(&Request::get(k, 1)).hit)
@@ -29,16 +29,48 @@
 //! assert_eq!(hits, [false, false, true, false, false, false]);
 //! ```
 
-use super::list::{KeyedSlab, List, Token};
+use super::list::{KeyedSlab, Token};
+use super::registry::{ParamInfo, PolicyInfo, PolicyKind, spec_text};
+use super::resident::ResidentQueue;
 use super::{Outcome, Policy, Readmit, readmit_get};
 use crate::request::Request;
+/// CLOCK's parameters (`clock:bits=1`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ClockParams {
+    /// Counter bits per object: a hit adds one up to 2^bits - 1, the hand takes one off.
+    pub bits: u32,
+}
+
+impl Default for ClockParams {
+    fn default() -> ClockParams {
+        ClockParams { bits: 1 }
+    }
+}
+
+/// The registry row: `clock`.
+pub static INFO: PolicyInfo = PolicyInfo {
+    name: "clock",
+    kind: PolicyKind::Eviction,
+    summary: "CLOCK / second chance with a k-bit counter (libCacheSim's Clock)",
+    params: &[ParamInfo {
+        name: "bits",
+        default: "1",
+        help: "counter bits per object: a hit adds one up to 2^bits - 1, the hand takes one off",
+    }],
+    needs_next_access: false,
+    build: |p, ctx| {
+        let bits = p.u64_in("bits", 1, u64::from(Clock::MAX_BITS))? as u32;
+        Ok(Box::new(Clock::with_params(
+            ctx.capacity,
+            ClockParams { bits },
+        )))
+    },
+};
 
 /// CLOCK with a `bits`-bit counter per object; see the module docs.
 #[derive(Debug)]
 pub struct Clock {
-    store: KeyedSlab,
-    queue: List,
-    capacity: u64,
+    set: ResidentQueue,
     bits: u32,
     max: u32,
 }
@@ -47,95 +79,77 @@ impl Clock {
     /// Largest accepted `bits`.
     pub const MAX_BITS: u32 = 16;
 
+    /// An empty cache of `capacity` size units with the default parameters.
+    pub fn new(capacity: u64) -> Clock {
+        Clock::with_params(capacity, ClockParams::default())
+    }
+
     /// An empty CLOCK of `capacity` size units with `bits`-bit counters (1 ..= 16; values
     /// outside are clamped, the registry rejects them with an error first).
-    pub fn new(capacity: u64, bits: u32) -> Clock {
+    pub fn with_params(capacity: u64, params: ClockParams) -> Clock {
+        let ClockParams { bits } = params;
         let bits = bits.clamp(1, Self::MAX_BITS);
         Clock {
-            store: KeyedSlab::bounded(capacity),
-            queue: List::new(),
-            capacity,
+            set: ResidentQueue::new(capacity),
             bits,
             max: (1 << bits) - 1,
         }
     }
+}
 
-    /// Sweeps the hand from the back until one object is evicted.
-    fn evict_one(&mut self) -> bool {
-        while let Some(back) = self.queue.back(self.store.slab()) {
-            let counter = self.store.slab().aux(back);
-            if counter == 0 {
-                self.queue.unlink(self.store.slab_mut(), back);
-                self.store.remove(back);
-                return true;
-            }
-            self.store.slab_mut().set_aux(back, counter - 1);
-            self.queue.unlink(self.store.slab_mut(), back);
-            self.queue.push_front(self.store.slab_mut(), back);
+/// Sweeps CLOCK's hand from the back until one object is evicted: an object whose counter
+/// is 0 goes; any other loses one and moves to the front.
+fn evict_one(set: &mut ResidentQueue) -> bool {
+    while let Some(back) = set.queue.back(set.store.slab()) {
+        let counter = set.store.slab().aux(back);
+        if counter == 0 {
+            set.remove(back);
+            return true;
         }
-        false
+        set.store.slab_mut().set_aux(back, counter - 1);
+        set.queue.unlink(set.store.slab_mut(), back);
+        set.queue.push_front(set.store.slab_mut(), back);
     }
-
-    fn admit(&mut self, key: u64, size: u32) -> u32 {
-        let mut evicted = 0;
-        while self.queue.bytes() + u64::from(size) > self.capacity && self.evict_one() {
-            evicted += 1;
-        }
-        let token = self.store.insert(key, size);
-        self.queue.push_front(self.store.slab_mut(), token);
-        evicted
-    }
+    false
 }
 
 impl Readmit for Clock {
-    fn readmit_capacity(&self) -> u64 {
-        self.capacity
-    }
-
-    fn held(&self, key: u64) -> Option<(Token, u32)> {
-        let token = self.store.find(key)?;
-        Some((token, self.store.slab().size(token)))
+    fn keyed(&self) -> &KeyedSlab {
+        &self.set.store
     }
 
     fn on_hit(&mut self, token: Token) {
-        let counter = self.store.slab().aux(token);
-        self.store
+        let counter = self.set.store.slab().aux(token);
+        self.set
+            .store
             .slab_mut()
             .set_aux(token, (counter + 1).min(self.max));
     }
 
-    fn drop_held(&mut self, token: Token) {
-        self.delete(self.store.slab().key(token));
-    }
-
     fn admit_new(&mut self, key: u64, size: u32) -> u32 {
-        self.admit(key, size)
+        self.set.admit(key, size, evict_one)
     }
 }
 
 impl Policy for Clock {
     fn name(&self) -> String {
-        if self.bits == 1 {
-            "clock".to_string()
-        } else {
-            format!("clock(bits={})", self.bits)
-        }
+        spec_text("clock", [("bits", self.bits)])
     }
 
     fn capacity(&self) -> u64 {
-        self.capacity
+        self.set.capacity
     }
 
     fn used(&self) -> u64 {
-        self.queue.bytes()
+        self.set.used()
     }
 
     fn len(&self) -> usize {
-        self.queue.len()
+        self.set.len()
     }
 
     fn contains(&self, key: u64) -> bool {
-        self.store.find(key).is_some()
+        self.set.contains(key)
     }
 
     fn get(&mut self, req: &Request) -> Outcome {
@@ -143,28 +157,28 @@ impl Policy for Clock {
     }
 
     fn delete(&mut self, key: u64) -> bool {
-        let Some(token) = self.store.find(key) else {
+        let Some(token) = self.set.store.find(key) else {
             return false;
         };
-        self.queue.unlink(self.store.slab_mut(), token);
-        self.store.remove(token);
+        self.set.remove(token);
         true
     }
 
     fn heap_bytes(&self) -> usize {
-        self.store.heap_bytes()
+        self.set.store.heap_bytes()
     }
 
     fn validate(&self) -> Result<(), String> {
-        self.store
-            .validate_queues(std::slice::from_ref(&self.queue), |token, _| {
-                self.store.slab().aux(token) <= self.max
+        self.set
+            .store
+            .validate_queues(std::slice::from_ref(&self.set.queue), |token, _| {
+                self.set.store.slab().aux(token) <= self.max
             })?;
-        if self.queue.bytes() > self.capacity {
+        if self.set.queue.bytes() > self.set.capacity {
             return Err(format!(
                 "used {} over capacity {}",
-                self.queue.bytes(),
-                self.capacity
+                self.set.queue.bytes(),
+                self.set.capacity
             ));
         }
         Ok(())
@@ -235,7 +249,7 @@ mod tests {
         #![proptest_config(ProptestConfig::with_cases(300))]
         #[test]
         fn agrees_with_the_vec_model(case in testing::cases(), bits in 1u32..=3) {
-            let mut clock = Clock::new(case.capacity, bits);
+            let mut clock = Clock::with_params(case.capacity, ClockParams { bits });
             let mut model = ClockModel { c: case.capacity, max: (1 << bits) - 1, queue: Vec::new() };
             testing::run_in_step(&mut clock, &mut model, &case.trace).map_err(TestCaseError::fail)?;
         }
@@ -247,7 +261,7 @@ mod tests {
         // the hand takes 1 to 2 and moves it to the front, evicts 2. 4: 1 goes to 1, 3 is
         // evicted. 5: 1 goes to 0, 4 is evicted. 1 hits (back to 1); 6: 1 goes to 0, 5 is
         // evicted; so 1 hits again.
-        let mut clock = Clock::new(2, 2);
+        let mut clock = Clock::with_params(2, ClockParams { bits: 2 });
         let trace = testing::unit(&[1, 1, 1, 1, 2, 3, 4, 5, 1, 6, 1]);
         let hits = testing::hits(&mut clock, &trace);
         assert_eq!(

@@ -16,6 +16,16 @@
 //! ```
 
 use super::lru::RecencyQueue;
+use super::registry::{PolicyInfo, PolicyKind};
+/// The registry row: `fifo`.
+pub static INFO: PolicyInfo = PolicyInfo {
+    name: "fifo",
+    kind: PolicyKind::Eviction,
+    summary: "first in, first out",
+    params: &[],
+    needs_next_access: false,
+    build: |_, ctx| Ok(Box::new(Fifo::new(ctx.capacity))),
+};
 
 /// FIFO: a [`RecencyQueue`] that leaves hits in place.
 pub type Fifo = RecencyQueue<false>;

@@ -31,8 +31,18 @@
 //! ```
 
 use super::list::{KeyedSlab, List, Slab, Token};
+use super::registry::{PolicyInfo, PolicyKind};
 use super::{Outcome, Policy, Readmit, readmit_get};
 use crate::request::Request;
+/// The registry row: `lfu`.
+pub static INFO: PolicyInfo = PolicyInfo {
+    name: "lfu",
+    kind: PolicyKind::Eviction,
+    summary: "least frequently used, O(1) frequency buckets, LRU among ties",
+    params: &[],
+    needs_next_access: false,
+    build: |_, ctx| Ok(Box::new(Lfu::new(ctx.capacity))),
+};
 
 /// O(1) LFU with LRU tie-breaking; see the module docs.
 #[derive(Debug)]
@@ -137,21 +147,12 @@ impl Lfu {
 }
 
 impl Readmit for Lfu {
-    fn readmit_capacity(&self) -> u64 {
-        self.capacity
-    }
-
-    fn held(&self, key: u64) -> Option<(Token, u32)> {
-        let token = self.store.find(key)?;
-        Some((token, self.store.slab().size(token)))
+    fn keyed(&self) -> &KeyedSlab {
+        &self.store
     }
 
     fn on_hit(&mut self, token: Token) {
         self.touch(token);
-    }
-
-    fn drop_held(&mut self, token: Token) {
-        self.delete(self.store.slab().key(token));
     }
 
     fn admit_new(&mut self, key: u64, size: u32) -> u32 {

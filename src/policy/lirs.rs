@@ -77,8 +77,54 @@
 //! side into `reports/libcachesim-agreement.md`.)
 
 use super::list::{KeyedSlab, List, Slab, Token};
+use super::registry::{ParamInfo, PolicyInfo, PolicyKind, spec_text};
 use super::{Outcome, Policy};
 use crate::request::Request;
+/// LIRS's parameters (`lirs:hir=0.01,stack=2`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LirsParams {
+    /// Share of the capacity for resident HIR blocks (at least one size unit).
+    pub hir: f64,
+    /// Stack S holds at most stack x capacity size units; oldest non-resident entries go first.
+    pub stack: f64,
+}
+
+impl Default for LirsParams {
+    fn default() -> LirsParams {
+        LirsParams {
+            hir: 0.01,
+            stack: 2.0,
+        }
+    }
+}
+
+/// The registry row: `lirs`.
+pub static INFO: PolicyInfo = PolicyInfo {
+    name: "lirs",
+    kind: PolicyKind::Eviction,
+    summary: "LIRS: LIR set, small resident-HIR queue, stack with non-resident history (Jiang & Zhang 2002)",
+    params: &[
+        ParamInfo {
+            name: "hir",
+            default: "0.01",
+            help: "share of the capacity for resident HIR blocks (at least one size unit)",
+        },
+        ParamInfo {
+            name: "stack",
+            default: "2",
+            help: "stack S holds at most stack x capacity size units; oldest non-resident entries go first",
+        },
+    ],
+    needs_next_access: false,
+    build: |p, ctx| {
+        let hir = p.f64_in("hir", 0.0, 1.0)?;
+        let stack = p.f64_in("stack", 1.0, 100.0)?;
+        Ok(Box::new(Lirs::with_params(
+            ctx.capacity,
+            LirsParams { hir, stack },
+        )))
+    },
+};
 
 /// Flag: the block is LIR.
 const LIR: u32 = 1 << 31;
@@ -110,9 +156,15 @@ pub struct Lirs {
 }
 
 impl Lirs {
+    /// An empty cache of `capacity` size units with the default parameters.
+    pub fn new(capacity: u64) -> Lirs {
+        Lirs::with_params(capacity, LirsParams::default())
+    }
+
     /// An empty cache of `capacity` size units with `hir` of it for resident HIR blocks and
     /// stack S bounded to `stack × capacity` size units.
-    pub fn new(capacity: u64, hir: f64, stack: f64) -> Lirs {
+    pub fn with_params(capacity: u64, params: LirsParams) -> Lirs {
+        let LirsParams { hir, stack } = params;
         let hir_cap = ((capacity as f64 * hir) as u64).max(1).min(capacity);
         Lirs {
             store: KeyedSlab::new(),
@@ -393,7 +445,10 @@ impl Lirs {
 
 impl Policy for Lirs {
     fn name(&self) -> String {
-        format!("lirs(hir={},stack={})", self.hir_share, self.stack_share)
+        spec_text(
+            "lirs",
+            [("hir", self.hir_share), ("stack", self.stack_share)],
+        )
     }
 
     fn capacity(&self) -> u64 {
@@ -747,7 +802,7 @@ mod tests {
             hir in prop::sample::select(vec![0.01, 0.2, 0.5]),
             stack in prop::sample::select(vec![1.0, 2.0, 3.0]),
         ) {
-            let mut lirs = Lirs::new(case.capacity, hir, stack);
+            let mut lirs = Lirs::with_params(case.capacity, LirsParams { hir, stack });
             let mut model = LirsModel::new(case.capacity, hir, stack);
             testing::run_in_step(&mut lirs, &mut model, &case.trace).map_err(TestCaseError::fail)?;
             prop_assert_eq!(lirs.stack(), model.stack());
@@ -786,7 +841,13 @@ mod tests {
     #[test]
     fn paper_example_blocks_a_to_e() {
         let (a, b, c, d, e) = (1, 2, 3, 4, 5);
-        let mut lirs = Lirs::new(3, 1.0 / 3.0, 2.0);
+        let mut lirs = Lirs::with_params(
+            3,
+            LirsParams {
+                hir: 1.0 / 3.0,
+                stack: 2.0,
+            },
+        );
         assert_eq!(lirs.budgets(), (2, 1));
         let trace = testing::unit(&[a, d, b, c, b, a, d, a, e]);
         let hits = testing::hits(&mut lirs, &trace);
@@ -811,7 +872,13 @@ mod tests {
     fn lir_blocks_survive_a_scan() {
         // Capacity 10 (LIR 9, HIR 1): keys 0..9 become LIR, a scan of 100 new keys only
         // churns Q, and every LIR block still hits afterwards.
-        let mut lirs = Lirs::new(10, 0.01, 2.0);
+        let mut lirs = Lirs::with_params(
+            10,
+            LirsParams {
+                hir: 0.01,
+                stack: 2.0,
+            },
+        );
         let warm: Vec<u64> = (0..9).collect();
         testing::hits(&mut lirs, &testing::unit(&warm));
         let scan: Vec<u64> = (100..200).collect();
@@ -828,10 +895,22 @@ mod tests {
     #[test]
     fn byte_budgets_refuse_objects_larger_than_the_hir_budget() {
         // Capacity 100: HIR budget 1... 0.01 x 100 = 1; a 2-unit object is refused.
-        let mut lirs = Lirs::new(100, 0.01, 2.0);
+        let mut lirs = Lirs::with_params(
+            100,
+            LirsParams {
+                hir: 0.01,
+                stack: 2.0,
+            },
+        );
         assert!(!lirs.get(&Request::get(1, 2)).hit);
         assert!(lirs.is_empty());
-        let mut lirs = Lirs::new(100, 0.1, 2.0);
+        let mut lirs = Lirs::with_params(
+            100,
+            LirsParams {
+                hir: 0.1,
+                stack: 2.0,
+            },
+        );
         for k in 0..30 {
             lirs.get(&Request::get(k, 7));
             lirs.validate().unwrap();

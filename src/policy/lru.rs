@@ -19,8 +19,18 @@
 //! ```
 
 use super::list::{KeyedSlab, List, Token};
+use super::registry::{PolicyInfo, PolicyKind};
 use super::{Outcome, Policy};
 use crate::request::Request;
+/// The registry row: `lru`.
+pub static INFO: PolicyInfo = PolicyInfo {
+    name: "lru",
+    kind: PolicyKind::Eviction,
+    summary: "least recently used",
+    params: &[],
+    needs_next_access: false,
+    build: |_, ctx| Ok(Box::new(Lru::new(ctx.capacity))),
+};
 
 /// LRU: a [`RecencyQueue`] that moves hits to the front.
 pub type Lru = RecencyQueue<true>;

@@ -5,11 +5,13 @@
 //! decides for each request whether it hits and what to evict. Capacity is in size units;
 //! the engine sets every size to 1 when capacity counts objects, so a policy has one mode.
 //!
-//! Adding a policy is its file, one line in [`registry::POLICIES`], and its tests.
+//! Adding a policy is its file (with its registry row), one line in
+//! [`registry::BUILTIN`], and its tests.
 
 pub mod arc;
 pub mod belady;
 pub mod clock;
+pub mod counters;
 pub mod fifo;
 pub mod frequency_sketch;
 pub mod lfu;
@@ -18,6 +20,7 @@ pub mod list;
 pub mod lru;
 pub mod random;
 pub mod registry;
+mod resident;
 pub mod s3fifo;
 pub mod sieve;
 pub mod slru;
@@ -29,11 +32,11 @@ pub mod wtinylfu;
 #[cfg(test)]
 pub(crate) mod testing;
 
-pub use registry::{POLICIES, PolicyInfo, build};
+pub use counters::Counters;
+pub use registry::{PolicyInfo, PolicyKind, Registry};
 pub use spec::{PolicySpec, SpecError};
 
 use crate::request::Request;
-use crate::sim::Counters;
 
 /// What one request did to a policy.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -64,16 +67,23 @@ impl Outcome {
 
 /// The storage side of policies that keep one node per object and re-admit an object
 /// whose size changed; [`readmit_get`] is their whole read rule.
-pub(crate) trait Readmit {
-    /// Capacity in size units.
-    fn readmit_capacity(&self) -> u64;
+pub(crate) trait Readmit: Policy {
+    /// The nodes and key index of the held objects.
+    fn keyed(&self) -> &list::KeyedSlab;
     /// The token and current size of `key`, if held.
-    fn held(&self, key: u64) -> Option<(list::Token, u32)>;
+    #[inline]
+    fn held(&self, key: u64) -> Option<(list::Token, u32)> {
+        let token = self.keyed().find(key)?;
+        Some((token, self.keyed().slab().size(token)))
+    }
     /// Records a hit with an unchanged size (a reference bit, a counter, a frequency);
     /// nothing by default.
     fn on_hit(&mut self, _token: list::Token) {}
-    /// Drops a held object.
-    fn drop_held(&mut self, token: list::Token);
+    /// Drops a held object; by default through [`Policy::delete`].
+    fn drop_held(&mut self, token: list::Token) {
+        let key = self.keyed().slab().key(token);
+        self.delete(key);
+    }
     /// Admits an absent object that fits the capacity; returns evictions.
     fn admit_new(&mut self, key: u64, size: u32) -> u32;
 }
@@ -94,7 +104,7 @@ pub(crate) fn readmit_get<P: Readmit>(policy: &mut P, req: &Request) -> Outcome 
         }
         None => false,
     };
-    if u64::from(req.size) > policy.readmit_capacity() {
+    if u64::from(req.size) > policy.capacity() {
         return Outcome {
             hit,
             ..Outcome::MISS

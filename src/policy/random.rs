@@ -24,8 +24,18 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use super::list::{KeyedSlab, Token};
+use super::registry::{PolicyInfo, PolicyKind};
 use super::{Outcome, Policy, Readmit, readmit_get};
 use crate::request::Request;
+/// The registry row: `random`.
+pub static INFO: PolicyInfo = PolicyInfo {
+    name: "random",
+    kind: PolicyKind::Eviction,
+    summary: "uniformly random victim, seeded ChaCha8 (the run's --seed)",
+    params: &[],
+    needs_next_access: false,
+    build: |_, ctx| Ok(Box::new(Random::new(ctx.capacity, ctx.seed))),
+};
 
 /// Random eviction; see the module docs.
 #[derive(Debug)]
@@ -79,13 +89,8 @@ impl Random {
 }
 
 impl Readmit for Random {
-    fn readmit_capacity(&self) -> u64 {
-        self.capacity
-    }
-
-    fn held(&self, key: u64) -> Option<(Token, u32)> {
-        let token = self.store.find(key)?;
-        Some((token, self.store.slab().size(token)))
+    fn keyed(&self) -> &KeyedSlab {
+        &self.store
     }
 
     fn drop_held(&mut self, token: Token) {

@@ -27,9 +27,9 @@
 //! hit) into G; key 1 then returns as a ghost hit and is admitted to M.
 //!
 //! ```
-//! use cachelab::policy::{s3fifo::S3Fifo, Policy};
+//! use cachelab::policy::{s3fifo::{S3Fifo, S3FifoParams}, Policy};
 //! use cachelab::request::Request;
-//! let mut s3 = S3Fifo::new(10, 0.1, 1);
+//! let mut s3 = S3Fifo::with_params(10, S3FifoParams { small: 0.1, threshold: 1 });
 //! for k in 1..=10 { assert!(!s3.get(&Request::get(k, 1)).hit); }
 //! assert!(!s3.get(&Request::get(11, 1)).hit); // evicts 1 from S into the ghost
 //! assert!(!s3.contains(1));
@@ -38,8 +38,54 @@
 //! ```
 
 use super::list::{KeyedSlab, List, Token};
+use super::registry::{ParamInfo, PolicyInfo, PolicyKind, spec_text};
 use super::{Outcome, Policy};
 use crate::request::Request;
+/// S3-FIFO's parameters (`s3fifo:small=0.1,threshold=1`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct S3FifoParams {
+    /// Share of the capacity for the small FIFO; main and ghost get the rest.
+    pub small: f64,
+    /// A small-FIFO object moves to main when its frequency (0..=3) exceeds this.
+    pub threshold: u32,
+}
+
+impl Default for S3FifoParams {
+    fn default() -> S3FifoParams {
+        S3FifoParams {
+            small: 0.1,
+            threshold: 1,
+        }
+    }
+}
+
+/// The registry row: `s3fifo`.
+pub static INFO: PolicyInfo = PolicyInfo {
+    name: "s3fifo",
+    kind: PolicyKind::Eviction,
+    summary: "S3-FIFO (Yang et al., SOSP'23): small, main and ghost FIFOs (libCacheSim semantics)",
+    params: &[
+        ParamInfo {
+            name: "small",
+            default: "0.1",
+            help: "share of the capacity for the small FIFO; main and ghost get the rest",
+        },
+        ParamInfo {
+            name: "threshold",
+            default: "1",
+            help: "a small-FIFO object moves to main when its frequency (0..=3) exceeds this",
+        },
+    ],
+    needs_next_access: false,
+    build: |p, ctx| {
+        let small = p.f64_in("small", 0.001, 0.999)?;
+        let threshold = p.u64_in("threshold", 0, 2)? as u32;
+        Ok(Box::new(S3Fifo::with_params(
+            ctx.capacity,
+            S3FifoParams { small, threshold },
+        )))
+    },
+};
 
 const SMALL: u32 = 0;
 const MAIN: u32 = 1;
@@ -64,9 +110,15 @@ pub struct S3Fifo {
 }
 
 impl S3Fifo {
+    /// An empty cache of `capacity` size units with the default parameters.
+    pub fn new(capacity: u64) -> S3Fifo {
+        S3Fifo::with_params(capacity, S3FifoParams::default())
+    }
+
     /// An empty S3-FIFO of `capacity` units; S gets `⌊small · capacity⌋` (at least 1), M and
     /// G the rest; S's objects move to M when their frequency exceeds `threshold`.
-    pub fn new(capacity: u64, small: f64, threshold: u32) -> S3Fifo {
+    pub fn with_params(capacity: u64, params: S3FifoParams) -> S3Fifo {
+        let S3FifoParams { small, threshold } = params;
         let small_cap = ((capacity as f64 * small) as u64).clamp(1.min(capacity), capacity);
         let main_cap = capacity - small_cap;
         S3Fifo {
@@ -174,9 +226,12 @@ impl S3Fifo {
 
 impl Policy for S3Fifo {
     fn name(&self) -> String {
-        format!(
-            "s3fifo(small={},threshold={})",
-            self.small_share, self.threshold
+        spec_text(
+            "s3fifo",
+            [
+                ("small", self.small_share.to_string()),
+                ("threshold", self.threshold.to_string()),
+            ],
         )
     }
 
@@ -364,7 +419,7 @@ mod tests {
         #![proptest_config(ProptestConfig::with_cases(300))]
         #[test]
         fn agrees_with_the_vec_model(case in testing::cases(), small in 0.05f64..0.5, threshold in 0u32..=2) {
-            let mut s3 = S3Fifo::new(case.capacity, small, threshold);
+            let mut s3 = S3Fifo::with_params(case.capacity, S3FifoParams { small, threshold });
             let mut model = S3Model {
                 c: case.capacity,
                 small_cap: s3.small_cap,
@@ -385,7 +440,13 @@ mod tests {
         // 11: S's tail 1 (freq 0) goes to the ghost; 11 enters S. 11 is hit twice (freq 2).
         // 12: S's tail 11 has freq 2 > 1, moves to M; S empty → M over its share, evict M's
         // tail 2 (freq 0); 12 enters S.
-        let mut s3 = S3Fifo::new(10, 0.1, 1);
+        let mut s3 = S3Fifo::with_params(
+            10,
+            S3FifoParams {
+                small: 0.1,
+                threshold: 1,
+            },
+        );
         let mut trace: Vec<u64> = (1..=11).collect();
         trace.extend([11, 11, 12]);
         let hits = testing::hits(&mut s3, &testing::unit(&trace));

@@ -28,17 +28,25 @@
 //! assert!(!sieve.contains(4));
 //! ```
 
-use super::list::{KeyedSlab, List, Token};
+use super::list::{KeyedSlab, Token};
+use super::registry::{PolicyInfo, PolicyKind};
+use super::resident::ResidentQueue;
 use super::{Outcome, Policy, Readmit, readmit_get};
 use crate::request::Request;
+/// The registry row: `sieve`.
+pub static INFO: PolicyInfo = PolicyInfo {
+    name: "sieve",
+    kind: PolicyKind::Eviction,
+    summary: "SIEVE (Zhang et al., NSDI'24): FIFO with a visited bit and a lazy hand",
+    params: &[],
+    needs_next_access: false,
+    build: |_, ctx| Ok(Box::new(Sieve::new(ctx.capacity))),
+};
 
 /// SIEVE; see the module docs.
 #[derive(Debug)]
 pub struct Sieve {
-    store: KeyedSlab,
-    /// Front = head (newest), back = tail.
-    queue: List,
-    capacity: u64,
+    set: ResidentQueue,
     /// Where the next eviction starts; `None` means the tail.
     hand: Option<Token>,
 }
@@ -47,64 +55,46 @@ impl Sieve {
     /// An empty SIEVE cache of `capacity` size units.
     pub fn new(capacity: u64) -> Sieve {
         Sieve {
-            store: KeyedSlab::bounded(capacity),
-            queue: List::new(),
-            capacity,
+            set: ResidentQueue::new(capacity),
             hand: None,
         }
     }
+}
 
-    fn evict_one(&mut self) -> bool {
-        let Some(mut token) = self.hand.or_else(|| self.queue.back(self.store.slab())) else {
-            return false;
+/// Moves SIEVE's hand toward the front, clearing visited bits, to the first unvisited
+/// object (wrapping from the front to the back), evicts it and leaves the hand on its
+/// newer neighbour.
+fn evict_one(set: &mut ResidentQueue, hand: &mut Option<Token>) -> bool {
+    let Some(mut token) = hand.or_else(|| set.queue.back(set.store.slab())) else {
+        return false;
+    };
+    while set.store.slab().aux(token) == 1 {
+        set.store.slab_mut().set_aux(token, 0);
+        token = match set.queue.toward_front(set.store.slab(), token) {
+            Some(t) => t,
+            None => set
+                .queue
+                .back(set.store.slab())
+                .expect("the queue is not empty"),
         };
-        while self.store.slab().aux(token) == 1 {
-            self.store.slab_mut().set_aux(token, 0);
-            token = match self.queue.toward_front(self.store.slab(), token) {
-                Some(t) => t,
-                None => self
-                    .queue
-                    .back(self.store.slab())
-                    .expect("the queue is not empty"),
-            };
-        }
-        self.hand = self.queue.toward_front(self.store.slab(), token);
-        self.queue.unlink(self.store.slab_mut(), token);
-        self.store.remove(token);
-        true
     }
-
-    fn admit(&mut self, key: u64, size: u32) -> u32 {
-        let mut evicted = 0;
-        while self.queue.bytes() + u64::from(size) > self.capacity && self.evict_one() {
-            evicted += 1;
-        }
-        let token = self.store.insert(key, size);
-        self.queue.push_front(self.store.slab_mut(), token);
-        evicted
-    }
+    *hand = set.queue.toward_front(set.store.slab(), token);
+    set.remove(token);
+    true
 }
 
 impl Readmit for Sieve {
-    fn readmit_capacity(&self) -> u64 {
-        self.capacity
-    }
-
-    fn held(&self, key: u64) -> Option<(Token, u32)> {
-        let token = self.store.find(key)?;
-        Some((token, self.store.slab().size(token)))
+    fn keyed(&self) -> &KeyedSlab {
+        &self.set.store
     }
 
     fn on_hit(&mut self, token: Token) {
-        self.store.slab_mut().set_aux(token, 1);
-    }
-
-    fn drop_held(&mut self, token: Token) {
-        self.delete(self.store.slab().key(token));
+        self.set.store.slab_mut().set_aux(token, 1);
     }
 
     fn admit_new(&mut self, key: u64, size: u32) -> u32 {
-        self.admit(key, size)
+        let hand = &mut self.hand;
+        self.set.admit(key, size, |set| evict_one(set, hand))
     }
 }
 
@@ -114,19 +104,19 @@ impl Policy for Sieve {
     }
 
     fn capacity(&self) -> u64 {
-        self.capacity
+        self.set.capacity
     }
 
     fn used(&self) -> u64 {
-        self.queue.bytes()
+        self.set.used()
     }
 
     fn len(&self) -> usize {
-        self.queue.len()
+        self.set.len()
     }
 
     fn contains(&self, key: u64) -> bool {
-        self.store.find(key).is_some()
+        self.set.contains(key)
     }
 
     fn get(&mut self, req: &Request) -> Outcome {
@@ -134,34 +124,38 @@ impl Policy for Sieve {
     }
 
     fn delete(&mut self, key: u64) -> bool {
-        let Some(token) = self.store.find(key) else {
+        let Some(token) = self.set.store.find(key) else {
             return false;
         };
         if self.hand == Some(token) {
-            self.hand = self.queue.toward_front(self.store.slab(), token);
+            self.hand = self.set.queue.toward_front(self.set.store.slab(), token);
         }
-        self.queue.unlink(self.store.slab_mut(), token);
-        self.store.remove(token);
+        self.set.remove(token);
         true
     }
 
     fn heap_bytes(&self) -> usize {
-        self.store.heap_bytes()
+        self.set.store.heap_bytes()
     }
 
     fn validate(&self) -> Result<(), String> {
-        self.store
-            .validate_queues(std::slice::from_ref(&self.queue), |_, _| true)?;
+        self.set
+            .store
+            .validate_queues(std::slice::from_ref(&self.set.queue), |_, _| true)?;
         if let Some(hand) = self.hand
-            && !self.queue.validate(self.store.slab())?.contains(&hand)
+            && !self
+                .set
+                .queue
+                .validate(self.set.store.slab())?
+                .contains(&hand)
         {
             return Err(format!("hand {hand} is not on the queue"));
         }
-        if self.queue.bytes() > self.capacity {
+        if self.set.queue.bytes() > self.set.capacity {
             return Err(format!(
                 "used {} over capacity {}",
-                self.queue.bytes(),
-                self.capacity
+                self.set.queue.bytes(),
+                self.set.capacity
             ));
         }
         Ok(())

@@ -31,9 +31,9 @@
 //! A worked case, c = 4 objects, two segments of 2:
 //!
 //! ```
-//! use cachelab::policy::{slru::Slru, Policy};
+//! use cachelab::policy::{slru::{Slru, SlruParams}, Policy};
 //! use cachelab::request::Request;
-//! let mut s = Slru::new(4, 2);
+//! let mut s = Slru::with_params(4, SlruParams { segments: 2 });
 //! // 1 2 fill segment 0, 3 4 the (empty) segment 1: lowest segment with room.
 //! for k in 1..=4 { assert!(!s.get(&Request::get(k, 1)).hit); }
 //! assert_eq!((s.segment_of(1), s.segment_of(3)), (Some(0), Some(1)));
@@ -46,8 +46,41 @@
 //! ```
 
 use super::list::{KeyedSlab, List, Token};
+use super::registry::{ParamInfo, PolicyInfo, PolicyKind, spec_text};
 use super::{Outcome, Policy};
 use crate::request::Request;
+/// Segmented LRU's parameters (`slru:segments=4`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SlruParams {
+    /// Number of equal LRU segments (1-16); a hit climbs one, overflow cascades down.
+    pub segments: usize,
+}
+
+impl Default for SlruParams {
+    fn default() -> SlruParams {
+        SlruParams { segments: 4 }
+    }
+}
+
+/// The registry row: `slru`.
+pub static INFO: PolicyInfo = PolicyInfo {
+    name: "slru",
+    kind: PolicyKind::Eviction,
+    summary: "segmented LRU, S4LRU by default (Huang et al., SOSP'13; libCacheSim semantics)",
+    params: &[ParamInfo {
+        name: "segments",
+        default: "4",
+        help: "number of equal LRU segments (1-16); a hit climbs one, overflow cascades down",
+    }],
+    needs_next_access: false,
+    build: |p, ctx| {
+        let segments = p.u64_in("segments", 1, Slru::MAX_SEGMENTS as u64)? as usize;
+        Ok(Box::new(Slru::with_params(
+            ctx.capacity,
+            SlruParams { segments },
+        )))
+    },
+};
 
 /// Segmented LRU; see the module docs. A node's `aux` is its segment.
 #[derive(Debug)]
@@ -64,9 +97,15 @@ impl Slru {
     /// The most segments accepted (libCacheSim's `SLRU_MAX_N_SEG`).
     pub const MAX_SEGMENTS: usize = 16;
 
+    /// An empty cache of `capacity` size units with the default parameters.
+    pub fn new(capacity: u64) -> Slru {
+        Slru::with_params(capacity, SlruParams::default())
+    }
+
     /// An empty segmented LRU of `capacity` units in `segments` (1..=16) equal segments of
     /// `⌊capacity / segments⌋` units (at least 1).
-    pub fn new(capacity: u64, segments: usize) -> Slru {
+    pub fn with_params(capacity: u64, params: SlruParams) -> Slru {
+        let SlruParams { segments } = params;
         assert!(
             (1..=Self::MAX_SEGMENTS).contains(&segments),
             "segments must be 1..=16"
@@ -155,7 +194,7 @@ impl Slru {
 
 impl Policy for Slru {
     fn name(&self) -> String {
-        format!("slru(segments={})", self.segments.len())
+        spec_text("slru", [("segments", self.segments.len())])
     }
 
     fn capacity(&self) -> u64 {
@@ -318,7 +357,7 @@ mod tests {
         #![proptest_config(ProptestConfig::with_cases(400))]
         #[test]
         fn agrees_with_the_vec_model(case in testing::cases(), segments in 1usize..=6) {
-            let mut slru = Slru::new(case.capacity, segments);
+            let mut slru = Slru::with_params(case.capacity, SlruParams { segments });
             let mut model = SlruModel {
                 c: case.capacity,
                 cap: slru.segment_cap,
@@ -338,7 +377,7 @@ mod tests {
         // 1         to segment 3: tail 7 to segment 2 ([7 6], 1 left it): [3 2] [5 4] [7 6] [1 8]
         // 1         top segment: to its head (already there)
         // 9         full: segment 0's tail 2 is evicted; 9 enters segment 0: [9 3] ...
-        let mut slru = Slru::new(8, 4);
+        let mut slru = Slru::with_params(8, SlruParams { segments: 4 });
         let trace = testing::unit(&[1, 2, 3, 4, 5, 6, 7, 8, 1, 1, 1, 1, 9]);
         let hits = testing::hits(&mut slru, &trace);
         assert_eq!(hits.iter().filter(|&&h| h).count(), 4);
@@ -365,7 +404,7 @@ mod tests {
         // enters segment 0 ([5 2] [4 3]). 2 hits: to segment 1 ([2 4 3], over), 3 cools to
         // segment 0 ([3 5]); nothing leaves. 5 hits: to segment 1 ([5 2 4]), 4 cools down
         // ([4 3]). 6 evicts 3 (segment 0's tail).
-        let mut slru = Slru::new(4, 2);
+        let mut slru = Slru::with_params(4, SlruParams { segments: 2 });
         let hits = testing::hits(&mut slru, &testing::unit(&[1, 2, 3, 4, 5, 2, 5, 6]));
         assert_eq!(hits, [false, false, false, false, false, true, true, false]);
         assert!(!slru.contains(1) && !slru.contains(3));
@@ -380,7 +419,7 @@ mod tests {
         // does not fit there, so it goes to segment 1 ([3], 9); so does (4,1) ([4 3], 10).
         // 1 hits: segment 1 becomes [1 4 3] (15), its tail 3 (9) cools into segment 0
         // ([3 2], 14), whose tail 2 leaves the cache: [3] [1 4].
-        let mut slru = Slru::new(20, 2);
+        let mut slru = Slru::with_params(20, SlruParams { segments: 2 });
         testing::hits(&mut slru, &[(1, 5), (2, 5), (3, 9), (4, 1)]);
         assert_eq!(slru.used(), 20);
         let out = slru.get(&Request::get(1, 5));
@@ -395,7 +434,7 @@ mod tests {
     #[test]
     fn bytes_bound_each_segment_and_admission() {
         // c = 40 bytes, four segments of 10: an object of 11 is never admitted.
-        let mut slru = Slru::new(40, 4);
+        let mut slru = Slru::with_params(40, SlruParams { segments: 4 });
         assert!(!slru.get(&Request::get(1, 11)).hit);
         assert!(slru.is_empty());
         // Sizes 6, 6: the second does not fit segment 0 (12 > 10), so it goes to segment 1.

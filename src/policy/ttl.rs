@@ -19,9 +19,9 @@
 //! A worked case with the logical clock, TTL 3 requests, unbounded LRU:
 //!
 //! ```
-//! use cachelab::policy::{ttl::{Clock, Ttl}, lru::Lru, Policy};
+//! use cachelab::policy::{ttl::{Ttl, TtlClock, TtlParams}, lru::Lru, Policy};
 //! use cachelab::request::Request;
-//! let mut cache = Ttl::new(Box::new(Lru::new(100)), 3, Clock::Requests);
+//! let mut cache = Ttl::with_params(Box::new(Lru::new(100)), TtlParams { ttl: 3, clock: TtlClock::Requests });
 //! let hits: Vec<bool> = [1, 1, 1, 1, 1].iter().map(|&k| cache.get(&Request::get(k, 1)).hit).collect();
 //! // Stored at tick 0 (expires at 3): ticks 1 and 2 hit, tick 3 finds it expired and
 //! // re-stores it (expires at 6), tick 4 hits.
@@ -33,12 +33,85 @@ use std::collections::BinaryHeap;
 
 use hashbrown::HashMap;
 
+use super::registry::{ParamInfo, PolicyInfo, PolicyKind, spec_text};
+use super::spec::{Params, PolicySpec, SpecError};
 use super::{Outcome, Policy};
 use crate::request::Request;
 
+/// The TTL layer's own parameters (`ttl:ttl=60s,clock=wall`); the base policy is given apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TtlParams {
+    /// Default TTL in clock units; 0 = only the trace's TTLs expire.
+    pub ttl: u64,
+    /// The clock expiry is measured on.
+    pub clock: TtlClock,
+}
+
+impl Default for TtlParams {
+    fn default() -> TtlParams {
+        TtlParams {
+            ttl: 0,
+            clock: TtlClock::Wall,
+        }
+    }
+}
+
+/// The registry row: `ttl`.
+pub static INFO: PolicyInfo = PolicyInfo {
+    name: "ttl",
+    kind: PolicyKind::Layer,
+    summary: "TTL expiry layered over a base policy",
+    params: &[
+        ParamInfo {
+            name: "ttl",
+            default: "0",
+            help: "default TTL (clock units; s/m/h/d suffixes); 0 = only the trace's TTLs",
+        },
+        ParamInfo {
+            name: "base",
+            default: "lru",
+            help: "base policy spec; its parameters separated by `;`",
+        },
+        ParamInfo {
+            name: "clock",
+            default: "wall",
+            help: "`wall` (trace timestamps) or `requests` (one tick per request)",
+        },
+    ],
+    needs_next_access: false,
+    build: build_ttl,
+};
+
+fn build_ttl(
+    params: &Params,
+    ctx: &super::registry::BuildContext,
+) -> Result<Box<dyn Policy>, SpecError> {
+    let ttl = parse_ttl(params.text("ttl")).ok_or_else(|| {
+        params.bad(
+            "ttl",
+            "a whole number of clock units, optionally with s, m, h or d",
+        )
+    })?;
+    let clock = match params.text("clock") {
+        "wall" => TtlClock::Wall,
+        "requests" => TtlClock::Requests,
+        _ => return Err(params.bad("clock", "`wall` or `requests`")),
+    };
+    let base: PolicySpec = params.text("base").replace(';', ",").parse()?;
+    let info = ctx.registry.lookup(&base.name)?;
+    if info.kind != PolicyKind::Eviction || info.needs_next_access {
+        return Err(params.bad(
+            "base",
+            "an online eviction policy (not ttl, a model or belady)",
+        ));
+    }
+    let base = ctx.registry.build(&base, ctx.capacity, ctx.seed)?;
+    Ok(Box::new(Ttl::with_params(base, TtlParams { ttl, clock })))
+}
+
 /// Which clock expiry times are measured on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Clock {
+pub enum TtlClock {
     /// The trace's timestamps.
     Wall,
     /// A counter that advances by one per request.
@@ -49,7 +122,7 @@ pub enum Clock {
 pub struct Ttl {
     base: Box<dyn Policy>,
     default_ttl: u64,
-    clock: Clock,
+    clock: TtlClock,
     /// The clock now: the last request's time, or the number of requests seen before it.
     now: u64,
     ticks: u64,
@@ -60,8 +133,12 @@ pub struct Ttl {
 }
 
 impl Ttl {
-    /// A layer over `base` with default TTL `default_ttl` (0 = trace TTLs only).
-    pub fn new(base: Box<dyn Policy>, default_ttl: u64, clock: Clock) -> Ttl {
+    /// A layer over `base` with the given default TTL (0 = trace TTLs only) and clock.
+    pub fn with_params(base: Box<dyn Policy>, params: TtlParams) -> Ttl {
+        let TtlParams {
+            ttl: default_ttl,
+            clock,
+        } = params;
         Ttl {
             base,
             default_ttl,
@@ -75,8 +152,8 @@ impl Ttl {
 
     fn advance(&mut self, req: &Request) {
         self.now = match self.clock {
-            Clock::Wall => req.time,
-            Clock::Requests => self.ticks,
+            TtlClock::Wall => req.time,
+            TtlClock::Requests => self.ticks,
         };
         self.ticks += 1;
     }
@@ -171,13 +248,16 @@ impl Ttl {
 impl Policy for Ttl {
     fn name(&self) -> String {
         let clock = match self.clock {
-            Clock::Wall => "wall",
-            Clock::Requests => "requests",
+            TtlClock::Wall => "wall",
+            TtlClock::Requests => "requests",
         };
-        format!(
-            "ttl(ttl={},clock={clock},base={})",
-            self.default_ttl,
-            self.base.name()
+        spec_text(
+            "ttl",
+            [
+                ("ttl", self.default_ttl.to_string()),
+                ("base", self.base.name().replace(',', ";")),
+                ("clock", clock.to_string()),
+            ],
         )
     }
 
@@ -314,7 +394,7 @@ mod tests {
             ttl in 0u64..20,
             unit_sizes in any::<bool>(),
         ) {
-            let mut fast = Ttl::new(Box::new(Lru::new(capacity)), ttl, Clock::Wall);
+            let mut fast = Ttl::with_params(Box::new(Lru::new(capacity)), TtlParams { ttl, clock: TtlClock::Wall });
             let mut model = Model { items: Vec::new(), capacity, ttl, expirations: 0 };
             let mut now = 0;
             let mut expirations = 0u64;
@@ -334,7 +414,13 @@ mod tests {
 
     #[test]
     fn trace_ttls_override_the_default_and_wall_clock_uses_timestamps() {
-        let mut cache = Ttl::new(Box::new(Lru::new(100)), 0, Clock::Wall);
+        let mut cache = Ttl::with_params(
+            Box::new(Lru::new(100)),
+            TtlParams {
+                ttl: 0,
+                clock: TtlClock::Wall,
+            },
+        );
         let at = |time, ttl| Request {
             time,
             ttl,
@@ -351,7 +437,13 @@ mod tests {
 
     #[test]
     fn expired_objects_make_room_before_live_ones_are_evicted() {
-        let mut cache = Ttl::new(Box::new(Lru::new(2)), 0, Clock::Wall);
+        let mut cache = Ttl::with_params(
+            Box::new(Lru::new(2)),
+            TtlParams {
+                ttl: 0,
+                clock: TtlClock::Wall,
+            },
+        );
         let req = |key, time, ttl| Request {
             time,
             ttl,

@@ -40,9 +40,9 @@
 //! A worked case, c = 4 objects (`Kin` = 1, `Kout` = 2):
 //!
 //! ```
-//! use cachelab::policy::{twoq::TwoQ, Policy};
+//! use cachelab::policy::{twoq::{TwoQ, TwoQParams}, Policy};
 //! use cachelab::request::Request;
-//! let mut q = TwoQ::new(4, 0.25, 0.5);
+//! let mut q = TwoQ::with_params(4, TwoQParams { kin: 0.25, kout: 0.5 });
 //! // 1..=4 fill free slots (A1in = 4 3 2 1); 5 and 6 push 1 and 2 out to A1out.
 //! for k in 1..=6 { assert!(!q.get(&Request::get(k, 1)).hit); }
 //! assert!(!q.contains(1) && !q.contains(2));
@@ -55,8 +55,54 @@
 //! ```
 
 use super::list::{KeyedSlab, List, Token};
+use super::registry::{ParamInfo, PolicyInfo, PolicyKind, spec_text};
 use super::{Outcome, Policy};
 use crate::request::Request;
+/// 2Q's parameters (`2q:kin=0.25,kout=0.5`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TwoQParams {
+    /// A1in's share of the capacity (size units); above it A1in's tail is evicted into A1out.
+    pub kin: f64,
+    /// A1out's bound as a share of the capacity, in size units of the ghosted objects.
+    pub kout: f64,
+}
+
+impl Default for TwoQParams {
+    fn default() -> TwoQParams {
+        TwoQParams {
+            kin: 0.25,
+            kout: 0.5,
+        }
+    }
+}
+
+/// The registry row: `2q`.
+pub static INFO: PolicyInfo = PolicyInfo {
+    name: "2q",
+    kind: PolicyKind::Eviction,
+    summary: "2Q (Johnson & Shasha, VLDB'94, full version): A1in FIFO, A1out ghosts, Am LRU",
+    params: &[
+        ParamInfo {
+            name: "kin",
+            default: "0.25",
+            help: "A1in's share of the capacity (size units); above it A1in's tail is evicted into A1out",
+        },
+        ParamInfo {
+            name: "kout",
+            default: "0.5",
+            help: "A1out's bound as a share of the capacity, in size units of the ghosted objects",
+        },
+    ],
+    needs_next_access: false,
+    build: |p, ctx| {
+        let kin = p.f64_in("kin", 0.001, 0.999)?;
+        let kout = p.f64_in("kout", 0.0, 4.0)?;
+        Ok(Box::new(TwoQ::with_params(
+            ctx.capacity,
+            TwoQParams { kin, kout },
+        )))
+    },
+};
 
 /// FIFO of objects seen once.
 const A1IN: u32 = 0;
@@ -81,9 +127,15 @@ pub struct TwoQ {
 }
 
 impl TwoQ {
+    /// An empty cache of `capacity` size units with the default parameters.
+    pub fn new(capacity: u64) -> TwoQ {
+        TwoQ::with_params(capacity, TwoQParams::default())
+    }
+
     /// An empty 2Q of `capacity` units with `Kin = ⌊kin · capacity⌋` (at least 1) and
     /// `Kout = ⌊kout · capacity⌋`.
-    pub fn new(capacity: u64, kin: f64, kout: f64) -> TwoQ {
+    pub fn with_params(capacity: u64, params: TwoQParams) -> TwoQ {
+        let TwoQParams { kin, kout } = params;
         TwoQ {
             store: KeyedSlab::bounded(capacity.saturating_mul(2)),
             queues: [List::new(); 3],
@@ -163,7 +215,7 @@ impl TwoQ {
 
 impl Policy for TwoQ {
     fn name(&self) -> String {
-        format!("2q(kin={},kout={})", self.kin_share, self.kout_share)
+        spec_text("2q", [("kin", self.kin_share), ("kout", self.kout_share)])
     }
 
     fn capacity(&self) -> u64 {
@@ -332,7 +384,7 @@ mod tests {
         #![proptest_config(ProptestConfig::with_cases(400))]
         #[test]
         fn agrees_with_the_vec_model(case in testing::cases(), kin in 0.05f64..0.9, kout in 0.0f64..2.0) {
-            let mut q = TwoQ::new(case.capacity, kin, kout);
+            let mut q = TwoQ::with_params(case.capacity, TwoQParams { kin, kout });
             let mut model = TwoQModel {
                 c: case.capacity,
                 kin: q.kin,
@@ -358,7 +410,13 @@ mod tests {
         // 2         hit in Am: Am = 2 3
         // 6         A1out hit (A1out = 5): 7 out, A1out = 7 5; Am = 6 2 3; A1in = 1
         // 9         |A1in| = Kin: Am's tail 3 is evicted; A1in = 9 1, Am = 6 2
-        let mut q = TwoQ::new(4, 0.25, 0.5);
+        let mut q = TwoQ::with_params(
+            4,
+            TwoQParams {
+                kin: 0.25,
+                kout: 0.5,
+            },
+        );
         let trace = testing::unit(&[1, 2, 3, 4, 5, 6, 1, 2, 3, 7, 1, 2, 6, 9]);
         let hits = testing::hits(&mut q, &trace);
         let expected: Vec<bool> = (0..trace.len()).map(|i| i == 11).collect();
@@ -372,7 +430,13 @@ mod tests {
     fn a1in_hits_do_not_reorder_the_fifo() {
         // c = 4, Kin = 1: 1 2 3 4, then 1 hits in A1in but stays at its tail, so 5 pushes
         // 1 (not 2) out to A1out.
-        let mut q = TwoQ::new(4, 0.25, 0.5);
+        let mut q = TwoQ::with_params(
+            4,
+            TwoQParams {
+                kin: 0.25,
+                kout: 0.5,
+            },
+        );
         let hits = testing::hits(&mut q, &testing::unit(&[1, 2, 3, 4, 1, 5]));
         assert_eq!(hits, [false, false, false, false, true, false]);
         assert!(q.in_a1out(1) && q.contains(2));
@@ -381,7 +445,13 @@ mod tests {
     #[test]
     fn bytes_bound_a1in_share_a1out_and_admission() {
         // c = 20 bytes: Kin = 5, Kout = 10. Size 6 > Kin is never admitted.
-        let mut q = TwoQ::new(20, 0.25, 0.5);
+        let mut q = TwoQ::with_params(
+            20,
+            TwoQParams {
+                kin: 0.25,
+                kout: 0.5,
+            },
+        );
         assert!(!q.get(&Request::get(100, 6)).hit);
         assert!(!q.contains(100) && q.is_empty());
         // Five objects of 4 fill 20 bytes; a sixth evicts 1 (A1in 20 > 5) into A1out.
@@ -400,7 +470,13 @@ mod tests {
     #[test]
     fn a_hit_with_a_new_size_is_a_hit_that_readmits_into_a1in() {
         // c = 8 (Kin = 2): 9 and 10 push 1 and 2 out; 1 returns into Am; size 2 fits Kin.
-        let mut q = TwoQ::new(8, 0.25, 0.5);
+        let mut q = TwoQ::with_params(
+            8,
+            TwoQParams {
+                kin: 0.25,
+                kout: 0.5,
+            },
+        );
         testing::hits(&mut q, &testing::unit(&[1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 1]));
         assert!(q.in_am(1));
         assert!(q.get(&Request::get(1, 1)).hit);

@@ -75,9 +75,9 @@
 //! A worked case, capacity 100 objects (window 1, main 99: probation 20, protected 79):
 //!
 //! ```
-//! use cachelab::policy::{wtinylfu::WTinyLfu, Policy};
+//! use cachelab::policy::{wtinylfu::{WTinyLfu, WTinyLfuParams}, Policy};
 //! use cachelab::request::Request;
-//! let mut w = WTinyLfu::new(100, 0.01, 0.8, 10, false);
+//! let mut w = WTinyLfu::with_params(100, WTinyLfuParams { window: 0.01, protected: 0.8, sample: 10, doorkeeper: false });
 //! for k in 0..100 {
 //!     w.get(&Request::get(k, 1)); // fills window then main
 //! }
@@ -87,8 +87,75 @@
 
 use super::frequency_sketch::FrequencySketch;
 use super::list::{KeyedSlab, List, Token};
+use super::registry::{ParamInfo, PolicyInfo, PolicyKind, spec_text};
 use super::{Outcome, Policy};
 use crate::request::Request;
+/// W-TinyLFU's parameters (`wtinylfu:window=0.01,protected=0.8,sample=10,doorkeeper=0`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct WTinyLfuParams {
+    /// Share of the capacity for the window LRU (at least one size unit).
+    pub window: f64,
+    /// Share of the main cache for the protected segment; probation gets the rest.
+    pub protected: f64,
+    /// The sketch halves its counters after sample x (capacity in objects) increments.
+    pub sample: u64,
+    /// 1 puts a Bloom-filter doorkeeper in front of the sketch counters.
+    pub doorkeeper: bool,
+}
+
+impl Default for WTinyLfuParams {
+    fn default() -> WTinyLfuParams {
+        WTinyLfuParams {
+            window: 0.01,
+            protected: 0.8,
+            sample: 10,
+            doorkeeper: false,
+        }
+    }
+}
+
+/// The registry row: `wtinylfu`.
+pub static INFO: PolicyInfo = PolicyInfo {
+    name: "wtinylfu",
+    kind: PolicyKind::Eviction,
+    summary: "W-TinyLFU: LRU window, SLRU main, count-min sketch admission (Einziger et al. 2017)",
+    params: &[
+        ParamInfo {
+            name: "window",
+            default: "0.01",
+            help: "share of the capacity for the window LRU (at least one size unit)",
+        },
+        ParamInfo {
+            name: "protected",
+            default: "0.8",
+            help: "share of the main cache for the protected segment; probation gets the rest",
+        },
+        ParamInfo {
+            name: "sample",
+            default: "10",
+            help: "the sketch halves its counters after sample x (capacity in objects) increments",
+        },
+        ParamInfo {
+            name: "doorkeeper",
+            default: "0",
+            help: "1 puts a Bloom-filter doorkeeper in front of the sketch counters",
+        },
+    ],
+    needs_next_access: false,
+    build: |p, ctx| {
+        let window = p.f64_in("window", 0.0, 1.0)?;
+        let protected = p.f64_in("protected", 0.0, 1.0)?;
+        let sample = p.u64_in("sample", 1, 1 << 20)?;
+        let doorkeeper = p.u64_in("doorkeeper", 0, 1)? == 1;
+        let params = WTinyLfuParams {
+            window,
+            protected,
+            sample,
+            doorkeeper,
+        };
+        Ok(Box::new(WTinyLfu::with_params(ctx.capacity, params)))
+    },
+};
 
 /// Queue id of the window, kept in a node's `aux` word.
 const WINDOW: u32 = 0;
@@ -161,15 +228,20 @@ pub struct WTinyLfu {
 }
 
 impl WTinyLfu {
+    /// An empty cache of `capacity` size units with the default parameters.
+    pub fn new(capacity: u64) -> WTinyLfu {
+        WTinyLfu::with_params(capacity, WTinyLfuParams::default())
+    }
+
     /// An empty cache of `capacity` size units; `window` and `protected` are shares,
     /// `sample` the aging multiplier, `doorkeeper` whether to filter first occurrences.
-    pub fn new(
-        capacity: u64,
-        window: f64,
-        protected: f64,
-        sample: u64,
-        doorkeeper: bool,
-    ) -> WTinyLfu {
+    pub fn with_params(capacity: u64, params: WTinyLfuParams) -> WTinyLfu {
+        let WTinyLfuParams {
+            window,
+            protected,
+            sample,
+            doorkeeper,
+        } = params;
         let est = capacity.clamp(1, 64);
         WTinyLfu {
             store: KeyedSlab::bounded(capacity),
@@ -366,12 +438,14 @@ impl WTinyLfu {
 
 impl Policy for WTinyLfu {
     fn name(&self) -> String {
-        format!(
-            "wtinylfu(window={},protected={},sample={},doorkeeper={})",
-            self.window_share,
-            self.protected_share,
-            self.sample,
-            u8::from(self.doorkeeper)
+        spec_text(
+            "wtinylfu",
+            [
+                ("window", self.window_share.to_string()),
+                ("protected", self.protected_share.to_string()),
+                ("sample", self.sample.to_string()),
+                ("doorkeeper", u8::from(self.doorkeeper).to_string()),
+            ],
         )
     }
 
@@ -669,7 +743,7 @@ mod tests {
             objects in any::<bool>(),
             trace in prop::collection::vec((0u64..24, 1u32..12), 1..400),
         ) {
-            let mut fast = WTinyLfu::new(capacity, window, protected, sample, doorkeeper);
+            let mut fast = WTinyLfu::with_params(capacity, WTinyLfuParams { window, protected, sample, doorkeeper });
             let mut model = Model::new(capacity, window, protected, sample, doorkeeper);
             for (i, &(key, size)) in trace.iter().enumerate() {
                 let size = if objects { 1 } else { size };
@@ -700,7 +774,15 @@ mod tests {
     /// ```
     #[test]
     fn worked_case_admits_only_more_frequent_candidates() {
-        let mut w = WTinyLfu::new(5, 0.2, 0.75, 100, false);
+        let mut w = WTinyLfu::with_params(
+            5,
+            WTinyLfuParams {
+                window: 0.2,
+                protected: 0.75,
+                sample: 100,
+                doorkeeper: false,
+            },
+        );
         assert_eq!(
             w.budgets(),
             Budgets {
@@ -734,7 +816,15 @@ mod tests {
     #[test]
     fn byte_budgets_refuse_objects_larger_than_the_window() {
         // Capacity 1000: window 10, so an 11-byte object is never admitted.
-        let mut w = WTinyLfu::new(1000, 0.01, 0.8, 10, false);
+        let mut w = WTinyLfu::with_params(
+            1000,
+            WTinyLfuParams {
+                window: 0.01,
+                protected: 0.8,
+                sample: 10,
+                doorkeeper: false,
+            },
+        );
         assert!(!w.get(&Request::get(1, 11)).hit);
         assert!(w.is_empty());
         assert!(!w.get(&Request::get(2, 10)).hit);
@@ -744,7 +834,15 @@ mod tests {
 
     #[test]
     fn growing_an_object_readmits_it_and_too_large_drops_it() {
-        let mut w = WTinyLfu::new(100, 0.1, 0.8, 10, false);
+        let mut w = WTinyLfu::with_params(
+            100,
+            WTinyLfuParams {
+                window: 0.1,
+                protected: 0.8,
+                sample: 10,
+                doorkeeper: false,
+            },
+        );
         for k in 0..20 {
             w.get(&Request::get(k, 5));
         }

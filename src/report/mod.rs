@@ -11,7 +11,7 @@ pub mod table;
 
 use serde::Serialize;
 
-use crate::sim::RunResult;
+use crate::sim::{RunResult, SweepOutput};
 
 /// One (trace, policy, capacity) result, with the fields `cachelab sim` writes.
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -43,6 +43,14 @@ pub struct ResultRow {
 }
 
 impl ResultRow {
+    /// One row per configuration of a sweep, in the sweep's order.
+    pub fn from_sweep(out: &SweepOutput) -> Vec<ResultRow> {
+        out.results
+            .iter()
+            .map(|r| ResultRow::new(&out.trace, out.objects, r))
+            .collect()
+    }
+
     /// The row for one simulation result on trace `trace`.
     pub fn new(trace: &str, objects: bool, result: &RunResult) -> ResultRow {
         let c = &result.counters;
@@ -85,6 +93,14 @@ pub struct WindowRow {
 }
 
 impl WindowRow {
+    /// Every window row of a sweep, configuration by configuration.
+    pub fn from_sweep(out: &SweepOutput) -> Vec<WindowRow> {
+        out.results
+            .iter()
+            .flat_map(|r| WindowRow::all(&out.trace, r))
+            .collect()
+    }
+
     /// The window rows of one simulation result.
     pub fn all(trace: &str, result: &RunResult) -> Vec<WindowRow> {
         result
@@ -107,22 +123,4 @@ impl WindowRow {
             })
             .collect()
     }
-}
-
-/// A trace's display name: the file name without directories and compression suffixes.
-pub fn trace_name(path: &str) -> String {
-    if path == "-" {
-        return "stdin".to_string();
-    }
-    let file = std::path::Path::new(path)
-        .file_name()
-        .map(|f| f.to_string_lossy().into_owned())
-        .unwrap_or_else(|| path.to_string());
-    let mut name = file.as_str();
-    for suffix in [".gz", ".zst", ".xz", ".bz2"] {
-        if let Some(stripped) = name.strip_suffix(suffix) {
-            name = stripped;
-        }
-    }
-    name.to_string()
 }

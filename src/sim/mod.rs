@@ -10,19 +10,18 @@
 //! results compare; with [`SimOptions::honour_ops`] writes store without counting as reads
 //! and deletes remove.
 
-pub mod counters;
 pub mod speed;
 pub mod sweep;
 pub mod working_set;
 
-pub use counters::Counters;
+pub use crate::policy::Counters;
 pub use sweep::{Sweep, SweepOutput, run_sweep};
 pub use working_set::{WorkingSet, WorkingSetCounter};
 
 use rayon::prelude::*;
 use serde::Serialize;
 
-use crate::policy::registry::{self, BuildContext};
+use crate::catalog::CATALOG;
 use crate::policy::{Policy, PolicySpec, SpecError};
 use crate::request::{Op, Request};
 use crate::trace::{self, RequestReader, VecReader};
@@ -224,12 +223,8 @@ pub fn simulate(
         .iter()
         .enumerate()
         .map(|(config_index, config)| {
-            let ctx = BuildContext {
-                capacity: config.capacity,
-                seed: options.seed,
-            };
             Ok(Lane {
-                policy: registry::build(&config.spec, &ctx)?,
+                policy: CATALOG.build(&config.spec, config.capacity, options.seed)?,
                 config_index,
                 counters: Counters::default(),
                 window: Counters::default(),
@@ -238,9 +233,11 @@ pub fn simulate(
         })
         .collect::<Result<Vec<_>, SpecError>>()?;
 
-    let needs_next_access = configs
-        .iter()
-        .any(|c| registry::lookup(&c.spec.name).is_ok_and(|info| info.needs_next_access));
+    let needs_next_access = configs.iter().any(|c| {
+        CATALOG
+            .lookup(&c.spec.name)
+            .is_ok_and(|info| info.needs_next_access)
+    });
     let mut with_next_access;
     let reader: &mut dyn RequestReader = if needs_next_access && !reader.has_next_access() {
         // An offline policy needs the future: read the whole trace and compute it.

@@ -12,7 +12,7 @@ use std::time::Instant;
 
 use serde::Serialize;
 
-use crate::policy::registry::{self, BuildContext};
+use crate::catalog::CATALOG;
 use crate::policy::{PolicySpec, SpecError};
 use crate::request::Request;
 use crate::trace::VecReader;
@@ -43,11 +43,10 @@ pub fn replay_speed(
     capacity: u64,
     repeat: usize,
 ) -> Result<SpeedRow, SpecError> {
-    let ctx = BuildContext { capacity, seed: 0 };
     let mut best = f64::INFINITY;
     let mut row = None;
     for _ in 0..repeat.max(1) {
-        let mut policy = registry::build(spec, &ctx)?;
+        let mut policy = CATALOG.build(spec, capacity, 0)?;
         let mut counters = Counters::default();
         let start = Instant::now();
         policy.get_batch(requests, &mut counters);

@@ -2,12 +2,13 @@
 //!
 //! It resolves percentage sizes against the trace's working set (one extra reading pass,
 //! only when a size is relative or the warm-up is a fraction), then replays the trace once
-//! through every (policy, size) pair with [`super::simulate`] and returns rows for the
-//! report writers.
+//! through every (policy, size) pair with [`super::simulate`] and returns the results;
+//! `report` turns them into rows.
 
-use crate::policy::{PolicySpec, registry};
-use crate::report::{ResultRow, WindowRow, trace_name};
-use crate::trace::{self, ReadOptions};
+use super::RunResult;
+use crate::catalog::CATALOG;
+use crate::policy::PolicySpec;
+use crate::trace::{self, ReadOptions, trace_name};
 use crate::units::{CacheSize, Warmup};
 
 use super::{Config, SimError, SimOptions, WorkingSet, simulate};
@@ -38,16 +39,16 @@ pub struct Sweep {
 /// What a sweep produced.
 #[derive(Debug, Clone)]
 pub struct SweepOutput {
-    /// One row per (policy, size), policies outermost, in the order given.
-    pub rows: Vec<ResultRow>,
-    /// Window rows, when windows were asked for.
-    pub windows: Vec<WindowRow>,
+    /// The trace's display name ([`trace_name`]).
+    pub trace: String,
+    /// True when capacities count objects.
+    pub objects: bool,
+    /// One result per (policy, size), policies outermost, in the order given.
+    pub results: Vec<RunResult>,
     /// The trace's working set, when it was measured (relative sizes or fractional warm-up).
     pub working_set: Option<WorkingSet>,
     /// Malformed records skipped (with `skip_bad`).
     pub skipped: u64,
-    /// `(policy, capacity, report)` for every configuration whose policy reports details.
-    pub details: Vec<(String, u64, String)>,
 }
 
 /// Runs a sweep; `progress` gets the number of requests read after each batch.
@@ -56,7 +57,7 @@ pub fn run_sweep(
     progress: Option<&(dyn Fn(u64) + Sync)>,
 ) -> Result<SweepOutput, SimError> {
     for spec in &sweep.policies {
-        registry::check(spec)?;
+        CATALOG.check(spec)?;
     }
     let needs_pass =
         sweep.sizes.iter().any(|s| s.is_relative()) || matches!(sweep.warmup, Warmup::Fraction(_));
@@ -89,21 +90,11 @@ pub fn run_sweep(
     };
     let mut reader = trace::open(&sweep.trace, &sweep.read)?;
     let results = simulate(reader.as_mut(), &configs, &options, progress)?;
-    let name = trace_name(&sweep.trace);
     Ok(SweepOutput {
-        rows: results
-            .iter()
-            .map(|r| ResultRow::new(&name, sweep.objects, r))
-            .collect(),
-        windows: results
-            .iter()
-            .flat_map(|r| WindowRow::all(&name, r))
-            .collect(),
+        trace: trace_name(&sweep.trace),
+        objects: sweep.objects,
+        results,
         working_set,
         skipped: reader.skipped(),
-        details: results
-            .iter()
-            .filter_map(|r| Some((r.policy.clone(), r.capacity, r.details.clone()?)))
-            .collect(),
     })
 }

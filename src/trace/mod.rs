@@ -216,3 +216,21 @@ pub fn write_trace(path: &str, requests: &[Request]) -> Result<(), Error> {
     written.map_err(|e| Error::io(path, e))?;
     output.finish()
 }
+
+/// A trace's display name: the file name without directories and compression suffixes.
+pub fn trace_name(path: &str) -> String {
+    if path == "-" {
+        return "stdin".to_string();
+    }
+    let file = std::path::Path::new(path)
+        .file_name()
+        .map(|f| f.to_string_lossy().into_owned())
+        .unwrap_or_else(|| path.to_string());
+    let mut name = file.as_str();
+    for suffix in [".gz", ".zst", ".xz", ".bz2"] {
+        if let Some(stripped) = name.strip_suffix(suffix) {
+            name = stripped;
+        }
+    }
+    name.to_string()
+}

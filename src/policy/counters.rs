@@ -1,8 +1,11 @@
-//! [`Counters`]: what the engine counts for one configuration, and the ratios built on them.
+//! [`Counters`]: what a replay counts for one configuration, and the ratios built on them.
+//!
+//! They live beside the [`super::Policy`] trait because its batch loop
+//! ([`super::Policy::get_batch`]) counts into them; the engine (`sim`) re-exports them.
 
 use serde::{Deserialize, Serialize};
 
-use crate::policy::Outcome;
+use super::Outcome;
 
 /// Counts for one configuration over the counted (post-warm-up) part of a trace.
 ///

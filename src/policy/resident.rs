@@ -1,0 +1,68 @@
+//! A resident set in one queue: the keyed slab, the queue and the capacity that CLOCK and
+//! SIEVE share, with the accessors and the admit loop they would otherwise each write.
+//!
+//! The policy supplies only what makes it itself: which object to evict next
+//! ([`ResidentQueue::admit`] takes it as a closure) and what a hit records.
+
+use super::list::{KeyedSlab, List, Token};
+
+/// Objects held in one queue of a keyed slab, newest at the front, up to `capacity` units.
+#[derive(Debug)]
+pub(crate) struct ResidentQueue {
+    /// The nodes and the key index.
+    pub store: KeyedSlab,
+    /// Every held object, newest at the front.
+    pub queue: List,
+    /// Capacity in size units.
+    pub capacity: u64,
+}
+
+impl ResidentQueue {
+    /// An empty set of `capacity` size units.
+    pub fn new(capacity: u64) -> ResidentQueue {
+        ResidentQueue {
+            store: KeyedSlab::bounded(capacity),
+            queue: List::new(),
+            capacity,
+        }
+    }
+
+    /// Size units held.
+    pub fn used(&self) -> u64 {
+        self.queue.bytes()
+    }
+
+    /// Objects held.
+    pub fn len(&self) -> usize {
+        self.queue.len()
+    }
+
+    /// True when `key` is held.
+    pub fn contains(&self, key: u64) -> bool {
+        self.store.find(key).is_some()
+    }
+
+    /// Unlinks and frees a held object.
+    pub fn remove(&mut self, token: Token) {
+        self.queue.unlink(self.store.slab_mut(), token);
+        self.store.remove(token);
+    }
+
+    /// Calls `evict_one` until `size` more units fit (or it finds nothing to evict), then
+    /// inserts `key` at the front; returns how many objects were evicted.
+    #[inline]
+    pub fn admit(
+        &mut self,
+        key: u64,
+        size: u32,
+        mut evict_one: impl FnMut(&mut ResidentQueue) -> bool,
+    ) -> u32 {
+        let mut evicted = 0;
+        while self.queue.bytes() + u64::from(size) > self.capacity && evict_one(self) {
+            evicted += 1;
+        }
+        let token = self.store.insert(key, size);
+        self.queue.push_front(self.store.slab_mut(), token);
+        evicted
+    }
+}
