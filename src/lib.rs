@@ -21,6 +21,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+pub mod atomic_file;
 pub mod catalog;
 pub mod contention;
 pub mod demo;

@@ -272,7 +272,7 @@ fn memcached_model_reports_slab_class_usage_and_waste() {
     );
     assert!(report.contains("waste"), "{report}");
     let table = String::from_utf8(out.stdout).unwrap();
-    assert!(table.contains("memcached(m="), "{table}");
+    assert!(table.contains("memcached:m=16,"), "{table}");
 }
 
 #[cfg(unix)]

@@ -117,7 +117,7 @@ pub static INFO: PolicyInfo = PolicyInfo {
     ],
     needs_next_access: false,
     build: |p, ctx| {
-        let hir = p.f64_in("hir", 0.0, 1.0)?;
+        let hir = p.f64_in("hir", 0.0, 0.999)?;
         let stack = p.f64_in("stack", 1.0, 100.0)?;
         Ok(Box::new(Lirs::with_params(
             ctx.capacity,

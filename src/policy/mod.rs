@@ -123,7 +123,8 @@ pub(crate) fn readmit_get<P: Readmit>(policy: &mut P, req: &Request) -> Outcome 
 ///   needed; if the new size exceeds the capacity the object is dropped.
 /// - `used() <= capacity()` after every call.
 pub trait Policy: Send {
-    /// Display name with parameters, such as `lru` or `s3fifo(small=0.1)`.
+    /// Display name: the spec with every parameter, such as `lru` or
+    /// `s3fifo:small=0.1,threshold=1`, so it parses back into the same policy.
     fn name(&self) -> String;
 
     /// Capacity in size units (bytes, or objects when every size is 1).

@@ -164,6 +164,32 @@ impl Registry {
             })
     }
 
+    /// A short label for a policy's display name: the name with only the parameters that
+    /// differ from the row's defaults (`s3fifo:small=0.1,threshold=1` is `s3fifo`,
+    /// `s3fifo:small=0.2,threshold=1` is `s3fifo:small=0.2`), for tables and chart legends;
+    /// CSV and JSON keep the full spec. A name that is no spec of this registry is returned
+    /// as it is.
+    pub fn short_label(&self, display: &str) -> String {
+        let Ok(spec) = display.parse::<PolicySpec>() else {
+            return display.to_string();
+        };
+        let Ok(info) = self.lookup(&spec.name) else {
+            return display.to_string();
+        };
+        let differing = spec.params.iter().filter(|(key, value)| {
+            info.params
+                .iter()
+                .find(|p| p.name == key)
+                .is_none_or(|p| !same_value(p.default, value))
+        });
+        let mut label = spec.name.clone();
+        for (i, (key, value)) in differing.enumerate() {
+            label.push(if i == 0 { ':' } else { ',' });
+            label.push_str(&format!("{key}={value}"));
+        }
+        label
+    }
+
     /// Checks a spec (name and parameter values) without keeping what it builds.
     pub fn check(&self, spec: &PolicySpec) -> Result<&'static PolicyInfo, SpecError> {
         // Building at capacity 1 validates parameter values too.
@@ -188,6 +214,21 @@ impl Registry {
         };
         (info.build)(&params, &ctx)
     }
+}
+
+/// True when two parameter texts mean the same value: equal as text, as numbers, or as
+/// byte sizes (`1m` and `1048576`).
+fn same_value(a: &str, b: &str) -> bool {
+    if a == b {
+        return true;
+    }
+    if let (Ok(x), Ok(y)) = (a.parse::<f64>(), b.parse::<f64>()) {
+        return x == y;
+    }
+    matches!(
+        (crate::units::parse_bytes(a), crate::units::parse_bytes(b)),
+        (Ok(x), Ok(y)) if x == y
+    )
 }
 
 #[cfg(test)]
@@ -216,6 +257,16 @@ mod tests {
     }
 
     #[test]
+    fn parameters_that_would_cache_nothing_are_refused() {
+        // See: issue 12 — a window or HIR share of the whole capacity leaves the main
+        // cache no room, and every request would miss.
+        for spec in ["wtinylfu:window=1", "lirs:hir=1"] {
+            let err = POLICIES.check(&spec.parse().unwrap()).err().unwrap();
+            assert!(err.to_string().contains("from 0 to 0.999"), "{spec}: {err}");
+        }
+    }
+
+    #[test]
     fn builds_each_registered_policy_and_its_name_parses_back() {
         for info in POLICIES.rows() {
             let spec: PolicySpec = info.name.parse().unwrap();
@@ -225,6 +276,25 @@ mod tests {
             let again = POLICIES.build(&policy.name().parse().unwrap(), 100, 1);
             assert_eq!(again.unwrap().name(), policy.name());
         }
+    }
+
+    #[test]
+    fn short_labels_keep_only_parameters_that_differ_from_defaults() {
+        assert_eq!(
+            POLICIES.short_label("s3fifo:small=0.1,threshold=1"),
+            "s3fifo"
+        );
+        assert_eq!(
+            POLICIES.short_label("s3fifo:small=0.2,threshold=1"),
+            "s3fifo:small=0.2"
+        );
+        assert_eq!(POLICIES.short_label("lirs:hir=0.01,stack=2.0"), "lirs");
+        assert_eq!(
+            POLICIES.short_label("ttl:ttl=60,base=lru,clock=requests"),
+            "ttl:ttl=60,clock=requests"
+        );
+        assert_eq!(POLICIES.short_label("lru"), "lru");
+        assert_eq!(POLICIES.short_label("not a spec!"), "not a spec!");
     }
 
     #[test]

@@ -143,7 +143,7 @@ pub static INFO: PolicyInfo = PolicyInfo {
     ],
     needs_next_access: false,
     build: |p, ctx| {
-        let window = p.f64_in("window", 0.0, 1.0)?;
+        let window = p.f64_in("window", 0.0, 0.999)?;
         let protected = p.f64_in("protected", 0.0, 1.0)?;
         let sample = p.u64_in("sample", 1, 1 << 20)?;
         let doorkeeper = p.u64_in("doorkeeper", 0, 1)? == 1;

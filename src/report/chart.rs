@@ -10,6 +10,7 @@ use std::path::Path;
 use plotters::prelude::*;
 
 use super::ResultRow;
+use crate::catalog::CATALOG;
 
 /// One named line.
 #[derive(Debug, Clone, PartialEq)]
@@ -181,17 +182,22 @@ fn human_number(value: f64) -> String {
     format!("{text}{suffix}")
 }
 
-/// Miss ratio against cache size for one trace, one line per policy, in first-seen order.
+/// Miss ratio against cache size for one trace, one line per policy (by its short label), in
+/// first-seen order.
 pub fn miss_ratio_chart(rows: &[ResultRow], trace: &str) -> LineChart {
     let mut series: Vec<Series> = Vec::new();
     let mut unit = "bytes";
     for row in rows.iter().filter(|r| r.trace == trace) {
         unit = row.capacity_unit;
-        let point = (row.capacity as f64, row.miss_ratio);
-        match series.iter_mut().find(|s| s.name == row.policy) {
+        let Some(miss_ratio) = row.miss_ratio else {
+            continue;
+        };
+        let point = (row.capacity as f64, miss_ratio);
+        let label = CATALOG.short_label(&row.policy);
+        match series.iter_mut().find(|s| s.name == label) {
             Some(s) => s.points.push(point),
             None => series.push(Series {
-                name: row.policy.clone(),
+                name: label,
                 points: vec![point],
             }),
         }

@@ -30,10 +30,10 @@ pub struct ResultRow {
     pub hits: u64,
     /// Reads that missed.
     pub misses: u64,
-    /// misses / requests.
-    pub miss_ratio: f64,
-    /// bytes_missed / bytes_requested.
-    pub byte_miss_ratio: f64,
+    /// misses / requests; `None` (empty in CSV, `null` in JSON) when no read was counted.
+    pub miss_ratio: Option<f64>,
+    /// bytes_missed / bytes_requested; `None` when no byte was requested.
+    pub byte_miss_ratio: Option<f64>,
     /// Bytes the reads asked for.
     pub bytes_requested: u64,
     /// Bytes of the reads that missed.
@@ -62,8 +62,8 @@ impl ResultRow {
             requests: c.requests,
             hits: c.hits,
             misses: c.misses,
-            miss_ratio: c.miss_ratio(),
-            byte_miss_ratio: c.byte_miss_ratio(),
+            miss_ratio: (c.requests > 0).then(|| c.miss_ratio()),
+            byte_miss_ratio: (c.bytes_requested > 0).then(|| c.byte_miss_ratio()),
             bytes_requested: c.bytes_requested,
             bytes_missed: c.bytes_missed,
             evictions: c.evictions,

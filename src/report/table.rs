@@ -1,8 +1,16 @@
 //! Results as an aligned text table for the terminal.
 
 use super::ResultRow;
+use crate::catalog::CATALOG;
 
-/// Renders rows as a table with a header, numbers right-aligned, ratios to 4 decimals.
+/// A ratio to 4 decimals, or `-` when there was nothing to divide by.
+fn ratio_cell(ratio: Option<f64>) -> String {
+    ratio.map_or_else(|| "-".to_string(), |r| format!("{r:.4}"))
+}
+
+/// Renders rows as a table with a header, policies by their short labels
+/// ([`crate::policy::Registry::short_label`]), numbers right-aligned, ratios to 4 decimals
+/// (`-` where no read was counted).
 pub fn render(rows: &[ResultRow]) -> String {
     let header = [
         "trace",
@@ -20,13 +28,13 @@ pub fn render(rows: &[ResultRow]) -> String {
         .map(|r| {
             [
                 r.trace.clone(),
-                r.policy.clone(),
+                CATALOG.short_label(&r.policy),
                 r.capacity.to_string(),
                 r.capacity_unit.to_string(),
                 r.requests.to_string(),
                 r.hits.to_string(),
-                format!("{:.4}", r.miss_ratio),
-                format!("{:.4}", r.byte_miss_ratio),
+                ratio_cell(r.miss_ratio),
+                ratio_cell(r.byte_miss_ratio),
                 r.evictions.to_string(),
             ]
         })

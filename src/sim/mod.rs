@@ -95,7 +95,21 @@ pub struct RunResult {
 
 /// Why a simulation could not run.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum SimError {
+    /// The warm-up is as long as the trace or longer: nothing would be counted.
+    #[error(
+        "the warm-up ({warmup} requests) covers the whole trace ({requests} requests): nothing is left to count; use a shorter --warmup"
+    )]
+    WarmupCoversTrace {
+        /// Requests the warm-up asked for.
+        warmup: u64,
+        /// Requests the trace has.
+        requests: u64,
+    },
+    /// A window of zero requests was asked for.
+    #[error("a window must hold at least one request")]
+    EmptyWindow,
     /// A policy spec is invalid.
     #[error(transparent)]
     Spec(#[from] SpecError),
@@ -219,6 +233,9 @@ pub fn simulate(
     options: &SimOptions,
     progress: Option<&(dyn Fn(u64) + Sync)>,
 ) -> Result<Vec<RunResult>, SimError> {
+    if options.window == Some(0) {
+        return Err(SimError::EmptyWindow);
+    }
     let mut lanes = configs
         .iter()
         .enumerate()
@@ -275,6 +292,12 @@ pub fn simulate(
             report(first_index);
         }
         current = next?;
+    }
+    if options.warmup > 0 && options.warmup >= first_index {
+        return Err(SimError::WarmupCoversTrace {
+            warmup: options.warmup,
+            requests: first_index,
+        });
     }
     Ok(lanes.into_iter().map(|lane| lane.finish(configs)).collect())
 }
@@ -391,5 +414,42 @@ mod tests {
         let c = simulate_slice(&trace, &configs, &options).unwrap()[0].counters;
         assert_eq!(c.hits, 1);
         assert_eq!(c.bytes_requested, 3);
+    }
+
+    #[test]
+    fn a_warmup_covering_the_trace_or_an_empty_window_is_an_error() {
+        let trace = reads(&[1, 2, 3]);
+        let configs = vec![Config::new("lru".parse().unwrap(), 10)];
+        for warmup in [3, 4, 200_000] {
+            let options = SimOptions {
+                warmup,
+                ..SimOptions::default()
+            };
+            let err = simulate_slice(&trace, &configs, &options).unwrap_err();
+            assert!(
+                err.to_string().contains(&format!(
+                    "warm-up ({warmup} requests) covers the whole trace (3 requests)"
+                )),
+                "{err}"
+            );
+        }
+        let options = SimOptions {
+            warmup: 2,
+            ..SimOptions::default()
+        };
+        assert_eq!(
+            simulate_slice(&trace, &configs, &options).unwrap()[0]
+                .counters
+                .requests,
+            1
+        );
+        let options = SimOptions {
+            window: Some(0),
+            ..SimOptions::default()
+        };
+        assert!(matches!(
+            simulate_slice(&trace, &configs, &options),
+            Err(SimError::EmptyWindow)
+        ));
     }
 }

@@ -8,7 +8,7 @@
 use super::RunResult;
 use crate::catalog::CATALOG;
 use crate::policy::PolicySpec;
-use crate::trace::{self, ReadOptions, trace_name};
+use crate::trace::{self, ReadOptions, VecReader, trace_name};
 use crate::units::{CacheSize, Warmup};
 
 use super::{Config, SimError, SimOptions, WorkingSet, simulate};
@@ -61,11 +61,23 @@ pub fn run_sweep(
     }
     let needs_pass =
         sweep.sizes.iter().any(|s| s.is_relative()) || matches!(sweep.warmup, Warmup::Fraction(_));
-    let working_set = if needs_pass {
-        let mut reader = trace::open(&sweep.trace, &sweep.read)?;
-        Some(WorkingSet::read(reader.as_mut())?)
-    } else {
+    let mut reader = trace::open(&sweep.trace, &sweep.read)?;
+    let mut skipped = 0;
+    let working_set = if !needs_pass {
         None
+    } else if can_read_twice(&sweep.trace) {
+        let ws = WorkingSet::read(reader.as_mut())?;
+        reader = trace::open(&sweep.trace, &sweep.read)?;
+        Some(ws)
+    } else {
+        // Standard input or a pipe cannot be read twice: keep the requests in memory
+        // (about 40 bytes each) for the replay after measuring the working set.
+        let has_next_access = reader.has_next_access();
+        let requests = trace::read_all(reader.as_mut())?;
+        skipped = reader.skipped();
+        let ws = WorkingSet::of(&requests);
+        reader = Box::new(VecReader::new(requests, has_next_access));
+        Some(ws)
     };
     let units = working_set.map_or(0, |ws| ws.units(sweep.objects));
     let configs: Vec<Config> = sweep
@@ -88,13 +100,18 @@ pub fn run_sweep(
         seed: sweep.seed,
         ..SimOptions::default()
     };
-    let mut reader = trace::open(&sweep.trace, &sweep.read)?;
     let results = simulate(reader.as_mut(), &configs, &options, progress)?;
     Ok(SweepOutput {
         trace: trace_name(&sweep.trace),
         objects: sweep.objects,
         results,
         working_set,
-        skipped: reader.skipped(),
+        skipped: skipped + reader.skipped(),
     })
+}
+
+/// True when `path` is a regular file, which can be opened and read a second time
+/// (standard input, pipes and FIFOs cannot).
+fn can_read_twice(path: &str) -> bool {
+    path != "-" && std::fs::metadata(path).is_ok_and(|m| m.is_file())
 }

@@ -33,6 +33,10 @@ pub struct ArcReader {
     skipped: u64,
 }
 
+/// The most blocks one line may expand into (16 Mi blocks, 8 GiB of 512-byte blocks); the
+/// ARC paper's traces stay far below it.
+const MAX_EXTENT: u64 = 1 << 24;
+
 impl ArcReader {
     /// A reader over decompressed `input`; `path` names the file in errors.
     pub fn new(input: Box<dyn BufRead + Send>, path: &str, skip_bad: bool) -> ArcReader {
@@ -59,6 +63,13 @@ impl ArcReader {
             if let ([Some(start), Some(count), Some(_), Some(_)], None) = (numbers, parts.next())
                 && start.checked_add(count).is_some()
             {
+                if count > MAX_EXTENT {
+                    // Not skippable: a real ARC line never asks for this many blocks, and
+                    // expanding it would replay billions of requests from 20 bytes.
+                    return Err(self
+                        .lines
+                        .malformed("a block count of at most 16,777,216 (8 GiB) per line"));
+                }
                 return Ok(Some((start, count)));
             }
             if !self.skip_bad {
@@ -155,6 +166,11 @@ mod tests {
                 && text.contains("line 2")
                 && text.contains("four decimal fields"),
             "{text}"
+        );
+        let err = read_all(&mut reader("1 4294967296000 0 1\n", true)).expect_err("huge count");
+        assert!(
+            err.to_string().contains("line 1") && err.to_string().contains("at most 16,777,216"),
+            "{err}"
         );
         let mut lenient = reader("1 1 0 0\n2 1 0\n3 2 0 0\n", true);
         assert_eq!(read_all(&mut lenient).expect("skip_bad").len(), 3);

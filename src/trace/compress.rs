@@ -21,6 +21,7 @@ use std::fs::File;
 use std::io::{self, BufRead, BufReader, BufWriter, Read, Write};
 
 use super::Error;
+use crate::atomic_file::AtomicFile;
 
 /// Buffer size for reading: large enough that block readers bypass it with direct reads.
 const READ_BUFFER: usize = 1 << 20;
@@ -238,11 +239,11 @@ pub struct Output {
 }
 
 enum Sink {
-    Plain(BufWriter<Box<dyn Write + Send>>),
-    Gzip(flate2::write::GzEncoder<BufWriter<Box<dyn Write + Send>>>),
-    Zstd(zstd::stream::write::Encoder<'static, BufWriter<Box<dyn Write + Send>>>),
-    Xz(xz2::write::XzEncoder<BufWriter<Box<dyn Write + Send>>>),
-    Bzip2(bzip2::write::BzEncoder<BufWriter<Box<dyn Write + Send>>>),
+    Plain(BufWriter<AtomicFile>),
+    Gzip(flate2::write::GzEncoder<BufWriter<AtomicFile>>),
+    Zstd(zstd::stream::write::Encoder<'static, BufWriter<AtomicFile>>),
+    Xz(xz2::write::XzEncoder<BufWriter<AtomicFile>>),
+    Bzip2(bzip2::write::BzEncoder<BufWriter<AtomicFile>>),
 }
 
 impl Output {
@@ -251,17 +252,21 @@ impl Output {
         &self.path
     }
 
-    /// Ends the compressed stream and flushes everything to the file.
+    /// Ends the compressed stream, flushes everything and puts the file in place; an
+    /// `Output` dropped without this leaves the target untouched.
     pub fn finish(self) -> Result<(), Error> {
         let path = self.path;
-        let result = match self.inner {
-            Sink::Plain(mut w) => w.flush(),
-            Sink::Gzip(w) => w.finish().and_then(|mut w| w.flush()),
-            Sink::Zstd(w) => w.finish().and_then(|mut w| w.flush()),
-            Sink::Xz(w) => w.finish().and_then(|mut w| w.flush()),
-            Sink::Bzip2(w) => w.finish().and_then(|mut w| w.flush()),
+        let buffered = match self.inner {
+            Sink::Plain(w) => Ok(w),
+            Sink::Gzip(w) => w.finish(),
+            Sink::Zstd(w) => w.finish(),
+            Sink::Xz(w) => w.finish(),
+            Sink::Bzip2(w) => w.finish(),
         };
-        result.map_err(|e| Error::io(&path, e))
+        buffered
+            .and_then(|w| w.into_inner().map_err(io::IntoInnerError::into_error))
+            .and_then(AtomicFile::commit)
+            .map_err(|e| Error::io(&path, e))
     }
 }
 
@@ -297,15 +302,14 @@ impl Write for Output {
     }
 }
 
-/// Creates (or truncates) `path` (`-` is standard output), compressing by its suffix:
-/// `.gz` gzip level 6, `.zst` zstd level 3, `.xz` xz preset 6, `.bz2` bzip2 level 9,
-/// anything else plain. Whether overwriting is allowed is the caller's decision.
-pub fn create(path: &str) -> Result<Output, Error> {
-    let file: Box<dyn Write + Send> = if path == "-" {
-        Box::new(io::stdout())
-    } else {
-        Box::new(File::create(path).map_err(|e| Error::io(path, e))?)
-    };
+/// Starts writing `path` (`-` is standard output) through an [`AtomicFile`]: the file
+/// appears, complete, only when [`Output::finish`] succeeds, and an existing regular file
+/// is replaced only with `force`. Compression follows the suffix: `.gz` gzip level 6,
+/// `.zst` zstd level 3 with a content checksum (a flipped byte is then an error when read),
+/// `.xz` xz preset 6, `.bz2` bzip2 level 9, anything else plain.
+pub fn create(path: &str, force: bool) -> Result<Output, Error> {
+    let file =
+        AtomicFile::create(std::path::Path::new(path), force).map_err(|e| Error::io(path, e))?;
     let buffered = BufWriter::with_capacity(1 << 16, file);
     let inner = match Codec::from_name(path) {
         Codec::None => Sink::Plain(buffered),
@@ -313,9 +317,14 @@ pub fn create(path: &str) -> Result<Output, Error> {
             buffered,
             flate2::Compression::default(),
         )),
-        Codec::Zstd => Sink::Zstd(
-            zstd::stream::write::Encoder::new(buffered, 3).map_err(|e| Error::io(path, e))?,
-        ),
+        Codec::Zstd => {
+            let mut encoder =
+                zstd::stream::write::Encoder::new(buffered, 3).map_err(|e| Error::io(path, e))?;
+            encoder
+                .include_checksum(true)
+                .map_err(|e| Error::io(path, e))?;
+            Sink::Zstd(encoder)
+        }
         Codec::Xz => Sink::Xz(xz2::write::XzEncoder::new(buffered, 6)),
         Codec::Bzip2 => Sink::Bzip2(bzip2::write::BzEncoder::new(
             buffered,
@@ -336,7 +345,7 @@ mod tests {
         let dir = tempfile::tempdir().expect("temp dir");
         let path = dir.path().join(format!("x.{codec_name}"));
         let path = path.to_str().expect("utf-8 temp path");
-        let mut out = create(path).expect("create");
+        let mut out = create(path, false).expect("create");
         out.write_all(data).expect("write");
         out.finish().expect("finish");
         std::fs::read(path).expect("read back")
@@ -350,6 +359,25 @@ mod tests {
             .read_to_end(&mut all)
             .map_err(|e| read_error(path, e))?;
         Ok((input.codec, all))
+    }
+
+    #[test]
+    fn a_flipped_byte_in_a_written_zst_is_an_error_not_other_data() {
+        // See: issue 12 — without a content checksum a corrupted .zst read back as
+        // plausible requests with exit 0.
+        let data: Vec<u8> = (0..50_000u32).flat_map(|i| i.to_le_bytes()).collect();
+        let mut bytes = compressed("zst", &data);
+        let (_, back) = read_everything("x.zst", bytes.clone()).expect("intact");
+        assert_eq!(back, data);
+        // Every flip is caught (by the decoder or the checksum): no silent wrong data.
+        for offset in (20..bytes.len() - 8).step_by(97) {
+            bytes[offset] ^= 0x10;
+            assert!(
+                read_everything("x.zst", bytes.clone()).is_err(),
+                "flip at {offset}"
+            );
+            bytes[offset] ^= 0x10;
+        }
     }
 
     #[test]

@@ -2,13 +2,18 @@
 //! reader that reuses one buffer and counts lines, and allocation-free field parsers.
 //!
 //! Lines end at `\n`; a trailing `\r` is dropped, so files written on Windows read the same.
-//! The last line needs no terminator.
+//! The last line needs no terminator. A line longer than [`MAX_LINE`] bytes, or one holding
+//! a NUL byte, is an error naming the line: no trace format has such lines, and reading one
+//! whole (a 2 GB "line" in a 9 MB gzip) would take unbounded memory.
 
-use std::io::BufRead;
+use std::io::{BufRead, Read};
 
 use super::Error;
 use super::compress::read_error;
 use crate::request::{Op, hash_key};
+
+/// The longest line a text reader accepts, in bytes (terminator excluded).
+pub(crate) const MAX_LINE: usize = 1 << 20;
 
 /// Reads lines as bytes into one reused buffer, tracking the 1-based line number.
 pub(crate) struct LineReader {
@@ -38,14 +43,32 @@ impl LineReader {
     /// The next line without its terminator, or `None` at the end of the input.
     pub(crate) fn next_line(&mut self) -> Result<Option<&[u8]>, Error> {
         self.buf.clear();
-        let n = self
-            .input
+        let n = (&mut self.input)
+            .take(MAX_LINE as u64 + 2)
             .read_until(b'\n', &mut self.buf)
             .map_err(|e| read_error(&self.path, e))?;
         if n == 0 {
             return Ok(None);
         }
         self.line += 1;
+        let content = self.buf.strip_suffix(b"\n").unwrap_or(&self.buf);
+        let content = content.strip_suffix(b"\r").unwrap_or(content);
+        if content.len() > MAX_LINE {
+            return Err(malformed_line(
+                &self.path,
+                self.line,
+                "a line of at most 1 MiB (is this a text trace?)",
+                &self.buf[..60],
+            ));
+        }
+        if memchr_nul(content) {
+            return Err(malformed_line(
+                &self.path,
+                self.line,
+                "text without NUL bytes (is this a binary file? name its format with --format)",
+                content,
+            ));
+        }
         let mut end = self.buf.len();
         if end > 0 && self.buf[end - 1] == b'\n' {
             end -= 1;
@@ -62,6 +85,12 @@ impl LineReader {
         let text = text.strip_suffix(b"\r").unwrap_or(text);
         malformed_line(&self.path, self.line, expected, text)
     }
+}
+
+/// True when `bytes` holds a NUL byte.
+#[inline]
+fn memchr_nul(bytes: &[u8]) -> bool {
+    bytes.contains(&0)
 }
 
 /// A [`Error::Malformed`] at `line` of `path`, showing `found` lossily decoded.
@@ -194,5 +223,34 @@ mod tests {
             vec![b"a".to_vec(), b"b".to_vec(), b"".to_vec(), b"c".to_vec()]
         );
         assert_eq!(reader.line(), 4);
+    }
+
+    fn first_error(input: Vec<u8>) -> String {
+        let mut reader = LineReader::new(Box::new(std::io::Cursor::new(input)), "t.txt");
+        loop {
+            match reader.next_line() {
+                Ok(Some(_)) => continue,
+                Ok(None) => panic!("no error"),
+                Err(e) => return e.to_string(),
+            }
+        }
+    }
+
+    #[test]
+    fn overlong_lines_and_nul_bytes_are_errors_naming_the_line() {
+        let mut long = b"1\n".to_vec();
+        long.extend(std::iter::repeat_n(b'7', MAX_LINE + 1));
+        let err = first_error(long);
+        assert!(
+            err.contains("t.txt: line 2") && err.contains("at most 1 MiB"),
+            "{err}"
+        );
+        let err = first_error(b"1\n2\n3\x004\n".to_vec());
+        assert!(err.contains("line 3") && err.contains("NUL"), "{err}");
+        // A line of exactly MAX_LINE bytes, with a CRLF, is fine.
+        let mut ok = vec![b'5'; MAX_LINE];
+        ok.extend(b"\r\n");
+        let mut reader = LineReader::new(Box::new(std::io::Cursor::new(ok)), "t");
+        assert_eq!(reader.next_line().unwrap().unwrap().len(), MAX_LINE);
     }
 }

@@ -206,9 +206,11 @@ pub fn output_format(path: &str) -> TraceFormat {
 }
 
 /// Writes `requests` to `path` as CSV or oracleGeneral (by [`output_format`]), compressed by
-/// the name's suffix; both writers compute `next_access` themselves.
+/// the name's suffix; both writers compute `next_access` themselves. The file appears only
+/// when complete (an interrupted write leaves the old one); it replaces an existing file, so
+/// callers that must not overwrite check first.
 pub fn write_trace(path: &str, requests: &[Request]) -> Result<(), Error> {
-    let mut output = compress::create(path)?;
+    let mut output = compress::create(path, true)?;
     let written = match output_format(path) {
         TraceFormat::Csv => write_csv(&mut output, requests),
         _ => write_oracle(&mut output, requests),
