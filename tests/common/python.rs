@@ -184,7 +184,7 @@ fn unavailable(check: &str, reason: &str) {
     }
     let _ = writeln!(
         std::io::stderr(),
-        "\n!!!!! SKIPPED: no Python with the references ({reason}); {check} NOT run !!!!!\n\
+        "\n!!!!! SKIPPED: no Python with the references; {check} NOT run !!!!!\n{reason}\n\
          !!!!! to run it: python3 -m venv target/pyenv && target/pyenv/bin/python -m pip \
          install -r tests/python/requirements.txt !!!!!\n"
     );
