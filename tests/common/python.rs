@@ -93,7 +93,7 @@ fn provision(modules: &[&str]) -> Result<PathBuf, String> {
     }
     if !python.exists() {
         say(&format!(
-            "the python3 on PATH cannot import {}: creating {} with `python3 -m venv`",
+            "no python3 on PATH imports {}: creating {} with `python3 -m venv`",
             modules.join(", "),
             dir.display()
         ));
