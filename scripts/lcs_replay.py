@@ -10,16 +10,40 @@ Usage:
 Prints one JSON object: policy, cache_size, requests, misses, miss_ratio, byte_miss_ratio,
 seconds (wall time of `process_trace` summed over the iterations, trace opening excluded)
 and best_seconds (the fastest iteration).
+
+Needs the packages in tests/python/requirements.txt. When the running Python lacks
+libcachesim and the tests have provisioned target/pyenv (`cargo test --release --test
+libcachesim` does), the script runs itself again with target/pyenv's interpreter; so does
+libcachesim_agreement.py, which imports this module first.
 """
 import argparse
 import json
+import os
 import sys
 import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+VENV = os.path.join(ROOT, "target", "pyenv")
+
+
+def _rerun_in_venv():
+    """Replaces this process with the same command under target/pyenv's Python, if that
+    exists and is not the Python already running (so a broken venv cannot loop)."""
+    python = os.path.join(VENV, "Scripts", "python.exe") if os.name == "nt" else os.path.join(VENV, "bin", "python")
+    if os.path.exists(python) and os.path.realpath(sys.prefix) != os.path.realpath(VENV):
+        sys.stdout.flush()
+        os.execv(python, [python] + sys.argv)
+
 
 try:
     import libcachesim as lcs
 except ImportError:
-    sys.stderr.write("lcs_replay.py: the libcachesim package is not installed (pip install libcachesim)\n")
+    _rerun_in_venv()
+    sys.stderr.write(
+        "lcs_replay.py: the libcachesim package is not installed. Either\n"
+        "  python3 -m pip install -r tests/python/requirements.txt\n"
+        "or let the tests provision target/pyenv (cargo test --release --test libcachesim)\n"
+        "and run this script again: it uses target/pyenv when it exists.\n")
     sys.exit(3)
 
 # cachelab spec name -> libCacheSim constructor (keyword arguments added per policy below).

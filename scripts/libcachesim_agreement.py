@@ -12,6 +12,9 @@ when any configuration is outside its tolerance.
 
 Usage: libcachesim_agreement.py [--policies lru,fifo] [--traces cloudPhysicsIO,zipf]
                                 [--out FILE] [--check] [--cachelab BIN]
+
+Needs the packages in tests/python/requirements.txt; without libcachesim it reruns itself
+under target/pyenv when the tests have made it (see lcs_replay.py).
 """
 import argparse
 import json
@@ -20,12 +23,13 @@ import subprocess
 import sys
 import tempfile
 
-import numpy as np
-
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
+# First: without libcachesim here, this import reruns the script under target/pyenv.
 import lcs_replay  # noqa: E402
+
+import numpy as np  # noqa: E402
 
 EXACT = {"lru", "fifo", "clock", "belady"}
 TOLERANCE = 0.005

@@ -10,12 +10,13 @@
 //!
 //! Needs the `memcached` binary on `PATH`. Without it the differential tests fail when
 //! `CI=true` and otherwise print a loud notice and pass. The seed's Python examples
-//! (`tests/python/seed_examples.py`) need `pymemcache`, under the same rule.
+//! (`tests/python/seed_examples.py`) need `pymemcache`, which the test provisions into
+//! `target/pyenv` when missing (`tests/common/python.rs`), under the same rule.
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -884,22 +885,13 @@ fn connection_limit_refuses_with_memcached_error() {
 
 #[test]
 fn seed_python_examples_pass_against_cachelab() {
-    let python = Command::new("python3")
-        .args(["-c", "import pymemcache"])
-        .stderr(Stdio::null())
-        .status();
-    if !python.is_ok_and(|s| s.success()) {
-        if std::env::var("CI").as_deref() == Ok("true") {
-            panic!("python3 with pymemcache is not installed, and CI=true requires this test");
-        }
-        let _ = std::io::stderr().write_all(
-            b"\n!!!!! SKIPPED: pymemcache is not installed; seed Python examples NOT run !!!!!\n\n",
-        );
+    let Some(python) = common::python::python_with("the seed's Python examples", &["pymemcache"])
+    else {
         return;
-    }
+    };
     let server = start_cachelab();
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/python/seed_examples.py");
-    let output = Command::new("python3")
+    let output = Command::new(&python)
         .arg(script)
         .arg(server.addr().to_string())
         .output()

@@ -2,7 +2,8 @@
 //! D. S. Modha, "ARC: A Self-Tuning, Low Overhead Replacement Cache", FAST 2003, Table VIII):
 //! LRU and ARC, object mode, cold start, hit ratio over all requests.
 //!
-//! The trace is the paper's own `OLTP.lis` (zstd-compressed): each line is
+//! The trace is the paper's own `OLTP.lis` (zstd-compressed, bundled as `traces/OLTP.lis.zst`;
+//! source and licence in `traces/README.md`): each line is
 //! `start_block block_count ignored request_no` and stands for `block_count` requests, one
 //! per consecutive block. A tiny local parser is enough here; the real reader lives in
 //! `src/trace`.
@@ -12,7 +13,8 @@ use std::io::{BufRead, BufReader};
 use cachelab::policy::{Policy, arc::ArcCache, lru::Lru};
 use cachelab::request::Request;
 
-const TRACE: &str = "/work/shared/traces/arc/OLTP.lis.zst";
+/// The bundled trace, inside the repository.
+const TRACE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/traces/OLTP.lis.zst");
 
 /// `(c, LRU %, ARC %)` from the paper.
 const PUBLISHED: [(u64, f64, f64); 5] = [

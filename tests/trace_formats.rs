@@ -1,6 +1,7 @@
 //! Trace readers end to end: one tiny trace in every format reads to the same requests,
 //! malformed files and truncated compressed files give precise errors, conversions round
-//! trip, and the real traces in `../shared/traces` give their published counts.
+//! trip, and the real traces bundled in `traces/` and `tests/data/lirs/` (sources and
+//! licences in `traces/README.md`) give their published counts.
 
 use std::collections::HashSet;
 use std::io::Write;
@@ -14,9 +15,19 @@ fn data(name: &str) -> String {
     format!("{}/tests/data/{name}", env!("CARGO_MANIFEST_DIR"))
 }
 
-/// A real trace under the shared traces directory beside the repository.
-fn shared(name: &str) -> String {
-    format!("{}/../shared/traces/{name}", env!("CARGO_MANIFEST_DIR"))
+/// A real trace bundled under `traces/`.
+fn bundled(name: &str) -> String {
+    format!("{}/traces/{name}", env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A LIRS trace: the three that ship for users are in `traces/`, the ten only the tests
+/// read are in `tests/data/lirs/`.
+fn lirs(name: &str) -> String {
+    if ["cpp", "cs", "sprite"].contains(&name) {
+        bundled(&format!("{name}.trace.gz"))
+    } else {
+        data(&format!("lirs/{name}.trace.gz"))
+    }
 }
 
 fn read_path(path: &str, options: &ReadOptions) -> Result<(Vec<Request>, u64), Error> {
@@ -245,8 +256,7 @@ fn real_csv_to_oracle_to_csv_round_trips() {
         csv: "key=lbn,size=size,time=time".parse().expect("options"),
         ..ReadOptions::default()
     };
-    let (requests, _) =
-        read_path(&shared("libcachesim/cloudPhysicsIO.csv"), &options).expect("real csv");
+    let (requests, _) = read_path(&bundled("cloudPhysicsIO.csv.zst"), &options).expect("real csv");
     let dir = tempfile::tempdir().expect("temp dir");
     let a = dir.path().join("a.csv.gz");
     let bin = dir.path().join("b.oracleGeneral.bin");
@@ -267,13 +277,13 @@ fn real_csv_to_oracle_to_csv_round_trips() {
 
 #[test]
 fn cloud_physics_in_three_formats_has_the_same_keys() {
-    let bin = read_default(&shared("libcachesim/cloudPhysicsIO.oracleGeneral.bin"));
-    let txt = read_default(&shared("libcachesim/cloudPhysicsIO.txt"));
+    let bin = read_default(&bundled("cloudPhysicsIO.oracleGeneral.bin.zst"));
+    let txt = read_default(&bundled("cloudPhysicsIO.txt.zst"));
     let csv_options = ReadOptions {
         csv: "key=lbn,size=size,time=time".parse().expect("options"),
         ..ReadOptions::default()
     };
-    let (csv, _) = read_path(&shared("libcachesim/cloudPhysicsIO.csv"), &csv_options).expect("csv");
+    let (csv, _) = read_path(&bundled("cloudPhysicsIO.csv.zst"), &csv_options).expect("csv");
     // 113,872 requests in each: `wc -l` says 113,871 for the .txt only because its last
     // line has no newline.
     assert_eq!(
@@ -306,7 +316,7 @@ fn cloud_physics_in_three_formats_has_the_same_keys() {
 #[test]
 fn arc_oltp_expands_to_the_published_count() {
     let mut reader =
-        trace::open(&shared("arc/OLTP.lis.zst"), &ReadOptions::default()).expect("open OLTP");
+        trace::open(&bundled("OLTP.lis.zst"), &ReadOptions::default()).expect("open OLTP");
     let mut batch = Vec::new();
     let (mut total, mut distinct) = (0u64, HashSet::new());
     loop {
@@ -322,8 +332,7 @@ fn arc_oltp_expands_to_the_published_count() {
 
 #[test]
 fn lirs_cs_has_two_star_lines() {
-    let (requests, skipped) =
-        read_path(&shared("lirs/cs.trace.gz"), &ReadOptions::default()).expect("cs");
+    let (requests, skipped) = read_path(&lirs("cs"), &ReadOptions::default()).expect("cs");
     assert_eq!((requests.len(), skipped), (6_781, 2));
     let distinct: HashSet<u64> = requests.iter().map(|r| r.key).collect();
     assert_eq!(distinct.len(), 1_409);
@@ -331,7 +340,7 @@ fn lirs_cs_has_two_star_lines() {
 
 #[test]
 fn every_lirs_trace_matches_the_readme_table() {
-    // (file, requests, distinct keys, `*` lines) from shared/traces/README.extra.md.
+    // (file, requests, distinct keys, `*` lines) from the table in traces/README.md.
     let table = [
         ("cpp", 9_047, 1_223, 0),
         ("cs", 6_781, 1_409, 2),
@@ -348,7 +357,7 @@ fn every_lirs_trace_matches_the_readme_table() {
         ("backf", 9_000, 751, 0),
     ];
     for (name, requests, unique, stars) in table {
-        let path = shared(&format!("lirs/{name}.trace.gz"));
+        let path = lirs(name);
         let (got, skipped) = read_path(&path, &ReadOptions::default()).expect(name);
         let distinct: HashSet<u64> = got.iter().map(|r| r.key).collect();
         assert_eq!(

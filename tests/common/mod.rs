@@ -1,7 +1,10 @@
 //! Servers the integration tests talk to: `cachelab serve` and a real memcached, each on a
-//! free loopback port, stopped when dropped.
+//! free loopback port, stopped when dropped; and ([`python`]) the Python references the
+//! comparison tests run.
 
 #![allow(dead_code)]
+
+pub mod python;
 
 use std::io::{BufRead, BufReader};
 use std::net::{SocketAddr, TcpListener, TcpStream};
