@@ -5,6 +5,7 @@
 //! the table and the chart always agree. Writers never follow `HashMap` order, so seeded
 //! runs give byte-identical files.
 
+pub mod bench_table;
 pub mod chart;
 pub mod output;
 pub mod table;

@@ -1,0 +1,156 @@
+//! `cachelab contention`: race clients incrementing shared counters (simulated, on threads
+//! or over TCP) and report lost updates, CAS retries and latency as a table, CSV, JSON and
+//! charts.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use clap::Args;
+
+use cachelab::contention::{
+    self, Backoff, Delay, KeyDist, Mode, Strategy, Workload, calibrate::calibrate,
+    result as contention_result,
+};
+use cachelab::report::output;
+
+use super::args::OutputArgs;
+use super::refuse_existing;
+
+/// The charts `--plot` draws, one SVG file each in its directory.
+const CHARTS: [&str; 4] = ["lost_updates", "cas_failures", "throughput", "latency_p99"];
+
+/// Arguments of `cachelab contention`.
+#[derive(Args, Debug)]
+pub struct ContentionArgs {
+    /// `sim` (deterministic discrete-event simulation), `threads` (real OS threads against
+    /// the in-process store) or `net` (TCP clients against --server).
+    #[arg(long, default_value = "sim")]
+    mode: Mode,
+    /// The server for `--mode net`, `host:port` (a real memcached or `cachelab serve`).
+    #[arg(long)]
+    server: Option<String>,
+    /// Measure this live server's round trip and service time and simulate with them
+    /// (replaces --rtt and --service).
+    #[arg(long, value_name = "HOST:PORT")]
+    calibrate: Option<String>,
+    /// Client counts to sweep, comma-separated.
+    #[arg(long, value_delimiter = ',', default_value = "1,2,4,8,16,32")]
+    clients: Vec<u32>,
+    /// Counter updates per client.
+    #[arg(long, default_value_t = 1000)]
+    ops: u64,
+    /// Strategies to sweep, comma-separated: naive, cas, incr, lease.
+    #[arg(long, value_delimiter = ',', default_value = "naive,cas,incr")]
+    strategy: Vec<Strategy>,
+    /// Number of counters.
+    #[arg(long, default_value_t = 1)]
+    keys: u32,
+    /// How clients pick counters: hot (always the first), uniform, zipf:S.
+    #[arg(long, default_value = "uniform")]
+    key_dist: KeyDist,
+    /// Wait between retries: none, fixed:1ms, exp (exp:base=100us,max=10ms), with seeded
+    /// jitter; repeat the flag to sweep several.
+    #[arg(long, default_value = "none")]
+    backoff: Vec<Backoff>,
+    /// Network round trip per request (sim): 200us, exp:200us, uniform:100us-300us. The
+    /// default is random (mean 200us): a fixed round trip puts clients in lockstep.
+    #[arg(long, default_value = "uniform:100us-300us")]
+    rtt: Delay,
+    /// Server service time per request (sim), same forms as --rtt.
+    #[arg(long, default_value = "5us")]
+    service: Delay,
+    /// Think time between a client's operations, same forms as --rtt.
+    #[arg(long, default_value = "0")]
+    think: Delay,
+    /// Fraction of operations that are plain reads, in [0, 1).
+    #[arg(long, default_value_t = 0.0)]
+    read_ratio: f64,
+    /// Start every counter at this value (default: missing, so clients race to create it).
+    #[arg(long)]
+    initial: Option<u64>,
+    /// Seed of every random choice.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    #[command(flatten)]
+    out: OutputArgs,
+}
+
+/// Calibrates when asked, runs the sweep, prints the table and writes every output asked
+/// for.
+pub fn run(args: ContentionArgs) -> Result<()> {
+    let force = args.out.force();
+    let plot_files: Vec<PathBuf> = match &args.out.plot {
+        Some(dir) => CHARTS
+            .iter()
+            .map(|stem| dir.join(format!("{stem}.svg")))
+            .collect(),
+        None => Vec::new(),
+    };
+    for path in args.out.files().chain(plot_files.iter()) {
+        refuse_existing(path, force)?;
+    }
+    let (rtt, service) = match &args.calibrate {
+        Some(server) => {
+            let c = calibrate(server)?;
+            eprintln!(
+                "calibrated on {server}: round trip p10/p50/p90 {:.1}/{:.1}/{:.1} us, service {:.2} us -> --rtt {} --service {}",
+                c.round_trip_us[0],
+                c.round_trip_us[1],
+                c.round_trip_us[2],
+                c.service_us,
+                c.rtt,
+                c.service
+            );
+            (c.rtt, c.service)
+        }
+        None => (args.rtt, args.service),
+    };
+    let base = Workload {
+        strategy: Strategy::Cas,
+        backoff: Backoff::None,
+        clients: 1,
+        updates_per_client: args.ops,
+        keys: args.keys,
+        key_dist: args.key_dist,
+        initial: args.initial,
+        read_ratio: args.read_ratio,
+        think: args.think,
+        rtt,
+        service,
+        seed: args.seed,
+    };
+    base.validate()?;
+    let sweep = contention::Sweep {
+        server: args.server.clone(),
+        mode: args.mode,
+        clients: args.clients,
+        strategies: args.strategy,
+        backoffs: args.backoff,
+        base,
+    };
+    let rows = contention::run_sweep(&sweep, |row| {
+        eprintln!(
+            "{} {} backoff={} clients={}: lost {}, {} CAS failures",
+            row.mode.name(),
+            row.strategy,
+            row.backoff,
+            row.clients,
+            row.lost_updates,
+            row.cas_failures
+        );
+    })?;
+    out!("{}", contention_result::render_table(&rows));
+    if let Some(path) = &args.out.output {
+        output::write_csv(path, &rows, force)?;
+    }
+    if let Some(path) = &args.out.json.json {
+        output::write_json(path, &rows, force)?;
+    }
+    if let Some(dir) = &args.out.plot {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        for (stem, chart) in contention_result::charts(&rows) {
+            chart.draw(&dir.join(format!("{stem}.svg")))?;
+        }
+    }
+    Ok(())
+}
