@@ -5,6 +5,7 @@
 
 mod cli;
 
+use std::io::Write as _;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
@@ -19,7 +20,8 @@ fn main() -> ExitCode {
             if broken_pipe {
                 return ExitCode::SUCCESS;
             }
-            eprintln!("cachelab: error: {err:#}");
+            // A closed stderr must not turn the error into a panic (exit 101).
+            let _ = writeln!(std::io::stderr(), "cachelab: error: {err:#}");
             ExitCode::from(2)
         }
     }

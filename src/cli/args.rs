@@ -48,6 +48,7 @@ impl ReadArgs {
             format: self.format,
             csv: self.csv.clone().unwrap_or_default(),
             skip_bad: self.skip_bad,
+            bytes_read: None,
         }
     }
 }

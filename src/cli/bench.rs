@@ -31,12 +31,12 @@ pub struct BenchArgs {
     /// Count objects instead of bytes (always on for the generated trace).
     #[arg(long)]
     objects: bool,
-    /// Runs per configuration; the best is reported.
-    #[arg(long, default_value_t = 3)]
-    repeat: usize,
-    /// Also replay all configurations through the engine on 1 thread and on this many.
-    #[arg(long, value_name = "THREADS")]
-    scaling: Option<usize>,
+    /// Runs per configuration (1 to 1000); the best is reported.
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u16).range(1..=1000))]
+    repeat: u16,
+    /// Also replay all configurations through the engine on 1 thread and on this many (1 to 256).
+    #[arg(long, value_name = "THREADS", value_parser = clap::value_parser!(u16).range(1..=256))]
+    scaling: Option<u16>,
     #[command(flatten)]
     out: JsonOutputArgs,
     #[command(flatten)]
@@ -85,7 +85,12 @@ pub fn run(args: BenchArgs) -> Result<()> {
     outln!("{}", bench_table::header());
     for spec in &policies {
         for size in &sizes {
-            let row = speed::replay_speed(&requests, spec, size.resolve(units), args.repeat)?;
+            let row = speed::replay_speed(
+                &requests,
+                spec,
+                size.resolve(units),
+                usize::from(args.repeat),
+            )?;
             outln!("{}", bench_table::row(&row));
             rows.push(row);
         }
@@ -100,7 +105,12 @@ pub fn run(args: BenchArgs) -> Result<()> {
                         .map(|s| Config::new(spec.clone(), s.resolve(units)))
                 })
                 .collect();
-            let scaling = speed::engine_scaling(&requests, &configs, threads, args.repeat)?;
+            let scaling = speed::engine_scaling(
+                &requests,
+                &configs,
+                usize::from(threads),
+                usize::from(args.repeat),
+            )?;
             outln!("{}", bench_table::scaling(&scaling));
             Some(scaling)
         }

@@ -15,12 +15,12 @@ pub struct BenchServerArgs {
     /// Server to load, `host:port` (a real memcached or `cachelab serve`).
     #[arg(long)]
     server: String,
-    /// Connections, one thread each.
-    #[arg(long, default_value_t = 50)]
-    connections: usize,
-    /// Requests in flight per connection.
-    #[arg(long, default_value_t = 1)]
-    pipeline: usize,
+    /// Connections, one thread each (1 to 1024).
+    #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u16).range(1..=1024))]
+    connections: u16,
+    /// Requests in flight per connection (1 to 1024).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pipeline: u16,
     /// Fraction of gets; the rest are sets.
     #[arg(long, default_value_t = 0.9)]
     get_ratio: f64,
@@ -51,8 +51,8 @@ pub fn run(args: BenchServerArgs) -> Result<()> {
     }
     let options = LoadOptions {
         server: args.server,
-        connections: args.connections,
-        pipeline: args.pipeline,
+        connections: usize::from(args.connections),
+        pipeline: usize::from(args.pipeline),
         get_ratio: args.get_ratio,
         keys: args.keys,
         key_dist: args.key_dist.parse()?,

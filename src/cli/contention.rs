@@ -14,7 +14,7 @@ use cachelab::contention::{
 use cachelab::report::output;
 
 use super::args::OutputArgs;
-use super::refuse_existing;
+use super::check_outputs;
 
 /// The charts `--plot` draws, one SVG file each in its directory.
 const CHARTS: [&str; 4] = ["lost_updates", "cas_failures", "throughput", "latency_p99"];
@@ -33,8 +33,10 @@ pub struct ContentionArgs {
     /// (replaces --rtt and --service).
     #[arg(long, value_name = "HOST:PORT")]
     calibrate: Option<String>,
-    /// Client counts to sweep, comma-separated.
-    #[arg(long, value_delimiter = ',', default_value = "1,2,4,8,16,32")]
+    /// Client counts to sweep, comma-separated (1 to 10,000 in sim mode, 1,024 on threads or
+    /// the network, where each client is a thread).
+    #[arg(long, value_delimiter = ',', default_value = "1,2,4,8,16,32",
+          value_parser = clap::value_parser!(u32).range(1..=10_000))]
     clients: Vec<u32>,
     /// Counter updates per client.
     #[arg(long, default_value_t = 1000)]
@@ -86,13 +88,25 @@ pub fn run(args: ContentionArgs) -> Result<()> {
             .collect(),
         None => Vec::new(),
     };
-    for path in args.out.files().chain(plot_files.iter()) {
-        refuse_existing(path, force)?;
+    let files: Vec<&std::path::Path> = args.out.files().map(PathBuf::as_path).collect();
+    check_outputs(&files, force)?;
+    // The chart directory is created by the run; only charts already in it are refused.
+    if let Some(path) = plot_files.iter().find(|p| !force && p.exists()) {
+        anyhow::bail!(
+            "{} already exists; pass --force to overwrite it",
+            path.display()
+        );
+    }
+    if args.mode != Mode::Sim && args.clients.iter().any(|&c| c > 1024) {
+        anyhow::bail!(
+            "--mode {} runs one thread per client: at most 1,024 clients (sim mode takes up to 10,000)",
+            args.mode.name()
+        );
     }
     let (rtt, service) = match &args.calibrate {
         Some(server) => {
             let c = calibrate(server)?;
-            eprintln!(
+            errln!(
                 "calibrated on {server}: round trip p10/p50/p90 {:.1}/{:.1}/{:.1} us, service {:.2} us -> --rtt {} --service {}",
                 c.round_trip_us[0],
                 c.round_trip_us[1],
@@ -129,7 +143,7 @@ pub fn run(args: ContentionArgs) -> Result<()> {
         base,
     };
     let rows = contention::run_sweep(&sweep, |row| {
-        eprintln!(
+        errln!(
             "{} {} backoff={} clients={}: lost {}, {} CAS failures",
             row.mode.name(),
             row.strategy,

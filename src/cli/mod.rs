@@ -10,7 +10,7 @@
 use std::io::IsTerminal;
 use std::path::Path;
 
-use anyhow::{Result, bail};
+use anyhow::Result;
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 
@@ -31,9 +31,19 @@ macro_rules! outln {
     }};
 }
 
+/// `eprintln!` that ignores a write error: a closed stderr (`2>&-`, a dead pipe) must not
+/// turn a finished run into a panic and exit 101.
+macro_rules! errln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+
 mod args;
 mod bench;
 mod bench_server;
+mod completions;
 mod contention;
 mod demo;
 mod policies;
@@ -72,6 +82,8 @@ enum Command {
     Contention(contention::ContentionArgs),
     /// Replay a trace as look-aside traffic (get, set on miss) against a memcached server.
     Replay(replay::ReplayArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions(completions::CompletionsArgs),
 }
 
 /// Parses arguments and runs the command.
@@ -87,32 +99,43 @@ pub fn run() -> Result<()> {
         Command::Contention(args) => contention::run(args),
         Command::Replay(args) => replay::run(args),
         Command::Demo(args) => demo::run(args),
+        Command::Completions(args) => completions::run(args),
     }
 }
 
-/// A progress bar on stderr when it is a terminal, hidden otherwise.
-fn progress_bar(label: &str) -> ProgressBar {
+/// A progress bar on stderr when it is a terminal, hidden otherwise. With `total_bytes`
+/// (the file's size times the passes over it) it shows the fraction done, the bytes read
+/// with their rate, and the time left; without (standard input, a pipe) a spinner with the
+/// requests read and their rate.
+fn progress_bar(label: &str, total_bytes: Option<u64>) -> ProgressBar {
     if !std::io::stderr().is_terminal() {
         return ProgressBar::hidden();
     }
-    let bar = ProgressBar::new_spinner();
-    if let Ok(style) =
-        ProgressStyle::with_template("{spinner} {msg} {human_pos} requests ({per_sec}) {elapsed}")
-    {
-        bar.set_style(style);
+    let (bar, template) = match total_bytes {
+        Some(total) => (
+            ProgressBar::new(total),
+            "{msg} [{wide_bar}] {percent}% {binary_bytes}/{binary_total_bytes} ({binary_bytes_per_sec}, ETA {eta})",
+        ),
+        None => (
+            ProgressBar::new_spinner(),
+            "{spinner} {msg} {human_pos} requests ({per_sec:.0}) {elapsed}",
+        ),
+    };
+    if let Ok(style) = ProgressStyle::with_template(template) {
+        bar.set_style(style.progress_chars("=> "));
     }
     bar.set_message(label.to_string());
     bar
 }
 
-/// Fails if `path` exists and `force` is off, before any work is done, so that a long run
-/// does not end in a refusal.
+/// Fails if `path` cannot be written (an existing file without `force`, a missing
+/// directory), before any work is done, so that a long run does not end in a refusal.
 fn refuse_existing(path: &Path, force: bool) -> Result<()> {
-    if !force && path.exists() {
-        bail!(
-            "{} already exists; pass --force to overwrite it",
-            path.display()
-        );
-    }
+    check_outputs(&[path], force)
+}
+
+/// [`refuse_existing`] for every output of one run, which must also name distinct files.
+fn check_outputs(paths: &[&Path], force: bool) -> Result<()> {
+    cachelab::report::output::check_targets(paths, force)?;
     Ok(())
 }

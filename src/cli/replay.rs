@@ -17,9 +17,9 @@ pub struct ReplayArgs {
     /// The server, `HOST:PORT`.
     #[arg(long)]
     server: String,
-    /// Connections (one thread each); requests are split by key.
-    #[arg(long, default_value_t = 1)]
-    connections: usize,
+    /// Connections (one thread each, 1 to 1024); requests are split by key.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=1024))]
+    connections: u16,
     #[command(flatten)]
     input: InputArgs,
 }
@@ -34,7 +34,7 @@ pub fn run(args: ReplayArgs) -> Result<()> {
         .with_context(|| format!("{} resolves to no address", args.server))?;
     let mut reader = trace::open(&args.input.trace, &args.input.read.options())?;
     let requests = trace::read_all(reader.as_mut())?;
-    let stats = replay(addr, &requests, args.connections)
+    let stats = replay(addr, &requests, usize::from(args.connections))
         .with_context(|| format!("replaying against {addr}"))?;
     outln!(
         "{} requests, {} hits, hit ratio {:.4}, {} sets refused, {:.2} s ({:.0} req/s)",

@@ -73,7 +73,7 @@ pub fn run(args: ServeArgs) -> Result<()> {
         use std::io::Write;
         std::io::stdout().flush()?;
         server::run(listener, store, options, shutdown_signal()).await?;
-        eprintln!("shut down");
+        errln!("shut down");
         Ok(())
     })
 }

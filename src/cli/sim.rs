@@ -1,7 +1,11 @@
 //! `cachelab sim`: replay a trace through policies at several cache sizes, in one pass, and
 //! write the result rows as a table, CSV, JSON and a chart.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use cachelab::atomic_file;
 
 use anyhow::Result;
 use clap::Args;
@@ -12,7 +16,7 @@ use cachelab::sim::{Sweep, run_sweep};
 use cachelab::units::{CacheSize, Warmup};
 
 use super::args::{InputArgs, OutputArgs};
-use super::{progress_bar, refuse_existing};
+use super::{check_outputs, progress_bar};
 
 /// Arguments of `cachelab sim`.
 #[derive(Args, Debug)]
@@ -29,8 +33,8 @@ pub struct SimArgs {
     /// Requests (`100000`) or fraction of the trace (`0.1`) that warm the cache uncounted.
     #[arg(long, default_value = "0")]
     warmup: Warmup,
-    /// Also record hit ratios per window of this many reads (written with --window-csv).
-    #[arg(long)]
+    /// Also record miss ratios per window of this many reads (written to --window-csv).
+    #[arg(long, requires = "window_csv", value_parser = clap::value_parser!(u64).range(1..))]
     window: Option<u64>,
     /// CSV file for the per-window hit ratios.
     #[arg(long, requires = "window")]
@@ -47,22 +51,26 @@ pub struct SimArgs {
     input: InputArgs,
 }
 
-/// Runs the sweep, then writes every output asked for; the table goes to stdout unless a
-/// CSV or JSON file was asked for.
+/// Runs the sweep, then writes every output asked for; the table goes to stdout as a
+/// summary unless an output was sent there (`-o -`).
 pub fn run(args: SimArgs) -> Result<()> {
     let force = args.out.force();
-    for path in args
+    let targets: Vec<&Path> = args
         .out
         .files()
         .chain(&args.out.plot)
         .chain(&args.window_csv)
-    {
-        refuse_existing(path, force)?;
-    }
+        .map(PathBuf::as_path)
+        .collect();
+    check_outputs(&targets, force)?;
+    let stdout_taken = targets.iter().any(|p| atomic_file::is_stdout(p));
     let trace = args.input.trace;
+    let bytes_read = Arc::new(AtomicU64::new(0));
+    let mut read = args.input.read.options();
+    read.bytes_read = Some(Arc::clone(&bytes_read));
     let sweep = Sweep {
         trace: trace.clone(),
-        read: args.input.read.options(),
+        read,
         policies: args.policies,
         sizes: args.sizes,
         objects: args.objects,
@@ -71,12 +79,20 @@ pub fn run(args: SimArgs) -> Result<()> {
         honour_ops: args.ops,
         seed: args.seed,
     };
-    let bar = progress_bar("replaying");
-    let report = |n: u64| bar.set_position(n);
+    let file_size = std::fs::metadata(&trace)
+        .ok()
+        .filter(|m| m.is_file() && trace != "-")
+        .map(|m| m.len());
+    let passes = 1 + u64::from(sweep.needs_working_set());
+    let bar = progress_bar("replaying", file_size.map(|size| size * passes));
+    let report = |requests: u64| match file_size {
+        Some(_) => bar.set_position(bytes_read.load(Ordering::Relaxed)),
+        None => bar.set_position(requests),
+    };
     let out = run_sweep(&sweep, Some(&report))?;
     bar.finish_and_clear();
     if out.skipped > 0 {
-        eprintln!("skipped {} malformed records in {trace}", out.skipped);
+        errln!("skipped {} malformed records in {trace}", out.skipped);
     }
     let rows = ResultRow::from_sweep(&out);
     if let Some(path) = &args.out.output {
@@ -91,12 +107,12 @@ pub fn run(args: SimArgs) -> Result<()> {
     if let Some(path) = &args.out.plot {
         chart::miss_ratio_chart(&rows, &out.trace).draw(path)?;
     }
-    if args.out.output.is_none() && args.out.json.json.is_none() {
+    if !stdout_taken {
         out!("{}", table::render(&rows));
     }
     for result in &out.results {
         if let Some(report) = &result.details {
-            eprintln!("\n{} at {}:\n{report}", result.policy, result.capacity);
+            errln!("\n{} at {}:\n{report}", result.policy, result.capacity);
         }
     }
     Ok(())

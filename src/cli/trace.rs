@@ -94,7 +94,7 @@ fn generate(args: GenArgs) -> Result<()> {
     let requests = trace::read_all(&mut generator)?;
     let path = args.output.to_string_lossy();
     trace::write_trace(&path, &requests).with_context(|| format!("writing {path}"))?;
-    eprintln!("wrote {} requests to {path}", requests.len());
+    errln!("wrote {} requests to {path}", requests.len());
     Ok(())
 }
 
@@ -108,7 +108,7 @@ fn print_stats(args: StatsArgs) -> Result<()> {
         out!("{stats}");
     }
     if reader.skipped() > 0 {
-        eprintln!("skipped {} malformed records", reader.skipped());
+        errln!("skipped {} malformed records", reader.skipped());
     }
     Ok(())
 }
@@ -120,6 +120,6 @@ fn convert(args: ConvertArgs) -> Result<()> {
     let requests = trace::read_all(reader.as_mut())?;
     let path = args.output.to_string_lossy();
     trace::write_trace(&path, &requests)?;
-    eprintln!("wrote {} requests to {path}", requests.len());
+    errln!("wrote {} requests to {path}", requests.len());
     Ok(())
 }

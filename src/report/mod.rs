@@ -72,7 +72,8 @@ impl ResultRow {
     }
 }
 
-/// One window of a hit-ratio time series (`cachelab sim --window`).
+/// One window of a miss-ratio time series (`cachelab sim --window`), with the same ratio
+/// columns as [`ResultRow`].
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct WindowRow {
     /// Trace name.
@@ -87,10 +88,12 @@ pub struct WindowRow {
     pub requests: u64,
     /// Hits in the window.
     pub hits: u64,
-    /// Hit ratio in the window.
-    pub hit_ratio: f64,
-    /// Byte hit ratio in the window.
-    pub byte_hit_ratio: f64,
+    /// Misses in the window.
+    pub misses: u64,
+    /// Miss ratio in the window (named as in the main rows).
+    pub miss_ratio: Option<f64>,
+    /// Byte miss ratio in the window.
+    pub byte_miss_ratio: Option<f64>,
 }
 
 impl WindowRow {
@@ -115,12 +118,9 @@ impl WindowRow {
                 window,
                 requests: c.requests,
                 hits: c.hits,
-                hit_ratio: c.hit_ratio(),
-                byte_hit_ratio: if c.bytes_requested == 0 {
-                    0.0
-                } else {
-                    1.0 - c.byte_miss_ratio()
-                },
+                misses: c.misses,
+                miss_ratio: (c.requests > 0).then(|| c.miss_ratio()),
+                byte_miss_ratio: (c.bytes_requested > 0).then(|| c.byte_miss_ratio()),
             })
             .collect()
     }

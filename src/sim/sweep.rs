@@ -51,7 +51,38 @@ pub struct SweepOutput {
     pub skipped: u64,
 }
 
-/// Runs a sweep; `progress` gets the number of requests read after each batch.
+impl Sweep {
+    /// True when the sweep reads the trace once more before replaying it, to measure the
+    /// working set (a percentage size or a fractional warm-up).
+    pub fn needs_working_set(&self) -> bool {
+        self.sizes.iter().any(|s| s.is_relative()) || matches!(self.warmup, Warmup::Fraction(_))
+    }
+}
+
+/// [`WorkingSet::read`], reporting the requests read so far after each batch.
+fn measure(
+    reader: &mut dyn trace::RequestReader,
+    progress: Option<&(dyn Fn(u64) + Sync)>,
+) -> Result<WorkingSet, trace::Error> {
+    let mut counter = super::WorkingSetCounter::default();
+    let mut batch = Vec::with_capacity(1 << 16);
+    let mut read = 0;
+    loop {
+        batch.clear();
+        let n = reader.read_batch(&mut batch, 1 << 16)?;
+        if n == 0 {
+            return Ok(counter.finish());
+        }
+        counter.add(&batch);
+        read += n as u64;
+        if let Some(report) = progress {
+            report(read);
+        }
+    }
+}
+
+/// Runs a sweep; `progress` gets the number of requests read so far after each batch (of
+/// the working-set pass, when there is one, then of the replay).
 pub fn run_sweep(
     sweep: &Sweep,
     progress: Option<&(dyn Fn(u64) + Sync)>,
@@ -59,14 +90,13 @@ pub fn run_sweep(
     for spec in &sweep.policies {
         CATALOG.check(spec)?;
     }
-    let needs_pass =
-        sweep.sizes.iter().any(|s| s.is_relative()) || matches!(sweep.warmup, Warmup::Fraction(_));
+    let needs_pass = sweep.needs_working_set();
     let mut reader = trace::open(&sweep.trace, &sweep.read)?;
     let mut skipped = 0;
     let working_set = if !needs_pass {
         None
     } else if can_read_twice(&sweep.trace) {
-        let ws = WorkingSet::read(reader.as_mut())?;
+        let ws = measure(reader.as_mut(), progress)?;
         reader = trace::open(&sweep.trace, &sweep.read)?;
         Some(ws)
     } else {

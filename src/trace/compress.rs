@@ -19,6 +19,8 @@
 use std::fmt;
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, BufWriter, Read, Write};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::Error;
 use crate::atomic_file::AtomicFile;
@@ -175,12 +177,39 @@ pub struct Input {
 
 /// Opens `path` (`-` is standard input), detecting compression from the magic bytes.
 pub fn open(path: &str) -> Result<Input, Error> {
+    open_counted(path, None)
+}
+
+/// [`open`], adding the raw (still compressed) bytes read from the file to `counter` as they
+/// are read, so a progress bar can show how far through the file a reader is.
+pub fn open_counted(path: &str, counter: Option<Arc<AtomicU64>>) -> Result<Input, Error> {
     let raw: Box<dyn Read + Send> = if path == "-" {
         Box::new(io::stdin())
     } else {
         Box::new(File::open(path).map_err(|e| Error::io(path, e))?)
     };
+    let raw: Box<dyn Read + Send> = match counter {
+        Some(counter) => Box::new(Counting {
+            inner: raw,
+            counter,
+        }),
+        None => raw,
+    };
     from_reader(path, raw)
+}
+
+/// A reader that adds every byte it reads to a shared counter.
+struct Counting<R> {
+    inner: R,
+    counter: Arc<AtomicU64>,
+}
+
+impl<R: Read> Read for Counting<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.counter.fetch_add(n as u64, Ordering::Relaxed);
+        Ok(n)
+    }
 }
 
 /// Like [`open`], over any byte source; `path` is only used in messages.

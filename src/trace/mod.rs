@@ -30,6 +30,8 @@ pub use oracle::write_oracle;
 use std::fmt;
 use std::io::{BufRead, Cursor, Read};
 use std::str::FromStr;
+use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
 
 use crate::request::Request;
 
@@ -145,13 +147,16 @@ pub struct ReadOptions {
     pub csv: CsvOptions,
     /// Skip and count malformed records instead of failing on the first.
     pub skip_bad: bool,
+    /// When set, the raw (compressed) bytes read from the file are added here as they are
+    /// read: with the file's size, a progress bar's fraction done.
+    pub bytes_read: Option<Arc<AtomicU64>>,
 }
 
 /// Opens the trace at `path` (`-` is standard input): undoes gzip/zstd/xz/bzip2 found by
 /// magic bytes, detects the format unless `options.format` names it, and returns a reader
 /// that streams its requests in constant memory.
 pub fn open(path: &str, options: &ReadOptions) -> Result<Box<dyn RequestReader>, Error> {
-    let input = compress::open(path)?;
+    let input = compress::open_counted(path, options.bytes_read.clone())?;
     let mut reader = input.reader;
     let format = match options.format {
         Some(format) => format,
