@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 
-use cachelab::memcached::store::{Store, StoreOutcome};
+use cachelab::memcached::model::store::{Store, StoreOutcome};
 use cachelab::memcached::{Clock, Settings};
 
 const KEYS: usize = 10_000;

@@ -630,7 +630,7 @@ fn bench(args: BenchArgs) -> Result<()> {
 }
 
 fn serve(args: ServeArgs) -> Result<()> {
-    use cachelab::memcached::server::{self, Options};
+    use cachelab::memcached::server::{Foreground, Options};
     use cachelab::memcached::{Clock, Settings, Store};
     use std::sync::{Arc, Mutex};
 
@@ -642,45 +642,13 @@ fn serve(args: ServeArgs) -> Result<()> {
     let store = Store::new(settings, Clock::wall())?;
     let options = Options::for_store(&store, args.connections, args.threads);
     let store = Arc::new(Mutex::new(store));
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("starting the runtime")?;
-    runtime.block_on(async {
-        let addr = format!("{}:{}", args.listen, args.port);
-        let listener = tokio::net::TcpListener::bind(&addr)
-            .await
-            .with_context(|| format!("binding {addr}"))?;
-        outln!("listening on {}", listener.local_addr()?);
-        use std::io::Write;
-        std::io::stdout().flush()?;
-        server::run(listener, store, options, shutdown_signal()).await?;
-        eprintln!("shut down");
-        Ok(())
-    })
-}
-
-/// Completes on Ctrl-C (SIGINT) or, on Unix, SIGTERM.
-async fn shutdown_signal() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = tokio::signal::ctrl_c() => {}
-                    _ = term.recv() => {}
-                }
-            }
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
-            }
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
-    }
+    let server = Foreground::bind(&format!("{}:{}", args.listen, args.port))?;
+    outln!("listening on {}", server.local_addr()?);
+    use std::io::Write;
+    std::io::stdout().flush()?;
+    server.run_until_signal(store, options)?;
+    eprintln!("shut down");
+    Ok(())
 }
 
 fn contention(args: ContentionArgs) -> Result<()> {
@@ -765,7 +733,7 @@ fn contention(args: ContentionArgs) -> Result<()> {
 }
 
 fn bench_server(args: BenchServerArgs) -> Result<()> {
-    use cachelab::memcached::loadgen::{self, LoadOptions};
+    use cachelab::memcached::client::loadgen::{self, LoadOptions};
     if let Some(path) = &args.json {
         refuse_existing(path, args.force)?;
     }
@@ -814,7 +782,7 @@ fn replay(args: ReplayArgs) -> Result<()> {
         .with_context(|| format!("{} resolves to no address", args.server))?;
     let mut reader = trace::open(&args.trace, &args.read.options())?;
     let requests = trace::read_all(reader.as_mut())?;
-    let stats = cachelab::memcached::replay::replay(addr, &requests, args.connections)
+    let stats = cachelab::memcached::client::replay::replay(addr, &requests, args.connections)
         .with_context(|| format!("replaying against {addr}"))?;
     outln!(
         "{} requests, {} hits, hit ratio {:.4}, {} sets refused, {:.2} s ({:.0} req/s)",

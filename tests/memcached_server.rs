@@ -914,7 +914,7 @@ fn seed_python_examples_pass_against_cachelab() {
 
 #[test]
 fn look_aside_replay_through_the_server_equals_the_model() {
-    use cachelab::memcached::policy::Memcached;
+    use cachelab::memcached::model::policy::Memcached;
     use cachelab::policy::Policy;
     use cachelab::request::Request;
     use cachelab::trace::generate::{GenOptions, Generator};
@@ -936,7 +936,8 @@ fn look_aside_replay_through_the_server_equals_the_model() {
     let options = Options::for_store(&store, 16, 2);
     let server =
         Background::start("127.0.0.1:0", Arc::new(Mutex::new(store)), options).expect("server");
-    let stats = cachelab::memcached::replay::replay(server.addr(), &requests, 1).expect("replay");
+    let stats =
+        cachelab::memcached::client::replay::replay(server.addr(), &requests, 1).expect("replay");
     let mut model = Memcached::new(settings).expect("model");
     let model_hits: u64 = requests
         .iter()

@@ -28,7 +28,7 @@
 //! time a token out: a winner that never writes back leaves the key to `Z` until its TTL
 //! ends, which this experiment's clients never do.
 
-use crate::memcached::store::{
+use crate::memcached::model::store::{
     DeleteOutcome, DeltaOutcome, KeyError, MetaGetRequest, Store, StoreOutcome,
 };
 

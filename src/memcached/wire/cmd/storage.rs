@@ -3,7 +3,7 @@
 //! `complete_nread_ascii`).
 
 use super::reply;
-use crate::memcached::store::{Store, StoreMode, StoreOutcome};
+use crate::memcached::model::store::{Store, StoreMode, StoreOutcome};
 
 /// The fields of one storage command.
 #[derive(Debug, Clone, Copy)]

@@ -15,7 +15,7 @@ pub mod storage;
 pub mod touch;
 
 use super::protocol::{Command, Frame};
-use super::store::Store;
+use crate::memcached::model::store::Store;
 
 /// What the connection does after a frame.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -115,7 +115,7 @@ pub(crate) fn reply(out: &mut Vec<u8>, noreply: bool, line: &[u8]) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::memcached::protocol::{Limits, Parse, parse};
+    use crate::memcached::wire::protocol::{Limits, Parse, parse};
     use crate::memcached::{Clock, Settings};
 
     /// Runs a script through parse + apply and returns every reply byte.

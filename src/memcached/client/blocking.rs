@@ -38,7 +38,7 @@
 use std::io::{BufRead, BufReader, BufWriter, Read, Write};
 use std::net::{TcpStream, ToSocketAddrs};
 
-use super::protocol::KEY_MAX_LENGTH;
+use crate::memcached::model::slab::KEY_MAX_LENGTH;
 
 /// What can go wrong talking to a server.
 #[derive(Debug, thiserror::Error)]

@@ -438,7 +438,11 @@ impl Store {
 
     /// Allocates one chunk of `part.class`, reclaiming and evicting from its COLD tail as
     /// needed (`do_item_alloc_pull`); in segmented mode the class is juggled first.
-    pub(super) fn alloc_part(&mut self, part: super::Part, now: u64) -> bool {
+    pub(super) fn alloc_part(
+        &mut self,
+        part: crate::memcached::model::slab::Part,
+        now: u64,
+    ) -> bool {
         let segmented = self.settings.lru_segmented;
         if segmented {
             self.juggle(part.class, now);
@@ -478,7 +482,8 @@ fn outgrown(list_bytes: u64, limit: u64, time: u64, max_age: u64, now: u64) -> b
 
 #[cfg(test)]
 mod tests {
-    use super::super::{Clock, Settings, Store, StoreOutcome};
+    use crate::memcached::model::store::{Store, StoreOutcome};
+    use crate::memcached::model::{Clock, Settings};
 
     const NOW: u64 = 1_700_000_000;
 

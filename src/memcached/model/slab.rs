@@ -295,7 +295,7 @@ impl Settings {
 /// they are not 0, and the 8-byte CAS id when CAS is on. `value_len` excludes the `\r\n`.
 ///
 /// ```
-/// use cachelab::memcached::slab::item_total;
+/// use cachelab::memcached::model::slab::item_total;
 /// // `set foo 0 0 5` / `hello`: 48 + (3 + 1) + (5 + 2) + 8 = 67 (memcached's mem_requested).
 /// assert_eq!(item_total(3, 5, 0, true), 67);
 /// // The same with flags 1: four more bytes.
