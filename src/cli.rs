@@ -631,7 +631,7 @@ fn bench(args: BenchArgs) -> Result<()> {
 
 fn serve(args: ServeArgs) -> Result<()> {
     use cachelab::memcached::server::{Foreground, Options};
-    use cachelab::memcached::{Clock, Settings, Store};
+    use cachelab::memcached::{ServerClock, Settings, Store};
     use std::sync::{Arc, Mutex};
 
     let mut settings =
@@ -639,7 +639,7 @@ fn serve(args: ServeArgs) -> Result<()> {
     for options in &args.options {
         settings.apply_options(options)?;
     }
-    let store = Store::new(settings, Clock::wall())?;
+    let store = Store::new(settings, ServerClock::wall())?;
     let options = Options::for_store(&store, args.connections, args.threads);
     let store = Arc::new(Mutex::new(store));
     let server = Foreground::bind(&format!("{}:{}", args.listen, args.port))?;

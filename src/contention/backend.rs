@@ -431,10 +431,10 @@ impl CounterBackend for SharedStore {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::memcached::{Clock, Settings};
+    use crate::memcached::{ServerClock, Settings};
 
     fn backend() -> StoreBackend {
-        StoreBackend::new(Store::new(Settings::default(), Clock::manual(0)).unwrap())
+        StoreBackend::new(Store::new(Settings::default(), ServerClock::manual(0)).unwrap())
     }
 
     #[test]

@@ -19,13 +19,13 @@
 //! Start from [`Store`]: one store serves the simulator ([`model::policy::Memcached`]), an
 //! in-process API, and the TCP server, so all three see the same semantics. Its memory
 //! follows [`model::slab`] (the class table of `slabs_init`, `ITEM_ntotal`, chunked large
-//! items); its time comes from a [`Clock`] the caller controls (wall time for a server, a
+//! items); its time comes from a [`ServerClock`] the caller controls (wall time for a server, a
 //! manual clock for tests and trace time).
 //!
 //! ```
 //! use cachelab::memcached::model::store::StoreOutcome;
-//! use cachelab::memcached::{Clock, Settings, Store};
-//! let clock = Clock::manual(1_000);
+//! use cachelab::memcached::{ServerClock, Settings, Store};
+//! let clock = ServerClock::manual(1_000);
 //! let mut store = Store::new(Settings::default(), clock.clone())?;
 //! assert!(matches!(store.set(b"k", b"v", 0, 10)?, StoreOutcome::Stored { .. }));
 //! assert_eq!(store.get(b"k")?.map(|item| item.value.to_vec()), Some(b"v".to_vec()));
@@ -44,6 +44,11 @@ pub mod wire;
 /// is [`model::policy`].
 pub use model::policy;
 
+/// The settings error under its former name, which `policy::registry` still matches on
+/// (`crate::memcached::ConfigError::Factor`); the name is [`SettingsError`].
+#[doc(hidden)]
+pub use model::slab::SettingsError as ConfigError;
+
 pub use client::{Client, ClientError};
-pub use model::{Clock, ConfigError, Counters, KeyError, Settings, SlabClasses, Store};
+pub use model::{KeyError, ServerClock, Settings, SettingsError, SlabClasses, Store, StoreStats};
 pub use wire::ProtocolError;

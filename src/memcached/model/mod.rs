@@ -6,7 +6,7 @@
 //!
 //! Start from [`store::Store`]. Its memory follows [`slab`] (the class table of
 //! `slabs_init`, `ITEM_ntotal`, chunked large items); its time comes from a
-//! [`clock::Clock`] the caller controls; [`policy::Memcached`] wraps it as a policy
+//! [`clock::ServerClock`] the caller controls; [`policy::Memcached`] wraps it as a policy
 //! for `cachelab sim`. [`number`] is the leaf both this layer and the wire read decimal
 //! numbers with.
 
@@ -16,6 +16,6 @@ pub mod policy;
 pub mod slab;
 pub mod store;
 
-pub use clock::Clock;
-pub use slab::{ConfigError, Settings, SlabClasses};
-pub use store::{Counters, KeyError, Store};
+pub use clock::ServerClock;
+pub use slab::{Settings, SettingsError, SlabClasses};
+pub use store::{KeyError, Store, StoreStats};

@@ -218,6 +218,7 @@ pub enum Command {
 
 /// A line or data block memcached answers with an error (and keeps the connection).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum ProtocolError {
     /// `ERROR`: unknown command, or wrong number of tokens.
     #[error("unknown command or wrong number of arguments")]

@@ -25,7 +25,7 @@
 //!   when it reaches an LRU tail during allocation. Exptime follows memcached: 0 never;
 //!   up to 30 days relative to now; above that an absolute unix time; negative already
 //!   expired (the item is stored but never seen).
-//! - **Time** comes from a [`Clock`] the caller controls, in seconds.
+//! - **Time** comes from a [`ServerClock`] the caller controls, in seconds.
 //!
 //! The store is single-threaded (`&mut self`); a server wraps it in a lock.
 //!
@@ -38,7 +38,7 @@
 use hashbrown::HashTable;
 
 use self::lru::{ClassLru, Segment};
-use super::clock::Clock;
+use super::clock::ServerClock;
 use super::slab::{self, KEY_MAX_LENGTH, Layout, Settings, SlabClasses};
 
 /// Relative exptimes go up to this many seconds (30 days); larger values are unix times.
@@ -71,7 +71,7 @@ pub use outcome::{
     DeleteOutcome, DeltaOutcome, ItemDebug, ItemRef, KeyError, MetaDeleteOutcome, MetaDeltaOutcome,
     MetaGetRequest, MetaState, StoreMode, StoreOutcome, TouchOutcome,
 };
-pub use stats::{ClassCounters, ClassUsage, Counters};
+pub use stats::{ClassCounters, ClassUsage, StoreStats};
 
 #[derive(Debug, Clone, Copy, Default)]
 struct ClassMem {
@@ -138,7 +138,7 @@ struct Flush {
 pub struct Store {
     settings: Settings,
     classes: SlabClasses,
-    clock: Clock,
+    clock: ServerClock,
     started: u64,
     slots: Vec<Option<Slot>>,
     free_slots: Vec<u32>,
@@ -150,7 +150,7 @@ pub struct Store {
     malloced: u64,
     cas_id: u64,
     flush: Option<Flush>,
-    counters: Counters,
+    counters: StoreStats,
     /// Slots of items a meta get of the current pipeline window still references (see
     /// [`Store::release_held`]).
     held: Vec<u32>,
@@ -175,7 +175,7 @@ impl Store {
     /// An empty store with `settings` on `clock`; fails on settings that cannot make a class
     /// table ([`Settings::validate_table`]). A server should call [`Settings::validate`]
     /// first to refuse what memcached refuses.
-    pub fn new(settings: Settings, clock: Clock) -> Result<Store, slab::ConfigError> {
+    pub fn new(settings: Settings, clock: ServerClock) -> Result<Store, slab::SettingsError> {
         settings.validate_table()?;
         let classes = SlabClasses::new(&settings);
         let n = classes.classes().len() + 1;
@@ -194,7 +194,7 @@ impl Store {
             malloced: 0,
             cas_id: 0,
             flush: None,
-            counters: Counters::default(),
+            counters: StoreStats::default(),
             curr_bytes: 0,
             pinned: NIL,
             held: Vec::new(),
@@ -212,12 +212,12 @@ impl Store {
     }
 
     /// The store's clock (clone it to move a manual clock).
-    pub fn clock(&self) -> &Clock {
+    pub fn clock(&self) -> &ServerClock {
         &self.clock
     }
 
     /// The global counters.
-    pub fn counters(&self) -> &Counters {
+    pub fn counters(&self) -> &StoreStats {
         &self.counters
     }
 

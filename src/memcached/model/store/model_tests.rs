@@ -259,7 +259,7 @@ fn an_append_too_large_for_any_class_is_not_stored() {
 /// evictions and memory per class.
 fn agrees_with_model(ops: &[Op]) -> Result<(), TestCaseError> {
     let settings = settings();
-    let mut store = Store::new(settings.clone(), Clock::manual(NOW_MODEL)).unwrap();
+    let mut store = Store::new(settings.clone(), ServerClock::manual(NOW_MODEL)).unwrap();
     let mut model = Model::new(&settings);
     for (step, op) in ops.iter().enumerate() {
         let got = apply(&mut store, op);
@@ -301,7 +301,7 @@ proptest! {
     #[test]
     fn segmented_store_keeps_its_invariants(ops in ops()) {
         let settings = Settings { lru_segmented: true, ..settings() };
-        let mut store = Store::new(settings, Clock::manual(NOW_MODEL)).unwrap();
+        let mut store = Store::new(settings, ServerClock::manual(NOW_MODEL)).unwrap();
         let mut values: std::collections::HashMap<u8, Vec<u8>> = Default::default();
         for (step, op) in ops.iter().enumerate() {
             let got = apply(&mut store, op);

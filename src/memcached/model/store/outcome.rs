@@ -5,6 +5,7 @@
 
 /// A key the store cannot hold.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum KeyError {
     /// A zero-length key.
     #[error("key is empty")]

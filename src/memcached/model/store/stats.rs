@@ -7,7 +7,7 @@ use super::{NIL, Store, VERSION};
 
 /// Global counters, named as memcached's `stats` names them.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Counters {
+pub struct StoreStats {
     /// `cmd_get`: keys asked for by retrieval commands (get, gets, gat, gats).
     pub cmd_get: u64,
     /// `cmd_set`: storage commands that got as far as allocating the item.
@@ -151,10 +151,10 @@ impl Store {
             self.counters.curr_connections,
             self.counters.total_connections,
         );
-        self.counters = Counters {
+        self.counters = StoreStats {
             curr_connections: curr,
             total_connections: total,
-            ..Counters::default()
+            ..StoreStats::default()
         };
         self.class_counters.fill(ClassCounters::default());
     }

@@ -4,16 +4,16 @@ use super::*;
 
 const NOW: u64 = 1_700_000_000;
 
-fn store() -> (Store, Clock) {
-    let clock = Clock::manual(NOW);
+fn store() -> (Store, ServerClock) {
+    let clock = ServerClock::manual(NOW);
     (
         Store::new(Settings::default(), clock.clone()).unwrap(),
         clock,
     )
 }
 
-fn compat_store() -> (Store, Clock) {
-    let clock = Clock::manual(NOW);
+fn compat_store() -> (Store, ServerClock) {
+    let clock = ServerClock::manual(NOW);
     let settings = Settings {
         lru_segmented: false,
         ..Settings::default()
@@ -378,12 +378,12 @@ fn small_key(i: usize) -> Vec<u8> {
     format!("k{i:05}").into_bytes()
 }
 
-fn one_page_store(evictions: bool) -> (Store, Clock) {
+fn one_page_store(evictions: bool) -> (Store, ServerClock) {
     one_page_store_with(evictions, true)
 }
 
-fn one_page_store_with(evictions: bool, lru_segmented: bool) -> (Store, Clock) {
-    let clock = Clock::manual(NOW);
+fn one_page_store_with(evictions: bool, lru_segmented: bool) -> (Store, ServerClock) {
+    let clock = ServerClock::manual(NOW);
     let settings = Settings {
         max_bytes: 1 << 20,
         evictions,
