@@ -7,7 +7,7 @@
 //! Start from [`store::Store`]. Its memory follows [`slab`] (the class table of
 //! `slabs_init`, `ITEM_ntotal`, chunked large items); its time comes from a
 //! [`clock::ServerClock`] the caller controls; [`policy::Memcached`] wraps it as a policy
-//! for `cachelab sim`. [`number`] is the leaf both this layer and the wire read decimal
+//! for `cachelab sim`. `number` is the leaf both this layer and the wire read decimal
 //! numbers with.
 
 pub mod clock;

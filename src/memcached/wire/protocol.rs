@@ -33,10 +33,8 @@
 use smallvec::SmallVec;
 
 use crate::memcached::model::number::{strtol32, strtoul32, strtoull};
+use crate::memcached::model::slab::KEY_MAX_LENGTH;
 use crate::memcached::model::store::StoreMode;
-
-/// Longest key (`KEY_MAX_LENGTH`).
-pub const KEY_MAX_LENGTH: usize = crate::memcached::model::slab::KEY_MAX_LENGTH;
 
 /// Bytes a line may reach without a newline before it must be a `get`/`gets`.
 pub const MAX_LINE_WITHOUT_NEWLINE: usize = 2048;

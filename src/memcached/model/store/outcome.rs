@@ -135,7 +135,7 @@ pub struct ItemRef<'a> {
     pub last_access: u64,
 }
 
-/// The win-token state `mg` reports (see [`Store::meta_get`]).
+/// The win-token state `mg` reports (see [`Store::meta_get`](super::Store::meta_get)).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct MetaState {
     /// This caller got the win token (`W`): it should recompute the value.
@@ -167,12 +167,12 @@ pub struct MetaGetRequest {
     pub vivify_last: bool,
     /// `R`: give the win token when fewer seconds than this remain.
     pub recache: Option<i64>,
-    /// Keep a reference to the item until [`Store::release_held`], as memcached does for
+    /// Keep a reference to the item until [`Store::release_held`](super::Store::release_held), as memcached does for
     /// the rest of a pipeline window (the protocol layer sets this; see `release_held`).
     pub hold: bool,
 }
 
-/// An item as the meta debug command `me` shows it (see [`Store::debug`]).
+/// An item as the meta debug command `me` shows it (see [`Store::debug`](super::Store::debug)).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ItemDebug {
     /// Seconds until expiry, -1 for never (`exp=`).
