@@ -16,7 +16,7 @@ use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_m
 
 use cachelab::contention::backend::{CounterBackend, StoreBackend};
 use cachelab::contention::{Delay, KeyDist, Mode, Strategy, Workload, run, sim};
-use cachelab::memcached::{Clock, Settings, Store};
+use cachelab::memcached::{ServerClock, Settings, Store};
 
 fn workload(strategy: Strategy, clients: u32, updates: u64) -> Workload {
     Workload {
@@ -76,7 +76,7 @@ fn thread_updates(c: &mut Criterion) {
 fn store_requests(c: &mut Criterion) {
     let mut group = c.benchmark_group("store gets+cas one key");
     group.measurement_time(Duration::from_secs(3));
-    let store = Store::new(Settings::default(), Clock::manual(1)).expect("default settings");
+    let store = Store::new(Settings::default(), ServerClock::manual(1)).expect("default settings");
     let mut backend = StoreBackend::new(store);
     let key = b"visitors".as_slice();
     backend.set(key, 0).expect("set");

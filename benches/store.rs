@@ -7,13 +7,14 @@ use std::time::Duration;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 
-use cachelab::memcached::store::{Store, StoreOutcome};
-use cachelab::memcached::{Clock, Settings};
+use cachelab::memcached::model::store::{Store, StoreOutcome};
+use cachelab::memcached::{ServerClock, Settings};
 
 const KEYS: usize = 10_000;
 
 fn filled_store(keys: &[Vec<u8>], value: &[u8]) -> Store {
-    let mut store = Store::new(Settings::default(), Clock::manual(1)).expect("default settings");
+    let mut store =
+        Store::new(Settings::default(), ServerClock::manual(1)).expect("default settings");
     for key in keys {
         store.set(key, value, 0, 0).expect("valid key");
     }

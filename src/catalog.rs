@@ -2,14 +2,14 @@
 //!
 //! [`crate::policy`] registers its own eviction policies and the TTL layer
 //! ([`crate::policy::registry::BUILTIN`]); the memcached model registers itself as a
-//! provider ([`crate::memcached::policy::PROVIDED`]). This module sits above both, so
+//! provider ([`crate::memcached::model::policy::PROVIDED`]). This module sits above both, so
 //! `policy` never imports the memcached model. The engine, the CLI and the demo build
 //! policies through [`CATALOG`].
 
 use crate::policy::registry::{BUILTIN, Registry};
 
 /// Every registered policy: the builtin rows, then the memcached model.
-pub static CATALOG: Registry = Registry::new(&[BUILTIN, crate::memcached::policy::PROVIDED]);
+pub static CATALOG: Registry = Registry::new(&[BUILTIN, crate::memcached::model::policy::PROVIDED]);
 
 #[cfg(test)]
 mod tests {

@@ -34,7 +34,7 @@ use std::net::TcpStream;
 use std::time::Instant;
 
 use cachelab::memcached::Settings;
-use cachelab::memcached::policy::Memcached;
+use cachelab::memcached::model::policy::Memcached;
 use cachelab::policy::Policy;
 use cachelab::request::Request;
 use cachelab::trace;

@@ -27,7 +27,7 @@ use cachelab::memcached::client::{
     Client, MetaDeleteFlags, MetaGetFlags, MetaItem, MetaSetFlags, MetaSetMode, StoreResult,
 };
 use cachelab::memcached::server::{Background, Options};
-use cachelab::memcached::{Clock, Settings, Store};
+use cachelab::memcached::{ServerClock, Settings, Store};
 
 mod common;
 use common::{Server, memcached_missing};
@@ -58,7 +58,7 @@ fn start_cachelab() -> Background {
 }
 
 fn start_cachelab_with(settings: Settings) -> Background {
-    let store = Store::new(settings, Clock::wall()).expect("store");
+    let store = Store::new(settings, ServerClock::wall()).expect("store");
     let options = Options::for_store(&store, 64, 2);
     Background::start("127.0.0.1:0", Arc::new(Mutex::new(store)), options)
         .expect("cachelab server starts")
@@ -860,7 +860,7 @@ fn client_meta_replies_are_the_same_on_both_servers() {
 
 #[test]
 fn connection_limit_refuses_with_memcached_error() {
-    let store = Store::new(Settings::default(), Clock::wall()).unwrap();
+    let store = Store::new(Settings::default(), ServerClock::wall()).unwrap();
     let options = Options::for_store(&store, 1, 1);
     let server = Background::start("127.0.0.1:0", Arc::new(Mutex::new(store)), options).unwrap();
     let mut first = Client::connect(server.addr()).unwrap();
@@ -906,7 +906,7 @@ fn seed_python_examples_pass_against_cachelab() {
 
 #[test]
 fn look_aside_replay_through_the_server_equals_the_model() {
-    use cachelab::memcached::policy::Memcached;
+    use cachelab::memcached::model::policy::Memcached;
     use cachelab::policy::Policy;
     use cachelab::request::Request;
     use cachelab::trace::generate::{GenOptions, Generator};
@@ -924,11 +924,12 @@ fn look_aside_replay_through_the_server_equals_the_model() {
     // The LRU reads the clock (HOT/WARM ages, compat's 60 s rule): server and model both
     // run at one fixed second, the server on a stopped clock, the model with every request
     // at time 0.
-    let store = Store::new(settings.clone(), Clock::manual(0)).expect("store");
+    let store = Store::new(settings.clone(), ServerClock::manual(0)).expect("store");
     let options = Options::for_store(&store, 16, 2);
     let server =
         Background::start("127.0.0.1:0", Arc::new(Mutex::new(store)), options).expect("server");
-    let stats = cachelab::memcached::replay::replay(server.addr(), &requests, 1).expect("replay");
+    let stats =
+        cachelab::memcached::client::replay::replay(server.addr(), &requests, 1).expect("replay");
     let mut model = Memcached::new(settings).expect("model");
     let model_hits: u64 = requests
         .iter()

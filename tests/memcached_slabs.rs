@@ -1,4 +1,4 @@
-//! The slab class table of `cachelab::memcached::slab` against a live memcached: for each
+//! The slab class table of `cachelab::memcached::model::slab` against a live memcached: for each
 //! set of options, `memcached -vv` prints its classes at start-up ("slab class N: chunk
 //! size S perslab P"), and our table printed the same way must be identical.
 //!

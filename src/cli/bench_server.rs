@@ -4,7 +4,7 @@
 use anyhow::{Result, bail};
 use clap::Args;
 
-use cachelab::memcached::loadgen::{self, LoadOptions};
+use cachelab::memcached::client::loadgen::{self, LoadOptions};
 use cachelab::report::output;
 
 use super::args::JsonOutputArgs;

@@ -6,7 +6,7 @@ use std::net::ToSocketAddrs;
 use anyhow::{Context, Result};
 use clap::Args;
 
-use cachelab::memcached::replay::replay;
+use cachelab::memcached::client::replay::replay;
 use cachelab::trace;
 
 use super::args::InputArgs;

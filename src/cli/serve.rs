@@ -1,7 +1,7 @@
 //! `cachelab serve`: a memcached-compatible server (text protocol) on the simulated store,
 //! with memcached's own flag names and defaults.
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use clap::Args;
 
 /// memcached's own flag names and defaults.
@@ -48,8 +48,8 @@ fn parse_item_size(text: &str) -> Result<u32, String> {
 
 /// Builds the store from the flags and serves it until Ctrl-C or SIGTERM.
 pub fn run(args: ServeArgs) -> Result<()> {
-    use cachelab::memcached::server::{self, Options};
-    use cachelab::memcached::{Clock, Settings, Store};
+    use cachelab::memcached::server::{Foreground, Options};
+    use cachelab::memcached::{ServerClock, Settings, Store};
     use std::sync::{Arc, Mutex};
 
     let mut settings =
@@ -57,46 +57,14 @@ pub fn run(args: ServeArgs) -> Result<()> {
     for options in &args.options {
         settings.apply_options(options)?;
     }
-    let store = Store::new(settings, Clock::wall())?;
+    let store = Store::new(settings, ServerClock::wall())?;
     let options = Options::for_store(&store, args.connections, args.threads);
     let store = Arc::new(Mutex::new(store));
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("starting the runtime")?;
-    runtime.block_on(async {
-        let addr = format!("{}:{}", args.listen, args.port);
-        let listener = tokio::net::TcpListener::bind(&addr)
-            .await
-            .with_context(|| format!("binding {addr}"))?;
-        outln!("listening on {}", listener.local_addr()?);
-        use std::io::Write;
-        std::io::stdout().flush()?;
-        server::run(listener, store, options, shutdown_signal()).await?;
-        errln!("shut down");
-        Ok(())
-    })
-}
-
-/// Completes on Ctrl-C (SIGINT) or, on Unix, SIGTERM.
-async fn shutdown_signal() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = tokio::signal::ctrl_c() => {}
-                    _ = term.recv() => {}
-                }
-            }
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
-            }
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
-    }
+    let server = Foreground::bind(&format!("{}:{}", args.listen, args.port))?;
+    outln!("listening on {}", server.local_addr()?);
+    use std::io::Write;
+    std::io::stdout().flush()?;
+    server.run_until_signal(store, options)?;
+    errln!("shut down");
+    Ok(())
 }

@@ -28,7 +28,7 @@
 //! time a token out: a winner that never writes back leaves the key to `Z` until its TTL
 //! ends, which this experiment's clients never do.
 
-use crate::memcached::store::{
+use crate::memcached::model::store::{
     DeleteOutcome, DeltaOutcome, KeyError, MetaGetRequest, Store, StoreOutcome,
 };
 
@@ -431,10 +431,10 @@ impl CounterBackend for SharedStore {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::memcached::{Clock, Settings};
+    use crate::memcached::{ServerClock, Settings};
 
     fn backend() -> StoreBackend {
-        StoreBackend::new(Store::new(Settings::default(), Clock::manual(0)).unwrap())
+        StoreBackend::new(Store::new(Settings::default(), ServerClock::manual(0)).unwrap())
     }
 
     #[test]

@@ -53,7 +53,7 @@ pub enum ContentionError {
     Config(#[from] ConfigError),
     /// The store could not be built.
     #[error("cannot build the store")]
-    Store(#[from] crate::memcached::ConfigError),
+    Store(#[from] crate::memcached::SettingsError),
     /// A request failed (not a protocol outcome such as `EXISTS`).
     #[error(transparent)]
     Backend(#[from] backend::BackendError),

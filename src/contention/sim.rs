@@ -25,7 +25,7 @@ use super::backend::{CounterBackend, Op, Reply, StoreBackend, apply};
 use super::client::{Action, Client};
 use super::config::{KeyPicker, Workload};
 use super::result::RunOutcome;
-use crate::memcached::{Clock, Settings, Store};
+use crate::memcached::{ServerClock, Settings, Store};
 
 /// Bits of an event's tie-breaker that hold the client id; the rest count events, so a run
 /// may schedule up to 2^44 events.
@@ -156,7 +156,7 @@ impl Sim<'_> {
 /// A fresh in-process store backend with every counter preset to `workload.initial`.
 fn prepared_backend(workload: &Workload) -> Result<StoreBackend, ContentionError> {
     // A manual clock: no wall time reaches the store, and nothing here expires.
-    let store = Store::new(Settings::default(), Clock::manual(1))?;
+    let store = Store::new(Settings::default(), ServerClock::manual(1))?;
     let mut backend = StoreBackend::new(store);
     if let Some(initial) = workload.initial {
         for key in workload.key_names() {

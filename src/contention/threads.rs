@@ -15,7 +15,7 @@ use super::client::{Action, Client, ClientStats};
 use super::config::{KeyPicker, Workload};
 use super::result::RunOutcome;
 use super::shim::{self, Arc, Barrier, Instant};
-use crate::memcached::{Clock, Settings, Store};
+use crate::memcached::{ServerClock, Settings, Store};
 
 /// Most clients (threads) the threads mode starts.
 pub const MAX_THREADS: u32 = 4096;
@@ -42,7 +42,7 @@ fn client_thread<B: CounterBackend>(
 /// mutex ([`SharedStore`]).
 pub fn run(workload: &Workload) -> Result<RunOutcome, ContentionError> {
     // A manual clock: no wall time reaches the store, and nothing here expires.
-    let store = Store::new(Settings::default(), Clock::manual(1))?;
+    let store = Store::new(Settings::default(), ServerClock::manual(1))?;
     let shared = SharedStore::new(StoreBackend::new(store));
     let backends = (0..workload.clients).map(|_| shared.clone()).collect();
     run_on(
@@ -184,7 +184,7 @@ mod tests {
     /// server that served earlier traffic (as a `net` server will) gives the same row.
     #[test]
     fn run_on_a_used_server_resets_counters_and_counts_only_its_run() {
-        let store = Store::new(Settings::default(), Clock::manual(1)).unwrap();
+        let store = Store::new(Settings::default(), ServerClock::manual(1)).unwrap();
         let shared = SharedStore::new(StoreBackend::new(store));
         let w = Workload {
             strategy: Strategy::Cas,

@@ -1,24 +1,31 @@
-//! A simulated memcached that is also a real one: the item store with memcached 1.6's slab
-//! memory accounting, its segmented (HOT/WARM/COLD) and compat LRUs per class, lazy expiry,
-//! CAS ids and statistics; a [`crate::policy::Policy`] adapter that replays traces through
-//! it; and a TCP server, client and look-aside replayer speaking memcached's classic text
-//! protocol.
+//! A simulated memcached that is also a real one, in four layers that depend one way:
 //!
-//! Start from [`store::Store`]: one store serves the simulator ([`policy::Memcached`]), an
+//! ```text
+//!  client/   Client (sync), replay (`cachelab replay`), loadgen (`cachelab bench-server`)
+//!  server/   run, Background, Foreground (`cachelab serve`): tokio, connections, shutdown
+//!    ▲
+//!  wire/     protocol (incremental text parser, error replies), cmd (one file per family)
+//!    ▲
+//!  model/    store (items, slab memory, LRUs, expiry, CAS, stats), slab, clock, policy
+//! ```
+//!
+//! [`model`] is memcached 1.6's item store with its slab memory accounting, segmented
+//! (HOT/WARM/COLD) and compat LRUs per class, lazy expiry, CAS ids and statistics, and
+//! the [`crate::policy::Policy`] that replays traces through it; it knows nothing of the
+//! wire. [`wire`] turns bytes into commands on the store and replies into bytes.
+//! [`server`] serves the wire over TCP; [`client`] talks to any memcached, ours or the
+//! real one.
+//!
+//! Start from [`Store`]: one store serves the simulator ([`model::policy::Memcached`]), an
 //! in-process API, and the TCP server, so all three see the same semantics. Its memory
-//! follows [`slab`] (the class table of `slabs_init`, `ITEM_ntotal`, chunked large items);
-//! its time comes from a [`clock::Clock`] the caller controls (wall time for a server, a
+//! follows [`model::slab`] (the class table of `slabs_init`, `ITEM_ntotal`, chunked large
+//! items); its time comes from a [`ServerClock`] the caller controls (wall time for a server, a
 //! manual clock for tests and trace time).
 //!
-//! The network side: [`protocol`] parses bytes into commands (incrementally, with
-//! memcached's exact error replies), [`cmd`] applies them to a store and encodes replies,
-//! [`connection`] and [`server`] serve them over TCP on tokio (`cachelab serve`),
-//! [`client`] is a synchronous client, and [`replay`] drives look-aside traffic from a
-//! trace (`cachelab replay`).
-//!
 //! ```
-//! use cachelab::memcached::{clock::Clock, slab::Settings, store::{Store, StoreOutcome}};
-//! let clock = Clock::manual(1_000);
+//! use cachelab::memcached::model::store::StoreOutcome;
+//! use cachelab::memcached::{ServerClock, Settings, Store};
+//! let clock = ServerClock::manual(1_000);
 //! let mut store = Store::new(Settings::default(), clock.clone())?;
 //! assert!(matches!(store.set(b"k", b"v", 0, 10)?, StoreOutcome::Stored { .. }));
 //! assert_eq!(store.get(b"k")?.map(|item| item.value.to_vec()), Some(b"v".to_vec()));
@@ -28,19 +35,10 @@
 //! ```
 
 pub mod client;
-pub mod clock;
-pub mod cmd;
-pub mod connection;
-pub mod loadgen;
-pub mod policy;
-pub mod protocol;
-pub mod replay;
+pub mod model;
 pub mod server;
-pub mod shutdown;
-pub mod slab;
-pub mod store;
+pub mod wire;
 
-pub use clock::Clock;
-pub use protocol::ProtocolError;
-pub use slab::{ConfigError, Settings, SlabClasses};
-pub use store::{KeyError, Store};
+pub use client::{Client, ClientError};
+pub use model::{KeyError, ServerClock, Settings, SettingsError, SlabClasses, Store, StoreStats};
+pub use wire::ProtocolError;

@@ -2,7 +2,7 @@
 //! `process_arithmetic_command` and `do_add_delta`).
 
 use super::reply;
-use crate::memcached::store::{DeltaOutcome, Store};
+use crate::memcached::model::store::{DeltaOutcome, Store};
 
 /// Applies the delta and replies with the new value, `NOT_FOUND`, or an error.
 pub fn apply(

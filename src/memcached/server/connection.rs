@@ -14,10 +14,10 @@ use std::sync::{Arc, Mutex};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use super::cmd::{self, Flow};
-use super::protocol::{Command, Frame, Limits, Parse, parse};
 use super::shutdown::Shutdown;
-use super::store::Store;
+use crate::memcached::model::store::Store;
+use crate::memcached::wire::cmd::{self, Flow};
+use crate::memcached::wire::protocol::{Command, Frame, Limits, Parse, parse};
 
 /// Bytes read per `read` call at least.
 const READ_CHUNK: usize = 16 * 1024;

@@ -71,6 +71,7 @@ pub struct LoadReport {
 
 /// Why a load run failed.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum LoadError {
     /// The options are out of range.
     #[error("bench-server: {0}")]

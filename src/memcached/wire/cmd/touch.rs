@@ -2,7 +2,7 @@
 //! `process_touch_command`).
 
 use super::reply;
-use crate::memcached::store::{Store, TouchOutcome};
+use crate::memcached::model::store::{Store, TouchOutcome};
 
 /// Sets the key's exptime and replies `TOUCHED` or `NOT_FOUND`.
 pub fn apply(store: &mut Store, out: &mut Vec<u8>, key: &[u8], exptime: i64, noreply: bool) {

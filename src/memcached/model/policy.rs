@@ -10,7 +10,7 @@
 //! - **Values** are `size - key length` bytes (at least 0), so an item's key plus value is
 //!   the request's size, and memcached's 48–61 bytes of header, NUL, `\r\n`, flags and CAS
 //!   come on top, as they do in a real server.
-//! - **Time**: a manual [`Clock`] follows `Request::time` (never backwards); a request's
+//! - **Time**: a manual [`ServerClock`] follows `Request::time` (never backwards); a request's
 //!   `ttl` becomes a relative exptime (an absolute one past memcached's 30-day limit). The
 //!   LRU reads it too: compat mode re-links a hit item only when its last bump is over 60 s
 //!   old, segmented mode ages HOT and WARM against COLD's tail. A trace whose `time` counts
@@ -30,8 +30,8 @@
 
 use std::fmt::Write as _;
 
-use super::clock::Clock;
-use super::slab::{ConfigError, Settings};
+use super::clock::ServerClock;
+use super::slab::{Settings, SettingsError};
 use super::store::{ClassUsage, REALTIME_MAXDELTA, Store};
 use crate::policy::registry::{BuildContext, ParamInfo, PolicyInfo, PolicyKind, spec_text};
 use crate::policy::spec::{Params, SpecError};
@@ -106,7 +106,7 @@ fn build_memcached(params: &Params, ctx: &BuildContext) -> Result<Box<dyn Policy
         ..Settings::default()
     };
     let model = Memcached::new(settings).map_err(|e| match e {
-        ConfigError::Factor(_) => params.bad("f", "a number above 1"),
+        SettingsError::Factor(_) => params.bad("f", "a number above 1"),
         other => params.bad("i", &other.to_string()),
     })?;
     Ok(Box::new(model))
@@ -116,7 +116,7 @@ fn build_memcached(params: &Params, ctx: &BuildContext) -> Result<Box<dyn Policy
 #[derive(Debug)]
 pub struct Memcached {
     store: Store,
-    clock: Clock,
+    clock: ServerClock,
     /// Zero bytes, grown to the largest value written so far.
     value: Vec<u8>,
     name: String,
@@ -139,8 +139,8 @@ fn key_text(key: u64, buf: &mut [u8; 20]) -> &[u8] {
 
 impl Memcached {
     /// A model with `settings` (checked with [`Settings::validate_table`]).
-    pub fn new(settings: Settings) -> Result<Memcached, ConfigError> {
-        let clock = Clock::manual(0);
+    pub fn new(settings: Settings) -> Result<Memcached, SettingsError> {
+        let clock = ServerClock::manual(0);
         let memory = if settings.max_bytes.is_multiple_of(1 << 20) {
             (settings.max_bytes >> 20).to_string()
         } else {

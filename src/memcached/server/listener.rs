@@ -18,7 +18,6 @@
 //! takes it once per batch of pipelined commands.
 
 use std::future::Future;
-use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -27,9 +26,9 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc, watch};
 use tokio::task::JoinSet;
 
 use super::connection::Connection;
-use super::protocol::Limits;
 use super::shutdown::Shutdown;
-use super::store::Store;
+use crate::memcached::model::store::Store;
+use crate::memcached::wire::protocol::Limits;
 
 /// A store shared by every connection.
 pub type SharedStore = Arc<Mutex<Store>>;
@@ -261,64 +260,4 @@ async fn refuse(mut socket: TcpStream) {
         .write_all(b"ERROR Too many open connections\r\n")
         .await;
     let _ = socket.shutdown().await;
-}
-
-/// A server running on its own thread and runtime, for tests, benchmarks and the
-/// contention experiments: bound on start, stopped (and joined) on [`Background::stop`] or
-/// drop.
-#[derive(Debug)]
-pub struct Background {
-    addr: SocketAddr,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    thread: Option<std::thread::JoinHandle<std::io::Result<()>>>,
-}
-
-impl Background {
-    /// Binds `addr` (use port 0 for any free port) and serves `store` on
-    /// `options.threads` worker threads.
-    pub fn start(addr: &str, store: SharedStore, options: Options) -> std::io::Result<Background> {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()?;
-        let listener = runtime.block_on(TcpListener::bind(addr))?;
-        let addr = listener.local_addr()?;
-        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        let thread = std::thread::spawn(move || {
-            runtime.block_on(run(listener, store, options, async {
-                let _ = rx.await;
-            }))
-        });
-        Ok(Background {
-            addr,
-            stop: Some(tx),
-            thread: Some(thread),
-        })
-    }
-
-    /// The bound address.
-    pub fn addr(&self) -> SocketAddr {
-        self.addr
-    }
-
-    /// Stops the server and waits for it.
-    pub fn stop(mut self) -> std::io::Result<()> {
-        self.shutdown()
-    }
-
-    fn shutdown(&mut self) -> std::io::Result<()> {
-        if let Some(tx) = self.stop.take() {
-            let _ = tx.send(());
-        }
-        match self.thread.take().map(|t| t.join()) {
-            Some(Ok(result)) => result,
-            Some(Err(_)) => Err(std::io::Error::other("server thread panicked")),
-            None => Ok(()),
-        }
-    }
-}
-
-impl Drop for Background {
-    fn drop(&mut self) {
-        let _ = self.shutdown();
-    }
 }

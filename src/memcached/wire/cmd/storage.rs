@@ -3,11 +3,11 @@
 //! `complete_nread_ascii`).
 
 use super::reply;
-use crate::memcached::store::{Store, StoreMode, StoreOutcome};
+use crate::memcached::model::store::{Store, StoreMode, StoreOutcome};
 
 /// The fields of one storage command.
 #[derive(Debug, Clone, Copy)]
-pub struct Request<'a> {
+pub struct StorageRequest<'a> {
     /// Which command.
     pub mode: StoreMode,
     /// The key.
@@ -36,7 +36,7 @@ pub fn outcome_line(outcome: StoreOutcome) -> &'static [u8] {
 
 /// Stores the item and replies `STORED`, `NOT_STORED`, `EXISTS`, `NOT_FOUND` or a
 /// `SERVER_ERROR`.
-pub fn apply(store: &mut Store, out: &mut Vec<u8>, req: Request<'_>, noreply: bool) {
+pub fn apply(store: &mut Store, out: &mut Vec<u8>, req: StorageRequest<'_>, noreply: bool) {
     let line = match store.store(req.mode, req.key, req.data, req.flags, req.exptime, req.cas) {
         Ok(outcome) => outcome_line(outcome),
         Err(_) => b"CLIENT_ERROR bad command line format",

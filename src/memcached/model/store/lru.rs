@@ -438,7 +438,11 @@ impl Store {
 
     /// Allocates one chunk of `part.class`, reclaiming and evicting from its COLD tail as
     /// needed (`do_item_alloc_pull`); in segmented mode the class is juggled first.
-    pub(super) fn alloc_part(&mut self, part: super::Part, now: u64) -> bool {
+    pub(super) fn alloc_part(
+        &mut self,
+        part: crate::memcached::model::slab::Part,
+        now: u64,
+    ) -> bool {
         let segmented = self.settings.lru_segmented;
         if segmented {
             self.juggle(part.class, now);
@@ -478,14 +482,15 @@ fn outgrown(list_bytes: u64, limit: u64, time: u64, max_age: u64, now: u64) -> b
 
 #[cfg(test)]
 mod tests {
-    use super::super::{Clock, Settings, Store, StoreOutcome};
+    use crate::memcached::model::store::{Store, StoreOutcome};
+    use crate::memcached::model::{ServerClock, Settings};
 
     const NOW: u64 = 1_700_000_000;
 
     /// 4 KiB pages and a 4 KiB limit: one page per class. A key `kNN` with a 300-byte value
     /// is 48 + 4 + 302 + 8 = 362 bytes, class 7 (384-byte chunks), 10 chunks per page.
-    fn store(lru_segmented: bool) -> (Store, Clock) {
-        let clock = Clock::manual(NOW);
+    fn store(lru_segmented: bool) -> (Store, ServerClock) {
+        let clock = ServerClock::manual(NOW);
         let settings = Settings {
             max_bytes: 4096,
             slab_page_size: 4096,

@@ -38,10 +38,11 @@
 use std::io::{BufRead, BufReader, BufWriter, Read, Write};
 use std::net::{TcpStream, ToSocketAddrs};
 
-use super::protocol::KEY_MAX_LENGTH;
+use crate::memcached::model::slab::KEY_MAX_LENGTH;
 
 /// What can go wrong talking to a server.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum ClientError {
     /// The connection failed or closed.
     #[error("memcached connection")]
@@ -784,10 +785,10 @@ mod tests {
 
     use super::*;
     use crate::memcached::server::{Background, Options};
-    use crate::memcached::{Clock, Settings, Store};
+    use crate::memcached::{ServerClock, Settings, Store};
 
     fn serve() -> Background {
-        let store = Store::new(Settings::default(), Clock::wall()).expect("default store");
+        let store = Store::new(Settings::default(), ServerClock::wall()).expect("default store");
         let options = Options::for_store(&store, 16, 1);
         Background::start("127.0.0.1:0", Arc::new(Mutex::new(store)), options)
             .expect("cachelab server starts")

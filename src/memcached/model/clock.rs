@@ -1,8 +1,8 @@
 //! The clock memcached's expiry, flush and `stats` ages are measured on, in whole seconds.
 //!
 //! memcached keeps `current_time` in seconds (`memcached.c`, `clock_handler`) and compares
-//! every exptime against it; so do we. The clock is the caller's: [`Clock::wall`] reads the
-//! system time for a real server, [`Clock::manual`] is moved by hand, for tests (as moka's
+//! every exptime against it; so do we. The clock is the caller's: [`ServerClock::wall`] reads the
+//! system time for a real server, [`ServerClock::manual`] is moved by hand, for tests (as moka's
 //! `Clock::mock()` in `src/common/time/clock.rs`) and for trace replay, where the trace's own
 //! timestamps drive it. A manual clock is shared: clones see the same time, so a test can
 //! move it while a server thread reads it.
@@ -13,7 +13,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 /// A source of "now" in unix seconds; cheap to clone, clones share a manual clock's time.
 #[derive(Clone, Debug)]
-pub struct Clock {
+pub struct ServerClock {
     kind: Kind,
 }
 
@@ -23,15 +23,15 @@ enum Kind {
     Manual(Arc<AtomicU64>),
 }
 
-impl Clock {
+impl ServerClock {
     /// The system clock: unix seconds from [`SystemTime`].
-    pub fn wall() -> Clock {
-        Clock { kind: Kind::Wall }
+    pub fn wall() -> ServerClock {
+        ServerClock { kind: Kind::Wall }
     }
 
-    /// A clock that reads `start` until moved with [`Clock::set`] or [`Clock::advance`].
-    pub fn manual(start: u64) -> Clock {
-        Clock {
+    /// A clock that reads `start` until moved with [`ServerClock::set`] or [`ServerClock::advance`].
+    pub fn manual(start: u64) -> ServerClock {
+        ServerClock {
             kind: Kind::Manual(Arc::new(AtomicU64::new(start))),
         }
     }
@@ -83,7 +83,7 @@ mod tests {
 
     #[test]
     fn manual_clock_is_shared_between_clones() {
-        let clock = Clock::manual(100);
+        let clock = ServerClock::manual(100);
         let other = clock.clone();
         assert!(other.advance(5));
         assert_eq!(clock.now(), 105);
@@ -93,7 +93,7 @@ mod tests {
 
     #[test]
     fn wall_clock_reads_unix_time_and_ignores_moves() {
-        let clock = Clock::wall();
+        let clock = ServerClock::wall();
         // 2020-01-01 in unix seconds: any real system clock is later.
         assert!(clock.now() > 1_577_836_800);
         assert!(!clock.advance(10));

@@ -10,7 +10,7 @@
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use super::client::{Client, ClientError};
+use super::{Client, ClientError};
 use crate::request::Request;
 
 /// What a replay measured.

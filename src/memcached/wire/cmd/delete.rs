@@ -2,7 +2,7 @@
 //! `process_delete_command`).
 
 use super::reply;
-use crate::memcached::store::{DeleteOutcome, Store};
+use crate::memcached::model::store::{DeleteOutcome, Store};
 
 /// Deletes the key and replies `DELETED` or `NOT_FOUND`.
 pub fn apply(store: &mut Store, out: &mut Vec<u8>, key: &[u8], noreply: bool) {

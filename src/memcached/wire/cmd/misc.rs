@@ -2,8 +2,8 @@
 //! "Other commands").
 
 use super::reply;
-use crate::memcached::protocol::StatsKind;
-use crate::memcached::store::{Store, VERSION};
+use crate::memcached::model::store::{Store, VERSION};
+use crate::memcached::wire::protocol::StatsKind;
 
 /// `STAT <name> <value>\r\n` rows of the report, then `END` (or `RESET` for `stats
 /// reset`).

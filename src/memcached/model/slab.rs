@@ -94,7 +94,8 @@ impl Default for Settings {
 
 /// A setting memcached would refuse to start with; messages are memcached's own.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
-pub enum ConfigError {
+#[non_exhaustive]
+pub enum SettingsError {
     /// `-f` at or below 1.
     #[error("Factor must be greater than 1 (got {0})")]
     Factor(f64),
@@ -167,13 +168,13 @@ impl Settings {
     /// list per class, no maintainer) and `lru_maintainer` (segmented, the default);
     /// `lru_segmented` and `no_lru_segmented` are cachelab's plainer names for the same two
     /// (memcached itself calls them illegal). `modern` changes nothing, as in 1.6.18.
-    pub fn apply_options(&mut self, options: &str) -> Result<(), ConfigError> {
+    pub fn apply_options(&mut self, options: &str) -> Result<(), SettingsError> {
         for option in options.split(',').filter(|o| !o.is_empty()) {
             let (name, value) = match option.split_once('=') {
                 Some((n, v)) => (n, Some(v)),
                 None => (option, None),
             };
-            let bad = |expected| ConfigError::SuboptionValue {
+            let bad = |expected| SettingsError::SuboptionValue {
                 option: option.to_string(),
                 expected,
             };
@@ -206,11 +207,11 @@ impl Settings {
                 ("warm_max_factor", Some(v)) => {
                     self.warm_max_factor = factor(v, "warm_max_factor must be > 0")?;
                 }
-                _ => return Err(ConfigError::Suboption(option.to_string())),
+                _ => return Err(SettingsError::Suboption(option.to_string())),
             }
         }
         if self.hot_lru_pct + self.warm_lru_pct > 80 {
-            return Err(ConfigError::SuboptionValue {
+            return Err(SettingsError::SuboptionValue {
                 option: options.to_string(),
                 expected: "hot_lru_pct + warm_lru_pct cannot be more than 80% combined",
             });
@@ -225,7 +226,7 @@ impl Settings {
         factor: f64,
         chunk_size: u32,
         item_size_max: u32,
-    ) -> Result<Settings, ConfigError> {
+    ) -> Result<Settings, SettingsError> {
         let settings = Settings {
             max_bytes: megabytes.saturating_mul(1 << 20),
             growth_factor: factor,
@@ -238,10 +239,10 @@ impl Settings {
     }
 
     /// Every check memcached 1.6.18 makes on these options at start-up.
-    pub fn validate(&self) -> Result<(), ConfigError> {
+    pub fn validate(&self) -> Result<(), SettingsError> {
         self.validate_table()?;
         if u64::from(self.item_size_max) > self.max_bytes / 2 {
-            return Err(ConfigError::ItemSizeOverHalfMemory {
+            return Err(SettingsError::ItemSizeOverHalfMemory {
                 item_size_max: self.item_size_max,
                 max_bytes: self.max_bytes,
             });
@@ -251,20 +252,20 @@ impl Settings {
 
     /// The checks a well-formed class table needs (all of [`Settings::validate`] except the
     /// rule that `-I` is at most half of `-m`, which the simulator may waive for tiny caches).
-    pub fn validate_table(&self) -> Result<(), ConfigError> {
+    pub fn validate_table(&self) -> Result<(), SettingsError> {
         // Written so that NaN is rejected too.
         let factor_ok = self.growth_factor.is_finite() && self.growth_factor > 1.0;
         if !factor_ok {
-            return Err(ConfigError::Factor(self.growth_factor));
+            return Err(SettingsError::Factor(self.growth_factor));
         }
         if self.chunk_size == 0 {
-            return Err(ConfigError::ChunkSize);
+            return Err(SettingsError::ChunkSize);
         }
         if self.item_size_max < 1024 {
-            return Err(ConfigError::ItemSizeTooSmall(self.item_size_max));
+            return Err(SettingsError::ItemSizeTooSmall(self.item_size_max));
         }
         if self.item_size_max > 1 << 30 {
-            return Err(ConfigError::ItemSizeTooLarge(self.item_size_max));
+            return Err(SettingsError::ItemSizeTooLarge(self.item_size_max));
         }
         let (page, chunk_max) = (self.slab_page_size, self.slab_chunk_max);
         if chunk_max == 0
@@ -272,16 +273,16 @@ impl Settings {
             || !page.is_multiple_of(chunk_max)
             || chunk_max <= ITEM_HEADER + CHUNK_HEADER + CAS_BYTES + KEY_MAX_LENGTH as u32 + 8
         {
-            return Err(ConfigError::PageNotMultiple { page, chunk_max });
+            return Err(SettingsError::PageNotMultiple { page, chunk_max });
         }
         if chunk_max > self.item_size_max {
-            return Err(ConfigError::ChunkMaxOverItemSize {
+            return Err(SettingsError::ChunkMaxOverItemSize {
                 chunk_max,
                 item_size_max: self.item_size_max,
             });
         }
         if !self.item_size_max.is_multiple_of(chunk_max) {
-            return Err(ConfigError::ItemSizeNotMultiple {
+            return Err(SettingsError::ItemSizeNotMultiple {
                 item_size_max: self.item_size_max,
                 chunk_max,
             });
@@ -295,7 +296,7 @@ impl Settings {
 /// they are not 0, and the 8-byte CAS id when CAS is on. `value_len` excludes the `\r\n`.
 ///
 /// ```
-/// use cachelab::memcached::slab::item_total;
+/// use cachelab::memcached::model::slab::item_total;
 /// // `set foo 0 0 5` / `hello`: 48 + (3 + 1) + (5 + 2) + 8 = 67 (memcached's mem_requested).
 /// assert_eq!(item_total(3, 5, 0, true), 67);
 /// // The same with flags 1: four more bytes.
@@ -503,7 +504,7 @@ mod tests {
         assert!(!s.lru_segmented);
         assert_eq!(
             Settings::default().apply_options("lru_flat"),
-            Err(ConfigError::Suboption("lru_flat".into()))
+            Err(SettingsError::Suboption("lru_flat".into()))
         );
         assert!(Settings::default().apply_options("hot_lru_pct=80").is_err());
         assert!(
@@ -738,23 +739,23 @@ mod tests {
     fn options_memcached_refuses() {
         assert_eq!(
             Settings::memcached(64, 1.0, 48, 1 << 20),
-            Err(ConfigError::Factor(1.0))
+            Err(SettingsError::Factor(1.0))
         );
         assert_eq!(
             Settings::memcached(64, 1.25, 0, 1 << 20),
-            Err(ConfigError::ChunkSize)
+            Err(SettingsError::ChunkSize)
         );
         assert!(matches!(
             Settings::memcached(1, 1.25, 48, 1 << 20),
-            Err(ConfigError::ItemSizeOverHalfMemory { .. })
+            Err(SettingsError::ItemSizeOverHalfMemory { .. })
         ));
         assert!(matches!(
             Settings::memcached(64, 1.25, 48, 256 << 10),
-            Err(ConfigError::ChunkMaxOverItemSize { .. })
+            Err(SettingsError::ChunkMaxOverItemSize { .. })
         ));
         assert!(matches!(
             Settings::memcached(64, 1.25, 48, 600 << 10),
-            Err(ConfigError::ItemSizeNotMultiple { .. })
+            Err(SettingsError::ItemSizeNotMultiple { .. })
         ));
         assert!(Settings::memcached(64, 1.25, 48, 2 << 20).is_ok());
     }

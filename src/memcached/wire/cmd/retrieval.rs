@@ -1,8 +1,8 @@
 //! Retrieval commands: `get`, `gets`, `gat` and `gats` (`doc/protocol.txt`, "Retrieval
 //! command" and "Get And Touch"; memcached's `process_get_command`).
 
-use crate::memcached::protocol::KEY_MAX_LENGTH;
-use crate::memcached::store::{ItemRef, Store};
+use crate::memcached::model::slab::KEY_MAX_LENGTH;
+use crate::memcached::model::store::{ItemRef, Store};
 
 /// Appends `VALUE <key> <flags> <bytes>[ <cas>]\r\n<data>\r\n`.
 pub fn value(out: &mut Vec<u8>, item: &ItemRef<'_>, with_cas: bool) {

@@ -15,10 +15,11 @@
 use std::io::Write;
 
 use super::storage::outcome_line;
-use crate::memcached::protocol::{MetaVerb, ProtocolError, strtol32, strtoul32, strtoull};
-use crate::memcached::store::{
+use crate::memcached::model::number::{strtol32, strtoul32, strtoull};
+use crate::memcached::model::store::{
     ItemRef, MetaDeleteOutcome, MetaDeltaOutcome, MetaGetRequest, Store, StoreMode, StoreOutcome,
 };
+use crate::memcached::wire::protocol::{MetaVerb, ProtocolError};
 
 /// Fields the return flags read, copied out of the store.
 struct Seen {

@@ -32,10 +32,9 @@
 
 use smallvec::SmallVec;
 
-use super::store::StoreMode;
-
-/// Longest key (`KEY_MAX_LENGTH`).
-pub const KEY_MAX_LENGTH: usize = super::slab::KEY_MAX_LENGTH;
+use crate::memcached::model::number::{strtol32, strtoul32, strtoull};
+use crate::memcached::model::slab::KEY_MAX_LENGTH;
+use crate::memcached::model::store::StoreMode;
 
 /// Bytes a line may reach without a newline before it must be a `get`/`gets`.
 pub const MAX_LINE_WITHOUT_NEWLINE: usize = 2048;
@@ -217,6 +216,7 @@ pub enum Command {
 
 /// A line or data block memcached answers with an error (and keeps the connection).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum ProtocolError {
     /// `ERROR`: unknown command, or wrong number of tokens.
     #[error("unknown command or wrong number of arguments")]
@@ -683,78 +683,6 @@ fn parse_storage(
     )
 }
 
-// ---- numbers, as C's strtoul family reads them ------------------------------------------
-
-fn is_c_space(b: u8) -> bool {
-    matches!(b, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r')
-}
-
-/// The scan `strtoull`/`strtol` do: white space, a sign, digits. Returns the sign, the
-/// magnitude (`None` on overflow past `u64`, C's `ERANGE`) and where the digits end;
-/// `None` when there are no digits. Only a token that ends right after the digits, or
-/// continues with white space, is a number (`safe_strto*`).
-fn scan(token: &[u8]) -> Option<(bool, Option<u64>)> {
-    let mut i = token.iter().take_while(|&&b| is_c_space(b)).count();
-    let mut negative = false;
-    if let Some(&sign @ (b'+' | b'-')) = token.get(i) {
-        negative = sign == b'-';
-        i += 1;
-    }
-    let digits = token[i..].iter().take_while(|b| b.is_ascii_digit()).count();
-    if digits == 0 {
-        return None;
-    }
-    let end = i + digits;
-    // C stops at the first non-digit, which must be a space or the string's end: a NUL
-    // inside a stored value counts as the end (`incr` of `"12\0…"` reads 12).
-    if end < token.len() && !is_c_space(token[end]) && token[end] != 0 {
-        return None;
-    }
-    let mut magnitude: Option<u64> = Some(0);
-    for &d in &token[i..end] {
-        magnitude = magnitude
-            .and_then(|m| m.checked_mul(10))
-            .and_then(|m| m.checked_add(u64::from(d - b'0')));
-    }
-    Some((negative, magnitude))
-}
-
-/// `safe_strtoull`: a 64-bit unsigned number; a minus sign is refused when the result
-/// would be negative as a signed number.
-pub fn strtoull(token: &[u8]) -> Option<u64> {
-    let (negative, magnitude) = scan(token)?;
-    let value = if negative {
-        magnitude?.wrapping_neg()
-    } else {
-        magnitude?
-    };
-    if negative && (value as i64) < 0 {
-        return None;
-    }
-    Some(value)
-}
-
-/// `safe_strtoul` into a `uint32_t`: as [`strtoull`], then cut to 32 bits.
-pub fn strtoul32(token: &[u8]) -> Option<u32> {
-    strtoull(token).map(|v| v as u32)
-}
-
-/// `safe_strtol` into an `int32_t`: C's `strtol` (64-bit `long`), then cut to 32 bits,
-/// as memcached 1.6.18 does (so `2147483648` reads as `-2147483648`).
-pub fn strtol32(token: &[u8]) -> Option<i64> {
-    let (negative, magnitude) = scan(token)?;
-    let magnitude = magnitude?;
-    let value: i64 = if negative {
-        if magnitude > 1 << 63 {
-            return None;
-        }
-        (magnitude as i64).wrapping_neg()
-    } else {
-        i64::try_from(magnitude).ok()?
-    };
-    Some(i64::from(value as i32))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -903,25 +831,6 @@ mod tests {
         assert_eq!(err(b"set k 0 0 1\r\nab\r\n"), (BadDataChunk, false));
         // The data block is 3 bytes (`ab\r`); the `\n` after it is the next line.
         assert_eq!(one(b"set k 0 0 1\r\nab\r\n").1, 16);
-    }
-
-    #[test]
-    fn numbers_read_as_c_reads_them() {
-        assert_eq!(strtoul32(b"4294967296"), Some(0));
-        assert_eq!(strtoul32(b"-0"), Some(0));
-        assert_eq!(strtoul32(b"+5"), Some(5));
-        assert_eq!(strtoul32(b"5\t"), Some(5));
-        assert_eq!(strtoul32(b"-1"), None);
-        assert_eq!(strtol32(b"2147483648"), Some(-2_147_483_648));
-        assert_eq!(strtol32(b"4294967297"), Some(1));
-        assert_eq!(strtol32(b"-3000000000"), Some(1_294_967_296));
-        assert_eq!(strtol32(b"-5"), Some(-5));
-        assert_eq!(strtol32(b"99999999999999999999"), None);
-        assert_eq!(strtoull(b"-18446744073709551615"), Some(1));
-        assert_eq!(strtoull(b"18446744073709551615"), Some(u64::MAX));
-        assert_eq!(strtoull(b"18446744073709551616"), None);
-        assert_eq!(strtoull(b""), None);
-        assert_eq!(strtoull(b"-"), None);
     }
 
     #[test]

@@ -15,7 +15,7 @@ pub mod storage;
 pub mod touch;
 
 use super::protocol::{Command, Frame};
-use super::store::Store;
+use crate::memcached::model::store::Store;
 
 /// What the connection does after a frame.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,7 +62,7 @@ pub fn apply_command(command: &Command, store: &mut Store, out: &mut Vec<u8>) ->
         } => storage::apply(
             store,
             out,
-            storage::Request {
+            storage::StorageRequest {
                 mode: *mode,
                 key,
                 flags: *flags,
@@ -115,12 +115,12 @@ pub(crate) fn reply(out: &mut Vec<u8>, noreply: bool, line: &[u8]) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::memcached::protocol::{Limits, Parse, parse};
-    use crate::memcached::{Clock, Settings};
+    use crate::memcached::wire::protocol::{Limits, Parse, parse};
+    use crate::memcached::{ServerClock, Settings};
 
     /// Runs a script through parse + apply and returns every reply byte.
-    fn run(script: &[u8]) -> (Vec<u8>, Clock) {
-        let clock = Clock::manual(1_700_000_000);
+    fn run(script: &[u8]) -> (Vec<u8>, ServerClock) {
+        let clock = ServerClock::manual(1_700_000_000);
         let mut store = Store::new(Settings::default(), clock.clone()).unwrap();
         let mut out = Vec::new();
         let mut at = 0;

@@ -1,0 +1,90 @@
+//! [`Foreground`]: what `cachelab serve` runs. Builds a runtime, binds the address, and
+//! serves on the calling thread until SIGINT (Ctrl-C) or, on Unix, SIGTERM; then waits for
+//! open connections to finish their current batch.
+//!
+//! Binding and serving are two steps so that the caller can report the bound address (a
+//! port of 0 picks a free one) before serving starts.
+
+use std::net::SocketAddr;
+
+use tokio::net::TcpListener;
+use tokio::runtime::Runtime;
+
+use super::listener::{Options, SharedStore, run};
+
+/// Why a server could not start listening.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum BindError {
+    /// The tokio runtime could not be built.
+    #[error("starting the runtime")]
+    Runtime(#[source] std::io::Error),
+    /// The address could not be bound.
+    #[error("binding {addr}")]
+    Bind {
+        /// The address as given.
+        addr: String,
+        /// Why binding failed.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// A listener bound on its own runtime, ready to serve on the calling thread.
+#[derive(Debug)]
+pub struct Foreground {
+    runtime: Runtime,
+    listener: TcpListener,
+}
+
+impl Foreground {
+    /// Builds a runtime and binds `addr` (`host:port`; port 0 for any free port).
+    pub fn bind(addr: &str) -> Result<Foreground, BindError> {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(BindError::Runtime)?;
+        let listener = runtime
+            .block_on(TcpListener::bind(addr))
+            .map_err(|source| BindError::Bind {
+                addr: addr.to_string(),
+                source,
+            })?;
+        Ok(Foreground { runtime, listener })
+    }
+
+    /// The bound address.
+    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    /// Serves `store` until SIGINT or SIGTERM, then waits for open connections to finish
+    /// their current batch (see [`run`]).
+    pub fn run_until_signal(self, store: SharedStore, options: Options) -> std::io::Result<()> {
+        let Foreground { runtime, listener } = self;
+        runtime.block_on(run(listener, store, options, shutdown_signal()))
+    }
+}
+
+/// Completes on Ctrl-C (SIGINT) or, on Unix, SIGTERM.
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}

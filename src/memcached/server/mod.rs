@@ -1,0 +1,22 @@
+//! The TCP server of `cachelab serve`: memcached's text protocol on tokio, over one shared
+//! [`super::model::store::Store`], shaped like mini-redis (`server.rs`, `connection.rs`,
+//! `shutdown.rs`).
+//!
+//! Start from [`run`] (serve an already bound listener until a shutdown future completes),
+//! [`Background`] (a server on its own thread, for tests and benchmarks) or [`Foreground`]
+//! (bind, then serve on this thread until SIGINT or SIGTERM, as `cachelab serve` does).
+//! Each accepted socket is served by a `connection::Connection`, which parses with
+//! [`super::wire::protocol`] and applies commands through the wire's command layer; every
+//! connection watches a `shutdown::Shutdown`.
+//!
+//! Depends on [`super::model`] and [`super::wire`]; nothing below depends on it.
+
+mod background;
+mod connection;
+mod foreground;
+mod listener;
+mod shutdown;
+
+pub use background::Background;
+pub use foreground::{BindError, Foreground};
+pub use listener::{Options, SharedStore, run};
