@@ -5,23 +5,12 @@
 //! trace's `next_access` (Belady), and builds it. Caffeine's simulator `Registry` is the
 //! model: adding a policy is one row here.
 
-use super::spec::{Params, PolicySpec, SpecError};
-use super::ttl::{Clock as TtlClock, Ttl, parse_ttl};
+use super::spec::{ParamInfo, Params, PolicySpec, SpecError};
+use super::ttl::{Ttl, TtlClock};
 use super::{
     Policy, arc::Arc, belady::Belady, clock::Clock, fifo::Fifo, lfu::Lfu, lirs::Lirs, lru::Lru,
     random::Random, s3fifo::S3Fifo, sieve::Sieve, slru::Slru, twoq::TwoQ, wtinylfu::WTinyLfu,
 };
-
-/// One parameter a policy accepts.
-#[derive(Debug, Clone, Copy)]
-pub struct ParamInfo {
-    /// Name as written in the spec.
-    pub name: &'static str,
-    /// Default value, as text.
-    pub default: &'static str,
-    /// What it controls.
-    pub help: &'static str,
-}
 
 /// What a constructor gets besides the parameters.
 #[derive(Debug, Clone, Copy)]
@@ -291,12 +280,7 @@ pub static POLICIES: &[PolicyInfo] = &[
 ];
 
 fn build_ttl(params: &Params, ctx: &BuildContext) -> Result<Box<dyn Policy>, SpecError> {
-    let ttl = parse_ttl(params.text("ttl")).ok_or_else(|| {
-        params.bad(
-            "ttl",
-            "a whole number of clock units, optionally with s, m, h or d",
-        )
-    })?;
+    let ttl = params.ttl("ttl")?;
     let clock = match params.text("clock") {
         "wall" => TtlClock::Wall,
         "requests" => TtlClock::Requests,

@@ -19,9 +19,9 @@
 //! A worked case with the logical clock, TTL 3 requests, unbounded LRU:
 //!
 //! ```
-//! use cachelab::policy::{ttl::{Clock, Ttl}, lru::Lru, Policy};
+//! use cachelab::policy::{ttl::{TtlClock, Ttl}, lru::Lru, Policy};
 //! use cachelab::request::Request;
-//! let mut cache = Ttl::new(Box::new(Lru::new(100)), 3, Clock::Requests);
+//! let mut cache = Ttl::new(Box::new(Lru::new(100)), 3, TtlClock::Requests);
 //! let hits: Vec<bool> = [1, 1, 1, 1, 1].iter().map(|&k| cache.get(&Request::get(k, 1)).hit).collect();
 //! // Stored at tick 0 (expires at 3): ticks 1 and 2 hit, tick 3 finds it expired and
 //! // re-stores it (expires at 6), tick 4 hits.
@@ -38,7 +38,7 @@ use crate::request::Request;
 
 /// Which clock expiry times are measured on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Clock {
+pub enum TtlClock {
     /// The trace's timestamps.
     Wall,
     /// A counter that advances by one per request.
@@ -49,7 +49,7 @@ pub enum Clock {
 pub struct Ttl {
     base: Box<dyn Policy>,
     default_ttl: u64,
-    clock: Clock,
+    clock: TtlClock,
     /// The clock now: the last request's time, or the number of requests seen before it.
     now: u64,
     ticks: u64,
@@ -61,7 +61,7 @@ pub struct Ttl {
 
 impl Ttl {
     /// A layer over `base` with default TTL `default_ttl` (0 = trace TTLs only).
-    pub fn new(base: Box<dyn Policy>, default_ttl: u64, clock: Clock) -> Ttl {
+    pub fn new(base: Box<dyn Policy>, default_ttl: u64, clock: TtlClock) -> Ttl {
         Ttl {
             base,
             default_ttl,
@@ -75,8 +75,8 @@ impl Ttl {
 
     fn advance(&mut self, req: &Request) {
         self.now = match self.clock {
-            Clock::Wall => req.time,
-            Clock::Requests => self.ticks,
+            TtlClock::Wall => req.time,
+            TtlClock::Requests => self.ticks,
         };
         self.ticks += 1;
     }
@@ -171,8 +171,8 @@ impl Ttl {
 impl Policy for Ttl {
     fn name(&self) -> String {
         let clock = match self.clock {
-            Clock::Wall => "wall",
-            Clock::Requests => "requests",
+            TtlClock::Wall => "wall",
+            TtlClock::Requests => "requests",
         };
         format!(
             "ttl(ttl={},clock={clock},base={})",
@@ -226,20 +226,6 @@ impl Policy for Ttl {
         }
         Ok(())
     }
-}
-
-/// Parses a TTL: a whole number in clock units, or with a unit `s`, `m`, `h`, `d` (wall
-/// clock seconds). `None` when it is neither.
-pub fn parse_ttl(text: &str) -> Option<u64> {
-    let t = text.trim();
-    let (number, scale) = match t.char_indices().last()? {
-        (i, 's') => (&t[..i], 1),
-        (i, 'm') => (&t[..i], 60),
-        (i, 'h') => (&t[..i], 3_600),
-        (i, 'd') => (&t[..i], 86_400),
-        _ => (t, 1),
-    };
-    number.parse::<u64>().ok()?.checked_mul(scale)
 }
 
 #[cfg(test)]
@@ -314,7 +300,7 @@ mod tests {
             ttl in 0u64..20,
             unit_sizes in any::<bool>(),
         ) {
-            let mut fast = Ttl::new(Box::new(Lru::new(capacity)), ttl, Clock::Wall);
+            let mut fast = Ttl::new(Box::new(Lru::new(capacity)), ttl, TtlClock::Wall);
             let mut model = Model { items: Vec::new(), capacity, ttl, expirations: 0 };
             let mut now = 0;
             let mut expirations = 0u64;
@@ -334,7 +320,7 @@ mod tests {
 
     #[test]
     fn trace_ttls_override_the_default_and_wall_clock_uses_timestamps() {
-        let mut cache = Ttl::new(Box::new(Lru::new(100)), 0, Clock::Wall);
+        let mut cache = Ttl::new(Box::new(Lru::new(100)), 0, TtlClock::Wall);
         let at = |time, ttl| Request {
             time,
             ttl,
@@ -351,7 +337,7 @@ mod tests {
 
     #[test]
     fn expired_objects_make_room_before_live_ones_are_evicted() {
-        let mut cache = Ttl::new(Box::new(Lru::new(2)), 0, Clock::Wall);
+        let mut cache = Ttl::new(Box::new(Lru::new(2)), 0, TtlClock::Wall);
         let req = |key, time, ttl| Request {
             time,
             ttl,
@@ -364,15 +350,5 @@ mod tests {
         let outcome = cache.get(&req(3, 6, 0));
         assert_eq!((outcome.evictions, outcome.expirations), (0, 1));
         assert!(cache.contains(2) && cache.contains(3) && !cache.contains(1));
-    }
-
-    #[test]
-    fn ttl_values_parse_with_units() {
-        assert_eq!(parse_ttl("60"), Some(60));
-        assert_eq!(parse_ttl("60s"), Some(60));
-        assert_eq!(parse_ttl("5m"), Some(300));
-        assert_eq!(parse_ttl("2h"), Some(7200));
-        assert_eq!(parse_ttl("1d"), Some(86400));
-        assert_eq!(parse_ttl("soon"), None);
     }
 }
