@@ -729,7 +729,7 @@ fn contention(args: ContentionArgs) -> Result<()> {
         seed: args.seed,
     };
     base.validate()?;
-    let sweep = contention::Sweep {
+    let sweep = contention::ContentionSweep {
         server: args.server.clone(),
         mode: args.mode,
         clients: args.clients,
