@@ -135,7 +135,7 @@ mod tests {
     use super::*;
     use crate::trace::key_dist::stream::{PERM_STREAM, Permutation};
     use crate::trace::read_all;
-    use crate::trace::sizes::splitmix64;
+    use crate::trace::splitmix::splitmix64;
 
     fn generate(spec: &str, keys: u64, requests: u64, seed: u64) -> Vec<Request> {
         let options = GenOptions {

@@ -20,6 +20,7 @@ pub mod next_access;
 pub mod oracle;
 pub mod plain;
 pub mod sizes;
+mod splitmix;
 pub mod stats;
 pub mod twitter;
 

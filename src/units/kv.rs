@@ -24,7 +24,8 @@
 
 use std::fmt;
 
-use super::{parse_bytes, parse_duration_ns};
+use super::duration::parse_duration_ns;
+use super::size::parse_bytes;
 
 /// Splits a spec into its name (trimmed) and what follows the first colon, if there is one:
 /// `"zipf:alpha=1"` gives `("zipf", Some("alpha=1"))`, `"lru"` gives `("lru", None)`.
@@ -144,7 +145,7 @@ impl std::error::Error for KvError {}
 
 /// One item of a list: a key and its value (`None` for a bare flag).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Entry {
+pub struct KvItem {
     /// The key, trimmed (and lowercased unless the grammar is case-sensitive).
     pub key: String,
     /// The value, trimmed unless it is all whitespace (so `delim= ` names a space).
@@ -157,7 +158,7 @@ pub struct Entry {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KeyValues {
     text: String,
-    entries: Vec<Entry>,
+    entries: Vec<KvItem>,
 }
 
 impl KeyValues {
@@ -168,7 +169,7 @@ impl KeyValues {
 
     /// Parses `text` under `grammar`.
     pub fn parse_with(text: &str, grammar: Grammar) -> Result<KeyValues, KvError> {
-        let mut entries: Vec<Entry> = Vec::new();
+        let mut entries: Vec<KvItem> = Vec::new();
         let mut rest = text.trim();
         while !rest.is_empty() {
             let (item, mut next) = rest.split_once(',').unwrap_or((rest, ""));
@@ -218,7 +219,7 @@ impl KeyValues {
                 Some(v) if v == "," => format!("{key}=,"),
                 _ => item.trim().to_string(),
             };
-            entries.push(Entry { key, value, item });
+            entries.push(KvItem { key, value, item });
             rest = next.trim_start();
         }
         Ok(KeyValues {
@@ -233,7 +234,7 @@ impl KeyValues {
     }
 
     /// The items, in the order given.
-    pub fn entries(&self) -> &[Entry] {
+    pub fn entries(&self) -> &[KvItem] {
         &self.entries
     }
 

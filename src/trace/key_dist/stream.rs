@@ -13,7 +13,7 @@ use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 
 use super::{DistError, KeyDist, MAX_ZIPF_KEYS};
-use crate::trace::sizes::splitmix64;
+use crate::trace::splitmix::splitmix64;
 
 /// The keys of one generated trace: a [`KeyDist`] over `0..keys` with its running state
 /// (a scan's position, a hot set's window, each mix component's own).
