@@ -24,7 +24,7 @@ fn workload(strategy: Strategy, clients: u32, updates: u64) -> Workload {
         clients,
         updates_per_client: updates,
         keys: 16,
-        key_dist: KeyDist::Zipf(1.0),
+        key_dist: KeyDist::Zipf { alpha: 1.0 },
         backoff: "exp".parse().expect("valid backoff"),
         rtt: Delay::Uniform(100_000, 300_000),
         service: Delay::Fixed(5_000),

@@ -144,7 +144,7 @@ fn contention_sweeps(dir: &Path, files: &mut Vec<String>) -> anyhow::Result<Stri
          price of retries or latency.\n",
     );
     for (mode, updates) in [(Mode::Sim, 500), (Mode::Threads, 2_000)] {
-        let sweep = contention::Sweep {
+        let sweep = contention::ContentionSweep {
             mode,
             server: None,
             clients: vec![1, 2, 4, 8, 16],

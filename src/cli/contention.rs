@@ -134,7 +134,7 @@ pub fn run(args: ContentionArgs) -> Result<()> {
         seed: args.seed,
     };
     base.validate()?;
-    let sweep = contention::Sweep {
+    let sweep = contention::ContentionSweep {
         server: args.server.clone(),
         mode: args.mode,
         clients: args.clients,

@@ -2,7 +2,7 @@
 //! [`CounterBackend`] trait, and its in-process implementation [`StoreBackend`] over the
 //! [`Store`] model (the same store the TCP server serves, so its replies are the server's).
 //!
-//! Each request a client makes is one [`Op`]; [`apply`] runs it against any backend and
+//! Each request a client makes is one [`CounterOp`]; [`apply`] runs it against any backend and
 //! returns the [`Reply`]. The simulator calls [`apply`] at the instant a request reaches the
 //! server, the threads mode calls it under the store's lock, and `net` mode implements
 //! [`CounterBackend`] over the TCP client (one request per method).
@@ -152,7 +152,7 @@ pub trait CounterBackend {
 
 /// One request a client sends; the key is the client's current counter.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Op {
+pub enum CounterOp {
     /// `get`.
     Get,
     /// `gets`.
@@ -171,7 +171,7 @@ pub enum Op {
     LeaseSet(u64, u64),
 }
 
-/// A reply to an [`Op`].
+/// A reply to an [`CounterOp`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Reply {
     /// `get`: the value.
@@ -195,20 +195,20 @@ pub enum Reply {
 pub fn apply<B: CounterBackend + ?Sized>(
     backend: &mut B,
     key: &[u8],
-    op: Op,
+    op: CounterOp,
 ) -> Result<Reply, BackendError> {
     Ok(match op {
-        Op::Get => Reply::Value(backend.get(key)?),
-        Op::Gets => Reply::ValueCas(backend.gets(key)?),
-        Op::Set(v) => {
+        CounterOp::Get => Reply::Value(backend.get(key)?),
+        CounterOp::Gets => Reply::ValueCas(backend.gets(key)?),
+        CounterOp::Set(v) => {
             backend.set(key, v)?;
             Reply::Stored
         }
-        Op::Add(v) => Reply::Added(backend.add(key, v)?),
-        Op::Cas(v, cas) => Reply::Cas(backend.cas(key, v, cas)?),
-        Op::Incr(d) => Reply::Incr(backend.incr(key, d)?),
-        Op::LeaseGet => Reply::Lease(backend.lease_get(key)?),
-        Op::LeaseSet(v, token) => Reply::Cas(backend.lease_set(key, v, token)?),
+        CounterOp::Add(v) => Reply::Added(backend.add(key, v)?),
+        CounterOp::Cas(v, cas) => Reply::Cas(backend.cas(key, v, cas)?),
+        CounterOp::Incr(d) => Reply::Incr(backend.incr(key, d)?),
+        CounterOp::LeaseGet => Reply::Lease(backend.lease_get(key)?),
+        CounterOp::LeaseSet(v, token) => Reply::Cas(backend.lease_set(key, v, token)?),
     })
 }
 
@@ -380,12 +380,12 @@ impl CounterBackend for StoreBackend {
 /// A handle on one [`StoreBackend`] shared by threads: every call takes the lock once, as
 /// one request reaches a server. Clones share the store.
 #[derive(Debug, Clone)]
-pub struct SharedStore(Arc<Mutex<StoreBackend>>);
+pub struct LockedBackend(Arc<Mutex<StoreBackend>>);
 
-impl SharedStore {
+impl LockedBackend {
     /// Shares `backend`.
-    pub fn new(backend: StoreBackend) -> SharedStore {
-        SharedStore(Arc::new(Mutex::new(backend)))
+    pub fn new(backend: StoreBackend) -> LockedBackend {
+        LockedBackend(Arc::new(Mutex::new(backend)))
     }
 
     fn lock(&self) -> Result<MutexGuard<'_, StoreBackend>, BackendError> {
@@ -395,7 +395,7 @@ impl SharedStore {
     }
 }
 
-impl CounterBackend for SharedStore {
+impl CounterBackend for LockedBackend {
     fn get(&mut self, key: &[u8]) -> Result<Option<u64>, BackendError> {
         self.lock()?.get(key)
     }

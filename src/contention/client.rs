@@ -19,10 +19,11 @@ use hdrhistogram::Histogram;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-use super::backend::{CasReply, LeaseReply, Op, Reply};
-use super::config::{Backoff, KeyPicker, Strategy, Workload};
+use super::backend::{CasReply, CounterOp, LeaseReply, Reply};
+use super::config::{Backoff, Strategy, Workload};
+use crate::trace::key_dist::KeyPicker;
 
-/// Update latencies a client holds before recording them (see [`Client::flush_records`]).
+/// Update latencies a client holds before recording them (see [`CounterClient::flush_records`]).
 const LATENCY_BATCH: usize = 256;
 /// Retry counts below this are tallied per value and recorded at the end.
 const RETRY_TALLY: usize = 32;
@@ -33,7 +34,7 @@ pub enum Action {
     /// Send `op` on counter `key` after waiting `delay` ns (think time or backoff).
     Send {
         /// The request.
-        op: Op,
+        op: CounterOp,
         /// Counter index.
         key: u32,
         /// Wait before sending, in ns.
@@ -112,7 +113,7 @@ enum State {
 
 /// One client; see the module docs.
 #[derive(Debug, Clone)]
-pub struct Client {
+pub struct CounterClient {
     id: u32,
     strategy: Strategy,
     backoff: Backoff,
@@ -131,14 +132,14 @@ pub struct Client {
     stats: ClientStats,
 }
 
-impl Client {
-    /// Client `id` of `workload`, with its own generator seeded from the workload's seed.
-    pub fn new(id: u32, workload: &Workload) -> Client {
+impl CounterClient {
+    /// CounterClient `id` of `workload`, with its own generator seeded from the workload's seed.
+    pub fn new(id: u32, workload: &Workload) -> CounterClient {
         let seed = workload
             .seed
             .wrapping_mul(0x9E37_79B9_7F4A_7C15)
             .wrapping_add(u64::from(id).wrapping_mul(0xD1B5_4A32_D192_ED03));
-        Client {
+        CounterClient {
             id,
             strategy: workload.strategy,
             backoff: workload.backoff,
@@ -211,7 +212,7 @@ impl Client {
         self.retries = 0;
         let read = self.read_ratio > 0.0 && self.rng.random::<f64>() < self.read_ratio;
         let (state, op) = if read {
-            (State::Read, Op::Get)
+            (State::Read, CounterOp::Get)
         } else {
             self.first_request()
         };
@@ -219,18 +220,18 @@ impl Client {
         self.send(op, delay)
     }
 
-    fn first_request(&self) -> (State, Op) {
+    fn first_request(&self) -> (State, CounterOp) {
         match self.strategy {
-            Strategy::Naive => (State::NaiveGet, Op::Get),
-            Strategy::Cas => (State::CasGets, Op::Gets),
-            Strategy::Incr => (State::IncrIncr, Op::Incr(1)),
-            Strategy::Lease => (State::LeaseGet, Op::LeaseGet),
+            Strategy::Naive => (State::NaiveGet, CounterOp::Get),
+            Strategy::Cas => (State::CasGets, CounterOp::Gets),
+            Strategy::Incr => (State::IncrIncr, CounterOp::Incr(1)),
+            Strategy::Lease => (State::LeaseGet, CounterOp::LeaseGet),
         }
     }
 
-    fn send(&mut self, op: Op, delay: u64) -> Action {
+    fn send(&mut self, op: CounterOp, delay: u64) -> Action {
         self.stats.requests += 1;
-        if matches!(op, Op::Cas(..) | Op::LeaseSet(..)) {
+        if matches!(op, CounterOp::Cas(..) | CounterOp::LeaseSet(..)) {
             self.stats.cas_attempts += 1;
         }
         Action::Send {
@@ -284,17 +285,17 @@ impl Client {
             (State::NaiveGet, Reply::Value(v)) => {
                 self.stats.misses += u64::from(v.is_none());
                 self.state = State::NaiveSet;
-                self.send(Op::Set(v.map_or(1, |v| v.wrapping_add(1))), 0)
+                self.send(CounterOp::Set(v.map_or(1, |v| v.wrapping_add(1))), 0)
             }
             (State::NaiveSet, Reply::Stored) => self.complete(now, picker),
             (State::CasGets, Reply::ValueCas(Some((v, cas)))) => {
                 self.state = State::CasCas;
-                self.send(Op::Cas(v.wrapping_add(1), cas), 0)
+                self.send(CounterOp::Cas(v.wrapping_add(1), cas), 0)
             }
             (State::CasGets, Reply::ValueCas(None)) => {
                 self.stats.misses += 1;
                 self.state = State::CasAdd;
-                self.send(Op::Add(1), 0)
+                self.send(CounterOp::Add(1), 0)
             }
             (State::CasCas, Reply::Cas(CasReply::Stored)) => self.complete(now, picker),
             (State::CasCas | State::LeaseSet, Reply::Cas(CasReply::Exists)) => {
@@ -314,13 +315,13 @@ impl Client {
             (State::IncrIncr, Reply::Incr(None)) => {
                 self.stats.not_found += 1;
                 self.state = State::IncrAdd;
-                self.send(Op::Add(1), 0)
+                self.send(CounterOp::Add(1), 0)
             }
             (State::LeaseGet, Reply::Lease(LeaseReply::Won { value, token })) => {
                 self.stats.misses += u64::from(value.is_none());
                 self.state = State::LeaseSet;
                 self.send(
-                    Op::LeaseSet(value.map_or(1, |v| v.wrapping_add(1)), token),
+                    CounterOp::LeaseSet(value.map_or(1, |v| v.wrapping_add(1)), token),
                     0,
                 )
             }
@@ -338,7 +339,7 @@ impl Client {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::contention::config::KeyDist;
+    use crate::trace::KeyDist;
 
     #[test]
     fn cas_client_retries_after_exists_and_counts_it() {
@@ -346,20 +347,20 @@ mod tests {
             updates_per_client: 1,
             ..Workload::default()
         };
-        let picker = KeyPicker::new(KeyDist::Hot, 1);
-        let mut c = Client::new(0, &w);
+        let picker = KeyPicker::new(&KeyDist::Hot, 1).unwrap();
+        let mut c = CounterClient::new(0, &w);
         let send = |op| Action::Send {
             op,
             key: 0,
             delay: 0,
         };
-        assert_eq!(c.start(0, &picker), send(Op::Gets));
+        assert_eq!(c.start(0, &picker), send(CounterOp::Gets));
         let a = c.on_reply(10, Reply::ValueCas(Some((42, 7))), &picker);
-        assert_eq!(a, send(Op::Cas(43, 7)));
+        assert_eq!(a, send(CounterOp::Cas(43, 7)));
         let a = c.on_reply(20, Reply::Cas(CasReply::Exists), &picker);
-        assert_eq!(a, send(Op::Gets));
+        assert_eq!(a, send(CounterOp::Gets));
         let a = c.on_reply(30, Reply::ValueCas(Some((43, 8))), &picker);
-        assert_eq!(a, send(Op::Cas(44, 8)));
+        assert_eq!(a, send(CounterOp::Cas(44, 8)));
         assert_eq!(
             c.on_reply(40, Reply::Cas(CasReply::Stored), &picker),
             Action::Finished

@@ -3,17 +3,24 @@
 //! the simulated network and server; each parsed from what a user types (`exp:200us`,
 //! `zipf:1.0`, `exp:base=100us,max=10ms`).
 //!
-//! Parsers follow `crate::units`: an error keeps the text and says what a valid value
-//! looks like.
+//! Durations are [`crate::units`]' (`200us`, `1.5ms`), the backoff's parameters follow the
+//! shared `key=value` grammar ([`crate::units::kv`]), and the key distribution is the
+//! crate's one [`KeyDist`], restricted to those a [`KeyPicker`] can draw (`hot`, `uniform`,
+//! `zipf`). An error keeps the text and says what a valid value looks like.
 
 use std::fmt;
 use std::str::FromStr;
 
 use rand::Rng;
 
-/// Why a contention option could not be parsed or a configuration cannot run.
+use crate::trace::key_dist::{KeyDist, KeyPicker};
+use crate::units::kv::{KeyValues, split_name};
+use crate::units::{format_duration_ns, parse_duration_ns};
+
+/// Why a contention option could not be parsed or a workload cannot run.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
-pub enum ConfigError {
+#[non_exhaustive]
+pub enum WorkloadError {
     /// A value that does not parse.
     #[error("{text:?} is not {expected}")]
     Parse {
@@ -27,61 +34,10 @@ pub enum ConfigError {
     Invalid(String),
 }
 
-fn parse_err(text: &str, expected: &'static str) -> ConfigError {
-    ConfigError::Parse {
+fn parse_err(text: &str, expected: &'static str) -> WorkloadError {
+    WorkloadError::Parse {
         text: text.to_string(),
         expected,
-    }
-}
-
-const DURATION_EXPECTED: &str =
-    "a duration: 0, or a number with a unit (ns, us, ms, s), such as 200us or 1.5ms";
-
-/// Parses a duration such as `0`, `200ns`, `200us`, `1.5ms` or `2s` into nanoseconds.
-///
-/// ```
-/// use cachelab::contention::config::parse_duration_ns;
-/// assert_eq!(parse_duration_ns("200us").unwrap(), 200_000);
-/// assert_eq!(parse_duration_ns("1.5ms").unwrap(), 1_500_000);
-/// assert_eq!(parse_duration_ns("0").unwrap(), 0);
-/// assert!(parse_duration_ns("fast").is_err());
-/// ```
-pub fn parse_duration_ns(text: &str) -> Result<u64, ConfigError> {
-    let t = text.trim();
-    let split = t
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(t.len());
-    let (number, unit) = t.split_at(split);
-    let value: f64 = number
-        .parse()
-        .map_err(|_| parse_err(text, DURATION_EXPECTED))?;
-    let scale = match unit.trim() {
-        "" if value == 0.0 => 1.0,
-        "ns" => 1.0,
-        "us" | "µs" => 1e3,
-        "ms" => 1e6,
-        "s" => 1e9,
-        _ => return Err(parse_err(text, DURATION_EXPECTED)),
-    };
-    let ns = value * scale;
-    if !ns.is_finite() || !(0.0..=1e18).contains(&ns) {
-        return Err(parse_err(text, DURATION_EXPECTED));
-    }
-    Ok(ns.round() as u64)
-}
-
-/// Formats nanoseconds the way [`parse_duration_ns`] reads them back.
-pub fn format_duration_ns(ns: u64) -> String {
-    if ns == 0 {
-        "0".to_string()
-    } else if ns.is_multiple_of(1_000_000_000) {
-        format!("{}s", ns / 1_000_000_000)
-    } else if ns.is_multiple_of(1_000_000) {
-        format!("{}ms", ns / 1_000_000)
-    } else if ns.is_multiple_of(1_000) {
-        format!("{}us", ns / 1_000)
-    } else {
-        format!("{ns}ns")
     }
 }
 
@@ -121,7 +77,7 @@ impl fmt::Display for Strategy {
 }
 
 impl FromStr for Strategy {
-    type Err = ConfigError;
+    type Err = WorkloadError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         match s.trim() {
             "naive" => Ok(Strategy::Naive),
@@ -207,10 +163,10 @@ impl fmt::Display for Delay {
 }
 
 impl FromStr for Delay {
-    type Err = ConfigError;
+    type Err = WorkloadError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let t = s.trim();
-        let wrap = |_: ConfigError| parse_err(s, DELAY_EXPECTED);
+        let wrap = |_| parse_err(s, DELAY_EXPECTED);
         let bad = || parse_err(s, DELAY_EXPECTED);
         if let Some(mean) = t.strip_prefix("exp:") {
             return Ok(Delay::Exp(parse_duration_ns(mean).map_err(wrap)?));
@@ -286,158 +242,34 @@ impl fmt::Display for Backoff {
 }
 
 impl FromStr for Backoff {
-    type Err = ConfigError;
+    type Err = WorkloadError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let t = s.trim();
-        let wrap = |_: ConfigError| parse_err(s, BACKOFF_EXPECTED);
         let bad = || parse_err(s, BACKOFF_EXPECTED);
         if t == "none" {
             return Ok(Backoff::None);
         }
         if let Some(d) = t.strip_prefix("fixed:") {
-            return Ok(Backoff::Fixed(parse_duration_ns(d).map_err(wrap)?));
+            return Ok(Backoff::Fixed(parse_duration_ns(d).map_err(|_| bad())?));
         }
-        let rest = match t.strip_prefix("exp") {
-            Some(rest) => rest,
-            None => return Err(bad()),
+        let (name, params) = split_name(t);
+        if name != "exp" {
+            return Err(bad());
+        }
+        let params = KeyValues::parse(params.unwrap_or("")).map_err(|_| bad())?;
+        params.check_keys(&["base", "max"]).map_err(|_| bad())?;
+        let duration = |key: &str, default: u64| {
+            params
+                .param(key)
+                .map_or(Ok(default), |p| p.duration_ns())
+                .map_err(|_| bad())
         };
-        let (mut base, mut max) = (100_000, 10_000_000);
-        if !rest.is_empty() {
-            let params = rest.strip_prefix(':').ok_or_else(bad)?;
-            for pair in params.split(',') {
-                match pair.split_once('=') {
-                    Some(("base", v)) => base = parse_duration_ns(v).map_err(wrap)?,
-                    Some(("max", v)) => max = parse_duration_ns(v).map_err(wrap)?,
-                    _ => return Err(bad()),
-                }
-            }
-        }
+        let (base, max) = (duration("base", 100_000)?, duration("max", 10_000_000)?);
         if base > max {
             return Err(bad());
         }
         Ok(Backoff::Exp { base, max })
     }
-}
-
-/// How a client picks the counter for each operation.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum KeyDist {
-    /// Always counter 0 (the seed's single `visitors` key).
-    Hot,
-    /// Every counter equally likely.
-    Uniform,
-    /// Counter `k` (0-based) with probability ∝ 1/(k+1)^s (`zipf:1.0`).
-    Zipf(f64),
-}
-
-impl fmt::Display for KeyDist {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            KeyDist::Hot => f.write_str("hot"),
-            KeyDist::Uniform => f.write_str("uniform"),
-            KeyDist::Zipf(s) => write!(f, "zipf:{s}"),
-        }
-    }
-}
-
-impl FromStr for KeyDist {
-    type Err = ConfigError;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        const EXPECTED: &str = "a key distribution: hot, uniform or zipf:S (zipf:1.0, S ≥ 0)";
-        match s.trim() {
-            "hot" => Ok(KeyDist::Hot),
-            "uniform" => Ok(KeyDist::Uniform),
-            other => {
-                let exp = other
-                    .strip_prefix("zipf:")
-                    .or_else(|| other.strip_prefix("zipf:s="))
-                    .ok_or_else(|| parse_err(s, EXPECTED))?;
-                let exp = exp.strip_prefix("s=").unwrap_or(exp);
-                match exp.parse::<f64>() {
-                    Ok(v) if v.is_finite() && v >= 0.0 => Ok(KeyDist::Zipf(v)),
-                    _ => Err(parse_err(s, EXPECTED)),
-                }
-            }
-        }
-    }
-}
-
-/// A sampler of counter indexes for one [`KeyDist`] over `keys` counters. Zipf uses
-/// Vose's alias method (M. D. Vose, *A linear algorithm for generating random numbers with
-/// a given distribution*, IEEE TSE 17(9), 1991): one random word and one table lookup per
-/// pick, whatever the number of counters.
-#[derive(Debug, Clone)]
-pub struct KeyPicker {
-    keys: u32,
-    /// Per column: the probability (scaled to 2^32) of keeping the column, and the alias
-    /// taken otherwise; empty for hot and uniform.
-    alias: Vec<(u64, u32)>,
-    uniform: bool,
-}
-
-impl KeyPicker {
-    /// A picker over `keys` (≥ 1) counters.
-    pub fn new(dist: KeyDist, keys: u32) -> KeyPicker {
-        let keys = keys.max(1);
-        let (alias, uniform) = match dist {
-            KeyDist::Hot => (Vec::new(), false),
-            KeyDist::Uniform => (Vec::new(), true),
-            KeyDist::Zipf(s) => (alias_table(keys, s), false),
-        };
-        KeyPicker {
-            keys,
-            alias,
-            uniform,
-        }
-    }
-
-    /// The next counter index, in `0..keys`.
-    pub fn pick<R: Rng + ?Sized>(&self, rng: &mut R) -> u32 {
-        if self.keys == 1 {
-            return 0;
-        }
-        if self.uniform {
-            return rng.random_range(0..self.keys);
-        }
-        if self.alias.is_empty() {
-            return 0;
-        }
-        let word: u64 = rng.random();
-        // High half picks the column (multiply-shift, no modulo bias worth the name at
-        // 2^32 columns), low half decides column or alias.
-        let column = ((word >> 32) * u64::from(self.keys)) >> 32;
-        let (keep, alias) = self.alias[column as usize];
-        if (word & 0xFFFF_FFFF) < keep {
-            column as u32
-        } else {
-            alias
-        }
-    }
-}
-
-/// Vose's alias table for P(k) ∝ 1/(k+1)^s over `keys` columns.
-fn alias_table(keys: u32, s: f64) -> Vec<(u64, u32)> {
-    let n = keys as usize;
-    let weights: Vec<f64> = (1..=keys).map(|k| 1.0 / f64::from(k).powf(s)).collect();
-    let total: f64 = weights.iter().sum();
-    let mut scaled: Vec<f64> = weights.iter().map(|w| w * n as f64 / total).collect();
-    let (mut small, mut large): (Vec<usize>, Vec<usize>) = (0..n).partition(|&i| scaled[i] < 1.0);
-    const ONE: f64 = 4_294_967_296.0;
-    let mut table = vec![(1u64 << 32, 0u32); n];
-    while let (Some(&l), Some(&g)) = (small.last(), large.last()) {
-        small.pop();
-        table[l] = ((scaled[l] * ONE) as u64, g as u32);
-        scaled[g] -= 1.0 - scaled[l];
-        if scaled[g] < 1.0 {
-            large.pop();
-            small.push(g);
-        }
-    }
-    // What is left is 1 up to rounding: keep the column always.
-    for i in small.into_iter().chain(large) {
-        table[i] = (1u64 << 32, i as u32);
-    }
-    table
 }
 
 /// Every knob of one contention run.
@@ -491,21 +323,28 @@ impl Default for Workload {
 }
 
 impl Workload {
-    /// Refuses what cannot run: no clients, no counters, a read ratio outside `[0, 1)`.
-    pub fn validate(&self) -> Result<(), ConfigError> {
+    /// Refuses what cannot run: no clients, no counters, a read ratio outside `[0, 1)`, a
+    /// key distribution that cannot pick counters.
+    pub fn validate(&self) -> Result<(), WorkloadError> {
         if self.clients == 0 {
-            return Err(ConfigError::Invalid("clients must be at least 1".into()));
+            return Err(WorkloadError::Invalid("clients must be at least 1".into()));
         }
         if self.keys == 0 {
-            return Err(ConfigError::Invalid("keys must be at least 1".into()));
+            return Err(WorkloadError::Invalid("keys must be at least 1".into()));
         }
+        self.picker()?;
         if !(self.read_ratio >= 0.0 && self.read_ratio < 1.0) {
-            return Err(ConfigError::Invalid(format!(
+            return Err(WorkloadError::Invalid(format!(
                 "read ratio {} must be in [0, 1)",
                 self.read_ratio
             )));
         }
         Ok(())
+    }
+
+    /// The sampler of counter indexes for this workload's key distribution and counters.
+    pub fn picker(&self) -> Result<KeyPicker, WorkloadError> {
+        KeyPicker::new(&self.key_dist, self.keys).map_err(|e| WorkloadError::Invalid(e.to_string()))
     }
 
     /// Updates all clients make together.
@@ -555,8 +394,21 @@ mod tests {
         );
         assert!("exp:base=5ms,max=1ms".parse::<Backoff>().is_err());
         assert!("sometimes".parse::<Backoff>().is_err());
-        assert_eq!("zipf:1.0".parse::<KeyDist>().unwrap(), KeyDist::Zipf(1.0));
+        assert_eq!(
+            "zipf:1.0".parse::<KeyDist>().unwrap(),
+            KeyDist::Zipf { alpha: 1.0 }
+        );
         assert!("zipf:-1".parse::<KeyDist>().is_err());
+        let scan = Workload {
+            key_dist: KeyDist::Scan,
+            ..Workload::default()
+        };
+        assert!(
+            scan.validate()
+                .unwrap_err()
+                .to_string()
+                .contains("hot, uniform or zipf:S")
+        );
         assert!("cas2".parse::<Strategy>().is_err());
     }
 
@@ -573,40 +425,5 @@ mod tests {
                 assert!(b.wait(attempt, &mut rng) <= cap);
             }
         }
-    }
-
-    #[test]
-    fn alias_table_gives_each_counter_its_zipf_probability() {
-        for (keys, s) in [(2u32, 1.0), (16, 1.0), (100, 0.8), (7, 0.0), (50, 2.5)] {
-            let table = alias_table(keys, s);
-            let n = f64::from(keys);
-            let mut implied = vec![0.0; keys as usize];
-            for (column, &(keep, alias)) in table.iter().enumerate() {
-                let p = keep as f64 / 4_294_967_296.0;
-                implied[column] += p / n;
-                implied[alias as usize] += (1.0 - p) / n;
-            }
-            let total: f64 = (1..=keys).map(|k| 1.0 / f64::from(k).powf(s)).sum();
-            for (k, p) in implied.iter().enumerate() {
-                let exact = 1.0 / ((k + 1) as f64).powf(s) / total;
-                assert!(
-                    (p - exact).abs() < 1e-6,
-                    "keys={keys} s={s} k={k}: {p} vs {exact}"
-                );
-            }
-        }
-    }
-
-    #[test]
-    fn zipf_picker_prefers_low_ranks_and_stays_in_range() {
-        let picker = KeyPicker::new(KeyDist::Zipf(1.0), 10);
-        let mut rng = ChaCha8Rng::seed_from_u64(1);
-        let mut counts = [0u32; 10];
-        for _ in 0..10_000 {
-            counts[picker.pick(&mut rng) as usize] += 1;
-        }
-        assert!(counts[0] > counts[1] && counts[1] > counts[9], "{counts:?}");
-        // P(0) = 1 / H(10) ≈ 0.341.
-        assert!((3000..3800).contains(&counts[0]), "{counts:?}");
     }
 }

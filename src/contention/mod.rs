@@ -11,9 +11,9 @@
 //! - [`threads`]: real OS threads against the in-process store, behind the [`shim`] seam;
 //! - [`net`]: real TCP clients against any memcached-compatible server.
 //!
-//! All three drive the same per-client state machine ([`client::Client`]) through the
+//! All three drive the same per-client state machine ([`client::CounterClient`]) through the
 //! [`backend::CounterBackend`] trait. [`run_sweep`] runs every (clients, strategy) pair of a
-//! [`Sweep`]; [`result::charts`] draws them.
+//! [`ContentionSweep`]; [`result::charts`] draws them.
 //!
 //! ```
 //! use cachelab::contention::{run, Mode, Strategy, Workload};
@@ -42,7 +42,9 @@ pub mod shim;
 pub mod sim;
 pub mod threads;
 
-pub use config::{Backoff, ConfigError, Delay, KeyDist, Strategy, Workload};
+/// The crate's one key distribution ([`crate::trace::key_dist`]): a [`Workload`] holds one.
+pub use crate::trace::key_dist::KeyDist;
+pub use config::{Backoff, Delay, Strategy, Workload, WorkloadError};
 pub use result::{ContentionRow, Mode};
 
 /// Why a contention run failed.
@@ -50,7 +52,7 @@ pub use result::{ContentionRow, Mode};
 pub enum ContentionError {
     /// A bad option or combination.
     #[error(transparent)]
-    Config(#[from] ConfigError),
+    Config(#[from] WorkloadError),
     /// The store could not be built.
     #[error("cannot build the store")]
     Store(#[from] crate::memcached::SettingsError),
@@ -78,9 +80,10 @@ pub fn run_on(
         (Mode::Threads, _) => threads::run(workload)?,
         (Mode::Net, Some(server)) => net::run(workload, server)?,
         (Mode::Net, None) => {
-            return Err(
-                ConfigError::Invalid("net mode needs a server: --server HOST:PORT".into()).into(),
-            );
+            return Err(WorkloadError::Invalid(
+                "net mode needs a server: --server HOST:PORT".into(),
+            )
+            .into());
         }
     };
     Ok(ContentionRow::new(mode, workload, &outcome))
@@ -89,7 +92,7 @@ pub fn run_on(
 /// A sweep: every client count with every strategy and backoff, the other knobs from
 /// `base`.
 #[derive(Debug, Clone)]
-pub struct Sweep {
+pub struct ContentionSweep {
     /// Which driver.
     pub mode: Mode,
     /// Client counts, in order.
@@ -107,11 +110,11 @@ pub struct Sweep {
 /// Runs a sweep: for each strategy, each backoff, each client count, in the order given. `progress` is called after each
 /// row.
 pub fn run_sweep(
-    sweep: &Sweep,
+    sweep: &ContentionSweep,
     mut progress: impl FnMut(&ContentionRow),
 ) -> Result<Vec<ContentionRow>, ContentionError> {
     if sweep.clients.is_empty() || sweep.strategies.is_empty() {
-        return Err(ConfigError::Invalid("a sweep needs clients and strategies".into()).into());
+        return Err(WorkloadError::Invalid("a sweep needs clients and strategies".into()).into());
     }
     let backoffs = if sweep.backoffs.is_empty() {
         std::slice::from_ref(&sweep.base.backoff)

@@ -206,7 +206,7 @@ fn run_prefix() -> String {
 pub fn run(workload: &Workload, server: &str) -> Result<RunOutcome, ContentionError> {
     workload.validate()?;
     if workload.clients > MAX_CONNECTIONS {
-        return Err(super::ConfigError::Invalid(format!(
+        return Err(super::WorkloadError::Invalid(format!(
             "net mode opens at most {MAX_CONNECTIONS} connections, not {}",
             workload.clients
         ))

@@ -42,13 +42,13 @@ impl Mode {
 }
 
 impl std::str::FromStr for Mode {
-    type Err = super::config::ConfigError;
+    type Err = super::config::WorkloadError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         match s.trim() {
             "sim" => Ok(Mode::Sim),
             "threads" => Ok(Mode::Threads),
             "net" => Ok(Mode::Net),
-            _ => Err(super::config::ConfigError::Parse {
+            _ => Err(super::config::WorkloadError::Parse {
                 text: s.to_string(),
                 expected: "a mode: sim, threads or net",
             }),
@@ -215,7 +215,7 @@ impl ContentionRow {
             clients: workload.clients,
             updates_per_client: workload.updates_per_client,
             keys: workload.keys,
-            key_dist: workload.key_dist.to_string(),
+            key_dist: workload.key_dist.shorthand(),
             read_ratio: workload.read_ratio,
             rtt: sim_only(mode, workload.rtt),
             service: sim_only(mode, workload.service),

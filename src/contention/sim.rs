@@ -21,9 +21,9 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
 use super::ContentionError;
-use super::backend::{CounterBackend, Op, Reply, StoreBackend, apply};
-use super::client::{Action, Client};
-use super::config::{KeyPicker, Workload};
+use super::backend::{CounterBackend, CounterOp, Reply, StoreBackend, apply};
+use super::client::{Action, CounterClient};
+use super::config::Workload;
 use super::result::RunOutcome;
 use crate::memcached::{ServerClock, Settings, Store};
 
@@ -105,7 +105,7 @@ impl EventTree {
 enum Pending {
     /// The request is on its way to the server; `back` is the reply's one-way delay.
     Arrive {
-        op: Op,
+        op: CounterOp,
         key: u32,
         back: u64,
     },
@@ -140,7 +140,7 @@ impl Sim<'_> {
         }
     }
 
-    fn send(&mut self, client: u32, op: Op, key: u32, delay: u64, initial: bool) {
+    fn send(&mut self, client: u32, op: CounterOp, key: u32, delay: u64, initial: bool) {
         let rtt = self.workload.rtt.sample(&mut self.net);
         let forward = rtt / 2;
         self.pending[client as usize] = Pending::Arrive {
@@ -183,7 +183,7 @@ fn finish(
 pub fn run(workload: &Workload) -> Result<RunOutcome, ContentionError> {
     workload.validate()?;
     if workload.clients > MAX_CLIENTS {
-        return Err(super::ConfigError::Invalid(format!(
+        return Err(super::WorkloadError::Invalid(format!(
             "sim mode takes at most {MAX_CLIENTS} clients, not {}",
             workload.clients
         ))
@@ -191,9 +191,9 @@ pub fn run(workload: &Workload) -> Result<RunOutcome, ContentionError> {
     }
     let mut backend = prepared_backend(workload)?;
     let keys = workload.key_names();
-    let picker = KeyPicker::new(workload.key_dist, workload.keys);
-    let mut clients: Vec<Client> = (0..workload.clients)
-        .map(|id| Client::new(id, workload))
+    let picker = workload.picker()?;
+    let mut clients: Vec<CounterClient> = (0..workload.clients)
+        .map(|id| CounterClient::new(id, workload))
         .collect();
     let mut sim = Sim {
         workload,
@@ -248,7 +248,7 @@ pub fn run(workload: &Workload) -> Result<RunOutcome, ContentionError> {
     }
     let (final_total, cas_counters) = finish(&mut backend, workload)?;
     Ok(RunOutcome {
-        clients: clients.into_iter().map(Client::into_stats).collect(),
+        clients: clients.into_iter().map(CounterClient::into_stats).collect(),
         final_total,
         elapsed_ns: last,
         requests,
@@ -259,8 +259,9 @@ pub fn run(workload: &Workload) -> Result<RunOutcome, ContentionError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::contention::config::{Backoff, Delay, KeyDist, Strategy};
-    use crate::contention::{Mode, Sweep, run, run_sweep};
+    use crate::contention::config::{Backoff, Delay, Strategy};
+    use crate::contention::{ContentionSweep, Mode, run, run_sweep};
+    use crate::trace::KeyDist;
     use Strategy as CounterStrategy;
     use proptest::prelude::{
         Just, ProptestConfig, prop_assert, prop_assert_eq, prop_oneof, proptest,
@@ -475,7 +476,7 @@ mod tests {
             for (keys, key_dist) in [
                 (1, KeyDist::Hot),
                 (4, KeyDist::Uniform),
-                (16, KeyDist::Zipf(1.0)),
+                (16, KeyDist::Zipf { alpha: 1.0 }),
             ] {
                 for backoff in [Backoff::None, "exp".parse().unwrap(), Backoff::Fixed(1_000)] {
                     for initial in [None, Some(7)] {
@@ -486,7 +487,7 @@ mod tests {
                             clients: 5,
                             updates_per_client: 300,
                             keys,
-                            key_dist,
+                            key_dist: key_dist.clone(),
                             initial,
                             read_ratio: 0.2,
                             rtt: Delay::Exp(100_000),
@@ -519,8 +520,8 @@ mod tests {
         }
     }
 
-    fn sweep(seed: u64) -> Sweep {
-        Sweep {
+    fn sweep(seed: u64) -> ContentionSweep {
+        ContentionSweep {
             mode: Mode::Sim,
             server: None,
             clients: vec![1, 2, 4, 8],
@@ -534,7 +535,7 @@ mod tests {
             base: Workload {
                 updates_per_client: 200,
                 keys: 3,
-                key_dist: KeyDist::Zipf(1.0),
+                key_dist: KeyDist::Zipf { alpha: 1.0 },
                 backoff: "exp".parse().unwrap(),
                 rtt: "uniform:100us-300us".parse().unwrap(),
                 seed,
@@ -599,7 +600,7 @@ mod tests {
                 clients,
                 updates_per_client: updates,
                 keys,
-                key_dist: KeyDist::Zipf(zipf),
+                key_dist: KeyDist::Zipf { alpha: zipf },
                 initial,
                 read_ratio,
                 rtt,

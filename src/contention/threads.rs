@@ -1,5 +1,5 @@
 //! Real OS threads, one per client, against one in-process store behind a mutex
-//! ([`SharedStore`]: `Arc<Mutex<StoreBackend>>`, through [`super::shim`] so a test
+//! ([`LockedBackend`]: `Arc<Mutex<StoreBackend>>`, through [`super::shim`] so a test
 //! scheduler can replace the primitives), or against any [`CounterBackend`] per client
 //! through [`run_on`], which [`super::net`] calls with TCP connections. Each request takes
 //! the lock on its own, exactly as separate network requests reach a server, so a naive client's `get` and `set` can be split by another
@@ -10,18 +10,19 @@
 //! `service` knobs are sim-only).
 
 use super::ContentionError;
-use super::backend::{CounterBackend, SharedStore, StoreBackend, apply};
-use super::client::{Action, Client, ClientStats};
-use super::config::{KeyPicker, Workload};
+use super::backend::{CounterBackend, LockedBackend, StoreBackend, apply};
+use super::client::{Action, ClientStats, CounterClient};
+use super::config::Workload;
 use super::result::RunOutcome;
 use super::shim::{self, Arc, Barrier, Instant};
 use crate::memcached::{ServerClock, Settings, Store};
+use crate::trace::key_dist::KeyPicker;
 
 /// Most clients (threads) the threads mode starts.
 pub const MAX_THREADS: u32 = 4096;
 
 fn client_thread<B: CounterBackend>(
-    mut client: Client,
+    mut client: CounterClient,
     backend: &mut B,
     keys: &[Vec<u8>],
     picker: &KeyPicker,
@@ -39,11 +40,11 @@ fn client_thread<B: CounterBackend>(
 }
 
 /// Runs `workload` on `workload.clients` threads against one in-process store behind a
-/// mutex ([`SharedStore`]).
+/// mutex ([`LockedBackend`]).
 pub fn run(workload: &Workload) -> Result<RunOutcome, ContentionError> {
     // A manual clock: no wall time reaches the store, and nothing here expires.
     let store = Store::new(Settings::default(), ServerClock::manual(1))?;
-    let shared = SharedStore::new(StoreBackend::new(store));
+    let shared = LockedBackend::new(StoreBackend::new(store));
     let backends = (0..workload.clients).map(|_| shared.clone()).collect();
     run_on(
         workload,
@@ -67,14 +68,14 @@ pub fn run_on<B: CounterBackend + Send + 'static>(
 ) -> Result<RunOutcome, ContentionError> {
     workload.validate()?;
     if workload.clients > MAX_THREADS {
-        return Err(super::ConfigError::Invalid(format!(
+        return Err(super::WorkloadError::Invalid(format!(
             "threads mode takes at most {MAX_THREADS} clients, not {}",
             workload.clients
         ))
         .into());
     }
     if backends.len() != workload.clients as usize {
-        return Err(super::ConfigError::Invalid(format!(
+        return Err(super::WorkloadError::Invalid(format!(
             "{} backends for {} clients",
             backends.len(),
             workload.clients
@@ -82,7 +83,7 @@ pub fn run_on<B: CounterBackend + Send + 'static>(
         .into());
     }
     if names.len() != workload.keys as usize {
-        return Err(super::ConfigError::Invalid(format!(
+        return Err(super::WorkloadError::Invalid(format!(
             "{} counter names for {} counters",
             names.len(),
             workload.keys
@@ -97,11 +98,11 @@ pub fn run_on<B: CounterBackend + Send + 'static>(
     }
     let before = control.cas_counters()?;
     let keys = Arc::new(names);
-    let picker = Arc::new(KeyPicker::new(workload.key_dist, workload.keys));
+    let picker = Arc::new(workload.picker()?);
     let barrier = Arc::new(Barrier::new(workload.clients as usize));
     let mut handles = Vec::with_capacity(workload.clients as usize);
     for (id, mut backend) in (0..workload.clients).zip(backends) {
-        let client = Client::new(id, workload);
+        let client = CounterClient::new(id, workload);
         let (keys, picker, barrier) =
             (Arc::clone(&keys), Arc::clone(&picker), Arc::clone(&barrier));
         let handle = shim::thread::Builder::new()
@@ -149,8 +150,9 @@ pub fn run_on<B: CounterBackend + Send + 'static>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::contention::config::{Backoff, KeyDist, Strategy};
+    use crate::contention::config::{Backoff, Strategy};
     use crate::contention::{Mode, run as run_row};
+    use crate::trace::KeyDist;
 
     #[test]
     fn cas_incr_and_lease_are_exact_on_real_threads() {
@@ -185,7 +187,7 @@ mod tests {
     #[test]
     fn run_on_a_used_server_resets_counters_and_counts_only_its_run() {
         let store = Store::new(Settings::default(), ServerClock::manual(1)).unwrap();
-        let shared = SharedStore::new(StoreBackend::new(store));
+        let shared = LockedBackend::new(StoreBackend::new(store));
         let w = Workload {
             strategy: Strategy::Cas,
             clients: 3,

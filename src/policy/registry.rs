@@ -8,22 +8,12 @@
 //! providers such as the memcached model, which `policy` itself does not import. Adding a
 //! policy is its file, one line in [`BUILTIN`], and its tests.
 
+pub use super::spec::ParamInfo;
 use super::spec::{Params, PolicySpec, SpecError};
 use super::{
     Policy, arc, belady, clock, fifo, lfu, lirs, lru, random, s3fifo, sieve, slru, ttl, twoq,
     wtinylfu,
 };
-
-/// One parameter a policy accepts.
-#[derive(Debug, Clone, Copy)]
-pub struct ParamInfo {
-    /// Name as written in the spec.
-    pub name: &'static str,
-    /// Default value, as text.
-    pub default: &'static str,
-    /// What it controls.
-    pub help: &'static str,
-}
 
 /// What a row builds, so tools can pick the rows they want (the demo compares
 /// [`PolicyKind::Eviction`] rows only).

@@ -1,13 +1,25 @@
 //! Policy spec strings: `name` or `name:key=value,key=value`, and their errors.
 //!
-//! The format follows libCacheSim's parameter strings (`s3fifo:small=0.1`). Parameters are
-//! checked against the table each policy declares in [`super::registry`], so a typo is an
-//! error that lists what exists, never a silently ignored knob.
+//! The format follows libCacheSim's parameter strings (`s3fifo:small=0.1`) and is the
+//! crate's one `key=value` grammar ([`crate::units::kv`]). Parameters are checked against the
+//! [`ParamInfo`] table each policy declares, so a typo is an error that lists what exists,
+//! never a silently ignored knob.
 
 use std::fmt;
 use std::str::FromStr;
 
-use super::registry::ParamInfo;
+use crate::units::kv::{KeyValues, KvError, Param, split_name};
+
+/// One parameter a policy accepts.
+#[derive(Debug, Clone, Copy)]
+pub struct ParamInfo {
+    /// Name as written in the spec.
+    pub name: &'static str,
+    /// Default value, as text.
+    pub default: &'static str,
+    /// What it controls.
+    pub help: &'static str,
+}
 
 /// Why a policy spec could not be turned into a policy.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -71,11 +83,7 @@ impl FromStr for PolicySpec {
             text: text.to_string(),
             expected: expected.to_string(),
         };
-        let trimmed = text.trim();
-        let (name, rest) = match trimmed.split_once(':') {
-            Some((name, rest)) => (name, Some(rest)),
-            None => (trimmed, None),
-        };
+        let (name, rest) = split_name(text);
         if name.is_empty()
             || !name
                 .bytes()
@@ -85,25 +93,13 @@ impl FromStr for PolicySpec {
                 "a policy name such as `lru`, optionally followed by `:key=value,...`",
             ));
         }
-        let mut params = Vec::new();
-        if let Some(rest) = rest {
-            for pair in rest.split(',').filter(|p| !p.trim().is_empty()) {
-                let Some((key, value)) = pair.split_once('=') else {
-                    return Err(syntax(&format!(
-                        "`key=value` pairs after the colon, found {pair:?}"
-                    )));
-                };
-                let key = key.trim().to_ascii_lowercase();
-                if params.iter().any(|(k, _)| *k == key) {
-                    return Err(syntax(&format!(
-                        "each parameter once, but {key:?} is given twice"
-                    )));
-                }
-                params.push((key, value.trim().to_string()));
-            }
-        }
+        let params = KeyValues::parse(rest.unwrap_or(""))
+            .map_err(|e| syntax(&format!("after the colon, {}", e.reason())))?
+            .pairs()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         Ok(PolicySpec {
-            text: trimmed.to_string(),
+            text: text.trim().to_string(),
             name: name.to_ascii_lowercase(),
             params,
         })
@@ -166,27 +162,56 @@ impl<'a> Params<'a> {
 
     /// An error for parameter `name` with the expectation `expected`.
     pub fn bad(&self, name: &str, expected: &str) -> SpecError {
-        SpecError::BadValue {
-            policy: self.policy.to_string(),
-            param: name.to_string(),
-            value: self.text(name).to_string(),
-            expected: expected.to_string(),
-        }
+        self.param(name).bad(expected).into_spec(self.policy)
+    }
+
+    /// Parameter `name` ready to be read as a type (see [`Param`]).
+    pub fn param<'n>(&'n self, name: &'n str) -> Param<'n> {
+        Param::new(name, self.text(name))
     }
 
     /// A real number in `[min, max]`.
     pub fn f64_in(&self, name: &str, min: f64, max: f64) -> Result<f64, SpecError> {
-        match self.text(name).parse::<f64>() {
-            Ok(v) if v >= min && v <= max => Ok(v),
-            _ => Err(self.bad(name, &format!("a number from {min} to {max}"))),
-        }
+        self.param(name)
+            .f64_in(min, max)
+            .map_err(|e| e.into_spec(self.policy))
     }
 
     /// A whole number in `[min, max]`.
     pub fn u64_in(&self, name: &str, min: u64, max: u64) -> Result<u64, SpecError> {
-        match self.text(name).parse::<u64>() {
-            Ok(v) if v >= min && v <= max => Ok(v),
-            _ => Err(self.bad(name, &format!("a whole number from {min} to {max}"))),
+        self.param(name)
+            .u64_in(min, max)
+            .map_err(|e| e.into_spec(self.policy))
+    }
+
+    /// A TTL in whole clock units (see [`crate::units::parse_ttl`]).
+    pub fn ttl(&self, name: &str) -> Result<u64, SpecError> {
+        crate::units::parse_ttl(self.text(name)).map_err(|e| self.bad(name, e.expected))
+    }
+}
+
+/// Turns a value error of the shared grammar into the policy's [`SpecError::BadValue`].
+trait IntoSpecError {
+    fn into_spec(self, policy: &str) -> SpecError;
+}
+
+impl IntoSpecError for KvError {
+    fn into_spec(self, policy: &str) -> SpecError {
+        match self {
+            KvError::BadValue {
+                key,
+                value,
+                expected,
+            } => SpecError::BadValue {
+                policy: policy.to_string(),
+                param: key,
+                value,
+                expected,
+            },
+            other => SpecError::Syntax {
+                text: policy.to_string(),
+                expected: other.reason(),
+            },
         }
     }
 }

@@ -86,12 +86,7 @@ fn build_ttl(
     params: &Params,
     ctx: &super::registry::BuildContext,
 ) -> Result<Box<dyn Policy>, SpecError> {
-    let ttl = parse_ttl(params.text("ttl")).ok_or_else(|| {
-        params.bad(
-            "ttl",
-            "a whole number of clock units, optionally with s, m, h or d",
-        )
-    })?;
+    let ttl = params.ttl("ttl")?;
     let clock = match params.text("clock") {
         "wall" => TtlClock::Wall,
         "requests" => TtlClock::Requests,
@@ -308,20 +303,6 @@ impl Policy for Ttl {
     }
 }
 
-/// Parses a TTL: a whole number in clock units, or with a unit `s`, `m`, `h`, `d` (wall
-/// clock seconds). `None` when it is neither.
-pub fn parse_ttl(text: &str) -> Option<u64> {
-    let t = text.trim();
-    let (number, scale) = match t.char_indices().last()? {
-        (i, 's') => (&t[..i], 1),
-        (i, 'm') => (&t[..i], 60),
-        (i, 'h') => (&t[..i], 3_600),
-        (i, 'd') => (&t[..i], 86_400),
-        _ => (t, 1),
-    };
-    number.parse::<u64>().ok()?.checked_mul(scale)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -456,15 +437,5 @@ mod tests {
         let outcome = cache.get(&req(3, 6, 0));
         assert_eq!((outcome.evictions, outcome.expirations), (0, 1));
         assert!(cache.contains(2) && cache.contains(3) && !cache.contains(1));
-    }
-
-    #[test]
-    fn ttl_values_parse_with_units() {
-        assert_eq!(parse_ttl("60"), Some(60));
-        assert_eq!(parse_ttl("60s"), Some(60));
-        assert_eq!(parse_ttl("5m"), Some(300));
-        assert_eq!(parse_ttl("2h"), Some(7200));
-        assert_eq!(parse_ttl("1d"), Some(86400));
-        assert_eq!(parse_ttl("soon"), None);
     }
 }

@@ -32,6 +32,7 @@ use super::lines::{key_from_bytes, parse_op, parse_u32, parse_u64};
 use super::next_access;
 use super::{Error, Position, RequestReader};
 use crate::request::{NEVER, Op, Request};
+use crate::units::kv::{Grammar, KeyValues};
 
 /// A column chosen by its 1-based number or by its header name.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -63,7 +64,8 @@ pub enum HeaderMode {
     No,
 }
 
-/// How to read a CSV trace; parsed from text such as `key=2,size=3,time=1,header=yes,delim=tab`.
+/// How to read a CSV trace; parsed from text such as `key=2,size=3,time=1,header=yes,delim=tab`
+/// (the shared `key=value` grammar of [`crate::units::kv`], where `delim=,` may name a comma).
 ///
 /// The default takes the key from the first column (or the `key` column of a header that
 /// has one), detects the header, and splits on commas.
@@ -131,26 +133,15 @@ impl FromStr for CsvOptions {
             text: text.to_string(),
             message,
         };
+        let grammar = Grammar {
+            comma_values: &["delim", "delimiter"],
+            ..Grammar::STRICT
+        };
+        let pairs = KeyValues::parse_with(text, grammar).map_err(|e| fail(e.reason()))?;
         let mut options = CsvOptions::default();
-        let mut rest = text.trim();
-        while !rest.is_empty() {
-            let Some((name, after)) = rest.split_once('=') else {
-                return Err(fail(format!("`{rest}` has no `=`")));
-            };
-            let name = name.trim().to_ascii_lowercase();
-            // `delim=,` is the one value that may be the separator itself.
-            let (value, next) =
-                if (name == "delim" || name == "delimiter") && after.starts_with(',') {
-                    (",", after[1..].strip_prefix(',').unwrap_or(&after[1..]))
-                } else {
-                    match after.split_once(',') {
-                        Some((value, next)) => (value, next),
-                        None => (after, ""),
-                    }
-                };
-            rest = next.trim_start();
-            let value = if value == " " { value } else { value.trim() };
+        for (name, value) in pairs.pairs() {
             let column = |value: &str| -> Result<Option<Column>, CsvOptionsError> {
+                let value = value.trim();
                 if value.is_empty() {
                     return Err(fail(format!("`{name}=` needs a column number or name")));
                 }
@@ -165,7 +156,7 @@ impl FromStr for CsvOptions {
                     Ok(Some(Column::Name(value.to_string())))
                 }
             };
-            match name.as_str() {
+            match name {
                 "key" => options.key = column(value)?,
                 "size" => options.size = column(value)?,
                 "time" => options.time = column(value)?,

@@ -1,5 +1,5 @@
-//! Seeded synthetic traces: key distributions ([`KeyDist`]) and the [`Generator`] that turns
-//! one, with a [`SizeDist`], into a stream of [`Request`]s behind [`RequestReader`].
+//! Seeded synthetic traces: the [`Generator`] that turns a key distribution ([`KeyDist`])
+//! and a [`SizeDist`] into a stream of [`Request`]s behind [`RequestReader`].
 //!
 //! The workloads are the classic ones of cache papers and of libCacheSim's synthetic
 //! generators: Zipf popularity, uniform, sequential scans, loops, and a shifting hot set,
@@ -11,23 +11,8 @@
 //! `exp`, whose last-bit differences could move a draw only when it falls within a rounding
 //! error of a boundary.)
 //!
-//! Key-distribution specs (`name` or `name:key=value,...`, like policy specs):
-//!
-//! | spec | keys (all in `0..keys`) |
-//! | --- | --- |
-//! | `zipf:alpha=0.8` | P(rank k) ∝ 1/k^alpha for k = 1..=keys (alpha ≥ 0; 0 is uniform; default 1) |
-//! | `uniform` | uniform over all keys |
-//! | `scan` | 0, 1, …, keys-1, 0, 1, … |
-//! | `loop:len=N` | 0, 1, …, N-1, 0, 1, … (default N = keys) |
-//! | `hotset:size=1000,shift=100000,p=0.9` | with probability p a key from a hot window of `size` consecutive keys, else uniform; the window jumps to a random place every `shift` requests (0: never) |
-//! | `mix:zipf:alpha=0.8@0.7+scan@0.3` | each request picks one component by weight (`spec@weight`, joined by `+`; weights are normalised; components cannot be mixes) |
-//!
-//! Zipf ranks are sampled exactly, by binary search in the cumulative distribution over all
-//! `keys` ranks (8 bytes per key, built once). Rank r is then mapped to key `π(r)`, where π
-//! is a seeded pseudo-random permutation of `0..keys` (a 4-round Feistel network with cycle
-//! walking), so that hot keys are scattered instead of being 0, 1, 2, …; π depends only on
-//! the seed and `keys`. In a mix each component keeps its own state: a scan advances only on
-//! the requests that pick it.
+//! Key distributions ([`KeyDist`], their spec grammar and the [`KeyStream`] that draws the
+//! keys) live in [`super::key_dist`]; object sizes in [`super::sizes`].
 //!
 //! Requests are reads (`op` = get) with `time` = the request's index (one request per time
 //! unit), `ttl` = 0 and `next_access` = [`NEVER`].
@@ -50,201 +35,17 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-use std::fmt;
-use std::str::FromStr;
-
-use rand::{Rng, SeedableRng};
+use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
-use super::sizes::{KeyValues, SizeDist, splitmix64};
+use super::key_dist::{DistError, KeyStream};
+use super::sizes::SizeDist;
 use super::{Error, RequestReader};
 use crate::request::{NEVER, Op, Request};
 
-/// The valid forms of a key-distribution spec, quoted in every key-spec error.
-pub const KEY_FORMS: &str = "a key distribution: `zipf:alpha=0.8`, `uniform`, `scan`, \
-    `loop:len=N`, `hotset:size=1000,shift=100000,p=0.9`, or a mix such as \
-    `mix:zipf:alpha=0.8@0.7+scan@0.3`";
-
-/// Most keys a Zipf distribution may have: its table takes 8 bytes per key (2 GiB here).
-pub const MAX_ZIPF_KEYS: u64 = 1 << 28;
-
-/// Why a key or size spec, or a set of generator options, was rejected.
-#[derive(Debug, thiserror::Error)]
-pub enum SpecError {
-    /// The spec does not have a valid form.
-    #[error("spec {text:?}: expected {expected}")]
-    Syntax {
-        /// The spec as given.
-        text: String,
-        /// What is wrong and what the valid forms are.
-        expected: String,
-    },
-    /// A parameter value does not parse or is out of range.
-    #[error("spec {text:?}: {param}={value:?} is not valid: expected {expected}")]
-    BadValue {
-        /// The spec as given.
-        text: String,
-        /// The parameter name.
-        param: String,
-        /// The value as given.
-        value: String,
-        /// What a valid value looks like.
-        expected: String,
-    },
-    /// A file named by a spec (a size histogram) could not be read; names file and line.
-    #[error(transparent)]
-    File(#[from] Error),
-    /// The distribution does not fit the other options (a loop longer than the key space…).
-    #[error("{0}")]
-    Options(String),
-}
-
-/// Which keys a generated trace requests; see the module documentation for the spec syntax.
-#[derive(Debug, Clone, PartialEq)]
-pub enum KeyDist {
-    /// Zipf popularity: P(rank k) ∝ 1/k^alpha.
-    Zipf {
-        /// The skew, ≥ 0 (0 is uniform, about 0.6–1.2 in web and key-value traces).
-        alpha: f64,
-    },
-    /// Uniform over all keys.
-    Uniform,
-    /// A sequential scan over all keys, repeated.
-    Scan,
-    /// A loop over the first `len` keys (all keys when `None`), repeated.
-    Loop {
-        /// Loop length, 1 to `keys`.
-        len: Option<u64>,
-    },
-    /// A hot window of `size` keys that gets a fraction `p` of requests and moves every
-    /// `shift` requests.
-    HotSet {
-        /// Keys in the hot window (at most `keys`; larger values are cut to `keys`).
-        size: u64,
-        /// Requests between moves of the window; 0 keeps it in place.
-        shift: u64,
-        /// Probability that a request goes to the hot window, 0 to 1.
-        p: f64,
-    },
-    /// Each request comes from one component, picked with probability proportional to its
-    /// weight.
-    Mix(Vec<(KeyDist, f64)>),
-}
-
-impl Default for KeyDist {
-    /// Zipf with alpha = 1.
-    fn default() -> KeyDist {
-        KeyDist::Zipf { alpha: 1.0 }
-    }
-}
-
-impl FromStr for KeyDist {
-    type Err = SpecError;
-
-    fn from_str(text: &str) -> Result<KeyDist, SpecError> {
-        parse_key_dist(text, text.trim(), true)
-    }
-}
-
-/// Parses `spec`, a whole spec or one mix component of `text`.
-fn parse_key_dist(text: &str, spec: &str, allow_mix: bool) -> Result<KeyDist, SpecError> {
-    let syntax = |what: String| SpecError::Syntax {
-        text: text.to_string(),
-        expected: format!("{what}; valid forms: {KEY_FORMS}"),
-    };
-    let (name, rest) = spec.split_once(':').unwrap_or((spec, ""));
-    let name = name.trim().to_ascii_lowercase();
-    match name.as_str() {
-        "zipf" => {
-            let params = KeyValues::parse(text, rest, &["alpha"]).map_err(syntax)?;
-            let alpha = params.f64("alpha", 1.0)?;
-            if alpha < 0.0 {
-                return Err(syntax(format!("zipf needs alpha ≥ 0, got {alpha}")));
-            }
-            Ok(KeyDist::Zipf { alpha })
-        }
-        "uniform" => {
-            KeyValues::parse(text, rest, &[]).map_err(syntax)?;
-            Ok(KeyDist::Uniform)
-        }
-        "scan" => {
-            KeyValues::parse(text, rest, &[]).map_err(syntax)?;
-            Ok(KeyDist::Scan)
-        }
-        "loop" => {
-            let params = KeyValues::parse(text, rest, &["len"]).map_err(syntax)?;
-            let len = params.u64("len")?;
-            if len == Some(0) {
-                return Err(syntax("loop needs len ≥ 1".to_string()));
-            }
-            Ok(KeyDist::Loop { len })
-        }
-        "hotset" => {
-            let params = KeyValues::parse(text, rest, &["size", "shift", "p"]).map_err(syntax)?;
-            let size = params.u64("size")?.unwrap_or(1000);
-            let shift = params.u64("shift")?.unwrap_or(100_000);
-            let p = params.f64("p", 0.9)?;
-            if size == 0 || !(0.0..=1.0).contains(&p) {
-                return Err(syntax(format!(
-                    "hotset needs size ≥ 1 and 0 ≤ p ≤ 1, got size={size}, p={p}"
-                )));
-            }
-            Ok(KeyDist::HotSet { size, shift, p })
-        }
-        "mix" if allow_mix => {
-            let mut components = Vec::new();
-            for part in rest.split('+') {
-                let Some((component, weight)) = part.rsplit_once('@') else {
-                    return Err(syntax(format!(
-                        "mix components written `spec@weight` and joined by `+`, found {:?}",
-                        part.trim()
-                    )));
-                };
-                let weight = match weight.trim().parse::<f64>() {
-                    Ok(w) if w > 0.0 && w.is_finite() => w,
-                    _ => {
-                        return Err(syntax(format!(
-                            "a positive weight after `@`, found {:?}",
-                            weight.trim()
-                        )));
-                    }
-                };
-                components.push((parse_key_dist(text, component.trim(), false)?, weight));
-            }
-            Ok(KeyDist::Mix(components))
-        }
-        "mix" => Err(syntax(
-            "mix components that are not mixes themselves".to_string(),
-        )),
-        _ => Err(syntax(format!("unknown key distribution {name:?}"))),
-    }
-}
-
-impl fmt::Display for KeyDist {
-    /// The spec string this distribution parses from.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            KeyDist::Zipf { alpha } => write!(f, "zipf:alpha={alpha}"),
-            KeyDist::Uniform => f.write_str("uniform"),
-            KeyDist::Scan => f.write_str("scan"),
-            KeyDist::Loop { len: None } => f.write_str("loop"),
-            KeyDist::Loop { len: Some(len) } => write!(f, "loop:len={len}"),
-            KeyDist::HotSet { size, shift, p } => {
-                write!(f, "hotset:size={size},shift={shift},p={p}")
-            }
-            KeyDist::Mix(components) => {
-                f.write_str("mix:")?;
-                for (i, (dist, weight)) in components.iter().enumerate() {
-                    if i > 0 {
-                        f.write_str("+")?;
-                    }
-                    write!(f, "{dist}@{weight}")?;
-                }
-                Ok(())
-            }
-        }
-    }
-}
+/// The key-distribution type, re-exported here for the callers that import it from the
+/// generator (bench-server's load generator); its home is [`super::key_dist`].
+use super::key_dist::KeyDist;
 
 /// Everything that determines a generated trace.
 #[derive(Debug, Clone, PartialEq)]
@@ -279,25 +80,19 @@ impl Default for GenOptions {
 #[derive(Debug, Clone)]
 pub struct Generator {
     options: GenOptions,
-    source: Source,
+    keys: KeyStream,
     rng: ChaCha8Rng,
     index: u64,
 }
 
 impl Generator {
     /// Builds a generator; fails when the distribution does not fit the key space.
-    pub fn new(options: GenOptions) -> Result<Generator, SpecError> {
-        if options.keys == 0 {
-            return Err(SpecError::Options(
-                "a generated trace needs at least 1 key".to_string(),
-            ));
-        }
-        let permutation = Permutation::new(options.keys, splitmix64(options.seed ^ PERM_STREAM));
+    pub fn new(options: GenOptions) -> Result<Generator, DistError> {
         let mut rng = ChaCha8Rng::seed_from_u64(options.seed);
-        let source = Source::new(&options.dist, options.keys, &permutation, &mut rng)?;
+        let keys = KeyStream::new(&options.dist, options.keys, options.seed, &mut rng)?;
         Ok(Generator {
             options,
-            source,
+            keys,
             rng,
             index: 0,
         })
@@ -320,9 +115,7 @@ impl RequestReader for Generator {
         let n = usize::try_from(left).unwrap_or(usize::MAX).min(max);
         out.reserve(n);
         for _ in 0..n {
-            let key = self
-                .source
-                .next_key(self.index, self.options.keys, &mut self.rng);
+            let key = self.keys.next_key(self.index, &mut self.rng);
             out.push(Request {
                 time: self.index,
                 key,
@@ -337,242 +130,12 @@ impl RequestReader for Generator {
     }
 }
 
-/// Separates the rank-permutation keys from other uses of the same trace seed.
-const PERM_STREAM: u64 = 0x9E12_3A7C_0FF1_CE55;
-
-/// A key distribution with its running state.
-#[derive(Debug, Clone)]
-enum Source {
-    Zipf(ZipfSampler, Permutation),
-    Uniform,
-    Cycle {
-        len: u64,
-        next: u64,
-    },
-    HotSet {
-        size: u64,
-        shift: u64,
-        p: f64,
-        start: u64,
-        epoch: u64,
-    },
-    Mix {
-        components: Vec<Source>,
-        cumulative: Vec<f64>,
-    },
-}
-
-impl Source {
-    fn new(
-        dist: &KeyDist,
-        keys: u64,
-        permutation: &Permutation,
-        rng: &mut ChaCha8Rng,
-    ) -> Result<Source, SpecError> {
-        Ok(match dist {
-            KeyDist::Zipf { alpha } => {
-                if keys > MAX_ZIPF_KEYS {
-                    return Err(SpecError::Options(format!(
-                        "{dist} over {keys} keys: the Zipf table needs 8 bytes per key; \
-                         use at most {MAX_ZIPF_KEYS} keys"
-                    )));
-                }
-                Source::Zipf(ZipfSampler::new(*alpha, keys as usize), permutation.clone())
-            }
-            KeyDist::Uniform => Source::Uniform,
-            KeyDist::Scan | KeyDist::Loop { len: None } => Source::Cycle { len: keys, next: 0 },
-            KeyDist::Loop { len: Some(len) } => {
-                if *len > keys {
-                    return Err(SpecError::Options(format!(
-                        "{dist}: the loop is longer than the {keys} keys of the trace"
-                    )));
-                }
-                Source::Cycle { len: *len, next: 0 }
-            }
-            KeyDist::HotSet { size, shift, p } => {
-                let size = (*size).min(keys);
-                Source::HotSet {
-                    size,
-                    shift: *shift,
-                    p: *p,
-                    start: rng.random_range(0..=keys - size),
-                    epoch: 0,
-                }
-            }
-            KeyDist::Mix(parts) => {
-                let mut components = Vec::with_capacity(parts.len());
-                let mut cumulative = Vec::with_capacity(parts.len());
-                let mut total = 0.0;
-                for (part, weight) in parts {
-                    components.push(Source::new(part, keys, permutation, rng)?);
-                    total += weight;
-                    cumulative.push(total);
-                }
-                if components.is_empty() || !(total > 0.0 && total.is_finite()) {
-                    return Err(SpecError::Options(format!(
-                        "{dist}: a mix needs components with positive weights"
-                    )));
-                }
-                Source::Mix {
-                    components,
-                    cumulative,
-                }
-            }
-        })
-    }
-
-    /// The key of request number `index`.
-    fn next_key(&mut self, index: u64, keys: u64, rng: &mut ChaCha8Rng) -> u64 {
-        match self {
-            Source::Zipf(sampler, permutation) => {
-                permutation.apply(sampler.sample_rank(rng) as u64)
-            }
-            Source::Uniform => rng.random_range(0..keys),
-            Source::Cycle { len, next } => {
-                let key = *next;
-                *next = if key + 1 == *len { 0 } else { key + 1 };
-                key
-            }
-            Source::HotSet {
-                size,
-                shift,
-                p,
-                start,
-                epoch,
-            } => {
-                if *shift > 0 && index / *shift != *epoch {
-                    *epoch = index / *shift;
-                    *start = rng.random_range(0..=keys - *size);
-                }
-                if rng.random::<f64>() < *p {
-                    *start + rng.random_range(0..*size)
-                } else {
-                    rng.random_range(0..keys)
-                }
-            }
-            Source::Mix {
-                components,
-                cumulative,
-            } => {
-                let total = cumulative[cumulative.len() - 1];
-                let x = rng.random::<f64>() * total;
-                let pick = cumulative
-                    .partition_point(|&c| c <= x)
-                    .min(components.len() - 1);
-                components[pick].next_key(index, keys, rng)
-            }
-        }
-    }
-}
-
-/// Exact Zipf sampling over ranks `0..n` (rank 0 is the most popular, P ∝ 1/(rank+1)^alpha)
-/// by inversion of the cumulative weights; correct for every alpha ≥ 0.
-///
-/// A plain binary search over a large table costs a cache miss per level (about 2 µs per
-/// sample at 10^7 keys), so a guide table (Chen and Asau, 1974) of n/4 entries holds, for
-/// each quarter-key-wide slice of [0, 1), the first rank whose cumulative weight exceeds the
-/// slice's start; the search walks from there, on average fewer than 5 steps in one or two
-/// cache lines. It returns exactly the rank a binary search would.
-#[derive(Debug, Clone)]
-struct ZipfSampler {
-    cumulative: Vec<f64>,
-    guide: Vec<u32>,
-}
-
-impl ZipfSampler {
-    fn new(alpha: f64, n: usize) -> ZipfSampler {
-        let mut total = 0.0;
-        let cumulative: Vec<f64> = (1..=n)
-            .map(|k| {
-                total += (k as f64).powf(-alpha);
-                total
-            })
-            .collect();
-        let slices = (n / 4).max(1);
-        let mut guide = Vec::with_capacity(slices);
-        let mut rank = 0;
-        for j in 0..slices {
-            let start = j as f64 / slices as f64 * total;
-            while rank + 1 < n && cumulative[rank] <= start {
-                rank += 1;
-            }
-            // n ≤ MAX_ZIPF_KEYS < 2^32, checked by the caller.
-            guide.push(rank as u32);
-        }
-        ZipfSampler { cumulative, guide }
-    }
-
-    fn sample_rank(&self, rng: &mut ChaCha8Rng) -> usize {
-        let last = self.cumulative.len() - 1;
-        let u = rng.random::<f64>();
-        let x = u * self.cumulative[last];
-        let slice = ((u * self.guide.len() as f64) as usize).min(self.guide.len() - 1);
-        let mut rank = self.guide[slice] as usize;
-        // The first rank whose cumulative weight exceeds x (the last rank if none does);
-        // walking both ways keeps this exact even where the guide's rounding is off by one.
-        while rank < last && self.cumulative[rank] <= x {
-            rank += 1;
-        }
-        while rank > 0 && self.cumulative[rank - 1] > x {
-            rank -= 1;
-        }
-        rank
-    }
-}
-
-/// A seeded pseudo-random permutation of `0..n` in constant memory: a balanced 4-round
-/// Feistel network on the smallest even number of bits that covers `n`, with cycle walking
-/// (apply again until the value falls below `n`), which keeps it a bijection on `0..n`. The
-/// domain is under 4n, so fewer than 4 rounds of walking are needed on average.
-#[derive(Debug, Clone)]
-struct Permutation {
-    n: u64,
-    half_bits: u32,
-    round_keys: [u64; 4],
-}
-
-impl Permutation {
-    fn new(n: u64, seed: u64) -> Permutation {
-        let bits = (64 - n.saturating_sub(1).leading_zeros()).max(2);
-        let half_bits = bits.div_ceil(2);
-        let mut state = seed;
-        let round_keys = std::array::from_fn(|_| {
-            state = splitmix64(state);
-            state
-        });
-        Permutation {
-            n,
-            half_bits,
-            round_keys,
-        }
-    }
-
-    fn apply(&self, value: u64) -> u64 {
-        let mut x = value;
-        loop {
-            x = self.feistel(x);
-            if x < self.n {
-                return x;
-            }
-        }
-    }
-
-    fn feistel(&self, x: u64) -> u64 {
-        let mask = (1u64 << self.half_bits) - 1;
-        let mut left = x >> self.half_bits;
-        let mut right = x & mask;
-        for key in self.round_keys {
-            let mixed = splitmix64(right ^ key) & mask;
-            (left, right) = (right, left ^ mixed);
-        }
-        (left << self.half_bits) | right
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::trace::key_dist::stream::{PERM_STREAM, Permutation};
     use crate::trace::read_all;
+    use crate::trace::splitmix::splitmix64;
 
     fn generate(spec: &str, keys: u64, requests: u64, seed: u64) -> Vec<Request> {
         let options = GenOptions {
@@ -651,42 +214,6 @@ mod tests {
             .max_by_key(|(k, c)| (**c, **k))
             .map(|(k, _)| *k);
         assert!(hottest.unwrap() > 1000, "hottest key {hottest:?}");
-    }
-
-    #[test]
-    fn guide_table_gives_the_binary_search_rank() {
-        for (alpha, n) in [
-            (0.0, 1),
-            (0.0, 7),
-            (0.8, 1000),
-            (1.0, 33),
-            (1.5, 10_000),
-            (3.0, 500),
-        ] {
-            let sampler = ZipfSampler::new(alpha, n);
-            let mut a = ChaCha8Rng::seed_from_u64(5);
-            let mut b = ChaCha8Rng::seed_from_u64(5);
-            let total = sampler.cumulative[n - 1];
-            for _ in 0..20_000 {
-                let x = b.random::<f64>() * total;
-                let expected = sampler.cumulative.partition_point(|&c| c <= x).min(n - 1);
-                assert_eq!(
-                    sampler.sample_rank(&mut a),
-                    expected,
-                    "alpha {alpha}, n {n}"
-                );
-            }
-        }
-    }
-
-    #[test]
-    fn permutation_is_a_bijection() {
-        for n in [1u64, 2, 3, 5, 16, 17, 1000, 4097] {
-            let p = Permutation::new(n, 99);
-            let mut seen: Vec<u64> = (0..n).map(|x| p.apply(x)).collect();
-            seen.sort_unstable();
-            assert_eq!(seen, (0..n).collect::<Vec<_>>(), "n = {n}");
-        }
     }
 
     #[test]
@@ -863,54 +390,7 @@ mod tests {
     }
 
     #[test]
-    fn specs_parse_and_display_round_trip() {
-        for spec in [
-            "zipf:alpha=0.8",
-            "uniform",
-            "scan",
-            "loop",
-            "loop:len=5",
-            "hotset:size=1000,shift=100000,p=0.9",
-            "mix:zipf:alpha=0.8@0.7+scan@0.3",
-            "mix:hotset:size=10,shift=5,p=0.5@2+uniform@1+loop:len=3@1",
-        ] {
-            let dist: KeyDist = spec.parse().unwrap();
-            assert_eq!(dist.to_string(), spec);
-        }
-        assert_eq!(
-            "zipf".parse::<KeyDist>().unwrap(),
-            KeyDist::Zipf { alpha: 1.0 }
-        );
-        assert_eq!(
-            "hotset".parse::<KeyDist>().unwrap(),
-            KeyDist::HotSet {
-                size: 1000,
-                shift: 100_000,
-                p: 0.9
-            }
-        );
-    }
-
-    #[test]
-    fn bad_specs_say_what_is_valid() {
-        for bad in [
-            "zipfian",
-            "zipf:alpha=-1",
-            "zipf:alpha=x",
-            "zipf:beta=1",
-            "loop:len=0",
-            "hotset:p=1.5",
-            "scan:len=3",
-            "mix:zipf+scan@1",
-            "mix:zipf@0+scan@1",
-            "mix:mix:scan@1@1",
-            "",
-        ] {
-            let err = bad.parse::<KeyDist>().unwrap_err().to_string();
-            assert!(err.contains(&format!("{bad:?}")), "{bad}: {err}");
-        }
-        let err = "zipfian".parse::<KeyDist>().unwrap_err().to_string();
-        assert!(err.contains("hotset:size=1000,shift=100000,p=0.9"), "{err}");
+    fn a_trace_needs_a_key() {
         let options = GenOptions {
             keys: 0,
             ..GenOptions::default()

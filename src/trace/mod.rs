@@ -3,7 +3,7 @@
 //! Start from [`open`]: it sniffs compression (gzip, zstd, xz, bzip2 by magic bytes) and the
 //! format (from the name and the first bytes, or [`ReadOptions::format`]), and returns a
 //! [`RequestReader`] that streams [`Request`]s in batches in constant memory. Each format
-//! has its own file; [`generate`] makes seeded synthetic streams; [`stats`] summarises any
+//! has its own file; [`generate`] makes seeded synthetic streams from a [`key_dist`]; [`stats`] summarises any
 //! stream. Every failure is an [`Error`] that names the file and the line or byte offset.
 
 pub mod arc;
@@ -12,6 +12,7 @@ pub mod csv_trace;
 pub mod detect;
 pub mod error;
 pub mod generate;
+pub mod key_dist;
 mod lines;
 pub mod lirs;
 pub mod memory;
@@ -19,11 +20,13 @@ pub mod next_access;
 pub mod oracle;
 pub mod plain;
 pub mod sizes;
+mod splitmix;
 pub mod stats;
 pub mod twitter;
 
 pub use csv_trace::{CsvOptions, write_csv};
 pub use error::{Error, Position};
+pub use key_dist::KeyDist;
 pub use memory::VecReader;
 pub use oracle::write_oracle;
 

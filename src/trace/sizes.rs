@@ -2,8 +2,8 @@
 //!
 //! A generated key keeps one size for the whole trace, as a real object does: the size is
 //! drawn from a small RNG seeded by a hash of (trace seed, key), so the same key always gets
-//! the same size and no per-key table is kept. The spec syntax follows the policy specs
-//! (`name:key=value,...`, as libCacheSim's parameter strings do):
+//! the same size and no per-key table is kept. The spec syntax is the crate's one
+//! `name:key=value,...` grammar ([`crate::units::kv`], as libCacheSim's parameter strings):
 //!
 //! | spec | sizes |
 //! | --- | --- |
@@ -21,8 +21,10 @@ use std::str::FromStr;
 use rand::{Rng, RngCore};
 use rand_distr::StandardNormal;
 
-use super::generate::SpecError;
+use super::key_dist::DistError;
+use super::splitmix::{SplitMix64, splitmix64};
 use super::{Error, Position};
+use crate::units::kv::{KeyValues, split_name};
 use crate::units::parse_bytes;
 
 /// The valid forms of a size spec, quoted in every size-spec error.
@@ -181,30 +183,46 @@ impl SizeDist {
 }
 
 impl FromStr for SizeDist {
-    type Err = SpecError;
+    type Err = DistError;
 
-    fn from_str(text: &str) -> Result<SizeDist, SpecError> {
-        let syntax = |what: String| SpecError::Syntax {
+    fn from_str(text: &str) -> Result<SizeDist, DistError> {
+        let syntax = |what: String| DistError::Syntax {
             text: text.to_string(),
             expected: format!("{what}; valid forms: {SIZE_FORMS}"),
         };
         let trimmed = text.trim();
-        let (name, rest) = trimmed.split_once(':').unwrap_or((trimmed, ""));
-        let name = name.trim().to_ascii_lowercase();
         if !trimmed.contains(':')
             && let Ok(size) = parse_bytes(trimmed)
         {
             return fixed(size).map_err(syntax);
         }
+        let (name, rest) = split_name(trimmed);
+        let name = name.to_ascii_lowercase();
+        let rest = rest.unwrap_or("");
+        let params = |known: &[&str]| {
+            let kv = |e| DistError::from_kv(text, e, SIZE_FORMS);
+            let params = KeyValues::parse(rest).map_err(kv)?;
+            params.check_keys(known).map_err(kv)?;
+            Ok::<KeyValues, DistError>(params)
+        };
+        let bytes = |params: &KeyValues, key: &str, default: u32| {
+            params
+                .param(key)
+                .map_or(Ok(u64::from(default)), |p| {
+                    p.bytes_in(1, u64::from(u32::MAX))
+                })
+                .map(|n| n as u32)
+                .map_err(|e| DistError::from_kv(text, e, SIZE_FORMS))
+        };
         match name.as_str() {
             "fixed" => {
                 let size = parse_bytes(rest).map_err(|e| syntax(format!("fixed: {e}")))?;
                 fixed(size).map_err(syntax)
             }
             "uniform" => {
-                let params = KeyValues::parse(text, rest, &["min", "max"]).map_err(syntax)?;
-                let min = params.bytes("min", 1)?;
-                let max = params.bytes("max", 4096)?;
+                let params = params(&["min", "max"])?;
+                let min = bytes(&params, "min", 1)?;
+                let max = bytes(&params, "max", 4096)?;
                 if !(1..=max).contains(&min) {
                     return Err(syntax(format!(
                         "uniform sizes need 1 ≤ min ≤ max, got min={min}, max={max}"
@@ -213,9 +231,12 @@ impl FromStr for SizeDist {
                 Ok(SizeDist::Uniform { min, max })
             }
             "lognormal" => {
-                let params = KeyValues::parse(text, rest, &["median", "sigma"]).map_err(syntax)?;
-                let median = f64::from(params.bytes("median", 4096)?);
-                let sigma = params.f64("sigma", 1.0)?;
+                let params = params(&["median", "sigma"])?;
+                let median = f64::from(bytes(&params, "median", 4096)?);
+                let sigma = params
+                    .param("sigma")
+                    .map_or(Ok(1.0), |p| p.finite_f64())
+                    .map_err(|e| DistError::from_kv(text, e, SIZE_FORMS))?;
                 if !(sigma >= 0.0 && sigma.is_finite()) {
                     return Err(syntax(format!(
                         "sigma must be a finite number ≥ 0, got {sigma}"
@@ -227,7 +248,7 @@ impl FromStr for SizeDist {
                 if rest.trim().is_empty() {
                     return Err(syntax("histogram: needs a file name".to_string()));
                 }
-                let hist = SizeHistogram::read(Path::new(rest.trim())).map_err(SpecError::File)?;
+                let hist = SizeHistogram::read(Path::new(rest.trim())).map_err(DistError::File)?;
                 Ok(SizeDist::Histogram(hist))
             }
             _ => Err(syntax(format!("unknown size distribution {name:?}"))),
@@ -260,132 +281,8 @@ impl fmt::Display for SizeDist {
     }
 }
 
-/// `key=value,...` parameters of one spec, checked against the names the spec allows.
-///
-/// Shared by the size and key-distribution parsers.
-pub(crate) struct KeyValues<'a> {
-    text: &'a str,
-    pairs: Vec<(String, &'a str)>,
-}
-
-impl<'a> KeyValues<'a> {
-    /// Splits `rest` (the part of spec `text` after `name:`) into pairs; errors name unknown
-    /// or repeated keys.
-    pub(crate) fn parse(
-        text: &'a str,
-        rest: &'a str,
-        allowed: &[&str],
-    ) -> Result<KeyValues<'a>, String> {
-        let mut pairs: Vec<(String, &str)> = Vec::new();
-        for pair in rest.split(',').filter(|p| !p.trim().is_empty()) {
-            let Some((key, value)) = pair.split_once('=') else {
-                return Err(format!("`key=value` parameters, found {:?}", pair.trim()));
-            };
-            let key = key.trim().to_ascii_lowercase();
-            if !allowed.contains(&key.as_str()) {
-                return Err(format!(
-                    "unknown parameter {key:?} (parameters here: {})",
-                    allowed.join(", ")
-                ));
-            }
-            if pairs.iter().any(|(k, _)| *k == key) {
-                return Err(format!("parameter {key:?} given twice"));
-            }
-            pairs.push((key, value.trim()));
-        }
-        Ok(KeyValues { text, pairs })
-    }
-
-    fn get(&self, key: &str) -> Option<&'a str> {
-        self.pairs.iter().find(|(k, _)| k == key).map(|(_, v)| *v)
-    }
-
-    fn bad(&self, key: &str, value: &str, expected: &str) -> SpecError {
-        SpecError::BadValue {
-            text: self.text.to_string(),
-            param: key.to_string(),
-            value: value.to_string(),
-            expected: expected.to_string(),
-        }
-    }
-
-    /// A byte size from 1 to `u32::MAX` (units allowed), or `default`.
-    pub(crate) fn bytes(&self, key: &str, default: u32) -> Result<u32, SpecError> {
-        let Some(value) = self.get(key) else {
-            return Ok(default);
-        };
-        match parse_bytes(value) {
-            Ok(n) if (1..=u64::from(u32::MAX)).contains(&n) => Ok(n as u32),
-            _ => Err(self.bad(
-                key,
-                value,
-                "a byte size from 1 to 4294967295, such as 4096 or 4KiB",
-            )),
-        }
-    }
-
-    /// A finite number, or `default`.
-    pub(crate) fn f64(&self, key: &str, default: f64) -> Result<f64, SpecError> {
-        let Some(value) = self.get(key) else {
-            return Ok(default);
-        };
-        match value.parse::<f64>() {
-            Ok(x) if x.is_finite() => Ok(x),
-            _ => Err(self.bad(key, value, "a finite number such as 0.8")),
-        }
-    }
-
-    /// A whole number (`_` separators allowed), or `None` when absent.
-    pub(crate) fn u64(&self, key: &str) -> Result<Option<u64>, SpecError> {
-        let Some(value) = self.get(key) else {
-            return Ok(None);
-        };
-        match value.replace('_', "").parse::<u64>() {
-            Ok(n) => Ok(Some(n)),
-            Err(_) => Err(self.bad(key, value, "a whole number such as 100000")),
-        }
-    }
-}
-
 /// Separates the per-key size stream from other uses of the same trace seed.
 const SIZE_STREAM: u64 = 0x51E5_0F0B_1EC7_5A11;
-
-/// SplitMix64's output function: a fast, well-mixed bijection on `u64` (Steele, Lea and
-/// Flood, "Fast splittable pseudorandom number generators", OOPSLA 2014).
-pub(crate) fn splitmix64(mut z: u64) -> u64 {
-    z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
-}
-
-/// SplitMix64 as an RNG: specified to the bit, so a key's size is the same on every machine,
-/// and cheap to seed once per request (ChaCha would cost a block per key).
-pub(crate) struct SplitMix64 {
-    state: u64,
-}
-
-impl SplitMix64 {
-    pub(crate) fn new(seed: u64) -> SplitMix64 {
-        SplitMix64 { state: seed }
-    }
-}
-
-impl RngCore for SplitMix64 {
-    fn next_u32(&mut self) -> u32 {
-        (self.next_u64() >> 32) as u32
-    }
-
-    fn next_u64(&mut self) -> u64 {
-        let out = splitmix64(self.state);
-        self.state = self.state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        out
-    }
-
-    fn fill_bytes(&mut self, dst: &mut [u8]) {
-        rand::rand_core::impls::fill_bytes_via_next(self, dst);
-    }
-}
 
 #[cfg(test)]
 mod tests {

@@ -17,8 +17,9 @@ use hdrhistogram::Histogram;
 use serde::Serialize;
 
 use crate::request::Request;
+use crate::trace::KeyDist;
 use crate::trace::RequestReader;
-use crate::trace::generate::{GenOptions, Generator, KeyDist};
+use crate::trace::generate::{GenOptions, Generator};
 
 /// What to send, and for how long.
 #[derive(Debug, Clone)]

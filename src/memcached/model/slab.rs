@@ -21,6 +21,7 @@
 //!   memcached's fallback (retrying a failed small last chunk in the largest class) is not
 //!   modelled.
 
+use crate::units::kv::{Grammar, KeyValues, KvError};
 use std::fmt;
 
 /// `sizeof(item)` on a 64-bit build of memcached 1.6: three pointers, two times, `nbytes`,
@@ -169,11 +170,20 @@ impl Settings {
     /// `lru_segmented` and `no_lru_segmented` are cachelab's plainer names for the same two
     /// (memcached itself calls them illegal). `modern` changes nothing, as in 1.6.18.
     pub fn apply_options(&mut self, options: &str) -> Result<(), SettingsError> {
-        for option in options.split(',').filter(|o| !o.is_empty()) {
-            let (name, value) = match option.split_once('=') {
-                Some((n, v)) => (n, Some(v)),
-                None => (option, None),
-            };
+        /// memcached's `-o`: bare flags, repeats applied in order, case-sensitive names.
+        const SUBOPTIONS: Grammar = Grammar {
+            flags: true,
+            repeats: true,
+            case_sensitive: true,
+            comma_values: &[],
+        };
+        let items = KeyValues::parse_with(options, SUBOPTIONS).map_err(|e| match e {
+            KvError::EmptyKey { item, .. } => SettingsError::Suboption(item),
+            other => SettingsError::Suboption(other.reason()),
+        })?;
+        for entry in items.entries() {
+            let option = entry.item.as_str();
+            let (name, value) = (entry.key.as_str(), entry.value.as_deref());
             let bad = |expected| SettingsError::SuboptionValue {
                 option: option.to_string(),
                 expected,

@@ -1,22 +1,13 @@
-//! Small parsers for what users type on the command line: byte sizes (`65536`, `64KiB`,
-//! `1.5GiB`, `64MB`), cache sizes that may be a percentage of the working set (`10%`), and
-//! warm-up lengths (`100000` requests or `0.1` of the trace).
+//! Byte sizes (`65536`, `64KiB`, `1.5GiB`, `64MB`, memcached's `512k`/`1m`) and cache sizes
+//! that may be a percentage of the working set (`10%`).
 //!
-//! Modelled on ripgrep's `human.rs`: the error keeps the original text and says what a
-//! valid value looks like.
+//! Binary units and memcached's one-letter units are powers of 1024 (`m` = MiB, as
+//! memcached's `-m` and `-I` read it); decimal units (`KB`, `MB`, …) are powers of 1000.
 
 use std::fmt;
 use std::str::FromStr;
 
-/// Why a size or amount could not be parsed.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[error("{text:?} is not {expected}")]
-pub struct UnitError {
-    /// The text as given.
-    pub text: String,
-    /// What a valid value looks like.
-    pub expected: &'static str,
-}
+use super::{UnitError, UnitKind, split_number};
 
 const BYTES_EXPECTED: &str = "a byte size: a whole number, or a number with a unit (B, KiB, MiB, GiB, TiB, KB, MB, GB, TB, k, m, g), such as 64MiB or 1.5GiB";
 
@@ -31,16 +22,9 @@ const BYTES_EXPECTED: &str = "a byte size: a whole number, or a number with a un
 /// assert!(parse_bytes("12 apples").is_err());
 /// ```
 pub fn parse_bytes(text: &str) -> Result<u64, UnitError> {
-    let err = || UnitError {
-        text: text.to_string(),
-        expected: BYTES_EXPECTED,
-    };
-    let trimmed = text.trim();
-    let split = trimmed
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(trimmed.len());
-    let (number, unit) = trimmed.split_at(split);
-    let multiplier: u64 = match unit.trim() {
+    let err = || UnitError::new(text, UnitKind::Size, BYTES_EXPECTED);
+    let (number, unit) = split_number(text);
+    let multiplier: u64 = match unit {
         "" | "B" | "b" => 1,
         "KiB" | "k" | "K" => 1 << 10,
         "MiB" | "m" | "M" => 1 << 20,
@@ -95,20 +79,22 @@ impl FromStr for CacheSize {
     type Err = UnitError;
 
     fn from_str(text: &str) -> Result<CacheSize, UnitError> {
-        if let Some(number) = text.trim().strip_suffix('%') {
-            return match number.trim().parse::<f64>() {
-                Ok(pct) if pct > 0.0 && pct.is_finite() => Ok(CacheSize::Percent(pct)),
-                _ => Err(UnitError {
-                    text: text.to_string(),
-                    expected: "a positive percentage of the working set, such as 1% or 0.1%",
-                }),
+        if text.trim().ends_with('%') {
+            return match super::parse_percent(text) {
+                Ok(pct) if pct > 0.0 => Ok(CacheSize::Percent(pct)),
+                _ => Err(UnitError::new(
+                    text,
+                    UnitKind::CacheSize,
+                    "a positive percentage of the working set, such as 1% or 0.1%",
+                )),
             };
         }
         match parse_bytes(text) {
-            Ok(0) => Err(UnitError {
-                text: text.to_string(),
-                expected: "a cache size above zero",
-            }),
+            Ok(0) => Err(UnitError::new(
+                text,
+                UnitKind::CacheSize,
+                "a cache size above zero",
+            )),
             other => other.map(CacheSize::Absolute),
         }
     }
@@ -119,51 +105,6 @@ impl fmt::Display for CacheSize {
         match self {
             CacheSize::Absolute(units) => write!(f, "{units}"),
             CacheSize::Percent(pct) => write!(f, "{pct}%"),
-        }
-    }
-}
-
-/// How much of the trace warms the cache before counting starts.
-#[derive(Debug, Clone, Copy, PartialEq, Default)]
-pub enum Warmup {
-    /// Count from the first request.
-    #[default]
-    None,
-    /// Skip counting the first N requests.
-    Requests(u64),
-    /// Skip counting this fraction (0 to 1) of the trace's requests.
-    Fraction(f64),
-}
-
-impl Warmup {
-    /// The number of requests to leave uncounted in a trace of `total` requests.
-    pub fn requests(self, total: u64) -> u64 {
-        match self {
-            Warmup::None => 0,
-            Warmup::Requests(n) => n,
-            Warmup::Fraction(f) => (total as f64 * f).floor() as u64,
-        }
-    }
-}
-
-impl FromStr for Warmup {
-    type Err = UnitError;
-
-    fn from_str(text: &str) -> Result<Warmup, UnitError> {
-        let t = text.trim();
-        if let Ok(n) = t.parse::<u64>() {
-            return Ok(if n == 0 {
-                Warmup::None
-            } else {
-                Warmup::Requests(n)
-            });
-        }
-        match t.parse::<f64>() {
-            Ok(f) if (0.0..1.0).contains(&f) => Ok(Warmup::Fraction(f)),
-            _ => Err(UnitError {
-                text: text.to_string(),
-                expected: "a request count (100000) or a fraction of the trace below 1 (0.1)",
-            }),
         }
     }
 }
@@ -200,12 +141,5 @@ mod tests {
         assert_eq!(CacheSize::Percent(0.001).resolve(10), 1);
         assert!("0".parse::<CacheSize>().is_err());
         assert!("-1%".parse::<CacheSize>().is_err());
-    }
-
-    #[test]
-    fn warmup_counts_and_fractions() {
-        assert_eq!("1000".parse::<Warmup>().unwrap().requests(5000), 1000);
-        assert_eq!("0.25".parse::<Warmup>().unwrap().requests(1000), 250);
-        assert!("1.5".parse::<Warmup>().is_err());
     }
 }
