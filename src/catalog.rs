@@ -1,12 +1,13 @@
 //! The catalog: every policy the tools can build, from every provider.
 //!
 //! [`crate::policy`] registers its own eviction policies and the TTL layer
-//! ([`crate::policy::registry::BUILTIN`]); the memcached model registers itself as a
+//! ([`crate::policy::builtin::BUILTIN`]); the memcached model registers itself as a
 //! provider ([`crate::memcached::model::policy::PROVIDED`]). This module sits above both, so
 //! `policy` never imports the memcached model. The engine, the CLI and the demo build
 //! policies through [`CATALOG`].
 
-use crate::policy::registry::{BUILTIN, Registry};
+use crate::policy::builtin::BUILTIN;
+use crate::policy::registry::Registry;
 
 /// Every registered policy: the builtin rows, then the memcached model.
 pub static CATALOG: Registry = Registry::new(&[BUILTIN, crate::memcached::model::policy::PROVIDED]);

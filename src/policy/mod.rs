@@ -6,10 +6,11 @@
 //! the engine sets every size to 1 when capacity counts objects, so a policy has one mode.
 //!
 //! Adding a policy is its file (with its registry row), one line in
-//! [`registry::BUILTIN`], and its tests.
+//! [`builtin::BUILTIN`], and its tests.
 
 pub mod arc;
 pub mod belady;
+pub mod builtin;
 pub mod clock;
 pub mod counters;
 pub mod fifo;

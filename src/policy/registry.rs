@@ -4,16 +4,13 @@
 //! `@PolicySpec` shape): its name, what it is ([`PolicyKind`]), its parameters with
 //! defaults (so `cachelab policies` and errors can list them), whether it needs the trace's
 //! `next_access` (Belady), and its constructor. A [`Registry`] is a list of row providers:
-//! [`BUILTIN`] holds this module's policies; a layer above (the crate's `catalog`) adds
-//! providers such as the memcached model, which `policy` itself does not import. Adding a
-//! policy is its file, one line in [`BUILTIN`], and its tests.
+//! [`super::builtin::BUILTIN`] holds this module's policies; a layer above (the crate's
+//! `catalog`) adds providers such as the memcached model, which `policy` itself does not
+//! import. The policy files depend on this module and `builtin` on them, never the reverse.
 
+use super::Policy;
 pub use super::spec::ParamInfo;
 use super::spec::{Params, PolicySpec, SpecError};
-use super::{
-    Policy, arc, belady, clock, fifo, lfu, lirs, lru, random, s3fifo, sieve, slru, ttl, twoq,
-    wtinylfu,
-};
 
 /// What a row builds, so tools can pick the rows they want (the demo compares
 /// [`PolicyKind::Eviction`] rows only).
@@ -83,27 +80,6 @@ where
     }
     text
 }
-
-/// The policies of this module, in the order help text lists them.
-pub static BUILTIN: &[&PolicyInfo] = &[
-    &lru::INFO,
-    &fifo::INFO,
-    &arc::INFO,
-    &lfu::INFO,
-    &clock::INFO,
-    &sieve::INFO,
-    &s3fifo::INFO,
-    &twoq::INFO,
-    &slru::INFO,
-    &random::INFO,
-    &lirs::INFO,
-    &wtinylfu::INFO,
-    &belady::INFO,
-    &ttl::INFO,
-];
-
-/// The registry of this module's own policies (no providers from other modules).
-pub static POLICIES: Registry = Registry::new(&[BUILTIN]);
 
 /// A list of row providers, searched in order; names are unique across them (tested where
 /// a registry is assembled).
@@ -224,6 +200,7 @@ fn same_value(a: &str, b: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::policy::builtin::POLICIES;
 
     #[test]
     fn unknown_names_and_params_list_what_exists() {
