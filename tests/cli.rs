@@ -78,7 +78,7 @@ fn gen_and_sim_are_byte_identical_for_a_seed() {
     let header = text.lines().next().unwrap();
     assert_eq!(
         header,
-        "trace,policy,capacity,capacity_unit,requests,hits,misses,miss_ratio,byte_miss_ratio,bytes_requested,bytes_missed,evictions"
+        "trace,policy,capacity,capacity_unit,requests,hits,misses,miss_ratio,byte_miss_ratio,bytes_requested,bytes_missed,evictions,refused"
     );
     assert_eq!(text.lines().count(), 1 + 2 * 3);
     let rows: Vec<serde_json::Value> = serde_json::from_slice(&json1).unwrap();
@@ -259,7 +259,7 @@ fn bench_reports_speed_and_memory_for_a_trace() {
 
 #[test]
 fn memcached_model_reports_slab_class_usage_and_waste() {
-    let out = cachelab(&["sim", BUNDLED, "-p", "memcached", "-s", "16MiB"]);
+    let out = cachelab(&["sim", BUNDLED, "-p", "memcached", "-s", "16MiB", "-v"]);
     assert!(
         out.status.success(),
         "{}",
@@ -272,7 +272,8 @@ fn memcached_model_reports_slab_class_usage_and_waste() {
     );
     assert!(report.contains("waste"), "{report}");
     let table = String::from_utf8(out.stdout).unwrap();
-    assert!(table.contains("memcached:m=16,"), "{table}");
+    // The table shows the short label: only the parameters that differ from the defaults.
+    assert!(table.contains("memcached:m=16 "), "{table}");
 }
 
 #[cfg(unix)]

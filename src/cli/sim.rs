@@ -11,7 +11,7 @@ use anyhow::Result;
 use clap::Args;
 
 use cachelab::policy::PolicySpec;
-use cachelab::report::{ResultRow, WindowRow, chart, output, table};
+use cachelab::report::{JsonResultRow, ResultRow, WindowRow, chart, output, table};
 use cachelab::sim::{Sweep, run_sweep};
 use cachelab::units::{CacheSize, Warmup};
 
@@ -42,6 +42,10 @@ pub struct SimArgs {
     /// Honour the trace's operations: writes store without counting as reads, deletes remove.
     #[arg(long)]
     ops: bool,
+    /// Also print each model's own report (the memcached model's slab classes) on stderr;
+    /// the JSON results carry it either way.
+    #[arg(short = 'v', long)]
+    verbose: bool,
     /// Seed for randomised policies.
     #[arg(long, default_value_t = 0)]
     seed: u64,
@@ -99,7 +103,7 @@ pub fn run(args: SimArgs) -> Result<()> {
         output::write_csv(path, &rows, force)?;
     }
     if let Some(path) = &args.out.json.json {
-        output::write_json(path, &rows, force)?;
+        output::write_json(path, &JsonResultRow::from_sweep(&out), force)?;
     }
     if let Some(path) = &args.window_csv {
         output::write_csv(path, &WindowRow::from_sweep(&out), force)?;
@@ -111,8 +115,19 @@ pub fn run(args: SimArgs) -> Result<()> {
         out!("{}", table::render(&rows));
     }
     for result in &out.results {
-        if let Some(report) = &result.details {
-            errln!("\n{} at {}:\n{report}", result.policy, result.capacity);
+        let Some(details) = &result.details else {
+            continue;
+        };
+        for warning in &details.warnings {
+            errln!("warning: {warning}");
+        }
+        if args.verbose {
+            errln!(
+                "\n{} at {}:\n{}",
+                result.policy,
+                result.capacity,
+                details.text
+            );
         }
     }
     Ok(())

@@ -114,7 +114,6 @@ enum State {
 /// One client; see the module docs.
 #[derive(Debug, Clone)]
 pub struct CounterClient {
-    id: u32,
     strategy: Strategy,
     backoff: Backoff,
     read_ratio: f64,
@@ -140,7 +139,6 @@ impl CounterClient {
             .wrapping_mul(0x9E37_79B9_7F4A_7C15)
             .wrapping_add(u64::from(id).wrapping_mul(0xD1B5_4A32_D192_ED03));
         CounterClient {
-            id,
             strategy: workload.strategy,
             backoff: workload.backoff,
             read_ratio: workload.read_ratio,
@@ -157,13 +155,9 @@ impl CounterClient {
         }
     }
 
-    /// The client's id.
-    pub fn id(&self) -> u32 {
-        self.id
-    }
-
     /// What it counted. Latencies and retries are recorded in batches: the histograms are
     /// complete once the client has finished.
+    #[cfg(test)]
     pub fn stats(&self) -> &ClientStats {
         &self.stats
     }

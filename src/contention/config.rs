@@ -322,12 +322,22 @@ impl Default for Workload {
     }
 }
 
+/// The most clients a workload may have in any mode (threads and net mode allow fewer).
+pub const MAX_CLIENTS: u32 = 10_000;
+
 impl Workload {
-    /// Refuses what cannot run: no clients, no counters, a read ratio outside `[0, 1)`, a
+    /// Refuses what cannot run: more than [`MAX_CLIENTS`] clients, no clients, no counters, a read ratio outside `[0, 1)`, a
     /// key distribution that cannot pick counters.
     pub fn validate(&self) -> Result<(), WorkloadError> {
         if self.clients == 0 {
             return Err(WorkloadError::Invalid("clients must be at least 1".into()));
+        }
+        if self.clients > MAX_CLIENTS {
+            // Each simulated client keeps its own state and latency buffers (~240 KB).
+            return Err(WorkloadError::Invalid(format!(
+                "at most {MAX_CLIENTS} clients, not {}",
+                self.clients
+            )));
         }
         if self.keys == 0 {
             return Err(WorkloadError::Invalid("keys must be at least 1".into()));

@@ -34,13 +34,13 @@
 
 pub mod backend;
 pub mod calibrate;
-pub mod client;
+pub(crate) mod client;
 pub mod config;
-pub mod net;
+pub(crate) mod net;
 pub mod result;
-pub mod shim;
+pub(crate) mod shim;
 pub mod sim;
-pub mod threads;
+pub(crate) mod threads;
 
 /// The crate's one key distribution ([`crate::trace::key_dist`]): a [`Workload`] holds one.
 pub use crate::trace::key_dist::KeyDist;

@@ -254,7 +254,7 @@ impl Policy for ArcCache {
             }
         }
         if s > self.capacity {
-            return Outcome::MISS;
+            return Outcome::REFUSED;
         }
         let Some(token) = found else {
             let evictions = self.admit_new(req.key, req.size);

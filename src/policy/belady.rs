@@ -190,7 +190,7 @@ impl Policy for Belady {
             return outcome;
         }
         if u64::from(req.size) > self.capacity {
-            return Outcome::MISS;
+            return Outcome::REFUSED;
         }
         let evictions = self.make_room(u64::from(req.size));
         self.insert(req);

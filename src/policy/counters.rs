@@ -27,6 +27,9 @@ pub struct Counters {
     pub evictions: u64,
     /// Objects dropped because their TTL ran out.
     pub expirations: u64,
+    /// Requests whose object was not stored because it can never fit (larger than the
+    /// capacity, or over memcached's `-I`); each is also a miss when it is a read.
+    pub refused: u64,
     /// Writes applied (only with `--ops`).
     pub writes: u64,
     /// Deletes applied (only with `--ops`).
@@ -53,6 +56,7 @@ impl Counters {
     pub fn record_side_effects(&mut self, outcome: Outcome) {
         self.evictions += u64::from(outcome.evictions);
         self.expirations += u64::from(outcome.expirations);
+        self.refused += u64::from(outcome.refused);
     }
 
     /// Misses over reads; 0 for no reads.

@@ -89,16 +89,19 @@ impl FrequencySketch {
     }
 
     /// Number of 4-bit counters.
+    #[cfg(test)]
     pub fn counters(&self) -> usize {
         self.table.len() * 16
     }
 
     /// Increments since the last reset (halved by each reset).
+    #[cfg(test)]
     pub fn additions(&self) -> u64 {
         self.additions
     }
 
     /// Increments between two resets.
+    #[cfg(test)]
     pub fn sample_size(&self) -> u64 {
         self.sample_size
     }

@@ -340,7 +340,7 @@ impl Lirs {
     fn admit_new(&mut self, key: u64, size: u32) -> Outcome {
         let bytes = u64::from(size);
         if bytes > self.hir_cap || bytes > self.lir_cap {
-            return Outcome::MISS;
+            return Outcome::REFUSED;
         }
         let mut evictions = 0;
         if self.lir_bytes + bytes <= self.lir_cap {

@@ -237,7 +237,7 @@ impl List {
     }
 
     /// Links an unlinked node in at the back.
-    #[inline]
+    #[cfg(test)]
     pub fn push_back(&mut self, slab: &mut Slab, token: Token) {
         self.link_before_head(slab, token);
     }
@@ -420,11 +420,6 @@ impl KeyedSlab {
     #[inline]
     pub fn len(&self) -> usize {
         self.index.len()
-    }
-
-    /// True when nothing is indexed.
-    pub fn is_empty(&self) -> bool {
-        self.index.is_empty()
     }
 
     /// Heap bytes of the slab and the index (one `u32` slot and one control byte per bucket).

@@ -120,7 +120,7 @@ impl<const PROMOTE: bool> Policy for RecencyQueue<PROMOTE> {
         }
         let size = u64::from(req.size);
         if size > self.capacity {
-            return Outcome::MISS;
+            return Outcome::REFUSED;
         }
         let evictions = self.make_room(size);
         let token = self.store.insert(req.key, req.size);

@@ -12,12 +12,12 @@ pub mod arc;
 pub mod belady;
 pub mod builtin;
 pub mod clock;
-pub mod counters;
+pub(crate) mod counters;
 pub mod fifo;
-pub mod frequency_sketch;
+pub(crate) mod frequency_sketch;
 pub mod lfu;
 pub mod lirs;
-pub mod list;
+pub(crate) mod list;
 pub mod lru;
 pub mod random;
 pub mod registry;
@@ -48,6 +48,9 @@ pub struct Outcome {
     pub evictions: u32,
     /// Objects dropped because their TTL ran out (policies with expiry only).
     pub expirations: u32,
+    /// The object was not stored because it can never fit: larger than the capacity (or
+    /// than an admission limit such as W-TinyLFU's window), or over memcached's `-I`.
+    pub refused: bool,
 }
 
 impl Outcome {
@@ -57,6 +60,7 @@ impl Outcome {
             hit,
             evictions,
             expirations: 0,
+            refused: false,
         }
     }
 
@@ -64,6 +68,24 @@ impl Outcome {
     pub const HIT: Outcome = Outcome::new(true, 0);
     /// A miss that evicted nothing.
     pub const MISS: Outcome = Outcome::new(false, 0);
+    /// A miss whose object was not stored because it can never fit.
+    pub const REFUSED: Outcome = Outcome {
+        refused: true,
+        ..Outcome::MISS
+    };
+}
+
+/// A policy's own report after a run ([`Policy::details`]): text for people, the same as
+/// data for JSON, and warnings a user must see.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Details {
+    /// A multi-line table (the CLI prints it on stderr with `-v`).
+    #[serde(skip)]
+    pub text: String,
+    /// The same numbers as structured data (written into the JSON results).
+    pub data: serde_json::Value,
+    /// What a user must be told even without `-v` (a limit the model could not keep…).
+    pub warnings: Vec<String>,
 }
 
 /// The storage side of policies that keep one node per object and re-admit an object
@@ -108,7 +130,7 @@ pub(crate) fn readmit_get<P: Readmit>(policy: &mut P, req: &Request) -> Outcome 
     if u64::from(req.size) > policy.capacity() {
         return Outcome {
             hit,
-            ..Outcome::MISS
+            ..Outcome::REFUSED
         };
     }
     Outcome::new(hit, policy.admit_new(req.key, req.size))
@@ -168,10 +190,10 @@ pub trait Policy: Send {
     /// Removes `key`; true when it was held.
     fn delete(&mut self, key: u64) -> bool;
 
-    /// A multi-line report of the policy's own state after a run, for policies that model
-    /// a system with more to say than hits (the memcached model's per-slab-class memory);
-    /// `None` for plain eviction policies.
-    fn details(&self) -> Option<String> {
+    /// The policy's own report after a run, for policies that model a system with more to
+    /// say than hits (the memcached model's per-slab-class memory); `None` for plain
+    /// eviction policies.
+    fn details(&self) -> Option<Details> {
         None
     }
 

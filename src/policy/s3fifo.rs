@@ -277,7 +277,7 @@ impl Policy for S3Fifo {
             ghost_hit = true;
         }
         if !admissible {
-            return Outcome::MISS;
+            return Outcome::REFUSED;
         }
         let evictions = self.admit(req.key, req.size, ghost_hit);
         Outcome::new(false, evictions)

@@ -231,7 +231,7 @@ impl Policy for Slru {
             return Outcome::new(true, evictions);
         }
         if !admissible {
-            return Outcome::MISS;
+            return Outcome::REFUSED;
         }
         let evictions = self.admit(req.key, req.size);
         Outcome::new(false, evictions)

@@ -261,7 +261,7 @@ impl Policy for TwoQ {
             queue = AM;
         }
         if !admissible {
-            return Outcome::MISS;
+            return Outcome::REFUSED;
         }
         let evictions = self.admit(req.key, req.size, queue);
         Outcome::new(false, evictions)

@@ -408,7 +408,7 @@ impl WTinyLfu {
     fn admit(&mut self, key: u64, size: u32) -> Outcome {
         let bytes = u64::from(size);
         if !self.budgets.admits(bytes) {
-            return Outcome::MISS;
+            return Outcome::REFUSED;
         }
         let mut evictions = 0;
         while self.window.bytes() + self.main_bytes() + bytes > self.capacity {

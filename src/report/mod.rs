@@ -41,6 +41,36 @@ pub struct ResultRow {
     pub bytes_missed: u64,
     /// Objects evicted.
     pub evictions: u64,
+    /// Requests whose object could never be stored (larger than the cache, or over
+    /// memcached's `-I`).
+    pub refused: u64,
+}
+
+/// A [`ResultRow`] as the JSON results carry it: the same fields, and the policy's own
+/// report ([`crate::policy::Details`]: the memcached model's slab classes and warnings)
+/// when it has one.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct JsonResultRow {
+    /// The row's fields.
+    #[serde(flatten)]
+    pub row: ResultRow,
+    /// The policy's own report, when it has one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub details: Option<crate::policy::Details>,
+}
+
+impl JsonResultRow {
+    /// One row per configuration of a sweep, with each policy's report.
+    pub fn from_sweep(out: &SweepOutput) -> Vec<JsonResultRow> {
+        ResultRow::from_sweep(out)
+            .into_iter()
+            .zip(&out.results)
+            .map(|(row, result)| JsonResultRow {
+                row,
+                details: result.details.clone(),
+            })
+            .collect()
+    }
 }
 
 impl ResultRow {
@@ -68,6 +98,7 @@ impl ResultRow {
             bytes_requested: c.bytes_requested,
             bytes_missed: c.bytes_missed,
             evictions: c.evictions,
+            refused: c.refused,
         }
     }
 }

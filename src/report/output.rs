@@ -64,7 +64,9 @@ impl OutputError {
 pub fn check_targets(paths: &[&Path], force: bool) -> Result<(), OutputError> {
     for (i, path) in paths.iter().enumerate() {
         atomic_file::check(path, force).map_err(|e| OutputError::io(path, e))?;
-        if !atomic_file::is_stdout(path) && paths[..i].contains(path) {
+        let shared_device =
+            atomic_file::is_stdout(path) || std::fs::metadata(path).is_ok_and(|m| !m.is_file());
+        if !shared_device && paths[..i].contains(path) {
             return Err(OutputError::Twice {
                 path: path.display().to_string(),
             });

@@ -12,7 +12,7 @@
 
 pub mod speed;
 pub mod sweep;
-pub mod working_set;
+pub(crate) mod working_set;
 
 pub use crate::policy::Counters;
 pub use sweep::{Sweep, SweepOutput, run_sweep};
@@ -90,7 +90,7 @@ pub struct RunResult {
     /// Objects held at the end.
     pub objects_held: usize,
     /// The policy's own report at the end ([`Policy::details`]), if it has one.
-    pub details: Option<String>,
+    pub details: Option<crate::policy::Details>,
 }
 
 /// Why a simulation could not run.
@@ -110,6 +110,20 @@ pub enum SimError {
     /// A window of zero requests was asked for.
     #[error("a window must hold at least one request")]
     EmptyWindow,
+    /// A model of a whole system was asked to count objects.
+    #[error("{policy} models memory in bytes and cannot count objects: leave out --objects for it")]
+    NeedsBytes {
+        /// The spec as given.
+        policy: String,
+    },
+    /// A spec sets its own size, so the sweep's sizes would be ignored.
+    #[error(
+        "{policy} sets its own memory, which would ignore every -s: leave the size parameter out and give the size with -s (memcached takes -s as its -m)"
+    )]
+    SizeFixedBySpec {
+        /// The spec as given.
+        policy: String,
+    },
     /// A policy spec is invalid.
     #[error(transparent)]
     Spec(#[from] SpecError),
@@ -191,6 +205,7 @@ fn add_into(total: &mut Counters, part: &Counters) {
     total.bytes_missed += part.bytes_missed;
     total.evictions += part.evictions;
     total.expirations += part.expirations;
+    total.refused += part.refused;
     total.writes += part.writes;
     total.deletes += part.deletes;
 }

@@ -7,7 +7,7 @@
 
 use super::RunResult;
 use crate::catalog::CATALOG;
-use crate::policy::PolicySpec;
+use crate::policy::{PolicyKind, PolicySpec};
 use crate::trace::{self, ReadOptions, VecReader, trace_name};
 use crate::units::{CacheSize, Warmup};
 
@@ -88,7 +88,20 @@ pub fn run_sweep(
     progress: Option<&(dyn Fn(u64) + Sync)>,
 ) -> Result<SweepOutput, SimError> {
     for spec in &sweep.policies {
-        CATALOG.check(spec)?;
+        let info = CATALOG.check(spec)?;
+        if sweep.objects && info.kind == PolicyKind::Model {
+            return Err(SimError::NeedsBytes {
+                policy: spec.to_string(),
+            });
+        }
+        // A policy that fixes its own size (memcached:m=64) would ignore every -s and print
+        // one identical row per size.
+        let built = CATALOG.build(spec, 1 << 30, sweep.seed)?;
+        if built.capacity() != 1 << 30 {
+            return Err(SimError::SizeFixedBySpec {
+                policy: spec.to_string(),
+            });
+        }
     }
     let needs_pass = sweep.needs_working_set();
     let mut reader = trace::open(&sweep.trace, &sweep.read)?;

@@ -6,23 +6,23 @@
 //! has its own file; [`generate`] makes seeded synthetic streams from a [`key_dist`]; [`stats`] summarises any
 //! stream. Every failure is an [`Error`] that names the file and the line or byte offset.
 
-pub mod arc;
+pub(crate) mod arc;
 pub mod compress;
-pub mod csv_trace;
+pub(crate) mod csv_trace;
 pub mod detect;
 pub mod error;
 pub mod generate;
 pub mod key_dist;
 mod lines;
-pub mod lirs;
-pub mod memory;
+pub(crate) mod lirs;
+pub(crate) mod memory;
 pub mod next_access;
 pub mod oracle;
-pub mod plain;
+pub(crate) mod plain;
 pub mod sizes;
 mod splitmix;
 pub mod stats;
-pub mod twitter;
+pub(crate) mod twitter;
 
 pub use csv_trace::{CsvOptions, write_csv};
 pub use error::{Error, Position};

@@ -32,10 +32,10 @@ use std::fmt::Write as _;
 
 use super::clock::ServerClock;
 use super::slab::{Settings, SettingsError};
-use super::store::{ClassUsage, REALTIME_MAXDELTA, Store};
+use super::store::{ClassUsage, REALTIME_MAXDELTA, Store, StoreOutcome};
 use crate::policy::registry::{BuildContext, ParamInfo, PolicyInfo, PolicyKind, spec_text};
 use crate::policy::spec::{Params, SpecError};
-use crate::policy::{Outcome, Policy};
+use crate::policy::{Details, Outcome, Policy};
 use crate::request::Request;
 
 /// The rows this module adds to the crate's policy catalog: the memcached model.
@@ -120,6 +120,8 @@ pub struct Memcached {
     /// Zero bytes, grown to the largest value written so far.
     value: Vec<u8>,
     name: String,
+    /// Requests refused as larger than `-I`.
+    refused: u64,
 }
 
 /// Writes `key` as decimal digits into `buf`; returns the digits.
@@ -167,6 +169,7 @@ impl Memcached {
             clock,
             value: Vec::new(),
             name,
+            refused: 0,
         })
     }
 
@@ -225,7 +228,8 @@ impl Memcached {
         (c.evictions, c.get_expired + c.get_flushed + c.reclaimed)
     }
 
-    fn write(&mut self, req: &Request) {
+    /// Sets the request's key; true when the item was refused as larger than `-I`.
+    fn write(&mut self, req: &Request) -> bool {
         let mut buf = [0u8; 20];
         let key = key_text(req.key, &mut buf);
         let len = (req.size as usize).saturating_sub(key.len());
@@ -239,15 +243,73 @@ impl Memcached {
         };
         // A key of at most 20 bytes is always valid; too-large or out-of-memory sets are
         // misses that store nothing, as in memcached.
-        let _ = self.store.set(key, &self.value[..len], 0, exptime);
+        let refused = matches!(
+            self.store.set(key, &self.value[..len], 0, exptime),
+            Ok(StoreOutcome::TooLarge)
+        );
+        self.refused += u64::from(refused);
+        refused
     }
 
-    fn outcome(&self, hit: bool, before: (u64, u64)) -> Outcome {
+    fn outcome(&self, hit: bool, refused: bool, before: (u64, u64)) -> Outcome {
         let after = self.removed();
         Outcome {
             hit,
             evictions: (after.0 - before.0) as u32,
             expirations: (after.1 - before.1) as u32,
+            refused,
+        }
+    }
+
+    /// The per-class table, totals and warnings as a [`Details`].
+    fn report(&self) -> Details {
+        let classes: Vec<serde_json::Value> = self
+            .class_usage()
+            .iter()
+            .map(|u| {
+                serde_json::json!({
+                    "class": u.id,
+                    "chunk_size_bytes": u.chunk_size,
+                    "pages": u.total_pages,
+                    "used_chunks": u.used_chunks,
+                    "items": u.items,
+                    "requested_bytes": u.requested,
+                    "waste_bytes": u.waste,
+                })
+            })
+            .collect();
+        let limit = self.store.settings().max_bytes;
+        let malloced = self.store.malloced();
+        let mut warnings = Vec::new();
+        if malloced > limit {
+            warnings.push(format!(
+                "{}: the model really uses {malloced} bytes ({:.1} MiB) for a {limit}-byte limit: \
+                 memcached gives each slab class in use its first 1 MiB page even past -m, so \
+                 below about one page per class in use ({} classes here) the limit is not kept",
+                self.name,
+                malloced as f64 / f64::from(1 << 20),
+                classes.len()
+            ));
+        }
+        if self.refused > 0 {
+            warnings.push(format!(
+                "{}: {} requests were refused as larger than -I ({} bytes) and counted as refused misses",
+                self.name,
+                self.refused,
+                self.store.settings().item_size_max
+            ));
+        }
+        Details {
+            text: self.usage_report(),
+            data: serde_json::json!({
+                "memory_limit_bytes": limit,
+                "memory_malloced_bytes": malloced,
+                "item_bytes": self.store.bytes(),
+                "waste_bytes": self.store.waste(),
+                "refused_requests": self.refused,
+                "classes": classes,
+            }),
+            warnings,
         }
     }
 }
@@ -257,8 +319,8 @@ impl Policy for Memcached {
         self.name.clone()
     }
 
-    fn details(&self) -> Option<String> {
-        Some(self.usage_report())
+    fn details(&self) -> Option<Details> {
+        Some(self.report())
     }
 
     fn capacity(&self) -> u64 {
@@ -283,17 +345,15 @@ impl Policy for Memcached {
         let before = self.removed();
         let mut buf = [0u8; 20];
         let hit = matches!(self.store.get(key_text(req.key, &mut buf)), Ok(Some(_)));
-        if !hit {
-            self.write(req);
-        }
-        self.outcome(hit, before)
+        let refused = !hit && self.write(req);
+        self.outcome(hit, refused, before)
     }
 
     fn set(&mut self, req: &Request) -> Outcome {
         self.advance(req);
         let before = self.removed();
-        self.write(req);
-        self.outcome(false, before)
+        let refused = self.write(req);
+        self.outcome(false, refused, before)
     }
 
     fn delete(&mut self, key: u64) -> bool {
