@@ -99,6 +99,7 @@ fn parse_threads(text: &str) -> Result<usize, String> {
 /// as the hard limit allows; returns a warning when it cannot, naming how many connections
 /// fit.
 #[cfg(unix)]
+#[allow(clippy::unnecessary_cast)] // `rlim_t` is not `u64` on every Unix.
 fn fit_open_files(connections: usize, threads: usize) -> Option<String> {
     let mut limit = libc::rlimit {
         rlim_cur: 0,
