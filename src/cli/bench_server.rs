@@ -39,6 +39,10 @@ pub struct BenchServerArgs {
     /// Seed of the key streams.
     #[arg(long, default_value_t = 1)]
     seed: u64,
+    /// Give up when the server takes longer than this to accept, answer or take a request
+    /// (`10s`, `500ms`; 0 waits for ever).
+    #[arg(long, default_value = "10s", value_parser = super::replay::parse_timeout)]
+    timeout: std::time::Duration,
     #[command(flatten)]
     out: JsonOutputArgs,
 }
@@ -60,6 +64,7 @@ pub fn run(args: BenchServerArgs) -> Result<()> {
         duration: std::time::Duration::from_secs_f64(args.seconds),
         prefill: true,
         seed: args.seed,
+        timeout: super::replay::io_timeout(args.timeout),
     };
     let report = loadgen::run(&options)?;
     let [p50, p90, p99, p999, max] = report.latency_us;

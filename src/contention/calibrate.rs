@@ -11,6 +11,9 @@
 //!
 //! The sim splits each round trip into the network part and the service part, so the
 //! network delay is the measured round trip minus the service time.
+//!
+//! The connection has the client's default guards (a 10-second I/O timeout, values of at
+//! most 1 MiB): a server that stops answering is an error, not a hang.
 
 use std::time::Instant;
 
@@ -18,7 +21,7 @@ use serde::Serialize;
 
 use super::ContentionError;
 use super::config::Delay;
-use crate::memcached::client::{Client, ClientError};
+use crate::memcached::client::{Client, ClientError, ClientOptions};
 
 /// What calibration measured, and the delays it derived.
 #[derive(Debug, Clone, Serialize)]
@@ -39,9 +42,17 @@ fn failed(server: &str, e: ClientError) -> ContentionError {
     ContentionError::Backend(super::net::network(server, e))
 }
 
-/// Measures `server` (`host:port`).
+/// Measures `server` (`host:port`) with the default [`ClientOptions`].
 pub fn calibrate(server: &str) -> Result<Calibration, ContentionError> {
-    let mut client = Client::connect(server).map_err(|e| failed(server, e))?;
+    calibrate_with(server, &ClientOptions::default())
+}
+
+/// [`calibrate`] with `options`' timeout and value limit.
+pub fn calibrate_with(
+    server: &str,
+    options: &ClientOptions,
+) -> Result<Calibration, ContentionError> {
+    let mut client = Client::connect_with(server, options).map_err(|e| failed(server, e))?;
     let key: &[u8] = b"cachelab:calibration:absent";
     for _ in 0..200 {
         client.get(key).map_err(|e| failed(server, e))?;

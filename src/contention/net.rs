@@ -13,6 +13,11 @@
 //! Counters are written with the TTL [`COUNTER_TTL`], and the lease strategy sends the
 //! meta requests described in [`super::backend`] (`mg <key> N<ttl> R<ttl+1> v c`, then
 //! `ms <key> <len> C<cas> T<ttl>`), which memcached 1.6 and `cachelab serve` answer alike.
+//!
+//! Every connection has the client's default guards ([`ClientOptions::default`]): a
+//! 10-second timeout on connecting and on every read and write, so a server that stops
+//! answering ends the run with an error instead of hanging it, and values of at most 1 MiB
+//! (counters are a few bytes).
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -25,7 +30,8 @@ use super::backend::{
 use super::config::Workload;
 use super::result::RunOutcome;
 use crate::memcached::client::{
-    Client as TcpClient, ClientError, MetaGetFlags, MetaSetFlags, MetaStatus, StoreResult,
+    Client as TcpClient, ClientError, ClientOptions, MetaGetFlags, MetaSetFlags, MetaStatus,
+    StoreResult,
 };
 
 /// The lease request's flags: `N<COUNTER_TTL> R<LEASE_RECACHE> v c`.
@@ -50,9 +56,14 @@ pub struct NetBackend {
 }
 
 impl NetBackend {
-    /// Connects to `server` (`host:port`).
+    /// Connects to `server` (`host:port`) with the default [`ClientOptions`].
     pub fn connect(server: &str) -> Result<NetBackend, BackendError> {
-        let client = TcpClient::connect(server).map_err(|e| network(server, e))?;
+        NetBackend::connect_with(server, &ClientOptions::default())
+    }
+
+    /// Connects to `server` with `options`' timeout and value limit.
+    pub fn connect_with(server: &str, options: &ClientOptions) -> Result<NetBackend, BackendError> {
+        let client = TcpClient::connect_with(server, options).map_err(|e| network(server, e))?;
         Ok(NetBackend {
             client,
             server: server.to_string(),

@@ -90,12 +90,20 @@ pub struct ContentionRow {
     pub key_dist: String,
     /// Fraction of operations that were plain reads.
     pub read_ratio: f64,
-    /// Network round trip (sim mode; `-` in threads mode).
-    pub rtt: String,
-    /// Server service time (sim mode; `-` in threads mode).
-    pub service: String,
-    /// Think time between operations.
-    pub think: String,
+    /// Mean network delay of a round trip, ns (sim mode; null in threads and net mode,
+    /// where the real network decides).
+    pub rtt_ns: Option<f64>,
+    /// The round-trip delay as given (`200us`, `exp:200us`, `uniform:100us-300us`; sim
+    /// mode, null otherwise).
+    pub rtt_dist: Option<String>,
+    /// Mean server service time, ns (sim mode; null otherwise).
+    pub service_ns: Option<f64>,
+    /// The service time as given (sim mode; null otherwise).
+    pub service_dist: Option<String>,
+    /// Mean think time between operations, ns.
+    pub think_ns: f64,
+    /// The think time as given.
+    pub think_dist: String,
     /// Seed.
     pub seed: u64,
     /// What the counters should sum to: initial values plus every update.
@@ -133,7 +141,7 @@ pub struct ContentionRow {
     /// Seconds from first request to last reply (simulated in sim mode).
     pub elapsed_s: f64,
     /// Updates per second (0 when no time passed).
-    pub throughput: f64,
+    pub throughput_per_s: f64,
     /// Median update latency, µs.
     pub latency_p50_us: f64,
     /// 90th percentile update latency, µs.
@@ -162,11 +170,11 @@ pub fn jain_index(xs: &[f64]) -> f64 {
     sum * sum / (xs.len() as f64 * squares)
 }
 
-/// The network knobs model nothing outside the simulator: `-` there.
-fn sim_only(mode: Mode, delay: super::config::Delay) -> String {
+/// The network knobs model nothing outside the simulator: null there.
+fn sim_only<T>(mode: Mode, value: T) -> Option<T> {
     match mode {
-        Mode::Sim => delay.to_string(),
-        Mode::Threads | Mode::Net => "-".to_string(),
+        Mode::Sim => Some(value),
+        Mode::Threads | Mode::Net => None,
     }
 }
 
@@ -217,9 +225,12 @@ impl ContentionRow {
             keys: workload.keys,
             key_dist: workload.key_dist.shorthand(),
             read_ratio: workload.read_ratio,
-            rtt: sim_only(mode, workload.rtt),
-            service: sim_only(mode, workload.service),
-            think: workload.think.to_string(),
+            rtt_ns: sim_only(mode, round6(workload.rtt.mean_ns())),
+            rtt_dist: sim_only(mode, workload.rtt.to_string()),
+            service_ns: sim_only(mode, round6(workload.service.mean_ns())),
+            service_dist: sim_only(mode, workload.service.to_string()),
+            think_ns: round6(workload.think.mean_ns()),
+            think_dist: workload.think.to_string(),
             seed: workload.seed,
             expected,
             final_total: outcome.final_total,
@@ -247,7 +258,7 @@ impl ContentionRow {
             retries_p99: retries.value_at_quantile(0.99),
             retries_max: retries.max(),
             elapsed_s: round6(elapsed_s),
-            throughput: if outcome.elapsed_ns == 0 {
+            throughput_per_s: if outcome.elapsed_ns == 0 {
                 0.0
             } else {
                 round6(updates as f64 / elapsed_s)
@@ -279,7 +290,9 @@ pub fn charts(rows: &[ContentionRow]) -> Vec<(&'static str, LineChart)> {
             "EXISTS replies per update",
             |r| r.cas_failures_per_update,
         ),
-        ("throughput", "Throughput", "updates/s", |r| r.throughput),
+        ("throughput", "Throughput", "updates/s", |r| {
+            r.throughput_per_s
+        }),
         ("latency_p99", "p99 update latency", "µs", |r| {
             r.latency_p99_us
         }),
@@ -371,7 +384,7 @@ pub fn render_table(rows: &[ContentionRow]) -> String {
             r.cas_failures_per_update,
             r.retries_mean,
             r.retries_max,
-            r.throughput,
+            r.throughput_per_s,
             r.latency_p50_us,
             r.latency_p99_us,
             r.fairness

@@ -328,7 +328,7 @@ mod tests {
             "{}",
             row.latency_max_us
         );
-        assert_eq!(row.throughput, 5000.0); // 2 updates in 400 µs
+        assert_eq!(row.throughput_per_s, 5000.0); // 2 updates in 400 µs
     }
 
     /// The naive version of the same schedule: both `get` 42 at 50 µs, both `set` 43 at

@@ -37,6 +37,7 @@
 
 use std::io::{BufRead, BufReader, BufWriter, Read, Write};
 use std::net::{TcpStream, ToSocketAddrs};
+use std::time::Duration;
 
 use crate::memcached::model::slab::KEY_MAX_LENGTH;
 
@@ -46,7 +47,18 @@ use crate::memcached::model::slab::KEY_MAX_LENGTH;
 pub enum ClientError {
     /// The connection failed or closed.
     #[error("memcached connection")]
-    Io(#[from] std::io::Error),
+    Io(#[source] std::io::Error),
+    /// The server sent nothing (or took nothing) for the I/O timeout.
+    #[error("the server did not answer within the I/O timeout")]
+    Timeout,
+    /// A reply declared a value longer than the client accepts.
+    #[error("the server declared a {declared}-byte value; at most {max} expected")]
+    ValueTooLong {
+        /// The length the reply declared.
+        declared: u64,
+        /// The most this client accepts ([`ClientOptions::max_value`]).
+        max: usize,
+    },
     /// The server answered `ERROR`, `CLIENT_ERROR …` or `SERVER_ERROR …` (the line, without
     /// `\r\n`).
     #[error("memcached replied {0:?}")]
@@ -186,12 +198,80 @@ pub enum MetaStatus {
     NotFound,
 }
 
+impl From<std::io::Error> for ClientError {
+    fn from(err: std::io::Error) -> ClientError {
+        match err.kind() {
+            std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut => ClientError::Timeout,
+            _ => ClientError::Io(err),
+        }
+    }
+}
+
+/// The longest reply line read (a `VALUE` or `STAT` line is far shorter).
+pub const MAX_REPLY_LINE: usize = 64 * 1024;
+
+/// memcached's default item size limit (`-I 1m`): the longest value a client accepts unless
+/// told otherwise.
+pub const DEFAULT_MAX_VALUE: usize = 1 << 20;
+
+/// The I/O timeout a client uses unless told otherwise.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How a client guards against a server that stalls or lies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientOptions {
+    /// Connecting, and each read and write, give up after this long (`None`: never).
+    pub timeout: Option<Duration>,
+    /// The longest value a reply may declare.
+    pub max_value: usize,
+}
+
+impl Default for ClientOptions {
+    fn default() -> ClientOptions {
+        ClientOptions {
+            timeout: Some(DEFAULT_TIMEOUT),
+            max_value: DEFAULT_MAX_VALUE,
+        }
+    }
+}
+
+/// Connects to the first address of `addr` that answers, within `timeout` each, with
+/// `TCP_NODELAY` and the read and write timeouts set.
+pub fn connect_stream(
+    addr: impl ToSocketAddrs,
+    timeout: Option<Duration>,
+) -> std::io::Result<TcpStream> {
+    let mut last = None;
+    for addr in addr.to_socket_addrs()? {
+        let stream = match timeout {
+            Some(t) => TcpStream::connect_timeout(&addr, t),
+            None => TcpStream::connect(addr),
+        };
+        match stream {
+            Ok(stream) => {
+                stream.set_nodelay(true)?;
+                stream.set_read_timeout(timeout)?;
+                stream.set_write_timeout(timeout)?;
+                return Ok(stream);
+            }
+            Err(err) => last = Some(err),
+        }
+    }
+    Err(last.unwrap_or_else(|| {
+        std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "the address resolves to nothing",
+        )
+    }))
+}
+
 /// A connection to one server.
 #[derive(Debug)]
 pub struct Client {
     reader: BufReader<TcpStream>,
     writer: BufWriter<TcpStream>,
     line: Vec<u8>,
+    max_value: usize,
 }
 
 fn check_key(key: &[u8]) -> Result<()> {
@@ -213,21 +293,47 @@ fn number<T: std::str::FromStr>(text: &[u8]) -> Option<T> {
 }
 
 impl Client {
-    /// Connects (with `TCP_NODELAY`, as replies are small and latency matters).
+    /// Connects with the default [`ClientOptions`] (with `TCP_NODELAY`, as replies are
+    /// small and latency matters).
     pub fn connect(addr: impl ToSocketAddrs) -> Result<Client> {
-        let stream = TcpStream::connect(addr)?;
-        stream.set_nodelay(true)?;
-        Client::from_stream(stream)
+        Client::connect_with(addr, &ClientOptions::default())
     }
 
-    /// Wraps a connected stream.
+    /// Connects with `options`' timeout and value limit.
+    pub fn connect_with(addr: impl ToSocketAddrs, options: &ClientOptions) -> Result<Client> {
+        let stream = connect_stream(addr, options.timeout)?;
+        let mut client = Client::from_stream(stream)?;
+        client.max_value = options.max_value;
+        Ok(client)
+    }
+
+    /// Wraps a connected stream (its timeouts as they are; values up to
+    /// [`DEFAULT_MAX_VALUE`]).
     pub fn from_stream(stream: TcpStream) -> Result<Client> {
         let reader = BufReader::with_capacity(64 * 1024, stream.try_clone()?);
         Ok(Client {
             reader,
             writer: BufWriter::with_capacity(64 * 1024, stream),
             line: Vec::with_capacity(256),
+            max_value: DEFAULT_MAX_VALUE,
         })
+    }
+
+    /// Accepts values up to `max_value` bytes from now on (a caller that stores larger
+    /// values raises it).
+    pub fn set_max_value(&mut self, max_value: usize) {
+        self.max_value = max_value;
+    }
+
+    /// A declared value length, if it is one this client accepts.
+    fn value_len(&self, declared: u64) -> Result<usize> {
+        match usize::try_from(declared) {
+            Ok(len) if len <= self.max_value => Ok(len),
+            _ => Err(ClientError::ValueTooLong {
+                declared,
+                max: self.max_value,
+            }),
+        }
     }
 
     // ---- sending ----------------------------------------------------------------------
@@ -395,7 +501,14 @@ impl Client {
     fn read_line(&mut self) -> Result<()> {
         self.writer.flush()?;
         self.line.clear();
-        let n = self.reader.read_until(b'\n', &mut self.line)?;
+        let n = (&mut self.reader)
+            .take(MAX_REPLY_LINE as u64)
+            .read_until(b'\n', &mut self.line)?;
+        if n == MAX_REPLY_LINE && self.line.last() != Some(&b'\n') {
+            return Err(ClientError::Protocol(format!(
+                "a reply line longer than {MAX_REPLY_LINE} bytes"
+            )));
+        }
         if n == 0 || self.line.last() != Some(&b'\n') {
             return Err(std::io::Error::from(std::io::ErrorKind::UnexpectedEof).into());
         }
@@ -439,10 +552,10 @@ impl Client {
                 return self.unexpected();
             };
             let cas = if parts.len() > 3 { num(3) } else { Some(0) };
-            let (Some(cas), Ok(flags), Ok(len)) = (cas, u32::try_from(flags), usize::try_from(len))
-            else {
+            let (Some(cas), Ok(flags)) = (cas, u32::try_from(flags)) else {
                 return self.unexpected();
             };
+            let len = self.value_len(len)?;
             let key = parts[0].to_vec();
             let mut data = vec![0; len + 2];
             self.reader.read_exact(&mut data)?;
@@ -504,7 +617,7 @@ impl Client {
         let mut tokens = self.line.split(|&b| b == b' ');
         let length = match tokens.next() {
             Some(b"EN") => return Ok(None),
-            Some(b"VA") => match tokens.next().and_then(number::<usize>) {
+            Some(b"VA") => match tokens.next().and_then(number::<u64>) {
                 Some(length) => Some(length),
                 None => return self.unexpected(),
             },
@@ -548,6 +661,7 @@ impl Client {
             }
         }
         if let Some(length) = length {
+            let length = self.value_len(length)?;
             let mut data = vec![0; length + 2];
             self.reader.read_exact(&mut data)?;
             if !data.ends_with(b"\r\n") {

@@ -8,6 +8,11 @@
 //! evicted), and it reports operations per second and per-request latency percentiles from
 //! an HDR histogram. It speaks the classic text protocol only and reads replies just far
 //! enough to find their end, so the server, not the client, is what is measured.
+//!
+//! A server is not trusted: every connect, read and write gives up after
+//! [`LoadOptions::timeout`], a reply line may be at most [`MAX_REPLY_LINE`] bytes, and a
+//! `VALUE` may declare at most the larger of the value size sent and memcached's default
+//! item limit ([`DEFAULT_MAX_VALUE`]).
 
 use std::io::{self, BufRead, BufReader, Write};
 use std::net::TcpStream;
@@ -16,6 +21,7 @@ use std::time::{Duration, Instant};
 use hdrhistogram::Histogram;
 use serde::Serialize;
 
+use super::{DEFAULT_MAX_VALUE, MAX_REPLY_LINE, connect_stream};
 use crate::request::Request;
 use crate::trace::KeyDist;
 use crate::trace::RequestReader;
@@ -44,6 +50,8 @@ pub struct LoadOptions {
     pub prefill: bool,
     /// Seed of the key streams (connection `i` uses `seed + i`).
     pub seed: u64,
+    /// Connecting, and each read and write, give up after this long (`None`: never).
+    pub timeout: Option<Duration>,
 }
 
 /// What a load run measured.
@@ -77,6 +85,24 @@ pub enum LoadError {
     /// The options are out of range.
     #[error("bench-server: {0}")]
     Options(String),
+    /// The server did not accept, answer or take a request within the timeout.
+    #[error("{server}: no answer within {timeout:?}")]
+    Timeout {
+        /// The server address.
+        server: String,
+        /// The timeout.
+        timeout: Duration,
+    },
+    /// A reply declared a value longer than the load generator accepts.
+    #[error("{server}: the server declared a {declared}-byte value; at most {max} expected")]
+    ValueTooLong {
+        /// The server address.
+        server: String,
+        /// The length declared.
+        declared: u64,
+        /// The most accepted.
+        max: usize,
+    },
     /// A socket failed.
     #[error("{server}")]
     Io {
@@ -169,24 +195,36 @@ pub fn run(options: &LoadOptions) -> Result<LoadReport, LoadError> {
     })
 }
 
+/// An I/O error as a [`LoadError`]: a timeout says so.
+fn io_error(options: &LoadOptions, source: io::Error) -> LoadError {
+    match (source.kind(), options.timeout) {
+        (io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut, Some(timeout)) => {
+            LoadError::Timeout {
+                server: options.server.clone(),
+                timeout,
+            }
+        }
+        _ => LoadError::Io {
+            server: options.server.clone(),
+            source,
+        },
+    }
+}
+
 fn new_histogram() -> Histogram<u64> {
     Histogram::new_with_bounds(1, 60_000_000, 3).expect("static histogram bounds are valid")
 }
 
-fn connect(server: &str) -> Result<(TcpStream, BufReader<TcpStream>), LoadError> {
-    let io = |source| LoadError::Io {
-        server: server.to_string(),
-        source,
-    };
-    let stream = TcpStream::connect(server).map_err(io)?;
-    stream.set_nodelay(true).map_err(io)?;
+fn connect(options: &LoadOptions) -> Result<(TcpStream, BufReader<TcpStream>), LoadError> {
+    let io = |source| io_error(options, source);
+    let stream = connect_stream(options.server.as_str(), options.timeout).map_err(io)?;
     let reader = BufReader::with_capacity(64 * 1024, stream.try_clone().map_err(io)?);
     Ok((stream, reader))
 }
 
 /// Sets every key once, pipelined in batches of 256 on one connection.
 fn prefill(options: &LoadOptions, value: &[u8]) -> Result<(), LoadError> {
-    let (mut stream, mut reader) = connect(&options.server)?;
+    let (mut stream, mut reader) = connect(options)?;
     let mut out = Vec::new();
     let mut line = String::new();
     let mut key = 0;
@@ -196,12 +234,11 @@ fn prefill(options: &LoadOptions, value: &[u8]) -> Result<(), LoadError> {
         for k in key..end {
             push_set(&mut out, k, value);
         }
-        stream.write_all(&out).map_err(|source| LoadError::Io {
-            server: options.server.clone(),
-            source,
-        })?;
+        stream
+            .write_all(&out)
+            .map_err(|source| io_error(options, source))?;
         for _ in key..end {
-            expect_stored(&mut reader, &mut line, &options.server)?;
+            expect_stored(&mut reader, &mut line, options)?;
         }
         key = end;
     }
@@ -217,32 +254,40 @@ fn push_set(out: &mut Vec<u8>, key: u64, value: &[u8]) {
 fn expect_stored(
     reader: &mut BufReader<TcpStream>,
     line: &mut String,
-    server: &str,
+    options: &LoadOptions,
 ) -> Result<(), LoadError> {
-    read_line(reader, line, server)?;
+    read_line(reader, line, options)?;
     if line != "STORED\r\n" {
         return Err(LoadError::Reply {
-            server: server.to_string(),
+            server: options.server.clone(),
             reply: line.clone(),
         });
     }
     Ok(())
 }
 
+/// Reads one reply line, at most [`MAX_REPLY_LINE`] bytes.
 fn read_line(
     reader: &mut BufReader<TcpStream>,
     line: &mut String,
-    server: &str,
+    options: &LoadOptions,
 ) -> Result<(), LoadError> {
     line.clear();
-    let n = reader.read_line(line).map_err(|source| LoadError::Io {
-        server: server.to_string(),
-        source,
-    })?;
+    let n = io::Read::take(&mut *reader, MAX_REPLY_LINE as u64)
+        .read_line(line)
+        .map_err(|source| io_error(options, source))?;
+    let reply = |text: &str| LoadError::Reply {
+        server: options.server.clone(),
+        reply: text.to_string(),
+    };
     if n == 0 {
-        return Err(LoadError::Reply {
-            server: server.to_string(),
-            reply: "(connection closed)".into(),
+        return Err(reply("(connection closed)"));
+    }
+    if !line.ends_with('\n') {
+        return Err(if n == MAX_REPLY_LINE {
+            reply(&format!("(a line longer than {MAX_REPLY_LINE} bytes)"))
+        } else {
+            reply("(connection closed in the middle of a line)")
         });
     }
     Ok(())
@@ -252,29 +297,37 @@ fn read_line(
 fn read_get(
     reader: &mut BufReader<TcpStream>,
     line: &mut String,
-    server: &str,
+    options: &LoadOptions,
 ) -> Result<bool, LoadError> {
-    read_line(reader, line, server)?;
+    read_line(reader, line, options)?;
     if line == "END\r\n" {
         return Ok(false);
     }
-    let bytes = line
+    let declared = line
         .strip_prefix("VALUE ")
         .and_then(|rest| rest.trim_end().rsplit(' ').next())
-        .and_then(|n| n.parse::<usize>().ok())
+        .and_then(|n| n.parse::<u64>().ok())
         .ok_or_else(|| LoadError::Reply {
-            server: server.to_string(),
+            server: options.server.clone(),
             reply: line.clone(),
         })?;
+    let max = options.value_size.max(DEFAULT_MAX_VALUE);
+    let bytes = match usize::try_from(declared) {
+        Ok(bytes) if bytes <= max => bytes,
+        _ => {
+            return Err(LoadError::ValueTooLong {
+                server: options.server.clone(),
+                declared,
+                max,
+            });
+        }
+    };
     let mut data = vec![0; bytes + 2];
-    io::Read::read_exact(reader, &mut data).map_err(|source| LoadError::Io {
-        server: server.to_string(),
-        source,
-    })?;
-    read_line(reader, line, server)?;
+    io::Read::read_exact(reader, &mut data).map_err(|source| io_error(options, source))?;
+    read_line(reader, line, options)?;
     if line != "END\r\n" {
         return Err(LoadError::Reply {
-            server: server.to_string(),
+            server: options.server.clone(),
             reply: line.clone(),
         });
     }
@@ -288,7 +341,7 @@ fn connection(
     seed: u64,
     deadline: Instant,
 ) -> Result<Tally, LoadError> {
-    let (mut stream, mut reader) = connect(&options.server)?;
+    let (mut stream, mut reader) = connect(options)?;
     let mut keys = Generator::new(GenOptions {
         dist: options.key_dist.clone(),
         keys: options.keys,
@@ -328,17 +381,16 @@ fn connection(
             }
         }
         let sent = Instant::now();
-        stream.write_all(&out).map_err(|source| LoadError::Io {
-            server: options.server.clone(),
-            source,
-        })?;
+        stream
+            .write_all(&out)
+            .map_err(|source| io_error(options, source))?;
         for &get in &is_get {
             if get {
                 tally.gets += 1;
-                tally.hits += u64::from(read_get(&mut reader, &mut line, &options.server)?);
+                tally.hits += u64::from(read_get(&mut reader, &mut line, options)?);
             } else {
                 tally.sets += 1;
-                expect_stored(&mut reader, &mut line, &options.server)?;
+                expect_stored(&mut reader, &mut line, options)?;
             }
         }
         let micros = sent.elapsed().as_micros().clamp(1, 60_000_000) as u64;

@@ -9,7 +9,9 @@ mod blocking;
 pub mod loadgen;
 pub mod replay;
 
+pub use blocking::connect_stream;
 pub use blocking::{
-    Client, ClientError, MetaDeleteFlags, MetaGetFlags, MetaItem, MetaSetFlags, MetaSetMode,
-    MetaStatus, Result, StoreResult, Value,
+    Client, ClientError, ClientOptions, DEFAULT_MAX_VALUE, DEFAULT_TIMEOUT, MAX_REPLY_LINE,
+    MetaDeleteFlags, MetaGetFlags, MetaItem, MetaSetFlags, MetaSetMode, MetaStatus, Result,
+    StoreResult, Value,
 };

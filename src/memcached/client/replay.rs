@@ -6,11 +6,14 @@
 //! With several connections, requests are split by key (`key % connections`) so each key's
 //! requests stay in trace order on one connection; the interleaving between keys differs
 //! from the trace, which a shared LRU can notice, so one connection is the exact replay.
+//!
+//! Every connection has the I/O timeout of its [`ClientOptions`], and accepts values up to
+//! the larger of their limit and the largest value it stores itself.
 
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use super::{Client, ClientError};
+use super::{Client, ClientError, ClientOptions};
 use crate::request::Request;
 
 /// What a replay measured.
@@ -47,8 +50,21 @@ fn value_len(req: &Request, key_len: usize) -> usize {
     (req.size as usize).saturating_sub(key_len).max(1)
 }
 
-fn replay_one(addr: SocketAddr, requests: &[&Request]) -> Result<ReplayStats, ClientError> {
-    let mut client = Client::connect(addr)?;
+fn replay_one(
+    addr: SocketAddr,
+    requests: &[&Request],
+    options: &ClientOptions,
+) -> Result<ReplayStats, ClientError> {
+    let largest = requests
+        .iter()
+        .map(|req| value_len(req, req.key.to_string().len()))
+        .max()
+        .unwrap_or(0);
+    let options = ClientOptions {
+        max_value: options.max_value.max(largest),
+        ..*options
+    };
+    let mut client = Client::connect_with(addr, &options)?;
     let mut stats = ReplayStats::default();
     let mut value = Vec::new();
     for req in requests {
@@ -69,11 +85,22 @@ fn replay_one(addr: SocketAddr, requests: &[&Request]) -> Result<ReplayStats, Cl
     Ok(stats)
 }
 
-/// Replays `requests` look-aside against `addr` on `connections` connections (threads).
+/// Replays `requests` look-aside against `addr` on `connections` connections (threads),
+/// with the default [`ClientOptions`].
 pub fn replay(
     addr: SocketAddr,
     requests: &[Request],
     connections: usize,
+) -> Result<ReplayStats, ClientError> {
+    replay_with(addr, requests, connections, &ClientOptions::default())
+}
+
+/// [`replay`] with the connections' timeout and value limit.
+pub fn replay_with(
+    addr: SocketAddr,
+    requests: &[Request],
+    connections: usize,
+    options: &ClientOptions,
 ) -> Result<ReplayStats, ClientError> {
     let connections = connections.max(1);
     let mut parts: Vec<Vec<&Request>> = vec![Vec::new(); connections];
@@ -84,7 +111,7 @@ pub fn replay(
     let results: Vec<Result<ReplayStats, ClientError>> = std::thread::scope(|scope| {
         let handles: Vec<_> = parts
             .iter()
-            .map(|part| scope.spawn(move || replay_one(addr, part)))
+            .map(|part| scope.spawn(move || replay_one(addr, part, options)))
             .collect();
         handles
             .into_iter()

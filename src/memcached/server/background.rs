@@ -3,9 +3,7 @@
 
 use std::net::SocketAddr;
 
-use tokio::net::TcpListener;
-
-use super::listener::{Options, SharedStore, run};
+use super::listener::{Options, SharedStore, bind, run};
 
 /// A server running on its own thread and runtime, for tests, benchmarks and the
 /// contention experiments: bound on start, stopped (and joined) on [`Background::stop`] or
@@ -24,7 +22,7 @@ impl Background {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()?;
-        let listener = runtime.block_on(TcpListener::bind(addr))?;
+        let listener = runtime.block_on(bind(addr))?;
         let addr = listener.local_addr()?;
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let thread = std::thread::spawn(move || {

@@ -10,7 +10,7 @@ use std::net::SocketAddr;
 use tokio::net::TcpListener;
 use tokio::runtime::Runtime;
 
-use super::listener::{Options, SharedStore, run};
+use super::listener::{Options, SharedStore, bind, run};
 
 /// Why a server could not start listening.
 #[derive(Debug, thiserror::Error)]
@@ -45,7 +45,7 @@ impl Foreground {
             .build()
             .map_err(BindError::Runtime)?;
         let listener = runtime
-            .block_on(TcpListener::bind(addr))
+            .block_on(bind(addr))
             .map_err(|source| BindError::Bind {
                 addr: addr.to_string(),
                 source,

@@ -2,8 +2,16 @@
 //!
 //! Follows mini-redis `src/server.rs`: [`run`] takes an already bound listener (so tests
 //! bind `127.0.0.1:0`), a shared store and a shutdown future; each accepted socket gets a
-//! task running a [`Connection`]; accept errors back off (1 s doubling to 64 s) before
-//! giving up; on shutdown every connection is told to stop and `run` waits for them.
+//! task running a [`Connection`]; on shutdown every connection is told to stop and `run`
+//! waits for them. [`bind`] listens with memcached's backlog of 1,024 (tokio's default of
+//! 128 made 1,000 rapid connects take seconds).
+//!
+//! Accept errors never stop the server: running out of file descriptors (`EMFILE`,
+//! `ENFILE`) or kernel memory is logged once per episode on stderr and the loop backs off
+//! (10 ms doubling to 1 s) until a connection closes and frees one; other errors (a client
+//! that reset before we accepted it) are retried at once. The `-c` limit should keep the
+//! server below the descriptor limit: `cachelab serve` raises the soft `RLIMIT_NOFILE` to
+//! fit `-c` when it can and warns when it cannot.
 //!
 //! Threads are memcached's: `-t` worker threads, each with its own event loop (a
 //! single-threaded tokio runtime, so its own epoll), and the accept loop handing new
@@ -21,11 +29,12 @@ use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::{TcpListener, TcpSocket, TcpStream};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc, watch};
 use tokio::task::JoinSet;
 
-use super::connection::Connection;
+use super::budget::ReadBudget;
+use super::connection::{Connection, ServerShared};
 use super::shutdown::Shutdown;
 use crate::memcached::model::store::Store;
 use crate::memcached::wire::protocol::Limits;
@@ -42,6 +51,9 @@ pub struct Options {
     pub limits: Limits,
     /// `-t`: worker threads, each serving its share of the connections.
     pub threads: usize,
+    /// Bytes all connections' read buffers may hold beyond 16 KiB each: unfinished
+    /// storage commands and long `get` lines (see [`super::budget`]). `-m` by default.
+    pub read_budget: usize,
 }
 
 impl Default for Options {
@@ -50,6 +62,7 @@ impl Default for Options {
             max_connections: 1024,
             limits: Limits::default(),
             threads: 4,
+            read_budget: 64 << 20,
         }
     }
 }
@@ -64,8 +77,37 @@ impl Options {
                 ..Limits::default()
             },
             threads,
+            read_budget: usize::try_from(store.settings().max_bytes).unwrap_or(usize::MAX),
         }
     }
+}
+
+/// memcached's listen backlog (`-b`, default 1024).
+pub const BACKLOG: u32 = 1024;
+
+/// Binds `addr` (`host:port`, resolved; port 0 for any free port) with `SO_REUSEADDR` and
+/// a listen backlog of [`BACKLOG`], trying each resolved address in turn.
+pub async fn bind(addr: &str) -> std::io::Result<TcpListener> {
+    let mut last = None;
+    for addr in tokio::net::lookup_host(addr).await? {
+        let socket = if addr.is_ipv4() {
+            TcpSocket::new_v4()?
+        } else {
+            TcpSocket::new_v6()?
+        };
+        #[cfg(unix)]
+        socket.set_reuseaddr(true)?;
+        match socket.bind(addr).and_then(|()| socket.listen(BACKLOG)) {
+            Ok(listener) => return Ok(listener),
+            Err(err) => last = Some(err),
+        }
+    }
+    Err(last.unwrap_or_else(|| {
+        std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "the address resolves to nothing",
+        )
+    }))
 }
 
 /// Serves memcached's text protocol on `listener` until `shutdown` completes, then waits
@@ -81,10 +123,16 @@ pub async fn run(
     let (notify_shutdown, _) = watch::channel(());
     let (shutdown_complete_tx, mut shutdown_complete_rx) = mpsc::channel::<()>(1);
     let workers = Workers::start(options.threads.max(1))?;
+    let shared = Arc::new(ServerShared {
+        budget: ReadBudget::new(options.read_budget),
+        threads: options.threads.max(1),
+        max_connections: options.max_connections.max(1),
+    });
     let mut server = Listener {
         listener,
         store,
         options,
+        shared,
         limit: Arc::new(Semaphore::new(options.max_connections.max(1))),
         notify_shutdown,
         shutdown_complete_tx,
@@ -116,6 +164,7 @@ type Handoff = (std::net::TcpStream, Session);
 struct Session {
     store: SharedStore,
     limits: Limits,
+    shared: Arc<ServerShared>,
     shutdown: Shutdown,
     /// Held while the connection is open (the `-c` limit).
     permit: OwnedSemaphorePermit,
@@ -128,14 +177,17 @@ impl Session {
         let Session {
             store,
             limits,
+            shared,
             mut shutdown,
             permit,
             done,
         } = self;
         lock(&store).connection_opened();
-        let mut conn = Connection::new(socket, limits);
+        let mut conn = Connection::new(socket, limits, shared);
         // An I/O error (reset, broken pipe) just ends this connection.
         let _ = conn.serve(&store, &mut shutdown).await;
+        // Its buffers go (and their bytes back to the budget) before the permit does.
+        drop(conn);
         lock(&store).connection_closed();
         drop(permit);
         drop(done);
@@ -198,6 +250,7 @@ struct Listener {
     listener: TcpListener,
     store: SharedStore,
     options: Options,
+    shared: Arc<ServerShared>,
     limit: Arc<Semaphore>,
     notify_shutdown: watch::Sender<()>,
     shutdown_complete_tx: mpsc::Sender<()>,
@@ -217,6 +270,7 @@ impl Listener {
             let session = Session {
                 store: self.store.clone(),
                 limits: self.options.limits,
+                shared: self.shared.clone(),
                 shutdown: Shutdown::new(self.notify_shutdown.subscribe()),
                 permit,
                 done: self.shutdown_complete_tx.clone(),
@@ -233,21 +287,58 @@ impl Listener {
         }
     }
 
+    /// The next accepted socket. Errors never end the loop (see the module docs): running
+    /// out of descriptors or memory is said once per episode and backed off; anything else
+    /// concerns one client and is retried at once.
     async fn accept(&mut self) -> std::io::Result<TcpStream> {
-        let mut backoff = 1;
+        let mut backoff = Duration::from_millis(10);
+        let mut told = false;
         loop {
             match self.listener.accept().await {
-                Ok((socket, _)) => return Ok(socket),
-                Err(err) => {
-                    if backoff > 64 {
-                        return Err(err);
+                Ok((socket, _)) => {
+                    if told {
+                        say("accepting connections again");
                     }
+                    return Ok(socket);
                 }
+                Err(err) if is_resource_error(&err) => {
+                    if !told {
+                        say(&format!(
+                            "cannot accept a connection: {err}; waiting for one to close \
+                             (raise `ulimit -n` or lower -c {})",
+                            self.options.max_connections
+                        ));
+                        told = true;
+                    }
+                    tokio::time::sleep(backoff).await;
+                    backoff = (backoff * 2).min(Duration::from_secs(1));
+                }
+                Err(_) => tokio::task::yield_now().await,
             }
-            tokio::time::sleep(Duration::from_secs(backoff)).await;
-            backoff *= 2;
         }
     }
+}
+
+/// Out of descriptors (`EMFILE`, `ENFILE`) or kernel buffers (`ENOBUFS`, `ENOMEM`): the
+/// accept fails until something is freed, so retrying at once would spin.
+fn is_resource_error(err: &std::io::Error) -> bool {
+    #[cfg(unix)]
+    {
+        matches!(
+            err.raw_os_error(),
+            Some(libc::EMFILE | libc::ENFILE | libc::ENOMEM | libc::ENOBUFS)
+        )
+    }
+    #[cfg(not(unix))]
+    {
+        err.kind() == std::io::ErrorKind::OutOfMemory
+    }
+}
+
+/// A line on stderr (the server's log); a closed stderr is ignored.
+fn say(text: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "cachelab serve: {text}");
 }
 
 fn lock(store: &SharedStore) -> std::sync::MutexGuard<'_, Store> {

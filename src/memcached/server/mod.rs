@@ -12,11 +12,13 @@
 //! Depends on [`super::model`] and [`super::wire`]; nothing below depends on it.
 
 mod background;
+mod budget;
 mod connection;
 mod foreground;
 mod listener;
 mod shutdown;
 
 pub use background::Background;
+pub use budget::ReadBudget;
 pub use foreground::{BindError, Foreground};
-pub use listener::{Options, SharedStore, run};
+pub use listener::{BACKLOG, Options, SharedStore, bind, run};

@@ -21,14 +21,19 @@
 //!   and parsing resumes right after those two bytes (memcached 1.6.18 does not swallow the
 //!   rest of the line). A block larger than the item size limit is not buffered: the reply
 //!   is `SERVER_ERROR object too large for cache` and the block is skipped
-//!   ([`Command::TooLarge`]).
+//!   ([`Command::TooLarge`]). A block larger than [`Limits::buffer_max`] (what the server
+//!   can still buffer: its budget for unfinished reads) is skipped the same way with
+//!   `SERVER_ERROR out of memory storing object` ([`Command::NoMemory`]), as memcached
+//!   answers when it cannot allocate the item.
 //! - A buffer of more than 2048 bytes without a newline closes the connection unless it is
 //!   a `get`/`gets` line (memcached's `try_read_command_ascii`); we also close one longer
 //!   than [`Limits::max_get_line`].
 //!
 //! [`parse`] never consumes a partial frame: it returns [`Parse::Incomplete`] until the whole
-//! line (and data block) is in the buffer, so a connection can call it again after each
-//! read, and call it in a loop to take every pipelined frame of one read.
+//! line is in the buffer, then [`Parse::Awaiting`] (with the frame's whole length, so the
+//! connection can make room for exactly that) until the data block is, so a connection can
+//! call it again after each read, and call it in a loop to take every pipelined frame of
+//! one read.
 
 use smallvec::SmallVec;
 
@@ -47,6 +52,10 @@ pub struct Limits {
     pub item_size_max: usize,
     /// The longest `get` line we buffer (memcached has no bound; we close past this).
     pub max_get_line: usize,
+    /// The largest storage frame (line and data block) the connection can buffer now: a
+    /// larger one within `item_size_max` is [`Command::NoMemory`]. A server sets it to 0
+    /// to refuse the frame it is waiting for when its read budget is spent.
+    pub buffer_max: usize,
 }
 
 impl Default for Limits {
@@ -54,6 +63,7 @@ impl Default for Limits {
         Limits {
             item_size_max: 1 << 20,
             max_get_line: 16 << 20,
+            buffer_max: usize::MAX,
         }
     }
 }
@@ -141,6 +151,20 @@ pub enum Command {
     /// (`skip` bytes after this frame, `\r\n` included) and the reply is
     /// `SERVER_ERROR object too large for cache`.
     TooLarge {
+        /// Which storage command (a failed `set` removes the old value).
+        mode: StoreMode,
+        /// The key.
+        key: Vec<u8>,
+        /// Bytes still to skip in the stream.
+        skip: usize,
+        /// `noreply` was given.
+        noreply: bool,
+    },
+    /// A storage command (or `ms`) whose frame is larger than [`Limits::buffer_max`]: the
+    /// server has no room to buffer its data block, which is skipped (`skip` bytes after
+    /// this frame, `\r\n` included); the reply is `SERVER_ERROR out of memory storing
+    /// object`, memcached's when the item cannot be allocated.
+    NoMemory {
         /// Which storage command (a failed `set` removes the old value).
         mode: StoreMode,
         /// The key.
@@ -291,8 +315,15 @@ pub enum Frame {
 /// The result of [`parse`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Parse {
-    /// The buffer holds no complete frame yet; read more and call again.
+    /// The buffer holds no complete line yet; read more and call again.
     Incomplete,
+    /// The buffer holds a storage command's line but not all of its data block; read more
+    /// and call again.
+    Awaiting {
+        /// Bytes the whole frame (line, data block and its `\r\n`) takes from the front of
+        /// the buffer.
+        frame_len: usize,
+    },
     /// A frame, and how many bytes of the buffer it took.
     Frame {
         /// The frame.
@@ -582,8 +613,19 @@ fn parse_meta(
             );
         }
         end = line_end + block;
+        if end > limits.buffer_max {
+            return frame(
+                Frame::Command(Command::NoMemory {
+                    mode: StoreMode::Set,
+                    key: key.to_vec(),
+                    skip: block,
+                    noreply: false,
+                }),
+                line_end,
+            );
+        }
         if buf.len() < end {
-            return Parse::Incomplete;
+            return Parse::Awaiting { frame_len: end };
         }
         if &buf[end - 2..end] != b"\r\n" {
             return error(BadDataChunk, false, end);
@@ -663,8 +705,19 @@ fn parse_storage(
         );
     }
     let end = line_end + block;
+    if end > limits.buffer_max {
+        return frame(
+            Frame::Command(Command::NoMemory {
+                mode,
+                key: key.to_vec(),
+                skip: block,
+                noreply,
+            }),
+            line_end,
+        );
+    }
     if buf.len() < end {
-        return Parse::Incomplete;
+        return Parse::Awaiting { frame_len: end };
     }
     if &buf[end - 2..end] != b"\r\n" {
         return error(ProtocolError::BadDataChunk, noreply, end);
@@ -694,7 +747,7 @@ mod tests {
     fn one(buf: &[u8]) -> (Frame, usize) {
         match parse(buf, &limits()) {
             Parse::Frame { frame, consumed } => (frame, consumed),
-            Parse::Incomplete => panic!("incomplete: {:?}", String::from_utf8_lossy(buf)),
+            other => panic!("{other:?}: {:?}", String::from_utf8_lossy(buf)),
         }
     }
 
@@ -720,8 +773,16 @@ mod tests {
     #[test]
     fn every_prefix_of_a_frame_is_incomplete() {
         let buf = b"set k 5 10 3 noreply\r\na\r\n\r\n";
+        let line = b"set k 5 10 3 noreply\r\n".len();
         for end in 0..buf.len() {
-            assert_eq!(parse(&buf[..end], &limits()), Parse::Incomplete, "{end}");
+            let want = if end < line {
+                Parse::Incomplete
+            } else {
+                Parse::Awaiting {
+                    frame_len: buf.len(),
+                }
+            };
+            assert_eq!(parse(&buf[..end], &limits()), want, "{end}");
         }
         let (frame, consumed) = one(buf);
         assert_eq!(consumed, buf.len());
@@ -849,6 +910,43 @@ mod tests {
     }
 
     #[test]
+    fn blocks_past_the_buffer_budget_are_refused_and_skipped() {
+        let tight = Limits {
+            buffer_max: 100,
+            ..limits()
+        };
+        let refused = |buf: &[u8]| match parse(buf, &tight) {
+            Parse::Frame { frame, consumed } => (frame, consumed),
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(
+            refused(b"add k 0 0 1000 noreply\r\nxx"),
+            (
+                Frame::Command(Command::NoMemory {
+                    mode: StoreMode::Add,
+                    key: b"k".to_vec(),
+                    skip: 1002,
+                    noreply: true
+                }),
+                24
+            )
+        );
+        assert!(matches!(
+            refused(b"ms k 1000 T1\r\n").0,
+            Frame::Command(Command::NoMemory { skip: 1002, .. })
+        ));
+        // A frame that fits is awaited as usual; one over -I is still too large.
+        assert_eq!(
+            parse(b"set k 0 0 10\r\nx", &tight),
+            Parse::Awaiting { frame_len: 26 }
+        );
+        assert!(matches!(
+            refused(b"set k 0 0 2000000\r\n").0,
+            Frame::Command(Command::TooLarge { .. })
+        ));
+    }
+
+    #[test]
     fn long_lines_without_newline_close_unless_get() {
         assert_eq!(one(&[b'x'; 3000]).0, Frame::Close);
         let mut get = b"get ".to_vec();
@@ -875,7 +973,10 @@ mod tests {
                 18
             )
         );
-        assert_eq!(parse(b"ms k 2\r\nh", &limits()), Parse::Incomplete);
+        assert_eq!(
+            parse(b"ms k 2\r\nh", &limits()),
+            Parse::Awaiting { frame_len: 12 }
+        );
         assert_eq!(err(b"mg\r\n"), (ProtocolError::UnknownCommand, false));
         assert_eq!(err(b"mg k Q\r\n"), (ProtocolError::InvalidFlag, false));
         assert_eq!(err(b"mg k v v\r\n"), (ProtocolError::DuplicateFlag, false));

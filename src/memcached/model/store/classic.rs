@@ -273,6 +273,16 @@ impl Store {
         Ok(())
     }
 
+    /// Counts a storage command refused because the server had no memory to read its data
+    /// (`store_no_memory`); a failed `set` removes the key's old item, as in memcached.
+    pub fn reject_no_memory(&mut self, mode: StoreMode, key: &[u8]) -> Result<(), KeyError> {
+        check_key(key)?;
+        let now = self.clock.now();
+        self.counters.store_no_memory += 1;
+        self.drop_on_failed_set(mode, key, now);
+        Ok(())
+    }
+
     /// "Avoid stale data persisting in cache because we failed alloc": a failed `set`
     /// removes the key's old item.
     fn drop_on_failed_set(&mut self, mode: StoreMode, key: &[u8], now: u64) {

@@ -19,6 +19,48 @@ pub fn stats(store: &mut Store, out: &mut Vec<u8>, kind: StatsKind) {
         StatsKind::Items => store.stats_items(),
         StatsKind::Slabs => store.stats_slabs(),
     };
+    write_rows(out, rows);
+}
+
+/// What the server, not the store, knows for `stats`: memcached prints these among the
+/// store's counters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ServerStats {
+    /// `threads`: worker threads (`-t`).
+    pub threads: usize,
+    /// `max_connections`: the connection limit (`-c`).
+    pub max_connections: usize,
+    /// `read_buf_bytes`: bytes the connections' read buffers hold now.
+    pub read_buf_bytes: usize,
+    /// `read_buf_oom`: frames refused and connections closed because the read budget was
+    /// spent.
+    pub read_buf_oom: u64,
+}
+
+/// `stats` as a server answers it: the store's counters with the server's `threads`,
+/// `max_connections`, `read_buf_bytes` and `read_buf_oom`, in memcached 1.6.18's order.
+pub fn stats_with_server(store: &mut Store, out: &mut Vec<u8>, server: &ServerStats) {
+    let mut rows = Vec::new();
+    for (name, value) in store.stats() {
+        match name.as_str() {
+            "curr_connections" => {
+                rows.push(("max_connections".into(), server.max_connections.to_string()));
+                rows.push((name, value));
+            }
+            "total_connections" => {
+                rows.push((name, value));
+                rows.push(("read_buf_bytes".into(), server.read_buf_bytes.to_string()));
+                rows.push(("read_buf_oom".into(), server.read_buf_oom.to_string()));
+            }
+            "threads" => rows.push((name, server.threads.to_string())),
+            _ => rows.push((name, value)),
+        }
+    }
+    write_rows(out, rows);
+}
+
+/// `STAT <name> <value>\r\n` for every row, then `END`.
+fn write_rows(out: &mut Vec<u8>, rows: Vec<(String, String)>) {
     for (name, value) in rows {
         out.extend_from_slice(b"STAT ");
         out.extend_from_slice(name.as_bytes());

@@ -75,6 +75,9 @@ pub fn apply_command(command: &Command, store: &mut Store, out: &mut Vec<u8>) ->
         Command::TooLarge {
             mode, key, noreply, ..
         } => storage::too_large(store, out, *mode, key, *noreply),
+        Command::NoMemory {
+            mode, key, noreply, ..
+        } => storage::no_memory(store, out, *mode, key, *noreply),
         Command::Get { keys, cas } => {
             store.release_held();
             retrieval::get(store, out, keys, *cas, None)
@@ -126,7 +129,9 @@ mod tests {
         let mut at = 0;
         while let Parse::Frame { frame, consumed } = parse(&script[at..], &Limits::default()) {
             at += consumed;
-            if let Frame::Command(Command::TooLarge { skip, .. }) = &frame {
+            if let Frame::Command(Command::TooLarge { skip, .. } | Command::NoMemory { skip, .. }) =
+                &frame
+            {
                 at += skip;
             }
             if apply(&frame, &mut store, &mut out) != Flow::Continue {

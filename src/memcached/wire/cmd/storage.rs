@@ -53,3 +53,14 @@ pub fn too_large(store: &mut Store, out: &mut Vec<u8>, mode: StoreMode, key: &[u
     };
     reply(out, noreply, line);
 }
+
+/// A command whose data block the server has no room to buffer (its read budget is spent):
+/// refused as memcached refuses an item it cannot allocate, `SERVER_ERROR out of memory
+/// storing object` (`store_no_memory`); its data is skipped by the connection.
+pub fn no_memory(store: &mut Store, out: &mut Vec<u8>, mode: StoreMode, key: &[u8], noreply: bool) {
+    let line: &[u8] = match store.reject_no_memory(mode, key) {
+        Ok(()) => b"SERVER_ERROR out of memory storing object",
+        Err(_) => b"CLIENT_ERROR bad command line format",
+    };
+    reply(out, noreply, line);
+}
