@@ -36,7 +36,7 @@ pub mod backend;
 pub mod calibrate;
 pub(crate) mod client;
 pub mod config;
-pub(crate) mod net;
+pub mod net;
 pub mod result;
 pub(crate) mod shim;
 pub mod sim;
