@@ -1,4 +1,106 @@
-//! Regressions in the traces area (see `tests/regressions.rs`).
+//! Regressions in the traces area (see `tests/regressions.rs`): trace readers, format
+//! detection, the `-s`/`-p` lists, `trace gen`/`convert`.
 
-#[allow(unused_imports)]
-use super::common;
+use super::common::{fails, ok};
+
+const BUNDLED: &str = "traces/cloudPhysicsIO.oracleGeneral.bin.zst";
+
+/// The CSV rows (header dropped) `cachelab sim BUNDLED <args> -o -` prints.
+fn sim_rows(args: &[&str]) -> Vec<csv::StringRecord> {
+    let mut all = vec!["sim", BUNDLED];
+    all.extend_from_slice(args);
+    all.extend_from_slice(&["-o", "-"]);
+    let out = ok(&all);
+    csv::Reader::from_reader(out.as_bytes())
+        .records()
+        .collect::<Result<_, _>>()
+        .expect("CSV rows")
+}
+
+/// The `(policy, capacity)` columns of CSV rows.
+fn policies_and_capacities(rows: &[csv::StringRecord]) -> Vec<(String, u64)> {
+    rows.iter()
+        .map(|row| (row[1].to_string(), row[2].parse().expect("capacity")))
+        .collect()
+}
+
+// See: issue 12 — `cachelab sim TRACE -p lru -s 0.5` simulated a 1-byte cache (0.5 bytes
+// rounded) where a libCacheSim user means half the working set.
+#[test]
+fn a_bare_size_below_one_is_a_fraction_of_the_working_set() {
+    let fraction = sim_rows(&["-p", "lru", "-s", "0.5"]);
+    let percent = sim_rows(&["-p", "lru", "-s", "50%"]);
+    assert_eq!(fraction, percent);
+    let capacity = policies_and_capacities(&fraction)[0].1;
+    // The bundled trace's working set is 2,029,769,728 bytes.
+    assert_eq!(capacity, 1_014_884_864, "{fraction:?}");
+    // A bare 1.5 is neither a whole byte count nor a fraction: an error, not 2 bytes.
+    let err = fails(&["sim", BUNDLED, "-p", "lru", "-s", "1.5"]);
+    assert!(err.contains("between 0 and 1"), "{err}");
+}
+
+// See: issue 12 — `cachelab sim TRACE -p lru -s 18446744073709551616` (2^64) was clamped to
+// 2^64 - 1 bytes while `-s 20000000000000000000` was rejected.
+#[test]
+fn sizes_of_two_to_the_64_and_more_are_the_same_error() {
+    let two_64 = fails(&["sim", BUNDLED, "-p", "lru", "-s", "18446744073709551616"]);
+    let two_e19 = fails(&["sim", BUNDLED, "-p", "lru", "-s", "20000000000000000000"]);
+    for err in [&two_64, &two_e19] {
+        assert!(err.contains("a byte size below 2^64"), "{err}");
+    }
+    assert_eq!(
+        two_64.replace("18446744073709551616", "N"),
+        two_e19.replace("20000000000000000000", "N")
+    );
+}
+
+// See: issue 12 — `cachelab sim TRACE -p lru -s 1%,10%` and `-s auto` were rejected
+// (libCacheSim's cachesim takes both).
+#[test]
+fn size_lists_and_auto() {
+    let listed = policies_and_capacities(&sim_rows(&["-p", "lru", "-s", "1%,10%"]));
+    assert_eq!(
+        listed,
+        vec![("lru".into(), 20_297_697), ("lru".into(), 202_976_972)]
+    );
+    let auto = policies_and_capacities(&sim_rows(&["-p", "lru", "-s", "auto"]));
+    let capacities: Vec<u64> = auto.iter().map(|(_, c)| *c).collect();
+    // 0.1% … 80% of 2,029,769,728 bytes, ten points, increasing.
+    assert_eq!(capacities.len(), 10, "{auto:?}");
+    assert_eq!(capacities[0], 2_029_769);
+    assert_eq!(capacities[9], 1_623_815_782);
+    assert!(capacities.windows(2).all(|w| w[0] < w[1]), "{capacities:?}");
+    // bench takes the same lists.
+    let bench = ok(&[
+        "bench", BUNDLED, "-p", "lru", "-s", "1%,0.1", "--repeat", "1",
+    ]);
+    assert_eq!(bench.lines().count(), 3, "{bench}");
+}
+
+// See: issue 12 — `cachelab sim TRACE -p lru,arc -s 1%` and `-p all` were rejected.
+#[test]
+fn policy_lists_and_all() {
+    let rows = policies_and_capacities(&sim_rows(&[
+        "-p",
+        "lru,s3fifo:small=0.2,threshold=1,arc",
+        "-s",
+        "1%",
+    ]));
+    let names: Vec<&str> = rows.iter().map(|(p, _)| p.as_str()).collect();
+    assert_eq!(names, ["lru", "s3fifo:small=0.2,threshold=1", "arc"]);
+    let all = policies_and_capacities(&sim_rows(&["-p", "all", "-s", "1%", "--objects"]));
+    let names: Vec<&str> = all.iter().map(|(p, _)| p.as_str()).collect();
+    for expected in ["lru", "fifo", "arc", "s3fifo", "belady"] {
+        assert!(
+            names.iter().any(|n| n.split(':').next() == Some(expected)),
+            "{names:?}"
+        );
+    }
+    assert!(
+        !names
+            .iter()
+            .any(|n| n.starts_with("memcached") || n.starts_with("ttl"))
+    );
+    let err = fails(&["sim", BUNDLED, "-p", "lru,,arc", "-s", "1%"]);
+    assert!(err.contains("no empty item"), "{err}");
+}
