@@ -101,6 +101,9 @@ fn generate(args: GenArgs) -> Result<()> {
 /// Prints the trace's statistics as a table or JSON.
 fn print_stats(args: StatsArgs) -> Result<()> {
     let mut reader = trace::open(&args.input.trace, &args.input.read.options())?;
+    for note in reader.notes() {
+        errln!("{note}");
+    }
     let stats = stats::compute(reader.as_mut())?;
     if args.json {
         outln!("{}", serde_json::to_string_pretty(&stats)?);
@@ -117,6 +120,9 @@ fn print_stats(args: StatsArgs) -> Result<()> {
 fn convert(args: ConvertArgs) -> Result<()> {
     refuse_existing(&args.output, args.force)?;
     let mut reader = trace::open(&args.input.trace, &args.input.read.options())?;
+    for note in reader.notes() {
+        errln!("{note}");
+    }
     let requests = trace::read_all(reader.as_mut())?;
     let path = args.output.to_string_lossy();
     trace::write_trace(&path, &requests)?;

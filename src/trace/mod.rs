@@ -52,6 +52,13 @@ pub trait RequestReader: Send {
     fn has_next_access(&self) -> bool {
         false
     }
+
+    /// What the reader decided on its own that the user should know, one line each, naming
+    /// the file (a CSV reader says which columns it picked by header name, and which it left
+    /// out); commands print them on stderr.
+    fn notes(&self) -> Vec<String> {
+        Vec::new()
+    }
 }
 
 /// Reads a whole trace into memory; for tests, small traces and passes that need it all.

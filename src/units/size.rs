@@ -76,7 +76,7 @@ const TWO_POW_64: f64 = 18_446_744_073_709_551_616.0;
 /// spaced on a log scale (libCacheSim's `cachesim` also sweeps fractions of the working set).
 pub const AUTO_PERCENTS: [f64; 10] = [0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 40.0, 80.0];
 
-const CACHE_SIZE_EXPECTED: &str = "a cache size: bytes (65536, 64KiB, 1.5GiB), a percentage of the working set (10%), or a fraction of it below 1 (0.1)";
+const CACHE_SIZE_EXPECTED: &str = "a cache size: bytes (65536, or with a unit, such as 64MiB or 1.5GiB), a percentage of the working set (10%), or a fraction of it below 1 (0.1)";
 
 /// Parses a comma-separated list of cache sizes (`1%,10%,64MiB`), or `auto` for
 /// [`AUTO_PERCENTS`]; items are [`CacheSize`]s, blanks around commas are ignored, and an

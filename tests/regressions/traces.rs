@@ -104,3 +104,78 @@ fn policy_lists_and_all() {
     let err = fails(&["sim", BUNDLED, "-p", "lru,,arc", "-s", "1%"]);
     assert!(err.contains("no empty item"), "{err}");
 }
+
+/// A fresh temporary directory for test files.
+fn scratch() -> tempfile::TempDir {
+    tempfile::tempdir().expect("a temporary directory")
+}
+
+// See: issue 12 — `cachelab trace stats cloudPhysicsIO.csv` (libCacheSim's own CSV sample,
+// header `version,time,op,size,lbn`) keyed on the first column and reported 1 distinct key.
+#[test]
+fn a_csv_header_picks_the_key_column_by_name() {
+    let out =
+        super::common::cachelab(&["trace", "stats", "--json", "traces/cloudPhysicsIO.csv.zst"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stats: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON stats");
+    // The same counts as the oracleGeneral conversion of the same sample (traces/README.md).
+    assert_eq!(stats["requests"], 113_872, "{stats}");
+    assert_eq!(stats["distinct_keys"], 48_974, "{stats}");
+    assert_eq!(stats["working_set_bytes"], 2_029_769_728_u64, "{stats}");
+    let notes = String::from_utf8_lossy(&out.stderr);
+    assert!(notes.contains("key=lbn,size=size,time=time"), "{notes}");
+    // A key column that holds one value, chosen by default, is an error naming the fix.
+    let dir = scratch();
+    let path = dir.path().join("versioned.csv");
+    let rows: String = (0..50).map(|i| format!("1,{i},{}\n", i % 7)).collect();
+    std::fs::write(&path, format!("version,seq,blk\n{rows}")).expect("write");
+    let err = fails(&["trace", "stats", path.to_str().expect("utf-8")]);
+    assert!(
+        err.contains("`version` (column 1)") && err.contains("--csv key="),
+        "{err}"
+    );
+    let named = ok(&[
+        "trace",
+        "stats",
+        path.to_str().expect("utf-8"),
+        "--csv",
+        "key=blk",
+    ]);
+    assert!(named.contains("distinct keys      7"), "{named}");
+}
+
+// See: issue 12 — random bytes named `.csv` were accepted as 780 requests, and
+// `--format csv` on an oracleGeneral file gave 1,735 requests.
+#[test]
+fn binary_input_is_never_read_as_csv() {
+    let dir = scratch();
+    // Deterministic "random" bytes (an LCG), as `head -c 100000 /dev/urandom` would give.
+    let mut x: u32 = 12345;
+    let junk: Vec<u8> = (0..100_000)
+        .map(|_| {
+            x = x.wrapping_mul(1_103_515_245).wrapping_add(12345);
+            (x >> 16) as u8
+        })
+        .collect();
+    let junk_path = dir.path().join("junk.csv");
+    std::fs::write(&junk_path, &junk).expect("write");
+    let junk_path = junk_path.to_str().expect("utf-8");
+    let err = fails(&["trace", "stats", junk_path]);
+    assert!(err.contains("junk.csv") && err.contains("binary"), "{err}");
+    let err = fails(&["trace", "stats", "--format", "csv", junk_path]);
+    assert!(
+        err.contains("junk.csv: line 1") && err.contains("binary file"),
+        "{err}"
+    );
+    let err = fails(&["trace", "stats", "--format", "csv", BUNDLED]);
+    assert!(
+        err.contains("line 1") && err.contains("NUL or other control bytes"),
+        "{err}"
+    );
+    let err = fails(&["sim", "--format", "csv", BUNDLED, "-p", "lru", "-s", "1%"]);
+    assert!(err.contains("binary file"), "{err}");
+}
