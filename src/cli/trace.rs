@@ -80,7 +80,7 @@ pub fn run(command: TraceCommand) -> Result<()> {
     }
 }
 
-/// Generates the trace in memory and writes it in the format its name asks for.
+/// Generates the trace and streams it, in bounded memory, into the format its name asks for.
 fn generate(args: GenArgs) -> Result<()> {
     refuse_existing(&args.output, args.force)?;
     let options = GenOptions {
@@ -91,10 +91,10 @@ fn generate(args: GenArgs) -> Result<()> {
         seed: args.seed,
     };
     let mut generator = Generator::new(options)?;
-    let requests = trace::read_all(&mut generator)?;
     let path = args.output.to_string_lossy();
-    trace::write_trace(&path, &requests).with_context(|| format!("writing {path}"))?;
-    errln!("wrote {} requests to {path}", requests.len());
+    let written = trace::write_trace_stream(&path, &mut generator)
+        .with_context(|| format!("writing {path}"))?;
+    errln!("wrote {written} requests to {path}");
     Ok(())
 }
 
@@ -116,16 +116,18 @@ fn print_stats(args: StatsArgs) -> Result<()> {
     Ok(())
 }
 
-/// Reads the whole trace and writes it in the format the output name asks for.
+/// Streams the trace, in bounded memory, into the format the output name asks for.
 fn convert(args: ConvertArgs) -> Result<()> {
     refuse_existing(&args.output, args.force)?;
     let mut reader = trace::open(&args.input.trace, &args.input.read.options())?;
     for note in reader.notes() {
         errln!("{note}");
     }
-    let requests = trace::read_all(reader.as_mut())?;
     let path = args.output.to_string_lossy();
-    trace::write_trace(&path, &requests)?;
-    errln!("wrote {} requests to {path}", requests.len());
+    let written = trace::write_trace_stream(&path, reader.as_mut())?;
+    if reader.skipped() > 0 {
+        errln!("skipped {} malformed records", reader.skipped());
+    }
+    errln!("wrote {written} requests to {path}");
     Ok(())
 }

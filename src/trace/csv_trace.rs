@@ -817,10 +817,26 @@ pub const CSV_HEADER: &str = "time,key,size,op,ttl,next_access";
 /// [`CsvOptions`] gives the same requests.
 pub fn write_csv(out: &mut dyn Write, requests: &[Request]) -> io::Result<()> {
     let next = next_access::indices(requests);
+    write_csv_header(out)?;
+    write_rows(out, requests, &next)
+}
+
+/// Writes the header line [`write_csv`] starts with; streaming writers
+/// ([`super::spill`]) write it once, then [`write_csv_rows`] per chunk.
+pub fn write_csv_header(out: &mut dyn Write) -> io::Result<()> {
+    out.write_all(CSV_HEADER.as_bytes())?;
+    out.write_all(b"\n")
+}
+
+/// Writes `requests` as [`write_csv`]'s rows, with the `next_access` they carry.
+pub fn write_csv_rows(out: &mut dyn Write, requests: &[Request]) -> io::Result<()> {
+    let next: Vec<u64> = requests.iter().map(|r| r.next_access).collect();
+    write_rows(out, requests, &next)
+}
+
+fn write_rows(out: &mut dyn Write, requests: &[Request], next: &[u64]) -> io::Result<()> {
     let mut block = Vec::with_capacity(1 << 16);
-    block.extend_from_slice(CSV_HEADER.as_bytes());
-    block.push(b'\n');
-    for (request, &next) in requests.iter().zip(&next) {
+    for (request, &next) in requests.iter().zip(next) {
         let op = request.op.name();
         let (time, key, size, ttl) = (request.time, request.key, request.size, request.ttl);
         if next == NEVER {

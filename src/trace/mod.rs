@@ -20,6 +20,7 @@ pub mod next_access;
 pub mod oracle;
 pub mod plain;
 pub mod sizes;
+pub mod spill;
 mod splitmix;
 pub mod stats;
 pub mod twitter;
@@ -29,6 +30,7 @@ pub use error::{Error, Position};
 pub use key_dist::KeyDist;
 pub use memory::VecReader;
 pub use oracle::write_oracle;
+pub use spill::write_trace_stream;
 
 use std::fmt;
 use std::io::{BufRead, Cursor, Read};
