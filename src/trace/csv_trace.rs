@@ -14,12 +14,27 @@
 //! - **next_access**: a 0-based request index or `-1` for never.
 //!
 //! The header is found as follows: `header=yes`/`no` say it; a column given by name implies
-//! one. Otherwise (`header=auto`), with no `key=` option and a first row that has a `key`
-//! field, the first row is a header and the columns `time,key,size,op,ttl,next_access` are
-//! taken by name where present: this is what [`write_csv`] writes, so its output reads back
-//! with default options. Otherwise the first row is a header when its key field is not
-//! numeric and every chosen size and time field is not numeric either (with no size or time
-//! column chosen: every field of the row).
+//! one. Otherwise (`header=auto`), a first row that holds a known column name (below) for a
+//! role the options leave open, with no number in that field, is a header; failing that,
+//! the first row is a header when its key field is not numeric and every chosen size and
+//! time field is not numeric either (with no size or time column chosen: every field of
+//! the row).
+//!
+//! With a header, each column the options leave open is picked by name, case-insensitively
+//! with `-` and spaces read as `_`: the key from `key`, `obj_id`, `object_id`, `id`, `lbn`,
+//! `lba`, `block`, `offset`, `addr`… (libCacheSim's `data/cloudPhysicsIO.csv` has
+//! `version,time,op,size,lbn`), the size from `size`, `obj_size`, `req_size`, `len`…, the
+//! time from `time`, `timestamp`, `ts`, `clock_time`, `real_time`…, the op from `op`,
+//! `cmd`, `operation`, `type`…, `ttl`, and `next_access`. This is also how [`write_csv`]'s
+//! output reads back with default options. A column picked by name whose first value does
+//! not parse (SCSI opcodes such as `2a` in an `op` column, dates in `timestamp`) is left out
+//! and said in a note ([`RequestReader::notes`]), as are the columns picked.
+//!
+//! Two guards keep a wrong reading from passing silently. A key column the options do not
+//! name that holds one value in all of the first [`KEY_CHECK_ROWS`] rows (at least 10) is
+//! an error that says how to name the key column. And the bytes pass a guard that refuses
+//! NUL and other control bytes (but tab, CR, LF and the delimiter) and records over 1 MiB at
+//! their line, so binary input is never read as requests and memory stays bounded.
 
 use std::collections::VecDeque;
 use std::fmt;
