@@ -4,7 +4,7 @@
 use anyhow::Result;
 use clap::Args;
 
-use cachelab::catalog::CATALOG;
+use cachelab::catalog::{CATALOG, PolicyList};
 use cachelab::policy::PolicySpec;
 use cachelab::report::{bench_table, output};
 use cachelab::sim::{Config, WorkingSet, speed};
@@ -12,7 +12,7 @@ use cachelab::trace::{
     self,
     generate::{GenOptions, Generator},
 };
-use cachelab::units::CacheSize;
+use cachelab::units::{CacheSize, CacheSizes};
 
 use super::args::{JsonOutputArgs, ReadArgs};
 
@@ -22,12 +22,14 @@ pub struct BenchArgs {
     /// Trace file; without one, a seeded Zipf(0.8) trace of 1,000,000 requests over
     /// 100,000 keys in object mode (the workload the README quotes).
     trace: Option<String>,
-    /// Policy spec, repeatable; every plain eviction policy (not `ttl`, not `memcached`) when absent.
-    #[arg(short = 'p', long = "policy")]
-    policies: Vec<PolicySpec>,
-    /// Cache size, repeatable (bytes or percent of the working set); 1% and 10% when absent.
-    #[arg(short = 's', long = "size")]
-    sizes: Vec<CacheSize>,
+    /// Policy specs, repeatable or comma-separated (`lru,arc`, `all`); every plain eviction
+    /// policy (not `ttl`, not `memcached`) when absent.
+    #[arg(short = 'p', long = "policy", value_name = "POLICIES")]
+    policies: Vec<PolicyList>,
+    /// Cache sizes, repeatable or comma-separated: bytes, percent of the working set (`10%`),
+    /// a bare fraction of it below 1 (`0.1`), or `auto` (0.1% to 80%); 1% and 10% when absent.
+    #[arg(short = 's', long = "size", value_name = "SIZES")]
+    sizes: Vec<CacheSizes>,
     /// Count objects instead of bytes (always on for the generated trace).
     #[arg(long)]
     objects: bool,
@@ -73,12 +75,12 @@ pub fn run(args: BenchArgs) -> Result<()> {
             .map(|p| p.name.parse())
             .collect::<Result<_, _>>()?
     } else {
-        args.policies
+        PolicyList::flatten(args.policies)
     };
     let sizes = if args.sizes.is_empty() {
         vec![CacheSize::Percent(1.0), CacheSize::Percent(10.0)]
     } else {
-        args.sizes
+        CacheSizes::flatten(args.sizes)
     };
     let units = WorkingSet::of(&requests).units(objects);
     let mut rows = Vec::new();

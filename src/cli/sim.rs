@@ -10,10 +10,10 @@ use cachelab::atomic_file;
 use anyhow::Result;
 use clap::Args;
 
-use cachelab::policy::PolicySpec;
+use cachelab::catalog::PolicyList;
 use cachelab::report::{JsonResultRow, ResultRow, WindowRow, chart, output, table};
 use cachelab::sim::{Sweep, run_sweep};
-use cachelab::units::{CacheSize, Warmup};
+use cachelab::units::{CacheSizes, Warmup};
 
 use super::args::{InputArgs, OutputArgs};
 use super::{check_outputs, progress_bar};
@@ -21,12 +21,15 @@ use super::{check_outputs, progress_bar};
 /// Arguments of `cachelab sim`.
 #[derive(Args, Debug)]
 pub struct SimArgs {
-    /// Policy spec, repeatable: `lru`, `fifo`, …
-    #[arg(short = 'p', long = "policy", required = true)]
-    policies: Vec<PolicySpec>,
-    /// Cache size, repeatable: bytes (`65536`, `64KiB`, `1.5GiB`) or percent of the working set (`10%`).
-    #[arg(short = 's', long = "size", required = true)]
-    sizes: Vec<CacheSize>,
+    /// Policy specs, repeatable or comma-separated: `lru`, `lru,arc`,
+    /// `s3fifo:small=0.2,threshold=1`, or `all` (every plain eviction policy).
+    #[arg(short = 'p', long = "policy", required = true, value_name = "POLICIES")]
+    policies: Vec<PolicyList>,
+    /// Cache sizes, repeatable or comma-separated: bytes (`65536`, `64KiB`, `1.5GiB`), percent
+    /// of the working set (`10%`), a bare number below 1 as a fraction of it (`0.1` = 10%),
+    /// or `auto` (0.1%, 0.2%, 0.5%, 1%, 2%, 5%, 10%, 20%, 40%, 80%).
+    #[arg(short = 's', long = "size", required = true, value_name = "SIZES")]
+    sizes: Vec<CacheSizes>,
     /// Count objects instead of bytes (every size becomes 1).
     #[arg(long)]
     objects: bool,
@@ -75,8 +78,8 @@ pub fn run(args: SimArgs) -> Result<()> {
     let sweep = Sweep {
         trace: trace.clone(),
         read,
-        policies: args.policies,
-        sizes: args.sizes,
+        policies: PolicyList::flatten(args.policies),
+        sizes: CacheSizes::flatten(args.sizes),
         objects: args.objects,
         warmup: args.warmup,
         window: args.window,
@@ -95,6 +98,9 @@ pub fn run(args: SimArgs) -> Result<()> {
     };
     let out = run_sweep(&sweep, Some(&report))?;
     bar.finish_and_clear();
+    for note in &out.notes {
+        errln!("{note}");
+    }
     if out.skipped > 0 {
         errln!("skipped {} malformed records in {trace}", out.skipped);
     }

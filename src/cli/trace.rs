@@ -80,7 +80,7 @@ pub fn run(command: TraceCommand) -> Result<()> {
     }
 }
 
-/// Generates the trace in memory and writes it in the format its name asks for.
+/// Generates the trace and streams it, in bounded memory, into the format its name asks for.
 fn generate(args: GenArgs) -> Result<()> {
     refuse_existing(&args.output, args.force)?;
     let options = GenOptions {
@@ -91,16 +91,19 @@ fn generate(args: GenArgs) -> Result<()> {
         seed: args.seed,
     };
     let mut generator = Generator::new(options)?;
-    let requests = trace::read_all(&mut generator)?;
     let path = args.output.to_string_lossy();
-    trace::write_trace(&path, &requests).with_context(|| format!("writing {path}"))?;
-    errln!("wrote {} requests to {path}", requests.len());
+    let written = trace::write_trace_stream(&path, &mut generator)
+        .with_context(|| format!("writing {path}"))?;
+    errln!("wrote {written} requests to {path}");
     Ok(())
 }
 
 /// Prints the trace's statistics as a table or JSON.
 fn print_stats(args: StatsArgs) -> Result<()> {
     let mut reader = trace::open(&args.input.trace, &args.input.read.options())?;
+    for note in reader.notes() {
+        errln!("{note}");
+    }
     let stats = stats::compute(reader.as_mut())?;
     if args.json {
         outln!("{}", serde_json::to_string_pretty(&stats)?);
@@ -113,13 +116,18 @@ fn print_stats(args: StatsArgs) -> Result<()> {
     Ok(())
 }
 
-/// Reads the whole trace and writes it in the format the output name asks for.
+/// Streams the trace, in bounded memory, into the format the output name asks for.
 fn convert(args: ConvertArgs) -> Result<()> {
     refuse_existing(&args.output, args.force)?;
     let mut reader = trace::open(&args.input.trace, &args.input.read.options())?;
-    let requests = trace::read_all(reader.as_mut())?;
+    for note in reader.notes() {
+        errln!("{note}");
+    }
     let path = args.output.to_string_lossy();
-    trace::write_trace(&path, &requests)?;
-    errln!("wrote {} requests to {path}", requests.len());
+    let written = trace::write_trace_stream(&path, reader.as_mut())?;
+    if reader.skipped() > 0 {
+        errln!("skipped {} malformed records", reader.skipped());
+    }
+    errln!("wrote {written} requests to {path}");
     Ok(())
 }

@@ -49,6 +49,8 @@ pub struct SweepOutput {
     pub working_set: Option<WorkingSet>,
     /// Malformed records skipped (with `skip_bad`).
     pub skipped: u64,
+    /// What the reader decided on its own (CSV columns picked by header name, …).
+    pub notes: Vec<String>,
 }
 
 impl Sweep {
@@ -105,6 +107,7 @@ pub fn run_sweep(
     }
     let needs_pass = sweep.needs_working_set();
     let mut reader = trace::open(&sweep.trace, &sweep.read)?;
+    let notes = reader.notes();
     let mut skipped = 0;
     let working_set = if !needs_pass {
         None
@@ -150,6 +153,7 @@ pub fn run_sweep(
         results,
         working_set,
         skipped: skipped + reader.skipped(),
+        notes,
     })
 }
 

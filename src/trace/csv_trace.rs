@@ -14,21 +14,37 @@
 //! - **next_access**: a 0-based request index or `-1` for never.
 //!
 //! The header is found as follows: `header=yes`/`no` say it; a column given by name implies
-//! one. Otherwise (`header=auto`), with no `key=` option and a first row that has a `key`
-//! field, the first row is a header and the columns `time,key,size,op,ttl,next_access` are
-//! taken by name where present: this is what [`write_csv`] writes, so its output reads back
-//! with default options. Otherwise the first row is a header when its key field is not
-//! numeric and every chosen size and time field is not numeric either (with no size or time
-//! column chosen: every field of the row).
+//! one. Otherwise (`header=auto`), a first row that holds a known column name (below) for a
+//! role the options leave open, with no number in that field, is a header; failing that,
+//! the first row is a header when its key field is not numeric and every chosen size and
+//! time field is not numeric either (with no size or time column chosen: every field of
+//! the row).
+//!
+//! With a header, each column the options leave open is picked by name, case-insensitively
+//! with `-` and spaces read as `_`: the key from `key`, `obj_id`, `object_id`, `id`, `lbn`,
+//! `lba`, `block`, `offset`, `addr`… (libCacheSim's `data/cloudPhysicsIO.csv` has
+//! `version,time,op,size,lbn`), the size from `size`, `obj_size`, `req_size`, `len`…, the
+//! time from `time`, `timestamp`, `ts`, `clock_time`, `real_time`…, the op from `op`,
+//! `cmd`, `operation`, `type`…, `ttl`, and `next_access`. This is also how [`write_csv`]'s
+//! output reads back with default options. A column picked by name whose first value does
+//! not parse (SCSI opcodes such as `2a` in an `op` column, dates in `timestamp`) is left out
+//! and said in a note ([`RequestReader::notes`]), as are the columns picked.
+//!
+//! Two guards keep a wrong reading from passing silently. A key column the options do not
+//! name that holds one value in all of the first [`KEY_CHECK_ROWS`] rows (at least 10) is
+//! an error that says how to name the key column. And the bytes pass a guard that refuses
+//! NUL and other control bytes (but tab, CR, LF and the delimiter) and records over 1 MiB at
+//! their line, so binary input is never read as requests and memory stays bounded.
 
+use std::collections::VecDeque;
 use std::fmt;
-use std::io::{self, BufRead, Write};
+use std::io::{self, BufRead, Read, Write};
 use std::str::FromStr;
 
 use csv::ByteRecord;
 
 use super::compress::read_error;
-use super::lines::{key_from_bytes, parse_op, parse_u32, parse_u64};
+use super::lines::{MAX_LINE, key_from_bytes, parse_op, parse_u32, parse_u64};
 use super::next_access;
 use super::{Error, Position, RequestReader};
 use crate::request::{NEVER, Op, Request};
@@ -212,6 +228,73 @@ struct Columns {
     next_access: Option<usize>,
 }
 
+/// The header names each column is picked by when the options do not choose it, in order
+/// of preference; compared case-insensitively with `-` and spaces read as `_`. They are the
+/// names libCacheSim's data and the usual block, object and KV traces use.
+const KEY_NAMES: &[&str] = &[
+    "key",
+    "obj_id",
+    "object_id",
+    "objid",
+    "obj",
+    "id",
+    "lbn",
+    "lba",
+    "block",
+    "block_id",
+    "blkno",
+    "offset",
+    "addr",
+    "address",
+];
+const SIZE_NAMES: &[&str] = &[
+    "size",
+    "obj_size",
+    "object_size",
+    "req_size",
+    "request_size",
+    "len",
+    "length",
+    "bytes",
+];
+const TIME_NAMES: &[&str] = &[
+    "time",
+    "timestamp",
+    "ts",
+    "clock_time",
+    "real_time",
+    "wall_time",
+];
+const OP_NAMES: &[&str] = &["op", "cmd", "operation", "opcode", "op_type", "type"];
+const TTL_NAMES: &[&str] = &["ttl"];
+const NEXT_NAMES: &[&str] = &["next_access", "next_access_vtime", "next"];
+
+/// How many data rows the single-key check examines ([`CsvReader::new`]).
+pub const KEY_CHECK_ROWS: usize = 1000;
+
+/// A key column with one value over fewer rows than this is not suspicious: too few rows.
+const KEY_CHECK_MIN_ROWS: usize = 10;
+
+/// A header name in the form the alias tables use: lowercase, `-` and spaces as `_`.
+fn normalise(name: &str) -> String {
+    name.trim()
+        .chars()
+        .map(|c| match c {
+            '-' | ' ' => '_',
+            c => c.to_ascii_lowercase(),
+        })
+        .collect()
+}
+
+/// A column picked by name, checked against the first data row: its role, the options'
+/// choice, the picked index (cleared when the value does not parse) and the parse test.
+type FieldCheck<'a> = (
+    &'static str,
+    &'a Option<Column>,
+    &'a mut Option<usize>,
+    &'a dyn Fn(&[u8]) -> bool,
+);
+
 /// True when a field reads as a number (integer or decimal).
 fn is_numeric(field: &[u8]) -> bool {
     std::str::from_utf8(field.trim_ascii()).is_ok_and(|s| !s.is_empty() && s.parse::<f64>().is_ok())
@@ -219,13 +302,16 @@ fn is_numeric(field: &[u8]) -> bool {
 
 /// Streams a CSV trace.
 pub struct CsvReader {
-    reader: csv::Reader<Box<dyn BufRead + Send>>,
+    reader: csv::Reader<TextGuard>,
     path: String,
     columns: Columns,
     delimiter: u8,
     record: ByteRecord,
-    /// The first row was data and is waiting in `record`.
-    pending_first: bool,
+    /// Data rows read ahead (the first row when it is data, and the rows the single-key
+    /// check examined), returned before anything else is read.
+    pending: VecDeque<ByteRecord>,
+    /// What the reader decided on its own (columns picked by header name, columns dropped).
+    notes: Vec<String>,
     index: u64,
     skip_bad: bool,
     skipped: u64,
@@ -235,6 +321,11 @@ impl CsvReader {
     /// A reader over decompressed `input`; `path` names the file in errors. Reads the first
     /// row to settle the header and resolve column names, so an unknown column name is an
     /// [`Error::Options`] here, listing the header's names.
+    ///
+    /// When the options do not name the key column, it also reads ahead up to
+    /// [`KEY_CHECK_ROWS`] rows and refuses a key column that holds one value in all of them
+    /// (with at least 10 rows): that is a version or device column, not a key, and would
+    /// report a one-key trace. Naming the column (`key=1`) accepts it.
     pub fn new(
         input: Box<dyn BufRead + Send>,
         path: &str,
@@ -245,7 +336,7 @@ impl CsvReader {
             .has_headers(false)
             .flexible(true)
             .delimiter(options.delimiter)
-            .from_reader(input);
+            .from_reader(TextGuard::new(input, options.delimiter));
         let mut record = ByteRecord::new();
         let has_first = reader
             .read_byte_record(&mut record)
@@ -258,19 +349,30 @@ impl CsvReader {
             .iter()
             .map(|f| String::from_utf8_lossy(f.trim_ascii()).into_owned())
             .collect();
-        let find = |name: &str| names.iter().position(|n| n.eq_ignore_ascii_case(name));
-
-        let chosen = [
-            &options.key,
-            &options.size,
-            &options.time,
-            &options.op,
-            &options.ttl,
-            &options.next_access,
+        let normalised: Vec<String> = names.iter().map(|n| normalise(n)).collect();
+        let find = |name: &str| {
+            let name = normalise(name);
+            normalised.iter().position(|n| *n == name)
+        };
+        let find_any = |aliases: &[&str]| aliases.iter().find_map(|alias| find(alias));
+        let roles: [(&Option<Column>, &[&str]); 6] = [
+            (&options.key, KEY_NAMES),
+            (&options.size, SIZE_NAMES),
+            (&options.time, TIME_NAMES),
+            (&options.op, OP_NAMES),
+            (&options.ttl, TTL_NAMES),
+            (&options.next_access, NEXT_NAMES),
         ];
-        let by_name = chosen.iter().any(|c| matches!(c, Some(Column::Name(_))));
-        let default_named =
-            options.key.is_none() && options.header != HeaderMode::No && find("key").is_some();
+        let by_name = roles
+            .iter()
+            .any(|(c, _)| matches!(c, Some(Column::Name(_))));
+        // A first row with a known column name (for a role the options leave open) and no
+        // numbers in those fields is a header.
+        let known_names = has_first
+            && roles.iter().any(|(chosen, aliases)| {
+                chosen.is_none()
+                    && find_any(aliases).is_some_and(|i| !record.get(i).is_some_and(is_numeric))
+            });
         let header = match options.header {
             HeaderMode::No if by_name => {
                 return Err(fail(
@@ -279,7 +381,7 @@ impl CsvReader {
             }
             HeaderMode::No => false,
             HeaderMode::Yes => true,
-            HeaderMode::Auto if by_name || default_named => true,
+            HeaderMode::Auto if by_name || known_names => true,
             HeaderMode::Auto => {
                 let index = |c: &Option<Column>| match c {
                     Some(Column::Index(i)) => Some(i - 1),
@@ -315,31 +417,147 @@ impl CsvReader {
                 },
             }
         };
-        let named_default = |column: &Option<Column>, name: &str| -> Result<Option<usize>, Error> {
+        // With a header, a role the options leave open is picked by name.
+        let pick = |column: &Option<Column>, aliases: &[&str]| -> Result<Option<usize>, Error> {
             match column {
-                None if default_named => Ok(find(name)),
+                None if header => Ok(find_any(aliases)),
                 other => resolve(other),
             }
         };
-        let columns = Columns {
-            key: if default_named {
-                find("key").unwrap_or(0)
-            } else {
-                resolve(&options.key)?.unwrap_or(0)
-            },
-            size: named_default(&options.size, "size")?,
-            time: named_default(&options.time, "time")?,
-            op: named_default(&options.op, "op")?,
-            ttl: named_default(&options.ttl, "ttl")?,
-            next_access: named_default(&options.next_access, "next_access")?,
+        let mut columns = Columns {
+            key: pick(&options.key, KEY_NAMES)?.unwrap_or(0),
+            size: pick(&options.size, SIZE_NAMES)?,
+            time: pick(&options.time, TIME_NAMES)?,
+            op: pick(&options.op, OP_NAMES)?,
+            ttl: pick(&options.ttl, TTL_NAMES)?,
+            next_access: pick(&options.next_access, NEXT_NAMES)?,
         };
+        let mut pending = VecDeque::new();
+        if has_first && !header {
+            pending.push_back(std::mem::take(&mut record));
+        }
+        // Read ahead for the checks below (only what they need).
+        let want = if options.key.is_none() {
+            KEY_CHECK_ROWS
+        } else {
+            1
+        };
+        while pending.len() < want {
+            let mut next = ByteRecord::new();
+            if !reader
+                .read_byte_record(&mut next)
+                .map_err(|e| csv_error(path, e))?
+            {
+                break;
+            }
+            pending.push_back(next);
+        }
+        let column_name = |i: usize| -> String {
+            if header {
+                format!(
+                    "`{}` (column {})",
+                    names.get(i).map_or("", String::as_str),
+                    i + 1
+                )
+            } else {
+                format!("column {}", i + 1)
+            }
+        };
+
+        let mut notes = Vec::new();
+        // A column picked by name whose first value does not parse (an `op` of SCSI codes,
+        // a `timestamp` of dates) is left out rather than failing every row.
+        if let Some(first) = pending.front() {
+            let usable = |i: Option<usize>, parses: &dyn Fn(&[u8]) -> bool| {
+                i.is_none_or(|i| first.get(i).is_some_and(|f| parses(f.trim_ascii())))
+            };
+            let time_parses = |f: &[u8]| parse_time(f).is_some();
+            let checks: [FieldCheck<'_>; 5] = [
+                ("size", &options.size, &mut columns.size, &|f| {
+                    parse_u32(f).is_some()
+                }),
+                ("time", &options.time, &mut columns.time, &time_parses),
+                ("op", &options.op, &mut columns.op, &|f| {
+                    parse_op(f).is_some()
+                }),
+                ("ttl", &options.ttl, &mut columns.ttl, &|f| {
+                    parse_u32(f).is_some()
+                }),
+                (
+                    "next",
+                    &options.next_access,
+                    &mut columns.next_access,
+                    &|f| f == b"-1" || parse_u64(f).is_some(),
+                ),
+            ];
+            for (role, chosen, column, parses) in checks {
+                if chosen.is_none()
+                    && !usable(*column, parses)
+                    && let Some(i) = column.take()
+                {
+                    notes.push(format!(
+                        "{path}: not using {} as the {role} column: its first value {:?} does not parse; name it with --csv {role}=… to require it",
+                        column_name(i),
+                        String::from_utf8_lossy(first.get(i).unwrap_or_default()),
+                    ));
+                }
+            }
+        }
+        if header {
+            let picked: Vec<String> = [
+                ("key", Some(columns.key), options.key.is_none()),
+                ("size", columns.size, options.size.is_none()),
+                ("time", columns.time, options.time.is_none()),
+                ("op", columns.op, options.op.is_none()),
+                ("ttl", columns.ttl, options.ttl.is_none()),
+                ("next", columns.next_access, options.next_access.is_none()),
+            ]
+            .into_iter()
+            .filter_map(|(role, column, open)| match column {
+                Some(i) if open => Some(format!(
+                    "{role}={}",
+                    names.get(i).map_or("", String::as_str)
+                )),
+                _ => None,
+            })
+            .collect();
+            if !picked.is_empty() {
+                notes.push(format!(
+                    "{path}: CSV columns picked by header name: {}",
+                    picked.join(",")
+                ));
+            }
+        }
+
+        if options.key.is_none() && pending.len() >= KEY_CHECK_MIN_ROWS {
+            let key = columns.key;
+            let first = pending[0].get(key).map(<[u8]>::trim_ascii);
+            if first.is_some()
+                && pending
+                    .iter()
+                    .all(|r| r.get(key).map(<[u8]>::trim_ascii) == first)
+            {
+                let shown = String::from_utf8_lossy(first.unwrap_or_default());
+                return Err(fail(format!(
+                    "the key column, {}, chosen by default, holds one value ({shown:?}) in all of the first {} rows: it is not a key column; name the key column with --csv key=NAME or key=N{}",
+                    column_name(key),
+                    pending.len(),
+                    if header {
+                        format!(" (the header has: {})", names.join(", "))
+                    } else {
+                        " (numbered from 1)".to_string()
+                    }
+                )));
+            }
+        }
         Ok(CsvReader {
             reader,
             path: path.to_string(),
             columns,
             delimiter: options.delimiter,
             record,
-            pending_first: has_first && !header,
+            pending,
+            notes,
             index: 0,
             skip_bad,
             skipped: 0,
@@ -367,18 +585,8 @@ impl CsvReader {
         };
         let time = match c.time {
             None => self.index,
-            Some(i) => {
-                let text = field(i, "time")?;
-                match parse_u64(text) {
-                    Some(t) => t,
-                    None => std::str::from_utf8(text)
-                        .ok()
-                        .and_then(|s| s.parse::<f64>().ok())
-                        .filter(|t| t.is_finite() && *t >= 0.0 && *t < u64::MAX as f64)
-                        .map(|t| t as u64)
-                        .ok_or_else(|| format!("a non-negative time in column {}", i + 1))?,
-                }
-            }
+            Some(i) => parse_time(field(i, "time")?)
+                .ok_or_else(|| format!("a non-negative time in column {}", i + 1))?,
         };
         let op = match c.op {
             None => Op::Get,
@@ -420,14 +628,151 @@ impl CsvReader {
     }
 }
 
-/// Converts a `csv` crate error: I/O (and decoder) errors keep their kind, the rest become
+/// Parses a time field: a decimal `u64`, or a non-negative decimal fraction (truncated).
+fn parse_time(text: &[u8]) -> Option<u64> {
+    parse_u64(text).or_else(|| {
+        std::str::from_utf8(text)
+            .ok()
+            .and_then(|s| s.parse::<f64>().ok())
+            .filter(|t| t.is_finite() && *t >= 0.0 && *t < u64::MAX as f64)
+            .map(|t| t as u64)
+    })
+}
+
+/// Converts a `csv` crate error: a [`TextGuard`] refusal becomes [`Error::Malformed`] at its
+/// line, other I/O (and decoder) errors keep their kind, the rest become
 /// [`Error::Malformed`] at the line the crate reports.
 fn csv_error(path: &str, error: csv::Error) -> Error {
     let line = error.position().map_or(0, |p| p.line());
     let message = error.to_string();
     match error.into_kind() {
-        csv::ErrorKind::Io(e) => read_error(path, e),
+        csv::ErrorKind::Io(e) => match e.get_ref().and_then(|e| e.downcast_ref::<NotText>()) {
+            Some(refusal) => Error::malformed(
+                path,
+                Position::Line(refusal.line),
+                refusal.expected,
+                &String::from_utf8_lossy(&refusal.found),
+            ),
+            None => read_error(path, e),
+        },
         _ => Error::malformed(path, Position::Line(line), "a CSV record", &message),
+    }
+}
+
+/// Where a CSV record stands, as RFC 4180 quoting (the `csv` crate's) reads it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Quoting {
+    /// At the start of a field.
+    FieldStart,
+    /// Inside an unquoted field.
+    Unquoted,
+    /// Inside a quoted field, where newlines do not end the record.
+    Quoted,
+    /// Just after a quote inside a quoted field: `"` again is an escaped quote.
+    QuoteInQuoted,
+}
+
+/// Why [`TextGuard`] refused the input: the 1-based line, what was expected, and the line's
+/// first bytes up to the offending one.
+#[derive(Debug)]
+struct NotText {
+    line: u64,
+    expected: &'static str,
+    found: Vec<u8>,
+}
+
+impl fmt::Display for NotText {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "line {}: expected {}", self.line, self.expected)
+    }
+}
+
+impl std::error::Error for NotText {}
+
+/// The bytes the `csv` crate parses pass through here first, so that binary input (an
+/// oracleGeneral file read with `--format csv`, random bytes named `.csv`) is an error at
+/// its line instead of a few hundred nonsense requests, and one huge record (a 2 GB line
+/// in a 9 MB gzip) cannot take unbounded memory: a NUL or other control byte (but tab, CR,
+/// LF and the delimiter) and a record over [`MAX_LINE`] bytes are refused. Quoted fields
+/// may span lines; the limit is on the whole record.
+struct TextGuard {
+    input: Box<dyn BufRead + Send>,
+    delimiter: u8,
+    /// The 1-based line of the next byte.
+    line: u64,
+    /// Bytes in the current record so far.
+    record_bytes: usize,
+    quoting: Quoting,
+    /// The current line's first bytes, for error messages.
+    shown: Vec<u8>,
+}
+
+impl TextGuard {
+    fn new(input: Box<dyn BufRead + Send>, delimiter: u8) -> TextGuard {
+        TextGuard {
+            input,
+            delimiter,
+            line: 1,
+            record_bytes: 0,
+            quoting: Quoting::FieldStart,
+            shown: Vec::with_capacity(SHOWN),
+        }
+    }
+
+    fn refuse(&self, expected: &'static str) -> io::Error {
+        io::Error::new(
+            io::ErrorKind::InvalidData,
+            NotText {
+                line: self.line,
+                expected,
+                found: self.shown.clone(),
+            },
+        )
+    }
+}
+
+/// How many bytes of a refused line an error shows.
+const SHOWN: usize = 48;
+
+impl Read for TextGuard {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.input.read(buf)?;
+        for &b in &buf[..n] {
+            if self.shown.len() < SHOWN {
+                self.shown.push(b);
+            }
+            if b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r') && b != self.delimiter {
+                return Err(self.refuse(
+                    "text without NUL or other control bytes (is this a binary file? name its format with --format)",
+                ));
+            }
+            self.record_bytes += 1;
+            let ends_record = |q: Quoting| q != Quoting::Quoted && (b == b'\n' || b == b'\r');
+            if ends_record(self.quoting) {
+                self.quoting = Quoting::FieldStart;
+                self.record_bytes = 0;
+            } else {
+                self.quoting = match (self.quoting, b) {
+                    (Quoting::FieldStart | Quoting::Unquoted | Quoting::QuoteInQuoted, d)
+                        if d == self.delimiter =>
+                    {
+                        Quoting::FieldStart
+                    }
+                    (Quoting::FieldStart, b'"') | (Quoting::QuoteInQuoted, b'"') => Quoting::Quoted,
+                    (Quoting::Quoted, b'"') => Quoting::QuoteInQuoted,
+                    (Quoting::Quoted, _) => Quoting::Quoted,
+                    _ => Quoting::Unquoted,
+                };
+            }
+            if b == b'\n' {
+                self.line += 1;
+                self.shown.clear();
+            }
+            if self.record_bytes > MAX_LINE {
+                return Err(self.refuse("a CSV record of at most 1 MiB (is this a text trace?)"));
+            }
+        }
+        Ok(n)
     }
 }
 
@@ -435,8 +780,8 @@ impl RequestReader for CsvReader {
     fn read_batch(&mut self, out: &mut Vec<Request>, max: usize) -> Result<usize, Error> {
         let mut n = 0;
         while n < max {
-            if self.pending_first {
-                self.pending_first = false;
+            if let Some(record) = self.pending.pop_front() {
+                self.record = record;
             } else if !self
                 .reader
                 .read_byte_record(&mut self.record)
@@ -472,6 +817,10 @@ impl RequestReader for CsvReader {
     fn has_next_access(&self) -> bool {
         self.columns.next_access.is_some()
     }
+
+    fn notes(&self) -> Vec<String> {
+        self.notes.clone()
+    }
 }
 
 /// The header [`write_csv`] writes.
@@ -483,10 +832,26 @@ pub const CSV_HEADER: &str = "time,key,size,op,ttl,next_access";
 /// [`CsvOptions`] gives the same requests.
 pub fn write_csv(out: &mut dyn Write, requests: &[Request]) -> io::Result<()> {
     let next = next_access::indices(requests);
+    write_csv_header(out)?;
+    write_rows(out, requests, &next)
+}
+
+/// Writes the header line [`write_csv`] starts with; streaming writers
+/// ([`super::spill`]) write it once, then [`write_csv_rows`] per chunk.
+pub fn write_csv_header(out: &mut dyn Write) -> io::Result<()> {
+    out.write_all(CSV_HEADER.as_bytes())?;
+    out.write_all(b"\n")
+}
+
+/// Writes `requests` as [`write_csv`]'s rows, with the `next_access` they carry.
+pub fn write_csv_rows(out: &mut dyn Write, requests: &[Request]) -> io::Result<()> {
+    let next: Vec<u64> = requests.iter().map(|r| r.next_access).collect();
+    write_rows(out, requests, &next)
+}
+
+fn write_rows(out: &mut dyn Write, requests: &[Request], next: &[u64]) -> io::Result<()> {
     let mut block = Vec::with_capacity(1 << 16);
-    block.extend_from_slice(CSV_HEADER.as_bytes());
-    block.push(b'\n');
-    for (request, &next) in requests.iter().zip(&next) {
+    for (request, &next) in requests.iter().zip(next) {
         let op = request.op.name();
         let (time, key, size, ttl) = (request.time, request.key, request.size, request.ttl);
         if next == NEVER {
@@ -668,5 +1033,141 @@ mod tests {
     fn semicolons_and_quotes() {
         let got = read("\"a;b\";7\nc;8\n", "delim=;,size=2,header=no").expect("valid");
         assert_eq!(keys(&got), vec![hash_key(b"a;b"), hash_key(b"c")]);
+    }
+
+    /// The error reading `text` gives (a short panic message when it reads).
+    fn error(text: &str, options: &str) -> String {
+        match read(text, options) {
+            Ok(requests) => panic!("read {} requests, expected an error", requests.len()),
+            Err(e) => e.to_string(),
+        }
+    }
+
+    fn open(text: &[u8], options: &str) -> Result<CsvReader, Error> {
+        let options: CsvOptions = options.parse().expect("valid options");
+        CsvReader::new(
+            Box::new(io::Cursor::new(text.to_vec())),
+            "t.csv",
+            &options,
+            false,
+        )
+    }
+
+    #[test]
+    fn libcachesim_header_names_pick_the_columns() {
+        // libCacheSim's data/cloudPhysicsIO.csv header, with its SCSI opcodes in `op`.
+        let mut text = String::from("version,time,op,size,lbn\n");
+        for i in 0..20 {
+            text.push_str(&format!("1,{},2a,512,{}\n", 100 + i, 42 + i % 7));
+        }
+        let reader = open(text.as_bytes(), "").expect("header by name");
+        let notes = reader.notes().join("\n");
+        assert!(notes.contains("key=lbn,size=size,time=time"), "{notes}");
+        assert!(
+            notes.contains("not using `op` (column 3)") && notes.contains("\"2a\""),
+            "{notes}"
+        );
+        let got = read(&text, "").expect("reads");
+        assert_eq!(got.len(), 20);
+        assert_eq!(
+            (got[3].key, got[3].size, got[3].time, got[3].op),
+            (45, 512, 103, Op::Get)
+        );
+        // Other spellings of the same roles.
+        let got = read("Timestamp,Obj-ID,obj_size\n5,a,10\n6,b,20\n", "").expect("aliases");
+        assert_eq!(keys(&got), vec![hash_key(b"a"), hash_key(b"b")]);
+        assert_eq!((got[1].time, got[1].size), (6, 20));
+        // A column the options name is required to parse, not dropped.
+        let err = error(&text, "op=op");
+        assert!(err.contains("line 2") && err.contains("operation"), "{err}");
+    }
+
+    #[test]
+    fn a_default_key_column_with_one_value_is_refused() {
+        let mut text = String::from("version,seq,blk\n");
+        for i in 0..KEY_CHECK_ROWS + 5 {
+            text.push_str(&format!("1,{i},{}\n", i % 13));
+        }
+        let err = error(&text, "");
+        assert!(
+            err.contains("`version` (column 1)")
+                && err.contains("one value (\"1\")")
+                && err.contains("first 1000 rows")
+                && err.contains("version, seq, blk"),
+            "{err}"
+        );
+        // Naming the column accepts it; naming another one reads it.
+        assert_eq!(
+            read(&text, "key=1").expect("named").len(),
+            KEY_CHECK_ROWS + 5
+        );
+        assert_eq!(
+            keys(&read(&text, "key=blk").expect("named"))[..3],
+            [0, 1, 2]
+        );
+        // Headerless files are checked too; a handful of rows is too few to judge.
+        let err = read(&"7,1\n".repeat(12), "")
+            .expect_err("constant")
+            .to_string();
+        assert!(
+            err.contains("column 1") && err.contains("numbered from 1"),
+            "{err}"
+        );
+        assert_eq!(
+            read(&"7,1\n".repeat(5), "")
+                .expect("too few to judge")
+                .len(),
+            5
+        );
+        // Rows after the first 1000 read normally, in order.
+        let got = read(&text, "key=3").expect("all rows");
+        assert_eq!(
+            got.last().map(|r| r.key),
+            Some(((KEY_CHECK_ROWS + 4) % 13) as u64)
+        );
+    }
+
+    #[test]
+    fn binary_input_is_refused_at_its_line() {
+        let err = read("1,2\n3,4\n5\0,6\n", "").expect_err("NUL").to_string();
+        assert!(
+            err.contains("t.csv: line 3") && err.contains("binary file"),
+            "{err}"
+        );
+        let err = read("1,2\n\x01\x02\n", "")
+            .expect_err("control")
+            .to_string();
+        assert!(err.contains("line 2"), "{err}");
+        // A control byte that is the delimiter is fine.
+        let got = read("a\x01b\nc\x01d\n", "delim=\x01,header=no").expect("^A delimited");
+        assert_eq!(keys(&got), vec![hash_key(b"a"), hash_key(b"c")]);
+        // Bytes of 128 and up are text (UTF-8 keys).
+        assert_eq!(
+            read("ключ,1\nclé,2\n", "header=no").expect("utf-8").len(),
+            2
+        );
+    }
+
+    #[test]
+    fn records_over_a_mebibyte_are_refused_quoted_or_not() {
+        let mut long = b"1,2\n3,".to_vec();
+        long.extend(std::iter::repeat_n(b'7', MAX_LINE + 10));
+        long.extend(b"\n");
+        let err = error(std::str::from_utf8(&long).expect("ascii"), "");
+        assert!(
+            err.contains("line 2") && err.contains("at most 1 MiB"),
+            "{err}"
+        );
+        // A quoted field of many short lines is one record: bounded too.
+        let mut quoted = b"1,2\n3,\"".to_vec();
+        for _ in 0..(MAX_LINE / 3 + 10) {
+            quoted.extend(b"ab\n");
+        }
+        quoted.extend(b"\"\n");
+        let err = error(std::str::from_utf8(&quoted).expect("ascii"), "");
+        assert!(err.contains("at most 1 MiB"), "{err}");
+        // Escaped quotes and multi-line quoted fields under the limit read normally.
+        let got = read("\"a\"\"b\",1\n\"c\nd\",2\n", "header=no").expect("quotes");
+        assert_eq!(keys(&got), vec![hash_key(b"a\"b"), hash_key(b"c\nd")]);
     }
 }

@@ -18,6 +18,8 @@
 //! `*.trace` → lirs, `*.txt` → plain, `*.csv` → csv (but twitter when the content is
 //! twitter-shaped: generic CSV would take the timestamp as the key). A hint wins over the
 //! content unless one says binary and the other text: then it is an error listing both.
+//! Content with control bytes (NUL and the like, see [`is_text`]) is binary even when it
+//! is no oracleGeneral file, so a text format's name never makes a text reader read it.
 //! Content that fits several formats with no hint is an error too, except lirs/plain
 //! (identical requests; resolves to lirs) and twitter/csv (resolves to twitter).
 
@@ -58,10 +60,7 @@ pub fn formats_from_content(head: &[u8], whole: bool) -> Vec<TraceFormat> {
     if head.is_empty() {
         return Vec::new();
     }
-    let is_text = head
-        .iter()
-        .all(|&b| b >= 0x20 || matches!(b, b'\n' | b'\r' | b'\t'));
-    if !is_text {
+    if !is_text(head) {
         return if plausible_oracle(head, whole) {
             vec![TraceFormat::OracleGeneral]
         } else {
@@ -123,6 +122,13 @@ pub fn formats_from_content(head: &[u8], whole: bool) -> Vec<TraceFormat> {
     found
 }
 
+/// True when `head` has no control bytes but tab, CR and LF: what every text format holds
+/// (bytes of 128 and up count as text, so UTF-8 and Latin-1 keys pass).
+pub fn is_text(head: &[u8]) -> bool {
+    head.iter()
+        .all(|&b| b >= 0x20 || matches!(b, b'\n' | b'\r' | b'\t'))
+}
+
 /// `timestamp,key,key_size,value_size,client_id,op,ttl` with numbers where they belong.
 fn twitter_shaped(line: &[u8]) -> bool {
     let f: Vec<&[u8]> = line.split(|&b| b == b',').map(<[u8]>::trim_ascii).collect();
@@ -169,6 +175,17 @@ pub fn detect(path: &str, head: &[u8], whole: bool) -> Result<TraceFormat, Error
     };
     let binary_content = found.contains(&TraceFormat::OracleGeneral);
     match hint {
+        // Bytes that are not text under a text format's name (random bytes named `.csv`):
+        // no text reader can make sense of them.
+        Some(hint) if hint != TraceFormat::OracleGeneral && !binary_content && !is_text(head) => {
+            Err(unknown(
+                format!(
+                    "the name says {hint} but the content is binary (control bytes such as NUL in the first {} bytes)",
+                    head.len()
+                ),
+                &[],
+            ))
+        }
         // Twitter traces are often named .csv; a generic CSV read of them would be wrong.
         Some(TraceFormat::Csv) if found.first() == Some(&TraceFormat::Twitter) => {
             Ok(TraceFormat::Twitter)
@@ -284,6 +301,13 @@ mod tests {
             .expect_err("binary junk")
             .to_string();
         assert!(err.contains("candidates"), "{err}");
+        // Binary junk under a text name is refused too, not handed to the text reader.
+        for name in ["x.csv", "x.txt.gz", "x.lis", "x.trace"] {
+            let err = detect(name, b"1,2\n3\x01,4\n", true)
+                .expect_err(name)
+                .to_string();
+            assert!(err.contains("binary") && err.contains(name), "{err}");
+        }
     }
 
     #[test]

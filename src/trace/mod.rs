@@ -20,6 +20,7 @@ pub mod next_access;
 pub mod oracle;
 pub(crate) mod plain;
 pub mod sizes;
+pub mod spill;
 mod splitmix;
 pub mod stats;
 pub(crate) mod twitter;
@@ -29,6 +30,7 @@ pub use error::{Error, Position};
 pub use key_dist::KeyDist;
 pub use memory::VecReader;
 pub use oracle::write_oracle;
+pub use spill::write_trace_stream;
 
 use std::fmt;
 use std::io::{BufRead, Cursor, Read};
@@ -51,6 +53,13 @@ pub trait RequestReader: Send {
     /// True when the requests carry real `next_access` values (oracleGeneral does).
     fn has_next_access(&self) -> bool {
         false
+    }
+
+    /// What the reader decided on its own that the user should know, one line each, naming
+    /// the file (a CSV reader says which columns it picked by header name, and which it left
+    /// out); commands print them on stderr.
+    fn notes(&self) -> Vec<String> {
+        Vec::new()
     }
 }
 

@@ -231,13 +231,36 @@ impl RequestReader for OracleReader {
 /// timestamp is an `InvalidInput` error naming the request index.
 pub fn write_oracle(out: &mut dyn Write, requests: &[Request]) -> io::Result<()> {
     let next = super::next_access::indices(requests);
+    write_records(out, requests, &next, 0)
+}
+
+/// Writes `requests` as oracleGeneral records with the `next_access` they carry (0-based
+/// request indices, as [`super::next_access::fill`] sets them); `first` is the index of
+/// `requests[0]` in the whole trace, for error messages. Streaming writers
+/// ([`super::spill`]) call this once per chunk.
+pub fn write_oracle_records(
+    out: &mut dyn Write,
+    requests: &[Request],
+    first: u64,
+) -> io::Result<()> {
+    let next: Vec<u64> = requests.iter().map(|r| r.next_access).collect();
+    write_records(out, requests, &next, first)
+}
+
+fn write_records(
+    out: &mut dyn Write,
+    requests: &[Request],
+    next: &[u64],
+    first: u64,
+) -> io::Result<()> {
     let mut block = Vec::with_capacity(RECORD_BYTES * 4096);
-    for (i, (request, &next)) in requests.iter().zip(&next).enumerate() {
+    for (i, (request, &next)) in requests.iter().zip(next).enumerate() {
         let time = u32::try_from(request.time).map_err(|_| {
             io::Error::new(
                 io::ErrorKind::InvalidInput,
                 format!(
-                    "request {i}: time {} does not fit the 32-bit oracleGeneral timestamp",
+                    "request {}: time {} does not fit the 32-bit oracleGeneral timestamp",
+                    first + i as u64,
                     request.time
                 ),
             )

@@ -4,7 +4,7 @@
 //! | what | module | examples | convention |
 //! | --- | --- | --- | --- |
 //! | byte sizes | [`size`] | `65536`, `64KiB`, `1.5GiB`, `64MB`, `512k`, `1m` | binary `KiB`/`MiB`/`GiB`/`TiB` and memcached's `k`/`m`/`g`/`t` are powers of 1024; `KB`/`MB`/`GB`/`TB` are powers of 1000; **`m` = MiB** |
-//! | cache sizes | [`size::CacheSize`] | `64MiB`, `10%` | a byte size, or a percentage of the working set |
+//! | cache sizes | [`size::CacheSize`], [`size::parse_cache_sizes`] | `64MiB`, `10%`, `0.1`, `1%,10%`, `auto` | a byte size, a percentage of the working set, or a bare fraction of it below 1; lists and `auto` (0.1%…80%) |
 //! | durations | [`duration`] | `0`, `200ns`, `200us`, `5ms`, `1.5s`, `10m`, `2h`, `1d` | a unit is required (except for 0); **`m` = minutes**, `ms`/`us`/`ns` spelled out |
 //! | TTLs | [`duration::parse_ttl`] | `60`, `60s`, `10m`, `2h`, `1d` | whole clock units; `s`/`m`/`h`/`d` scale by seconds (**`m` = minutes**) |
 //! | rates | [`ratio::parse_rate`] | `20000/s`, `20/ms`, `1.5k/s` | events per second |
@@ -28,7 +28,7 @@ pub mod size;
 pub use duration::{format_duration_ns, parse_duration_ns, parse_ttl};
 pub use kv::{KeyValues, KvError};
 pub use ratio::{Warmup, parse_percent, parse_rate};
-pub use size::{CacheSize, parse_bytes};
+pub use size::{CacheSize, CacheSizes, parse_bytes, parse_cache_sizes};
 
 /// Which kind of value a [`UnitError`] was about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
