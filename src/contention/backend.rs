@@ -37,6 +37,7 @@ use super::shim::{Arc, Mutex, MutexGuard};
 /// Why a backend request failed (not a protocol outcome such as `EXISTS`, which is a
 /// [`Reply`]).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum BackendError {
     /// The key was refused.
     #[error(transparent)]

@@ -49,6 +49,7 @@ pub use result::{ContentionRow, Mode};
 
 /// Why a contention run failed.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum ContentionError {
     /// A bad option or combination.
     #[error(transparent)]

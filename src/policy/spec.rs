@@ -23,6 +23,7 @@ pub struct ParamInfo {
 
 /// Why a policy spec could not be turned into a policy.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
 pub enum SpecError {
     /// The spec is not `name` or `name:key=value,...`.
     #[error("policy spec {text:?}: {expected}")]

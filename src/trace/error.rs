@@ -28,6 +28,7 @@ impl fmt::Display for Position {
 
 /// Why reading or writing a trace failed.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum Error {
     /// The file could not be opened, read or written.
     #[error("{path}")]
