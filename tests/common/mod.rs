@@ -28,17 +28,22 @@ pub fn cachelab_serve() -> (Server, String) {
         .stdout(Stdio::piped())
         .spawn()
         .expect("start cachelab serve");
+    let addr = listening_address(&mut child);
+    (Server(child), addr)
+}
+
+/// Reads the `listening on HOST:PORT` line a starting `cachelab serve` prints first on its
+/// (piped) stdout, and returns the address.
+pub fn listening_address(child: &mut Child) -> String {
     let stdout = child.stdout.take().expect("piped stdout");
     let mut line = String::new();
     BufReader::new(stdout)
         .read_line(&mut line)
         .expect("read the address");
-    let addr = line
-        .trim()
+    line.trim()
         .strip_prefix("listening on ")
         .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
-        .to_string();
-    (Server(child), addr)
+        .to_string()
 }
 
 /// Starts a real memcached on a free loopback port (as root: `-u root`; no UDP; `args`

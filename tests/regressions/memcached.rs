@@ -24,17 +24,8 @@ fn serve(prefix: &str, args: &str) -> (Server, String, std::process::ChildStderr
         .stderr(Stdio::piped())
         .spawn()
         .expect("start cachelab serve");
-    let stdout = child.stdout.take().expect("piped stdout");
     let stderr = child.stderr.take().expect("piped stderr");
-    let mut line = String::new();
-    BufReader::new(stdout)
-        .read_line(&mut line)
-        .expect("read the address");
-    let addr = line
-        .trim()
-        .strip_prefix("listening on ")
-        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
-        .to_string();
+    let addr = super::common::listening_address(&mut child);
     (Server(child), addr, stderr)
 }
 
