@@ -5,7 +5,7 @@
 //!
 //! Depends on [`super::model`] only; the server and the clients sit above it.
 
-pub(crate) mod cmd;
+pub mod cmd;
 pub mod protocol;
 
 pub use protocol::{Limits, ProtocolError};
