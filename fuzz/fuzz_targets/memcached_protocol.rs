@@ -21,6 +21,8 @@ fuzz_target!(|data: &[u8]| {
             Limits {
                 item_size_max: 2 + usize::from(*a) * 16,
                 max_get_line: MAX_LINE_WITHOUT_NEWLINE + usize::from(*b) * 16,
+                // No read budget here: the checks below hold for frames that are parsed.
+                buffer_max: usize::MAX,
             },
             rest,
         ),
@@ -49,10 +51,17 @@ fuzz_target!(|data: &[u8]| {
                     "frame depends on later bytes"
                 );
             }
-            Parse::Incomplete => panic!("a frame is incomplete when cut right after it"),
+            Parse::Incomplete | Parse::Awaiting { .. } => {
+                panic!("a frame is incomplete when cut right after it")
+            }
         }
         match parse(&rest[..consumed - 1], &limits) {
             Parse::Incomplete => {}
+            // A storage command one byte short of its data block says how long the whole
+            // frame is: exactly what it consumes once complete.
+            Parse::Awaiting { frame_len } => {
+                assert_eq!(frame_len, consumed, "awaiting a frame of another length");
+            }
             Parse::Frame {
                 frame: Frame::Close,
                 ..

@@ -34,6 +34,7 @@ fuzz_target!(|data: &[u8]| {
     let limits = Limits {
         item_size_max: store.settings().item_size_max as usize,
         max_get_line: 4096,
+        buffer_max: usize::MAX,
     };
     let mut out = Vec::new();
     let mut at = 0;
