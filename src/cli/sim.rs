@@ -109,7 +109,7 @@ pub fn run(args: SimArgs) -> Result<()> {
         output::write_csv(path, &rows, force)?;
     }
     if let Some(path) = &args.out.json.json {
-        output::write_json(path, &JsonResultRow::from_sweep(&out), force)?;
+        output::write_json(path, &JsonResultRow::with_details(&rows, &out), force)?;
     }
     if let Some(path) = &args.window_csv {
         output::write_csv(path, &WindowRow::from_sweep(&out), force)?;

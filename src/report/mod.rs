@@ -60,13 +60,12 @@ pub struct JsonResultRow {
 }
 
 impl JsonResultRow {
-    /// One row per configuration of a sweep, with each policy's report.
-    pub fn from_sweep(out: &SweepOutput) -> Vec<JsonResultRow> {
-        ResultRow::from_sweep(out)
-            .into_iter()
+    /// The sweep's rows (from [`ResultRow::from_sweep`]) with each policy's report.
+    pub fn with_details(rows: &[ResultRow], out: &SweepOutput) -> Vec<JsonResultRow> {
+        rows.iter()
             .zip(&out.results)
             .map(|(row, result)| JsonResultRow {
-                row,
+                row: row.clone(),
                 details: result.details.clone(),
             })
             .collect()

@@ -61,28 +61,6 @@ impl Sweep {
     }
 }
 
-/// [`WorkingSet::read`], reporting the requests read so far after each batch.
-fn measure(
-    reader: &mut dyn trace::RequestReader,
-    progress: Option<&(dyn Fn(u64) + Sync)>,
-) -> Result<WorkingSet, trace::Error> {
-    let mut counter = super::WorkingSetCounter::default();
-    let mut batch = Vec::with_capacity(1 << 16);
-    let mut read = 0;
-    loop {
-        batch.clear();
-        let n = reader.read_batch(&mut batch, 1 << 16)?;
-        if n == 0 {
-            return Ok(counter.finish());
-        }
-        counter.add(&batch);
-        read += n as u64;
-        if let Some(report) = progress {
-            report(read);
-        }
-    }
-}
-
 /// Runs a sweep; `progress` gets the number of requests read so far after each batch (of
 /// the working-set pass, when there is one, then of the replay).
 pub fn run_sweep(
@@ -90,14 +68,14 @@ pub fn run_sweep(
     progress: Option<&(dyn Fn(u64) + Sync)>,
 ) -> Result<SweepOutput, SimError> {
     for spec in &sweep.policies {
-        let info = CATALOG.check(spec)?;
+        let info = CATALOG.lookup(&spec.name)?;
         if sweep.objects && info.kind == PolicyKind::Model {
             return Err(SimError::NeedsBytes {
                 policy: spec.to_string(),
             });
         }
-        // A policy that fixes its own size (memcached:m=64) would ignore every -s and print
-        // one identical row per size.
+        // Building checks the parameters; a policy that fixes its own size (memcached:m=64)
+        // would ignore every -s and print one identical row per size.
         let built = CATALOG.build(spec, 1 << 30, sweep.seed)?;
         if built.capacity() != 1 << 30 {
             return Err(SimError::SizeFixedBySpec {
@@ -112,7 +90,7 @@ pub fn run_sweep(
     let working_set = if !needs_pass {
         None
     } else if can_read_twice(&sweep.trace) {
-        let ws = measure(reader.as_mut(), progress)?;
+        let ws = WorkingSet::read(reader.as_mut(), progress)?;
         reader = trace::open(&sweep.trace, &sweep.read)?;
         Some(ws)
     } else {

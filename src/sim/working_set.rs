@@ -28,16 +28,26 @@ impl WorkingSet {
         counter.finish()
     }
 
-    /// Measures the working set of a trace read to its end.
-    pub fn read(reader: &mut dyn RequestReader) -> Result<WorkingSet, Error> {
+    /// Measures the working set of a trace read to its end; `progress`, when given, gets
+    /// the number of requests read so far after each batch.
+    pub fn read(
+        reader: &mut dyn RequestReader,
+        progress: Option<&(dyn Fn(u64) + Sync)>,
+    ) -> Result<WorkingSet, Error> {
         let mut counter = WorkingSetCounter::default();
         let mut batch = Vec::with_capacity(1 << 16);
+        let mut read = 0;
         loop {
             batch.clear();
-            if reader.read_batch(&mut batch, 1 << 16)? == 0 {
+            let n = reader.read_batch(&mut batch, 1 << 16)?;
+            if n == 0 {
                 return Ok(counter.finish());
             }
             counter.add(&batch);
+            read += n as u64;
+            if let Some(report) = progress {
+                report(read);
+            }
         }
     }
 

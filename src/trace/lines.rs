@@ -61,7 +61,7 @@ impl LineReader {
                 &self.buf[..60],
             ));
         }
-        if memchr_nul(content) {
+        if content.contains(&0) {
             return Err(malformed_line(
                 &self.path,
                 self.line,
@@ -85,12 +85,6 @@ impl LineReader {
         let text = text.strip_suffix(b"\r").unwrap_or(text);
         malformed_line(&self.path, self.line, expected, text)
     }
-}
-
-/// True when `bytes` holds a NUL byte.
-#[inline]
-fn memchr_nul(bytes: &[u8]) -> bool {
-    bytes.contains(&0)
 }
 
 /// A [`Error::Malformed`] at `line` of `path`, showing `found` lossily decoded.
