@@ -81,6 +81,7 @@ pub mod catalog;
 pub mod contention;
 pub mod demo;
 pub mod memcached;
+pub mod mrc;
 pub mod policy;
 pub mod report;
 pub mod request;

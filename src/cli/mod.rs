@@ -46,6 +46,7 @@ mod bench_server;
 mod completions;
 mod contention;
 mod demo;
+mod mrc;
 mod policies;
 mod replay;
 mod serve;
@@ -65,6 +66,8 @@ pub struct Cli {
 enum Command {
     /// Replay a trace through policies at several cache sizes, in one pass.
     Sim(sim::SimArgs),
+    /// Miss-ratio curves: the miss ratio at every cache size, several methods in one read.
+    Mrc(mrc::MrcArgs),
     /// Generate, convert and describe traces.
     #[command(subcommand)]
     Trace(trace::TraceCommand),
@@ -91,6 +94,7 @@ pub fn run() -> Result<()> {
     let cli = Cli::parse();
     match cli.command {
         Command::Sim(args) => sim::run(args),
+        Command::Mrc(args) => mrc::run(args),
         Command::Trace(command) => trace::run(command),
         Command::Bench(args) => bench::run(args),
         Command::Policies => policies::run(),

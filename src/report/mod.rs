@@ -7,6 +7,7 @@
 
 pub mod bench_table;
 pub mod chart;
+pub mod curve;
 pub mod output;
 pub mod table;
 

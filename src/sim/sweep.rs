@@ -137,6 +137,6 @@ pub fn run_sweep(
 
 /// True when `path` is a regular file, which can be opened and read a second time
 /// (standard input, pipes and FIFOs cannot).
-fn can_read_twice(path: &str) -> bool {
+pub(crate) fn can_read_twice(path: &str) -> bool {
     path != "-" && std::fs::metadata(path).is_ok_and(|m| m.is_file())
 }

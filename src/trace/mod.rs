@@ -19,6 +19,7 @@ pub(crate) mod memory;
 pub mod next_access;
 pub mod oracle;
 pub(crate) mod plain;
+pub mod sampling;
 pub mod sizes;
 pub mod spill;
 mod splitmix;

@@ -297,19 +297,12 @@ impl fmt::Display for TraceStats {
     }
 }
 
-/// `1234567` → `1234567 (1.2 MiB)`.
+/// `1234567` → `1234567 B (1.2 MiB)`.
 fn bytes(n: u64) -> String {
-    const UNITS: [&str; 5] = ["KiB", "MiB", "GiB", "TiB", "PiB"];
     if n < 1024 {
         return format!("{n} B");
     }
-    let mut value = n as f64 / 1024.0;
-    let mut unit = 0;
-    while value >= 1024.0 && unit + 1 < UNITS.len() {
-        value /= 1024.0;
-        unit += 1;
-    }
-    format!("{n} B ({value:.1} {})", UNITS[unit])
+    format!("{n} B ({})", crate::units::format_bytes(n))
 }
 
 #[cfg(test)]

@@ -19,6 +19,28 @@ const BYTES_EXPECTED: &str = "a byte size: a whole number, or a number with a un
 const TOO_LARGE: &str =
     "a byte size below 2^64 (at most 18446744073709551615 bytes, just under 16 EiB)";
 
+/// Formats a byte count for people, in binary units with one decimal: `512 B`,
+/// `64.0 KiB`, `1.9 GiB`.
+///
+/// ```
+/// use cachelab::units::format_bytes;
+/// assert_eq!(format_bytes(512), "512 B");
+/// assert_eq!(format_bytes(2_029_769_728), "1.9 GiB");
+/// ```
+pub fn format_bytes(n: u64) -> String {
+    const UNITS: [&str; 6] = ["KiB", "MiB", "GiB", "TiB", "PiB", "EiB"];
+    if n < 1024 {
+        return format!("{n} B");
+    }
+    let mut value = n as f64 / 1024.0;
+    let mut unit = 0;
+    while value >= 1024.0 && unit + 1 < UNITS.len() {
+        value /= 1024.0;
+        unit += 1;
+    }
+    format!("{value:.1} {}", UNITS[unit])
+}
+
 /// Parses a byte size. Binary units (KiB, MiB, GiB, TiB, and memcached's `k`, `m`, `g`)
 /// are powers of 1024; decimal units (KB, MB, GB, TB) are powers of 1000.
 ///
