@@ -81,14 +81,6 @@ impl Histogram {
         bucket.1 += bytes;
     }
 
-    /// Multiplies every weight by `factor` (SHARDS rescales when its sampling rate drops).
-    pub fn scale(&mut self, factor: f64) {
-        for bucket in &mut self.buckets {
-            bucket.0 *= factor;
-            bucket.1 *= factor;
-        }
-    }
-
     /// The weights (requests, bytes) at distances up to `value`, counting the whole bucket
     /// `value` falls in: exact when `value` is a bucket bound ([`Histogram::snap_down`]).
     pub fn within(&self, value: u64) -> (f64, f64) {

@@ -4,7 +4,7 @@
 //! | spec | method |
 //! | --- | --- |
 //! | `exact` | exact LRU stack distances ([`super::exact`]) |
-//! | `shards:rate=0.01` | SHARDS at a fixed sampling rate ([`super::shards`]), the 8,192 hottest keys followed exactly (`hot=N` to change, `hot=0` for none) |
+//! | `shards:rate=0.01` | SHARDS at a fixed sampling rate ([`super::shards`]); from rate 0.01 the 8,192 hottest keys are followed exactly (`hot=N` to change, `hot=0` for none) |
 //! | `shards:size=8192` | SHARDS keeping at most this many sampled keys (the rate adapts) |
 //! | `aet`, `aet:rate=0.01` | AET on every key, or on a spatial sample ([`super::aet`]) |
 //! | `mini:policy=s3fifo,rate=0.01` | miniature simulations of a policy spec ([`super::mini`]) |
@@ -27,7 +27,7 @@ use std::str::FromStr;
 use super::aet::Aet;
 use super::exact::ExactLru;
 use super::mini::Mini;
-use super::shards::{DEFAULT_HOT, Shards, ShardsSampling};
+use super::shards::{Shards, ShardsSampling, default_hot};
 use super::{MrcError, Profiler};
 use crate::catalog::CATALOG;
 use crate::policy::{PolicyKind, PolicySpec};
@@ -98,7 +98,7 @@ impl fmt::Display for Method {
             Method::Shards {
                 sampling: ShardsSampling::Rate(rate),
                 hot,
-            } if *hot != DEFAULT_HOT => write!(f, "shards:rate={rate},hot={hot}"),
+            } if *hot != default_hot(*rate) => write!(f, "shards:rate={rate},hot={hot}"),
             Method::Shards {
                 sampling: ShardsSampling::Rate(rate),
                 ..
@@ -133,8 +133,10 @@ impl FromStr for Method {
                     .check_keys(&["rate", "size", "hot"])
                     .map_err(|e| bad(e.reason()))?;
                 let hot = match params.param("hot") {
-                    Some(hot) => hot.u64_in(0, 1 << 24).map_err(|e| bad(e.reason()))? as usize,
-                    None => DEFAULT_HOT,
+                    Some(hot) => {
+                        Some(hot.u64_in(0, 1 << 24).map_err(|e| bad(e.reason()))? as usize)
+                    }
+                    None => None,
                 };
                 let sampling = match (params.param("rate"), params.param("size")) {
                     (Some(rate), None) => ShardsSampling::Rate(rate_of(rate).map_err(bad)?),
@@ -151,6 +153,10 @@ impl FromStr for Method {
                             "shards takes one of rate= (a fraction of the keys, such as 0.01) or size= (the most keys to sample, such as 8192)".into(),
                         ));
                     }
+                };
+                let hot = match sampling {
+                    ShardsSampling::Rate(rate) => hot.unwrap_or_else(|| default_hot(rate)),
+                    ShardsSampling::Size(_) => 0,
                 };
                 Ok(Method::Shards { sampling, hot })
             }
@@ -241,6 +247,8 @@ mod tests {
             "exact",
             "shards:rate=0.01",
             "shards:rate=0.01,hot=0",
+            "shards:rate=0.001",
+            "shards:rate=0.001,hot=8192",
             "shards:size=8192",
             "aet",
             "aet:rate=0.1",

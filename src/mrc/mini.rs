@@ -28,6 +28,11 @@ use crate::units::format_bytes;
 /// class in use (measured: see the README's accuracy table).
 pub const MEMCACHED_PAGES_PER_CLASS: u64 = 8;
 
+/// A scaled cache is faithful from this many objects of the mean size: below, one object
+/// more or less is a large part of the cache, and policies' own fractions (a 1% window, a
+/// 10% small queue) round to nothing.
+pub const MIN_OBJECTS: u64 = 64;
+
 /// The miniature-simulation profiler; see the module documentation.
 #[derive(Debug)]
 pub struct Mini {
@@ -64,25 +69,30 @@ impl Mini {
         ((size as f64 * self.rate()).round() as u64).max(1)
     }
 
-    /// For the memcached model: the smallest rate at which every size gets at least
-    /// [`MEMCACHED_PAGES_PER_CLASS`] pages per class in use, and the sizes below it.
-    fn memcached_faithfulness(&self, sizes: &[u64], classes: usize) -> Option<String> {
-        let needed = (classes as u64 * MEMCACHED_PAGES_PER_CLASS) << 20;
+    /// A note on the sizes whose scaled capacity is below `needed` units, with the smallest
+    /// rate at which none would be; `why` says what `needed` is.
+    fn faithfulness(&self, sizes: &[u64], needed: u64, why: &str) -> Option<String> {
         let unfaithful: Vec<u64> = sizes
             .iter()
             .copied()
             .filter(|&s| self.scaled(s) < needed)
             .collect();
-        let smallest = *unfaithful.first()?;
-        let rate = (needed as f64 / smallest as f64).min(1.0);
+        let (&smallest, &largest) = (unfaithful.first()?, unfaithful.last()?);
+        let rate = (needed as f64 / smallest.max(1) as f64).min(1.0);
+        let unit = |n: u64| {
+            if self.objects {
+                format!("{n} objects")
+            } else {
+                format_bytes(n)
+            }
+        };
         Some(format!(
-            "{}: {} of {} sizes (up to {}) scale below {} ({} pages of 1 MiB for each of the {classes} slab classes in use), where memcached's first page per class dominates; not faithful there. Use rate={} or more for every size, or leave those sizes out",
+            "{}: {} of {} sizes (up to {}) scale below {} ({why}): not faithful there; rate={} or more makes every size faithful",
             self.label(),
             unfaithful.len(),
             sizes.len(),
-            format_bytes(*unfaithful.last().unwrap_or(&smallest)),
-            format_bytes(needed),
-            MEMCACHED_PAGES_PER_CLASS,
+            unit(largest),
+            unit(needed),
             round_up_rate(rate),
         ))
     }
@@ -131,36 +141,49 @@ impl Profiler for Mini {
         let sample = std::mem::take(&mut self.sample);
         let mut reader = VecReader::new(sample, false);
         let results = simulate(&mut reader, &configs, &options, None)?;
-        let ratio = |part: u64, whole: u64| {
-            if whole > 0 {
-                part as f64 / whole as f64
+        let ratio = |part: u64, whole: f64| {
+            if whole > 0.0 {
+                part as f64 / whole
             } else {
                 1.0
             }
         };
+        let expected = (
+            self.requests as f64 * self.rate(),
+            self.bytes_requested as f64 * self.rate(),
+        );
         let points = sizes
             .iter()
             .zip(&results)
             .map(|(&cache_size, result)| {
                 let c = result.counters;
+                // Misses over the sample's expected requests, not its own: a hot key in
+                // or out of the sample swings its request count, mostly by hits.
                 CurvePoint {
                     cache_size,
-                    miss_ratio: ratio(c.misses, c.requests),
-                    byte_miss_ratio: ratio(c.bytes_missed, c.bytes_requested),
+                    miss_ratio: ratio(c.misses, expected.0).min(1.0),
+                    byte_miss_ratio: ratio(c.bytes_missed, expected.1).min(1.0),
                 }
             })
             .collect();
         let mut notes = Vec::new();
+        let mean_size = ws.units(self.objects) as f64 / ws.objects.max(1) as f64;
+        let small = (MIN_OBJECTS as f64 * mean_size).ceil() as u64;
+        let why =
+            format!("{MIN_OBJECTS} objects of the mean size: a smaller cache is all granularity");
+        notes.extend(self.faithfulness(sizes, small, &why));
         let classes = results
             .iter()
             .filter_map(|r| r.details.as_ref())
             .filter_map(|d| d.data.get("classes").and_then(|v| v.as_array()))
             .map(Vec::len)
             .max();
-        if let Some(classes) = classes
-            && let Some(note) = self.memcached_faithfulness(sizes, classes)
-        {
-            notes.push(note);
+        if let Some(classes) = classes {
+            let needed = (classes as u64 * MEMCACHED_PAGES_PER_CLASS) << 20;
+            let why = format!(
+                "{MEMCACHED_PAGES_PER_CLASS} pages of 1 MiB for each of the {classes} slab classes in use: memcached's first page per class dominates below"
+            );
+            notes.extend(self.faithfulness(sizes, needed, &why));
         }
         if ws.requests == 0 {
             notes.push(format!(
@@ -178,8 +201,8 @@ impl Profiler for Mini {
             },
             points,
             floor: Floor {
-                miss_ratio: ratio(ws.objects, ws.requests),
-                byte_miss_ratio: ratio(ws.bytes, self.sample_bytes(&results)),
+                miss_ratio: ratio(ws.objects, expected.0).min(1.0),
+                byte_miss_ratio: ratio(ws.bytes, expected.1).min(1.0),
             },
             notes,
         })
@@ -187,12 +210,5 @@ impl Profiler for Mini {
 
     fn heap_bytes(&self) -> usize {
         self.sample.capacity() * std::mem::size_of::<Request>()
-    }
-}
-
-impl Mini {
-    /// The sample's bytes requested, from any result (every configuration saw it all).
-    fn sample_bytes(&self, results: &[crate::sim::RunResult]) -> u64 {
-        results.first().map_or(0, |r| r.counters.bytes_requested)
     }
 }

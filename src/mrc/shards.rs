@@ -62,12 +62,32 @@ pub struct Shards {
     sampled: (f64, f64),
     /// Sampled first accesses and their bytes, weighted as `sampled`.
     first: (f64, f64),
+    /// Fixed size: the product of every rate drop so far (new rate over old). The paper
+    /// scales every weight recorded so far at each drop; adding each weight over the
+    /// product of the drops until then and scaling by the final product at the end is the
+    /// same, without a pass over the histogram per drop.
+    drops: f64,
 }
 
 /// 2^64 as a float: thresholds over it are rates.
 const TWO_64: f64 = 18_446_744_073_709_551_616.0;
-/// How many hot keys a fixed-rate SHARDS follows exactly unless told (`hot=`).
+/// How many hot keys a fixed-rate SHARDS follows exactly unless told (`hot=`), at rates
+/// from [`HOT_FROM_RATE`].
 pub const DEFAULT_HOT: usize = 8192;
+
+/// Below this rate SHARDS follows no hot key unless told: every request of a hot key goes
+/// through the stack, which on a skewed trace is most requests, and a rate this low is
+/// chosen for speed.
+pub const HOT_FROM_RATE: f64 = 0.01;
+
+/// The hot keys a fixed rate follows unless told.
+pub fn default_hot(rate: f64) -> usize {
+    if rate >= HOT_FROM_RATE {
+        DEFAULT_HOT
+    } else {
+        0
+    }
+}
 /// Fixed-point scale of the stack's weights at a fixed rate (sizes over the rate).
 const WEIGHT_ONE: f64 = 1024.0;
 
@@ -96,6 +116,7 @@ impl Shards {
             bytes_requested: 0,
             sampled: (0.0, 0.0),
             first: (0.0, 0.0),
+            drops: 1.0,
         }
     }
 
@@ -119,12 +140,13 @@ impl Shards {
             self.stack.remove(key);
             self.threshold = hash;
         }
-        let factor = self.rate() / old_rate;
-        self.histogram.scale(factor);
-        for pair in [&mut self.sampled, &mut self.first] {
-            pair.0 *= factor;
-            pair.1 *= factor;
-        }
+        self.drops *= self.rate() / old_rate;
+    }
+
+    /// `pair` of weights recorded as this profiler records them, in the current rate's
+    /// units.
+    fn now(&self, pair: (f64, f64)) -> (f64, f64) {
+        (pair.0 * self.drops, pair.1 * self.drops)
     }
 
     /// What the ratios are taken over. With hot keys, the sample's own weighted requests
@@ -147,12 +169,13 @@ impl Shards {
     /// The ratios at `size` from the corrected histogram.
     fn point(&self, size: u64) -> CurvePoint {
         let totals = self.totals();
-        let (hits, hit_bytes) = self.histogram.within(size);
+        let (hits, hit_bytes) = self.now(self.histogram.within(size));
+        let sampled = self.now(self.sampled);
         // SHARDS_adj: the shortfall (or excess) of sampled requests counts at the smallest
         // distance, which every size holds (nothing with hot keys: the totals are the
         // sample's).
-        let hits = hits + (totals.0 - self.sampled.0);
-        let hit_bytes = hit_bytes + (totals.1 - self.sampled.1);
+        let hits = hits + (totals.0 - sampled.0);
+        let hit_bytes = hit_bytes + (totals.1 - sampled.1);
         CurvePoint {
             cache_size: size,
             miss_ratio: miss(hits, totals.0),
@@ -188,18 +211,20 @@ impl Shards {
     #[inline]
     fn feed_fixed_size(&mut self, req: &Request, hash: u64, max: usize) {
         let size = f64::from(req.size);
-        self.sampled.0 += 1.0;
-        self.sampled.1 += size;
+        let weight = 1.0 / self.drops;
+        self.sampled.0 += weight;
+        self.sampled.1 += weight * size;
         match self.stack.access(req.key, u64::from(req.size)) {
             Some(reuse) => {
                 // The others' weight stands for 1/R times as much; the key's own size is
                 // its own.
                 let distance = reuse.between as f64 / self.rate() + size;
-                self.histogram.add(distance.round() as u64, 1.0, size);
+                self.histogram
+                    .add(distance.round() as u64, weight, weight * size);
             }
             None => {
-                self.first.0 += 1.0;
-                self.first.1 += size;
+                self.first.0 += weight;
+                self.first.1 += weight * size;
                 self.by_hash.push((hash, req.key));
                 if self.stack.len() > max {
                     self.shrink_to(max);
@@ -221,13 +246,14 @@ fn miss(hits: f64, total: f64) -> f64 {
 impl Profiler for Shards {
     fn label(&self) -> String {
         match self.sampling {
-            ShardsSampling::Rate(rate) => match &self.hot {
-                Some(hot) if hot.budget() != DEFAULT_HOT => {
-                    format!("shards:rate={rate},hot={}", hot.budget())
+            ShardsSampling::Rate(rate) => {
+                let hot = self.hot.as_ref().map_or(0, HotKeys::budget);
+                if hot == default_hot(rate) || rate >= 1.0 {
+                    format!("shards:rate={rate}")
+                } else {
+                    format!("shards:rate={rate},hot={hot}")
                 }
-                None if rate < 1.0 => format!("shards:rate={rate},hot=0"),
-                _ => format!("shards:rate={rate}"),
-            },
+            }
             ShardsSampling::Size(size) => format!("shards:size={size}"),
         }
     }
@@ -252,9 +278,10 @@ impl Profiler for Shards {
     fn working_set(&self) -> WorkingSetEstimate {
         // First accesses are weighted as the totals, which stand for the trace's requests.
         let scale = self.totals().0 / self.requests.max(1) as f64;
+        let first = self.now(self.first);
         WorkingSetEstimate {
-            objects: self.first.0 / scale,
-            bytes: self.first.1 / scale,
+            objects: first.0 / scale,
+            bytes: first.1 / scale,
             exact: false,
         }
     }
@@ -280,14 +307,15 @@ impl Profiler for Shards {
             }
         }
         let totals = self.totals();
+        let first = self.now(self.first);
         Ok(Curve {
             method: self.label(),
             objects: self.objects,
             working_set: self.working_set(),
             points: sizes.iter().map(|&s| self.point(s)).collect(),
             floor: Floor {
-                miss_ratio: 1.0 - miss(self.first.0, totals.0),
-                byte_miss_ratio: 1.0 - miss(self.first.1, totals.1),
+                miss_ratio: 1.0 - miss(first.0, totals.0),
+                byte_miss_ratio: 1.0 - miss(first.1, totals.1),
             },
             notes,
         })

@@ -156,20 +156,29 @@ impl StackDistances {
     }
 
     /// Renumbers the live keys 0.. in access order and rebuilds the tree with room for as
-    /// many accesses again (at least as many as it started with).
+    /// many accesses again (at least as many as it started with). A key's new position is
+    /// the rank of its old one among the live positions, read off a bitmap of them, so
+    /// renumbering is linear: no sort, no lookup.
     #[cold]
     fn renumber(&mut self) {
-        let mut order: Vec<(u32, u64)> = self.index.iter().map(|e| (e.position, e.key)).collect();
-        order.sort_unstable();
-        let size = (order.len() * 2).clamp(self.min_positions, u32::MAX as usize);
+        let mut occupied = vec![0u64; (self.next as usize).div_ceil(64)];
+        for entry in self.index.iter() {
+            let p = entry.position as usize;
+            occupied[p / 64] |= 1 << (p % 64);
+        }
+        let mut before = Vec::with_capacity(occupied.len());
+        let mut live = 0u32;
+        for word in &occupied {
+            before.push(live);
+            live += word.count_ones();
+        }
+        let size = (live as usize * 2).clamp(self.min_positions, u32::MAX as usize);
         let mut weights = vec![0u64; size];
-        for (new, &(_, key)) in order.iter().enumerate() {
-            let entry = self
-                .index
-                .find_mut(mix64(key), |e| e.key == key)
-                .expect("a listed key is indexed");
-            entry.position = new as u32;
-            weights[new] = entry.weight;
+        for entry in self.index.iter_mut() {
+            let p = entry.position as usize;
+            let below = occupied[p / 64] & ((1u64 << (p % 64)) - 1);
+            entry.position = before[p / 64] + below.count_ones();
+            weights[entry.position as usize] = entry.weight;
         }
         // Linear-time Fenwick construction.
         for i in 0..size {
@@ -179,7 +188,7 @@ impl StackDistances {
             }
         }
         self.tree = weights;
-        self.next = order.len() as u32;
+        self.next = live;
     }
 }
 
