@@ -7,13 +7,18 @@
 //! of `R * c` sees the sampled keys' reuses as a cache of `c` sees the whole trace's. The
 //! sample is held in memory (`R` times the trace, 40 bytes a request) and replayed once
 //! through every scaled cache in parallel by [`crate::sim::simulate`]; `rate=1` is the full
-//! simulation.
+//! simulation. A point's miss ratio is the sample's misses over the requests a sample at
+//! `R` is expected to hold (`R` times the trace's), not over the requests it happens to
+//! hold: whether a hot key fell in the sample swings the latter by its many requests,
+//! which are mostly hits (SHARDS' correction, in the form that suits a simulation).
 //!
-//! Scaling is not faithful where a policy has a granularity of its own. The memcached model
-//! grants every slab class in use a whole 1 MiB page, so a scaled-down memory of a few MiB
-//! is mostly first pages and evicts nothing like the full-size server: a point whose scaled
-//! memory is below [`MEMCACHED_PAGES_PER_CLASS`] pages per class in use is flagged in a
-//! note, with the smallest rate at which every point would be faithful.
+//! Scaling is not faithful where a cache is small against its own granularity, and a note
+//! says which sizes and the smallest rate that would do: below [`MIN_OBJECTS`] objects of
+//! the mean size, one object is a large part of the cache and a policy's own fractions (a
+//! 1% window, a 10% small queue) round to nothing; and the memcached model grants every
+//! slab class in use a whole 1 MiB page, so below [`MEMCACHED_PAGES_PER_CLASS`] pages per
+//! class in use its memory is mostly first pages and evicts nothing like the full-size
+//! server.
 
 use super::curve::{Curve, CurvePoint, Floor};
 use super::{MrcError, Profiler, Replay, WorkingSetEstimate};
@@ -70,8 +75,12 @@ impl Mini {
     }
 
     /// A note on the sizes whose scaled capacity is below `needed` units, with the smallest
-    /// rate at which none would be; `why` says what `needed` is.
+    /// rate at which none would be; `why` says what `needed` is. Nothing at rate 1, which
+    /// scales nothing: it is the full simulation.
     fn faithfulness(&self, sizes: &[u64], needed: u64, why: &str) -> Option<String> {
+        if self.rate() >= 1.0 {
+            return None;
+        }
         let unfaithful: Vec<u64> = sizes
             .iter()
             .copied()

@@ -166,7 +166,8 @@ fn size_text(size: u64, objects: bool) -> String {
 /// What a target row says, in words.
 pub fn target_text(size: &SizeForTarget, objects: bool) -> String {
     match *size {
-        SizeForTarget::At { size } => size_text(size, objects),
+        SizeForTarget::At { size } if objects => size_text(size, objects),
+        SizeForTarget::At { size } => format!("{} ({size} bytes)", format_bytes(size)),
         SizeForTarget::AtMost { size } => {
             format!(
                 "at most {} (the smallest size computed)",
