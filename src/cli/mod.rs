@@ -9,10 +9,14 @@
 
 use std::io::IsTerminal;
 use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use anyhow::Result;
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
+
+use cachelab::trace::ReadOptions;
 
 /// `print!` that returns the write error instead of panicking, so a closed pipe
 /// (`cachelab … | head`) ends the program quietly (see `main`).
@@ -104,6 +108,53 @@ pub fn run() -> Result<()> {
         Command::Replay(args) => replay::run(args),
         Command::Demo(args) => demo::run(args),
         Command::Completions(args) => completions::run(args),
+    }
+}
+
+/// Progress of a command that reads one trace: a bar on stderr ([`progress_bar`]), fed by
+/// the reader's byte counter when the file's size is known and by the requests read
+/// otherwise; at the end, what the reader decided on its own and what it skipped.
+struct TraceProgress {
+    bar: ProgressBar,
+    bytes_read: Arc<AtomicU64>,
+    sized: bool,
+}
+
+impl TraceProgress {
+    /// Starts the bar for `passes` reads of `trace` and has `read` count the bytes it reads.
+    fn start(label: &str, trace: &str, passes: u64, read: &mut ReadOptions) -> TraceProgress {
+        let bytes_read = Arc::new(AtomicU64::new(0));
+        read.bytes_read = Some(Arc::clone(&bytes_read));
+        let file_size = std::fs::metadata(trace)
+            .ok()
+            .filter(|m| m.is_file() && trace != "-")
+            .map(|m| m.len());
+        TraceProgress {
+            bar: progress_bar(label, file_size.map(|size| size * passes)),
+            bytes_read,
+            sized: file_size.is_some(),
+        }
+    }
+
+    /// What the library calls after each batch, with the requests read so far.
+    fn report(&self, requests: u64) {
+        if self.sized {
+            self.bar
+                .set_position(self.bytes_read.load(Ordering::Relaxed));
+        } else {
+            self.bar.set_position(requests);
+        }
+    }
+
+    /// Clears the bar and prints the reader's `notes` and the records it `skipped`.
+    fn finish(self, trace: &str, notes: &[String], skipped: u64) {
+        self.bar.finish_and_clear();
+        for note in notes {
+            errln!("{note}");
+        }
+        if skipped > 0 {
+            errln!("skipped {skipped} malformed records in {trace}");
+        }
     }
 }
 

@@ -3,8 +3,6 @@
 
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use anyhow::Result;
 use clap::Args;
@@ -16,7 +14,7 @@ use cachelab::report::output;
 use cachelab::units::{CacheSize, CacheSizes};
 
 use super::args::{InputArgs, OutputArgs};
-use super::{check_outputs, progress_bar};
+use super::{TraceProgress, check_outputs};
 
 /// Arguments of `cachelab mrc`.
 #[derive(Args, Debug)]
@@ -101,9 +99,11 @@ pub fn run(args: MrcArgs) -> Result<()> {
     check_outputs(&targets, force)?;
     let stdout_taken = targets.iter().any(|p| atomic_file::is_stdout(p));
     let trace = args.input.trace;
-    let bytes_read = Arc::new(AtomicU64::new(0));
+    let named = CacheSizes::flatten(args.sizes);
+    // A percentage among the named sizes costs a working-set pass first.
+    let passes = 1 + u64::from(named.iter().any(|s| s.is_relative()));
     let mut read = args.input.read.options();
-    read.bytes_read = Some(Arc::clone(&bytes_read));
+    let progress = TraceProgress::start("profiling", &trace, passes, &mut read);
     let mut methods: Vec<Method> = Vec::new();
     for method in args.methods {
         if !methods.contains(&method) {
@@ -120,26 +120,11 @@ pub fn run(args: MrcArgs) -> Result<()> {
             to: args.to,
             points: args.points,
         },
-        named: CacheSizes::flatten(args.sizes),
+        named,
         seed: args.seed,
     };
-    let file_size = std::fs::metadata(&trace)
-        .ok()
-        .filter(|m| m.is_file() && trace != "-")
-        .map(|m| m.len());
-    let bar = progress_bar("profiling", file_size);
-    let report = |requests: u64| match file_size {
-        Some(_) => bar.set_position(bytes_read.load(Ordering::Relaxed)),
-        None => bar.set_position(requests),
-    };
-    let out = run_mrc(&job, Some(&report))?;
-    bar.finish_and_clear();
-    for note in &out.notes {
-        errln!("{note}");
-    }
-    if out.skipped > 0 {
-        errln!("skipped {} malformed records in {trace}", out.skipped);
-    }
+    let out = run_mrc(&job, Some(&|requests| progress.report(requests)))?;
+    progress.finish(&trace, &out.notes, out.skipped);
     for curve in &out.curves {
         for note in &curve.notes {
             errln!("note: {note}");

@@ -2,8 +2,6 @@
 //! write the result rows as a table, CSV, JSON and a chart.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use cachelab::atomic_file;
 
@@ -16,7 +14,7 @@ use cachelab::sim::{Sweep, run_sweep};
 use cachelab::units::{CacheSizes, Warmup};
 
 use super::args::{InputArgs, OutputArgs};
-use super::{check_outputs, progress_bar};
+use super::{TraceProgress, check_outputs};
 
 /// Arguments of `cachelab sim`.
 #[derive(Args, Debug)]
@@ -72,12 +70,9 @@ pub fn run(args: SimArgs) -> Result<()> {
     check_outputs(&targets, force)?;
     let stdout_taken = targets.iter().any(|p| atomic_file::is_stdout(p));
     let trace = args.input.trace;
-    let bytes_read = Arc::new(AtomicU64::new(0));
-    let mut read = args.input.read.options();
-    read.bytes_read = Some(Arc::clone(&bytes_read));
-    let sweep = Sweep {
+    let mut sweep = Sweep {
         trace: trace.clone(),
-        read,
+        read: args.input.read.options(),
         policies: PolicyList::flatten(args.policies),
         sizes: CacheSizes::flatten(args.sizes),
         objects: args.objects,
@@ -86,24 +81,10 @@ pub fn run(args: SimArgs) -> Result<()> {
         honour_ops: args.ops,
         seed: args.seed,
     };
-    let file_size = std::fs::metadata(&trace)
-        .ok()
-        .filter(|m| m.is_file() && trace != "-")
-        .map(|m| m.len());
     let passes = 1 + u64::from(sweep.needs_working_set());
-    let bar = progress_bar("replaying", file_size.map(|size| size * passes));
-    let report = |requests: u64| match file_size {
-        Some(_) => bar.set_position(bytes_read.load(Ordering::Relaxed)),
-        None => bar.set_position(requests),
-    };
-    let out = run_sweep(&sweep, Some(&report))?;
-    bar.finish_and_clear();
-    for note in &out.notes {
-        errln!("{note}");
-    }
-    if out.skipped > 0 {
-        errln!("skipped {} malformed records in {trace}", out.skipped);
-    }
+    let progress = TraceProgress::start("replaying", &trace, passes, &mut sweep.read);
+    let out = run_sweep(&sweep, Some(&|requests| progress.report(requests)))?;
+    progress.finish(&trace, &out.notes, out.skipped);
     let rows = ResultRow::from_sweep(&out);
     if let Some(path) = &args.out.output {
         output::write_csv(path, &rows, force)?;

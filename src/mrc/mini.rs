@@ -95,14 +95,19 @@ impl Mini {
                 format_bytes(n)
             }
         };
+        let advice = match round_up_rate(rate) {
+            r if r >= 1.0 => {
+                "only the full simulation (rate=1) is faithful at every size".to_string()
+            }
+            r => format!("rate={r} or more makes every size faithful"),
+        };
         Some(format!(
-            "{}: {} of {} sizes (up to {}) scale below {} ({why}): not faithful there; rate={} or more makes every size faithful",
+            "{}: {} of {} sizes (up to {}) scale below {} ({why}): not faithful there; {advice}",
             self.label(),
             unfaithful.len(),
             sizes.len(),
             unit(largest),
             unit(needed),
-            round_up_rate(rate),
         ))
     }
 }
