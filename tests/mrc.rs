@@ -317,3 +317,57 @@ fn relative_named_sizes_resolve_against_the_working_set() {
     assert!(out.contains("exact,140,objects,"), "{out}");
     assert!(out.contains("exact,704,objects,"), "{out}");
 }
+
+#[test]
+fn a_miniature_simulation_is_the_engine_on_the_sampled_trace() {
+    use cachelab::trace::VecReader;
+    use cachelab::trace::sampling::{SampledReader, SpatialSampler};
+    let requests = read("traces/sprite.trace.gz");
+    let rate = 0.25;
+    let method: Method = format!("mini:policy=arc,rate={rate}").parse().unwrap();
+    let out = curves(&requests, &[method], true, &[]);
+    let mut sampled = SampledReader::new(
+        VecReader::new(requests.clone(), false),
+        SpatialSampler::with_rate(rate, 0),
+    );
+    let sample = read_all(&mut sampled).unwrap();
+    assert!(sample.len() < requests.len() / 2, "{}", sample.len());
+    let configs: Vec<Config> = out
+        .sizes
+        .iter()
+        .map(|&s| {
+            Config::new(
+                "arc".parse().unwrap(),
+                ((s as f64 * rate).round() as u64).max(1),
+            )
+        })
+        .collect();
+    let options = SimOptions {
+        objects: true,
+        ..SimOptions::default()
+    };
+    let results = simulate_slice(&sample, &configs, &options).unwrap();
+    let expected = rate * requests.len() as f64;
+    for (point, result) in out.curves[0].points.iter().zip(&results) {
+        let misses = result.counters.misses as f64;
+        assert!((point.miss_ratio - (misses / expected).min(1.0)).abs() < 1e-12);
+    }
+    // The same sample, written by `trace convert --sample`.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("sample.bin");
+    ok(&[
+        "trace",
+        "convert",
+        "traces/sprite.trace.gz",
+        path.to_str().unwrap(),
+        "--sample",
+        "0.25",
+    ]);
+    assert_eq!(
+        read(path.to_str().unwrap())
+            .iter()
+            .map(|r| r.key)
+            .collect::<Vec<_>>(),
+        sample.iter().map(|r| r.key).collect::<Vec<_>>()
+    );
+}

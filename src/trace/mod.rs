@@ -64,6 +64,26 @@ pub trait RequestReader: Send {
     }
 }
 
+/// A boxed reader is a reader, so adapters such as [`sampling::SampledReader`] wrap what
+/// [`open`] returns.
+impl RequestReader for Box<dyn RequestReader> {
+    fn read_batch(&mut self, out: &mut Vec<Request>, max: usize) -> Result<usize, Error> {
+        self.as_mut().read_batch(out, max)
+    }
+
+    fn skipped(&self) -> u64 {
+        self.as_ref().skipped()
+    }
+
+    fn has_next_access(&self) -> bool {
+        self.as_ref().has_next_access()
+    }
+
+    fn notes(&self) -> Vec<String> {
+        self.as_ref().notes()
+    }
+}
+
 /// Reads a whole trace into memory; for tests, small traces and passes that need it all.
 pub fn read_all(reader: &mut dyn RequestReader) -> Result<Vec<Request>, Error> {
     let mut out = Vec::new();
