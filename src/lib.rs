@@ -78,6 +78,7 @@
 
 pub mod atomic_file;
 pub mod catalog;
+pub mod cluster;
 pub mod contention;
 pub mod demo;
 pub mod memcached;

@@ -47,9 +47,11 @@ macro_rules! errln {
 mod args;
 mod bench;
 mod bench_server;
+mod cluster;
 mod completions;
 mod contention;
 mod demo;
+mod migrate;
 mod mrc;
 mod policies;
 mod replay;
@@ -89,6 +91,12 @@ enum Command {
     Contention(contention::ContentionArgs),
     /// Replay a trace as look-aside traffic (get, set on miss) against a memcached server.
     Replay(replay::ReplayArgs),
+    /// Replay a trace through a simulated memcached cluster: per node, per window, from cold.
+    Cluster(cluster::ClusterArgs),
+    /// Merge the JSON results of `cluster --node K` for every K into the whole cluster's.
+    ClusterMerge(cluster::MergeArgs),
+    /// Replay a migration from one cluster to another under several client strategies.
+    Migrate(migrate::MigrateArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     Completions(completions::CompletionsArgs),
 }
@@ -107,6 +115,9 @@ pub fn run() -> Result<()> {
         Command::Contention(args) => contention::run(args),
         Command::Replay(args) => replay::run(args),
         Command::Demo(args) => demo::run(args),
+        Command::Cluster(args) => cluster::run(args),
+        Command::ClusterMerge(args) => cluster::run_merge(args),
+        Command::Migrate(args) => migrate::run(args),
         Command::Completions(args) => completions::run(args),
     }
 }

@@ -46,7 +46,7 @@ impl ReplayStats {
 }
 
 /// The value stored for a missed request: `size` bytes less the key, at least 1.
-fn value_len(req: &Request, key_len: usize) -> usize {
+pub(crate) fn value_len(req: &Request, key_len: usize) -> usize {
     (req.size as usize).saturating_sub(key_len).max(1)
 }
 

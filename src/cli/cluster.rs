@@ -1,0 +1,285 @@
+//! `cachelab cluster` (a trace through a simulated memcached cluster, from cold, with a
+//! node failure or one node's partition alone) and `cachelab cluster-merge` (partitions'
+//! JSON into the whole cluster's).
+
+use std::path::PathBuf;
+
+use anyhow::{Result, bail};
+use clap::Args;
+
+use cachelab::cluster::{
+    ClusterJob, ClusterResult, Failure, FailureSpec, HashKind, NodesSpec, Window, merge,
+    replay_cluster,
+};
+use cachelab::policy::PolicySpec;
+use cachelab::report::output;
+use cachelab::trace;
+use cachelab::units::parse_duration_ns;
+
+use super::args::{InputArgs, JsonOutputArgs};
+use super::check_outputs;
+
+/// How windows are cut, shared by `cluster` and `migrate`.
+#[derive(Args, Debug)]
+pub struct WindowArgs {
+    /// Rows per this many requests of the trace.
+    #[arg(long, default_value_t = 100_000, value_parser = clap::value_parser!(u64).range(1..))]
+    window: u64,
+    /// Rows per this much of the trace's own time instead (`60s`, `5m`; trace times are in
+    /// seconds in most formats).
+    #[arg(long, value_name = "DURATION")]
+    window_time: Option<String>,
+}
+
+impl WindowArgs {
+    /// The window asked for.
+    pub fn window(&self) -> Result<Window> {
+        match &self.window_time {
+            None => Ok(Window::Requests(self.window)),
+            Some(text) => {
+                let ns = parse_duration_ns(text)?;
+                let seconds = ns / 1_000_000_000;
+                if seconds == 0 || ns % 1_000_000_000 != 0 {
+                    bail!(
+                        "--window-time {text}: trace time counts whole seconds; give a whole number of seconds such as 60s or 5m"
+                    );
+                }
+                Ok(Window::Time(seconds))
+            }
+        }
+    }
+}
+
+/// Arguments of `cachelab cluster`.
+#[derive(Args, Debug)]
+pub struct ClusterArgs {
+    /// The nodes: `4x64MiB`, or their memory each: `64MiB,64MiB,128MiB`.
+    #[arg(long, value_name = "NODES")]
+    nodes: NodesSpec,
+    /// How keys are placed: ketama, rendezvous or modulo.
+    #[arg(long, default_value = "ketama")]
+    hash: HashKind,
+    /// Every node's policy (the memcached model by default).
+    #[arg(short = 'p', long, default_value = "memcached")]
+    policy: PolicySpec,
+    /// Take a node out at a point: `node2@40%` or `node2@400000` (a request number).
+    #[arg(long, value_name = "NODE@POINT")]
+    fail: Option<FailureSpec>,
+    /// Replay only node K's partition (1-based), for one job per node on a scheduler;
+    /// `cluster-merge` adds the results up.
+    #[arg(long, value_name = "K")]
+    node: Option<usize>,
+    /// How many of the hottest keys to list.
+    #[arg(long, default_value_t = 10)]
+    top: usize,
+    #[command(flatten)]
+    windows: WindowArgs,
+    /// Seed of randomised policies.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Write the per-window rows as CSV.
+    #[arg(short = 'o', long)]
+    output: Option<PathBuf>,
+    #[command(flatten)]
+    json: JsonOutputArgs,
+    #[command(flatten)]
+    input: InputArgs,
+}
+
+/// Replays the trace through the cluster and prints the per-node table.
+pub fn run(args: ClusterArgs) -> Result<()> {
+    let targets: Vec<&std::path::Path> = args
+        .output
+        .iter()
+        .chain(&args.json.json)
+        .map(PathBuf::as_path)
+        .collect();
+    check_outputs(&targets, args.json.force)?;
+    let n = args.nodes.memory.len();
+    let only_node = match args.node {
+        Some(k) if k == 0 || k > n => bail!("--node {k}: the cluster has nodes 1 to {n}"),
+        Some(_) if args.fail.is_some() => {
+            bail!(
+                "--node and --fail do not go together: a failure moves keys between partitions, so they are not independent"
+            )
+        }
+        k => k.map(|k| k - 1),
+    };
+    let read = args.input.read.options();
+    let failure = match args.fail {
+        None => None,
+        Some(f) if f.node > n => bail!("--fail node{}: the cluster has nodes 1 to {n}", f.node),
+        Some(_) if n == 1 => {
+            bail!("--fail: a cluster of one node has no node left to fail over to")
+        }
+        Some(f) => Some(Failure {
+            node: f.node - 1,
+            at: f
+                .at
+                .resolve(count_if_needed(&args.input.trace, &read, f.at)?),
+        }),
+    };
+    let job = ClusterJob {
+        nodes: args.nodes,
+        hash: args.hash,
+        policy: args.policy,
+        window: args.windows.window()?,
+        failure,
+        only_node,
+        top: args.top,
+        seed: args.seed,
+    };
+    let mut reader = trace::open(&args.input.trace, &read)?;
+    let result = replay_cluster(reader.as_mut(), &job, &trace::trace_name(&args.input.trace))?;
+    write(&result, args.output.as_deref(), &args.json)
+}
+
+/// The request count of the trace when `point` is a percentage of it (one counting pass),
+/// else 0.
+pub fn count_if_needed(
+    path: &str,
+    read: &trace::ReadOptions,
+    point: cachelab::cluster::TracePoint,
+) -> Result<u64> {
+    if !matches!(point, cachelab::cluster::TracePoint::Percent(_)) {
+        return Ok(0);
+    }
+    if path == "-" {
+        bail!(
+            "a point given as a percentage needs the trace's length, and standard input cannot be read twice: give a request number, or a file"
+        );
+    }
+    let mut reader = trace::open(path, read)?;
+    let mut batch = Vec::with_capacity(1 << 16);
+    let mut count = 0u64;
+    loop {
+        batch.clear();
+        let n = reader.read_batch(&mut batch, 1 << 16)?;
+        if n == 0 {
+            return Ok(count);
+        }
+        count += n as u64;
+    }
+}
+
+fn write(
+    result: &ClusterResult,
+    csv: Option<&std::path::Path>,
+    json: &JsonOutputArgs,
+) -> Result<()> {
+    if let Some(path) = csv {
+        output::write_csv(path, &result.windows, json.force)?;
+    }
+    if let Some(path) = &json.json {
+        output::write_json(path, result, json.force)?;
+    }
+    outln!("{}", summary(result));
+    Ok(())
+}
+
+/// The per-node table, imbalance, warm-up times and hottest keys.
+fn summary(r: &ClusterResult) -> String {
+    use std::fmt::Write as _;
+    let mut text = String::new();
+    let ratio = |x: Option<f64>| x.map_or("-".to_string(), |v| format!("{v:.4}"));
+    let _ = writeln!(
+        text,
+        "{}: {} hashing{}",
+        r.trace,
+        r.hash,
+        r.only_node
+            .map_or(String::new(), |k| format!(", node {} alone", k + 1))
+    );
+    let _ = writeln!(
+        text,
+        "{:<16} {:>12} {:>10} {:>9} {:>10} {:>12} {:>10}",
+        "node", "memory", "requests", "hit ratio", "origin", "bytes used", "objects"
+    );
+    for n in &r.nodes {
+        let _ = writeln!(
+            text,
+            "{:<16} {:>12} {:>10} {:>9} {:>10} {:>12} {:>10}",
+            n.node,
+            cachelab::units::format_bytes(n.memory),
+            n.requests,
+            ratio(n.hit_ratio),
+            n.origin_requests,
+            n.bytes_used,
+            n.objects
+        );
+    }
+    let _ = writeln!(
+        text,
+        "hit ratio {}, imbalance (busiest node over the mean) {}",
+        ratio(r.hit_ratio()),
+        ratio(r.imbalance())
+    );
+    let _ = writeln!(
+        text,
+        "keys that would move: {:.1}% if a node joined, {:.1}% if node 1 left",
+        100.0 * r.moved_if_added,
+        100.0 * r.moved_if_removed
+    );
+    if let Some(warm) = r.warm_hit_ratio() {
+        let _ = write!(text, "warm hit ratio (second half) {warm:.4}; reached");
+        for p in [0.9, 0.95, 0.99] {
+            let at = r.warm_after(p).map_or("never".to_string(), |w| {
+                format!("in window {} (time {})", w.window, w.time)
+            });
+            let _ = write!(text, " {:.0}%: {at};", p * 100.0);
+        }
+        text.push('\n');
+    }
+    let _ = writeln!(text, "hottest keys:");
+    for k in &r.hottest {
+        let _ = writeln!(
+            text,
+            "  {:>20} {:>10} requests on {}",
+            k.key, k.requests, k.node
+        );
+    }
+    text
+}
+
+/// Arguments of `cachelab cluster-merge`.
+#[derive(Args, Debug)]
+pub struct MergeArgs {
+    /// The JSON results of `cluster --node K` for every K.
+    #[arg(required = true)]
+    parts: Vec<PathBuf>,
+    /// How many of the hottest keys to keep.
+    #[arg(long, default_value_t = 10)]
+    top: usize,
+    /// Write the per-window rows as CSV.
+    #[arg(short = 'o', long)]
+    output: Option<PathBuf>,
+    #[command(flatten)]
+    json: JsonOutputArgs,
+}
+
+/// Merges the partitions' results.
+pub fn run_merge(args: MergeArgs) -> Result<()> {
+    let targets: Vec<&std::path::Path> = args
+        .output
+        .iter()
+        .chain(&args.json.json)
+        .map(PathBuf::as_path)
+        .collect();
+    check_outputs(&targets, args.json.force)?;
+    let parts = args
+        .parts
+        .iter()
+        .map(|path| {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+            serde_json::from_str::<ClusterResult>(&text).map_err(|e| {
+                anyhow::anyhow!(
+                    "{}: not a `cachelab cluster --json` result: {e}",
+                    path.display()
+                )
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let merged = merge(parts, args.top)?;
+    write(&merged, args.output.as_deref(), &args.json)
+}
