@@ -40,6 +40,7 @@ fn bench(c: &mut Criterion) {
             policy: policy.parse().expect("valid policy"),
             window: Window::Requests(100_000),
             failure: None,
+            join: None,
             only_node: None,
             top: 10,
             seed: 0,

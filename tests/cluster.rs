@@ -97,6 +97,7 @@ fn job(nodes: &str, hash: HashKind) -> ClusterJob {
         policy: "memcached".parse().unwrap(),
         window: Window::Requests(10_000),
         failure: None,
+        join: None,
         only_node: None,
         top: 10,
         seed: 0,
@@ -145,6 +146,32 @@ fn a_failed_node_gets_nothing_and_the_origin_takes_the_spike() {
     // The window after the failure sends more to the origin than the same window without.
     assert!(r.windows[3].origin_requests > steady.windows[3].origin_requests);
     // Before the failure both runs are the same.
+    assert_eq!(r.windows[..3], steady.windows[..3]);
+}
+
+#[test]
+fn a_joining_node_takes_its_keys_cold() {
+    let trace = zipf(60_000);
+    let mut joining = job("3x8MiB", HashKind::Ketama);
+    joining.join = Some(cachelab::cluster::Join {
+        memory: 8 << 20,
+        at: 30_000,
+    });
+    let r = replay_cluster(&mut VecReader::new(trace.clone(), false), &joining, "zipf").unwrap();
+    let steady = replay_cluster(
+        &mut VecReader::new(trace, false),
+        &job("3x8MiB", HashKind::Ketama),
+        "zipf",
+    )
+    .unwrap();
+    assert_eq!(r.nodes.len(), 4);
+    assert_eq!(r.nodes[3].node, "node4:11211");
+    // About a quarter of the second half's requests go to the new node.
+    let share = r.nodes[3].requests as f64 / 30_000.0;
+    assert!((0.1..0.45).contains(&share), "{share}");
+    assert_eq!(r.nodes.iter().map(|n| n.requests).sum::<u64>(), 60_000);
+    // The moved keys miss once more: the window after the join sends more to the origin.
+    assert!(r.windows[3].origin_requests > steady.windows[3].origin_requests);
     assert_eq!(r.windows[..3], steady.windows[..3]);
 }
 

@@ -8,8 +8,8 @@ use anyhow::{Result, bail};
 use clap::Args;
 
 use cachelab::cluster::{
-    ClusterJob, ClusterResult, Failure, FailureSpec, HashKind, NodesSpec, Window, merge,
-    replay_cluster,
+    ClusterJob, ClusterResult, Failure, FailureSpec, HashKind, Join, JoinSpec, NodesSpec, Window,
+    merge, replay_cluster,
 };
 use cachelab::policy::PolicySpec;
 use cachelab::report::output;
@@ -65,6 +65,9 @@ pub struct ClusterArgs {
     /// Take a node out at a point: `node2@40%` or `node2@400000` (a request number).
     #[arg(long, value_name = "NODE@POINT")]
     fail: Option<FailureSpec>,
+    /// Add a node of this memory at a point: `64MiB@40%`; it is named after the last.
+    #[arg(long, value_name = "SIZE@POINT")]
+    add: Option<JoinSpec>,
     /// Replay only node K's partition (1-based), for one job per node on a scheduler;
     /// `cluster-merge` adds the results up.
     #[arg(long, value_name = "K")]
@@ -119,8 +122,18 @@ pub fn run(args: ClusterArgs) -> Result<()> {
                 .resolve(count_if_needed(&args.input.trace, &read, f.at)?),
         }),
     };
+    let join = match args.add {
+        None => None,
+        Some(j) => Some(Join {
+            memory: j.memory,
+            at: j
+                .at
+                .resolve(count_if_needed(&args.input.trace, &read, j.at)?),
+        }),
+    };
     let job = ClusterJob {
         nodes: args.nodes,
+        join,
         hash: args.hash,
         policy: args.policy,
         window: args.windows.window()?,

@@ -11,7 +11,7 @@ pub mod replay;
 
 pub use nodes::{Cluster, NodesSpec};
 pub use placement::{HashKind, NodeName, Placement};
-pub use replay::{ClusterJob, ClusterResult, Failure, Window, merge, replay_cluster};
+pub use replay::{ClusterJob, ClusterResult, Failure, Join, Window, merge, replay_cluster};
 
 /// Why a cluster run could not be made.
 #[derive(Debug, thiserror::Error)]
@@ -71,6 +71,39 @@ impl std::str::FromStr for TracePoint {
             },
             None => text.parse().map(TracePoint::Request).map_err(|_| bad()),
         }
+    }
+}
+
+/// A node joining as the user writes it: `64MiB@40%`, its memory and when.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct JoinSpec {
+    /// Its memory in bytes.
+    pub memory: u64,
+    /// When.
+    pub at: TracePoint,
+}
+
+impl std::str::FromStr for JoinSpec {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<JoinSpec, String> {
+        let bad = |why: String| {
+            format!(
+                "`{text}` is not a joining node: {why}; expected SIZE@POINT, such as 64MiB@40% or 64MiB@400000"
+            )
+        };
+        let (memory, at) = text
+            .trim()
+            .split_once('@')
+            .ok_or_else(|| bad("no @".into()))?;
+        let memory = crate::units::parse_bytes(memory).map_err(|e| bad(e.to_string()))?;
+        if memory == 0 {
+            return Err(bad("a node needs memory".into()));
+        }
+        Ok(JoinSpec {
+            memory,
+            at: at.parse().map_err(bad)?,
+        })
     }
 }
 

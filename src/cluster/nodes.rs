@@ -108,12 +108,17 @@ pub struct Cluster {
     /// Per key seen: its node (hashed once per placement), the placement it was computed
     /// under, and its reads.
     placed: HashMap<u64, Placed>,
-    /// Which placement is current: bumped when a node fails.
+    /// Which placement is current: bumped when a node fails or joins.
     generation: u32,
+    /// Every node's name, those that joined included.
+    names: Vec<NodeName>,
     /// Nodes taken out (a failure): their keys go to the others.
     down: Vec<bool>,
-    /// The placement over the nodes still up, when some are down.
-    survivors: Option<(Placement, Vec<usize>)>,
+    /// After a failure or a join: the placement over the nodes up, and their indices.
+    current: Option<(Placement, Vec<usize>)>,
+    /// What a joining node is built from.
+    policy: PolicySpec,
+    seed: u64,
 }
 
 impl Cluster {
@@ -131,11 +136,14 @@ impl Cluster {
             .collect::<Result<Vec<_>, _>>()?;
         Ok(Cluster {
             placement: Placement::new(hash, spec.names()),
+            names: spec.names(),
             down: vec![false; nodes.len()],
             nodes,
             placed: HashMap::new(),
             generation: 0,
-            survivors: None,
+            current: None,
+            policy: policy.clone(),
+            seed,
         })
     }
 
@@ -160,27 +168,58 @@ impl Cluster {
     #[inline]
     fn touch(&mut self, key: u64, reads: u32) -> usize {
         let generation = self.generation;
+        if let Some(entry) = self.placed.get_mut(&key)
+            && entry.generation == generation
+        {
+            entry.reads = entry.reads.saturating_add(reads);
+            return entry.node as usize;
+        }
+        // First seen, or placed before a node failed or joined.
+        let node = self.current_node(key) as u32;
         let entry = self.placed.entry(key).or_insert(Placed {
-            node: u32::MAX,
+            node,
             generation,
             reads: 0,
         });
+        entry.node = node;
+        entry.generation = generation;
         entry.reads = entry.reads.saturating_add(reads);
-        if entry.node == u32::MAX || entry.generation != generation {
-            entry.node = match &self.survivors {
-                None => self.placement.node_of_id(key),
-                Some((placement, up)) => up[placement.node_of_id(key)],
-            } as u32;
-            entry.generation = generation;
+        node as usize
+    }
+
+    /// The node `key` lives on now, without remembering it.
+    fn current_node(&self, key: u64) -> usize {
+        match &self.current {
+            None => self.placement.node_of_id(key),
+            Some((placement, up)) => up[placement.node_of_id(key)],
         }
-        entry.node as usize
     }
 
     /// Every key read, with its reads and the node it lives on now.
     pub fn reads(&self) -> impl Iterator<Item = (u64, u32, usize)> + '_ {
         self.placed
             .iter()
-            .map(|(&key, p)| (key, p.reads, p.node as usize))
+            .map(|(&key, p)| (key, p.reads, self.current_node(key)))
+    }
+
+    /// Places keys over the nodes up from now on.
+    fn replace(&mut self) {
+        let up: Vec<usize> = (0..self.nodes.len()).filter(|&i| !self.down[i]).collect();
+        let names = up.iter().map(|&i| self.names[i].clone()).collect();
+        self.current = Some((Placement::new(self.placement.kind(), names), up));
+        self.generation += 1;
+    }
+
+    /// Adds an empty node of `memory` bytes named `name`, as a client does when a server
+    /// is added to its list: the keys the hashing now gives it move to it, cold. Returns
+    /// its index.
+    pub fn join(&mut self, name: NodeName, memory: u64) -> Result<usize, SpecError> {
+        self.nodes
+            .push(CATALOG.build(&self.policy, memory, self.seed)?);
+        self.names.push(name);
+        self.down.push(false);
+        self.replace();
+        Ok(self.nodes.len() - 1)
     }
 
     /// Takes node `index` out, as a client does when a server dies: its keys are placed on
@@ -188,13 +227,7 @@ impl Cluster {
     /// them; the dead node gets no request again.
     pub fn fail(&mut self, index: usize) {
         self.down[index] = true;
-        let up: Vec<usize> = (0..self.nodes.len()).filter(|&i| !self.down[i]).collect();
-        let names = up
-            .iter()
-            .map(|&i| self.placement.nodes()[i].clone())
-            .collect();
-        self.survivors = Some((Placement::new(self.placement.kind(), names), up));
-        self.generation += 1;
+        self.replace();
     }
 
     /// True when node `index` was taken out.

@@ -2,7 +2,7 @@
 //! that misses goes to the origin, the database, and the value is then set on the key's
 //! node), with per-node totals, the hottest keys and where they sit, per-window hit ratio
 //! and origin load from a cold start, how long the cluster takes to warm, and a node
-//! failure at a chosen point.
+//! failing or joining at a chosen point.
 //!
 //! Nodes are independent given the placement, so [`ClusterJob::only_node`] replays one
 //! node's partition alone (the whole trace is read, the other nodes' requests skipped, and
@@ -36,6 +36,15 @@ pub struct Failure {
     pub at: u64,
 }
 
+/// A node added while the trace replays.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Join {
+    /// Its memory in bytes.
+    pub memory: u64,
+    /// The request (0-based index in the trace) before which it joins.
+    pub at: u64,
+}
+
 /// Everything a cluster replay needs.
 #[derive(Debug, Clone)]
 pub struct ClusterJob {
@@ -49,6 +58,8 @@ pub struct ClusterJob {
     pub window: Window,
     /// A node failure, if any.
     pub failure: Option<Failure>,
+    /// A node joining, if any.
+    pub join: Option<Join>,
     /// Replay only this node's partition (0-based).
     pub only_node: Option<usize>,
     /// How many of the hottest keys to report.
@@ -208,6 +219,23 @@ pub fn replay_cluster(
                 && f.at == index
             {
                 cluster.fail(f.node);
+            }
+            if let Some(j) = job.join
+                && j.at == index
+            {
+                let name = NodeName::new(format!("node{}:11211", cluster.len() + 1));
+                rows.push(NodeRow {
+                    node: name.name.clone(),
+                    memory: j.memory,
+                    requests: 0,
+                    hits: 0,
+                    hit_ratio: None,
+                    origin_requests: 0,
+                    evictions: 0,
+                    bytes_used: 0,
+                    objects: 0,
+                });
+                cluster.join(name, j.memory)?;
             }
             let start = *first_time.get_or_insert(req.time);
             let w = match job.window {
