@@ -5,30 +5,17 @@
 //!
 //! `cargo bench --bench cluster`.
 
+mod common;
+
 use std::time::Duration;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 
 use cachelab::cluster::{ClusterJob, HashKind, Window, replay_cluster};
-use cachelab::request::Request;
-use cachelab::trace::generate::{GenOptions, Generator};
-use cachelab::trace::{self, VecReader};
-
-fn zipf_trace() -> Vec<Request> {
-    let options = GenOptions {
-        dist: "zipf:alpha=1.0".parse().expect("valid distribution"),
-        keys: 200_000,
-        requests: 1_000_000,
-        sizes: "lognormal:median=4096,sigma=1"
-            .parse()
-            .expect("valid sizes"),
-        seed: 42,
-    };
-    trace::read_all(&mut Generator::new(options).expect("valid options")).expect("generates")
-}
+use cachelab::trace::VecReader;
 
 fn bench(c: &mut Criterion) {
-    let requests = zipf_trace();
+    let requests = common::zipf_million();
     let mut group = c.benchmark_group("cluster");
     group.throughput(Throughput::Elements(requests.len() as u64));
     group.sample_size(10);

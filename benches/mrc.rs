@@ -8,14 +8,13 @@
 //!
 //! `cargo bench --bench mrc`; `CACHELAB_BENCH_MRC="exact;aet"` picks methods (separated by `;`).
 
+mod common;
+
 use std::time::Duration;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 
 use cachelab::mrc::{Grid, Method, Replay, Settings, profile_slice};
-use cachelab::request::Request;
-use cachelab::trace;
-use cachelab::trace::generate::{GenOptions, Generator};
 
 const METHODS: &[&str] = &[
     "exact",
@@ -27,20 +26,6 @@ const METHODS: &[&str] = &[
     "aet",
     "aet:rate=0.01",
 ];
-
-fn zipf_trace() -> Vec<Request> {
-    let options = GenOptions {
-        dist: "zipf:alpha=1.0".parse().expect("valid distribution"),
-        keys: 200_000,
-        requests: 1_000_000,
-        sizes: "lognormal:median=4096,sigma=1"
-            .parse()
-            .expect("valid sizes"),
-        seed: 42,
-    };
-    let mut generator = Generator::new(options).expect("valid generator options");
-    trace::read_all(&mut generator).expect("generation does not fail")
-}
 
 fn methods() -> Vec<Method> {
     let list: Vec<String> = match std::env::var("CACHELAB_BENCH_MRC") {
@@ -67,7 +52,7 @@ impl Replay for NoReplay {
 }
 
 fn bench(c: &mut Criterion) {
-    let requests = zipf_trace();
+    let requests = common::zipf_million();
     let mut group = c.benchmark_group("mrc");
     group.throughput(Throughput::Elements(requests.len() as u64));
     group.sample_size(10);

@@ -91,13 +91,7 @@ pub struct ClusterArgs {
 
 /// Replays the trace through the cluster and prints the per-node table.
 pub fn run(args: ClusterArgs) -> Result<()> {
-    let targets: Vec<&std::path::Path> = args
-        .output
-        .iter()
-        .chain(&args.json.json)
-        .map(PathBuf::as_path)
-        .collect();
-    check_outputs(&targets, args.json.force)?;
+    check_files(args.output.as_deref(), &args.json)?;
     let n = args.nodes.memory.len();
     let only_node = match args.node {
         Some(k) if k == 0 || k > n => bail!("--node {k}: the cluster has nodes 1 to {n}"),
@@ -175,6 +169,12 @@ pub fn count_if_needed(
     }
 }
 
+/// Refuses outputs that cannot be written before any work is done.
+fn check_files(csv: Option<&std::path::Path>, json: &JsonOutputArgs) -> Result<()> {
+    let targets: Vec<&std::path::Path> = csv.into_iter().chain(json.json.as_deref()).collect();
+    check_outputs(&targets, json.force)
+}
+
 fn write(
     result: &ClusterResult,
     csv: Option<&std::path::Path>,
@@ -205,18 +205,19 @@ fn summary(r: &ClusterResult) -> String {
     );
     let _ = writeln!(
         text,
-        "{:<16} {:>12} {:>10} {:>9} {:>10} {:>12} {:>10}",
-        "node", "memory", "requests", "hit ratio", "origin", "bytes used", "objects"
+        "{:<16} {:>12} {:>10} {:>9} {:>10} {:>10} {:>12} {:>10}",
+        "node", "memory", "requests", "hit ratio", "origin", "evictions", "bytes used", "objects"
     );
     for n in &r.nodes {
         let _ = writeln!(
             text,
-            "{:<16} {:>12} {:>10} {:>9} {:>10} {:>12} {:>10}",
+            "{:<16} {:>12} {:>10} {:>9} {:>10} {:>10} {:>12} {:>10}",
             n.node,
             cachelab::units::format_bytes(n.memory),
             n.requests,
             ratio(n.hit_ratio),
             n.origin_requests,
+            n.evictions,
             n.bytes_used,
             n.objects
         );
@@ -272,13 +273,7 @@ pub struct MergeArgs {
 
 /// Merges the partitions' results.
 pub fn run_merge(args: MergeArgs) -> Result<()> {
-    let targets: Vec<&std::path::Path> = args
-        .output
-        .iter()
-        .chain(&args.json.json)
-        .map(PathBuf::as_path)
-        .collect();
-    check_outputs(&targets, args.json.force)?;
+    check_files(args.output.as_deref(), &args.json)?;
     let parts = args
         .parts
         .iter()

@@ -200,35 +200,31 @@ fn switch_line(runs: &[Migration], top: f64) -> Option<Series> {
 
 /// Hit ratio per window, one line per strategy.
 fn chart(runs: &[Migration], trace: &str) -> LineChart {
-    let mut series: Vec<Series> = runs
-        .iter()
-        .map(|m| Series {
-            name: m.strategy.name().into(),
-            points: m
-                .windows
-                .iter()
-                .filter_map(|w| w.hit_ratio.map(|h| (w.window as f64, h)))
-                .collect(),
-        })
-        .collect();
-    series.extend(switch_line(runs, 1.0));
-    LineChart {
-        title: format!("Migration on {trace}: hit ratio"),
-        x_label: "window".into(),
-        y_label: "hit ratio".into(),
-        log_x: false,
-        series,
-    }
+    per_window(
+        runs,
+        format!("Migration on {trace}: hit ratio"),
+        "hit ratio",
+        |w| w.hit_ratio,
+    )
 }
 
 /// Origin requests per window, one line per strategy.
 fn origin_chart(runs: &[Migration], trace: &str) -> LineChart {
-    let top = runs
-        .iter()
-        .flat_map(|m| &m.windows)
-        .map(|w| w.origin_requests)
-        .max()
-        .unwrap_or(1) as f64;
+    per_window(
+        runs,
+        format!("Migration on {trace}: requests to the origin"),
+        "origin requests",
+        |w| Some(w.origin_requests as f64),
+    )
+}
+
+/// One value per window, one line per strategy, the switch marked.
+fn per_window(
+    runs: &[Migration],
+    title: String,
+    y_label: &str,
+    value: impl Fn(&MigrationRow) -> Option<f64>,
+) -> LineChart {
     let mut series: Vec<Series> = runs
         .iter()
         .map(|m| Series {
@@ -236,15 +232,19 @@ fn origin_chart(runs: &[Migration], trace: &str) -> LineChart {
             points: m
                 .windows
                 .iter()
-                .map(|w| (w.window as f64, w.origin_requests as f64))
+                .filter_map(|w| value(w).map(|v| (w.window as f64, v)))
                 .collect(),
         })
         .collect();
+    let top = series
+        .iter()
+        .flat_map(|s| s.points.iter().map(|p| p.1))
+        .fold(0.0, f64::max);
     series.extend(switch_line(runs, top));
     LineChart {
-        title: format!("Migration on {trace}: requests to the origin"),
+        title,
         x_label: "window".into(),
-        y_label: "origin requests".into(),
+        y_label: y_label.into(),
         log_x: false,
         series,
     }

@@ -25,7 +25,7 @@ use serde::{Deserialize, Serialize};
 use super::live::{LiveCluster, Nodes};
 use super::nodes::{Cluster, NodesSpec};
 use super::placement::HashKind;
-use super::replay::Window;
+use super::replay::{Window, WindowClock, row_at};
 use crate::memcached::client::{ClientError, ClientOptions};
 use crate::policy::PolicySpec;
 use crate::trace::RequestReader;
@@ -236,7 +236,7 @@ fn run(
 ) -> Result<Vec<Migration>, super::ClusterError> {
     let mut batch = Vec::with_capacity(1 << 16);
     let mut index = 0u64;
-    let mut first_time = None;
+    let mut clock = WindowClock::new(window);
     let mut switch_window = None;
     loop {
         batch.clear();
@@ -244,11 +244,7 @@ fn run(
             break;
         }
         for req in &batch {
-            let start = *first_time.get_or_insert(req.time);
-            let w = match window {
-                Window::Requests(width) => index / width,
-                Window::Time(width) => req.time.saturating_sub(start) / width,
-            };
+            let w = clock.next(req.time);
             let switched = index >= switch_at;
             if index == switch_at {
                 switch_window = Some(w);
@@ -256,25 +252,19 @@ fn run(
             index += 1;
             for lane in &mut lanes {
                 let (hit_new, hit_old) = lane.read(req, switched)?;
-                while lane.windows.len() as u64 <= w {
-                    let number = lane.windows.len() as u64;
-                    lane.windows.push(MigrationRow {
-                        strategy: lane.strategy,
-                        window: number,
-                        time: match window {
-                            Window::Requests(_) => req.time,
-                            Window::Time(width) => start + number * width,
-                        },
-                        requests: 0,
-                        hits: 0,
-                        hit_ratio: None,
-                        hits_new: 0,
-                        hits_old: 0,
-                        origin_requests: 0,
-                        switch: false,
-                    });
-                }
-                let row = &mut lane.windows[w as usize];
+                let strategy = lane.strategy;
+                let row = row_at(&mut lane.windows, w, |n| MigrationRow {
+                    strategy,
+                    window: n,
+                    time: clock.start_of(n, req.time),
+                    requests: 0,
+                    hits: 0,
+                    hit_ratio: None,
+                    hits_new: 0,
+                    hits_old: 0,
+                    origin_requests: 0,
+                    switch: false,
+                });
                 row.requests += 1;
                 row.hits_new += u64::from(hit_new);
                 row.hits_old += u64::from(hit_old);

@@ -114,6 +114,8 @@ pub struct Cluster {
     names: Vec<NodeName>,
     /// Nodes taken out (a failure): their keys go to the others.
     down: Vec<bool>,
+    /// Objects each node evicted.
+    evictions: Vec<u64>,
     /// After a failure or a join: the placement over the nodes up, and their indices.
     current: Option<(Placement, Vec<usize>)>,
     /// What a joining node is built from.
@@ -138,6 +140,7 @@ impl Cluster {
             placement: Placement::new(hash, spec.names()),
             names: spec.names(),
             down: vec![false; nodes.len()],
+            evictions: vec![0; nodes.len()],
             nodes,
             placed: HashMap::new(),
             generation: 0,
@@ -218,6 +221,7 @@ impl Cluster {
             .push(CATALOG.build(&self.policy, memory, self.seed)?);
         self.names.push(name);
         self.down.push(false);
+        self.evictions.push(0);
         self.replace();
         Ok(self.nodes.len() - 1)
     }
@@ -230,6 +234,11 @@ impl Cluster {
         self.replace();
     }
 
+    /// The objects node `index` evicted so far.
+    pub fn evictions(&self, index: usize) -> u64 {
+        self.evictions[index]
+    }
+
     /// True when node `index` was taken out.
     pub fn is_down(&self, index: usize) -> bool {
         self.down[index]
@@ -240,7 +249,9 @@ impl Cluster {
     #[inline]
     pub fn read(&mut self, req: &Request) -> (usize, bool) {
         let node = self.touch(req.key, 1);
-        (node, self.nodes[node].get(req).hit)
+        let outcome = self.nodes[node].get(req);
+        self.evictions[node] += u64::from(outcome.evictions);
+        (node, outcome.hit)
     }
 
     /// A get that does not fill on a miss. Returns (node, hit).
@@ -248,6 +259,7 @@ impl Cluster {
     pub fn lookup(&mut self, req: &Request) -> (usize, bool) {
         let node = self.node_of(req.key);
         let policy = &mut self.nodes[node];
+        // A present key's get stores nothing, so it evicts nothing.
         (node, policy.contains(req.key) && policy.get(req).hit)
     }
 
@@ -255,7 +267,8 @@ impl Cluster {
     #[inline]
     pub fn set(&mut self, req: &Request) -> usize {
         let node = self.node_of(req.key);
-        self.nodes[node].set(req);
+        let outcome = self.nodes[node].set(req);
+        self.evictions[node] += u64::from(outcome.evictions);
         node
     }
 

@@ -27,6 +27,68 @@ pub enum Window {
     Time(u64),
 }
 
+/// Cuts a trace into [`Window`]s as it streams: the window of each request and the trace
+/// time each window starts at. `cluster` and `migrate` share it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct WindowClock {
+    window: Window,
+    start: Option<u64>,
+    index: u64,
+}
+
+impl WindowClock {
+    pub(crate) fn new(window: Window) -> WindowClock {
+        WindowClock {
+            window,
+            start: None,
+            index: 0,
+        }
+    }
+
+    /// The window of the next request, which is at `time`.
+    pub(crate) fn next(&mut self, time: u64) -> u64 {
+        let start = *self.start.get_or_insert(time);
+        let index = self.index;
+        self.index += 1;
+        match self.window {
+            Window::Requests(width) => index / width,
+            Window::Time(width) => time.saturating_sub(start) / width,
+        }
+    }
+
+    /// The time window `number` starts at: its boundary in trace time, or (windows of
+    /// requests) the time of the request at `time` that opens it.
+    pub(crate) fn start_of(&self, number: u64, time: u64) -> u64 {
+        match self.window {
+            Window::Requests(_) => time,
+            Window::Time(width) => self.start.unwrap_or(time) + number * width,
+        }
+    }
+}
+
+/// Row `w` of `rows`, adding rows made by `empty(number)` until it exists.
+pub(crate) fn row_at<T>(rows: &mut Vec<T>, w: u64, mut empty: impl FnMut(u64) -> T) -> &mut T {
+    while rows.len() as u64 <= w {
+        let number = rows.len() as u64;
+        rows.push(empty(number));
+    }
+    &mut rows[w as usize]
+}
+
+impl WindowRow {
+    /// A window with nothing counted yet.
+    fn empty(window: u64, time: u64) -> WindowRow {
+        WindowRow {
+            window,
+            time,
+            requests: 0,
+            hits: 0,
+            hit_ratio: None,
+            origin_requests: 0,
+        }
+    }
+}
+
 /// A node taken out while the trace replays.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Failure {
@@ -89,6 +151,23 @@ pub struct NodeRow {
     pub bytes_used: u64,
     /// Objects it holds at the end.
     pub objects: u64,
+}
+
+impl NodeRow {
+    /// A node that has served nothing yet.
+    fn empty(node: String, memory: u64) -> NodeRow {
+        NodeRow {
+            node,
+            memory,
+            requests: 0,
+            hits: 0,
+            hit_ratio: None,
+            origin_requests: 0,
+            evictions: 0,
+            bytes_used: 0,
+            objects: 0,
+        }
+    }
 }
 
 /// One window of the whole cluster.
@@ -193,22 +272,12 @@ pub fn replay_cluster(
         .nodes()
         .iter()
         .zip(&job.nodes.memory)
-        .map(|(name, &memory)| NodeRow {
-            node: name.name.clone(),
-            memory,
-            requests: 0,
-            hits: 0,
-            hit_ratio: None,
-            origin_requests: 0,
-            evictions: 0,
-            bytes_used: 0,
-            objects: 0,
-        })
+        .map(|(name, &memory)| NodeRow::empty(name.name.clone(), memory))
         .collect();
     let mut windows: Vec<WindowRow> = Vec::new();
     let mut batch = Vec::with_capacity(1 << 16);
     let mut index = 0u64;
-    let mut first_time = None;
+    let mut clock = WindowClock::new(job.window);
     loop {
         batch.clear();
         if reader.read_batch(&mut batch, 1 << 16)? == 0 {
@@ -224,24 +293,10 @@ pub fn replay_cluster(
                 && j.at == index
             {
                 let name = NodeName::new(format!("node{}:11211", cluster.len() + 1));
-                rows.push(NodeRow {
-                    node: name.name.clone(),
-                    memory: j.memory,
-                    requests: 0,
-                    hits: 0,
-                    hit_ratio: None,
-                    origin_requests: 0,
-                    evictions: 0,
-                    bytes_used: 0,
-                    objects: 0,
-                });
+                rows.push(NodeRow::empty(name.name.clone(), j.memory));
                 cluster.join(name, j.memory)?;
             }
-            let start = *first_time.get_or_insert(req.time);
-            let w = match job.window {
-                Window::Requests(width) => index / width,
-                Window::Time(width) => req.time.saturating_sub(start) / width,
-            };
+            let w = clock.next(req.time);
             index += 1;
             if let Some(k) = job.only_node
                 && cluster.node_of(req.key) != k
@@ -252,28 +307,17 @@ pub fn replay_cluster(
             let row = &mut rows[node];
             row.requests += 1;
             row.hits += u64::from(outcome_hit);
-            while windows.len() as u64 <= w {
-                let number = windows.len() as u64;
-                windows.push(WindowRow {
-                    window: number,
-                    time: match job.window {
-                        Window::Requests(_) => req.time,
-                        Window::Time(width) => start + number * width,
-                    },
-                    requests: 0,
-                    hits: 0,
-                    hit_ratio: None,
-                    origin_requests: 0,
-                });
-            }
-            let window = &mut windows[w as usize];
+            let window = row_at(&mut windows, w, |n| {
+                WindowRow::empty(n, clock.start_of(n, req.time))
+            });
             window.requests += 1;
             window.hits += u64::from(outcome_hit);
             window.origin_requests += u64::from(!outcome_hit);
         }
     }
-    for (row, policy) in rows.iter_mut().zip(cluster.nodes()) {
+    for (index, (row, policy)) in rows.iter_mut().zip(cluster.nodes()).enumerate() {
         row.hit_ratio = ratio(row.hits, row.requests);
+        row.evictions = cluster.evictions(index);
         row.origin_requests = row.requests - row.hits;
         row.bytes_used = policy.used();
         row.objects = policy.len() as u64;
@@ -368,18 +412,9 @@ pub fn merge(
         }
         merged.nodes.extend(part.nodes);
         for w in part.windows {
-            while merged.windows.len() as u64 <= w.window {
-                let number = merged.windows.len() as u64;
-                merged.windows.push(WindowRow {
-                    window: number,
-                    time: w.time,
-                    requests: 0,
-                    hits: 0,
-                    hit_ratio: None,
-                    origin_requests: 0,
-                });
-            }
-            let into = &mut merged.windows[w.window as usize];
+            let into = row_at(&mut merged.windows, w.window, |n| {
+                WindowRow::empty(n, w.time)
+            });
             into.requests += w.requests;
             into.hits += w.hits;
             into.origin_requests += w.origin_requests;
