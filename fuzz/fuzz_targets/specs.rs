@@ -1,16 +1,21 @@
 //! Fuzzes the spec parsers: policy specs (`s3fifo:small=0.1`) with the catalog's check and
 //! short labels, key distributions (`zipf:alpha=0.9`, `hotset:…`) and the key streams
 //! built from them, size distributions and histograms, CSV options, contention strategies,
-//! delays and backoffs, and memcached's `-o` suboptions.
+//! delays and backoffs, memcached's `-o` suboptions, miss-ratio-curve methods, and the
+//! cluster specs (nodes, hashing, failures, joins, trace points, migration strategies).
 //!
 //! Every parser gets the same text; each must give a value or an error that renders, never
 //! a panic or an unbounded allocation. A parsed policy spec must parse back from its own
 //! text; a key stream over a small key space must stay inside it; sizes must fall inside
-//! the distribution's range.
+//! the distribution's range; a parsed curve method must parse back from its own text to
+//! the same method.
 
 #![no_main]
 
 use cachelab::catalog::CATALOG;
+use cachelab::cluster::migrate::Strategy as MigrationStrategy;
+use cachelab::cluster::{FailureSpec, HashKind, JoinSpec, NodesSpec, TracePoint};
+use cachelab::mrc::Method;
 use cachelab::contention::{Backoff, Delay, Strategy};
 use cachelab::memcached::Settings;
 use cachelab::policy::spec::PolicySpec;
@@ -28,6 +33,26 @@ fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
+
+    match text.parse::<Method>() {
+        Ok(method) => {
+            let shown = method.to_string();
+            let back: Method = shown.parse().expect("a method's own text parses");
+            assert_eq!(back, method, "{shown} parses to another method");
+        }
+        Err(e) => {
+            let _ = e.to_string();
+        }
+    }
+    if let Ok(nodes) = text.parse::<NodesSpec>() {
+        assert_eq!(nodes.memory.len(), nodes.names.len());
+        assert!(!nodes.memory.is_empty() && nodes.memory.iter().all(|&m| m > 0));
+    }
+    let _ = text.parse::<HashKind>().map(|h| h.to_string());
+    let _ = text.parse::<FailureSpec>();
+    let _ = text.parse::<JoinSpec>();
+    let _ = text.parse::<TracePoint>().map(|p| p.resolve(1_000_000));
+    let _ = text.parse::<MigrationStrategy>().map(|s| s.to_string());
 
     match text.parse::<PolicySpec>() {
         Ok(spec) => {
