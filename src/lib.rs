@@ -15,6 +15,8 @@
 //!     ▲
 //!  sim                     the engine: one pass, many (policy, capacity) configurations
 //!     ▲
+//!  mrc, cluster            miss-ratio curves; key placement, clusters and migrations
+//!     ▲
 //!  report, contention, demo  rows, tables, CSV/JSON, charts; CAS races; the demo tour
 //! ```
 //!
@@ -23,7 +25,10 @@
 //! [`Policy`] built from a spec string by the [`CATALOG`]; the engine counts hits, misses,
 //! bytes and evictions into [`Counters`]; [`report`] turns results into tables, CSV, JSON
 //! and charts. [`memcached`] is a model of memcached's memory and LRUs that is also a real
-//! server and client, and [`contention`] races clients on its counters.
+//! server and client, and [`contention`] races clients on its counters. [`mrc`] draws the
+//! miss ratio at every cache size from one read of a trace (exact LRU, SHARDS, AET,
+//! miniature simulations), and [`cluster`] places keys as memcached clients do and replays
+//! clusters, node failures and migrations, simulated or against running servers.
 //!
 //! Reading a bundled trace and replaying it through two policies at two sizes, in one pass:
 //!

@@ -2,7 +2,7 @@
 //!
 //! A capacity planner asks "what hit ratio at what size?" for every size at once. Each
 //! method here is a [`Profiler`]: it is fed the trace batch by batch (several methods share
-//! one read, in parallel, see [`profile`]) and then answers at a list of sizes, giving a
+//! one read, in parallel, see [`run_mrc`]) and then answers at a list of sizes, giving a
 //! [`Curve`]:
 //!
 //! | method | spec | what it is |
