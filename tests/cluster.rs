@@ -179,6 +179,9 @@ fn a_joining_node_takes_its_keys_cold() {
 fn the_commands_run_refuse_and_merge() {
     let dir = tempfile::tempdir().unwrap();
     let trace = "traces/cloudPhysicsIO.oracleGeneral.bin.zst";
+    let empty_path = dir.path().join("empty.txt");
+    std::fs::write(&empty_path, "").unwrap();
+    let empty = empty_path.to_str().unwrap().to_string();
     let mut parts = Vec::new();
     for k in 1..=2 {
         let path = dir.path().join(format!("node{k}.json"));
@@ -271,6 +274,44 @@ fn the_commands_run_refuse_and_merge() {
         (
             vec!["cluster", trace, "--nodes", "2x32MiB", "--hash", "crc"],
             "not a hashing",
+        ),
+        (
+            vec![
+                "cluster",
+                trace,
+                "--nodes",
+                "2x32MiB",
+                "--fail",
+                "node1@99999999",
+            ],
+            "past the end",
+        ),
+        (
+            vec![
+                "migrate",
+                trace,
+                "--from",
+                "1x8MiB",
+                "--to",
+                "1x8MiB",
+                "--switch-at",
+                "100%",
+            ],
+            "past the end",
+        ),
+        (vec!["cluster", &empty, "--nodes", "2x32MiB"], "no request"),
+        (
+            vec![
+                "migrate",
+                &empty,
+                "--from",
+                "1x8MiB",
+                "--to",
+                "1x8MiB",
+                "--switch-at",
+                "3",
+            ],
+            "no request",
         ),
     ] {
         let err = fails(&args);

@@ -273,6 +273,15 @@ fn run(
             }
         }
     }
+    use super::ClusterError::Invalid;
+    if index == 0 {
+        return Err(Invalid("the trace has no request".into()));
+    }
+    if switch_window.is_none() {
+        return Err(Invalid(format!(
+            "the switch at request {switch_at} is past the end of the trace ({index} requests): nothing would migrate"
+        )));
+    }
     Ok(lanes
         .into_iter()
         .map(|lane| {

@@ -266,6 +266,7 @@ pub fn replay_cluster(
     job: &ClusterJob,
     trace_name: &str,
 ) -> Result<ClusterResult, super::ClusterError> {
+    use super::ClusterError::Invalid;
     let mut cluster = Cluster::new(&job.nodes, job.hash, &job.policy, job.seed)?;
     let mut rows: Vec<NodeRow> = cluster
         .placement()
@@ -313,6 +314,19 @@ pub fn replay_cluster(
             window.requests += 1;
             window.hits += u64::from(outcome_hit);
             window.origin_requests += u64::from(!outcome_hit);
+        }
+    }
+    if index == 0 {
+        return Err(Invalid(format!("{trace_name}: the trace has no request")));
+    }
+    for (what, at) in [
+        ("--fail", job.failure.map(|f| f.at)),
+        ("--add", job.join.map(|j| j.at)),
+    ] {
+        if let Some(at) = at.filter(|&at| at >= index) {
+            return Err(Invalid(format!(
+                "{what} at request {at} is past the end of {trace_name} ({index} requests): it would never happen"
+            )));
         }
     }
     for (index, (row, policy)) in rows.iter_mut().zip(cluster.nodes()).enumerate() {
