@@ -4,7 +4,9 @@
 mod common;
 
 use cachelab::cluster::migrate::{MigrateJob, Strategy, migrate};
-use cachelab::cluster::{ClusterJob, Failure, HashKind, NodesSpec, Window, merge, replay_cluster};
+use cachelab::cluster::{
+    ClusterJob, ClusterResult, Failure, HashKind, NodesSpec, Window, merge, replay_cluster,
+};
 use cachelab::request::Request;
 use cachelab::trace::VecReader;
 use cachelab::trace::generate::{GenOptions, Generator};
@@ -90,6 +92,11 @@ fn zipf(requests: u64) -> Vec<Request> {
     cachelab::trace::read_all(&mut Generator::new(options).unwrap()).unwrap()
 }
 
+/// Replays `trace` through the cluster of `job`.
+fn replay(trace: &[Request], job: &ClusterJob) -> ClusterResult {
+    replay_cluster(&mut VecReader::new(trace.to_vec(), false), job, "zipf").unwrap()
+}
+
 fn job(nodes: &str, hash: HashKind) -> ClusterJob {
     ClusterJob {
         nodes: nodes.parse::<NodesSpec>().unwrap(),
@@ -109,15 +116,14 @@ fn partitions_merge_into_exactly_the_whole_cluster() {
     let trace = zipf(60_000);
     for hash in [HashKind::Modulo, HashKind::Ketama, HashKind::Rendezvous] {
         let whole = job("3x8MiB", hash);
-        let all =
-            replay_cluster(&mut VecReader::new(trace.clone(), false), &whole, "zipf").unwrap();
+        let all = replay(&trace, &whole);
         let parts = (0..3)
             .map(|k| {
                 let part = ClusterJob {
                     only_node: Some(k),
                     ..whole.clone()
                 };
-                replay_cluster(&mut VecReader::new(trace.clone(), false), &part, "zipf").unwrap()
+                replay(&trace, &part)
             })
             .collect();
         let merged = merge(parts, 10).unwrap();
@@ -134,13 +140,8 @@ fn a_failed_node_gets_nothing_and_the_origin_takes_the_spike() {
         node: 1,
         at: 30_000,
     });
-    let r = replay_cluster(&mut VecReader::new(trace.clone(), false), &failing, "zipf").unwrap();
-    let steady = replay_cluster(
-        &mut VecReader::new(trace, false),
-        &job("4x8MiB", HashKind::Modulo),
-        "zipf",
-    )
-    .unwrap();
+    let r = replay(&trace, &failing);
+    let steady = replay(&trace, &job("4x8MiB", HashKind::Modulo));
     // Node 2 served only the first half's share.
     assert!(r.nodes[1].requests < steady.nodes[1].requests);
     // The window after the failure sends more to the origin than the same window without.
@@ -157,13 +158,8 @@ fn a_joining_node_takes_its_keys_cold() {
         memory: 8 << 20,
         at: 30_000,
     });
-    let r = replay_cluster(&mut VecReader::new(trace.clone(), false), &joining, "zipf").unwrap();
-    let steady = replay_cluster(
-        &mut VecReader::new(trace, false),
-        &job("3x8MiB", HashKind::Ketama),
-        "zipf",
-    )
-    .unwrap();
+    let r = replay(&trace, &joining);
+    let steady = replay(&trace, &job("3x8MiB", HashKind::Ketama));
     assert_eq!(r.nodes.len(), 4);
     assert_eq!(r.nodes[3].node, "node4:11211");
     // About a quarter of the second half's requests go to the new node.

@@ -13,6 +13,7 @@ use cachelab::cluster::{
 };
 use cachelab::policy::PolicySpec;
 use cachelab::report::output;
+use cachelab::sim::for_each_batch;
 use cachelab::trace;
 use cachelab::units::parse_duration_ns;
 
@@ -157,16 +158,10 @@ pub fn count_if_needed(
         );
     }
     let mut reader = trace::open(path, read)?;
-    let mut batch = Vec::with_capacity(1 << 16);
-    let mut count = 0u64;
-    loop {
-        batch.clear();
-        let n = reader.read_batch(&mut batch, 1 << 16)?;
-        if n == 0 {
-            return Ok(count);
-        }
-        count += n as u64;
-    }
+    let count = for_each_batch(reader.as_mut(), 1 << 16, false, None, |_, _| {
+        Ok::<(), trace::Error>(())
+    })?;
+    Ok(count)
 }
 
 /// Refuses outputs that cannot be written before any work is done.

@@ -11,7 +11,7 @@ use cachelab::atomic_file;
 use cachelab::mrc::{Grid, Method, MrcJob, run_mrc};
 use cachelab::report::curve::{CurveDocument, CurveRow, curve_chart, summary};
 use cachelab::report::output;
-use cachelab::units::{CacheSize, CacheSizes};
+use cachelab::units::{CacheSize, CacheSizes, parse_percent};
 
 use super::args::{InputArgs, OutputArgs};
 use super::{TraceProgress, check_outputs};
@@ -70,12 +70,13 @@ impl FromStr for HitRatios {
         text.split(',')
             .map(|item| {
                 let item = item.trim();
-                let value = match item.strip_suffix('%') {
-                    Some(pct) => pct.trim().parse::<f64>().map(|p| p / 100.0),
-                    None => item.parse::<f64>(),
+                let value = if item.ends_with('%') {
+                    parse_percent(item).map(|p| p / 100.0).ok()
+                } else {
+                    item.parse::<f64>().ok()
                 };
                 match value {
-                    Ok(v) if v > 0.0 && v <= 1.0 => Ok(v),
+                    Some(v) if v > 0.0 && v <= 1.0 => Ok(v),
                     _ => Err(format!(
                         "`{item}` is not a hit ratio: expected a fraction in (0, 1] such as 0.95, or a percentage such as 95%"
                     )),

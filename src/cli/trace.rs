@@ -7,7 +7,7 @@ use anyhow::{Context, Result};
 use clap::{Args, Subcommand};
 
 use cachelab::trace::generate::{GenOptions, Generator};
-use cachelab::trace::sampling::{SampledReader, SpatialSampler};
+use cachelab::trace::sampling::{SampledReader, SpatialSampler, parse_sampling_rate};
 use cachelab::trace::{self, stats};
 
 use super::args::InputArgs;
@@ -69,7 +69,7 @@ pub struct ConvertArgs {
     output: PathBuf,
     /// Keep only a spatial sample of the keys: every request of about this fraction of
     /// them (`0.01`), chosen by a hash of the key salted with --seed, as `mrc` samples.
-    #[arg(long, value_name = "RATE", value_parser = parse_sample_rate)]
+    #[arg(long, value_name = "RATE", value_parser = parse_sampling_rate)]
     sample: Option<f64>,
     /// Salt of the sampling hash.
     #[arg(long, default_value_t = 0, requires = "sample")]
@@ -77,16 +77,6 @@ pub struct ConvertArgs {
     /// Overwrite the output file if it exists.
     #[arg(long)]
     force: bool,
-}
-
-/// A sampling rate in (0, 1].
-fn parse_sample_rate(text: &str) -> Result<f64, String> {
-    match text.trim().parse::<f64>() {
-        Ok(rate) if rate > 0.0 && rate <= 1.0 => Ok(rate),
-        _ => Err(format!(
-            "`{text}` is not a sampling rate: expected a fraction of the keys in (0, 1], such as 0.01"
-        )),
-    }
 }
 
 /// Runs one `trace` subcommand.

@@ -9,7 +9,7 @@ use crate::memcached::client::{Client, ClientError, ClientOptions};
 use crate::request::Request;
 
 /// The operations a migration makes on a cluster, simulated or live.
-pub trait Nodes {
+pub trait Nodes: Send {
     /// A look-aside read: get and, on a miss, set; true on a hit.
     fn read(&mut self, req: &Request) -> Result<bool, ClientError>;
     /// A get that does not fill; true on a hit.

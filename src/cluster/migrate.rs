@@ -28,6 +28,7 @@ use super::placement::HashKind;
 use super::replay::{Window, WindowClock, row_at};
 use crate::memcached::client::{ClientError, ClientOptions};
 use crate::policy::PolicySpec;
+use crate::sim::for_each_batch;
 use crate::trace::RequestReader;
 
 /// How a client moves from the old cluster to the new one; see the module documentation.
@@ -234,22 +235,15 @@ fn run(
     switch_at: u64,
     window: Window,
 ) -> Result<Vec<Migration>, super::ClusterError> {
-    let mut batch = Vec::with_capacity(1 << 16);
-    let mut index = 0u64;
     let mut clock = WindowClock::new(window);
     let mut switch_window = None;
-    loop {
-        batch.clear();
-        if reader.read_batch(&mut batch, 1 << 16)? == 0 {
-            break;
-        }
-        for req in &batch {
+    let requests = for_each_batch(reader, 1 << 16, false, None, |batch, first| {
+        for (req, index) in batch.iter().zip(first..) {
             let w = clock.next(req.time);
             let switched = index >= switch_at;
             if index == switch_at {
                 switch_window = Some(w);
             }
-            index += 1;
             for lane in &mut lanes {
                 let (hit_new, hit_old) = lane.read(req, switched)?;
                 let strategy = lane.strategy;
@@ -272,14 +266,15 @@ fn run(
                 row.origin_requests += u64::from(!(hit_new || hit_old));
             }
         }
-    }
+        Ok::<(), super::ClusterError>(())
+    })?;
     use super::ClusterError::Invalid;
-    if index == 0 {
+    if requests == 0 {
         return Err(Invalid("the trace has no request".into()));
     }
     if switch_window.is_none() {
         return Err(Invalid(format!(
-            "the switch at request {switch_at} is past the end of the trace ({index} requests): nothing would migrate"
+            "the switch at request {switch_at} is past the end of the trace ({requests} requests): nothing would migrate"
         )));
     }
     Ok(lanes

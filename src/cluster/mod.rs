@@ -64,12 +64,13 @@ impl std::str::FromStr for TracePoint {
             )
         };
         let text = text.trim();
-        match text.strip_suffix('%') {
-            Some(p) => match p.trim().parse::<f64>() {
-                Ok(p) if (0.0..=100.0).contains(&p) => Ok(TracePoint::Percent(p)),
+        if text.ends_with('%') {
+            match crate::units::parse_percent(text) {
+                Ok(p) if p <= 100.0 => Ok(TracePoint::Percent(p)),
                 _ => Err(bad()),
-            },
-            None => text.parse().map(TracePoint::Request).map_err(|_| bad()),
+            }
+        } else {
+            text.parse().map(TracePoint::Request).map_err(|_| bad())
         }
     }
 }

@@ -28,11 +28,6 @@ impl NodesSpec {
     pub fn names(&self) -> Vec<NodeName> {
         self.names.iter().map(NodeName::new).collect()
     }
-
-    /// The total memory.
-    pub fn total(&self) -> u64 {
-        self.memory.iter().sum()
-    }
 }
 
 impl FromStr for NodesSpec {
@@ -237,11 +232,6 @@ impl Cluster {
     /// The objects node `index` evicted so far.
     pub fn evictions(&self, index: usize) -> u64 {
         self.evictions[index]
-    }
-
-    /// True when node `index` was taken out.
-    pub fn is_down(&self, index: usize) -> bool {
-        self.down[index]
     }
 
     /// A look-aside read: get from the key's node and, on a miss, set it there (after the

@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use super::nodes::{Cluster, NodesSpec};
 use super::placement::{HashKind, NodeName, Placement, moved_fraction};
 use crate::policy::PolicySpec;
+use crate::sim::for_each_batch;
 use crate::trace::{self, RequestReader};
 
 /// How per-window rows are cut.
@@ -276,15 +277,9 @@ pub fn replay_cluster(
         .map(|(name, &memory)| NodeRow::empty(name.name.clone(), memory))
         .collect();
     let mut windows: Vec<WindowRow> = Vec::new();
-    let mut batch = Vec::with_capacity(1 << 16);
-    let mut index = 0u64;
     let mut clock = WindowClock::new(job.window);
-    loop {
-        batch.clear();
-        if reader.read_batch(&mut batch, 1 << 16)? == 0 {
-            break;
-        }
-        for req in &batch {
+    let requests = for_each_batch(reader, 1 << 16, false, None, |batch, first| {
+        for (req, index) in batch.iter().zip(first..) {
             if let Some(f) = job.failure
                 && f.at == index
             {
@@ -298,7 +293,6 @@ pub fn replay_cluster(
                 cluster.join(name, j.memory)?;
             }
             let w = clock.next(req.time);
-            index += 1;
             if let Some(k) = job.only_node
                 && cluster.node_of(req.key) != k
             {
@@ -315,17 +309,18 @@ pub fn replay_cluster(
             window.hits += u64::from(outcome_hit);
             window.origin_requests += u64::from(!outcome_hit);
         }
-    }
-    if index == 0 {
+        Ok::<(), super::ClusterError>(())
+    })?;
+    if requests == 0 {
         return Err(Invalid(format!("{trace_name}: the trace has no request")));
     }
     for (what, at) in [
         ("--fail", job.failure.map(|f| f.at)),
         ("--add", job.join.map(|j| j.at)),
     ] {
-        if let Some(at) = at.filter(|&at| at >= index) {
+        if let Some(at) = at.filter(|&at| at >= requests) {
             return Err(Invalid(format!(
-                "{what} at request {at} is past the end of {trace_name} ({index} requests): it would never happen"
+                "{what} at request {at} is past the end of {trace_name} ({requests} requests): it would never happen"
             )));
         }
     }

@@ -89,12 +89,6 @@ impl Curve {
         self.interpolate(&ys, size)
     }
 
-    /// The byte miss ratio at `size`, as [`Curve::miss_ratio_at`].
-    pub fn byte_miss_ratio_at(&self, size: f64) -> Option<f64> {
-        let ys: Vec<f64> = self.points.iter().map(|p| p.byte_miss_ratio).collect();
-        self.interpolate(&ys, size)
-    }
-
     /// The smallest size whose hit ratio reaches `target` (a fraction): the first crossing,
     /// interpolated as [`Curve::miss_ratio_at`]. Compared with a tolerance of 1e-12, so a
     /// point exactly at the target counts as reaching it.
@@ -143,16 +137,6 @@ impl Curve {
         }
         let size = (b.exp().ceil() as u64).clamp(lo.cache_size + 1, hi.cache_size);
         SizeForTarget::At { size }
-    }
-
-    /// The cache size as a percentage of this curve's working set.
-    pub fn percent_of_working_set(&self, size: u64) -> f64 {
-        let units = self.working_set.units(self.objects);
-        if units > 0.0 {
-            100.0 * size as f64 / units
-        } else {
-            0.0
-        }
     }
 
     fn interpolate(&self, ys: &[f64], size: f64) -> Option<f64> {

@@ -31,6 +31,7 @@ use super::shards::{Shards, ShardsSampling, default_hot};
 use super::{MrcError, Profiler};
 use crate::catalog::CATALOG;
 use crate::policy::{PolicyKind, PolicySpec};
+use crate::trace::sampling::parse_sampling_rate;
 use crate::units::kv::{KeyValues, Param, split_name};
 
 /// The forms every method-spec error quotes.
@@ -179,14 +180,7 @@ impl FromStr for Method {
 
 /// A sampling rate in (0, 1].
 fn rate_of(param: Param<'_>) -> Result<f64, String> {
-    let rate = param.f64_in(0.0, 1.0).map_err(|e| e.reason())?;
-    if rate <= 0.0 {
-        return Err(format!(
-            "{} must be above 0 (a fraction of the keys, such as 0.01)",
-            "rate"
-        ));
-    }
-    Ok(rate)
+    parse_sampling_rate(param.value).map_err(|e| format!("{}: {e}", param.key))
 }
 
 /// `policy=SPEC[,SPEC's own items…],rate=R` in any order of `rate` and the policy.

@@ -7,11 +7,14 @@
 //! the pass, so that the exact method can count them exactly: that costs one extra reading
 //! pass, as in `sim`, or holding standard input in memory.
 
+use std::sync::Arc;
+
 use rayon::prelude::*;
 
 use super::{Curve, Grid, Method, MrcError, Profiler, Replay, WorkingSetEstimate};
 use crate::request::Request;
-use crate::sim::{Config, RunResult, SimError, SimOptions, WorkingSet, simulate};
+use crate::sim::sweep::{can_read_twice, measure};
+use crate::sim::{Config, RunResult, SimError, SimOptions, for_each_batch, simulate};
 use crate::trace::{self, ReadOptions, RequestReader, VecReader, trace_name};
 use crate::units::CacheSize;
 
@@ -63,27 +66,21 @@ pub fn run_mrc(
 ) -> Result<MrcOutput, MrcError> {
     let mut reader = trace::open(&job.trace, &job.read)?;
     let notes = reader.notes();
-    let mut buffered: Option<Vec<Request>> = None;
+    let mut buffered: Option<Arc<Vec<Request>>> = None;
+    let mut skipped = 0;
     let named_units = if job.named.iter().any(|s| s.is_relative()) {
-        let ws = if crate::sim::sweep::can_read_twice(&job.trace) {
-            let ws = WorkingSet::read(reader.as_mut(), progress)?;
-            reader = trace::open(&job.trace, &job.read)?;
-            ws
-        } else {
-            let requests = trace::read_all(reader.as_mut())?;
-            let ws = WorkingSet::of(&requests);
-            reader = Box::new(VecReader::new(requests.clone(), false));
-            buffered = Some(requests);
-            ws
-        };
-        ws.units(job.objects)
+        let measured = measure(&job.trace, &job.read, reader, progress)?;
+        reader = measured.reader;
+        buffered = measured.kept;
+        skipped = measured.skipped;
+        measured.working_set.units(job.objects)
     } else {
         0
     };
     let named: Vec<u64> = job.named.iter().map(|s| s.resolve(named_units)).collect();
     let replay = TraceReplay {
         job,
-        buffered: buffered.as_deref(),
+        buffered: buffered.as_ref(),
     };
     let settings = Settings {
         methods: &job.methods,
@@ -100,7 +97,7 @@ pub fn run_mrc(
     })?;
     Ok(MrcOutput {
         trace: trace_name(&job.trace),
-        skipped: reader.skipped(),
+        skipped: skipped + reader.skipped(),
         notes,
         ..profile
     })
@@ -142,7 +139,10 @@ pub fn profile(
         .iter()
         .map(|m| m.build(settings.objects, settings.named, settings.seed))
         .collect();
-    let requests = feed_all(reader, &mut profilers, settings.objects, progress)?;
+    let requests = for_each_batch(reader, 1 << 16, settings.objects, progress, |batch, _| {
+        profilers.par_iter_mut().for_each(|p| p.feed(batch));
+        Ok::<(), MrcError>(())
+    })?;
     if requests == 0 || profilers.is_empty() {
         return Err(MrcError::EmptyTrace {
             trace: String::from("the trace"),
@@ -185,50 +185,17 @@ pub fn profile_slice(requests: &[Request], settings: &Settings<'_>) -> Result<Mr
     profile(&mut reader, &replay, settings, None)
 }
 
-/// Feeds every batch of `reader` to every profiler (in parallel, while the next batch is
-/// read) and returns the number of requests.
-pub fn feed_all(
-    reader: &mut dyn RequestReader,
-    profilers: &mut [Box<dyn Profiler>],
-    objects: bool,
-    progress: Option<&(dyn Fn(u64) + Sync)>,
-) -> Result<u64, MrcError> {
-    const BATCH: usize = 1 << 16;
-    let read = |reader: &mut dyn RequestReader| -> Result<Vec<Request>, trace::Error> {
-        let mut batch = Vec::with_capacity(BATCH);
-        reader.read_batch(&mut batch, BATCH)?;
-        if objects {
-            batch.iter_mut().for_each(|r| r.size = 1);
-        }
-        Ok(batch)
-    };
-    let mut current = read(reader)?;
-    let mut requests = 0u64;
-    while !current.is_empty() {
-        let (next, ()) = rayon::join(
-            || read(reader),
-            || profilers.par_iter_mut().for_each(|p| p.feed(&current)),
-        );
-        requests += current.len() as u64;
-        if let Some(report) = progress {
-            report(requests);
-        }
-        current = next?;
-    }
-    Ok(requests)
-}
-
 /// A second pass over the job's trace, from the file or from the requests held in memory.
 struct TraceReplay<'a> {
     job: &'a MrcJob,
-    buffered: Option<&'a [Request]>,
+    buffered: Option<&'a Arc<Vec<Request>>>,
 }
 
 impl Replay for TraceReplay<'_> {
     fn simulate(&self, method: &str, configs: &[Config]) -> Result<Vec<RunResult>, MrcError> {
         let mut reader: Box<dyn RequestReader> = match self.buffered {
-            Some(requests) => Box::new(VecReader::new(requests.to_vec(), false)),
-            None if crate::sim::sweep::can_read_twice(&self.job.trace) => {
+            Some(requests) => Box::new(VecReader::shared(Arc::clone(requests), false)),
+            None if can_read_twice(&self.job.trace) => {
                 trace::open(&self.job.trace, &self.job.read)?
             }
             None => {

@@ -281,40 +281,60 @@ pub fn simulate(
         reader
     };
 
-    let batch_size = options.batch.max(1);
-    let read = |reader: &mut dyn RequestReader| -> Result<Vec<Request>, trace::Error> {
-        let mut batch = Vec::with_capacity(batch_size);
-        reader.read_batch(&mut batch, batch_size)?;
-        if options.objects {
-            batch.iter_mut().for_each(|r| r.size = 1);
-        }
-        Ok(batch)
-    };
+    let requests = for_each_batch(
+        reader,
+        options.batch,
+        options.objects,
+        progress,
+        |batch, first_index| {
+            lanes
+                .par_iter_mut()
+                .for_each(|lane| lane.feed(batch, first_index, options));
+            Ok::<(), SimError>(())
+        },
+    )?;
+    if options.warmup > 0 && options.warmup >= requests {
+        return Err(SimError::WarmupCoversTrace {
+            warmup: options.warmup,
+            requests,
+        });
+    }
+    Ok(lanes.into_iter().map(|lane| lane.finish(configs)).collect())
+}
 
+/// Reads `reader` to its end in batches of `batch` requests (every size set to 1 when
+/// counting `objects`) and calls `work(batch, index of its first request)` on each while
+/// the next batch is read, so parsing overlaps the work; `progress` gets the number of
+/// requests read after each batch. Returns that number. The one read loop of the engine,
+/// the curve profilers, the cluster replays and every pass that only counts.
+pub fn for_each_batch<E: From<trace::Error> + Send>(
+    reader: &mut dyn RequestReader,
+    batch: usize,
+    objects: bool,
+    progress: Option<&(dyn Fn(u64) + Sync)>,
+    mut work: impl FnMut(&[Request], u64) -> Result<(), E> + Send,
+) -> Result<u64, E> {
+    let batch = batch.max(1);
+    let read = |reader: &mut dyn RequestReader| -> Result<Vec<Request>, trace::Error> {
+        let mut requests = Vec::with_capacity(batch);
+        reader.read_batch(&mut requests, batch)?;
+        if objects {
+            requests.iter_mut().for_each(|r| r.size = 1);
+        }
+        Ok(requests)
+    };
     let mut current = read(reader)?;
     let mut first_index = 0u64;
     while !current.is_empty() {
-        let (next, ()) = rayon::join(
-            || read(reader),
-            || {
-                lanes
-                    .par_iter_mut()
-                    .for_each(|lane| lane.feed(&current, first_index, options))
-            },
-        );
+        let (next, done) = rayon::join(|| read(reader), || work(&current, first_index));
+        done?;
         first_index += current.len() as u64;
         if let Some(report) = progress {
             report(first_index);
         }
         current = next?;
     }
-    if options.warmup > 0 && options.warmup >= first_index {
-        return Err(SimError::WarmupCoversTrace {
-            warmup: options.warmup,
-            requests: first_index,
-        });
-    }
-    Ok(lanes.into_iter().map(|lane| lane.finish(configs)).collect())
+    Ok(first_index)
 }
 
 /// [`simulate`] over requests already in memory.

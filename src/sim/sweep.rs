@@ -5,10 +5,13 @@
 //! through every (policy, size) pair with [`super::simulate`] and returns the results;
 //! `report` turns them into rows.
 
+use std::sync::Arc;
+
 use super::RunResult;
 use crate::catalog::CATALOG;
 use crate::policy::{PolicyKind, PolicySpec};
-use crate::trace::{self, ReadOptions, VecReader, trace_name};
+use crate::request::Request;
+use crate::trace::{self, ReadOptions, RequestReader, VecReader, trace_name};
 use crate::units::{CacheSize, Warmup};
 
 use super::{Config, SimError, SimOptions, WorkingSet, simulate};
@@ -83,25 +86,16 @@ pub fn run_sweep(
             });
         }
     }
-    let needs_pass = sweep.needs_working_set();
     let mut reader = trace::open(&sweep.trace, &sweep.read)?;
     let notes = reader.notes();
     let mut skipped = 0;
-    let working_set = if !needs_pass {
-        None
-    } else if can_read_twice(&sweep.trace) {
-        let ws = WorkingSet::read(reader.as_mut(), progress)?;
-        reader = trace::open(&sweep.trace, &sweep.read)?;
-        Some(ws)
+    let working_set = if sweep.needs_working_set() {
+        let measured = measure(&sweep.trace, &sweep.read, reader, progress)?;
+        reader = measured.reader;
+        skipped = measured.skipped;
+        Some(measured.working_set)
     } else {
-        // Standard input or a pipe cannot be read twice: keep the requests in memory
-        // (about 40 bytes each) for the replay after measuring the working set.
-        let has_next_access = reader.has_next_access();
-        let requests = trace::read_all(reader.as_mut())?;
-        skipped = reader.skipped();
-        let ws = WorkingSet::of(&requests);
-        reader = Box::new(VecReader::new(requests, has_next_access));
-        Some(ws)
+        None
     };
     let units = working_set.map_or(0, |ws| ws.units(sweep.objects));
     let configs: Vec<Config> = sweep
@@ -132,6 +126,46 @@ pub fn run_sweep(
         working_set,
         skipped: skipped + reader.skipped(),
         notes,
+    })
+}
+
+/// A trace whose working set was measured before its replay.
+pub(crate) struct Measured {
+    /// The working set.
+    pub working_set: WorkingSet,
+    /// A reader at the trace's first request.
+    pub reader: Box<dyn RequestReader>,
+    /// The requests, when they had to be kept in memory for the replay.
+    pub kept: Option<Arc<Vec<Request>>>,
+    /// Malformed records skipped while reading the requests kept.
+    pub skipped: u64,
+}
+
+/// Measures the working set of the trace `reader` reads from its start: by reading a file
+/// once more, or, on standard input or a pipe, which cannot be read twice, by keeping the
+/// requests in memory (about 40 bytes each) for the replay.
+pub(crate) fn measure(
+    trace: &str,
+    read: &ReadOptions,
+    mut reader: Box<dyn RequestReader>,
+    progress: Option<&(dyn Fn(u64) + Sync)>,
+) -> Result<Measured, trace::Error> {
+    if can_read_twice(trace) {
+        let working_set = WorkingSet::read(reader.as_mut(), progress)?;
+        return Ok(Measured {
+            working_set,
+            reader: trace::open(trace, read)?,
+            kept: None,
+            skipped: 0,
+        });
+    }
+    let has_next_access = reader.has_next_access();
+    let requests = Arc::new(trace::read_all(reader.as_mut())?);
+    Ok(Measured {
+        working_set: WorkingSet::of(&requests),
+        reader: Box::new(VecReader::shared(Arc::clone(&requests), has_next_access)),
+        kept: Some(requests),
+        skipped: reader.skipped(),
     })
 }
 

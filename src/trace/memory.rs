@@ -3,13 +3,15 @@
 //! The engine, the generators and the tests use it to replay a `Vec<Request>` exactly as a
 //! file would be replayed.
 
+use std::sync::Arc;
+
 use super::{Error, RequestReader};
 use crate::request::Request;
 
 /// Replays a vector of requests.
 #[derive(Debug, Clone)]
 pub struct VecReader {
-    requests: Vec<Request>,
+    requests: Arc<Vec<Request>>,
     next: usize,
     has_next_access: bool,
 }
@@ -17,6 +19,12 @@ pub struct VecReader {
 impl VecReader {
     /// A reader over `requests`; `has_next_access` says whether their `next_access` is real.
     pub fn new(requests: Vec<Request>, has_next_access: bool) -> VecReader {
+        VecReader::shared(Arc::new(requests), has_next_access)
+    }
+
+    /// A reader over requests another owner keeps too (a trace held in memory and read
+    /// more than once), without copying them.
+    pub fn shared(requests: Arc<Vec<Request>>, has_next_access: bool) -> VecReader {
         VecReader {
             requests,
             next: 0,

@@ -21,6 +21,17 @@ pub fn sample_hash(key: u64, salt: u64) -> u64 {
     super::splitmix::splitmix64(key ^ salt.wrapping_mul(0xD6E8_FEB8_6659_FD93))
 }
 
+/// Parses a sampling rate, the fraction of the keys a sample keeps: above 0, at most 1.
+pub fn parse_sampling_rate(text: &str) -> Result<f64, String> {
+    match text.trim().parse::<f64>() {
+        Ok(rate) if rate > 0.0 && rate <= 1.0 => Ok(rate),
+        _ => Err(format!(
+            "`{}` is not a sampling rate: expected a fraction of the keys above 0 and at most 1, such as 0.01",
+            text.trim()
+        )),
+    }
+}
+
 /// Keeps a key when its [`sample_hash`] is below a threshold: the threshold over 2^64 is
 /// the sampling rate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -58,11 +69,6 @@ impl SpatialSampler {
         } else {
             self.threshold as f64 / 2f64.powi(64)
         }
-    }
-
-    /// The salt.
-    pub fn salt(&self) -> u64 {
-        self.salt
     }
 
     /// The requests of `batch` whose keys are sampled, appended to `out`.
