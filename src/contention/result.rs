@@ -12,14 +12,14 @@
 //! equally, 1/n when one client does everything.
 
 use hdrhistogram::Histogram;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::client::ClientStats;
 use super::config::Workload;
 use crate::report::chart::{LineChart, Series};
 
 /// Which driver produced a row.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Mode {
     /// The deterministic discrete-event simulation.
@@ -72,7 +72,7 @@ pub struct RunOutcome {
 }
 
 /// One run's results; a sweep writes one per configuration.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ContentionRow {
     /// `sim` or `threads`.
     pub mode: Mode,

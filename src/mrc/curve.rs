@@ -2,12 +2,12 @@
 //! it: the miss ratio between the points (monotone interpolation), the smallest size for a
 //! target hit ratio, and the compulsory-miss floor that no cache size goes below.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::WorkingSetEstimate;
 
 /// One point of a curve.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct CurvePoint {
     /// The cache size, in the curve's unit (bytes, or objects).
     pub cache_size: u64,
@@ -20,7 +20,7 @@ pub struct CurvePoint {
 /// The compulsory misses: the first request of every key misses at any size, so the miss
 /// ratio never goes below `distinct / requests` (and the byte miss ratio below the working
 /// set's bytes over the bytes requested).
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Floor {
     /// Distinct keys over requests.
     pub miss_ratio: f64,
@@ -36,7 +36,7 @@ impl Floor {
 }
 
 /// The smallest cache size that reaches a target hit ratio, as far as a curve can tell.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum SizeForTarget {
     /// This size, interpolated between the two points around the crossing.

@@ -74,7 +74,7 @@ pub enum MrcError {
 
 /// What a profiler knows of the trace's working set once it has seen it all: exact for the
 /// methods that track every key, estimated from the sample for the others.
-#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct WorkingSetEstimate {
     /// Distinct keys.
     pub objects: f64,

@@ -77,7 +77,7 @@ impl Outcome {
 
 /// A policy's own report after a run ([`Policy::details`]): text for people, the same as
 /// data for JSON, and warnings a user must see.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Details {
     /// A multi-line table (the CLI prints it on stderr with `-v`).
     #[serde(skip)]

@@ -188,7 +188,7 @@ pub fn miss_ratio_chart(rows: &[ResultRow], trace: &str) -> LineChart {
     let mut series: Vec<Series> = Vec::new();
     let mut unit = "bytes";
     for row in rows.iter().filter(|r| r.trace == trace) {
-        unit = row.capacity_unit;
+        unit = row.capacity_unit.as_str();
         let Some(miss_ratio) = row.miss_ratio else {
             continue;
         };

@@ -1,21 +1,21 @@
 //! Miss-ratio curves ([`crate::mrc`]) as outputs: CSV rows ([`CurveRow`]), the JSON
 //! document ([`CurveDocument`]), the chart and the summary `cachelab mrc` prints.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::chart::{LineChart, Series};
 use crate::mrc::{Curve, Floor, MrcOutput, SizeForTarget, WorkingSetEstimate};
 use crate::units::format_bytes;
 
 /// One point of one method's curve: a row of `cachelab mrc -o`.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct CurveRow {
     /// The method's label.
     pub method: String,
     /// The cache size.
     pub cache_size: u64,
     /// `bytes` or `objects`.
-    pub size_unit: &'static str,
+    pub size_unit: String,
     /// The size as a percentage of the working set the grid was laid over.
     pub pct_of_working_set: f64,
     /// Misses over requests.
@@ -34,7 +34,7 @@ impl CurveRow {
                 curve.points.iter().map(move |p| CurveRow {
                     method: curve.method.clone(),
                     cache_size: p.cache_size,
-                    size_unit: unit(out.objects),
+                    size_unit: unit(out.objects).to_string(),
                     pct_of_working_set: if units > 0.0 {
                         round6(100.0 * p.cache_size as f64 / units)
                     } else {
@@ -58,7 +58,7 @@ fn unit(objects: bool) -> &'static str {
 }
 
 /// The size a method needs for one target hit ratio.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct TargetRow {
     /// The target hit ratio.
     pub hit_ratio: f64,
@@ -67,7 +67,7 @@ pub struct TargetRow {
 }
 
 /// One method in the JSON document.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct CurveEntry {
     /// The method's label.
     pub method: String,
@@ -84,7 +84,7 @@ pub struct CurveEntry {
 }
 
 /// What `cachelab mrc --json` writes.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct CurveDocument {
     /// The trace's name.
     pub trace: String,

@@ -11,12 +11,12 @@ pub mod curve;
 pub mod output;
 pub mod table;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::sim::{RunResult, SweepOutput};
 
 /// One (trace, policy, capacity) result, with the fields `cachelab sim` writes.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct ResultRow {
     /// Trace name (the file name without directories and compression suffix).
     pub trace: String,
@@ -25,7 +25,7 @@ pub struct ResultRow {
     /// Capacity in `capacity_unit`.
     pub capacity: u64,
     /// `bytes` or `objects`.
-    pub capacity_unit: &'static str,
+    pub capacity_unit: String,
     /// Reads counted.
     pub requests: u64,
     /// Reads that hit.
@@ -50,7 +50,7 @@ pub struct ResultRow {
 /// A [`ResultRow`] as the JSON results carry it: the same fields, and the policy's own
 /// report ([`crate::policy::Details`]: the memcached model's slab classes and warnings)
 /// when it has one.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct JsonResultRow {
     /// The row's fields.
     #[serde(flatten)]
@@ -89,7 +89,7 @@ impl ResultRow {
             trace: trace.to_string(),
             policy: result.policy.clone(),
             capacity: result.capacity,
-            capacity_unit: if objects { "objects" } else { "bytes" },
+            capacity_unit: if objects { "objects" } else { "bytes" }.to_string(),
             requests: c.requests,
             hits: c.hits,
             misses: c.misses,
@@ -105,7 +105,7 @@ impl ResultRow {
 
 /// One window of a miss-ratio time series (`cachelab sim --window`), with the same ratio
 /// columns as [`ResultRow`].
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct WindowRow {
     /// Trace name.
     pub trace: String,
