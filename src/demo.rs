@@ -1,29 +1,31 @@
-//! `cachelab demo`: the main job on bundled data, end to end, in one command.
+//! `cachelab demo`: the tour of what cachelab does, end to end, in one command.
 //!
-//! It generates a seeded Zipf trace, takes the bundled real trace
-//! `traces/cloudPhysicsIO.oracleGeneral.bin.zst`, prints and saves each trace's
-//! statistics, replays both through every registered policy at several cache sizes (one
-//! pass per trace), draws each trace's miss-ratio curves (exact LRU, SHARDS, AET) with the
-//! size each needs for a few target hit ratios, and writes `results.csv`, `results.json`,
-//! the charts and `report.md`, which shows them with the table. Output is deterministic.
-//!
-//! The output directory is marked with a `.cachelab-demo` file; the demo rewrites a
-//! directory it wrote before, and refuses any other non-empty directory unless forced, so
-//! it never overwrites what a user wrote.
+//! On a seeded Zipf trace and the bundled real trace
+//! `traces/cloudPhysicsIO.oracleGeneral.bin.zst` (or on the user's own trace, `demo
+//! TRACE`), it describes each trace, replays it through every registered policy at several
+//! cache sizes, draws its miss-ratio curves (exact LRU, SHARDS, AET), plans the cache
+//! for a few target hit ratios (memory, memcached `-m`, nodes, cost, warm-up), replays a
+//! migration to a larger cluster under every client strategy, and races clients on the
+//! seed's `visitors` counter in the deterministic simulation. Everything goes through the
+//! same report as `cachelab report`: `index.html`, `report.md`, the charts, and the data
+//! as CSV and JSON. Every step is seeded and nothing depends on the time or the machine,
+//! so two runs write byte-identical files.
 
 use std::fmt;
-use std::fs;
 use std::path::{Path, PathBuf};
 
 use crate::catalog::CATALOG;
+use crate::cluster::migrate::{MigrateJob, Strategy as MigrationStrategy, migrate};
+use crate::cluster::replay::Window;
 use crate::mrc::{Grid, Method, Settings, profile_slice};
 use crate::policy::PolicySpec;
-use crate::report::curve::{curve_chart, summary};
-use crate::report::{ResultRow, chart, output, table};
+use crate::report::curve::CurveDocument;
+use crate::report::inputs::{NamedMigration, NamedStats, ReportInputs};
+use crate::report::{JsonResultRow, ResultRow, build, results, site, text};
 use crate::request::Request;
-use crate::sim::{Config, SimOptions, simulate_slice};
+use crate::sim::{Config, SimOptions, WorkingSet, simulate_slice};
 use crate::trace::generate::{GenOptions, Generator};
-use crate::trace::{self, ReadOptions};
+use crate::trace::{self, ReadOptions, VecReader};
 use crate::units::CacheSize;
 
 /// The bundled real trace the demo replays, relative to the crate root.
@@ -32,15 +34,18 @@ pub const BUNDLED_TRACE: &str = "traces/cloudPhysicsIO.oracleGeneral.bin.zst";
 /// Cache sizes the demo sweeps, in percent of each trace's working set (bytes).
 pub const SIZES_PERCENT: [f64; 6] = [0.5, 1.0, 2.0, 5.0, 10.0, 20.0];
 
-const MARKER: &str = ".cachelab-demo";
+/// Target hit ratios of the curves' size table.
+const CURVE_TARGETS: [f64; 3] = [0.3, 0.5, 0.7];
 
-/// Where the demo writes.
+/// What the demo runs on and where it writes.
 #[derive(Debug, Clone)]
 pub struct DemoOptions {
     /// Output directory.
     pub output: PathBuf,
-    /// Write into a non-empty directory that no demo wrote.
+    /// Write into a non-empty directory that no cachelab report wrote.
     pub force: bool,
+    /// The user's trace, instead of the generated and the bundled one.
+    pub trace: Option<String>,
 }
 
 /// What the demo wrote, for the terminal.
@@ -50,14 +55,18 @@ pub struct DemoSummary {
     pub output: PathBuf,
     /// Files written, relative to it.
     pub files: Vec<String>,
-    /// The result table.
-    pub table: String,
+    /// The answer tables, as text.
+    pub text: String,
 }
 
 impl fmt::Display for DemoSummary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.table)?;
-        writeln!(f, "\nwrote {}:", self.output.display())?;
+        write!(f, "{}", self.text)?;
+        writeln!(
+            f,
+            "\nwrote {} (open index.html in a browser):",
+            self.output.display()
+        )?;
         for file in &self.files {
             writeln!(f, "  {file}")?;
         }
@@ -65,9 +74,57 @@ impl fmt::Display for DemoSummary {
     }
 }
 
-/// Runs the demo.
+/// A trace held in memory with its name.
+struct DemoTrace {
+    name: String,
+    requests: Vec<Request>,
+}
+
+/// Runs the tour and writes the report.
 pub fn run(options: &DemoOptions) -> anyhow::Result<DemoSummary> {
-    prepare_dir(&options.output, options.force)?;
+    site::prepare_dir(&options.output, options.force)?;
+    let traces = load_traces(options.trace.as_deref())?;
+    let mut inputs = ReportInputs::default();
+    let mut text = String::new();
+    for t in &traces {
+        let mut counter = trace::stats::StatsCounter::default();
+        counter.add(&t.requests);
+        let stats = counter.finish();
+        if stats.requests == 0 {
+            anyhow::bail!("{}: the trace holds no request", t.name);
+        }
+        inputs.traces.push(NamedStats {
+            trace: t.name.clone(),
+            stats,
+        });
+        let rows = compare_policies(t)?;
+        text.push_str(&format!("{}\n", t.name));
+        text.push_str(&text::table(&results::winners_table(&rows, &t.name, "w")));
+        text.push('\n');
+        inputs.sims.extend(rows);
+        inputs.curves.push(curves(t)?);
+    }
+    inputs.plans.push(capacity_plan(&traces[0])?);
+    inputs.migrations.push(migration(&traces[0])?);
+    inputs.contention = contention()?;
+    let intro = vec![intro(options.trace.as_deref(), &traces)];
+    let document = build::document(&inputs, "cachelab demo", intro);
+    let files = site::publish(&inputs, &document, &options.output, true)?;
+    Ok(DemoSummary {
+        output: options.output.clone(),
+        files,
+        text,
+    })
+}
+
+fn load_traces(user: Option<&str>) -> anyhow::Result<Vec<DemoTrace>> {
+    if let Some(path) = user {
+        let mut reader = trace::open(path, &ReadOptions::default())?;
+        return Ok(vec![DemoTrace {
+            name: trace::trace_name(path),
+            requests: trace::read_all(reader.as_mut())?,
+        }]);
+    }
     let zipf = GenOptions {
         dist: "zipf:alpha=0.8".parse()?,
         keys: 100_000,
@@ -75,74 +132,65 @@ pub fn run(options: &DemoOptions) -> anyhow::Result<DemoSummary> {
         sizes: "lognormal:median=4096,sigma=1.0".parse()?,
         seed: 7,
     };
-    let zipf_requests = trace::read_all(&mut Generator::new(zipf)?)?;
-    let bundled = bundled_trace_path();
+    let bundled = crate_path(BUNDLED_TRACE);
     let mut real = trace::open(&bundled.to_string_lossy(), &ReadOptions::default())?;
-    let real_requests = trace::read_all(real.as_mut())?;
+    Ok(vec![
+        DemoTrace {
+            name: "zipf-0.8".to_string(),
+            requests: trace::read_all(&mut Generator::new(zipf)?)?,
+        },
+        DemoTrace {
+            name: "cloudPhysicsIO".to_string(),
+            requests: trace::read_all(real.as_mut())?,
+        },
+    ])
+}
 
-    let traces = [
-        ("zipf-0.8".to_string(), zipf_requests),
-        ("cloudPhysicsIO".to_string(), real_requests),
-    ];
+fn intro(user: Option<&str>, traces: &[DemoTrace]) -> String {
+    let what = match user {
+        Some(_) => format!("the trace `{}`", traces[0].name),
+        None => "a generated Zipf(0.8) trace (1,000,000 requests over 100,000 keys, lognormal sizes with \
+                 median 4 KiB, seed 7) and the bundled real trace `cloudPhysicsIO` (libCacheSim's sample \
+                 of a CloudPhysics block trace)"
+            .to_string(),
+    };
+    format!(
+        "The tour of cachelab on {what}: every registered policy at 0.5–20% of the working set, \
+         miss-ratio curves, a migration to a larger cluster and the contention experiment. Every request \
+         is a read that inserts on a miss, as libCacheSim replays. Rebuild it with `cachelab demo`; \
+         each section names the command that runs it on its own."
+    )
+}
+
+/// Every plain policy at [`SIZES_PERCENT`] of the working set, in one pass.
+fn compare_policies(t: &DemoTrace) -> anyhow::Result<Vec<JsonResultRow>> {
     let policies: Vec<PolicySpec> = CATALOG
         .plain()
         .filter_map(|p| p.name.parse().ok())
         .collect();
-
-    let mut rows = Vec::new();
-    let mut stats_text = String::new();
-    let mut files = Vec::new();
-    for (name, requests) in &traces {
-        let mut counter = trace::stats::StatsCounter::default();
-        counter.add(requests);
-        let stats = counter.finish();
-        stats_text.push_str(&format!("### {name}\n\n```text\n{stats}```\n\n"));
-        println!("{name}\n{stats}");
-        let configs: Vec<Config> = policies
-            .iter()
-            .flat_map(|spec| {
-                SIZES_PERCENT.iter().map(move |&pct| {
-                    let capacity = CacheSize::Percent(pct).resolve(stats.working_set_bytes);
-                    Config::new(spec.clone(), capacity)
-                })
+    let working_set = WorkingSet::of(&t.requests);
+    let configs: Vec<Config> = policies
+        .iter()
+        .flat_map(|spec| {
+            SIZES_PERCENT.iter().map(move |&pct| {
+                let capacity = CacheSize::Percent(pct).resolve(working_set.bytes);
+                Config::new(spec.clone(), capacity)
             })
-            .collect();
-        let results = simulate_slice(requests, &configs, &SimOptions::default())?;
-        rows.extend(results.iter().map(|r| ResultRow::new(name, false, r)));
-        let chart_file = format!("miss_ratio_{name}.svg");
-        chart::miss_ratio_chart(&rows, name).draw(&options.output.join(&chart_file))?;
-        files.push(chart_file);
-    }
-
-    let curves_text = miss_ratio_curves(&options.output, &traces, &mut files)?;
-    let contention_text = contention_sweeps(&options.output, &mut files)?;
-    output::write_csv(&options.output.join("results.csv"), &rows, true)?;
-    output::write_json(&options.output.join("results.json"), &rows, true)?;
-    let table = table::render(&rows);
-    let mut report = markdown_report(
-        &traces.iter().map(|t| t.0.clone()).collect::<Vec<_>>(),
-        &stats_text,
-        &table,
-    );
-    report.push_str(&curves_text);
-    report.push_str(&contention_text);
-    output::write_text(&options.output.join("report.md"), &report, true)?;
-    files.extend(["results.csv", "results.json", "report.md"].map(String::from));
-    Ok(DemoSummary {
-        output: options.output.clone(),
-        files,
-        table,
-    })
+        })
+        .collect();
+    let results = simulate_slice(&t.requests, &configs, &SimOptions::default())?;
+    Ok(results
+        .iter()
+        .map(|r| JsonResultRow {
+            row: ResultRow::new(&t.name, false, r),
+            details: r.details.clone(),
+            working_set: Some(working_set),
+        })
+        .collect())
 }
 
-/// Each trace's miss-ratio curve by the exact method, SHARDS at 1% and AET, with the size
-/// each needs for a few target hit ratios; writes a chart per trace and returns the report
-/// section.
-fn miss_ratio_curves(
-    dir: &Path,
-    traces: &[(String, Vec<Request>)],
-    files: &mut Vec<String>,
-) -> anyhow::Result<String> {
+/// The trace's miss-ratio curves by the exact method, SHARDS at 1% and AET.
+fn curves(t: &DemoTrace) -> anyhow::Result<CurveDocument> {
     let methods: Vec<Method> = ["exact", "shards:rate=0.01", "aet"]
         .iter()
         .map(|m| m.parse())
@@ -155,125 +203,94 @@ fn miss_ratio_curves(
         named: &[],
         seed: 0,
     };
-    let targets = [0.3, 0.5, 0.7];
-    let mut text = String::from(
-        "\n## Miss-ratio curves: the miss ratio at every size, from one read\n\n\
-         `cachelab mrc` on each trace: LRU exactly (Mattson stack distances), SHARDS on a 1% \
-         sample of the keys and AET from reuse times, at 100 sizes from 0.1% to 100% of the \
-         working set, and the size each method needs for a target hit ratio.\n",
-    );
-    for (name, requests) in traces {
-        let mut out = profile_slice(requests, &settings)?;
-        out.trace = name.clone();
-        let chart_file = format!("mrc_{name}.svg");
-        curve_chart(&out).draw(&dir.join(&chart_file))?;
-        files.push(chart_file.clone());
-        text.push_str(&format!(
-            "\n### {name}\n\n![miss-ratio curves of {name}]({chart_file})\n\n```text\n{}```\n",
-            summary(&out, &targets)
-        ));
-    }
-    Ok(text)
+    let mut out = profile_slice(&t.requests, &settings)?;
+    out.trace = t.name.clone();
+    Ok(CurveDocument::new(&out, &CURVE_TARGETS))
 }
 
-/// The seed's `visitors` experiment: every strategy at 1–16 clients on one counter, in the
-/// deterministic simulation and on real threads; writes a CSV and four charts per mode and
-/// returns the report section.
-fn contention_sweeps(dir: &Path, files: &mut Vec<String>) -> anyhow::Result<String> {
-    use crate::contention::{self, Mode, Strategy, Workload, result};
-    let mut text = String::from(
-        "\n## Contention: clients racing to increment `visitors`\n\n\
-         One counter, every strategy (naive get+set, gets/cas retry, incr, lease), 1–16 clients; \
-         `sim` is the seeded discrete-event simulation (round trip uniform 100–300 µs, 5 µs \
-         service, 500 updates per client), `threads` runs real threads against the in-process \
-         store (2,000 updates per client; its numbers vary from run to run). Naive loses updates \
-         whenever requests interleave; the others are exact, at the \
-         price of retries or latency.\n",
-    );
-    for (mode, updates) in [(Mode::Sim, 500), (Mode::Threads, 2_000)] {
-        let sweep = contention::ContentionSweep {
-            mode,
-            server: None,
-            clients: vec![1, 2, 4, 8, 16],
-            strategies: vec![
-                Strategy::Naive,
-                Strategy::Cas,
-                Strategy::Incr,
-                Strategy::Lease,
-            ],
-            backoffs: Vec::new(),
-            base: Workload {
-                updates_per_client: updates,
-                ..Workload::default()
-            },
-        };
-        let rows = contention::run_sweep(&sweep, |_| {})?;
-        let name = mode.name();
-        output::write_csv(&dir.join(format!("contention_{name}.csv")), &rows, true)?;
-        files.push(format!("contention_{name}.csv"));
-        text.push_str(&format!(
-            "\n### {name}\n\n```text\n{}```\n\n",
-            result::render_table(&rows)
-        ));
-        for (stem, chart) in result::charts(&rows) {
-            let file = format!("contention_{name}_{stem}.svg");
-            chart.draw(&dir.join(&file))?;
-            text.push_str(&format!("![{stem} ({name})]({file})\n"));
-            files.push(file);
-        }
-    }
-    Ok(text)
+/// Requests the demo plans on: a prefix of the first trace, so the plan's simulations of
+/// the memcached model stay within seconds.
+const PLAN_REQUESTS: usize = 200_000;
+
+/// The example price table the demo plans with (made-up prices, labelled as such).
+pub const EXAMPLE_PRICES: &str = "examples/prices.toml";
+
+/// A capacity plan for three target hit ratios with LRU, S3-FIFO and the memcached model,
+/// on the first [`PLAN_REQUESTS`] requests at 20,000 requests/s, priced with the example
+/// table.
+fn capacity_plan(t: &DemoTrace) -> anyhow::Result<crate::plan::PlanDocument> {
+    use crate::plan::{PlanJob, plan, prices, rate};
+    let policies = ["lru", "s3fifo", "memcached"]
+        .iter()
+        .map(|p| p.parse())
+        .collect::<Result<Vec<PolicySpec>, _>>()?;
+    let mut job = PlanJob::new(vec![0.3, 0.5, 0.7], policies);
+    job.prices = Some(prices::read_prices(
+        &crate_path(EXAMPLE_PRICES),
+        job.node.usable,
+    )?);
+    job.rate = Some(rate::parse_request_rate("20000/s")?);
+    let requests = t.requests[..t.requests.len().min(PLAN_REQUESTS)].to_vec();
+    let name = if requests.len() < t.requests.len() {
+        format!("{} (first {} requests)", t.name, requests.len())
+    } else {
+        t.name.clone()
+    };
+    Ok(plan(requests, false, &name, &job)?)
 }
 
-/// The bundled trace, found relative to the working directory or the crate root.
-fn bundled_trace_path() -> PathBuf {
-    let local = PathBuf::from(BUNDLED_TRACE);
+/// A migration from four nodes to six, each with 1% of the working set, switched halfway,
+/// under every client strategy.
+fn migration(t: &DemoTrace) -> anyhow::Result<NamedMigration> {
+    let node = CacheSize::Percent(1.0).resolve(WorkingSet::of(&t.requests).bytes);
+    let job = MigrateJob {
+        from: format!("4x{node}").parse().map_err(anyhow::Error::msg)?,
+        to: format!("6x{node}").parse().map_err(anyhow::Error::msg)?,
+        hash: "ketama".parse().map_err(anyhow::Error::msg)?,
+        policy: "lru".parse()?,
+        strategies: MigrationStrategy::ALL.to_vec(),
+        switch_at: t.requests.len() as u64 / 2,
+        window: Window::Requests((t.requests.len() as u64 / 40).max(1)),
+        seed: 0,
+    };
+    let runs = migrate(&mut VecReader::new(t.requests.clone(), false), &job)?;
+    Ok(NamedMigration {
+        name: format!("{} 4 to 6 nodes", t.name),
+        rows: runs.into_iter().flat_map(|m| m.windows).collect(),
+    })
+}
+
+/// The seed's `visitors` experiment in the deterministic simulation: every strategy at
+/// 1–16 clients on one counter, round trips uniform over 100–300 µs.
+fn contention() -> anyhow::Result<Vec<crate::contention::result::ContentionRow>> {
+    use crate::contention::{self, Mode, Strategy, Workload};
+    let sweep = contention::ContentionSweep {
+        mode: Mode::Sim,
+        server: None,
+        clients: vec![1, 2, 4, 8, 16],
+        strategies: vec![
+            Strategy::Naive,
+            Strategy::Cas,
+            Strategy::Incr,
+            Strategy::Lease,
+        ],
+        backoffs: Vec::new(),
+        base: Workload {
+            updates_per_client: 500,
+            rtt: "uniform:100us-300us".parse()?,
+            ..Workload::default()
+        },
+    };
+    Ok(contention::run_sweep(&sweep, |_| {})?)
+}
+
+/// A file shipped with cachelab, found relative to the working directory or the crate
+/// root.
+fn crate_path(relative: &str) -> PathBuf {
+    let local = PathBuf::from(relative);
     if local.exists() {
         local
     } else {
-        Path::new(env!("CARGO_MANIFEST_DIR")).join(BUNDLED_TRACE)
+        Path::new(env!("CARGO_MANIFEST_DIR")).join(relative)
     }
-}
-
-/// Creates the output directory, or checks that writing into it loses nothing.
-fn prepare_dir(dir: &Path, force: bool) -> anyhow::Result<()> {
-    if dir.exists() {
-        let marked = dir.join(MARKER).exists();
-        let empty = fs::read_dir(dir)?.next().is_none();
-        if !marked && !empty && !force {
-            anyhow::bail!(
-                "{} exists and was not written by `cachelab demo`; choose another directory with -o, or pass --force",
-                dir.display()
-            );
-        }
-    } else {
-        fs::create_dir_all(dir)?;
-    }
-    fs::write(
-        dir.join(MARKER),
-        "This directory is written by `cachelab demo`, which rewrites it on each run.\n",
-    )?;
-    Ok(())
-}
-
-fn markdown_report(traces: &[String], stats: &str, table: &str) -> String {
-    let mut out = String::from("# cachelab demo report\n\n");
-    out.push_str(
-        "Every registered policy replayed on a generated Zipf(0.8) trace (1,000,000 requests over \
-         100,000 keys, lognormal sizes with median 4 KiB, seed 7) and on the bundled real trace \
-         `cloudPhysicsIO` (libCacheSim's sample of a CloudPhysics block trace). Cache sizes are \
-         percentages of each trace's working set in bytes; every request is a read that inserts \
-         on a miss, as libCacheSim replays.\n\n## Miss-ratio charts\n\n",
-    );
-    for name in traces {
-        out.push_str(&format!(
-            "![miss ratio on {name}](miss_ratio_{name}.svg)\n\n"
-        ));
-    }
-    out.push_str("## Traces\n\n");
-    out.push_str(stats);
-    out.push_str("## Results\n\n```text\n");
-    out.push_str(table);
-    out.push_str("```\n\nThe same numbers are in `results.csv` and `results.json`.\n");
-    out
 }

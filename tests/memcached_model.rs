@@ -155,7 +155,7 @@ fn model_hit_ratio_matches_real_memcached() {
         model_table();
     }
     for (mode, model_ratio, real_ratio, model) in compare(5_000, 100_000) {
-        eprintln!("{}", model.usage_report());
+        eprintln!("{:?}", model.memory_report());
         assert!(
             model.store().counters().evictions > 10_000,
             "the trace must put the cache under memory pressure"

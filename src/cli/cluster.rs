@@ -12,7 +12,7 @@ use cachelab::cluster::{
     merge, replay_cluster,
 };
 use cachelab::policy::PolicySpec;
-use cachelab::report::output;
+use cachelab::report::{self, output};
 use cachelab::sim::for_each_batch;
 use cachelab::trace;
 use cachelab::units::parse_duration_ns;
@@ -185,67 +185,21 @@ fn write(
     Ok(())
 }
 
-/// The per-node table, imbalance, warm-up times and hottest keys.
+/// The per-node table, then imbalance, keys that would move, warm-up and the hottest keys.
 fn summary(r: &ClusterResult) -> String {
-    use std::fmt::Write as _;
-    let mut text = String::new();
-    let ratio = |x: Option<f64>| x.map_or("-".to_string(), |v| format!("{v:.4}"));
-    let _ = writeln!(
-        text,
-        "{}: {} hashing{}",
+    let mut text = format!(
+        "{}: {} hashing{}\n",
         r.trace,
         r.hash,
         r.only_node
             .map_or(String::new(), |k| format!(", node {} alone", k + 1))
     );
-    let _ = writeln!(
-        text,
-        "{:<16} {:>12} {:>10} {:>9} {:>10} {:>10} {:>12} {:>10}",
-        "node", "memory", "requests", "hit ratio", "origin", "evictions", "bytes used", "objects"
-    );
-    for n in &r.nodes {
-        let _ = writeln!(
-            text,
-            "{:<16} {:>12} {:>10} {:>9} {:>10} {:>10} {:>12} {:>10}",
-            n.node,
-            cachelab::units::format_bytes(n.memory),
-            n.requests,
-            ratio(n.hit_ratio),
-            n.origin_requests,
-            n.evictions,
-            n.bytes_used,
-            n.objects
-        );
-    }
-    let _ = writeln!(
-        text,
-        "hit ratio {}, imbalance (busiest node over the mean) {}",
-        ratio(r.hit_ratio()),
-        ratio(r.imbalance())
-    );
-    let _ = writeln!(
-        text,
-        "keys that would move: {:.1}% if a node joined, {:.1}% if node 1 left",
-        100.0 * r.moved_if_added,
-        100.0 * r.moved_if_removed
-    );
-    if let Some(warm) = r.warm_hit_ratio() {
-        let _ = write!(text, "warm hit ratio (second half) {warm:.4}; reached");
-        for p in [0.9, 0.95, 0.99] {
-            let at = r.warm_after(p).map_or("never".to_string(), |w| {
-                format!("in window {} (time {})", w.window, w.time)
-            });
-            let _ = write!(text, " {:.0}%: {at};", p * 100.0);
-        }
+    text.push_str(&report::text::table(&report::cluster::node_table(
+        r, "nodes",
+    )));
+    for fact in report::cluster::cluster_facts(r) {
+        text.push_str(&fact);
         text.push('\n');
-    }
-    let _ = writeln!(text, "hottest keys:");
-    for k in &r.hottest {
-        let _ = writeln!(
-            text,
-            "  {:>20} {:>10} requests on {}",
-            k.key, k.requests, k.node
-        );
     }
     text
 }

@@ -9,7 +9,6 @@ use clap::Args;
 
 use cachelab::contention::{
     self, Backoff, Delay, KeyDist, Mode, Strategy, Workload, calibrate::calibrate,
-    result as contention_result,
 };
 use cachelab::report::output;
 
@@ -146,7 +145,13 @@ pub fn run(args: ContentionArgs) -> Result<()> {
             row.cas_failures
         );
     })?;
-    out!("{}", contention_result::render_table(&rows));
+    out!(
+        "{}",
+        cachelab::report::text::table(&cachelab::report::contention::contention_table(
+            &rows,
+            "contention"
+        ))
+    );
     if let Some(path) = &args.out.output {
         output::write_csv(path, &rows, force)?;
     }
@@ -155,7 +160,7 @@ pub fn run(args: ContentionArgs) -> Result<()> {
     }
     if let Some(dir) = &args.out.plot {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-        for (stem, chart) in contention_result::charts(&rows) {
+        for (stem, chart) in cachelab::report::contention::charts(&rows) {
             chart.draw(&dir.join(format!("{stem}.svg")))?;
         }
     }

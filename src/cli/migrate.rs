@@ -6,13 +6,10 @@ use std::path::PathBuf;
 use anyhow::{Result, bail};
 use clap::Args;
 
-use cachelab::cluster::migrate::{
-    MigrateJob, Migration, MigrationRow, Strategy, migrate, migrate_live,
-};
+use cachelab::cluster::migrate::{MigrateJob, MigrationRow, Strategy, migrate, migrate_live};
 use cachelab::cluster::{HashKind, NodesSpec, TracePoint};
 use cachelab::policy::PolicySpec;
-use cachelab::report::chart::{LineChart, Series};
-use cachelab::report::output;
+use cachelab::report::{migration, output};
 use cachelab::trace;
 
 use super::args::{InputArgs, OutputArgs};
@@ -133,13 +130,13 @@ pub fn run(args: MigrateArgs) -> Result<()> {
         output::write_json(path, &rows, force)?;
     }
     if let Some(path) = &args.out.plot {
-        chart(&runs, &trace::trace_name(&args.input.trace)).draw(path)?;
+        migration::hit_ratio_chart(&runs, &trace::trace_name(&args.input.trace)).draw(path)?;
         let origin = path.with_file_name(format!(
             "{}-origin.{}",
             path.file_stem().unwrap_or_default().to_string_lossy(),
             path.extension().unwrap_or_default().to_string_lossy()
         ));
-        origin_chart(&runs, &trace::trace_name(&args.input.trace)).draw(&origin)?;
+        migration::origin_chart(&runs, &trace::trace_name(&args.input.trace)).draw(&origin)?;
     }
     for run in &runs {
         let (requests, hits, origin) = run.windows.iter().fold((0, 0, 0), |acc, w| {
@@ -187,65 +184,4 @@ fn live_clusters(items: &[String]) -> Result<(Vec<String>, Vec<String>)> {
         bail!("--live needs both old=HOST:PORT,… and new=HOST:PORT,…");
     }
     Ok((old, new))
-}
-
-/// The switch, drawn as a vertical line across the chart.
-fn switch_line(runs: &[Migration], top: f64) -> Option<Series> {
-    let w = runs.first()?.windows.iter().find(|w| w.switch)?.window as f64;
-    Some(Series {
-        name: "switch".into(),
-        points: vec![(w, 0.0), (w, top)],
-    })
-}
-
-/// Hit ratio per window, one line per strategy.
-fn chart(runs: &[Migration], trace: &str) -> LineChart {
-    per_window(
-        runs,
-        format!("Migration on {trace}: hit ratio"),
-        "hit ratio",
-        |w| w.hit_ratio,
-    )
-}
-
-/// Origin requests per window, one line per strategy.
-fn origin_chart(runs: &[Migration], trace: &str) -> LineChart {
-    per_window(
-        runs,
-        format!("Migration on {trace}: requests to the origin"),
-        "origin requests",
-        |w| Some(w.origin_requests as f64),
-    )
-}
-
-/// One value per window, one line per strategy, the switch marked.
-fn per_window(
-    runs: &[Migration],
-    title: String,
-    y_label: &str,
-    value: impl Fn(&MigrationRow) -> Option<f64>,
-) -> LineChart {
-    let mut series: Vec<Series> = runs
-        .iter()
-        .map(|m| Series {
-            name: m.strategy.name().into(),
-            points: m
-                .windows
-                .iter()
-                .filter_map(|w| value(w).map(|v| (w.window as f64, v)))
-                .collect(),
-        })
-        .collect();
-    let top = series
-        .iter()
-        .flat_map(|s| s.points.iter().map(|p| p.1))
-        .fold(0.0, f64::max);
-    series.extend(switch_line(runs, top));
-    LineChart {
-        title,
-        x_label: "window".into(),
-        y_label: y_label.into(),
-        log_x: false,
-        series,
-    }
 }

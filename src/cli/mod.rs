@@ -53,10 +53,13 @@ mod contention;
 mod demo;
 mod migrate;
 mod mrc;
+mod plan;
 mod policies;
 mod replay;
+mod report;
 mod serve;
 mod sim;
+mod sweep;
 mod trace;
 
 /// cachelab: replay cache traces through eviction policies and report hit ratios.
@@ -97,6 +100,12 @@ enum Command {
     ClusterMerge(cluster::MergeArgs),
     /// Replay a migration from one cluster to another under several client strategies.
     Migrate(migrate::MigrateArgs),
+    /// Build one report (HTML, Markdown, charts, data) from the JSON results of other commands.
+    Report(report::ReportArgs),
+    /// Run a sweep plan's jobs: list them, run one (a Slurm array task, a Kubernetes index) or all.
+    Sweep(sweep::SweepArgs),
+    /// The cache size, memcached memory, nodes and cost each policy needs for target hit ratios.
+    Plan(plan::PlanArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     Completions(completions::CompletionsArgs),
 }
@@ -118,6 +127,9 @@ pub fn run() -> Result<()> {
         Command::Cluster(args) => cluster::run(args),
         Command::ClusterMerge(args) => cluster::run_merge(args),
         Command::Migrate(args) => migrate::run(args),
+        Command::Report(args) => report::run(args),
+        Command::Sweep(args) => sweep::run(args),
+        Command::Plan(args) => plan::run(args),
         Command::Completions(args) => completions::run(args),
     }
 }

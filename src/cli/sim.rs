@@ -9,7 +9,9 @@ use anyhow::Result;
 use clap::Args;
 
 use cachelab::catalog::PolicyList;
-use cachelab::report::{JsonResultRow, ResultRow, WindowRow, chart, output, table};
+use cachelab::report::{
+    JsonResultRow, ResultRow, WindowRow, chart, memcached, output, results, text,
+};
 use cachelab::sim::{Sweep, run_sweep};
 use cachelab::units::{CacheSizes, Warmup};
 
@@ -99,7 +101,7 @@ pub fn run(args: SimArgs) -> Result<()> {
         chart::miss_ratio_chart(&rows, &out.trace).draw(path)?;
     }
     if !stdout_taken {
-        out!("{}", table::render(&rows));
+        out!("{}", text::table(&results::results_table(&rows)));
     }
     for result in &out.results {
         let Some(details) = &result.details else {
@@ -109,12 +111,10 @@ pub fn run(args: SimArgs) -> Result<()> {
             errln!("warning: {warning}");
         }
         if args.verbose {
-            errln!(
-                "\n{} at {}:\n{}",
-                result.policy,
-                result.capacity,
-                details.text
-            );
+            let table = memcached::memory_report(details)
+                .map(|m| text::table(&memcached::usage_table(&m, "memory")))
+                .unwrap_or_else(|| format!("{:#}\n", details.data));
+            errln!("\n{} at {}:\n{table}", result.policy, result.capacity);
         }
     }
     Ok(())

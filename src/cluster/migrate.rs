@@ -297,7 +297,7 @@ fn run(
 
 /// The first window from `switch` on after which old serves under 1% of every window's
 /// reads.
-fn retire_after(windows: &[MigrationRow], switch: u64) -> Option<u64> {
+pub fn retire_after(windows: &[MigrationRow], switch: u64) -> Option<u64> {
     let low = |row: &MigrationRow| (row.hits_old as f64) < 0.01 * row.requests as f64;
     let after: Vec<&MigrationRow> = windows.iter().filter(|r| r.window >= switch).collect();
     let last_high = after.iter().rposition(|r| !low(r));

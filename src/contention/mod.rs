@@ -13,7 +13,7 @@
 //!
 //! All three drive the same per-client state machine ([`client::CounterClient`]) through the
 //! [`backend::CounterBackend`] trait. [`run_sweep`] runs every (clients, strategy) pair of a
-//! [`ContentionSweep`]; [`result::charts`] draws them.
+//! [`ContentionSweep`]; `report::contention` tabulates and draws them.
 //!
 //! ```
 //! use cachelab::contention::{run, Mode, Strategy, Workload};

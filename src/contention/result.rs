@@ -1,6 +1,6 @@
 //! One result row per run, the same for every mode: totals and lost updates, CAS and
 //! retry counts, throughput, latency percentiles, fairness and the store's own CAS
-//! counters; and the charts `cachelab contention --plot` draws from a sweep's rows.
+//! counters (`report::contention` makes the table and charts of a sweep's rows).
 //!
 //! Percentiles come from [HdrHistogram](https://hdrhistogram.github.io/HdrHistogram/)
 //! (the `hdrhistogram` crate): per-client histograms merge exactly, memory stays fixed
@@ -16,7 +16,6 @@ use serde::{Deserialize, Serialize};
 
 use super::client::ClientStats;
 use super::config::Workload;
-use crate::report::chart::{LineChart, Series};
 
 /// Which driver produced a row.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -273,124 +272,6 @@ impl ContentionRow {
             cas_misses: outcome.cas_counters[2],
         }
     }
-}
-
-/// The four charts of a sweep, as (file stem, chart): lost updates, CAS failures per
-/// update, throughput and p99 latency against clients, one line per strategy (and
-/// backoff, when several were swept), in the order strategies first appear.
-pub fn charts(rows: &[ContentionRow]) -> Vec<(&'static str, LineChart)> {
-    type Metric = fn(&ContentionRow) -> f64;
-    let metrics: [(&str, &str, &str, Metric); 4] = [
-        ("lost_updates", "Lost updates", "lost updates", |r| {
-            r.lost_updates as f64
-        }),
-        (
-            "cas_failures",
-            "CAS failures per update",
-            "EXISTS replies per update",
-            |r| r.cas_failures_per_update,
-        ),
-        ("throughput", "Throughput", "updates/s", |r| {
-            r.throughput_per_s
-        }),
-        ("latency_p99", "p99 update latency", "µs", |r| {
-            r.latency_p99_us
-        }),
-    ];
-    let mut names: Vec<String> = Vec::new();
-    let backoffs: std::collections::BTreeSet<&str> =
-        rows.iter().map(|r| r.backoff.as_str()).collect();
-    let label = |r: &ContentionRow| {
-        if backoffs.len() > 1 {
-            format!("{} ({})", r.strategy, r.backoff)
-        } else {
-            r.strategy.clone()
-        }
-    };
-    for r in rows {
-        let name = label(r);
-        if !names.contains(&name) {
-            names.push(name);
-        }
-    }
-    metrics
-        .iter()
-        .map(|&(stem, title, y_label, metric)| {
-            let series = names
-                .iter()
-                .map(|name| {
-                    let mut points: Vec<(f64, f64)> = rows
-                        .iter()
-                        .filter(|r| &label(r) == name)
-                        .map(|r| (f64::from(r.clients), metric(r)))
-                        .collect();
-                    points.sort_by(|a, b| a.0.total_cmp(&b.0));
-                    Series {
-                        name: name.clone(),
-                        points,
-                    }
-                })
-                .collect();
-            let mode = rows.first().map_or("sim", |r| r.mode.name());
-            (
-                stem,
-                LineChart {
-                    title: format!("{title} against clients ({mode})"),
-                    x_label: "clients".to_string(),
-                    y_label: y_label.to_string(),
-                    log_x: true,
-                    series,
-                },
-            )
-        })
-        .collect()
-}
-
-/// A fixed-width text table of the main columns, one line per row.
-pub fn render_table(rows: &[ContentionRow]) -> String {
-    use std::fmt::Write;
-    let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "{:<7} {:<8} {:<22} {:>7} {:>9} {:>9} {:>8} {:>9} {:>9} {:>7} {:>7} {:>13} {:>10} {:>10} {:>8}",
-        "mode",
-        "strategy",
-        "backoff",
-        "clients",
-        "expected",
-        "final",
-        "lost",
-        "cas_fail",
-        "fail/upd",
-        "retr_mu",
-        "retr_mx",
-        "updates/s",
-        "p50_us",
-        "p99_us",
-        "jain"
-    );
-    for r in rows {
-        let _ = writeln!(
-            out,
-            "{:<7} {:<8} {:<22} {:>7} {:>9} {:>9} {:>8} {:>9} {:>9.3} {:>7.3} {:>7} {:>13.0} {:>10.1} {:>10.1} {:>8.4}",
-            r.mode.name(),
-            r.strategy,
-            r.backoff,
-            r.clients,
-            r.expected,
-            r.final_total,
-            r.lost_updates,
-            r.cas_failures,
-            r.cas_failures_per_update,
-            r.retries_mean,
-            r.retries_max,
-            r.throughput_per_s,
-            r.latency_p50_us,
-            r.latency_p99_us,
-            r.fairness
-        );
-    }
-    out
 }
 
 #[cfg(test)]

@@ -75,14 +75,12 @@ impl Outcome {
     };
 }
 
-/// A policy's own report after a run ([`Policy::details`]): text for people, the same as
-/// data for JSON, and warnings a user must see.
+/// A policy's own report after a run ([`Policy::details`]): its numbers as data, and
+/// warnings a user must see.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Details {
-    /// A multi-line table (the CLI prints it on stderr with `-v`).
-    #[serde(skip)]
-    pub text: String,
-    /// The same numbers as structured data (written into the JSON results).
+    /// The policy's numbers as structured data, written into the JSON results; reports
+    /// render them (the memcached model's is a `MemoryReport`).
     pub data: serde_json::Value,
     /// What a user must be told even without `-v` (a limit the model could not keep…).
     pub warnings: Vec<String>,

@@ -3,7 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::chart::{LineChart, Series};
+use super::chart::{AxisUnit, LineChart, Series};
+use super::document::{Cell, Table};
 use crate::mrc::{Curve, Floor, MrcOutput, SizeForTarget, WorkingSetEstimate};
 use crate::units::format_bytes;
 
@@ -132,26 +133,35 @@ fn target_rows(curve: &Curve, targets: &[f64]) -> Vec<TargetRow> {
         .collect()
 }
 
-/// Miss ratio against cache size, one line per method.
+/// Miss ratio against cache size, one line per method: a log size axis in bytes or
+/// objects, the miss ratio as a percentage.
 pub fn curve_chart(out: &MrcOutput) -> LineChart {
-    LineChart {
-        title: format!("Miss-ratio curve of {}", out.trace),
-        x_label: format!("cache size ({})", unit(out.objects)),
-        y_label: "miss ratio".into(),
-        log_x: true,
-        series: out
-            .curves
-            .iter()
-            .map(|c| Series {
-                name: c.method.clone(),
-                points: c
-                    .points
-                    .iter()
-                    .map(|p| (p.cache_size.max(1) as f64, p.miss_ratio))
-                    .collect(),
-            })
-            .collect(),
-    }
+    document_chart(&CurveDocument::new(out, &[]))
+}
+
+/// [`curve_chart`] from the JSON document, as `cachelab report` reads it back.
+pub fn document_chart(doc: &CurveDocument) -> LineChart {
+    LineChart::new(
+        format!("Miss-ratio curve of {}", doc.trace),
+        format!("cache size ({})", unit(doc.objects)),
+        "miss ratio",
+    )
+    .log_x()
+    .x_unit(if doc.objects {
+        AxisUnit::Count
+    } else {
+        AxisUnit::Bytes
+    })
+    .y_unit(AxisUnit::Percent)
+    .extend_series(doc.curves.iter().map(|c| {
+        Series::new(
+            c.method.clone(),
+            c.points
+                .iter()
+                .map(|p| (p.cache_size.max(1) as f64, p.miss_ratio))
+                .collect(),
+        )
+    }))
 }
 
 /// A size for people: bytes in binary units, objects as a count.
@@ -263,4 +273,81 @@ fn truncate(text: &str, width: usize) -> String {
         let cut: String = text.chars().take(width - 1).collect();
         format!("{cut}…")
     }
+}
+
+/// One sentence on a curve document: the trace, its requests and working set, and each
+/// method's compulsory-miss floor.
+pub fn describe(doc: &CurveDocument) -> String {
+    let ws = doc.working_set;
+    let floors: Vec<String> = doc
+        .curves
+        .iter()
+        .map(|c| format!("{} {:.4}", c.method, c.floor.miss_ratio))
+        .collect();
+    format!(
+        "{} requests; working set {} objects, {}{}. No cache size goes below the compulsory misses (first requests): {}.",
+        doc.requests,
+        ws.objects.round(),
+        format_bytes(ws.bytes.round() as u64),
+        if ws.exact { "" } else { " (estimated)" },
+        floors.join(", ")
+    )
+}
+
+/// Per method and target hit ratio, the size it needs (in bytes or objects and as a
+/// share of the working set) or why no size does. `name` makes the table's file name
+/// unique in a report.
+pub fn target_table(doc: &CurveDocument, name: &str) -> Table {
+    let mut table = Table::new(
+        name,
+        format!(
+            "The cache size each method says {} needs for a target hit ratio.",
+            doc.trace
+        ),
+        &[
+            "method",
+            "target hit ratio",
+            "cache size",
+            "% of working set",
+            "note",
+        ],
+    );
+    let units = doc.working_set.units(doc.objects);
+    for c in &doc.curves {
+        for t in &c.targets {
+            let (size, note) = match t.size {
+                SizeForTarget::At { size } => (Some(size), String::new()),
+                SizeForTarget::AtMost { size } => {
+                    (Some(size), "at most: the smallest size computed".into())
+                }
+                SizeForTarget::Beyond { size, hit_ratio } => (
+                    None,
+                    format!(
+                        "more than {} (hit ratio {hit_ratio:.4} there)",
+                        size_text(size, doc.objects)
+                    ),
+                ),
+                SizeForTarget::Unreachable { ceiling } => (
+                    None,
+                    format!("unreachable: the compulsory misses cap the hit ratio at {ceiling:.4}"),
+                ),
+            };
+            let size_cell = match size {
+                Some(s) if doc.objects => Cell::Count(s),
+                Some(s) => Cell::Bytes(s),
+                None => Cell::Missing,
+            };
+            let share = size
+                .filter(|_| units > 0.0)
+                .map_or(Cell::Missing, |s| Cell::Percent(s as f64 / units, 2));
+            table.push(vec![
+                Cell::Text(c.method.clone()),
+                Cell::Fixed(t.hit_ratio, 4),
+                size_cell,
+                share,
+                Cell::Text(note),
+            ]);
+        }
+    }
+    table
 }

@@ -1,15 +1,34 @@
-//! Results as data first, then as pictures: result rows ([`ResultRow`]), a text table, CSV,
-//! JSON, miss-ratio charts and the Markdown report, one file per output format.
+//! Results as data first, then as documents people decide from.
 //!
-//! Start from [`ResultRow`]: every output is built from a `Vec<ResultRow>`, so CSV, JSON,
-//! the table and the chart always agree. Writers never follow `HashMap` order, so seeded
-//! runs give byte-identical files.
+//! Start from [`ResultRow`] (one simulated (trace, policy, size)) and [`document::Document`]
+//! (what a report says). Every command's results are rows with serde derives, written as
+//! CSV and JSON by [`output`]; [`inputs`] reads that JSON back, [`build`] turns it into a
+//! document that leads with the answer, and one renderer per format writes it — [`text`]
+//! (terminal tables), [`markdown`], [`html`] (one self-contained page) and [`data`] (CSV) —
+//! with no renderer knowing another; [`site`] writes a whole report directory. The tables
+//! live beside their data ([`results`], [`plan`], [`curve`], [`cluster`], [`migration`],
+//! [`contention`], [`memcached`]) and the charts in [`chart`], drawn from the same rows.
+//! Writers never follow `HashMap` order, so the same results give byte-identical files.
 
 pub mod bench_table;
+pub mod build;
 pub mod chart;
+pub mod cluster;
+pub mod contention;
 pub mod curve;
+pub mod data;
+pub mod document;
+pub mod html;
+pub mod inputs;
+pub mod markdown;
+pub mod memcached;
+pub mod migration;
 pub mod output;
-pub mod table;
+pub mod plan;
+pub mod results;
+pub mod site;
+pub mod sweep;
+pub mod text;
 
 use serde::{Deserialize, Serialize};
 
@@ -56,8 +75,12 @@ pub struct JsonResultRow {
     #[serde(flatten)]
     pub row: ResultRow,
     /// The policy's own report, when it has one.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub details: Option<crate::policy::Details>,
+    /// The trace's working set, when the run measured it (relative sizes or a fractional
+    /// warm-up), so a report can show sizes as a share of it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub working_set: Option<crate::sim::WorkingSet>,
 }
 
 impl JsonResultRow {
@@ -68,6 +91,7 @@ impl JsonResultRow {
             .map(|(row, result)| JsonResultRow {
                 row: row.clone(),
                 details: result.details.clone(),
+                working_set: out.working_set,
             })
             .collect()
     }

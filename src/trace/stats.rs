@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use hashbrown::HashMap;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::{Error, RequestReader};
 use crate::request::{Op, Request};
@@ -20,7 +20,7 @@ use crate::request::{Op, Request};
 pub const ZIPF_FIT_MIN_COUNT: u64 = 50;
 
 /// A summary of one trace.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TraceStats {
     /// Requests read.
     pub requests: u64,
@@ -48,7 +48,7 @@ pub struct TraceStats {
 
 /// Size percentiles over requests. Percentiles are nearest-rank: the smallest size with at
 /// least `q·n` of the `n` requests at or below it.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct SizeSummary {
     /// Smallest size.
     pub min: u32,
@@ -65,7 +65,7 @@ pub struct SizeSummary {
 }
 
 /// How many requests had one operation.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct OpCount {
     /// The operation (serialised by its lowercase name).
     pub op: Op,
@@ -76,7 +76,7 @@ pub struct OpCount {
 }
 
 /// The time range of a trace, in the trace's time unit.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TimeSpan {
     /// Timestamp of the first request.
     pub first: u64,

@@ -28,8 +28,6 @@
 //! - [`Outcome::evictions`] counts LRU evictions; [`Outcome::expirations`] counts expired or
 //!   flushed items removed, lazily or when an allocation reclaimed them.
 
-use std::fmt::Write as _;
-
 use super::clock::ServerClock;
 use super::slab::{Settings, SettingsError};
 use super::store::{ClassUsage, REALTIME_MAXDELTA, Store, StoreOutcome};
@@ -183,40 +181,6 @@ impl Memcached {
         self.store.class_usage()
     }
 
-    /// A plain-text table of [`Memcached::class_usage`] with totals, for reports.
-    pub fn usage_report(&self) -> String {
-        let mut out = String::from(
-            "class chunk_size pages used_chunks items requested_bytes waste_bytes waste_%\n",
-        );
-        for u in self.class_usage() {
-            let held = u64::from(u.chunk_size) * u.used_chunks;
-            let _ = writeln!(
-                out,
-                "{:5} {:10} {:5} {:11} {:5} {:15} {:11} {:7.2}",
-                u.id,
-                u.chunk_size,
-                u.total_pages,
-                u.used_chunks,
-                u.items,
-                u.requested,
-                u.waste,
-                if held == 0 {
-                    0.0
-                } else {
-                    100.0 * u.waste as f64 / held as f64
-                }
-            );
-        }
-        let _ = writeln!(
-            out,
-            "total_malloced {} bytes, items {} bytes, waste {} bytes",
-            self.store.malloced(),
-            self.store.bytes(),
-            self.store.waste()
-        );
-        out
-    }
-
     fn advance(&mut self, req: &Request) {
         if req.time > self.clock.now() {
             self.clock.set(req.time);
@@ -261,25 +225,35 @@ impl Memcached {
         }
     }
 
-    /// The per-class table, totals and warnings as a [`Details`].
-    fn report(&self) -> Details {
-        let classes: Vec<serde_json::Value> = self
-            .class_usage()
-            .iter()
-            .map(|u| {
-                serde_json::json!({
-                    "class": u.id,
-                    "chunk_size_bytes": u.chunk_size,
-                    "pages": u.total_pages,
-                    "used_chunks": u.used_chunks,
-                    "items": u.items,
-                    "requested_bytes": u.requested,
-                    "waste_bytes": u.waste,
+    /// The model's memory after a run, class by class: what reports show and the JSON
+    /// results carry.
+    pub fn memory_report(&self) -> MemoryReport {
+        MemoryReport {
+            memory_limit_bytes: self.store.settings().max_bytes,
+            memory_malloced_bytes: self.store.malloced(),
+            item_bytes: self.store.bytes(),
+            waste_bytes: self.store.waste(),
+            refused_requests: self.refused,
+            classes: self
+                .class_usage()
+                .iter()
+                .map(|u| ClassRow {
+                    class: u.id,
+                    chunk_size_bytes: u.chunk_size,
+                    pages: u.total_pages,
+                    used_chunks: u.used_chunks,
+                    items: u.items,
+                    requested_bytes: u.requested,
+                    waste_bytes: u.waste,
                 })
-            })
-            .collect();
-        let limit = self.store.settings().max_bytes;
-        let malloced = self.store.malloced();
+                .collect(),
+        }
+    }
+
+    /// The memory report and warnings as a [`Details`].
+    fn report(&self) -> Details {
+        let memory = self.memory_report();
+        let (limit, malloced) = (memory.memory_limit_bytes, memory.memory_malloced_bytes);
         let mut warnings = Vec::new();
         if malloced > limit {
             warnings.push(format!(
@@ -288,7 +262,7 @@ impl Memcached {
                  below about one page per class in use ({} classes here) the limit is not kept",
                 self.name,
                 malloced as f64 / f64::from(1 << 20),
-                classes.len()
+                memory.classes.len()
             ));
         }
         if self.refused > 0 {
@@ -300,18 +274,47 @@ impl Memcached {
             ));
         }
         Details {
-            text: self.usage_report(),
-            data: serde_json::json!({
-                "memory_limit_bytes": limit,
-                "memory_malloced_bytes": malloced,
-                "item_bytes": self.store.bytes(),
-                "waste_bytes": self.store.waste(),
-                "refused_requests": self.refused,
-                "classes": classes,
-            }),
+            // Serialising plain integers and strings into a Value cannot fail.
+            data: serde_json::to_value(&memory).expect("a memory report is plain data"),
             warnings,
         }
     }
+}
+
+/// The memcached model's memory after a run (see [`Memcached::memory_report`]).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct MemoryReport {
+    /// `-m` in bytes.
+    pub memory_limit_bytes: u64,
+    /// Bytes of slab pages handed out.
+    pub memory_malloced_bytes: u64,
+    /// Bytes of the items stored (headers, keys and values).
+    pub item_bytes: u64,
+    /// Bytes lost to chunk rounding.
+    pub waste_bytes: u64,
+    /// Requests larger than `-I`.
+    pub refused_requests: u64,
+    /// One entry per slab class with pages.
+    pub classes: Vec<ClassRow>,
+}
+
+/// One slab class in a [`MemoryReport`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ClassRow {
+    /// Class id.
+    pub class: u8,
+    /// Bytes per chunk.
+    pub chunk_size_bytes: u32,
+    /// Pages assigned.
+    pub pages: u32,
+    /// Chunks in use.
+    pub used_chunks: u64,
+    /// Items on the class's LRU.
+    pub items: u64,
+    /// Bytes requested from the used chunks.
+    pub requested_bytes: u64,
+    /// Bytes lost to chunk rounding.
+    pub waste_bytes: u64,
 }
 
 impl Policy for Memcached {
