@@ -20,7 +20,7 @@ table{border-collapse:collapse;margin:.5em 0 1.5em;font-size:.9em}\
 caption{caption-side:top;text-align:left;padding:.3em 0;color:#444}\
 th,td{border:1px solid #ccc;padding:.25em .6em}\
 th{background:#eef3f8;text-align:left}\
-td.n{text-align:right;font-variant-numeric:tabular-nums}\
+td.n{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}\
 tr:nth-child(even) td{background:#fafafa}\
 figure{margin:1em 0}\
 figure svg{max-width:100%;height:auto}\
