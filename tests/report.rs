@@ -402,3 +402,57 @@ fn sweep_parts_run_apart_report_as_the_whole_run() {
         "the merged sweep is not the one-process file"
     );
 }
+
+#[test]
+fn a_cluster_run_draws_its_node_load_and_reports_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = |name: &str| dir.path().join(name).display().to_string();
+    let trace = "traces/cloudPhysicsIO.oracleGeneral.bin.zst";
+    ok(&[
+        "cluster",
+        trace,
+        "--nodes",
+        "4x16MiB",
+        "--plot",
+        &d("nodes.svg"),
+        "--json",
+        &d("c.json"),
+    ]);
+    let svg = std::fs::read_to_string(d("nodes.svg")).unwrap();
+    for node in ["node1", "node4", "requests", "hits"] {
+        assert!(svg.contains(node), "the chart lacks {node}");
+    }
+    // Two outputs naming one file are refused before any work.
+    let err = fails(&[
+        "cluster",
+        trace,
+        "--nodes",
+        "4x16MiB",
+        "--plot",
+        &d("x"),
+        "--json",
+        &d("x"),
+    ]);
+    assert!(err.contains("named for two outputs"), "{err}");
+
+    ok(&["report", &d("c.json"), "-o", &d("r")]);
+    let csv = std::fs::read_to_string(
+        dir.path()
+            .join("r/data/nodes_cloudPhysicsIO.oracleGeneral.bin.csv"),
+    )
+    .unwrap();
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(d("c.json")).unwrap()).unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines.len(), 1 + 4 + 1, "{csv}");
+    for (line, node) in lines[1..5].iter().zip(json["nodes"].as_array().unwrap()) {
+        let cells: Vec<&str> = line.split(',').collect();
+        assert_eq!(cells[0], node["node"].as_str().unwrap());
+        assert_eq!(cells[2], node["requests"].to_string());
+    }
+    assert!(
+        dir.path()
+            .join("r/node_load_cloudPhysicsIO.oracleGeneral.bin.svg")
+            .exists()
+    );
+}

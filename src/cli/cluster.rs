@@ -84,6 +84,9 @@ pub struct ClusterArgs {
     /// Write the per-window rows as CSV.
     #[arg(short = 'o', long)]
     output: Option<PathBuf>,
+    /// Draw the requests and hits per node (SVG, or PNG by the file name).
+    #[arg(long, value_name = "FILE")]
+    plot: Option<PathBuf>,
     #[command(flatten)]
     json: JsonOutputArgs,
     #[command(flatten)]
@@ -92,7 +95,7 @@ pub struct ClusterArgs {
 
 /// Replays the trace through the cluster and prints the per-node table.
 pub fn run(args: ClusterArgs) -> Result<()> {
-    check_files(args.output.as_deref(), &args.json)?;
+    check_files(args.output.as_deref(), args.plot.as_deref(), &args.json)?;
     let n = args.nodes.memory.len();
     let only_node = match args.node {
         Some(k) if k == 0 || k > n => bail!("--node {k}: the cluster has nodes 1 to {n}"),
@@ -139,6 +142,9 @@ pub fn run(args: ClusterArgs) -> Result<()> {
     };
     let mut reader = trace::open(&args.input.trace, &read)?;
     let result = replay_cluster(reader.as_mut(), &job, &trace::trace_name(&args.input.trace))?;
+    if let Some(plot) = &args.plot {
+        report::chart::node_load_chart(&result).draw(plot)?;
+    }
     write(&result, args.output.as_deref(), &args.json)
 }
 
@@ -165,8 +171,16 @@ pub fn count_if_needed(
 }
 
 /// Refuses outputs that cannot be written before any work is done.
-fn check_files(csv: Option<&std::path::Path>, json: &JsonOutputArgs) -> Result<()> {
-    let targets: Vec<&std::path::Path> = csv.into_iter().chain(json.json.as_deref()).collect();
+fn check_files(
+    csv: Option<&std::path::Path>,
+    plot: Option<&std::path::Path>,
+    json: &JsonOutputArgs,
+) -> Result<()> {
+    let targets: Vec<&std::path::Path> = csv
+        .into_iter()
+        .chain(plot)
+        .chain(json.json.as_deref())
+        .collect();
     check_outputs(&targets, json.force)
 }
 
@@ -222,7 +236,7 @@ pub struct MergeArgs {
 
 /// Merges the partitions' results.
 pub fn run_merge(args: MergeArgs) -> Result<()> {
-    check_files(args.output.as_deref(), &args.json)?;
+    check_files(args.output.as_deref(), None, &args.json)?;
     let parts = args
         .parts
         .iter()

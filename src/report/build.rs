@@ -129,6 +129,15 @@ fn plan_answers(doc: &crate::plan::PlanDocument) -> Vec<String> {
                 text.push_str(&format!(", {cost:.2} {currency} a month"));
             }
             text.push('.');
+            if let Some(p) = best.predicted_hit_ratio
+                && p > target + 0.01
+            {
+                text.push_str(&format!(
+                    " That is the smallest size tried, and it already hits {p:.4}: a smaller \
+                     cache may do (memcached also gives each slab class in use a 1 MiB page \
+                     even past a small `-m`)."
+                ));
+            }
             if let Some(origin) = best.origin_requests_per_s {
                 text.push_str(&format!(" The origin then serves {origin:.0} requests/s"));
                 match best.warmup_s {
