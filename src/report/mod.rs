@@ -5,7 +5,8 @@
 //! CSV and JSON by [`output`]; [`inputs`] reads that JSON back, [`build`] turns it into a
 //! document that leads with the answer, and one renderer per format writes it — [`text`]
 //! (terminal tables), [`markdown`], [`html`] (one self-contained page) and [`data`] (CSV) —
-//! with no renderer knowing another; [`site`] writes a whole report directory. The tables
+//! with no renderer knowing another; [`site`] writes a whole report directory and
+//! [`sweep`] merges the parts of a sweep. The tables
 //! live beside their data ([`results`], [`plan`], [`curve`], [`cluster`], [`migration`],
 //! [`contention`], [`memcached`]) and the charts in [`chart`], drawn from the same rows.
 //! Writers never follow `HashMap` order, so the same results give byte-identical files.

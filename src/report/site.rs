@@ -147,7 +147,7 @@ pub fn write_data<T: serde::Serialize + ?Sized>(
 
 /// Writes a whole report of `inputs` into `dir`: prepares the directory ([`prepare_dir`]),
 /// writes the inputs, merged by kind, as `data/<kind>.json` (only the kinds present), then
-/// the document ([`write`]). Returns the files written, relative to `dir`.
+/// the document ([`write()`]). Returns the files written, relative to `dir`.
 pub fn publish(
     inputs: &super::inputs::ReportInputs,
     document: &Document,

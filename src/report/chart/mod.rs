@@ -7,7 +7,7 @@
 //! policy, method and strategy cachelab knows), so `lru` looks the same in every chart.
 //! Axes count in an [`AxisUnit`] (`64 MiB`, `35%`, whole clients) and fit the data
 //! ([`axis`]); the legend sits beside the plot or below it, never on the data, sized from
-//! its labels ([`layout`]); [`render`] draws the plan. Output is deterministic: identical
+//! its labels (`layout`); `render` draws the plan. Output is deterministic: identical
 //! charts give byte-identical SVG. Points that are not finite (or not positive on a log
 //! axis) are skipped; an empty chart draws its axes and says "no data".
 //!
