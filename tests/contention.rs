@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{fails, ok};
+use common::{cachelab, fails, ok};
 use std::path::Path;
 
 fn s(p: &Path) -> &str {
@@ -124,6 +124,41 @@ fn threads_mode_runs_a_sweep() {
         "{table}"
     );
     assert_eq!(table.lines().count(), 5);
+}
+
+#[test]
+fn threads_mode_warns_when_clients_outnumber_cores() {
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    let many = (cores + 1).to_string();
+    let out = cachelab(&[
+        "contention",
+        "--mode",
+        "threads",
+        "--clients",
+        &many,
+        "--ops",
+        "100",
+        "--strategy",
+        "cas",
+    ]);
+    assert!(out.status.success());
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        err.contains(&format!("warning: {many} client threads on {cores} cores")),
+        "{err}"
+    );
+    let out = cachelab(&[
+        "contention",
+        "--mode",
+        "threads",
+        "--clients",
+        "1",
+        "--ops",
+        "100",
+        "--strategy",
+        "cas",
+    ]);
+    assert!(!String::from_utf8(out.stderr).unwrap().contains("warning"));
 }
 
 #[test]

@@ -126,6 +126,16 @@ pub fn run(args: ContentionArgs) -> Result<()> {
         seed: args.seed,
     };
     base.validate()?;
+    if args.mode == Mode::Threads {
+        let cores = std::thread::available_parallelism().map_or(1, usize::from);
+        if let Some(&most) = args.clients.iter().filter(|&&c| c as usize > cores).max() {
+            errln!(
+                "warning: {most} client threads on {cores} cores: the threads take turns, so \
+                 lost updates and CAS failures depend on the scheduler and vary widely from run \
+                 to run; repeat the run, or use --mode sim for repeatable numbers"
+            );
+        }
+    }
     let sweep = contention::ContentionSweep {
         server: args.server.clone(),
         mode: args.mode,
