@@ -93,11 +93,18 @@ pub fn run(options: &DemoOptions) -> anyhow::Result<DemoSummary> {
         if stats.requests == 0 {
             anyhow::bail!("{}: the trace holds no request", t.name);
         }
+        // The statistics count the working set as the engine does (each key at its first
+        // size), so the trace is measured once.
+        let working_set = WorkingSet {
+            requests: stats.requests,
+            objects: stats.distinct_keys,
+            bytes: stats.working_set_bytes,
+        };
         inputs.traces.push(NamedStats {
             trace: t.name.clone(),
             stats,
         });
-        let rows = compare_policies(t)?;
+        let rows = compare_policies(t, working_set)?;
         text.push_str(&format!("{}\n", t.name));
         text.push_str(&text::table(&results::winners_table(&rows, &t.name, "w")));
         text.push('\n');
@@ -105,7 +112,10 @@ pub fn run(options: &DemoOptions) -> anyhow::Result<DemoSummary> {
         inputs.curves.push(curves(t)?);
     }
     inputs.plans.push(capacity_plan(&traces[0])?);
-    inputs.migrations.push(migration(&traces[0])?);
+    let first = &inputs.traces[0].stats;
+    inputs
+        .migrations
+        .push(migration(&traces[0], first.working_set_bytes)?);
     inputs.contention = contention()?;
     let intro = vec![intro(options.trace.as_deref(), &traces)];
     let document = build::document(&inputs, "cachelab demo", intro);
@@ -163,12 +173,11 @@ fn intro(user: Option<&str>, traces: &[DemoTrace]) -> String {
 }
 
 /// Every plain policy at [`SIZES_PERCENT`] of the working set, in one pass.
-fn compare_policies(t: &DemoTrace) -> anyhow::Result<Vec<JsonResultRow>> {
+fn compare_policies(t: &DemoTrace, working_set: WorkingSet) -> anyhow::Result<Vec<JsonResultRow>> {
     let policies: Vec<PolicySpec> = CATALOG
         .plain()
         .filter_map(|p| p.name.parse().ok())
         .collect();
-    let working_set = WorkingSet::of(&t.requests);
     let configs: Vec<Config> = policies
         .iter()
         .flat_map(|spec| {
@@ -241,8 +250,8 @@ fn capacity_plan(t: &DemoTrace) -> anyhow::Result<crate::plan::PlanDocument> {
 
 /// A migration from four nodes to six, each with 1% of the working set, switched halfway,
 /// under every client strategy.
-fn migration(t: &DemoTrace) -> anyhow::Result<NamedMigration> {
-    let node = CacheSize::Percent(1.0).resolve(WorkingSet::of(&t.requests).bytes);
+fn migration(t: &DemoTrace, working_set_bytes: u64) -> anyhow::Result<NamedMigration> {
+    let node = CacheSize::Percent(1.0).resolve(working_set_bytes);
     let job = MigrateJob {
         from: format!("4x{node}").parse().map_err(anyhow::Error::msg)?,
         to: format!("6x{node}").parse().map_err(anyhow::Error::msg)?,

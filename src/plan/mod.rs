@@ -142,11 +142,14 @@ pub fn parse_targets(text: &str) -> Result<Vec<f64>, TargetError> {
         if item.is_empty() {
             return Err(bad("an empty item".into()));
         }
-        let value = match item.strip_suffix('%') {
-            Some(pct) => pct.trim().parse::<f64>().map(|p| p / 100.0),
-            None => item.parse::<f64>(),
+        let value = if item.ends_with('%') {
+            crate::units::parse_percent(item)
+                .map(|p| p / 100.0)
+                .map_err(|_| ())
+        } else {
+            item.parse::<f64>().map_err(|_| ())
         }
-        .map_err(|_| bad(format!("`{item}` is not a number")))?;
+        .map_err(|()| bad(format!("`{item}` is not a number")))?;
         if !(value > 0.0 && value < 1.0) {
             return Err(bad(format!(
                 "`{item}` is not strictly between 0 and 1 (no cache hits every request, and 0 needs no cache)"

@@ -2,12 +2,10 @@
 //! [`RequestRate`], parsed from what a capacity planner types (`20000/s`, `20000`,
 //! `1.2M/s`, `72000/min`) or measured from a trace's own timestamps ([`trace_rate`]).
 //!
-//! The grammar is [`crate::units::parse_rate`]'s (a count, `/`, a time unit; a bare count
-//! is per second) with two additions planners write: a metric multiplier on the count
-//! (`k`, `M`, `G`: `1.2M/s`) and the spelled-out units `sec`, `min`, `hour` and `day`
-//! (`72000/min`; `m` alone is also minutes, as everywhere in cachelab). Errors keep the
-//! text as given and say what a valid rate looks like, after ripgrep's
-//! `crates/cli/src/human.rs`.
+//! The grammar is [`crate::units::rate_per_second`], the one every rate in cachelab uses
+//! (a count with an optional `k`, `M` or `G`, `/`, a time unit; a bare count is per
+//! second); a request rate must also be above 0. Errors keep the text as given, say what
+//! is wrong and what a valid rate looks like, after ripgrep's `crates/cli/src/human.rs`.
 
 use std::fmt;
 use std::str::FromStr;
@@ -66,43 +64,13 @@ impl FromStr for RequestRate {
 /// assert!(parse_request_rate("fast").is_err());
 /// ```
 pub fn parse_request_rate(text: &str) -> Result<RequestRate, RateError> {
-    let bad = |reason: &str| RateError {
+    let bad = |reason: String| RateError {
         text: text.to_string(),
-        reason: reason.to_string(),
+        reason,
     };
-    let trimmed = text.trim();
-    let (count, unit) = match trimmed.split_once('/') {
-        Some((count, unit)) => (count.trim(), unit.trim()),
-        None => (trimmed, "s"),
-    };
-    if count.is_empty() {
-        return Err(bad("no count before the unit"));
-    }
-    let (number, multiplier) = match count.char_indices().last() {
-        Some((i, 'k' | 'K')) => (&count[..i], 1e3),
-        Some((i, 'M')) => (&count[..i], 1e6),
-        Some((i, 'G')) => (&count[..i], 1e9),
-        _ => (count, 1.0),
-    };
-    let number: f64 = number.trim().parse().map_err(|_| {
-        bad(&format!(
-            "`{count}` is not a number (with an optional k, M or G)"
-        ))
-    })?;
-    let seconds = match unit {
-        "ns" => 1e-9,
-        "us" | "µs" => 1e-6,
-        "ms" => 1e-3,
-        "s" | "sec" | "second" => 1.0,
-        "m" | "min" | "minute" => 60.0,
-        "h" | "hour" => 3600.0,
-        "d" | "day" => 86_400.0,
-        "" => return Err(bad("no time unit after /")),
-        other => return Err(bad(&format!("`{other}` is not a time unit"))),
-    };
-    let rate = number * multiplier / seconds;
+    let rate = crate::units::rate_per_second(text).map_err(bad)?;
     if !rate.is_finite() || rate <= 0.0 {
-        return Err(bad("the rate must be a finite number above 0"));
+        return Err(bad("the rate must be a finite number above 0".into()));
     }
     Ok(RequestRate(rate))
 }

@@ -46,6 +46,15 @@ pub fn slug(name: &str) -> String {
         .collect()
 }
 
+/// The id of the `earlier`-th result (from 0) of one trace: its slug, then `_1`, `_2`…
+fn numbered_slug(trace: &str, earlier: usize) -> String {
+    if earlier == 0 {
+        slug(trace)
+    } else {
+        format!("{}_{earlier}", slug(trace))
+    }
+}
+
 fn figure(name: String, caption: String, chart: impl Into<super::chart::Chart>) -> Block {
     Block::Chart(Figure {
         name,
@@ -210,11 +219,7 @@ fn curve_section(inputs: &ReportInputs) -> Option<Section> {
             .iter()
             .filter(|d| d.trace == doc.trace)
             .count();
-        let id = if earlier == 0 {
-            slug(&doc.trace)
-        } else {
-            format!("{}_{earlier}", slug(&doc.trace))
-        };
+        let id = numbered_slug(&doc.trace, earlier);
         let mut sub = Section::new(format!("curves-{id}"), doc.trace.clone());
         sub.paragraph(curve::describe(doc));
         sub.push(figure(
@@ -241,11 +246,7 @@ fn cluster_section(inputs: &ReportInputs) -> Option<Section> {
             .iter()
             .filter(|c| c.trace == result.trace)
             .count();
-        let id = if earlier == 0 {
-            slug(&result.trace)
-        } else {
-            format!("{}_{earlier}", slug(&result.trace))
-        };
+        let id = numbered_slug(&result.trace, earlier);
         let mut sub = Section::new(
             format!("cluster-{id}"),
             format!("{} on {} nodes", result.trace, result.nodes.len()),

@@ -92,11 +92,14 @@ pub fn write(document: &Document, dir: &Path) -> Result<Vec<String>, SiteError> 
             });
         }
         let path = dir.join(&file);
-        figure.chart.draw(&path)?;
-        let svg = fs::read_to_string(&path).map_err(|source| SiteError::Io {
-            path: path.display().to_string(),
-            source,
-        })?;
+        let svg = figure
+            .chart
+            .to_svg()
+            .map_err(|e| super::chart::ChartError {
+                path: path.display().to_string(),
+                message: e.message,
+            })?;
+        output::write_text(&path, &svg, true)?;
         svgs.insert(figure.name.clone(), svg);
         files.push(file);
     }

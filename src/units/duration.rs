@@ -11,16 +11,17 @@ use super::{UnitError, UnitKind, split_number};
 const DURATION_EXPECTED: &str =
     "a duration: 0, or a number with a unit (ns, us, ms, s, m, h, d), such as 200us or 1.5ms";
 
-/// Nanoseconds per unit; `m` is a minute.
-fn unit_ns(unit: &str) -> Option<f64> {
+/// Nanoseconds per unit; `m` is a minute, and the longer units may be spelled out (`sec`,
+/// `min`, `hour`, `day`), as planners write rates (`72000/min`).
+pub(crate) fn unit_ns(unit: &str) -> Option<f64> {
     Some(match unit {
         "ns" => 1.0,
         "us" | "µs" => 1e3,
         "ms" => 1e6,
-        "s" => 1e9,
-        "m" => 60e9,
-        "h" => 3_600e9,
-        "d" => 86_400e9,
+        "s" | "sec" | "second" => 1e9,
+        "m" | "min" | "minute" => 60e9,
+        "h" | "hour" => 3_600e9,
+        "d" | "day" => 86_400e9,
         _ => return None,
     })
 }

@@ -27,7 +27,7 @@ pub mod size;
 
 pub use duration::{format_duration_ns, parse_duration_ns, parse_ttl};
 pub use kv::{KeyValues, KvError};
-pub use ratio::{Warmup, parse_percent, parse_rate};
+pub use ratio::{Warmup, parse_percent, parse_rate, rate_per_second};
 pub use size::{CacheSize, CacheSizes, format_bytes, parse_bytes, parse_cache_sizes};
 
 /// Which kind of value a [`UnitError`] was about.

@@ -3,7 +3,7 @@
 
 use std::str::FromStr;
 
-use super::{UnitError, UnitKind, duration::parse_duration_ns};
+use super::{UnitError, UnitKind, duration::unit_ns};
 
 const PERCENT_EXPECTED: &str = "a percentage: a number ≥ 0 followed by %, such as 10% or 0.5%";
 
@@ -23,39 +23,54 @@ pub fn parse_percent(text: &str) -> Result<f64, UnitError> {
     }
 }
 
-const RATE_EXPECTED: &str = "a rate: a number of events per time unit (ns, us, ms, s, m, h, d), such as 20000/s or 20/ms; a bare number is per second";
+const RATE_EXPECTED: &str = "a rate: a number of events per time unit (ns, us, ms, s or sec, m or min, h or hour, d or day), with an optional k, M or G on the number, such as 20000/s, 1.5k/s or 20/ms; a bare number is per second";
 
-/// Parses a rate such as `20000/s`, `20/ms` or `1.5/m` into events per second; a bare
-/// number is per second.
+/// Parses a rate such as `20000/s`, `1.5k/s`, `20/ms`, `1.5/m` or `72000/min` into events
+/// per second; a bare number is per second.
 ///
 /// ```
 /// use cachelab::units::parse_rate;
 /// assert_eq!(parse_rate("20000/s").unwrap(), 20000.0);
 /// assert_eq!(parse_rate("20/ms").unwrap(), 20000.0);
 /// assert_eq!(parse_rate("60/m").unwrap(), 1.0);
+/// assert_eq!(parse_rate("1.5k/s").unwrap(), 1500.0);
 /// assert!(parse_rate("fast").is_err());
 /// ```
 pub fn parse_rate(text: &str) -> Result<f64, UnitError> {
-    let err = || UnitError::new(text, UnitKind::Rate, RATE_EXPECTED);
-    let (count, per) = match text.trim().split_once('/') {
+    match rate_per_second(text) {
+        Ok(rate) if rate >= 0.0 && rate.is_finite() => Ok(rate),
+        _ => Err(UnitError::new(text, UnitKind::Rate, RATE_EXPECTED)),
+    }
+}
+
+/// The grammar of rates, shared by [`parse_rate`] and the capacity planner's
+/// `--rate` (which words its own errors): a count with an optional metric multiplier
+/// (`k`, `M`, `G`), then `/` and a time unit (none: per second). Returns the events per
+/// second, unchecked for sign and finiteness, or why the text is no rate.
+pub fn rate_per_second(text: &str) -> Result<f64, String> {
+    let trimmed = text.trim();
+    let (count, unit) = match trimmed.split_once('/') {
         Some((count, unit)) => (count.trim(), unit.trim()),
-        None => (text.trim(), "s"),
+        None => (trimmed, "s"),
     };
-    let count: f64 = match count.parse() {
-        Ok(c) if c >= 0.0 && f64::is_finite(c) => c,
-        _ => return Err(err()),
+    if count.is_empty() {
+        return Err("no count before the unit".into());
+    }
+    let (number, multiplier) = match count.char_indices().last() {
+        Some((i, 'k' | 'K')) => (&count[..i], 1e3),
+        Some((i, 'M')) => (&count[..i], 1e6),
+        Some((i, 'G')) => (&count[..i], 1e9),
+        _ => (count, 1.0),
     };
-    // `/s` is `/1s`: the unit alone names one of it.
-    let unit_ns = parse_duration_ns(&format!("1{per}")).map_err(|_| err())?;
-    if unit_ns == 0 {
-        return Err(err());
-    }
-    let rate = count * 1e9 / unit_ns as f64;
-    if rate.is_finite() {
-        Ok(rate)
-    } else {
-        Err(err())
-    }
+    let number: f64 = number
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{count}` is not a number (with an optional k, M or G)"))?;
+    let seconds = match unit {
+        "" => return Err("no time unit after /".into()),
+        unit => unit_ns(unit).ok_or_else(|| format!("`{unit}` is not a time unit"))? / 1e9,
+    };
+    Ok(number * multiplier / seconds)
 }
 
 /// How much of the trace warms the cache before counting starts.

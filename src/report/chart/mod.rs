@@ -118,17 +118,21 @@ fn draw_file(
     draw_on: impl Fn(&DrawingArea<BitMapBackend, Shift>) -> Result<(), String>,
     draw_svg: impl Fn(&DrawingArea<SVGBackend, Shift>) -> Result<(), String>,
 ) -> Result<(), ChartError> {
-    let result = if is_png(path) {
-        let area = BitMapBackend::new(path, SIZE).into_drawing_area();
-        draw_on(&area).and_then(|()| area.present().map_err(|e| e.to_string()))
-    } else {
-        let area = SVGBackend::new(path, SIZE).into_drawing_area();
-        draw_svg(&area).and_then(|()| area.present().map_err(|e| e.to_string()))
-    };
-    result.map_err(|message| ChartError {
+    let failed = |message: String| ChartError {
         path: path.display().to_string(),
         message,
-    })
+    };
+    if is_png(path) {
+        let area = BitMapBackend::new(path, SIZE).into_drawing_area();
+        draw_on(&area)
+            .and_then(|()| area.present().map_err(|e| e.to_string()))
+            .map_err(failed)
+    } else {
+        // Drawn in memory, then written under a temporary name and renamed, as every
+        // output is; callers check the target before their run.
+        let svg = svg_string(draw_svg)?;
+        super::output::write_text(path, &svg, true).map_err(|e| failed(e.to_string()))
+    }
 }
 
 /// Draws to an SVG string.
@@ -477,6 +481,14 @@ impl Chart {
         match self {
             Chart::Line(c) => c.draw(path),
             Chart::Bar(c) => c.draw(path),
+        }
+    }
+
+    /// The chart as an SVG document.
+    pub fn to_svg(&self) -> Result<String, ChartError> {
+        match self {
+            Chart::Line(c) => c.to_svg(),
+            Chart::Bar(c) => c.to_svg(),
         }
     }
 
