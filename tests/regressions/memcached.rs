@@ -231,11 +231,14 @@ fn past_the_descriptor_limit_the_server_warns_waits_and_keeps_serving() {
     let mut log = String::new();
     BufReader::new(stderr).read_to_string(&mut log).unwrap();
     assert!(log.contains("warning: -c 1000 needs about"), "{log}");
-    assert_eq!(
-        log.matches("cannot accept a connection").count(),
-        1,
-        "said once per episode: {log}"
-    );
+    // Once per episode, not once per failed accept: an episode ends with "accepting
+    // connections again". Connections the client already closed can still wait in the
+    // backlog and fill the table a second time, so there may be more than one episode.
+    let said = log.matches("cannot accept a connection").count();
+    let ended = log.matches("accepting connections again").count();
+    assert!(said >= 1, "{log}");
+    assert!(said == ended || said == ended + 1, "said once per episode: {log}");
+    assert!(said <= 4, "said once per episode, not per retry: {log}");
 }
 
 /// A fake server on a free loopback port: each connection is answered by `reply`, given
