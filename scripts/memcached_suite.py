@@ -4,16 +4,21 @@
     python3 scripts/memcached_suite.py fetch           # the suite, into target/memcached-suite
     python3 scripts/memcached_suite.py run [FILE.t…]   # one line per file
     python3 scripts/memcached_suite.py run --server memcached   # the baseline, real memcached
-    python3 scripts/memcached_suite.py run --expect scripts/memcached_suite/passing.txt
+    python3 scripts/memcached_suite.py run --status scripts/memcached_suite/status.txt --expect
+    python3 scripts/memcached_suite.py run --status scripts/memcached_suite/status.txt --markdown
 
 `fetch` takes the suite from Debian's source package (`apt-get source --download-only
 memcached`, with a private apt configuration under target/ that enables deb-src, so nothing
 under /etc changes) and checks the release tarball's SHA-256. `run` makes a build
 directory holding `t/` and the launcher shim `memcached-debug`
 (scripts/memcached_suite/memcached-debug) that `t/lib/MemcachedTest.pm` starts, runs each
-file with perl and prints `FILE  pass|fail|skip  detail`. With `--expect LIST`, it exits
-non-zero when a file on the list does not pass: CI runs the files that pass so none
-regresses. The suite is read, never changed or committed.
+file with perl and prints `FILE  pass|fail|skip  detail`.
+
+The status file says, per test file, what cachelab is meant to do: `pass`, `n/a REASON`
+(out of scope, e.g. the binary protocol) or `not-yet REASON`. With `--expect`, only the
+`pass` files run and any that does not pass makes the exit status non-zero: CI runs them so
+none regresses. `--markdown` prints the README's table: every file, the result of this run
+and the reason. The suite is read, never changed or committed.
 """
 
 import argparse
@@ -61,7 +66,7 @@ def sha256(path):
 
 def fetch():
     """Download the source package with a private apt configuration and unpack `t/`."""
-    if os.path.isdir(os.path.join(suite_dir(), "t")):
+    if os.path.exists(os.path.join(suite_dir(), "doc", "protocol.txt")):
         return
     apt = os.path.join(WORK, "apt")
     for sub in ("lists/partial", "cache/archives/partial", "download"):
@@ -91,18 +96,24 @@ def fetch():
     if got != TARBALL_SHA256:
         sys.exit(f"{tarball}: SHA-256 {got}, expected {TARBALL_SHA256}")
     with tarfile.open(tarball) as tar:
-        members = [m for m in tar.getmembers() if m.name.startswith(f"{RELEASE}/t/")]
+        # t/ and the protocol document line-lengths.t reads.
+        members = [
+            m
+            for m in tar.getmembers()
+            if m.name.startswith(f"{RELEASE}/t/") or m.name == f"{RELEASE}/doc/protocol.txt"
+        ]
         tar.extractall(WORK, members=members, filter="data")
 
 
 def build_dir(server):
-    """A directory MemcachedTest.pm takes as the build directory: `t/`, the shim as
+    """A directory MemcachedTest.pm takes as the build directory: `t/`, `doc/`, the shim as
     `memcached-debug`, and `timedrun` (which only runs its command)."""
     path = os.path.join(WORK, f"run-{server}")
     os.makedirs(path, exist_ok=True)
-    t = os.path.join(path, "t")
-    if not os.path.islink(t):
-        os.symlink(os.path.join(suite_dir(), "t"), t)
+    for name in ("t", "doc"):
+        link = os.path.join(path, name)
+        if not os.path.islink(link):
+            os.symlink(os.path.join(suite_dir(), name), link)
     exe = os.path.join(path, "memcached-debug")
     shutil.copy(SHIM, exe)
     os.chmod(exe, 0o755)
@@ -165,6 +176,30 @@ def run_file(path, build, env, timeout):
     return name, status, detail, out
 
 
+def read_status(path):
+    """{file: (status, reason)} from lines `FILE pass|n/a|not-yet [REASON]` (# comments)."""
+    status = {}
+    with open(path) as f:
+        for number, line in enumerate(f, 1):
+            line = line.split("#", 1)[0].strip()
+            if not line:
+                continue
+            parts = line.split(None, 2)
+            if len(parts) < 2 or parts[1] not in ("pass", "n/a", "not-yet"):
+                sys.exit(f"{path}:{number}: expected `FILE pass|n/a|not-yet [REASON]`")
+            status[parts[0]] = (parts[1], parts[2] if len(parts) > 2 else "")
+    return status
+
+
+def print_markdown(table, status):
+    """Every file with this run's result and the status file's verdict and reason."""
+    print("| file | this run | status | why |")
+    print("|---|---|---|---|")
+    for name, result, detail in sorted(table):
+        verdict, reason = status.get(name, ("?", "not in the status file"))
+        print(f"| `{name}` | {result} ({detail}) | {verdict} | {reason} |")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -173,7 +208,13 @@ def main():
     run.add_argument("files", nargs="*", help="file names such as metaget.t (default: all)")
     run.add_argument("--server", choices=["cachelab", "memcached"], default="cachelab")
     run.add_argument("--cachelab", default=os.path.join(ROOT, "target", "release", "cachelab"))
-    run.add_argument("--expect", help="a list of files that must pass (one per line)")
+    run.add_argument("--status", help="the status file: FILE pass|n/a|not-yet [REASON]")
+    run.add_argument(
+        "--expect", action="store_true", help="run the status file's `pass` files; all must pass"
+    )
+    run.add_argument(
+        "--markdown", action="store_true", help="print a Markdown table with the status reasons"
+    )
     run.add_argument("--jobs", type=int, default=2)
     run.add_argument("--timeout", type=float, default=180.0, help="seconds per file")
     run.add_argument("--log", help="a directory for each file's full output")
@@ -183,10 +224,10 @@ def main():
     if args.command == "fetch":
         print(os.path.join(suite_dir(), "t"))
         return
-    expected = []
-    if args.expect:
-        with open(args.expect) as f:
-            expected = [l.split("#")[0].strip() for l in f if l.split("#")[0].strip()]
+    status = read_status(args.status) if args.status else {}
+    if (args.expect or args.markdown) and not status:
+        sys.exit("--expect and --markdown need --status FILE")
+    expected = [n for n, (s, _) in status.items() if s == "pass"] if args.expect else []
     names = args.files or expected or sorted(
         os.path.basename(p) for p in glob.glob(os.path.join(suite_dir(), "t", "*.t"))
     )
@@ -200,18 +241,23 @@ def main():
             sys.exit(f"{path}: no such test file in the suite")
     counts = {"pass": 0, "fail": 0, "skip": 0}
     failed_expected = []
+    table = []
     with concurrent.futures.ThreadPoolExecutor(max_workers=args.jobs) as pool:
-        for name, status, detail, out in pool.map(
+        for name, result, detail, out in pool.map(
             lambda p: run_file(p, build, env, args.timeout), paths
         ):
-            counts[status] += 1
-            print(f"{name:28} {status:5} {detail}", flush=True)
+            counts[result] += 1
+            table.append((name, result, detail))
+            if not args.markdown:
+                print(f"{name:28} {result:5} {detail}", flush=True)
             if args.log:
                 os.makedirs(args.log, exist_ok=True)
                 with open(os.path.join(args.log, name + ".log"), "w") as f:
                     f.write(out)
-            if name in expected and status != "pass":
+            if name in expected and result != "pass":
                 failed_expected.append(name)
+    if args.markdown:
+        print_markdown(table, status)
     print(f"{args.server}: {counts['pass']} pass, {counts['fail']} fail, {counts['skip']} skip")
     if failed_expected:
         sys.exit(f"expected to pass but did not: {', '.join(failed_expected)}")
