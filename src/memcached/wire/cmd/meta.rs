@@ -231,10 +231,13 @@ fn debug(store: &mut Store, out: &mut Vec<u8>, key: &[u8], flags: &[(u8, Vec<u8>
             } else {
                 out.extend_from_slice(&key);
             }
+            // memcached prints `current_time - exptime` through `%d`: the seconds left,
+            // negated (-1 still means never).
+            let exp = if d.exptime == -1 { -1 } else { -d.exptime };
             let _ = write!(
                 out,
                 " exp={} la={} cas={} fetch={} cls={} size={}\r\n",
-                d.exptime,
+                exp,
                 d.last_access,
                 d.cas,
                 if d.fetched { "yes" } else { "no" },
