@@ -718,3 +718,38 @@ fn seeded_random_meta_sessions_match_memcached() {
         }
     }
 }
+
+#[test]
+fn too_large_ms_drops_the_item_its_decoded_key_names() {
+    // memcached cannot allocate the item, so it unlinks the key's old item whatever the
+    // mode, under the key as decoded ("Zm9v*" is "foo": the `*` is skipped).
+    let big = "z".repeat(2_000_000);
+    let steps = [
+        "ms foo 1\r\na\r\n".to_string(),
+        format!("ms Zm9v 2000000 b MA\r\n{big}\r\n"),
+        "mg foo v\r\n".to_string(),
+        "ms foo 1\r\na\r\n".to_string(),
+        "ms Zm9v 1\r\nb\r\n".to_string(),
+        format!("ms Zm9v* 2000000 b\r\n{big}\r\n"),
+        "mg foo v\r\n".to_string(),
+        "mg Zm9v v\r\n".to_string(),
+    ];
+    let session: Vec<&str> = steps.iter().map(String::as_str).collect();
+    let server = start_cachelab(ServerClock::manual(1_000_000));
+    let mut c = Conn::open(server.addr());
+    let too_large = "SERVER_ERROR object too large for cache\r\n";
+    let want = [
+        "HD\r\n",
+        too_large,
+        "EN\r\n",
+        "HD\r\n",
+        "HD\r\n",
+        too_large,
+        "EN\r\n",
+        "VA 1\r\nb\r\n",
+    ];
+    for (step, want) in session.iter().zip(want) {
+        expect(&mut c, step, want);
+    }
+    same_as_memcached(&session);
+}

@@ -629,11 +629,21 @@ fn parse_meta(
         };
         // Non-negative and below i32::MAX: fits usize.
         let block = vlen as usize + 2;
+        // A refused `ms` drops the old item of the key it names, base64-decoded with `b`
+        // (an undecodable key drops nothing: `Add` is a mode that drops nothing).
+        let (refused_mode, refused_key) = if flags.iter().any(|t| t.first() == Some(&b'b')) {
+            match super::cmd::meta::decode_key(key) {
+                Some(k) => (StoreMode::Set, k),
+                None => (StoreMode::Add, key.to_vec()),
+            }
+        } else {
+            (StoreMode::Set, key.to_vec())
+        };
         if block > limits.item_size_max {
             return frame(
                 Frame::Command(Command::TooLarge {
-                    mode: StoreMode::Set,
-                    key: key.to_vec(),
+                    mode: refused_mode,
+                    key: refused_key,
                     skip: block,
                     noreply: false,
                 }),
@@ -644,8 +654,8 @@ fn parse_meta(
         if end > limits.buffer_max {
             return frame(
                 Frame::Command(Command::NoMemory {
-                    mode: StoreMode::Set,
-                    key: key.to_vec(),
+                    mode: refused_mode,
+                    key: refused_key,
                     skip: block,
                     noreply: false,
                 }),

@@ -31,6 +31,12 @@ use crate::memcached::model::store::{
 };
 use crate::memcached::wire::protocol::MetaVerb;
 
+/// A key sent with `b`, decoded as memcached decodes it (`None`: not valid base64). The
+/// parser uses it to name the item a too-large `ms … b` drops.
+pub(in crate::memcached::wire) fn decode_key(key: &[u8]) -> Option<Vec<u8>> {
+    base64::decode(key)
+}
+
 /// memcached's `MFLAG_MAX_OPAQUE_LENGTH`: longest `O` token, its letter included.
 const MAX_OPAQUE_LENGTH: usize = 32;
 
