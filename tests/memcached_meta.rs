@@ -614,6 +614,11 @@ fn flag_error_sessions_match_memcached() {
     let long_bad = format!("mg x O{o31}o\r\n");
     let long_md = format!("md x O{o31}o\r\n");
     let long_ms = format!("ms x 1 O{o31}o\r\nx\r\n");
+    // `ma` does its work before it finds the opaque too long.
+    let long_ma_new = format!("ma cnt N0 J5 T100 O{o31}o v\r\n");
+    let long_ma = format!("ma cnt O{o31}o D2\r\n");
+    let long_ma_miss = format!("ma nope O{o31}o\r\n");
+    let long_mg_miss = format!("mg nope O{o31}o q\r\n");
     same_as_memcached(&[
         "mg x C5 F3 M1 J2 D3 I P L u\r\n",
         "ms x 1 N5 R5 J2 D3 P L u h l\r\nx\r\n",
@@ -641,6 +646,12 @@ fn flag_error_sessions_match_memcached() {
         &long_bad,
         &long_md,
         &long_ms,
+        &long_ma_new,
+        "mg cnt v\r\n",
+        &long_ma,
+        "mg cnt v\r\n",
+        &long_ma_miss,
+        &long_mg_miss,
         "mg x \u{00e9}\r\n",
     ]);
 }

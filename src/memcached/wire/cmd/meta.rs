@@ -16,9 +16,12 @@
 //!   LRU; `C` compares CAS (`ms` enters CAS mode whenever it is given, even `C0`); `I`
 //!   invalidates (`md` marks the item stale; `ms` with a lower CAS stores a stale value).
 //!
-//! One choice of ours: a too-long opaque (`O` over 32 bytes) is refused before the
-//! command does anything, where memcached refuses it while writing a `mg` or `ma` reply,
-//! after a `T` or the arithmetic already took effect. The reply is the same.
+//! A too-long opaque (`O` over 32 bytes) is refused where memcached refuses it: `ms` and
+//! `md` before doing anything, `ma` while writing its reply (the arithmetic and the `T`
+//! or `N` before the `O` have taken effect), `mg` on a miss after counting it. One choice
+//! of ours: on a `mg` hit or vivify memcached also refuses it only while writing the
+//! reply, after a `T` or `N` before the `O` changed the item (counting nothing, not
+//! bumping it); we refuse it before touching the item. The reply is the same.
 
 mod base64;
 
@@ -262,6 +265,11 @@ fn get(store: &mut Store, out: &mut Vec<u8>, key: &[u8], flags: &[(u8, Vec<u8>)]
         Err(message) => return error_line(out, message),
     };
     if opaque_too_long(flags) {
+        // memcached finds this out while writing the reply: after counting a miss, or
+        // (our choice, see the module docs) before touching a hit.
+        if p.vivify.is_none() && !store.contains(&p.key) {
+            let _ = store.meta_get(&p.key, MetaGetRequest::default());
+        }
         return error_line(out, OPAQUE_TOO_LONG);
     }
     let at = |flag: u8| flags.iter().rposition(|(f, _)| *f == flag);
@@ -440,9 +448,6 @@ fn arithmetic(store: &mut Store, out: &mut Vec<u8>, key: &[u8], flags: &[(u8, Ve
         Some(b'D' | b'-') => false,
         Some(_) => return error_line(out, b"CLIENT_ERROR invalid mode for ma M token"),
     };
-    if opaque_too_long(flags) {
-        return error_line(out, OPAQUE_TOO_LONG);
-    }
     // memcached creates the counter without an exptime; `N` gives it one where it stands
     // among the flags.
     let vivify = p.vivify.map(|_| (p.initial.unwrap_or(0), 0));
@@ -457,6 +462,10 @@ fn arithmetic(store: &mut Store, out: &mut Vec<u8>, key: &[u8], flags: &[(u8, Ve
         MetaDeltaOutcome::Created(value) => (value, true),
         MetaDeltaOutcome::NotStored => {
             return error_line(out, b"SERVER_ERROR Out of memory allocating new item");
+        }
+        // memcached checks the opaque while writing the reply, after the command's work.
+        MetaDeltaOutcome::NotFound | MetaDeltaOutcome::Exists if opaque_too_long(flags) => {
+            return error_line(out, OPAQUE_TOO_LONG);
         }
         MetaDeltaOutcome::NotFound => return status_line(out, b"NF", flags, &p),
         MetaDeltaOutcome::Exists => return status_line(out, b"EX", flags, &p),
@@ -497,6 +506,10 @@ fn arithmetic(store: &mut Store, out: &mut Vec<u8>, key: &[u8], flags: &[(u8, Ve
                 if let (true, Some(exptime)) = (created, p.vivify) {
                     store.set_exptime(&p.key, exptime);
                 }
+            }
+            // The `T` and `N` before it have taken effect, as in memcached.
+            b'O' if 1 + arg.len() > MAX_OPAQUE_LENGTH => {
+                return error_line(out, OPAQUE_TOO_LONG);
             }
             b'O' => {
                 line.extend_from_slice(b" O");
