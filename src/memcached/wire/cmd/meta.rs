@@ -295,10 +295,16 @@ fn get(store: &mut Store, out: &mut Vec<u8>, key: &[u8], flags: &[(u8, Vec<u8>)]
         ttl
     };
     let hit = match store.meta_get(&p.key, request) {
-        Ok(Some((item, state))) => Some((item.value.to_vec(), item.flags, item.cas, state)),
+        Ok(Some((item, state))) => Some((
+            item.value.len(),
+            p.value.then(|| item.value.to_vec()),
+            item.flags,
+            item.cas,
+            state,
+        )),
         _ => None,
     };
-    let Some((value, client_flags, cas, state)) = hit else {
+    let Some((len, value, client_flags, cas, state)) = hit else {
         if !p.quiet {
             status_line(out, b"EN", flags, &p);
         }
@@ -306,14 +312,14 @@ fn get(store: &mut Store, out: &mut Vec<u8>, key: &[u8], flags: &[(u8, Vec<u8>)]
     };
     let mut line = Vec::with_capacity(64);
     if p.value {
-        let _ = write!(line, "VA {}", value.len());
+        let _ = write!(line, "VA {len}");
     } else {
         line.extend_from_slice(b"HD");
     }
     for (i, (flag, arg)) in flags.iter().enumerate() {
         match flag {
             b's' => {
-                let _ = write!(line, " s{}", value.len());
+                let _ = write!(line, " s{len}");
             }
             b't' => {
                 let _ = write!(
@@ -353,7 +359,7 @@ fn get(store: &mut Store, out: &mut Vec<u8>, key: &[u8], flags: &[(u8, Vec<u8>)]
     }
     line.extend_from_slice(b"\r\n");
     out.extend_from_slice(&line);
-    if p.value {
+    if let Some(value) = value {
         out.extend_from_slice(&value);
         out.extend_from_slice(b"\r\n");
     }
