@@ -102,14 +102,13 @@ pub enum MetaVerb {
 }
 
 impl MetaVerb {
-    /// The flags this implementation takes for the verb (a subset of memcached's: no
-    /// base64 keys; `ms`'s `I` is taken and ignored).
+    /// The flags the verb takes: memcached's `_meta_flag_preparse` knows one set for every
+    /// meta command (a flag the command has no use for is accepted and ignored).
     fn allowed(self) -> &'static [u8] {
         match self {
-            MetaVerb::Get => b"cfhklNOqRstTv",
-            MetaVerb::Set => b"cCFIkMOqT",
-            MetaVerb::Delete => b"CIkOqT",
-            MetaVerb::Arithmetic => b"cDJkMNOqtTv",
+            MetaVerb::Get | MetaVerb::Set | MetaVerb::Delete | MetaVerb::Arithmetic => {
+                b"bcCDfFhIJklLMNOPqRstTuv"
+            }
             MetaVerb::NoOp | MetaVerb::Debug => b"",
         }
     }
@@ -273,6 +272,13 @@ pub enum ProtocolError {
     /// `CLIENT_ERROR invalid or duplicate flag` (`md`, `ma`: any bad flag or argument).
     #[error("a meta flag that is unknown, repeated or has a bad argument")]
     InvalidOrDuplicateFlag,
+    /// `CLIENT_ERROR options flags are too long` (`mg` with more than 17 flags).
+    #[error("more than 17 meta flags")]
+    MetaGetFlagsTooLong,
+    /// `CLIENT_ERROR options flags too long` (`ms` with more than 16 flags, `md`, `ma`
+    /// with more than 17).
+    #[error("too many meta flags")]
+    MetaFlagsTooLong,
 }
 
 impl ProtocolError {
@@ -291,6 +297,8 @@ impl ProtocolError {
             ProtocolError::BadToken => b"CLIENT_ERROR bad token in command line format\r\n",
             ProtocolError::DuplicateFlag => b"CLIENT_ERROR duplicate flag\r\n",
             ProtocolError::InvalidOrDuplicateFlag => b"CLIENT_ERROR invalid or duplicate flag\r\n",
+            ProtocolError::MetaGetFlagsTooLong => b"CLIENT_ERROR options flags are too long\r\n",
+            ProtocolError::MetaFlagsTooLong => b"CLIENT_ERROR options flags too long\r\n",
         }
     }
 }
@@ -553,7 +561,13 @@ fn parse_tokens(tokens: &[&[u8]], buf: &[u8], line_end: usize, limits: &Limits) 
     }
 }
 
-/// The meta commands (`proto_text.c`, `process_m*_command`).
+/// memcached's `MFLAG_MAX_OPT_LENGTH`: most tokens a meta command line may have,
+/// counting the terminal empty token.
+const MFLAG_MAX_OPT_LENGTH: usize = 20;
+
+/// The meta commands (`proto_text.c`, `process_m*_command`). Unknown and repeated flags
+/// are refused here; flag arguments and base64 keys are checked when the command is
+/// applied (`cmd::meta`), in the order memcached checks them.
 fn parse_meta(
     verb: MetaVerb,
     tokens: &[&[u8]],
@@ -585,8 +599,22 @@ fn parse_meta(
         return error(BadCommandLine, false, line_end);
     }
     if verb == MetaVerb::Debug {
-        // memcached reads only the key.
-        return frame(meta(key, Vec::new(), Vec::new()), line_end);
+        // memcached reads only the key, and a `b` right after it (a base64 key).
+        let flags = match tokens.get(2) {
+            Some(&b"b") => vec![(b'b', Vec::new())],
+            _ => Vec::new(),
+        };
+        return frame(meta(key, flags, Vec::new()), line_end);
+    }
+    // memcached counts the tokens with a terminal empty one and allows 20 (its tokenizer
+    // stops at 24, more than 20 either way). `ms` does not skip its data block then.
+    if tokens.len() + 1 > MFLAG_MAX_OPT_LENGTH {
+        let e = if verb == MetaVerb::Get {
+            MetaGetFlagsTooLong
+        } else {
+            MetaFlagsTooLong
+        };
+        return error(e, false, line_end);
     }
     let mut rest = &tokens[2..];
     let mut end = line_end;
@@ -601,11 +629,21 @@ fn parse_meta(
         };
         // Non-negative and below i32::MAX: fits usize.
         let block = vlen as usize + 2;
+        // A refused `ms` drops the old item of the key it names, base64-decoded with `b`
+        // (an undecodable key drops nothing: `Add` is a mode that drops nothing).
+        let (refused_mode, refused_key) = if flags.iter().any(|t| t.first() == Some(&b'b')) {
+            match super::cmd::meta::decode_key(key) {
+                Some(k) => (StoreMode::Set, k),
+                None => (StoreMode::Add, key.to_vec()),
+            }
+        } else {
+            (StoreMode::Set, key.to_vec())
+        };
         if block > limits.item_size_max {
             return frame(
                 Frame::Command(Command::TooLarge {
-                    mode: StoreMode::Set,
-                    key: key.to_vec(),
+                    mode: refused_mode,
+                    key: refused_key,
                     skip: block,
                     noreply: false,
                 }),
@@ -616,8 +654,8 @@ fn parse_meta(
         if end > limits.buffer_max {
             return frame(
                 Frame::Command(Command::NoMemory {
-                    mode: StoreMode::Set,
-                    key: key.to_vec(),
+                    mode: refused_mode,
+                    key: refused_key,
                     skip: block,
                     noreply: false,
                 }),
@@ -638,7 +676,7 @@ fn parse_meta(
         let flag = token[0];
         let strict = matches!(verb, MetaVerb::Delete | MetaVerb::Arithmetic);
         // memcached still skips an `ms` data block after a bad flag.
-        if !verb.allowed().contains(&flag) {
+        if flag < 127 && !verb.allowed().contains(&flag) {
             let e = if strict {
                 InvalidOrDuplicateFlag
             } else {
@@ -646,7 +684,7 @@ fn parse_meta(
             };
             return error(e, false, end);
         }
-        if flags.iter().any(|(f, _)| *f == flag) {
+        if flag >= 127 || flags.iter().any(|(f, _)| *f == flag) {
             let e = if strict {
                 InvalidOrDuplicateFlag
             } else {

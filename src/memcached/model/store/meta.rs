@@ -1,17 +1,21 @@
 //! The meta protocol's commands on the store: meta get (`mg`) with its win-token
 //! (recache) state, meta arithmetic (`ma`), meta delete (`md`) with invalidation, and the
-//! meta debug view (`me`); plus the pipeline-window references a meta get holds
+//! meta set (`ms`) with its CAS and invalidation rules, the meta debug view (`me`); plus the pipeline-window references a meta get holds
 //! ([`Store::release_held`]). Counted as memcached 1.6.18's `proto_text.c` counts them.
 
+use super::lru::Segment;
 use super::{
     DeltaOutcome, ItemDebug, ItemRef, KeyError, MetaDeleteOutcome, MetaDeltaOutcome,
-    MetaGetRequest, MetaState, NEVER, NIL, Store, check_key,
+    MetaGetRequest, MetaState, NEVER, NIL, Store, StoreMode, StoreOutcome, check_key,
 };
+use crate::memcached::model::slab::Layout;
 
 impl Store {
     /// Meta get (`mg`) with its recache flags, counted as memcached counts it: a hit with
-    /// `T` is a touch hit (`cmd_touch`, `touch_hits`), any other hit a get hit, and every
-    /// miss a get miss. On a miss with `vivify` (`N`) an empty item is added (not counted
+    /// `T` is a touch hit (`cmd_touch`, `touch_hits`), any other hit a get hit (and an LRU
+    /// hit, `hits_to_hot`/`_warm`/`_cold`), and every miss a get miss. The item is then
+    /// bumped in its LRU (`do_item_bump`) unless the request says `u`
+    /// ([`MetaGetRequest::no_update`]). On a miss with `vivify` (`N`) an empty item is added (not counted
     /// as a set; the read counts as a hit) and this caller wins; on a hit, a stale item or
     /// one whose remaining TTL is below `recache` (`R`) gives the win token to the first
     /// caller only; later callers see that it was sent (`Z`).
@@ -65,6 +69,7 @@ impl Store {
             },
             vivified,
             ttl_before,
+            key_binary: s.key_binary,
         };
         let exptime = match (vivified, request.touch) {
             (true, Some(_)) if request.vivify_last => None,
@@ -74,7 +79,12 @@ impl Store {
             let exp = self.expiry(exptime, now);
             self.slot_mut(idx).exp = exp;
         }
-        self.bump(idx, now);
+        if request.touch.is_none() {
+            self.count_lru_hit(idx);
+        }
+        if !request.no_update {
+            self.bump_touched(idx, now);
+        }
         let s = self.slot(idx);
         let remaining = i64::try_from(s.exp.saturating_sub(now)).unwrap_or(i64::MAX);
         let due = request
@@ -93,42 +103,130 @@ impl Store {
     }
 
     /// Meta arithmetic (`ma`), counted as memcached counts it: the delta of `incr`/`decr`
-    /// on a present counter (then `touch`, `T`, sets its exptime without counting a
-    /// touch); on a missing one with `vivify` (`N`: initial value, exptime) the counter is
-    /// created, counted as neither a set nor a miss.
+    /// on a present counter; with `cas` not 0 (`C`) only when the counter's CAS id is
+    /// `cas`, else `Exists` and nothing is counted (`do_add_delta` checks the CAS after
+    /// refusing an empty value, before parsing the number). On a missing counter with
+    /// `vivify` (`N`: initial value, exptime) it is created, counted as neither a set nor
+    /// a miss. A new TTL (`T`) is the caller's, in request order ([`Store::set_exptime`]).
     pub fn meta_delta(
         &mut self,
         key: &[u8],
         incr: bool,
         delta: u64,
+        cas: u64,
         vivify: Option<(u64, i64)>,
-        touch: Option<i64>,
     ) -> Result<MetaDeltaOutcome, KeyError> {
         check_key(key)?;
         let now = self.clock.now();
-        if let Some((initial, exptime)) = vivify
-            && self.lookup(key, now).is_none()
-        {
-            let mut digits = itoa::Buffer::new();
-            let value = digits.format(initial).as_bytes();
-            return Ok(match self.create_uncounted(key, value, exptime, now) {
-                Some(_) => MetaDeltaOutcome::Created(initial),
-                None => MetaDeltaOutcome::NotStored,
-            });
+        match self.lookup(key, now) {
+            None => {
+                if let Some((initial, exptime)) = vivify {
+                    let mut digits = itoa::Buffer::new();
+                    let value = digits.format(initial).as_bytes();
+                    return Ok(match self.create_uncounted(key, value, exptime, now) {
+                        Some(_) => MetaDeltaOutcome::Created(initial),
+                        None => MetaDeltaOutcome::NotStored,
+                    });
+                }
+            }
+            Some(idx) => {
+                let s = self.slot(idx);
+                let numeric_shape = !s.value().is_empty() && matches!(s.layout, Layout::Single(_));
+                if numeric_shape && cas != 0 && s.cas != cas {
+                    return Ok(MetaDeltaOutcome::Exists);
+                }
+            }
         }
         Ok(match self.delta(key, delta, incr)? {
-            DeltaOutcome::Value { value, .. } => {
-                // The delta may have replaced the item: find it again.
-                if let (Some(exptime), Some(idx)) = (touch, self.find_index(key)) {
-                    let exp = self.expiry(exptime, now);
-                    self.slot_mut(idx).exp = exp;
-                }
-                MetaDeltaOutcome::Changed(value)
-            }
+            DeltaOutcome::Value { value, .. } => MetaDeltaOutcome::Changed(value),
             DeltaOutcome::NotFound => MetaDeltaOutcome::NotFound,
             DeltaOutcome::NonNumeric => MetaDeltaOutcome::NonNumeric,
             DeltaOutcome::OutOfMemory => MetaDeltaOutcome::OutOfMemory,
         })
+    }
+
+    /// Sets the live item's exptime without counting or moving anything, as `ma`'s `T`
+    /// (and `N` on the counter it created) do; false when there is no live item.
+    pub fn set_exptime(&mut self, key: &[u8], exptime: i64) -> bool {
+        let now = self.clock.now();
+        let Some(idx) = self.find_index(key) else {
+            return false;
+        };
+        if self.is_dead(self.slot(idx), now) {
+            return false;
+        }
+        let exp = self.expiry(exptime, now);
+        self.slot_mut(idx).exp = exp;
+        true
+    }
+
+    /// Meta set (`ms`): a storage command ([`Store::store`]) with the meta protocol's
+    /// CAS rules (memcached's `process_mset_command` and `do_store_item`). `cas` is the
+    /// `C` flag: when given, set and replace become a CAS store whatever its value (so
+    /// `C0` against a present item is `Exists`); append and prepend compare it unless 0;
+    /// add ignores it. With `invalidate` (`I`) a CAS store whose `cas` is below the present
+    /// item's stores anyway, but marks the new item stale, keeps the old item's exptime
+    /// and its win-token state (a `mg` then reports `X`, and `Z` if a token was sent).
+    /// With `key_binary` (`b`) the stored item remembers that its key came base64-encoded
+    /// (not for append and prepend, whose new item memcached allocates afresh).
+    #[allow(clippy::too_many_arguments)]
+    pub fn meta_store(
+        &mut self,
+        mode: StoreMode,
+        key: &[u8],
+        value: &[u8],
+        flags: u32,
+        exptime: i64,
+        cas: Option<u64>,
+        invalidate: bool,
+        key_binary: bool,
+    ) -> Result<StoreOutcome, KeyError> {
+        check_key(key)?;
+        let mode = match (cas, mode) {
+            (Some(_), StoreMode::Set | StoreMode::Replace) => StoreMode::Cas,
+            _ => mode,
+        };
+        let cas_in = cas.unwrap_or(0);
+        let now = self.clock.now();
+        // The present item as memcached compares it after allocating the new one. That
+        // allocation may evict it: the store then finds nothing and answers NOT_FOUND, as
+        // memcached does, whatever CAS was given.
+        let stale_over = match self.find_index(key) {
+            Some(idx) if invalidate && mode == StoreMode::Cas && cas_in != 0 => {
+                let s = self.slot(idx);
+                (!self.is_dead(s, now) && cas_in < s.cas).then_some((s.cas, s.exp, s.token_sent))
+            }
+            _ => None,
+        };
+        let compare = stale_over.map_or(cas_in, |(present, _, _)| present);
+        let outcome = self.store(mode, key, value, flags, exptime, compare)?;
+        if let StoreOutcome::Stored { .. } = outcome
+            && let Some(idx) = self.find_index(key)
+        {
+            let s = self.slot_mut(idx);
+            s.key_binary = key_binary && !matches!(mode, StoreMode::Append | StoreMode::Prepend);
+            if let Some((_, exp, token_sent)) = stale_over {
+                s.exp = exp;
+                s.stale = true;
+                s.token_sent = token_sent;
+            }
+        }
+        Ok(outcome)
+    }
+
+    /// Counts a meta get's hit in `lru_hits` by the list the item is on (memcached counts
+    /// it for every `mg` hit without `T`, bumped or not).
+    fn count_lru_hit(&mut self, idx: u32) {
+        let (class, seg) = {
+            let s = self.slot(idx);
+            (usize::from(s.lru()), s.seg)
+        };
+        let counters = &mut self.class_counters[class];
+        match seg {
+            Segment::Hot => counters.hits_to_hot += 1,
+            Segment::Warm => counters.hits_to_warm += 1,
+            Segment::Cold => counters.hits_to_cold += 1,
+        }
     }
 
     /// Allocates and links a new item for a key with no live item under it (the caller
@@ -237,6 +335,7 @@ impl Store {
             fetched: s.fetched,
             class: s.lru(),
             size: s.total,
+            key_binary: s.key_binary,
         })
     }
 }

@@ -105,6 +105,11 @@ struct Slot {
     token_sent: bool,
     /// Invalidated by `md … I` (`ITEM_STALE`).
     stale: bool,
+    /// Stored by a meta `ms` whose key came base64-encoded (`b`; `ITEM_KEY_BINARY`): `mg …
+    /// k` and `me` then show the key base64-encoded again. Any later item of the key that
+    /// is not such an `ms` (append, a vivified or re-allocated counter) starts without it,
+    /// as in memcached, where only `ms` sets the flag on the item it allocates.
+    key_binary: bool,
 }
 
 impl Slot {

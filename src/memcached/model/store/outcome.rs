@@ -80,6 +80,8 @@ pub enum MetaDeltaOutcome {
     Created(u64),
     /// `N` found no memory for the counter (`NS`).
     NotStored,
+    /// `EX`: `C` was given (not 0) and the counter's CAS id differs; nothing changed.
+    Exists,
     /// `NF`: missing, and no `N`.
     NotFound,
     /// `CLIENT_ERROR cannot increment or decrement non-numeric value`.
@@ -153,6 +155,8 @@ pub struct MetaState {
     /// Remaining seconds to live before this `mg` changed it (-1: never expires; for a
     /// vivified item -1, as memcached creates it before applying `N`'s TTL).
     pub ttl_before: i64,
+    /// The item's key was stored base64-encoded (`ms … b`): `k` shows it encoded.
+    pub key_binary: bool,
 }
 
 /// What a meta get asks besides its key: the flags that change the item.
@@ -170,6 +174,9 @@ pub struct MetaGetRequest {
     /// Keep a reference to the item until [`Store::release_held`](super::Store::release_held), as memcached does for
     /// the rest of a pipeline window (the protocol layer sets this; see `release_held`).
     pub hold: bool,
+    /// `u`: leave the item where it is in its LRU (no bump: neither `fetched` nor the
+    /// last-access time change); the read still counts as a hit.
+    pub no_update: bool,
 }
 
 /// An item as the meta debug command `me` shows it (see [`Store::debug`](super::Store::debug)).
@@ -187,4 +194,6 @@ pub struct ItemDebug {
     pub class: u8,
     /// `ITEM_ntotal` (`size=`).
     pub size: u64,
+    /// The key was stored base64-encoded (`ms … b`): `me` shows it encoded.
+    pub key_binary: bool,
 }

@@ -132,6 +132,7 @@ impl Store {
         s.active = false;
         s.token_sent = false;
         s.stale = false;
+        s.key_binary = false;
         let total = s.total;
         // A new item: it starts where `link` starts one (HOT when segmented).
         let first = self.first_segment();
@@ -254,6 +255,7 @@ impl Store {
             active: false,
             token_sent: false,
             stale: false,
+            key_binary: false,
         }
     }
 
