@@ -18,17 +18,20 @@
 //! grow a read buffer. Once the frame is served the buffer shrinks back to [`BASE`] and the
 //! bytes go back to the budget; a closing connection gives back everything.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 use super::budget::{BASE, ReadBudget};
+use super::listener::ServerSettings;
 use super::shutdown::Shutdown;
 use crate::memcached::model::store::Store;
-use crate::memcached::wire::cmd::misc::{ServerStats, stats_with_server};
+use crate::memcached::wire::cmd::misc::ServerStats;
 use crate::memcached::wire::cmd::{self, Flow};
-use crate::memcached::wire::protocol::{Command, Frame, Limits, Parse, StatsKind, parse};
+use crate::memcached::wire::protocol::{Command, Frame, Limits, Parse, parse};
 
 /// Bytes read per `read` call at least, when the buffer must grow.
 const READ_CHUNK: usize = 16 * 1024;
@@ -39,10 +42,10 @@ const MIN_SPARE: usize = 2 * 1024;
 /// A reply buffer above this is shrunk back after its write (large `get` replies).
 const OUT_KEEP: usize = 64 * 1024;
 
-/// Commands served before the replies so far are flushed: memcached's `-R` default of 20
-/// requests per event lets 21 through (`--nreqs >= 0`). What a pipeline window holds
-/// matters to the replies: see [`Store::release_held`].
-const COMMANDS_PER_WINDOW: usize = 21;
+// Commands served before the replies so far are flushed: memcached's `-R` (default 20)
+// requests per event let `R + 1` through after a read (`--nreqs >= 0`, the first command
+// parsed before the count starts) and `R` when it resumes after yielding. What a pipeline
+// window holds matters to the replies: see [`Store::release_held`].
 
 /// What every connection shares with the server besides the store.
 #[derive(Debug)]
@@ -53,15 +56,61 @@ pub struct ServerShared {
     pub threads: usize,
     /// `-c`, for `stats`.
     pub max_connections: usize,
+    /// The server's own options (`-R`, `-o idle_timeout`, `-F`, `-A`, …).
+    pub settings: ServerSettings,
+    /// Wakes the accept loop to stop the server (the `shutdown` command).
+    pub stop: tokio::sync::Notify,
+    conn_yields: AtomicU64,
+    rejected: AtomicU64,
+    idle_kicks: AtomicU64,
 }
 
 impl ServerShared {
-    fn stats(&self) -> ServerStats {
+    /// What the connections of a server with these options share.
+    pub fn new(
+        budget: ReadBudget,
+        threads: usize,
+        max_connections: usize,
+        settings: ServerSettings,
+    ) -> ServerShared {
+        ServerShared {
+            budget,
+            threads,
+            max_connections,
+            settings,
+            stop: tokio::sync::Notify::new(),
+            conn_yields: AtomicU64::new(0),
+            rejected: AtomicU64::new(0),
+            idle_kicks: AtomicU64::new(0),
+        }
+    }
+
+    /// The server's counters for `stats`.
+    pub(super) fn stats(&self) -> ServerStats {
         ServerStats {
             threads: self.threads,
             max_connections: self.max_connections,
             read_buf_bytes: self.budget.bytes(),
             read_buf_oom: self.budget.refusals(),
+            rejected_connections: self
+                .settings
+                .maxconns_fast
+                .then(|| self.rejected.load(Ordering::Relaxed)),
+            idle_kicks: (self.settings.idle_timeout > 0)
+                .then(|| self.idle_kicks.load(Ordering::Relaxed)),
+            conn_yields: self.conn_yields.load(Ordering::Relaxed),
+        }
+    }
+
+    /// Counts a connection refused past `-c` (`rejected_connections`).
+    pub(super) fn count_rejected(&self) {
+        self.rejected.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// `stats reset`: the server's counters start again from 0, as memcached's do.
+    pub(super) fn reset_counters(&self) {
+        for counter in [&self.conn_yields, &self.rejected, &self.idle_kicks] {
+            counter.store(0, Ordering::Relaxed);
         }
     }
 }
@@ -73,6 +122,8 @@ struct Batch {
     more: bool,
     /// A storage frame's line is in the buffer but its data is not: its whole length.
     awaiting: Option<usize>,
+    /// Frames served.
+    served: usize,
 }
 
 /// A client connection and its buffers.
@@ -89,6 +140,10 @@ pub struct Connection {
     charged: usize,
     /// Refuse the storage frame at the front of the buffer (the budget had no room for it).
     refuse_next: bool,
+    /// The last window filled up: the next one resumes without a read (`-R` frames).
+    resumed: bool,
+    /// When the last command was served (`-o idle_timeout`).
+    last_command: tokio::time::Instant,
 }
 
 impl Connection {
@@ -104,6 +159,8 @@ impl Connection {
             shared,
             charged: 0,
             refuse_next: false,
+            resumed: false,
+            last_command: tokio::time::Instant::now(),
         }
     }
 
@@ -136,8 +193,14 @@ impl Connection {
                     return Ok(());
                 }
             }
+            if batch.served > 0 {
+                self.last_command = tokio::time::Instant::now();
+            }
+            self.resumed = batch.more;
             if batch.more {
-                // A full window: serve the rest of the buffer before reading again.
+                // A full window: yield, then serve the rest of the buffer before reading.
+                self.shared.conn_yields.fetch_add(1, Ordering::Relaxed);
+                tokio::task::yield_now().await;
                 continue;
             }
             match batch.awaiting {
@@ -164,10 +227,27 @@ impl Connection {
                     }
                 }
             }
-            let n = tokio::select! {
-                biased;
-                read = self.stream.read_buf(&mut self.buffer) => read?,
-                _ = &mut stop => return Ok(()),
+            // memcached closes an idle connection only while it waits for a command, not in
+            // the middle of a data block.
+            let idle = self.shared.settings.idle_timeout;
+            let n = if idle > 0 && batch.awaiting.is_none() && self.skip == 0 {
+                let kick = self.last_command + idle_after(idle);
+                tokio::select! {
+                    biased;
+                    read = self.stream.read_buf(&mut self.buffer) => read?,
+                    _ = &mut stop => return Ok(()),
+                    _ = tokio::time::sleep_until(kick) => {
+                        self.shared.idle_kicks.fetch_add(1, Ordering::Relaxed);
+                        let _ = self.stream.shutdown().await;
+                        return Ok(());
+                    }
+                }
+            } else {
+                tokio::select! {
+                    biased;
+                    read = self.stream.read_buf(&mut self.buffer) => read?,
+                    _ = &mut stop => return Ok(()),
+                }
             };
             if n == 0 {
                 // A clean close, or one in the middle of a frame: memcached drops the
@@ -212,7 +292,9 @@ impl Connection {
         let mut flow = Flow::Continue;
         let mut served = 0;
         let mut awaiting = None;
-        while self.skip == 0 && served < COMMANDS_PER_WINDOW {
+        let reqs = self.shared.settings.reqs_per_event.max(1);
+        let window = if self.resumed { reqs } else { reqs + 1 };
+        while self.skip == 0 && served < window {
             let limits = if std::mem::take(&mut self.refuse_next) {
                 Limits {
                     buffer_max: 0,
@@ -241,12 +323,8 @@ impl Connection {
             // own invariants are per call, so keep serving.
             let store =
                 guard.get_or_insert_with(|| store.lock().unwrap_or_else(|e| e.into_inner()));
-            flow = if let Frame::Command(Command::Stats(StatsKind::General)) = &frame {
-                stats_with_server(store, &mut self.out, &self.shared.stats());
-                Flow::Continue
-            } else {
-                cmd::apply(&frame, store, &mut self.out)
-            };
+            flow = super::commands::apply(&frame, store, &mut self.out, &self.shared)
+                .unwrap_or_else(|| cmd::apply(&frame, store, &mut self.out));
             if flow != Flow::Continue {
                 break;
             }
@@ -261,8 +339,9 @@ impl Connection {
         self.buffer.drain(..at);
         Batch {
             flow,
-            more: served == COMMANDS_PER_WINDOW,
+            more: served == window,
             awaiting,
+            served,
         }
     }
 
@@ -272,6 +351,12 @@ impl Connection {
         self.skip -= n;
         at + n
     }
+}
+
+/// How long a connection may wait for a command under `-o idle_timeout=N`: memcached kicks
+/// it once more than N whole seconds have passed since its last command, so N + 1.
+fn idle_after(idle_timeout: u32) -> Duration {
+    Duration::from_secs(u64::from(idle_timeout) + 1)
 }
 
 impl Drop for Connection {

@@ -13,6 +13,7 @@
 
 mod background;
 mod budget;
+mod commands;
 mod connection;
 mod foreground;
 mod listener;
@@ -21,4 +22,6 @@ mod shutdown;
 pub use background::Background;
 pub use budget::ReadBudget;
 pub use foreground::{BindError, Foreground};
-pub use listener::{BACKLOG, Options, SharedStore, bind, run};
+pub use listener::{
+    BACKLOG, BindingProtocol, Options, ServerSettings, SharedStore, bind, bind_with_backlog, run,
+};
