@@ -179,6 +179,10 @@ impl Connection {
         tokio::pin!(stop);
         while !shutdown.is_shutdown() {
             let batch = self.apply_batch(store);
+            if batch.more {
+                // Counted before the replies go out, so a client that has read them sees it.
+                self.shared.conn_yields.fetch_add(1, Ordering::Relaxed);
+            }
             if !self.out.is_empty() {
                 self.stream.write_all(&self.out).await?;
                 self.out.clear();
@@ -199,7 +203,6 @@ impl Connection {
             self.resumed = batch.more;
             if batch.more {
                 // A full window: yield, then serve the rest of the buffer before reading.
-                self.shared.conn_yields.fetch_add(1, Ordering::Relaxed);
                 tokio::task::yield_now().await;
                 continue;
             }
