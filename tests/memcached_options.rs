@@ -618,3 +618,87 @@ fn the_port_file_names_the_bound_port() {
         format!("TCP INET: {port}\n")
     );
 }
+
+/// Sends `script` and returns everything the server sends back, with `<closed>` when it
+/// closed the connection and `<open>` when it went quiet for half a second.
+fn reply_and_state(addr: &str, script: &str) -> String {
+    let mut s = connect(addr);
+    s.set_read_timeout(Some(Duration::from_millis(500)))
+        .unwrap();
+    s.write_all(script.as_bytes()).unwrap();
+    let mut out = Vec::new();
+    let mut buf = [0u8; 65536];
+    loop {
+        match s.read(&mut buf) {
+            Ok(0) => {
+                out.extend_from_slice(b"<closed>");
+                break;
+            }
+            Ok(n) => out.extend_from_slice(&buf[..n]),
+            Err(_) => {
+                out.extend_from_slice(b"<open>");
+                break;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[test]
+fn read_buf_mem_limit_bounds_the_stacked_replies() {
+    // conn-limits.t: -o read_buf_mem_limit=1 -t 32 leaves each thread two 16 KiB buffers,
+    // one for reading and one bundle of 13 response objects.
+    let args = ["-o", "read_buf_mem_limit=1", "-t", "32", "-R", "500"];
+    let get = |keys: usize| format!("get {}\r\n", vec!["foo"; keys].join(" "));
+    let cases = [
+        (get(13), "END\r\n<open>".to_string()),
+        (
+            get(14),
+            "SERVER_ERROR out of memory writing get response\r\n<open>".to_string(),
+        ),
+        (
+            get(500),
+            "SERVER_ERROR out of memory writing get response\r\n<open>".to_string(),
+        ),
+        // Stacked replies: 13 fit, the 14th closes the connection with nothing sent.
+        (
+            "mg foo v\r\n".repeat(13),
+            format!("{}<open>", "EN\r\n".repeat(13)),
+        ),
+        ("mg foo v\r\n".repeat(14), "<closed>".to_string()),
+        ("version\r\n".repeat(14), "<closed>".to_string()),
+        // A get or `mn` writes its replies at once, so they never stack up.
+        (
+            "get foo\r\n".repeat(30),
+            format!("{}<open>", "END\r\n".repeat(30)),
+        ),
+        (
+            "mn\r\n".repeat(30),
+            format!("{}<open>", "MN\r\n".repeat(30)),
+        ),
+    ];
+    let (_server, addr) = serve(&args);
+    for (script, want) in &cases {
+        assert_eq!(&reply_and_state(&addr, script), want, "{script:.40}");
+    }
+    let oom: u64 = stat(&addr, "", "response_obj_oom")
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert_eq!(oom, 4, "two gets, two closes");
+    let Some((_mc, mc_addr)) = memcached(&args, "the read_buf_mem_limit comparison") else {
+        return;
+    };
+    for (script, want) in &cases {
+        assert_eq!(
+            &reply_and_state(&mc_addr, script),
+            want,
+            "memcached: {script:.40}"
+        );
+    }
+    let theirs: u64 = stat(&mc_addr, "", "response_obj_oom")
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert_eq!(theirs, oom, "memcached's response_obj_oom");
+}

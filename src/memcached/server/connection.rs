@@ -27,6 +27,7 @@ use tokio::net::TcpStream;
 
 use super::budget::{BASE, ReadBudget};
 use super::listener::ServerSettings;
+use super::responses;
 use super::shutdown::Shutdown;
 use crate::memcached::model::store::Store;
 use crate::memcached::wire::cmd::misc::ServerStats;
@@ -63,6 +64,9 @@ pub struct ServerShared {
     conn_yields: AtomicU64,
     rejected: AtomicU64,
     idle_kicks: AtomicU64,
+    /// Bundles of response objects a connection may stack (`-o read_buf_mem_limit`).
+    response_bundles: Option<usize>,
+    response_oom: AtomicU64,
 }
 
 impl ServerShared {
@@ -82,6 +86,8 @@ impl ServerShared {
             conn_yields: AtomicU64::new(0),
             rejected: AtomicU64::new(0),
             idle_kicks: AtomicU64::new(0),
+            response_bundles: responses::bundle_limit(settings.read_buf_mem_limit, threads),
+            response_oom: AtomicU64::new(0),
         }
     }
 
@@ -99,6 +105,7 @@ impl ServerShared {
             idle_kicks: (self.settings.idle_timeout > 0)
                 .then(|| self.idle_kicks.load(Ordering::Relaxed)),
             conn_yields: self.conn_yields.load(Ordering::Relaxed),
+            response_obj_oom: self.response_oom.load(Ordering::Relaxed),
         }
     }
 
@@ -109,7 +116,12 @@ impl ServerShared {
 
     /// `stats reset`: the server's counters start again from 0, as memcached's do.
     pub(super) fn reset_counters(&self) {
-        for counter in [&self.conn_yields, &self.rejected, &self.idle_kicks] {
+        for counter in [
+            &self.conn_yields,
+            &self.rejected,
+            &self.idle_kicks,
+            &self.response_oom,
+        ] {
             counter.store(0, Ordering::Relaxed);
         }
     }
@@ -297,6 +309,7 @@ impl Connection {
         let mut awaiting = None;
         let reqs = self.shared.settings.reqs_per_event.max(1);
         let window = if self.resumed { reqs } else { reqs + 1 };
+        let mut objects = 0;
         while self.skip == 0 && served < window {
             let limits = if std::mem::take(&mut self.refuse_next) {
                 Limits {
@@ -322,6 +335,14 @@ impl Connection {
                 self.skip = *skip;
                 at = self.take_skip(at);
             }
+            match self.out_of_response_objects(&frame, &mut objects) {
+                None => {}
+                Some(Flow::Continue) => continue,
+                Some(stop) => {
+                    flow = stop;
+                    break;
+                }
+            }
             // A poisoned lock means another connection panicked mid-command; the store's
             // own invariants are per call, so keep serving.
             let store =
@@ -330,6 +351,10 @@ impl Connection {
                 .unwrap_or_else(|| cmd::apply(&frame, store, &mut self.out));
             if flow != Flow::Continue {
                 break;
+            }
+            if responses::flushes(&frame) {
+                // memcached writes these replies at once, freeing their response objects.
+                objects = 0;
             }
         }
         if let Some(store) = guard.as_mut() {
@@ -346,6 +371,27 @@ impl Connection {
             awaiting,
             served,
         }
+    }
+
+    /// Takes the response objects `frame` needs from what `-o read_buf_mem_limit` leaves
+    /// this window (`objects` so far); `None` when they were there. Otherwise memcached's
+    /// shortage (see [`responses`]): a retrieval's reply is the `SERVER_ERROR` (`Continue`),
+    /// anything else closes the connection.
+    fn out_of_response_objects(&mut self, frame: &Frame, objects: &mut usize) -> Option<Flow> {
+        let limit = self.shared.response_bundles?;
+        let need = responses::objects(frame);
+        if responses::bundles(*objects + need) <= limit {
+            *objects += need;
+            return None;
+        }
+        self.shared.response_oom.fetch_add(1, Ordering::Relaxed);
+        if responses::is_retrieval(frame) && responses::bundles(*objects + 1) <= limit {
+            *objects += 1;
+            self.out
+                .extend_from_slice(b"SERVER_ERROR out of memory writing get response\r\n");
+            return Some(Flow::Continue);
+        }
+        Some(Flow::Close)
     }
 
     /// Drops skipped bytes from `at` on; returns the new position.

@@ -42,6 +42,9 @@ pub struct ServerStats {
     pub idle_kicks: Option<u64>,
     /// `conn_yields`: times a connection gave way after `-R` requests.
     pub conn_yields: u64,
+    /// `response_obj_oom`: replies refused for want of response objects
+    /// (`-o read_buf_mem_limit`).
+    pub response_obj_oom: u64,
 }
 
 /// `stats` as a server answers it: the store's counters with the server's `threads`,
@@ -59,6 +62,10 @@ pub fn stats_with_server(store: &mut Store, out: &mut Vec<u8>, server: &ServerSt
                 if let Some(rejected) = server.rejected_connections {
                     rows.push(("rejected_connections".into(), rejected.to_string()));
                 }
+                rows.push((
+                    "response_obj_oom".into(),
+                    server.response_obj_oom.to_string(),
+                ));
                 rows.push(("read_buf_bytes".into(), server.read_buf_bytes.to_string()));
                 rows.push(("read_buf_oom".into(), server.read_buf_oom.to_string()));
             }
