@@ -554,3 +554,76 @@ mod daemon {
         std::fs::rename(&tmp, path)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_are_refused_as_memcached_refuses_them() {
+        assert_eq!(parse_connections("77"), Ok(77));
+        for bad in ["0", "-1"] {
+            let refused = parse_connections(bad).unwrap_err();
+            assert_eq!(refused.code, 1);
+            assert_eq!(
+                refused.message,
+                "Maximum connections must be greater than 0"
+            );
+        }
+        assert_eq!(parse_threads("0").unwrap_err().code, 1);
+        assert_eq!(parse_threads("257").unwrap_err().code, 1);
+        assert_eq!(parse_reqs_per_event("1"), Ok(1));
+        assert_eq!(
+            parse_reqs_per_event("0").unwrap_err().message,
+            "Number of requests per event must be greater than 0"
+        );
+        assert_eq!(parse_port("-1"), Ok(0));
+        assert!(parse_port("-2").is_err() && parse_port("65536").is_err());
+    }
+
+    #[test]
+    fn protocols_ascii_and_auto_only() {
+        assert_eq!(parse_protocol("ascii"), Ok(BindingProtocol::Ascii));
+        assert_eq!(parse_protocol("auto"), Ok(BindingProtocol::Auto));
+        let binary = parse_protocol("binary").unwrap_err();
+        assert_eq!(binary.code, EX_USAGE);
+        assert!(
+            binary.message.contains("out of scope"),
+            "{}",
+            binary.message
+        );
+        let http = parse_protocol("http").unwrap_err();
+        assert_eq!(http.code, EX_USAGE);
+        assert!(
+            http.message
+                .starts_with("Invalid value for binding protocol: http")
+        );
+    }
+
+    #[test]
+    fn server_suboptions_are_taken_out_and_the_rest_left_for_the_store() {
+        let mut server = ServerSettings::default();
+        let rest = server_suboptions(
+            "idle_timeout=3,hot_lru_pct=30,read_buf_mem_limit=2,no_modern,no_drop_privileges",
+            &mut server,
+        )
+        .unwrap();
+        assert_eq!(rest, "hot_lru_pct=30,no_modern");
+        assert_eq!(server.idle_timeout, 3);
+        assert_eq!(server.read_buf_mem_limit, 2 << 20);
+        assert!(!server.maxconns_fast, "no_modern turns maxconns_fast off");
+        let refused = server_suboptions("drop_privileges", &mut server).unwrap_err();
+        assert!(refused.message.contains("out of scope"));
+        let refused = server_suboptions("idle_timeout", &mut server).unwrap_err();
+        assert_eq!(refused.message, "Missing numeric argument for idle_timeout");
+        let refused = server_suboptions("idle_timeout=soon", &mut server).unwrap_err();
+        assert_eq!(refused.code, 1);
+    }
+
+    #[test]
+    fn ipv6_addresses_are_bracketed() {
+        assert_eq!(listen_address("::1", 80), "[::1]:80");
+        assert_eq!(listen_address("[::1]", 80), "[::1]:80");
+        assert_eq!(listen_address("127.0.0.1", 0), "127.0.0.1:0");
+    }
+}

@@ -127,3 +127,55 @@ fn settings_rows(
     }
     rows
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::memcached::server::ReadBudget;
+
+    fn rows(store_rows: &[&str], settings: ServerSettings) -> Vec<String> {
+        let shared = ServerShared::new(ReadBudget::new(1 << 20), 3, 77, settings);
+        let store_rows = store_rows
+            .iter()
+            .map(|name| (name.to_string(), "x".to_string()))
+            .collect();
+        settings_rows(store_rows, &shared)
+            .into_iter()
+            .map(|(name, value)| format!("{name} {value}"))
+            .collect()
+    }
+
+    #[test]
+    fn server_rows_follow_memcacheds_order_among_the_stores() {
+        let settings = ServerSettings {
+            flush_enabled: false,
+            backlog: 8675,
+            ..ServerSettings::default()
+        };
+        let got = rows(&["maxbytes", "cas_enabled", "flush_enabled"], settings);
+        assert_eq!(
+            got,
+            [
+                "maxbytes x",
+                "maxconns 77",
+                "tcpport 11211",
+                "udpport 0",
+                "inter NULL",
+                "verbosity 0",
+                "cas_enabled x",
+                "tcp_backlog 8675",
+                "binding_protocol auto-negotiate",
+                "auth_enabled_sasl no",
+                "auth_enabled_ascii no",
+                "flush_enabled no",
+                // Groups whose store row is missing end the report.
+                "shutdown_command no",
+                "num_threads 3",
+                "reqs_per_event 20",
+                "maxconns_fast yes",
+                "idle_timeout 0",
+                "read_buf_mem_limit 0",
+            ]
+        );
+    }
+}
