@@ -702,3 +702,26 @@ fn read_buf_mem_limit_bounds_the_stacked_replies() {
         .unwrap();
     assert_eq!(theirs, oom, "memcached's response_obj_oom");
 }
+
+#[test]
+fn help_names_no_feature_memcacheds_suite_probes_for() {
+    // t/lib/MemcachedTest.pm greps `memcached -h` (the launcher runs `serve --help`) for
+    // these words to decide which features the server has; none of them is here.
+    let out = Command::new(env!("CARGO_BIN_EXE_cachelab"))
+        .args(["serve", "--help"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let help = String::from_utf8_lossy(&out.stdout).to_lowercase();
+    for word in [
+        "sasl",
+        "ext_path",
+        "proxy_config",
+        "enable-ssl",
+        "unix-socket",
+        "no_drop_privileges",
+    ] {
+        assert!(!help.contains(word), "{word} in the help");
+    }
+    assert!(help.contains("--enable-shutdown") && help.contains("--disable-cas"));
+}
