@@ -1,20 +1,32 @@
 //! `cachelab serve`: a memcached-compatible server (text protocol) on the simulated store,
 //! with memcached's own flag names and defaults.
 //!
-//! The flags are checked as memcached checks them (`-t 0` and `-c 0` are refused with its
-//! words), and more strictly where memcached is silently wrong: `-m` in megabytes must fit
-//! 64 bits of bytes (memcached wraps), `-t` is at most [`MAX_THREADS`]. Before serving, the
-//! soft open-file limit is raised to fit `-c` (as memcached does); when the hard limit
-//! forbids it, a warning says how many connections can really be open.
+//! The flags are checked as memcached checks them (`-t 0`, `-c 0`, `-c -1`, `-R 0` and
+//! `-B http` are refused with its words and exit codes), and more strictly where memcached
+//! is silently wrong: `-m` in megabytes must fit 64 bits of bytes (memcached wraps), `-t`
+//! is at most [`MAX_THREADS`]. Before serving, the soft open-file limit is raised to fit
+//! `-c` (as memcached does); when the hard limit forbids it, a warning says how many
+//! connections can really be open.
+//!
+//! memcached's options that memcached's own test suite uses are accepted with memcached's
+//! meaning (`-A`, `-b`, `-B ascii|auto`, `-C`, `-d`, `-F`, `-M`, `-P`, `-R`, `-v`, `-W`,
+//! `-o idle_timeout`, `-o read_buf_mem_limit`, `-o no_modern`, `-o modern`,
+//! `-o no_maxconns_fast`); what is out of scope (`-B binary`, `-S`, `-Y`,
+//! `-o drop_privileges`) is refused with a message saying so. `-p 0` and `-p -1` both
+//! listen on any free port (memcached's `-p 0` disables TCP; a server without TCP serves
+//! nothing here). With `MEMCACHED_PORT_FILENAME` set, the bound port is written there as
+//! memcached writes it (`TCP INET: 11211`).
 
 use anyhow::Result;
+use cachelab::memcached::server::{BindingProtocol, ServerSettings};
 use clap::Args;
 
 /// memcached's own flag names and defaults.
 #[derive(Args, Debug)]
 pub struct ServeArgs {
-    /// TCP port to listen on (0: any free port).
-    #[arg(short = 'p', long = "port", default_value_t = 11211)]
+    /// TCP port to listen on (0 or -1: any free port).
+    #[arg(short = 'p', long = "port", default_value_t = 11211, allow_negative_numbers = true,
+          value_parser = parse_port)]
     port: u16,
     /// Interface to listen on (loopback unless told otherwise).
     #[arg(short = 'l', long = "listen", default_value = "127.0.0.1")]
@@ -33,15 +45,75 @@ pub struct ServeArgs {
     #[arg(short = 'I', long = "max-item-size", default_value = "1m", value_parser = parse_item_size)]
     item_size: u32,
     /// Most simultaneous connections (at least 1; the open-file limit is raised to fit).
-    #[arg(short = 'c', long = "conn-limit", default_value_t = 1024, value_parser = parse_connections)]
-    connections: usize,
+    #[arg(
+        short = 'c',
+        long = "conn-limit",
+        default_value = "1024",
+        allow_negative_numbers = true
+    )]
+    connections: String,
     /// Worker threads (1 to 256).
-    #[arg(short = 't', long = "threads", default_value_t = 4, value_parser = parse_threads)]
-    threads: usize,
+    #[arg(
+        short = 't',
+        long = "threads",
+        default_value = "4",
+        allow_negative_numbers = true
+    )]
+    threads: String,
+    /// Most requests served per event before a connection yields to the others.
+    #[arg(
+        short = 'R',
+        long = "max-reqs-per-event",
+        default_value = "20",
+        allow_negative_numbers = true
+    )]
+    reqs_per_event: String,
+    /// Listen backlog.
+    #[arg(short = 'b', long = "listen-backlog", default_value_t = cachelab::memcached::server::BACKLOG)]
+    backlog: u32,
+    /// Protocol: `auto` or `ascii` (both the text protocol; the binary protocol is out of
+    /// scope, so `binary` is refused).
+    #[arg(short = 'B', long = "protocol", default_value = "auto")]
+    protocol: String,
+    /// Allow the `shutdown` command.
+    #[arg(short = 'A', long = "enable-shutdown")]
+    enable_shutdown: bool,
+    /// No CAS ids (8 bytes less per item; `gets` shows 0, `cas` finds no match).
+    #[arg(short = 'C', long = "disable-cas")]
+    disable_cas: bool,
+    /// Refuse `flush_all` (`CLIENT_ERROR flush_all not allowed`).
+    #[arg(short = 'F', long = "disable-flush-all")]
+    disable_flush_all: bool,
+    /// Never evict: refuse stores when memory is full (`SERVER_ERROR out of memory storing
+    /// object`).
+    #[arg(short = 'M', long = "disable-evictions")]
+    disable_evictions: bool,
+    /// Refuse watch commands.
+    #[arg(short = 'W', long = "disable-watch")]
+    disable_watch: bool,
+    /// Verbosity (`-v`, `-vv`, `-vvv`): shown in `stats settings`; with `-d`, stdio is kept.
+    #[arg(short = 'v', long = "verbose", action = clap::ArgAction::Count)]
+    verbose: u8,
+    /// Run as a daemon: fork, start a new session, leave the terminal (as memcached -d).
+    #[arg(short = 'd', long = "daemon")]
+    daemon: bool,
+    /// Write the server's process id to this file (removed on exit when a daemon).
+    #[arg(short = 'P', long = "pidfile", value_name = "FILE")]
+    pidfile: Option<std::path::PathBuf>,
+    /// memcached's SASL switch: refused (SASL is out of scope).
+    #[arg(short = 'S', long = "enable-sasl", hide = true)]
+    enable_sasl: bool,
+    /// memcached's ASCII authentication file: refused (authentication is out of scope).
+    #[arg(short = 'Y', long = "auth-file", hide = true)]
+    auth_file: Option<String>,
     /// memcached's comma-separated `-o` suboptions: `no_lru_maintainer` (compat LRU) or
     /// `lru_maintainer` (segmented, the default), also spelled `no_lru_segmented` /
     /// `lru_segmented`; `hot_lru_pct=N`, `warm_lru_pct=N`, `hot_max_factor=F`,
-    /// `warm_max_factor=F`, `modern`. May be repeated.
+    /// `warm_max_factor=F`, `modern`, `no_modern`; for the server `idle_timeout=N`
+    /// (seconds), `read_buf_mem_limit=N` (megabytes), `no_maxconns_fast`, `maxconns_fast`.
+    /// May be repeated.
+    // memcached's test suite reads this help: naming the privilege suboptions here would
+    // tell it that the seccomp sandbox exists.
     #[arg(short = 'o', long = "extended", value_name = "OPTIONS")]
     options: Vec<String>,
 }
@@ -73,26 +145,154 @@ fn parse_megabytes(text: &str) -> Result<u64, String> {
     Ok(mb)
 }
 
+/// `-p`: a TCP port; `-1` (memcached's "any free port") becomes 0.
+fn parse_port(text: &str) -> Result<u16, String> {
+    match text.parse::<i32>() {
+        Ok(-1) => Ok(0),
+        Ok(port) => u16::try_from(port).map_err(|_| format!("{port} is not a TCP port")),
+        Err(_) => Err(format!("{text:?} is not a TCP port")),
+    }
+}
+
+/// A refusal at start-up: memcached's message and exit code.
+#[derive(Debug, PartialEq, Eq)]
+struct Refusal {
+    /// memcached's exit code: 1 for a bad number, 64 (`EX_USAGE`) for a bad word, 71
+    /// (`EX_OSERR`) when it cannot listen.
+    code: i32,
+    message: String,
+}
+
+/// memcached's `EX_USAGE`.
+const EX_USAGE: i32 = 64;
+/// memcached's `EX_OSERR`.
+const EX_OSERR: i32 = 71;
+
+fn refusal(code: i32, message: impl Into<String>) -> Refusal {
+    Refusal {
+        code,
+        message: message.into(),
+    }
+}
+
 /// `-c`: at least 1, as memcached requires.
-fn parse_connections(text: &str) -> Result<usize, String> {
-    match text.parse::<usize>() {
-        Ok(0) => Err("Maximum connections must be greater than 0".into()),
-        Ok(n) => Ok(n),
-        Err(_) => Err(format!("{text:?} is not a whole number of connections")),
+fn parse_connections(text: &str) -> Result<usize, Refusal> {
+    match text.parse::<i64>() {
+        Ok(n) if n <= 0 => Err(refusal(1, "Maximum connections must be greater than 0")),
+        Ok(n) => usize::try_from(n).map_err(|_| refusal(1, format!("-c {n} is too many"))),
+        Err(_) => Err(refusal(
+            1,
+            format!("{text:?} is not a whole number of connections"),
+        )),
     }
 }
 
 /// `-t`: 1 to [`MAX_THREADS`].
-fn parse_threads(text: &str) -> Result<usize, String> {
-    match text.parse::<usize>() {
-        Ok(0) => Err("Number of threads must be greater than 0".into()),
-        Ok(n) if n > MAX_THREADS => Err(format!(
-            "{n} worker threads is too many; at most {MAX_THREADS} (memcached recommends \
-             the number of cores)"
+fn parse_threads(text: &str) -> Result<usize, Refusal> {
+    match text.parse::<i64>() {
+        Ok(n) if n <= 0 => Err(refusal(1, "Number of threads must be greater than 0")),
+        Ok(n) if n > MAX_THREADS as i64 => Err(refusal(
+            1,
+            format!(
+                "{n} worker threads is too many; at most {MAX_THREADS} (memcached recommends \
+                 the number of cores)"
+            ),
         )),
-        Ok(n) => Ok(n),
-        Err(_) => Err(format!("{text:?} is not a whole number of threads")),
+        Ok(n) => Ok(n as usize),
+        Err(_) => Err(refusal(
+            1,
+            format!("{text:?} is not a whole number of threads"),
+        )),
     }
+}
+
+/// `-R`: at least 1 (memcached refuses 0 with these words).
+fn parse_reqs_per_event(text: &str) -> Result<usize, Refusal> {
+    match text.parse::<i64>() {
+        Ok(n) if n <= 0 => Err(refusal(
+            1,
+            "Number of requests per event must be greater than 0",
+        )),
+        Ok(n) => Ok(usize::try_from(n).unwrap_or(usize::MAX)),
+        Err(_) => Err(refusal(
+            1,
+            format!("{text:?} is not a whole number of requests"),
+        )),
+    }
+}
+
+/// `-B`: `ascii` or `auto`; `binary` is out of scope; anything else is memcached's usage
+/// error.
+fn parse_protocol(text: &str) -> Result<BindingProtocol, Refusal> {
+    match text {
+        "ascii" => Ok(BindingProtocol::Ascii),
+        "auto" => Ok(BindingProtocol::Auto),
+        "binary" => Err(refusal(
+            EX_USAGE,
+            "-B binary: the binary protocol is out of scope; cachelab serve speaks the text \
+             protocol (-B ascii or -B auto)",
+        )),
+        _ => Err(refusal(
+            EX_USAGE,
+            format!(
+                "Invalid value for binding protocol: {text}\n -- should be one of auto, \
+                 binary, or ascii"
+            ),
+        )),
+    }
+}
+
+/// Takes the server's suboptions out of one `-o` list into `server`; returns what is left
+/// for the store ([`Settings::apply_options`]), or memcached's refusal.
+fn server_suboptions(list: &str, server: &mut ServerSettings) -> Result<String, Refusal> {
+    let mut store = Vec::new();
+    for option in list.split(',') {
+        let (name, value) = match option.split_once('=') {
+            Some((name, value)) => (name, Some(value)),
+            None => (option, None),
+        };
+        match (name, value) {
+            ("idle_timeout", None) => {
+                return Err(refusal(1, "Missing numeric argument for idle_timeout"));
+            }
+            ("idle_timeout", Some(v)) => {
+                server.idle_timeout = v.parse().map_err(|_| {
+                    refusal(
+                        1,
+                        format!("could not parse argument to idle_timeout: {v:?}"),
+                    )
+                })?;
+            }
+            ("read_buf_mem_limit", None) => {
+                return Err(refusal(1, "Missing read_buf_mem_limit argument"));
+            }
+            ("read_buf_mem_limit", Some(v)) => {
+                let mb: u64 = v
+                    .parse()
+                    .ok()
+                    .filter(|mb| *mb <= u64::from(u32::MAX) >> 20)
+                    .ok_or_else(|| refusal(1, "could not parse argument to read_buf_mem_limit"))?;
+                server.read_buf_mem_limit = mb << 20;
+            }
+            ("maxconns_fast", None) => server.maxconns_fast = true,
+            ("no_maxconns_fast", None) => server.maxconns_fast = false,
+            ("no_drop_privileges", None) => {}
+            ("drop_privileges", None) => {
+                return Err(refusal(
+                    1,
+                    "-o drop_privileges: memcached's seccomp sandbox is out of scope; \
+                     cachelab serve does not drop privileges",
+                ));
+            }
+            ("no_modern", None) => {
+                // The server's part; the store takes its own below.
+                server.maxconns_fast = false;
+                store.push(option);
+            }
+            _ => store.push(option),
+        }
+    }
+    Ok(store.join(","))
 }
 
 /// Raises the soft open-file limit to fit `connections` plus what the server needs, as far
@@ -149,28 +349,283 @@ fn parse_item_size(text: &str) -> Result<u32, String> {
     u32::try_from(bytes).map_err(|_| format!("{text:?} is larger than 4 GiB"))
 }
 
-/// Builds the store from the flags and serves it until Ctrl-C or SIGTERM.
+/// The server's options from the flags, or memcached's refusal.
+fn server_settings(args: &ServeArgs) -> Result<(ServerSettings, Vec<String>), Refusal> {
+    if args.enable_sasl {
+        return Err(refusal(
+            EX_USAGE,
+            "This server is not built with SASL support. (-S: SASL authentication is out of \
+             scope for cachelab serve)",
+        ));
+    }
+    if let Some(file) = &args.auth_file {
+        return Err(refusal(
+            EX_USAGE,
+            format!(
+                "-Y {file}: authentication is out of scope; cachelab serve does not check \
+                 credentials"
+            ),
+        ));
+    }
+    let mut server = ServerSettings {
+        reqs_per_event: parse_reqs_per_event(&args.reqs_per_event)?,
+        flush_enabled: !args.disable_flush_all,
+        shutdown_command: args.enable_shutdown,
+        backlog: args.backlog,
+        protocol: parse_protocol(&args.protocol)?,
+        verbosity: u32::from(args.verbose),
+        watch_enabled: !args.disable_watch,
+        tcp_port: i32::from(args.port),
+        ..ServerSettings::default()
+    };
+    let mut store_options = Vec::new();
+    for list in &args.options {
+        let rest = server_suboptions(list, &mut server)?;
+        if !rest.is_empty() {
+            store_options.push(rest);
+        }
+    }
+    Ok((server, store_options))
+}
+
+/// Prints memcached's refusal and exits with its code, as memcached does.
+fn exit_refused(refused: Refusal) -> ! {
+    errln!("cachelab serve: {}", refused.message);
+    std::process::exit(refused.code)
+}
+
+/// `host:port` for `-l` and `-p`, bracketing a bare IPv6 address.
+fn listen_address(host: &str, port: u16) -> String {
+    if host.contains(':') && !host.starts_with('[') {
+        format!("[{host}]:{port}")
+    } else {
+        format!("{host}:{port}")
+    }
+}
+
+/// Builds the store from the flags and serves it until Ctrl-C, SIGTERM or `shutdown`.
 pub fn run(args: ServeArgs) -> Result<()> {
     use cachelab::memcached::server::{Foreground, Options};
     use cachelab::memcached::{ServerClock, Settings, Store};
     use std::sync::{Arc, Mutex};
 
+    let (connections, threads) = match (
+        parse_connections(&args.connections),
+        parse_threads(&args.threads),
+    ) {
+        (Ok(c), Ok(t)) => (c, t),
+        (Err(refused), _) | (_, Err(refused)) => exit_refused(refused),
+    };
+    let (server, store_options) = server_settings(&args).unwrap_or_else(|r| exit_refused(r));
     let mut settings =
         Settings::memcached(args.memory, args.factor, args.chunk_size, args.item_size)?;
-    for options in &args.options {
+    settings.use_cas = !args.disable_cas;
+    settings.evictions = !args.disable_evictions;
+    for options in &store_options {
         settings.apply_options(options)?;
     }
+    // A pid file named relative to where we started still means that place after the
+    // daemon's `chdir("/")`.
+    let pidfile = match &args.pidfile {
+        Some(path) => Some(std::path::absolute(path)?),
+        None => None,
+    };
+    if args.daemon {
+        // Before the store, the runtime or any thread exists (memcached also daemonizes
+        // before it listens).
+        daemon::daemonize(args.verbose > 0)?;
+    }
     let store = Store::new(settings, ServerClock::wall())?;
-    let options = Options::for_store(&store, args.connections, args.threads);
-    if let Some(warning) = fit_open_files(args.connections, args.threads) {
+    let mut options = Options::for_store(&store, connections, threads);
+    options.server = server;
+    if server.read_buf_mem_limit > 0 {
+        options.read_budget = usize::try_from(server.read_buf_mem_limit).unwrap_or(usize::MAX);
+    }
+    if let Some(warning) = fit_open_files(connections, threads) {
         errln!("warning: {warning}");
     }
     let store = Arc::new(Mutex::new(store));
-    let server = Foreground::bind(&format!("{}:{}", args.listen, args.port))?;
-    outln!("listening on {}", server.local_addr()?);
+    let addr = listen_address(&args.listen, args.port);
+    let server = match Foreground::bind_with_backlog(&addr, args.backlog) {
+        Ok(server) => server,
+        Err(err) => exit_refused(refusal(
+            EX_OSERR,
+            format!(
+                "failed to listen on one of interface(s) {}: {}",
+                args.listen,
+                anyhow::Error::from(err)
+                    .chain()
+                    .last()
+                    .map(ToString::to_string)
+                    .unwrap_or_default()
+            ),
+        )),
+    };
+    let local = server.local_addr()?;
+    options.server.tcp_port = i32::from(local.port());
+    options.server.inter = Some(local.ip());
+    if let Some(path) = std::env::var_os("MEMCACHED_PORT_FILENAME") {
+        daemon::write_port_file(std::path::Path::new(&path), local)?;
+    }
+    if let Some(path) = &pidfile {
+        daemon::write_pid_file(path)?;
+    }
+    outln!("listening on {local}");
     use std::io::Write;
     std::io::stdout().flush()?;
-    server.run_until_signal(store, options)?;
+    let served = server.run_until_signal(store, options);
+    if let (true, Some(path)) = (args.daemon, &pidfile) {
+        let _ = std::fs::remove_file(path);
+    }
+    served?;
     errln!("shut down");
     Ok(())
+}
+
+/// Daemon mode, the pid file and the port file, as memcached 1.6.18 does them (`daemon.c`,
+/// `save_pid`, `server_sockets`).
+mod daemon {
+    use std::io::Write;
+    use std::net::SocketAddr;
+    use std::path::Path;
+
+    /// Forks; the parent exits 0 at once, the child starts a new session, moves to `/` and
+    /// (unless `verbose`) points stdin, stdout and stderr at `/dev/null`.
+    ///
+    /// Call it while the process has one thread: the child keeps only the calling one.
+    #[cfg(unix)]
+    pub fn daemonize(verbose: bool) -> std::io::Result<()> {
+        use std::os::fd::AsRawFd;
+        // SAFETY: ignoring SIGHUP (as memcached does) changes no memory of ours.
+        unsafe { libc::signal(libc::SIGHUP, libc::SIG_IGN) };
+        // SAFETY: the process has a single thread here (see above), so the child is a whole
+        // copy; the parent leaves with `_exit`, running no destructors twice.
+        match unsafe { libc::fork() } {
+            -1 => return Err(std::io::Error::last_os_error()),
+            0 => {}
+            _ => unsafe { libc::_exit(0) },
+        }
+        // SAFETY: setsid takes no arguments and only changes this process's session.
+        if unsafe { libc::setsid() } == -1 {
+            return Err(std::io::Error::last_os_error());
+        }
+        std::env::set_current_dir("/")?;
+        if !verbose {
+            let null = std::fs::OpenOptions::new()
+                .read(true)
+                .write(true)
+                .open("/dev/null")?;
+            for fd in [libc::STDIN_FILENO, libc::STDOUT_FILENO, libc::STDERR_FILENO] {
+                // SAFETY: both descriptors are open; dup2 replaces `fd` atomically.
+                if unsafe { libc::dup2(null.as_raw_fd(), fd) } == -1 {
+                    return Err(std::io::Error::last_os_error());
+                }
+            }
+        }
+        Ok(())
+    }
+
+    #[cfg(not(unix))]
+    pub fn daemonize(_verbose: bool) -> std::io::Result<()> {
+        Err(std::io::Error::other("-d needs a Unix system"))
+    }
+
+    /// Writes this process's id and a newline to `path`, through a temporary file renamed
+    /// into place so that a reader never sees it empty.
+    pub fn write_pid_file(path: &Path) -> std::io::Result<()> {
+        let mut tmp = path.as_os_str().to_owned();
+        tmp.push(".tmp");
+        let mut file = std::fs::File::create(&tmp)?;
+        writeln!(file, "{}", std::process::id())?;
+        drop(file);
+        std::fs::rename(&tmp, path)
+    }
+
+    /// memcached's port file (`MEMCACHED_PORT_FILENAME`): `TCP INET: PORT` (or `TCP INET6`)
+    /// per listener, written to `PATH.lck` and renamed into place.
+    pub fn write_port_file(path: &Path, addr: SocketAddr) -> std::io::Result<()> {
+        let mut tmp = path.as_os_str().to_owned();
+        tmp.push(".lck");
+        let family = if addr.is_ipv4() { "INET" } else { "INET6" };
+        let mut file = std::fs::OpenOptions::new()
+            .append(true)
+            .create(true)
+            .open(&tmp)?;
+        writeln!(file, "TCP {family}: {}", addr.port())?;
+        drop(file);
+        std::fs::rename(&tmp, path)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_are_refused_as_memcached_refuses_them() {
+        assert_eq!(parse_connections("77"), Ok(77));
+        for bad in ["0", "-1"] {
+            let refused = parse_connections(bad).unwrap_err();
+            assert_eq!(refused.code, 1);
+            assert_eq!(
+                refused.message,
+                "Maximum connections must be greater than 0"
+            );
+        }
+        assert_eq!(parse_threads("0").unwrap_err().code, 1);
+        assert_eq!(parse_threads("257").unwrap_err().code, 1);
+        assert_eq!(parse_reqs_per_event("1"), Ok(1));
+        assert_eq!(
+            parse_reqs_per_event("0").unwrap_err().message,
+            "Number of requests per event must be greater than 0"
+        );
+        assert_eq!(parse_port("-1"), Ok(0));
+        assert!(parse_port("-2").is_err() && parse_port("65536").is_err());
+    }
+
+    #[test]
+    fn protocols_ascii_and_auto_only() {
+        assert_eq!(parse_protocol("ascii"), Ok(BindingProtocol::Ascii));
+        assert_eq!(parse_protocol("auto"), Ok(BindingProtocol::Auto));
+        let binary = parse_protocol("binary").unwrap_err();
+        assert_eq!(binary.code, EX_USAGE);
+        assert!(
+            binary.message.contains("out of scope"),
+            "{}",
+            binary.message
+        );
+        let http = parse_protocol("http").unwrap_err();
+        assert_eq!(http.code, EX_USAGE);
+        assert!(
+            http.message
+                .starts_with("Invalid value for binding protocol: http")
+        );
+    }
+
+    #[test]
+    fn server_suboptions_are_taken_out_and_the_rest_left_for_the_store() {
+        let mut server = ServerSettings::default();
+        let rest = server_suboptions(
+            "idle_timeout=3,hot_lru_pct=30,read_buf_mem_limit=2,no_modern,no_drop_privileges",
+            &mut server,
+        )
+        .unwrap();
+        assert_eq!(rest, "hot_lru_pct=30,no_modern");
+        assert_eq!(server.idle_timeout, 3);
+        assert_eq!(server.read_buf_mem_limit, 2 << 20);
+        assert!(!server.maxconns_fast, "no_modern turns maxconns_fast off");
+        let refused = server_suboptions("drop_privileges", &mut server).unwrap_err();
+        assert!(refused.message.contains("out of scope"));
+        let refused = server_suboptions("idle_timeout", &mut server).unwrap_err();
+        assert_eq!(refused.message, "Missing numeric argument for idle_timeout");
+        let refused = server_suboptions("idle_timeout=soon", &mut server).unwrap_err();
+        assert_eq!(refused.code, 1);
+    }
+
+    #[test]
+    fn ipv6_addresses_are_bracketed() {
+        assert_eq!(listen_address("::1", 80), "[::1]:80");
+        assert_eq!(listen_address("[::1]", 80), "[::1]:80");
+        assert_eq!(listen_address("127.0.0.1", 0), "127.0.0.1:0");
+    }
 }

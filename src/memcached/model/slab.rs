@@ -149,7 +149,7 @@ pub enum SettingsError {
     },
     /// An `-o` suboption this model does not know.
     #[error(
-        "Illegal suboption \"{0}\" (known: no_lru_maintainer, lru_maintainer, lru_segmented, no_lru_segmented, modern, hot_lru_pct=N, warm_lru_pct=N, hot_max_factor=F, warm_max_factor=F)"
+        "Illegal suboption \"{0}\" (known: no_lru_maintainer, lru_maintainer, lru_segmented, no_lru_segmented, modern, no_modern, hot_lru_pct=N, warm_lru_pct=N, hot_max_factor=F, warm_max_factor=F)"
     )]
     Suboption(String),
     /// An `-o` suboption with a value memcached refuses.
@@ -168,7 +168,8 @@ impl Settings {
     /// memcached 1.6.18 spells the LRU choice `no_lru_maintainer` (flat "compat" LRU: one
     /// list per class, no maintainer) and `lru_maintainer` (segmented, the default);
     /// `lru_segmented` and `no_lru_segmented` are cachelab's plainer names for the same two
-    /// (memcached itself calls them illegal). `modern` changes nothing, as in 1.6.18.
+    /// (memcached itself calls them illegal). `modern` changes nothing, as in 1.6.18;
+    /// `no_modern` turns the segmented LRU off and makes `slab_chunk_max` a whole page.
     pub fn apply_options(&mut self, options: &str) -> Result<(), SettingsError> {
         /// memcached's `-o`: bare flags, repeats applied in order, case-sensitive names.
         const SUBOPTIONS: Grammar = Grammar {
@@ -205,6 +206,12 @@ impl Settings {
                 ("no_lru_maintainer" | "no_lru_segmented", None) => self.lru_segmented = false,
                 ("lru_maintainer" | "lru_segmented", None) => self.lru_segmented = true,
                 ("modern", None) => {}
+                // memcached 1.6.18's `no_modern`: the 1.4 defaults, so one LRU per class and
+                // items up to a whole page in one chunk.
+                ("no_modern", None) => {
+                    self.lru_segmented = false;
+                    self.slab_chunk_max = self.slab_page_size;
+                }
                 ("hot_lru_pct", Some(v)) => {
                     self.hot_lru_pct = percent(v, "hot_lru_pct must be > 1 and < 80")?;
                 }

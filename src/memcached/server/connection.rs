@@ -18,17 +18,21 @@
 //! grow a read buffer. Once the frame is served the buffer shrinks back to [`BASE`] and the
 //! bytes go back to the budget; a closing connection gives back everything.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 use super::budget::{BASE, ReadBudget};
+use super::listener::ServerSettings;
+use super::responses;
 use super::shutdown::Shutdown;
 use crate::memcached::model::store::Store;
-use crate::memcached::wire::cmd::misc::{ServerStats, stats_with_server};
+use crate::memcached::wire::cmd::misc::ServerStats;
 use crate::memcached::wire::cmd::{self, Flow};
-use crate::memcached::wire::protocol::{Command, Frame, Limits, Parse, StatsKind, parse};
+use crate::memcached::wire::protocol::{Command, Frame, Limits, Parse, parse};
 
 /// Bytes read per `read` call at least, when the buffer must grow.
 const READ_CHUNK: usize = 16 * 1024;
@@ -39,10 +43,10 @@ const MIN_SPARE: usize = 2 * 1024;
 /// A reply buffer above this is shrunk back after its write (large `get` replies).
 const OUT_KEEP: usize = 64 * 1024;
 
-/// Commands served before the replies so far are flushed: memcached's `-R` default of 20
-/// requests per event lets 21 through (`--nreqs >= 0`). What a pipeline window holds
-/// matters to the replies: see [`Store::release_held`].
-const COMMANDS_PER_WINDOW: usize = 21;
+// Commands served before the replies so far are flushed: memcached's `-R` (default 20)
+// requests per event let `R + 1` through after a read (`--nreqs >= 0`, the first command
+// parsed before the count starts) and `R` when it resumes after yielding. What a pipeline
+// window holds matters to the replies: see [`Store::release_held`].
 
 /// What every connection shares with the server besides the store.
 #[derive(Debug)]
@@ -53,15 +57,72 @@ pub struct ServerShared {
     pub threads: usize,
     /// `-c`, for `stats`.
     pub max_connections: usize,
+    /// The server's own options (`-R`, `-o idle_timeout`, `-F`, `-A`, …).
+    pub settings: ServerSettings,
+    /// Wakes the accept loop to stop the server (the `shutdown` command).
+    pub stop: tokio::sync::Notify,
+    conn_yields: AtomicU64,
+    rejected: AtomicU64,
+    idle_kicks: AtomicU64,
+    /// Bundles of response objects a connection may stack (`-o read_buf_mem_limit`).
+    response_bundles: Option<usize>,
+    response_oom: AtomicU64,
 }
 
 impl ServerShared {
-    fn stats(&self) -> ServerStats {
+    /// What the connections of a server with these options share.
+    pub fn new(
+        budget: ReadBudget,
+        threads: usize,
+        max_connections: usize,
+        settings: ServerSettings,
+    ) -> ServerShared {
+        ServerShared {
+            budget,
+            threads,
+            max_connections,
+            settings,
+            stop: tokio::sync::Notify::new(),
+            conn_yields: AtomicU64::new(0),
+            rejected: AtomicU64::new(0),
+            idle_kicks: AtomicU64::new(0),
+            response_bundles: responses::bundle_limit(settings.read_buf_mem_limit, threads),
+            response_oom: AtomicU64::new(0),
+        }
+    }
+
+    /// The server's counters for `stats`.
+    pub(super) fn stats(&self) -> ServerStats {
         ServerStats {
             threads: self.threads,
             max_connections: self.max_connections,
             read_buf_bytes: self.budget.bytes(),
             read_buf_oom: self.budget.refusals(),
+            rejected_connections: self
+                .settings
+                .maxconns_fast
+                .then(|| self.rejected.load(Ordering::Relaxed)),
+            idle_kicks: (self.settings.idle_timeout > 0)
+                .then(|| self.idle_kicks.load(Ordering::Relaxed)),
+            conn_yields: self.conn_yields.load(Ordering::Relaxed),
+            response_obj_oom: self.response_oom.load(Ordering::Relaxed),
+        }
+    }
+
+    /// Counts a connection refused past `-c` (`rejected_connections`).
+    pub(super) fn count_rejected(&self) {
+        self.rejected.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// `stats reset`: the server's counters start again from 0, as memcached's do.
+    pub(super) fn reset_counters(&self) {
+        for counter in [
+            &self.conn_yields,
+            &self.rejected,
+            &self.idle_kicks,
+            &self.response_oom,
+        ] {
+            counter.store(0, Ordering::Relaxed);
         }
     }
 }
@@ -73,6 +134,8 @@ struct Batch {
     more: bool,
     /// A storage frame's line is in the buffer but its data is not: its whole length.
     awaiting: Option<usize>,
+    /// Frames served.
+    served: usize,
 }
 
 /// A client connection and its buffers.
@@ -89,6 +152,10 @@ pub struct Connection {
     charged: usize,
     /// Refuse the storage frame at the front of the buffer (the budget had no room for it).
     refuse_next: bool,
+    /// The last window filled up: the next one resumes without a read (`-R` frames).
+    resumed: bool,
+    /// When the last command was served (`-o idle_timeout`).
+    last_command: tokio::time::Instant,
 }
 
 impl Connection {
@@ -104,6 +171,8 @@ impl Connection {
             shared,
             charged: 0,
             refuse_next: false,
+            resumed: false,
+            last_command: tokio::time::Instant::now(),
         }
     }
 
@@ -122,6 +191,10 @@ impl Connection {
         tokio::pin!(stop);
         while !shutdown.is_shutdown() {
             let batch = self.apply_batch(store);
+            if batch.more {
+                // Counted before the replies go out, so a client that has read them sees it.
+                self.shared.conn_yields.fetch_add(1, Ordering::Relaxed);
+            }
             if !self.out.is_empty() {
                 self.stream.write_all(&self.out).await?;
                 self.out.clear();
@@ -136,8 +209,13 @@ impl Connection {
                     return Ok(());
                 }
             }
+            if batch.served > 0 {
+                self.last_command = tokio::time::Instant::now();
+            }
+            self.resumed = batch.more;
             if batch.more {
-                // A full window: serve the rest of the buffer before reading again.
+                // A full window: yield, then serve the rest of the buffer before reading.
+                tokio::task::yield_now().await;
                 continue;
             }
             match batch.awaiting {
@@ -164,10 +242,27 @@ impl Connection {
                     }
                 }
             }
-            let n = tokio::select! {
-                biased;
-                read = self.stream.read_buf(&mut self.buffer) => read?,
-                _ = &mut stop => return Ok(()),
+            // memcached closes an idle connection only while it waits for a command, not in
+            // the middle of a data block.
+            let idle = self.shared.settings.idle_timeout;
+            let n = if idle > 0 && batch.awaiting.is_none() && self.skip == 0 {
+                let kick = self.last_command + idle_after(idle);
+                tokio::select! {
+                    biased;
+                    read = self.stream.read_buf(&mut self.buffer) => read?,
+                    _ = &mut stop => return Ok(()),
+                    _ = tokio::time::sleep_until(kick) => {
+                        self.shared.idle_kicks.fetch_add(1, Ordering::Relaxed);
+                        let _ = self.stream.shutdown().await;
+                        return Ok(());
+                    }
+                }
+            } else {
+                tokio::select! {
+                    biased;
+                    read = self.stream.read_buf(&mut self.buffer) => read?,
+                    _ = &mut stop => return Ok(()),
+                }
             };
             if n == 0 {
                 // A clean close, or one in the middle of a frame: memcached drops the
@@ -212,7 +307,10 @@ impl Connection {
         let mut flow = Flow::Continue;
         let mut served = 0;
         let mut awaiting = None;
-        while self.skip == 0 && served < COMMANDS_PER_WINDOW {
+        let reqs = self.shared.settings.reqs_per_event.max(1);
+        let window = if self.resumed { reqs } else { reqs + 1 };
+        let mut objects = 0;
+        while self.skip == 0 && served < window {
             let limits = if std::mem::take(&mut self.refuse_next) {
                 Limits {
                     buffer_max: 0,
@@ -237,18 +335,26 @@ impl Connection {
                 self.skip = *skip;
                 at = self.take_skip(at);
             }
+            match self.out_of_response_objects(&frame, &mut objects) {
+                None => {}
+                Some(Flow::Continue) => continue,
+                Some(stop) => {
+                    flow = stop;
+                    break;
+                }
+            }
             // A poisoned lock means another connection panicked mid-command; the store's
             // own invariants are per call, so keep serving.
             let store =
                 guard.get_or_insert_with(|| store.lock().unwrap_or_else(|e| e.into_inner()));
-            flow = if let Frame::Command(Command::Stats(StatsKind::General)) = &frame {
-                stats_with_server(store, &mut self.out, &self.shared.stats());
-                Flow::Continue
-            } else {
-                cmd::apply(&frame, store, &mut self.out)
-            };
+            flow = super::commands::apply(&frame, store, &mut self.out, &self.shared)
+                .unwrap_or_else(|| cmd::apply(&frame, store, &mut self.out));
             if flow != Flow::Continue {
                 break;
+            }
+            if responses::flushes(&frame) {
+                // memcached writes these replies at once, freeing their response objects.
+                objects = 0;
             }
         }
         if let Some(store) = guard.as_mut() {
@@ -261,9 +367,31 @@ impl Connection {
         self.buffer.drain(..at);
         Batch {
             flow,
-            more: served == COMMANDS_PER_WINDOW,
+            more: served == window,
             awaiting,
+            served,
         }
+    }
+
+    /// Takes the response objects `frame` needs from what `-o read_buf_mem_limit` leaves
+    /// this window (`objects` so far); `None` when they were there. Otherwise memcached's
+    /// shortage (see [`responses`]): a retrieval's reply is the `SERVER_ERROR` (`Continue`),
+    /// anything else closes the connection.
+    fn out_of_response_objects(&mut self, frame: &Frame, objects: &mut usize) -> Option<Flow> {
+        let limit = self.shared.response_bundles?;
+        let need = responses::objects(frame);
+        if responses::bundles(*objects + need) <= limit {
+            *objects += need;
+            return None;
+        }
+        self.shared.response_oom.fetch_add(1, Ordering::Relaxed);
+        if responses::is_retrieval(frame) && responses::bundles(*objects + 1) <= limit {
+            *objects += 1;
+            self.out
+                .extend_from_slice(b"SERVER_ERROR out of memory writing get response\r\n");
+            return Some(Flow::Continue);
+        }
+        Some(Flow::Close)
     }
 
     /// Drops skipped bytes from `at` on; returns the new position.
@@ -272,6 +400,12 @@ impl Connection {
         self.skip -= n;
         at + n
     }
+}
+
+/// How long a connection may wait for a command under `-o idle_timeout=N`: memcached kicks
+/// it once more than N whole seconds have passed since its last command, so N + 1.
+fn idle_after(idle_timeout: u32) -> Duration {
+    Duration::from_secs(u64::from(idle_timeout) + 1)
 }
 
 impl Drop for Connection {

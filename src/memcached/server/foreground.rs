@@ -10,7 +10,7 @@ use std::net::SocketAddr;
 use tokio::net::TcpListener;
 use tokio::runtime::Runtime;
 
-use super::listener::{Options, SharedStore, bind, run};
+use super::listener::{BACKLOG, Options, SharedStore, bind_with_backlog, run};
 
 /// Why a server could not start listening.
 #[derive(Debug, thiserror::Error)]
@@ -40,12 +40,17 @@ pub struct Foreground {
 impl Foreground {
     /// Builds a runtime and binds `addr` (`host:port`; port 0 for any free port).
     pub fn bind(addr: &str) -> Result<Foreground, BindError> {
+        Foreground::bind_with_backlog(addr, BACKLOG)
+    }
+
+    /// [`Foreground::bind`] with memcached's `-b` listen backlog.
+    pub fn bind_with_backlog(addr: &str, backlog: u32) -> Result<Foreground, BindError> {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
             .map_err(BindError::Runtime)?;
         let listener = runtime
-            .block_on(bind(addr))
+            .block_on(bind_with_backlog(addr, backlog))
             .map_err(|source| BindError::Bind {
                 addr: addr.to_string(),
                 source,

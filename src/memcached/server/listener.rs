@@ -19,7 +19,11 @@
 //! serving it never wakes another thread; tokio's work-stealing runtime cost measurably
 //! more at pipeline depth 1, where every request is a wake-up.
 //! memcached's `-c` limit is a semaphore: past it a new connection is told
-//! `ERROR Too many open connections` and closed, as memcached 1.6 does by default.
+//! `ERROR Too many open connections` and closed (and counted in `rejected_connections`),
+//! as memcached 1.6 does by default (`maxconns_fast`). memcached compares the new
+//! descriptor's number with `-c`; we count connections, since our descriptors per worker
+//! thread differ from memcached's. The `shutdown` command (`-A`) stops the server as a
+//! signal does.
 //!
 //! The store is one `Arc<Mutex<Store>>`: memcached's memory accounting (slab pages, LRU
 //! per class) is global, so a single lock keeps its semantics exactly; each connection
@@ -52,8 +56,87 @@ pub struct Options {
     /// `-t`: worker threads, each serving its share of the connections.
     pub threads: usize,
     /// Bytes all connections' read buffers may hold beyond 16 KiB each: unfinished
-    /// storage commands and long `get` lines (see [`super::budget`]). `-m` by default.
+    /// storage commands and long `get` lines (see [`super::budget`]). `-m` by default;
+    /// `-o read_buf_mem_limit` sets it.
     pub read_budget: usize,
+    /// The memcached options the server itself (not the store) obeys.
+    pub server: ServerSettings,
+}
+
+/// The memcached command-line options that shape the server rather than the store, with
+/// memcached 1.6.18's defaults; `stats settings` reports them under memcached's names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ServerSettings {
+    /// `-R`: requests served per event before the connection yields (default 20; the
+    /// first window after a read takes one more, as memcached's does).
+    pub reqs_per_event: usize,
+    /// `-o idle_timeout`: seconds without a command after which a connection waiting for
+    /// one is closed (0: never, the default).
+    pub idle_timeout: u32,
+    /// `flush_all` allowed (`-F` turns it off).
+    pub flush_enabled: bool,
+    /// The `shutdown` command allowed (`-A` turns it on).
+    pub shutdown_command: bool,
+    /// `-b`: the listen backlog (default 1024).
+    pub backlog: u32,
+    /// `-B`: the protocol connections speak.
+    pub protocol: BindingProtocol,
+    /// `-v`: how many times it was given (memcached's verbosity; nothing is logged per
+    /// command, so it only shows in `stats settings`).
+    pub verbosity: u32,
+    /// `maxconns_fast` (the default; `-o no_modern` turns it off): past `-c` a new
+    /// connection is told `ERROR Too many open connections` and closed. Off, it waits
+    /// unaccepted until a connection closes.
+    pub maxconns_fast: bool,
+    /// Watch commands allowed (`-W` turns them off).
+    pub watch_enabled: bool,
+    /// `-o read_buf_mem_limit` in bytes as given (0: not given), for `stats settings`.
+    pub read_buf_mem_limit: u64,
+    /// The TCP port listened on (`tcpport` in `stats settings`).
+    pub tcp_port: i32,
+    /// The address listened on (`inter` in `stats settings`; `None` shows memcached's
+    /// `NULL`).
+    pub inter: Option<std::net::IpAddr>,
+}
+
+/// `-B`: what memcached calls the binding protocol. The binary protocol is out of scope,
+/// so `binary` is refused on the command line; `auto` serves the text protocol (memcached
+/// would switch to binary when the first byte is 0x80).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BindingProtocol {
+    /// `-B ascii`.
+    Ascii,
+    /// `-B auto` (the default): memcached's `auto-negotiate`.
+    Auto,
+}
+
+impl BindingProtocol {
+    /// The name `stats settings` shows (`binding_protocol`).
+    pub fn name(self) -> &'static str {
+        match self {
+            BindingProtocol::Ascii => "ascii",
+            BindingProtocol::Auto => "auto-negotiate",
+        }
+    }
+}
+
+impl Default for ServerSettings {
+    fn default() -> ServerSettings {
+        ServerSettings {
+            reqs_per_event: 20,
+            idle_timeout: 0,
+            flush_enabled: true,
+            shutdown_command: false,
+            backlog: BACKLOG,
+            protocol: BindingProtocol::Auto,
+            verbosity: 0,
+            maxconns_fast: true,
+            watch_enabled: true,
+            read_buf_mem_limit: 0,
+            tcp_port: 11211,
+            inter: None,
+        }
+    }
 }
 
 impl Default for Options {
@@ -63,6 +146,7 @@ impl Default for Options {
             limits: Limits::default(),
             threads: 4,
             read_budget: 64 << 20,
+            server: ServerSettings::default(),
         }
     }
 }
@@ -78,6 +162,7 @@ impl Options {
             },
             threads,
             read_budget: usize::try_from(store.settings().max_bytes).unwrap_or(usize::MAX),
+            server: ServerSettings::default(),
         }
     }
 }
@@ -88,6 +173,11 @@ pub const BACKLOG: u32 = 1024;
 /// Binds `addr` (`host:port`, resolved; port 0 for any free port) with `SO_REUSEADDR` and
 /// a listen backlog of [`BACKLOG`], trying each resolved address in turn.
 pub async fn bind(addr: &str) -> std::io::Result<TcpListener> {
+    bind_with_backlog(addr, BACKLOG).await
+}
+
+/// [`bind`] with memcached's `-b` listen backlog.
+pub async fn bind_with_backlog(addr: &str, backlog: u32) -> std::io::Result<TcpListener> {
     let mut last = None;
     for addr in tokio::net::lookup_host(addr).await? {
         let socket = if addr.is_ipv4() {
@@ -97,7 +187,7 @@ pub async fn bind(addr: &str) -> std::io::Result<TcpListener> {
         };
         #[cfg(unix)]
         socket.set_reuseaddr(true)?;
-        match socket.bind(addr).and_then(|()| socket.listen(BACKLOG)) {
+        match socket.bind(addr).and_then(|()| socket.listen(backlog)) {
             Ok(listener) => return Ok(listener),
             Err(err) => last = Some(err),
         }
@@ -122,12 +212,15 @@ pub async fn run(
 ) -> std::io::Result<()> {
     let (notify_shutdown, _) = watch::channel(());
     let (shutdown_complete_tx, mut shutdown_complete_rx) = mpsc::channel::<()>(1);
-    let workers = Workers::start(options.threads.max(1))?;
-    let shared = Arc::new(ServerShared {
-        budget: ReadBudget::new(options.read_budget),
-        threads: options.threads.max(1),
-        max_connections: options.max_connections.max(1),
-    });
+    // Worker event loops need a timer only to close idle connections.
+    let workers = Workers::start(options.threads.max(1), options.server.idle_timeout > 0)?;
+    let shared = Arc::new(ServerShared::new(
+        ReadBudget::new(options.read_budget),
+        options.threads.max(1),
+        options.max_connections.max(1),
+        options.server,
+    ));
+    let stop = shared.clone();
     let mut server = Listener {
         listener,
         store,
@@ -142,6 +235,8 @@ pub async fn run(
     let result = tokio::select! {
         res = server.accept_loop() => res,
         _ = shutdown => Ok(()),
+        // The `shutdown` command (`-A`).
+        _ = stop.stop.notified() => Ok(()),
     };
     let Listener {
         notify_shutdown,
@@ -202,14 +297,18 @@ struct Workers {
 }
 
 impl Workers {
-    fn start(count: usize) -> std::io::Result<Workers> {
+    fn start(count: usize, timers: bool) -> std::io::Result<Workers> {
         let mut senders = Vec::with_capacity(count);
         let mut threads = Vec::with_capacity(count);
         for n in 0..count {
-            // I/O only: connections use no timers, and a time driver costs every park.
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_io()
-                .build()?;
+            // I/O only unless idle connections are to be closed: a time driver costs
+            // every park.
+            let mut builder = tokio::runtime::Builder::new_current_thread();
+            builder.enable_io();
+            if timers {
+                builder.enable_time();
+            }
+            let runtime = builder.build()?;
             let (tx, rx) = mpsc::unbounded_channel();
             let thread = std::thread::Builder::new()
                 .name(format!("cachelab-worker-{n}"))
@@ -263,9 +362,20 @@ impl Listener {
         loop {
             let socket = self.accept().await?;
             let _ = socket.set_nodelay(true);
-            let Ok(permit) = self.limit.clone().try_acquire_owned() else {
-                tokio::spawn(refuse(socket));
-                continue;
+            let permit = if self.options.server.maxconns_fast {
+                let Ok(permit) = self.limit.clone().try_acquire_owned() else {
+                    self.shared.count_rejected();
+                    tokio::spawn(refuse(socket));
+                    continue;
+                };
+                permit
+            } else {
+                // memcached without maxconns_fast stops accepting until a connection
+                // closes; this one waits, unserved, until then.
+                let Ok(permit) = self.limit.clone().acquire_owned().await else {
+                    continue;
+                };
+                permit
             };
             let session = Session {
                 store: self.store.clone(),

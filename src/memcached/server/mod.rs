@@ -13,12 +13,16 @@
 
 mod background;
 mod budget;
+mod commands;
 mod connection;
 mod foreground;
 mod listener;
+mod responses;
 mod shutdown;
 
 pub use background::Background;
 pub use budget::ReadBudget;
 pub use foreground::{BindError, Foreground};
-pub use listener::{BACKLOG, Options, SharedStore, bind, run};
+pub use listener::{
+    BACKLOG, BindingProtocol, Options, ServerSettings, SharedStore, bind, bind_with_backlog, run,
+};

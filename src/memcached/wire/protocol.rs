@@ -235,6 +235,19 @@ pub enum Command {
     Stats(StatsKind),
     /// `quit`: close after the replies before it.
     Quit,
+    /// `shutdown [graceful]`: stop the server when `-A` allowed it.
+    Shutdown(ShutdownMode),
+}
+
+/// What `shutdown` asked for (memcached checks `-A` before the mode).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ShutdownMode {
+    /// `shutdown`: stop now (memcached raises SIGINT).
+    Now,
+    /// `shutdown graceful`: stop after the connections finish (memcached's SIGUSR1).
+    Graceful,
+    /// Anything else: `CLIENT_ERROR invalid shutdown mode`.
+    Invalid,
 }
 
 /// A line or data block memcached answers with an error (and keeps the connection).
@@ -547,6 +560,11 @@ fn parse_tokens(tokens: &[&[u8]], buf: &[u8], line_end: usize, limits: &Limits) 
         }
         b"version" => cmd(Command::Version),
         b"quit" => cmd(Command::Quit),
+        b"shutdown" => cmd(Command::Shutdown(match tokens {
+            [_] => ShutdownMode::Now,
+            [_, b"graceful"] => ShutdownMode::Graceful,
+            _ => ShutdownMode::Invalid,
+        })),
         b"verbosity" => {
             if n != 3 && n != 4 {
                 return unknown;

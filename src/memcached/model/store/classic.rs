@@ -415,7 +415,13 @@ impl Store {
         } else {
             now
         };
-        let oldest_live = new_oldest.saturating_sub(1);
+        // memcached backs the boundary up a second only when CAS ids make it exact; without
+        // them (`-C`) everything stored in the flush's second goes too.
+        let oldest_live = if self.settings.use_cas {
+            new_oldest.saturating_sub(1)
+        } else {
+            new_oldest
+        };
         let oldest_cas = if !self.settings.use_cas {
             0
         } else if oldest_live <= now {

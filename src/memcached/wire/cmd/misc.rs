@@ -1,5 +1,5 @@
-//! `stats`, `flush_all`, `version` and `verbosity` (`doc/protocol.txt`, "Statistics" and
-//! "Other commands").
+//! `stats`, `flush_all`, `version`, `verbosity` and `shutdown` (`doc/protocol.txt`,
+//! "Statistics" and "Other commands").
 
 use super::reply;
 use crate::memcached::model::store::{Store, VERSION};
@@ -35,6 +35,16 @@ pub struct ServerStats {
     /// `read_buf_oom`: frames refused and connections closed because the read budget was
     /// spent.
     pub read_buf_oom: u64,
+    /// `rejected_connections`: connections refused past `-c` (shown only with
+    /// `maxconns_fast`, as memcached does).
+    pub rejected_connections: Option<u64>,
+    /// `idle_kicks`: connections closed by `-o idle_timeout` (shown only when it is set).
+    pub idle_kicks: Option<u64>,
+    /// `conn_yields`: times a connection gave way after `-R` requests.
+    pub conn_yields: u64,
+    /// `response_obj_oom`: replies refused for want of response objects
+    /// (`-o read_buf_mem_limit`).
+    pub response_obj_oom: u64,
 }
 
 /// `stats` as a server answers it: the store's counters with the server's `threads`,
@@ -49,10 +59,26 @@ pub fn stats_with_server(store: &mut Store, out: &mut Vec<u8>, server: &ServerSt
             }
             "total_connections" => {
                 rows.push((name, value));
+                if let Some(rejected) = server.rejected_connections {
+                    rows.push(("rejected_connections".into(), rejected.to_string()));
+                }
+                rows.push((
+                    "response_obj_oom".into(),
+                    server.response_obj_oom.to_string(),
+                ));
                 rows.push(("read_buf_bytes".into(), server.read_buf_bytes.to_string()));
                 rows.push(("read_buf_oom".into(), server.read_buf_oom.to_string()));
             }
-            "threads" => rows.push((name, server.threads.to_string())),
+            "threads" => {
+                rows.push((name, server.threads.to_string()));
+                rows.push(("conn_yields".into(), server.conn_yields.to_string()));
+            }
+            "store_no_memory" => {
+                rows.push((name, value));
+                if let Some(kicks) = server.idle_kicks {
+                    rows.push(("idle_kicks".into(), kicks.to_string()));
+                }
+            }
             _ => rows.push((name, value)),
         }
     }
@@ -60,7 +86,7 @@ pub fn stats_with_server(store: &mut Store, out: &mut Vec<u8>, server: &ServerSt
 }
 
 /// `STAT <name> <value>\r\n` for every row, then `END`.
-fn write_rows(out: &mut Vec<u8>, rows: Vec<(String, String)>) {
+pub(crate) fn write_rows(out: &mut Vec<u8>, rows: Vec<(String, String)>) {
     for (name, value) in rows {
         out.extend_from_slice(b"STAT ");
         out.extend_from_slice(name.as_bytes());
@@ -69,6 +95,21 @@ fn write_rows(out: &mut Vec<u8>, rows: Vec<(String, String)>) {
         out.extend_from_slice(b"\r\n");
     }
     out.extend_from_slice(b"END\r\n");
+}
+
+/// `flush_all` when `-F` disabled it: memcached's refusal (the store is left alone).
+pub fn flush_not_allowed(out: &mut Vec<u8>, noreply: bool) {
+    reply(out, noreply, b"CLIENT_ERROR flush_all not allowed");
+}
+
+/// `shutdown` without `-A`: memcached's refusal, whatever mode was asked for.
+pub fn shutdown_not_enabled(out: &mut Vec<u8>) {
+    out.extend_from_slice(b"ERROR: shutdown not enabled\r\n");
+}
+
+/// `shutdown` with a mode other than `graceful`.
+pub fn shutdown_invalid_mode(out: &mut Vec<u8>) {
+    out.extend_from_slice(b"CLIENT_ERROR invalid shutdown mode\r\n");
 }
 
 /// `flush_all [delay]`: replies `OK`.

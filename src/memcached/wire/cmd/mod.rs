@@ -103,6 +103,8 @@ pub fn apply_command(command: &Command, store: &mut Store, out: &mut Vec<u8>) ->
         Command::Verbosity { noreply } => misc::verbosity(out, *noreply),
         Command::Stats(kind) => misc::stats(store, out, *kind),
         Command::Quit => return Flow::Quit,
+        // Without a server to stop, `shutdown` is never enabled.
+        Command::Shutdown(_) => misc::shutdown_not_enabled(out),
     }
     Flow::Continue
 }
