@@ -44,6 +44,17 @@ pub struct ServeArgs {
     /// `warm_max_factor=F`, `modern`. May be repeated.
     #[arg(short = 'o', long = "extended", value_name = "OPTIONS")]
     options: Vec<String>,
+    /// The delimiter between key prefixes and IDs for per-prefix statistics (`stats
+    /// detail`; default `:`); giving it turns their collection on.
+    #[arg(short = 'D', value_name = "CHAR", value_parser = parse_delimiter)]
+    delimiter: Option<u8>,
+}
+
+/// memcached's `-D`: the first byte of the argument, which must not be empty.
+fn parse_delimiter(text: &str) -> Result<u8, String> {
+    text.bytes()
+        .next()
+        .ok_or_else(|| "No delimiter specified".to_string())
 }
 
 /// Most worker threads `-t` takes (memcached warns above 64 and fails when the descriptors
@@ -160,7 +171,10 @@ pub fn run(args: ServeArgs) -> Result<()> {
     for options in &args.options {
         settings.apply_options(options)?;
     }
-    let store = Store::new(settings, ServerClock::wall())?;
+    let mut store = Store::new(settings, ServerClock::wall())?;
+    if let Some(delimiter) = args.delimiter {
+        store.set_prefix_delimiter(delimiter);
+    }
     let options = Options::for_store(&store, args.connections, args.threads);
     if let Some(warning) = fit_open_files(args.connections, args.threads) {
         errln!("warning: {warning}");

@@ -18,15 +18,18 @@
 //! grow a read buffer. Once the frame is served the buffer shrinks back to [`BASE`] and the
 //! bytes go back to the budget; a closing connection gives back everything.
 
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 use super::budget::{BASE, ReadBudget};
+use super::registry::{ConnSlot, ConnState, Registry, fd_of};
 use super::shutdown::Shutdown;
-use crate::memcached::model::store::Store;
-use crate::memcached::wire::cmd::misc::{ServerStats, stats_with_server};
+use crate::memcached::model::store::{ServerView, Store};
+use crate::memcached::wire::cmd::misc::{stats_with_server, write_rows};
 use crate::memcached::wire::cmd::{self, Flow};
 use crate::memcached::wire::protocol::{Command, Frame, Limits, Parse, StatsKind, parse};
 
@@ -53,15 +56,49 @@ pub struct ServerShared {
     pub threads: usize,
     /// `-c`, for `stats`.
     pub max_connections: usize,
+    /// The listening socket's address (`tcpport`, `inter` in `stats settings`).
+    pub listen_addr: Option<SocketAddr>,
+    /// Every listener and connection, for `stats conns`.
+    pub registry: Registry,
+    /// `read_buf_oom` as of the last `stats reset` (the budget's count never goes back).
+    pub oom_base: AtomicU64,
+    /// Numbers `stats conns` lists sockets under where there are no file descriptors.
+    pub next_fd: AtomicU64,
 }
 
 impl ServerShared {
-    fn stats(&self) -> ServerStats {
-        ServerStats {
-            threads: self.threads,
+    /// What `stats` and `stats settings` report of the server.
+    fn view(&self) -> ServerView {
+        ServerView {
             max_connections: self.max_connections,
-            read_buf_bytes: self.budget.bytes(),
-            read_buf_oom: self.budget.refusals(),
+            threads: self.threads,
+            tcp_port: self.listen_addr.map_or(0, |a| a.port()),
+            udp_port: 0,
+            interface: self.listen_addr.map(|a| a.ip().to_string()),
+            backlog: super::listener::BACKLOG,
+            reqs_per_event: (COMMANDS_PER_WINDOW - 1) as u32,
+            read_buf_count: self.registry.connections() as u64,
+            read_buf_bytes: self.budget.bytes() as u64,
+            read_buf_oom: self
+                .budget
+                .refusals()
+                .saturating_sub(self.oom_base.load(Ordering::Relaxed)),
+            connection_structures: self.registry.peak(),
+        }
+    }
+
+    /// A `stats` command as the server answers it: `stats conns` from the registry, the
+    /// others through the store with [`ServerShared::view`]; `stats reset` also resets
+    /// the server's `read_buf_oom`.
+    fn stats(&self, store: &mut Store, out: &mut Vec<u8>, kind: StatsKind) {
+        match kind {
+            StatsKind::Conns => write_rows(out, self.registry.rows(store.clock().now())),
+            StatsKind::Reset => {
+                self.oom_base
+                    .store(self.budget.refusals(), Ordering::Relaxed);
+                stats_with_server(store, out, kind, &self.view());
+            }
+            _ => stats_with_server(store, out, kind, &self.view()),
         }
     }
 }
@@ -89,12 +126,29 @@ pub struct Connection {
     charged: usize,
     /// Refuse the storage frame at the front of the buffer (the budget had no room for it).
     refuse_next: bool,
+    /// This connection's entry in the server's registry (`stats conns`).
+    slot: Arc<ConnSlot>,
+    /// Bytes read and written not yet counted in the store's `bytes_read`/`bytes_written`
+    /// (counted under the store's lock at the next batch).
+    io_pending: (u64, u64),
 }
 
 impl Connection {
-    /// Wraps an accepted stream.
-    pub fn new(stream: TcpStream, limits: Limits, shared: Arc<ServerShared>) -> Connection {
+    /// Wraps a stream accepted at `now` (server clock seconds) and registers it.
+    pub fn new(
+        stream: TcpStream,
+        limits: Limits,
+        shared: Arc<ServerShared>,
+        now: u64,
+    ) -> Connection {
         shared.budget.count_base(true);
+        let unknown = SocketAddr::from(([0, 0, 0, 0], 0));
+        let slot = shared.registry.register(
+            fd_of(&stream, &shared.next_fd),
+            stream.peer_addr().unwrap_or(unknown),
+            stream.local_addr().unwrap_or(unknown),
+            now,
+        );
         Connection {
             stream,
             buffer: Vec::with_capacity(BASE),
@@ -104,7 +158,14 @@ impl Connection {
             shared,
             charged: 0,
             refuse_next: false,
+            slot,
+            io_pending: (0, 0),
         }
+    }
+
+    /// Bytes read and written not yet counted in the store (for the connection's end).
+    pub fn take_io(&mut self) -> (u64, u64) {
+        std::mem::take(&mut self.io_pending)
     }
 
     /// Serves commands until the client closes, sends `quit`, memcached would close, or
@@ -124,6 +185,7 @@ impl Connection {
             let batch = self.apply_batch(store);
             if !self.out.is_empty() {
                 self.stream.write_all(&self.out).await?;
+                self.io_pending.1 += self.out.len() as u64;
                 self.out.clear();
                 if self.out.capacity() > OUT_KEEP {
                     self.out.shrink_to(READ_CHUNK);
@@ -173,6 +235,10 @@ impl Connection {
                 // A clean close, or one in the middle of a frame: memcached drops the
                 // partial frame either way.
                 return Ok(());
+            }
+            self.io_pending.0 += n as u64;
+            if self.slot.state() == ConnState::NewCmd {
+                self.slot.set_state(ConnState::Read);
             }
         }
         Ok(())
@@ -239,10 +305,16 @@ impl Connection {
             }
             // A poisoned lock means another connection panicked mid-command; the store's
             // own invariants are per call, so keep serving.
-            let store =
-                guard.get_or_insert_with(|| store.lock().unwrap_or_else(|e| e.into_inner()));
-            flow = if let Frame::Command(Command::Stats(StatsKind::General)) = &frame {
-                stats_with_server(store, &mut self.out, &self.shared.stats());
+            let store = guard.get_or_insert_with(|| {
+                let mut store = store.lock().unwrap_or_else(|e| e.into_inner());
+                let (read, written) = std::mem::take(&mut self.io_pending);
+                store.count_io(read, written);
+                self.slot.set_state(ConnState::ParseCmd);
+                self.slot.ran_command(store.clock().now());
+                store
+            });
+            flow = if let Frame::Command(Command::Stats(kind)) = &frame {
+                self.shared.stats(store, &mut self.out, *kind);
                 Flow::Continue
             } else {
                 cmd::apply(&frame, store, &mut self.out)
@@ -253,6 +325,16 @@ impl Connection {
         }
         if let Some(store) = guard.as_mut() {
             store.release_held();
+            if served == COMMANDS_PER_WINDOW {
+                store.count_yield();
+            }
+        }
+        if awaiting.is_some() {
+            self.slot.set_state(ConnState::Nread);
+        } else if self.skip > 0 {
+            self.slot.set_state(ConnState::Swallow);
+        } else if served > 0 {
+            self.slot.set_state(ConnState::Read);
         }
         drop(guard);
         if flow == Flow::Close {
@@ -276,6 +358,7 @@ impl Connection {
 
 impl Drop for Connection {
     fn drop(&mut self) {
+        self.shared.registry.remove(&self.slot);
         self.shared.budget.release(self.charged);
         self.shared.budget.count_base(false);
     }

@@ -26,6 +26,7 @@
 //! takes it once per batch of pipelined commands.
 
 use std::future::Future;
+use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -35,6 +36,7 @@ use tokio::task::JoinSet;
 
 use super::budget::ReadBudget;
 use super::connection::{Connection, ServerShared};
+use super::registry::{self, Registry};
 use super::shutdown::Shutdown;
 use crate::memcached::model::store::Store;
 use crate::memcached::wire::protocol::Limits;
@@ -127,7 +129,17 @@ pub async fn run(
         budget: ReadBudget::new(options.read_budget),
         threads: options.threads.max(1),
         max_connections: options.max_connections.max(1),
+        listen_addr: listener.local_addr().ok(),
+        registry: Registry::new(),
+        oom_base: AtomicU64::new(0),
+        next_fd: AtomicU64::new(0),
     });
+    if let Some(addr) = shared.listen_addr {
+        let fd = registry::fd_of(&listener, &shared.next_fd);
+        shared
+            .registry
+            .add_listener(fd, addr, lock(&store).clock().now());
+    }
     let mut server = Listener {
         listener,
         store,
@@ -182,13 +194,21 @@ impl Session {
             permit,
             done,
         } = self;
-        lock(&store).connection_opened();
-        let mut conn = Connection::new(socket, limits, shared);
+        let now = {
+            let mut store = lock(&store);
+            store.connection_opened();
+            store.clock().now()
+        };
+        let mut conn = Connection::new(socket, limits, shared, now);
         // An I/O error (reset, broken pipe) just ends this connection.
         let _ = conn.serve(&store, &mut shutdown).await;
+        let (read, written) = conn.take_io();
         // Its buffers go (and their bytes back to the budget) before the permit does.
         drop(conn);
-        lock(&store).connection_closed();
+        let mut locked = lock(&store);
+        locked.count_io(read, written);
+        locked.connection_closed();
+        drop(locked);
         drop(permit);
         drop(done);
     }
@@ -264,6 +284,7 @@ impl Listener {
             let socket = self.accept().await?;
             let _ = socket.set_nodelay(true);
             let Ok(permit) = self.limit.clone().try_acquire_owned() else {
+                lock(&self.store).connection_rejected();
                 tokio::spawn(refuse(socket));
                 continue;
             };

@@ -16,6 +16,7 @@ mod budget;
 mod connection;
 mod foreground;
 mod listener;
+mod registry;
 mod shutdown;
 
 pub use background::Background;

@@ -189,7 +189,7 @@ fn apply_checked(
             store.release_held();
             out.extend_from_slice(b"MN\r\n");
         }
-        MetaVerb::Debug => match store.debug(key) {
+        MetaVerb::Debug => match store.debug_counted(key) {
             Some(d) => {
                 out.extend_from_slice(b"ME ");
                 out.extend_from_slice(key);
