@@ -136,9 +136,10 @@ pub async fn run(
     });
     if let Some(addr) = shared.listen_addr {
         let fd = registry::fd_of(&listener, &shared.next_fd);
-        shared
-            .registry
-            .add_listener(fd, addr, lock(&store).clock().now());
+        let mut store = lock(&store);
+        // memcached counts a listening socket as a connection.
+        store.connection_opened();
+        shared.registry.add_listener(fd, addr, store.clock().now());
     }
     let mut server = Listener {
         listener,

@@ -9,7 +9,7 @@ use super::{NIL, Store, VERSION};
 /// Global counters, named as memcached's `stats` names them.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct StoreStats {
-    /// `cmd_get`: keys asked for by retrieval commands (get, gets, gat, gats).
+    /// `cmd_get`: keys asked for by `get` and `gets` (`gat`/`gats` count in `cmd_touch`).
     pub cmd_get: u64,
     /// `cmd_set`: storage commands that got as far as allocating the item.
     pub cmd_set: u64,
@@ -61,9 +61,11 @@ pub struct StoreStats {
     pub expired_unfetched: u64,
     /// `evicted_unfetched`: evicted items never read.
     pub evicted_unfetched: u64,
-    /// `curr_connections` (kept by a server through [`Store::connection_opened`]).
+    /// Open connections, listeners included as memcached counts them (kept by a server
+    /// through [`Store::connection_opened`]; `curr_connections` prints one less: the
+    /// connection asking is not counted).
     pub curr_connections: u64,
-    /// `total_connections`.
+    /// `total_connections`: connections ever opened, listeners included.
     pub total_connections: u64,
     /// `rejected_connections`: connections refused at the `-c` limit.
     pub rejected_connections: u64,
@@ -356,7 +358,11 @@ impl Store {
             ("rusage_user", user),
             ("rusage_system", system),
             ("max_connections", server.max_connections.to_string()),
-            ("curr_connections", c.curr_connections.to_string()),
+            // memcached counts its listeners as connections and leaves out the one asking.
+            (
+                "curr_connections",
+                c.curr_connections.saturating_sub(1).to_string(),
+            ),
             ("total_connections", c.total_connections.to_string()),
             ("rejected_connections", c.rejected_connections.to_string()),
             (

@@ -50,8 +50,11 @@ pub fn stats_with_server(
         StatsKind::Items => store.stats_items(),
         StatsKind::Slabs => store.stats_slabs(),
         // No size histogram is kept (`track_sizes no`): memcached's reply when it is off.
-        StatsKind::Sizes | StatsKind::SizesDisable => {
-            vec![("sizes_status".to_string(), "disabled".to_string())]
+        StatsKind::Sizes => vec![("sizes_status".to_string(), "disabled".to_string())],
+        StatsKind::SizesDisable => {
+            // memcached 1.6.18 sends this row without `END`.
+            out.extend_from_slice(b"STAT sizes_status disabled\r\n");
+            return;
         }
         StatsKind::Conns => Vec::new(),
     };
