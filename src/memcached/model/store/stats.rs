@@ -419,6 +419,9 @@ impl Store {
         if let Some(reassign) = self.slab_reassign_rows() {
             rows.extend(reassign);
         }
+        if let Some(crawler) = self.lru_crawler_rows() {
+            rows.extend(crawler);
+        }
         if maintainer {
             // The maintainer runs synchronously at each allocation, never as a juggling
             // background loop.
@@ -468,6 +471,13 @@ impl Store {
     /// (`slab_reassign no` in `stats settings`), so there are none; a store that models
     /// the page mover returns its counters here, in this order.
     fn slab_reassign_rows(&self) -> Option<Vec<(&'static str, String)>> {
+        None
+    }
+
+    /// The LRU crawler's rows of `stats` (`lru_crawler_running`, `lru_crawler_starts`),
+    /// which memcached prints only while `lru_crawler` is on. This store has no crawler
+    /// (`lru_crawler no` in `stats settings`), so there are none.
+    fn lru_crawler_rows(&self) -> Option<Vec<(&'static str, String)>> {
         None
     }
 
