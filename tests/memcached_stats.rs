@@ -569,6 +569,22 @@ fn traffic_yields_and_reset_are_counted_by_hand() {
     assert_eq!(row(&stats, "bytes_read"), "7");
 }
 
+/// `stats settings`' `oldest` is the flush boundary in memcached's relative time, which
+/// starts 62 seconds back: a `flush_all` 10 s after start puts it at 62 + 10 - 1; with a
+/// delay of 100 s, at 62 + 10 + 100 - 1.
+#[test]
+fn oldest_is_the_flush_boundary_in_memcacheds_relative_time() {
+    let clock = ServerClock::manual(1_700_000_000);
+    let server = ours(clock.clone());
+    let mut c = Conn::open(server.addr());
+    assert_eq!(row(&c.stats(" settings"), "oldest"), "0");
+    clock.advance(10);
+    c.run("flush_all\r\n");
+    assert_eq!(row(&c.stats(" settings"), "oldest"), "71");
+    c.run("flush_all 100\r\n");
+    assert_eq!(row(&c.stats(" settings"), "oldest"), "171");
+}
+
 /// Pipelines of 23 and 50 requests yield once per full window of 21, as memcached's
 /// default `-R 20` does: 1 + 2.
 #[test]

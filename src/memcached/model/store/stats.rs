@@ -617,9 +617,11 @@ impl Store {
         let s = &self.settings;
         let yes_no = |b: bool| if b { "yes" } else { "no" }.to_string();
         let prefix = &self.stats_state.prefix;
-        let oldest = self
-            .flush
-            .map_or(0, |f| f.oldest_live.saturating_sub(self.started));
+        // memcached's `oldest_live` is in its relative time, which starts at
+        // ITEM_UPDATE_INTERVAL + 2 seconds (`process_started` is set that far back).
+        let oldest = self.flush.map_or(0, |f| {
+            (f.oldest_live + super::ITEM_UPDATE_INTERVAL + 2).saturating_sub(self.started)
+        });
         let rows: Vec<(&str, String)> = vec![
             ("maxbytes", s.max_bytes.to_string()),
             ("maxconns", server.max_connections.to_string()),
