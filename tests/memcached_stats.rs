@@ -269,7 +269,8 @@ fn dash_d_sets_the_delimiter_and_turns_collection_on() {
 // ---- stats conns ----------------------------------------------------------------------
 
 /// One block per socket in descriptor order: the listener, then a connection waiting for
-/// a data block, one that never sent a byte, one with half a line, and the one asking.
+/// a data block, one that never sent a byte, one skipping a refused value, one with half a
+/// line, and the one asking.
 /// Times come from the server's (manual) clock.
 #[test]
 fn stats_conns_lists_every_socket_with_its_state_and_idle_time() {
@@ -280,7 +281,7 @@ fn stats_conns_lists_every_socket_with_its_state_and_idle_time() {
     });
     let (text, peers) = nread;
     let blocks = blocks(&text);
-    assert_eq!(blocks.len(), 5, "{text}");
+    assert_eq!(blocks.len(), 6, "{text}");
     let fds: Vec<u64> = blocks.iter().map(|b| b.0).collect();
     assert!(
         fds.windows(2).all(|w| w[0] < w[1]),
@@ -315,8 +316,9 @@ fn stats_conns_lists_every_socket_with_its_state_and_idle_time() {
     for (peer, state, secs) in [
         (peers[0], "conn_nread", "5"),
         (peers[1], "conn_new_cmd", "5"),
-        (peers[2], "conn_read", "0"),
-        (peers[3], "conn_parse_cmd", "0"),
+        (peers[2], "conn_swallow", "5"),
+        (peers[3], "conn_read", "0"),
+        (peers[4], "conn_parse_cmd", "0"),
     ] {
         assert_eq!(find(format!("tcp:{peer}")), &expect(peer, state, secs));
     }
@@ -367,6 +369,9 @@ fn conns_scenario(addr: SocketAddr, between: impl FnOnce()) -> (String, Vec<Sock
     let mut waiting_for_data = Conn::open(addr);
     waiting_for_data.send(b"set foo 0 0 6\r\n");
     let fresh = Conn::open(addr);
+    let mut swallowing = Conn::open(addr);
+    // Over -I: refused at once, and the 2 MB still to come are skipped as they arrive.
+    swallowing.send(format!("set big 0 0 2000000\r\n{}", "z".repeat(1000)).as_bytes());
     settle();
     between();
     let mut half_line = Conn::open(addr);
@@ -374,7 +379,7 @@ fn conns_scenario(addr: SocketAddr, between: impl FnOnce()) -> (String, Vec<Sock
     let mut asking = Conn::open(addr);
     settle();
     let text = asking.run("stats conns\r\n");
-    let peers = [&waiting_for_data, &fresh, &half_line, &asking]
+    let peers = [&waiting_for_data, &fresh, &swallowing, &half_line, &asking]
         .iter()
         .map(|c| c.stream.local_addr().expect("local address"))
         .collect();
