@@ -285,7 +285,8 @@ pub enum Command {
         /// `noreply` was given.
         noreply: bool,
     },
-    /// `stats [settings|items|slabs|reset]`.
+    /// `stats [settings|items|slabs|sizes|conns|reset|detail …|cachedump …]`; see
+    /// [`StatsKind`].
     Stats(StatsKind),
     /// `quit`: close after the replies before it.
     Quit,
