@@ -141,7 +141,7 @@ fn row<'a>(rows: &'a [(String, String)], name: &str) -> &'a str {
 
 /// Waits until the server has surely read what was sent (there is no reply to wait for).
 fn settle() {
-    std::thread::sleep(Duration::from_millis(150));
+    std::thread::sleep(Duration::from_millis(300));
 }
 
 // ---- stats detail ---------------------------------------------------------------------
