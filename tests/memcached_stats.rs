@@ -269,6 +269,18 @@ fn dash_d_sets_the_delimiter_and_turns_collection_on() {
     }
 }
 
+/// `-D` with an empty argument is refused with memcached's words.
+#[test]
+fn dash_d_without_a_character_is_refused() {
+    let out = Command::new(env!("CARGO_BIN_EXE_cachelab"))
+        .args(["serve", "-p", "0", "-D", ""])
+        .output()
+        .expect("run cachelab serve");
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("No delimiter specified"), "{err}");
+}
+
 // ---- stats conns ----------------------------------------------------------------------
 
 /// One block per socket in descriptor order: the listener, then a connection waiting for
