@@ -116,6 +116,17 @@ pub struct ServeArgs {
     // tell it that the seccomp sandbox exists.
     #[arg(short = 'o', long = "extended", value_name = "OPTIONS")]
     options: Vec<String>,
+    /// The delimiter between key prefixes and IDs for per-prefix statistics (`stats
+    /// detail`; default `:`); giving it turns their collection on.
+    #[arg(short = 'D', value_name = "CHAR", value_parser = parse_delimiter)]
+    delimiter: Option<u8>,
+}
+
+/// memcached's `-D`: the first byte of the argument, which must not be empty.
+fn parse_delimiter(text: &str) -> Result<u8, String> {
+    text.bytes()
+        .next()
+        .ok_or_else(|| "No delimiter specified".to_string())
 }
 
 /// Most worker threads `-t` takes (memcached warns above 64 and fails when the descriptors
@@ -375,7 +386,6 @@ fn server_settings(args: &ServeArgs) -> Result<(ServerSettings, Vec<String>), Re
         protocol: parse_protocol(&args.protocol)?,
         verbosity: u32::from(args.verbose),
         watch_enabled: !args.disable_watch,
-        tcp_port: i32::from(args.port),
         ..ServerSettings::default()
     };
     let mut store_options = Vec::new();
@@ -435,7 +445,10 @@ pub fn run(args: ServeArgs) -> Result<()> {
         // before it listens).
         daemon::daemonize(args.verbose > 0)?;
     }
-    let store = Store::new(settings, ServerClock::wall())?;
+    let mut store = Store::new(settings, ServerClock::wall())?;
+    if let Some(delimiter) = args.delimiter {
+        store.set_prefix_delimiter(delimiter);
+    }
     let mut options = Options::for_store(&store, connections, threads);
     options.server = server;
     if server.read_buf_mem_limit > 0 {
@@ -462,8 +475,6 @@ pub fn run(args: ServeArgs) -> Result<()> {
         )),
     };
     let local = server.local_addr()?;
-    options.server.tcp_port = i32::from(local.port());
-    options.server.inter = Some(local.ip());
     if let Some(path) = std::env::var_os("MEMCACHED_PORT_FILENAME") {
         daemon::write_port_file(std::path::Path::new(&path), local)?;
     }

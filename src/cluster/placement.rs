@@ -348,7 +348,7 @@ fn one_at_a_time(data: &[u8]) -> u32 {
 
 /// MurmurHash3 x86 32-bit of `data` (Austin Appleby's `MurmurHash3_x86_32`, which
 /// pymemcache's `murmur3_32` follows for ASCII text).
-fn murmur3_32(data: &[u8], seed: u32) -> u32 {
+pub(crate) fn murmur3_32(data: &[u8], seed: u32) -> u32 {
     const C1: u32 = 0xCC9E_2D51;
     const C2: u32 = 0x1B87_3593;
     let mix = |k: u32| k.wrapping_mul(C1).rotate_left(15).wrapping_mul(C2);

@@ -18,6 +18,7 @@
 //! grow a read buffer. Once the frame is served the buffer shrinks back to [`BASE`] and the
 //! bytes go back to the budget; a closing connection gives back everything.
 
+use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -27,12 +28,13 @@ use tokio::net::TcpStream;
 
 use super::budget::{BASE, ReadBudget};
 use super::listener::ServerSettings;
+use super::registry::{ConnSlot, ConnState, Registry, fd_of};
 use super::responses;
 use super::shutdown::Shutdown;
-use crate::memcached::model::store::Store;
-use crate::memcached::wire::cmd::misc::ServerStats;
+use crate::memcached::model::store::{ServerView, Store};
+use crate::memcached::wire::cmd::misc::{stats_with_server, write_rows};
 use crate::memcached::wire::cmd::{self, Flow};
-use crate::memcached::wire::protocol::{Command, Frame, Limits, Parse, parse};
+use crate::memcached::wire::protocol::{Command, Frame, Limits, Parse, StatsKind, parse};
 
 /// Bytes read per `read` call at least, when the buffer must grow.
 const READ_CHUNK: usize = 16 * 1024;
@@ -61,6 +63,14 @@ pub struct ServerShared {
     pub settings: ServerSettings,
     /// Wakes the accept loop to stop the server (the `shutdown` command).
     pub stop: tokio::sync::Notify,
+    /// The listening socket's address (`tcpport`, `inter` in `stats settings`).
+    pub listen_addr: Option<SocketAddr>,
+    /// Every listener and connection, for `stats conns`.
+    pub registry: Registry,
+    /// `read_buf_oom` as of the last `stats reset` (the budget's count never goes back).
+    oom_base: AtomicU64,
+    /// Numbers `stats conns` lists sockets under where there are no file descriptors.
+    pub next_fd: AtomicU64,
     conn_yields: AtomicU64,
     rejected: AtomicU64,
     idle_kicks: AtomicU64,
@@ -70,12 +80,14 @@ pub struct ServerShared {
 }
 
 impl ServerShared {
-    /// What the connections of a server with these options share.
+    /// What the connections of a server with these options, listening on `listen_addr`,
+    /// share.
     pub fn new(
         budget: ReadBudget,
         threads: usize,
         max_connections: usize,
         settings: ServerSettings,
+        listen_addr: Option<SocketAddr>,
     ) -> ServerShared {
         ServerShared {
             budget,
@@ -83,6 +95,10 @@ impl ServerShared {
             max_connections,
             settings,
             stop: tokio::sync::Notify::new(),
+            listen_addr,
+            registry: Registry::new(),
+            oom_base: AtomicU64::new(0),
+            next_fd: AtomicU64::new(0),
             conn_yields: AtomicU64::new(0),
             rejected: AtomicU64::new(0),
             idle_kicks: AtomicU64::new(0),
@@ -91,39 +107,66 @@ impl ServerShared {
         }
     }
 
-    /// The server's counters for `stats`.
-    pub(super) fn stats(&self) -> ServerStats {
-        ServerStats {
-            threads: self.threads,
+    /// What `stats` and `stats settings` report of the server.
+    fn view(&self) -> ServerView {
+        let s = &self.settings;
+        ServerView {
             max_connections: self.max_connections,
-            read_buf_bytes: self.budget.bytes(),
-            read_buf_oom: self.budget.refusals(),
-            rejected_connections: self
-                .settings
-                .maxconns_fast
-                .then(|| self.rejected.load(Ordering::Relaxed)),
-            idle_kicks: (self.settings.idle_timeout > 0)
-                .then(|| self.idle_kicks.load(Ordering::Relaxed)),
+            threads: self.threads,
+            tcp_port: self.listen_addr.map_or(0, |a| a.port()),
+            udp_port: 0,
+            // The address really listened on: cachelab listens on loopback unless told
+            // otherwise, where memcached without `-l` listens everywhere and shows NULL.
+            interface: self.listen_addr.map(|a| a.ip().to_string()),
+            backlog: s.backlog,
+            reqs_per_event: u32::try_from(s.reqs_per_event).unwrap_or(u32::MAX),
+            read_buf_count: self.registry.connections() as u64,
+            read_buf_bytes: self.budget.bytes() as u64,
+            read_buf_oom: self
+                .budget
+                .refusals()
+                .saturating_sub(self.oom_base.load(Ordering::Relaxed)),
+            connection_structures: self.registry.peak(),
+            verbosity: s.verbosity,
+            shutdown_command: s.shutdown_command,
+            binding_protocol: s.protocol.name(),
+            maxconns_fast: s.maxconns_fast,
+            flush_enabled: s.flush_enabled,
+            idle_timeout: s.idle_timeout,
+            read_buf_mem_limit: s.read_buf_mem_limit,
+            rejected_connections: self.rejected.load(Ordering::Relaxed),
+            idle_kicks: self.idle_kicks.load(Ordering::Relaxed),
             conn_yields: self.conn_yields.load(Ordering::Relaxed),
             response_obj_oom: self.response_oom.load(Ordering::Relaxed),
+        }
+    }
+
+    /// A `stats` command as the server answers it: `stats conns` from the registry, the
+    /// others through the store with [`ServerShared::view`]; `stats reset` also starts the
+    /// server's counters again from 0, as memcached's do.
+    pub(super) fn stats(&self, store: &mut Store, out: &mut Vec<u8>, kind: StatsKind) {
+        match kind {
+            StatsKind::Conns => write_rows(out, self.registry.rows(store.clock().now())),
+            StatsKind::Reset => {
+                self.oom_base
+                    .store(self.budget.refusals(), Ordering::Relaxed);
+                for counter in [
+                    &self.conn_yields,
+                    &self.rejected,
+                    &self.idle_kicks,
+                    &self.response_oom,
+                ] {
+                    counter.store(0, Ordering::Relaxed);
+                }
+                stats_with_server(store, out, kind, &self.view());
+            }
+            _ => stats_with_server(store, out, kind, &self.view()),
         }
     }
 
     /// Counts a connection refused past `-c` (`rejected_connections`).
     pub(super) fn count_rejected(&self) {
         self.rejected.fetch_add(1, Ordering::Relaxed);
-    }
-
-    /// `stats reset`: the server's counters start again from 0, as memcached's do.
-    pub(super) fn reset_counters(&self) {
-        for counter in [
-            &self.conn_yields,
-            &self.rejected,
-            &self.idle_kicks,
-            &self.response_oom,
-        ] {
-            counter.store(0, Ordering::Relaxed);
-        }
     }
 }
 
@@ -156,12 +199,29 @@ pub struct Connection {
     resumed: bool,
     /// When the last command was served (`-o idle_timeout`).
     last_command: tokio::time::Instant,
+    /// This connection's entry in the server's registry (`stats conns`).
+    slot: Arc<ConnSlot>,
+    /// Bytes read and written not yet counted in the store's `bytes_read`/`bytes_written`
+    /// (counted under the store's lock at the next batch).
+    io_pending: (u64, u64),
 }
 
 impl Connection {
-    /// Wraps an accepted stream.
-    pub fn new(stream: TcpStream, limits: Limits, shared: Arc<ServerShared>) -> Connection {
+    /// Wraps a stream accepted at `now` (server clock seconds) and registers it.
+    pub fn new(
+        stream: TcpStream,
+        limits: Limits,
+        shared: Arc<ServerShared>,
+        now: u64,
+    ) -> Connection {
         shared.budget.count_base(true);
+        let unknown = SocketAddr::from(([0, 0, 0, 0], 0));
+        let slot = shared.registry.register(
+            fd_of(&stream, &shared.next_fd),
+            stream.peer_addr().unwrap_or(unknown),
+            stream.local_addr().unwrap_or(unknown),
+            now,
+        );
         Connection {
             stream,
             buffer: Vec::with_capacity(BASE),
@@ -173,7 +233,14 @@ impl Connection {
             refuse_next: false,
             resumed: false,
             last_command: tokio::time::Instant::now(),
+            slot,
+            io_pending: (0, 0),
         }
+    }
+
+    /// Bytes read and written not yet counted in the store (for the connection's end).
+    pub fn take_io(&mut self) -> (u64, u64) {
+        std::mem::take(&mut self.io_pending)
     }
 
     /// Serves commands until the client closes, sends `quit`, memcached would close, or
@@ -197,6 +264,7 @@ impl Connection {
             }
             if !self.out.is_empty() {
                 self.stream.write_all(&self.out).await?;
+                self.io_pending.1 += self.out.len() as u64;
                 self.out.clear();
                 if self.out.capacity() > OUT_KEEP {
                     self.out.shrink_to(READ_CHUNK);
@@ -268,6 +336,10 @@ impl Connection {
                 // A clean close, or one in the middle of a frame: memcached drops the
                 // partial frame either way.
                 return Ok(());
+            }
+            self.io_pending.0 += n as u64;
+            if self.slot.state() == ConnState::NewCmd {
+                self.slot.set_state(ConnState::Read);
             }
         }
         Ok(())
@@ -345,8 +417,14 @@ impl Connection {
             }
             // A poisoned lock means another connection panicked mid-command; the store's
             // own invariants are per call, so keep serving.
-            let store =
-                guard.get_or_insert_with(|| store.lock().unwrap_or_else(|e| e.into_inner()));
+            let store = guard.get_or_insert_with(|| {
+                let mut store = store.lock().unwrap_or_else(|e| e.into_inner());
+                let (read, written) = std::mem::take(&mut self.io_pending);
+                store.count_io(read, written);
+                self.slot.set_state(ConnState::ParseCmd);
+                self.slot.ran_command(store.clock().now());
+                store
+            });
             flow = super::commands::apply(&frame, store, &mut self.out, &self.shared)
                 .unwrap_or_else(|| cmd::apply(&frame, store, &mut self.out));
             if flow != Flow::Continue {
@@ -359,6 +437,13 @@ impl Connection {
         }
         if let Some(store) = guard.as_mut() {
             store.release_held();
+        }
+        if awaiting.is_some() {
+            self.slot.set_state(ConnState::Nread);
+        } else if self.skip > 0 {
+            self.slot.set_state(ConnState::Swallow);
+        } else if served > 0 {
+            self.slot.set_state(ConnState::Read);
         }
         drop(guard);
         if flow == Flow::Close {
@@ -410,6 +495,7 @@ fn idle_after(idle_timeout: u32) -> Duration {
 
 impl Drop for Connection {
     fn drop(&mut self) {
+        self.shared.registry.remove(&self.slot);
         self.shared.budget.release(self.charged);
         self.shared.budget.count_base(false);
     }

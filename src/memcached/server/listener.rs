@@ -39,6 +39,7 @@ use tokio::task::JoinSet;
 
 use super::budget::ReadBudget;
 use super::connection::{Connection, ServerShared};
+use super::registry;
 use super::shutdown::Shutdown;
 use crate::memcached::model::store::Store;
 use crate::memcached::wire::protocol::Limits;
@@ -92,11 +93,6 @@ pub struct ServerSettings {
     pub watch_enabled: bool,
     /// `-o read_buf_mem_limit` in bytes as given (0: not given), for `stats settings`.
     pub read_buf_mem_limit: u64,
-    /// The TCP port listened on (`tcpport` in `stats settings`).
-    pub tcp_port: i32,
-    /// The address listened on (`inter` in `stats settings`; `None` shows memcached's
-    /// `NULL`).
-    pub inter: Option<std::net::IpAddr>,
 }
 
 /// `-B`: what memcached calls the binding protocol. The binary protocol is out of scope,
@@ -133,8 +129,6 @@ impl Default for ServerSettings {
             maxconns_fast: true,
             watch_enabled: true,
             read_buf_mem_limit: 0,
-            tcp_port: 11211,
-            inter: None,
         }
     }
 }
@@ -219,8 +213,16 @@ pub async fn run(
         options.threads.max(1),
         options.max_connections.max(1),
         options.server,
+        listener.local_addr().ok(),
     ));
     let stop = shared.clone();
+    if let Some(addr) = shared.listen_addr {
+        let fd = registry::fd_of(&listener, &shared.next_fd);
+        let mut store = lock(&store);
+        // memcached counts a listening socket as a connection.
+        store.connection_opened();
+        shared.registry.add_listener(fd, addr, store.clock().now());
+    }
     let mut server = Listener {
         listener,
         store,
@@ -277,13 +279,21 @@ impl Session {
             permit,
             done,
         } = self;
-        lock(&store).connection_opened();
-        let mut conn = Connection::new(socket, limits, shared);
+        let now = {
+            let mut store = lock(&store);
+            store.connection_opened();
+            store.clock().now()
+        };
+        let mut conn = Connection::new(socket, limits, shared, now);
         // An I/O error (reset, broken pipe) just ends this connection.
         let _ = conn.serve(&store, &mut shutdown).await;
+        let (read, written) = conn.take_io();
         // Its buffers go (and their bytes back to the budget) before the permit does.
         drop(conn);
-        lock(&store).connection_closed();
+        let mut locked = lock(&store);
+        locked.count_io(read, written);
+        locked.connection_closed();
+        drop(locked);
         drop(permit);
         drop(done);
     }

@@ -17,6 +17,7 @@ mod commands;
 mod connection;
 mod foreground;
 mod listener;
+mod registry;
 mod responses;
 mod shutdown;
 

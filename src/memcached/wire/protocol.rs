@@ -81,6 +81,59 @@ pub enum StatsKind {
     Slabs,
     /// `stats reset`: zero the counters, reply `RESET`.
     Reset,
+    /// `stats detail on|off|dump`.
+    Detail(DetailAction),
+    /// `stats conns`: one block per open connection and listener.
+    Conns,
+    /// `stats cachedump <class> <limit>`.
+    Cachedump {
+        /// Slab class id (below 64).
+        class: u32,
+        /// Most items listed (0: all).
+        limit: u32,
+    },
+    /// `stats sizes`.
+    Sizes,
+    /// `stats sizes_disable`.
+    SizesDisable,
+    /// A `stats` line memcached answers with an error of its own (not `ERROR`).
+    Refused(StatsRefusal),
+}
+
+/// What `stats detail` was asked to do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DetailAction {
+    /// Start collecting per-prefix statistics; reply `OK`.
+    On,
+    /// Stop collecting (keeping what was counted); reply `OK`.
+    Off,
+    /// The `PREFIX …` lines and `END`.
+    Dump,
+}
+
+/// A `stats` subcommand's own error replies (memcached's `process_stat`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StatsRefusal {
+    /// `stats detail` without `on`, `off` or `dump`.
+    DetailUsage,
+    /// `stats cachedump` with fewer than two arguments.
+    BadCommandLine,
+    /// `stats cachedump` arguments that are not numbers.
+    BadFormat,
+    /// `stats cachedump` of a class id of 64 or more.
+    IllegalSlabId,
+}
+
+impl StatsRefusal {
+    /// The reply line, `\r\n` included.
+    pub fn reply(self) -> &'static [u8] {
+        match self {
+            StatsRefusal::DetailUsage => b"CLIENT_ERROR usage: stats detail on|off|dump\r\n",
+            StatsRefusal::BadCommandLine => b"CLIENT_ERROR bad command line\r\n",
+            StatsRefusal::BadFormat => b"CLIENT_ERROR bad command line format\r\n",
+            StatsRefusal::IllegalSlabId => b"CLIENT_ERROR Illegal slab id\r\n",
+        }
+    }
 }
 
 /// A meta command (`doc/protocol.txt`, "Meta Debug", "Meta Get", "Meta Set", "Meta
@@ -231,7 +284,8 @@ pub enum Command {
         /// `noreply` was given.
         noreply: bool,
     },
-    /// `stats [settings|items|slabs|reset]`.
+    /// `stats [settings|items|slabs|sizes|conns|reset|detail …|cachedump …]`; see
+    /// [`StatsKind`].
     Stats(StatsKind),
     /// `quit`: close after the replies before it.
     Quit,
@@ -405,6 +459,44 @@ fn noreply(tokens: &[&[u8]]) -> bool {
     tokens.last() == Some(&&b"noreply"[..])
 }
 
+/// The report a `stats` line asks for, as memcached's `process_stat` reads it: the
+/// subcommand is the second token and later tokens are ignored, except for `detail` (its
+/// action) and `cachedump` (class and limit). `None` is `ERROR`: an unknown subcommand,
+/// or `sizes_enable`, which would turn on a histogram this server does not keep.
+fn stats_kind(tokens: &[&[u8]]) -> Option<StatsKind> {
+    let Some(&sub) = tokens.get(1) else {
+        return Some(StatsKind::General);
+    };
+    Some(match sub {
+        b"reset" => StatsKind::Reset,
+        b"settings" => StatsKind::Settings,
+        b"items" => StatsKind::Items,
+        b"slabs" => StatsKind::Slabs,
+        b"conns" => StatsKind::Conns,
+        b"sizes" => StatsKind::Sizes,
+        b"sizes_disable" => StatsKind::SizesDisable,
+        b"detail" => match tokens.get(2).copied() {
+            Some(b"on") => StatsKind::Detail(DetailAction::On),
+            Some(b"off") => StatsKind::Detail(DetailAction::Off),
+            Some(b"dump") => StatsKind::Detail(DetailAction::Dump),
+            _ => StatsKind::Refused(StatsRefusal::DetailUsage),
+        },
+        b"cachedump" => {
+            if tokens.len() < 4 {
+                return Some(StatsKind::Refused(StatsRefusal::BadCommandLine));
+            }
+            match (strtoul32(tokens[2]), strtoul32(tokens[3])) {
+                (Some(class), Some(_)) if class >= 64 => {
+                    StatsKind::Refused(StatsRefusal::IllegalSlabId)
+                }
+                (Some(class), Some(limit)) => StatsKind::Cachedump { class, limit },
+                _ => StatsKind::Refused(StatsRefusal::BadFormat),
+            }
+        }
+        _ => return None,
+    })
+}
+
 fn parse_tokens(tokens: &[&[u8]], buf: &[u8], line_end: usize, limits: &Limits) -> Parse {
     use ProtocolError::*;
     // memcached counts a terminal empty token; `n` here is that count.
@@ -526,17 +618,10 @@ fn parse_tokens(tokens: &[&[u8]], buf: &[u8], line_end: usize, limits: &Limits) 
                 noreply,
             })
         }
-        b"stats" => {
-            let kind = match tokens.get(1).copied() {
-                None => StatsKind::General,
-                Some(b"settings") => StatsKind::Settings,
-                Some(b"items") => StatsKind::Items,
-                Some(b"slabs") => StatsKind::Slabs,
-                Some(b"reset") => StatsKind::Reset,
-                Some(_) => return unknown,
-            };
-            cmd(Command::Stats(kind))
-        }
+        b"stats" => match stats_kind(tokens) {
+            Some(kind) => cmd(Command::Stats(kind)),
+            None => unknown,
+        },
         // Names starting with these letters were answered above or are `ERROR`; for the
         // others memcached first closes on an HTTP request line.
         _ if !b"gsacidt".contains(&name[0])

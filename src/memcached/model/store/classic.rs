@@ -42,11 +42,11 @@ impl Store {
     }
 
     /// `gat`/`gats` of one key: a `get` that also sets a new exptime on a hit. Counted as
-    /// memcached counts it: `cmd_get` and `cmd_touch`, then `touch_hits` or `touch_misses`.
+    /// memcached 1.6.18 counts it (`process_get_command` with `should_touch`): `cmd_touch`,
+    /// then `touch_hits` or `touch_misses`; not `cmd_get`.
     pub fn gat(&mut self, key: &[u8], exptime: i64) -> Result<Option<ItemRef<'_>>, KeyError> {
         check_key(key)?;
         let now = self.clock.now();
-        self.counters.cmd_get += 1;
         self.counters.cmd_touch += 1;
         match self.lookup(key, now) {
             Some(idx) => {

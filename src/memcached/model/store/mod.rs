@@ -57,6 +57,7 @@ mod classic;
 mod lru;
 mod meta;
 mod outcome;
+mod prefix;
 mod stats;
 mod table;
 mod validate;
@@ -71,7 +72,8 @@ pub use outcome::{
     DeleteOutcome, DeltaOutcome, ItemDebug, ItemRef, KeyError, MetaDeleteOutcome, MetaDeltaOutcome,
     MetaGetRequest, MetaState, StoreMode, StoreOutcome, TouchOutcome,
 };
-pub use stats::{ClassCounters, ClassUsage, StoreStats};
+pub use prefix::PrefixStats;
+pub use stats::{ClassCounters, ClassUsage, ServerView, StoreStats};
 
 #[derive(Debug, Clone, Copy, Default)]
 struct ClassMem {
@@ -162,6 +164,8 @@ pub struct Store {
     curr_bytes: u64,
     /// An item allocation must not evict (held by the command in progress).
     pinned: u32,
+    /// Per-prefix statistics and the modelled hash table's size.
+    stats_state: stats::StatsState,
 }
 
 fn hash(key: &[u8]) -> u64 {
@@ -203,6 +207,7 @@ impl Store {
             curr_bytes: 0,
             pinned: NIL,
             held: Vec::new(),
+            stats_state: stats::StatsState::default(),
         })
     }
 

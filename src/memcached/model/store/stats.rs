@@ -3,12 +3,13 @@
 //! `stats settings` in memcached 1.6.18's names and order.
 
 use super::lru::Segment;
+use super::prefix::PrefixStats;
 use super::{NIL, Store, VERSION};
 
 /// Global counters, named as memcached's `stats` names them.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct StoreStats {
-    /// `cmd_get`: keys asked for by retrieval commands (get, gets, gat, gats).
+    /// `cmd_get`: keys asked for by `get` and `gets` (`gat`/`gats` count in `cmd_touch`).
     pub cmd_get: u64,
     /// `cmd_set`: storage commands that got as far as allocating the item.
     pub cmd_set: u64,
@@ -60,10 +61,133 @@ pub struct StoreStats {
     pub expired_unfetched: u64,
     /// `evicted_unfetched`: evicted items never read.
     pub evicted_unfetched: u64,
-    /// `curr_connections` (kept by a server through [`Store::connection_opened`]).
+    /// Open connections, listeners included as memcached counts them (kept by a server
+    /// through [`Store::connection_opened`]; `curr_connections` prints one less: the
+    /// connection asking is not counted).
     pub curr_connections: u64,
-    /// `total_connections`.
+    /// `total_connections`: connections ever opened, listeners included.
     pub total_connections: u64,
+    /// `cmd_meta`: meta debug (`me`) commands, the only ones memcached 1.6.18's text
+    /// protocol counts there.
+    pub cmd_meta: u64,
+    /// `bytes_read`: bytes read from the network.
+    pub bytes_read: u64,
+    /// `bytes_written`: bytes written to the network.
+    pub bytes_written: u64,
+}
+
+/// Statistics state that is not a counter: the per-prefix statistics (`stats detail`,
+/// emptied by `stats reset`) and the modelled hash table's size (never reset).
+#[derive(Debug, Clone)]
+pub struct StatsState {
+    /// `stats detail`.
+    pub(super) prefix: PrefixStats,
+    /// `hash_power_level`: memcached's table starts with 2^16 buckets and doubles whenever
+    /// it holds more than 1.5 items per bucket (`assoc_insert`); it never shrinks. The
+    /// expansion is taken as instant (memcached moves buckets in a background thread).
+    pub(super) hash_power: u32,
+}
+
+/// memcached's `HASHPOWER_DEFAULT`.
+const HASHPOWER_DEFAULT: u32 = 16;
+
+impl Default for StatsState {
+    fn default() -> StatsState {
+        StatsState {
+            prefix: PrefixStats::default(),
+            hash_power: HASHPOWER_DEFAULT,
+        }
+    }
+}
+
+impl StatsState {
+    /// Called after each insertion into the hash table with the items it now holds.
+    pub(super) fn note_items(&mut self, items: usize) {
+        while items as u64 > (1u64 << self.hash_power) * 3 / 2 {
+            self.hash_power += 1;
+        }
+    }
+}
+
+/// What the server, not the store, knows for `stats` and `stats settings`; a store alone
+/// reports [`ServerView::default`] (one thread, memcached's default limits, no network).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServerView {
+    /// `max_connections` / `maxconns` (`-c`).
+    pub max_connections: usize,
+    /// `threads` / `num_threads` (`-t`).
+    pub threads: usize,
+    /// `tcpport` (`-p`; the bound port).
+    pub tcp_port: u16,
+    /// `udpport` (`-U`; 0: no UDP).
+    pub udp_port: u16,
+    /// `inter` (`-l`; `None` prints `NULL`).
+    pub interface: Option<String>,
+    /// `tcp_backlog` (`-b`).
+    pub backlog: u32,
+    /// `reqs_per_event` (`-R`).
+    pub reqs_per_event: u32,
+    /// `read_buf_count`: read buffers allocated now (one per connection).
+    pub read_buf_count: u64,
+    /// `read_buf_bytes`: bytes those buffers hold.
+    pub read_buf_bytes: u64,
+    /// `read_buf_oom`: reads refused for want of buffer memory since the last reset.
+    pub read_buf_oom: u64,
+    /// `connection_structures`: connection records allocated (listeners included).
+    pub connection_structures: u64,
+    /// `verbosity` (`-v`, `-vv`).
+    pub verbosity: u32,
+    /// `shutdown_command` (`-A`).
+    pub shutdown_command: bool,
+    /// `binding_protocol` (`-B`: `ascii` or `auto-negotiate`).
+    pub binding_protocol: &'static str,
+    /// `maxconns_fast` (off with `-o no_modern`): `rejected_connections` shows only when on.
+    pub maxconns_fast: bool,
+    /// `flush_enabled` (`-F` turns it off).
+    pub flush_enabled: bool,
+    /// `idle_timeout` (`-o idle_timeout`; 0: never); `idle_kicks` shows only when set.
+    pub idle_timeout: u32,
+    /// `read_buf_mem_limit` (`-o read_buf_mem_limit`, bytes; 0: none).
+    pub read_buf_mem_limit: u64,
+    /// `rejected_connections`: connections refused at the `-c` limit since the last reset.
+    pub rejected_connections: u64,
+    /// `idle_kicks`: connections closed by `-o idle_timeout` since the last reset.
+    pub idle_kicks: u64,
+    /// `conn_yields`: times a connection stopped after a full window of requests (`-R`)
+    /// to let the others run, since the last reset.
+    pub conn_yields: u64,
+    /// `response_obj_oom`: replies refused for want of response objects
+    /// (`-o read_buf_mem_limit`) since the last reset.
+    pub response_obj_oom: u64,
+}
+
+impl Default for ServerView {
+    fn default() -> ServerView {
+        ServerView {
+            max_connections: 1024,
+            threads: 1,
+            tcp_port: 0,
+            udp_port: 0,
+            interface: None,
+            backlog: 1024,
+            reqs_per_event: 20,
+            read_buf_count: 0,
+            read_buf_bytes: 0,
+            read_buf_oom: 0,
+            connection_structures: 0,
+            verbosity: 0,
+            shutdown_command: false,
+            binding_protocol: "auto-negotiate",
+            maxconns_fast: true,
+            flush_enabled: true,
+            idle_timeout: 0,
+            read_buf_mem_limit: 0,
+            rejected_connections: 0,
+            idle_kicks: 0,
+            conn_yields: 0,
+            response_obj_oom: 0,
+        }
+    }
 }
 
 /// Per-class counters: `stats slabs` (`get_hits` … `touch_hits`) and `stats items`.
@@ -144,20 +268,53 @@ pub struct ClassUsage {
 }
 
 impl Store {
-    /// `stats reset`: zeroes the counters (global and per class); connection counts,
-    /// items and memory are state, not counters, and stay.
+    /// `stats reset`: zeroes the counters (global and per class, `total_connections` and
+    /// `total_items` included, as memcached's `stats_reset` clears its `struct stats`) and
+    /// forgets the per-prefix statistics; `curr_connections`, items, memory and the hash
+    /// table are state, not counters, and stay.
     pub fn reset_stats(&mut self) {
-        let (curr, total) = (
-            self.counters.curr_connections,
-            self.counters.total_connections,
-        );
         self.counters = StoreStats {
-            curr_connections: curr,
-            total_connections: total,
+            curr_connections: self.counters.curr_connections,
             ..StoreStats::default()
         };
         self.class_counters.fill(ClassCounters::default());
+        self.stats_state.prefix.clear();
     }
+
+    /// The per-prefix statistics (`stats detail`).
+    pub fn prefix_stats(&self) -> &PrefixStats {
+        &self.stats_state.prefix
+    }
+
+    /// The per-prefix statistics, to record into or to switch on and off.
+    pub fn prefix_stats_mut(&mut self) -> &mut PrefixStats {
+        &mut self.stats_state.prefix
+    }
+
+    /// `-D <char>`: the prefix delimiter; as in memcached, giving it turns collection on.
+    pub fn set_prefix_delimiter(&mut self, delimiter: u8) {
+        self.stats_state.prefix = PrefixStats::new(delimiter, true);
+    }
+
+    /// Counts traffic: bytes read from and written to the network (`bytes_read`,
+    /// `bytes_written`).
+    pub fn count_io(&mut self, read: u64, written: u64) {
+        self.counters.bytes_read += read;
+        self.counters.bytes_written += written;
+    }
+
+    /// `me <key>`: [`Store::debug`], counted in `cmd_meta` as memcached 1.6.18 counts
+    /// its meta debug command (and no other meta command).
+    pub fn debug_counted(&mut self, key: &[u8]) -> Option<super::ItemDebug> {
+        self.counters.cmd_meta += 1;
+        self.debug(key)
+    }
+
+    /// `hash_power_level`: log2 of the modelled hash table's buckets.
+    pub fn hash_power(&self) -> u32 {
+        self.stats_state.hash_power
+    }
+
     /// Memory and items per class that has pages, smallest class first.
     pub fn class_usage(&self) -> Vec<ClassUsage> {
         self.classes
@@ -189,23 +346,61 @@ impl Store {
         &self.class_counters
     }
 
-    /// `stats`: the general statistics, in memcached 1.6.18's order, the fields this
-    /// store keeps.
+    /// `stats` of a store alone ([`ServerView::default`]); see [`Store::stats_with`].
     pub fn stats(&self) -> Vec<(String, String)> {
+        self.stats_with(&ServerView::default())
+    }
+
+    /// `stats`: the general statistics, memcached 1.6.18's rows in its order
+    /// (`server_stats` then `get_stats`), with the server's part from `server`. Rows
+    /// memcached prints only under a setting follow the setting as this store has it
+    /// (`rejected_connections` with `maxconns_fast`, `idle_kicks` with an idle timeout; the
+    /// LRU maintainer's rows in segmented mode; slab
+    /// reassignment's and the LRU crawler's only when those are on, which they are not
+    /// here). Rows for machinery cachelab does not have (libevent, response objects,
+    /// authentication, the logger, NAPI ids) say so by being 0, or `tokio` for libevent.
+    pub fn stats_with(&self, server: &ServerView) -> Vec<(String, String)> {
         let now = self.clock.now();
         let c = &self.counters;
-        let rows: Vec<(&str, String)> = vec![
+        let k = self.class_totals();
+        let maintainer = self.settings.lru_segmented;
+        let (user, system) = rusage();
+        let mut rows: Vec<(&str, String)> = vec![
             ("pid", std::process::id().to_string()),
             ("uptime", now.saturating_sub(self.started).to_string()),
             ("time", now.to_string()),
             ("version", VERSION.to_string()),
-            ("pointer_size", "64".to_string()),
-            ("curr_connections", c.curr_connections.to_string()),
+            ("libevent", "tokio".to_string()),
+            (
+                "pointer_size",
+                (8 * std::mem::size_of::<usize>()).to_string(),
+            ),
+            ("rusage_user", user),
+            ("rusage_system", system),
+            ("max_connections", server.max_connections.to_string()),
+            // memcached counts its listeners as connections and leaves out the one asking.
+            (
+                "curr_connections",
+                c.curr_connections.saturating_sub(1).to_string(),
+            ),
             ("total_connections", c.total_connections.to_string()),
+            (
+                "connection_structures",
+                server.connection_structures.to_string(),
+            ),
+            ("response_obj_oom", server.response_obj_oom.to_string()),
+            ("response_obj_count", "0".to_string()),
+            ("response_obj_bytes", "0".to_string()),
+            ("read_buf_count", server.read_buf_count.to_string()),
+            ("read_buf_bytes", server.read_buf_bytes.to_string()),
+            ("read_buf_bytes_free", "0".to_string()),
+            ("read_buf_oom", server.read_buf_oom.to_string()),
+            ("reserved_fds", "0".to_string()),
             ("cmd_get", c.cmd_get.to_string()),
             ("cmd_set", c.cmd_set.to_string()),
             ("cmd_flush", c.cmd_flush.to_string()),
             ("cmd_touch", c.cmd_touch.to_string()),
+            ("cmd_meta", c.cmd_meta.to_string()),
             ("get_hits", c.get_hits.to_string()),
             ("get_misses", c.get_misses.to_string()),
             ("get_expired", c.get_expired.to_string()),
@@ -223,17 +418,118 @@ impl Store {
             ("touch_misses", c.touch_misses.to_string()),
             ("store_too_large", c.store_too_large.to_string()),
             ("store_no_memory", c.store_no_memory.to_string()),
+            ("auth_cmds", "0".to_string()),
+            ("auth_errors", "0".to_string()),
+            ("bytes_read", c.bytes_read.to_string()),
+            ("bytes_written", c.bytes_written.to_string()),
             ("limit_maxbytes", self.settings.max_bytes.to_string()),
-            ("threads", "1".to_string()),
+            ("accepting_conns", "1".to_string()),
+            ("listen_disabled_num", "0".to_string()),
+            ("time_in_listen_disabled_us", "0".to_string()),
+            ("threads", server.threads.to_string()),
+            ("conn_yields", server.conn_yields.to_string()),
+            ("hash_power_level", self.stats_state.hash_power.to_string()),
+            (
+                "hash_bytes",
+                (8u64 << self.stats_state.hash_power).to_string(),
+            ),
+            ("hash_is_expanding", "0".to_string()),
+        ];
+        if let Some(reassign) = self.slab_reassign_rows() {
+            rows.extend(reassign);
+        }
+        if let Some(crawler) = self.lru_crawler_rows() {
+            rows.extend(crawler);
+        }
+        if maintainer {
+            // The maintainer runs synchronously at each allocation, never as a juggling
+            // background loop.
+            rows.push(("lru_maintainer_juggles", "0".to_string()));
+        }
+        rows.extend([
+            ("malloc_fails", "0".to_string()),
+            ("log_worker_dropped", "0".to_string()),
+            ("log_worker_written", "0".to_string()),
+            ("log_watcher_skipped", "0".to_string()),
+            ("log_watcher_sent", "0".to_string()),
+            ("log_watchers", "0".to_string()),
+            ("unexpected_napi_ids", "0".to_string()),
+            ("round_robin_fallback", "0".to_string()),
             ("bytes", self.curr_bytes.to_string()),
             ("curr_items", self.index.len().to_string()),
             ("total_items", c.total_items.to_string()),
+            ("slab_global_page_pool", "0".to_string()),
             ("expired_unfetched", c.expired_unfetched.to_string()),
             ("evicted_unfetched", c.evicted_unfetched.to_string()),
+        ]);
+        if maintainer {
+            rows.push(("evicted_active", k.evicted_active.to_string()));
+        }
+        rows.extend([
             ("evictions", c.evictions.to_string()),
             ("reclaimed", c.reclaimed.to_string()),
-        ];
+            ("crawler_reclaimed", "0".to_string()),
+            ("crawler_items_checked", "0".to_string()),
+            ("lrutail_reflocked", k.lrutail_reflocked.to_string()),
+        ]);
+        if maintainer {
+            rows.extend([
+                ("moves_to_cold", k.moves_to_cold.to_string()),
+                ("moves_to_warm", k.moves_to_warm.to_string()),
+                ("moves_within_lru", k.moves_within_lru.to_string()),
+                ("direct_reclaims", k.direct_reclaims.to_string()),
+                // Bumps are applied at once, never queued and dropped.
+                ("lru_bumps_dropped", "0".to_string()),
+            ]);
+        }
+        // Rows memcached prints only under a setting, where it prints them.
+        let after = |rows: &[(&str, String)], name: &str| {
+            rows.iter()
+                .position(|(n, _)| *n == name)
+                .map_or(rows.len(), |i| i + 1)
+        };
+        if server.maxconns_fast {
+            let at = after(&rows, "total_connections");
+            let row = (
+                "rejected_connections",
+                server.rejected_connections.to_string(),
+            );
+            rows.insert(at, row);
+        }
+        if server.idle_timeout > 0 {
+            let at = after(&rows, "auth_errors");
+            rows.insert(at, ("idle_kicks", server.idle_kicks.to_string()));
+        }
         rows.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
+    }
+
+    /// The slab reassignment rows of `stats` (`slab_reassign_rescues` … `slabs_moved`),
+    /// which memcached prints only while `slab_reassign` is on. This store moves no pages
+    /// (`slab_reassign no` in `stats settings`), so there are none; a store that models
+    /// the page mover returns its counters here, in this order.
+    fn slab_reassign_rows(&self) -> Option<Vec<(&'static str, String)>> {
+        None
+    }
+
+    /// The LRU crawler's rows of `stats` (`lru_crawler_running`, `lru_crawler_starts`),
+    /// which memcached prints only while `lru_crawler` is on. This store has no crawler
+    /// (`lru_crawler no` in `stats settings`), so there are none.
+    fn lru_crawler_rows(&self) -> Option<Vec<(&'static str, String)>> {
+        None
+    }
+
+    /// The per-class counters summed over every class (`item_stats_totals`).
+    fn class_totals(&self) -> ClassCounters {
+        let mut t = ClassCounters::default();
+        for k in &self.class_counters {
+            t.evicted_active += k.evicted_active;
+            t.lrutail_reflocked += k.lrutail_reflocked;
+            t.moves_to_cold += k.moves_to_cold;
+            t.moves_to_warm += k.moves_to_warm;
+            t.moves_within_lru += k.moves_within_lru;
+            t.direct_reclaims += k.direct_reclaims;
+        }
+        t
     }
 
     /// `stats slabs`: per class with pages, `N:chunk_size` … `N:touch_hits`, then
@@ -343,42 +639,148 @@ impl Store {
         rows
     }
 
-    /// `stats settings`: the settings memcached reports that this store has.
+    /// `stats settings` of a store alone ([`ServerView::default`]).
     pub fn stats_settings(&self) -> Vec<(String, String)> {
+        self.stats_settings_with(&ServerView::default())
+    }
+
+    /// `stats settings`: memcached 1.6.18's rows in its order (`process_stat_settings`,
+    /// built without extstore, TLS or the proxy), the server's part from `server`. Features
+    /// cachelab does not have report memcached's "off" value (`domain_socket NULL`,
+    /// `auth_enabled_sasl no`, `lru_crawler no`, `temp_lru no`, `slab_reassign no`); values
+    /// of settings cachelab takes but cannot change report memcached's defaults
+    /// (`umask 700`, `hash_algorithm murmur3`, the logger's buffer sizes).
+    pub fn stats_settings_with(&self, server: &ServerView) -> Vec<(String, String)> {
         let s = &self.settings;
+        let yes_no = |b: bool| if b { "yes" } else { "no" }.to_string();
+        let prefix = &self.stats_state.prefix;
+        // memcached's `oldest_live` is in its relative time, which starts at
+        // ITEM_UPDATE_INTERVAL + 2 seconds (`process_started` is set that far back).
+        let oldest = self.flush.map_or(0, |f| {
+            (f.oldest_live + super::ITEM_UPDATE_INTERVAL + 2).saturating_sub(self.started)
+        });
         let rows: Vec<(&str, String)> = vec![
             ("maxbytes", s.max_bytes.to_string()),
+            ("maxconns", server.max_connections.to_string()),
+            ("tcpport", server.tcp_port.to_string()),
+            ("udpport", server.udp_port.to_string()),
+            (
+                "inter",
+                server.interface.clone().unwrap_or_else(|| "NULL".into()),
+            ),
+            // `verbosity` shows `-v`; nothing is logged per command.
+            ("verbosity", server.verbosity.to_string()),
+            ("oldest", oldest.to_string()),
             (
                 "evictions",
                 if s.evictions { "on" } else { "off" }.to_string(),
             ),
+            ("domain_socket", "NULL".to_string()),
+            ("umask", "700".to_string()),
+            ("shutdown_command", yes_no(server.shutdown_command)),
             ("growth_factor", format!("{:.2}", s.growth_factor)),
             ("chunk_size", s.chunk_size.to_string()),
+            ("num_threads", server.threads.to_string()),
+            ("num_threads_per_udp", server.threads.to_string()),
             (
-                "cas_enabled",
-                if s.use_cas { "yes" } else { "no" }.to_string(),
+                "stat_key_prefix",
+                char::from(prefix.delimiter()).to_string(),
             ),
+            ("detail_enabled", yes_no(prefix.enabled())),
+            ("reqs_per_event", server.reqs_per_event.to_string()),
+            ("cas_enabled", yes_no(s.use_cas)),
+            ("tcp_backlog", server.backlog.to_string()),
+            ("binding_protocol", server.binding_protocol.to_string()),
+            ("auth_enabled_sasl", "no".to_string()),
+            ("auth_enabled_ascii", "no".to_string()),
             ("item_size_max", s.item_size_max.to_string()),
-            ("slab_page_size", s.slab_page_size.to_string()),
-            ("slab_chunk_max", s.slab_chunk_max.to_string()),
+            ("maxconns_fast", yes_no(server.maxconns_fast)),
+            ("hashpower_init", "0".to_string()),
             ("slab_reassign", "no".to_string()),
             ("slab_automove", "0".to_string()),
+            ("slab_automove_ratio", "0.80".to_string()),
+            ("slab_automove_window", "30".to_string()),
+            ("slab_chunk_max", s.slab_chunk_max.to_string()),
+            ("lru_crawler", "no".to_string()),
+            ("lru_crawler_sleep", "100".to_string()),
+            ("lru_crawler_tocrawl", "0".to_string()),
+            ("tail_repair_time", "0".to_string()),
+            ("flush_enabled", yes_no(server.flush_enabled)),
+            ("dump_enabled", "yes".to_string()),
+            ("hash_algorithm", "murmur3".to_string()),
             // The maintainer runs exactly when the LRU is segmented (`-o no_lru_maintainer`
             // turns both off).
-            (
-                "lru_maintainer_thread",
-                if s.lru_segmented { "yes" } else { "no" }.to_string(),
-            ),
-            (
-                "lru_segmented",
-                if s.lru_segmented { "yes" } else { "no" }.to_string(),
-            ),
+            ("lru_maintainer_thread", yes_no(s.lru_segmented)),
+            ("lru_segmented", yes_no(s.lru_segmented)),
             ("hot_lru_pct", s.hot_lru_pct.to_string()),
             ("warm_lru_pct", s.warm_lru_pct.to_string()),
             ("hot_max_factor", format!("{:.2}", s.hot_max_factor)),
             ("warm_max_factor", format!("{:.2}", s.warm_max_factor)),
-            ("flush_enabled", "yes".to_string()),
+            ("temp_lru", "no".to_string()),
+            ("temporary_ttl", "61".to_string()),
+            ("idle_timeout", server.idle_timeout.to_string()),
+            ("watcher_logbuf_size", "262144".to_string()),
+            ("worker_logbuf_size", "65536".to_string()),
+            ("read_buf_mem_limit", server.read_buf_mem_limit.to_string()),
+            ("track_sizes", "no".to_string()),
+            ("inline_ascii_response", "no".to_string()),
+            ("num_napi_ids", "(null)".to_string()),
+            ("memory_file", "(null)".to_string()),
         ];
         rows.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
     }
+
+    /// `stats cachedump <class> <limit>`: `ITEM <key> [<bytes> b; <exptime> s]` for the
+    /// items at the head of the class's COLD list (all of them when `limit` is 0), then
+    /// `END`. The exptime is the item's absolute unix time, 0 for none. memcached stops
+    /// at a 2 MB reply; so does this.
+    pub fn cachedump(&self, class: u32, limit: u32, out: &mut Vec<u8>) {
+        const MEMLIMIT: usize = 2 * 1024 * 1024;
+        let start = out.len();
+        let lru = usize::try_from(class)
+            .ok()
+            .and_then(|c| self.lru.get(c))
+            .map(|lru| lru.list(Segment::Cold).head);
+        let mut at = lru.unwrap_or(NIL);
+        let mut shown = 0u32;
+        let mut n = itoa::Buffer::new();
+        while at != NIL && (limit == 0 || shown < limit) {
+            let slot = self.slot(at);
+            let mut line = b"ITEM ".to_vec();
+            line.extend_from_slice(slot.key());
+            line.extend_from_slice(b" [");
+            line.extend_from_slice(n.format(slot.value().len()).as_bytes());
+            line.extend_from_slice(b" b; ");
+            let exp = if slot.exp == super::NEVER {
+                0
+            } else {
+                slot.exp
+            };
+            line.extend_from_slice(n.format(exp).as_bytes());
+            line.extend_from_slice(b" s]\r\n");
+            if out.len() - start + line.len() + 6 > MEMLIMIT {
+                break;
+            }
+            out.extend_from_slice(&line);
+            shown += 1;
+            at = slot.next;
+        }
+        out.extend_from_slice(b"END\r\n");
+    }
+}
+
+/// User and system CPU time of this process as memcached prints them (`%ld.%06ld`).
+fn rusage() -> (String, String) {
+    #[cfg(unix)]
+    {
+        // SAFETY: `getrusage` only writes the struct we hand it, which is plain data and
+        // zero-initialised.
+        let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+        // SAFETY: as above; RUSAGE_SELF is always valid.
+        if unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) } == 0 {
+            let t = |tv: libc::timeval| format!("{}.{:06}", tv.tv_sec, tv.tv_usec);
+            return (t(usage.ru_utime), t(usage.ru_stime));
+        }
+    }
+    ("0.000000".to_string(), "0.000000".to_string())
 }

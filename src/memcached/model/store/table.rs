@@ -84,6 +84,7 @@ impl Store {
         });
         self.lru_push_head(idx);
         self.counters.total_items += 1;
+        self.stats_state.note_items(self.index.len());
         self.curr_bytes += total;
         (idx, cas)
     }

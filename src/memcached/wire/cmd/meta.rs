@@ -232,7 +232,7 @@ fn debug(store: &mut Store, out: &mut Vec<u8>, key: &[u8], flags: &[(u8, Vec<u8>
             None => return error_line(out, BAD_COMMAND_LINE),
         }
     };
-    match store.debug(&key) {
+    match store.debug_counted(&key) {
         Some(d) => {
             out.extend_from_slice(b"ME ");
             if d.key_binary {

@@ -2,91 +2,67 @@
 //! "Statistics" and "Other commands").
 
 use super::reply;
-use crate::memcached::model::store::{Store, VERSION};
-use crate::memcached::wire::protocol::StatsKind;
+use crate::memcached::model::store::{ServerView, Store, VERSION};
+use crate::memcached::wire::protocol::{DetailAction, StatsKind};
 
-/// `STAT <name> <value>\r\n` rows of the report, then `END` (or `RESET` for `stats
-/// reset`).
+/// Any `stats` report of a store alone (one thread, no network: [`ServerView::default`];
+/// `stats conns` lists nothing).
 pub fn stats(store: &mut Store, out: &mut Vec<u8>, kind: StatsKind) {
+    stats_with_server(store, out, kind, &ServerView::default());
+}
+
+/// Any `stats` report, with what the server knows in `server`, except `stats conns`,
+/// whose connections only the server can list (here it lists none): `STAT <name>
+/// <value>` rows and `END`, or the subcommand's own reply (`RESET`, `OK`, `PREFIX` lines,
+/// `ITEM` lines, a `CLIENT_ERROR`).
+pub fn stats_with_server(
+    store: &mut Store,
+    out: &mut Vec<u8>,
+    kind: StatsKind,
+    server: &ServerView,
+) {
     let rows = match kind {
         StatsKind::Reset => {
             store.reset_stats();
             out.extend_from_slice(b"RESET\r\n");
             return;
         }
-        StatsKind::General => store.stats(),
-        StatsKind::Settings => store.stats_settings(),
+        StatsKind::Detail(DetailAction::On | DetailAction::Off) => {
+            let on = kind == StatsKind::Detail(DetailAction::On);
+            store.prefix_stats_mut().set_enabled(on);
+            out.extend_from_slice(b"OK\r\n");
+            return;
+        }
+        StatsKind::Detail(DetailAction::Dump) => {
+            store.prefix_stats().dump(out);
+            return;
+        }
+        StatsKind::Cachedump { class, limit } => {
+            store.cachedump(class, limit, out);
+            return;
+        }
+        StatsKind::Refused(refusal) => {
+            out.extend_from_slice(refusal.reply());
+            return;
+        }
+        StatsKind::General => store.stats_with(server),
+        StatsKind::Settings => store.stats_settings_with(server),
         StatsKind::Items => store.stats_items(),
         StatsKind::Slabs => store.stats_slabs(),
+        // No size histogram is kept (`track_sizes no`): memcached's reply when it is off.
+        StatsKind::Sizes => vec![("sizes_status".to_string(), "disabled".to_string())],
+        StatsKind::SizesDisable => {
+            // memcached 1.6.18 sends this row without `END`.
+            out.extend_from_slice(b"STAT sizes_status disabled\r\n");
+            return;
+        }
+        StatsKind::Conns => Vec::new(),
     };
     write_rows(out, rows);
 }
 
-/// What the server, not the store, knows for `stats`: memcached prints these among the
-/// store's counters.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ServerStats {
-    /// `threads`: worker threads (`-t`).
-    pub threads: usize,
-    /// `max_connections`: the connection limit (`-c`).
-    pub max_connections: usize,
-    /// `read_buf_bytes`: bytes the connections' read buffers hold now.
-    pub read_buf_bytes: usize,
-    /// `read_buf_oom`: frames refused and connections closed because the read budget was
-    /// spent.
-    pub read_buf_oom: u64,
-    /// `rejected_connections`: connections refused past `-c` (shown only with
-    /// `maxconns_fast`, as memcached does).
-    pub rejected_connections: Option<u64>,
-    /// `idle_kicks`: connections closed by `-o idle_timeout` (shown only when it is set).
-    pub idle_kicks: Option<u64>,
-    /// `conn_yields`: times a connection gave way after `-R` requests.
-    pub conn_yields: u64,
-    /// `response_obj_oom`: replies refused for want of response objects
-    /// (`-o read_buf_mem_limit`).
-    pub response_obj_oom: u64,
-}
-
-/// `stats` as a server answers it: the store's counters with the server's `threads`,
-/// `max_connections`, `read_buf_bytes` and `read_buf_oom`, in memcached 1.6.18's order.
-pub fn stats_with_server(store: &mut Store, out: &mut Vec<u8>, server: &ServerStats) {
-    let mut rows = Vec::new();
-    for (name, value) in store.stats() {
-        match name.as_str() {
-            "curr_connections" => {
-                rows.push(("max_connections".into(), server.max_connections.to_string()));
-                rows.push((name, value));
-            }
-            "total_connections" => {
-                rows.push((name, value));
-                if let Some(rejected) = server.rejected_connections {
-                    rows.push(("rejected_connections".into(), rejected.to_string()));
-                }
-                rows.push((
-                    "response_obj_oom".into(),
-                    server.response_obj_oom.to_string(),
-                ));
-                rows.push(("read_buf_bytes".into(), server.read_buf_bytes.to_string()));
-                rows.push(("read_buf_oom".into(), server.read_buf_oom.to_string()));
-            }
-            "threads" => {
-                rows.push((name, server.threads.to_string()));
-                rows.push(("conn_yields".into(), server.conn_yields.to_string()));
-            }
-            "store_no_memory" => {
-                rows.push((name, value));
-                if let Some(kicks) = server.idle_kicks {
-                    rows.push(("idle_kicks".into(), kicks.to_string()));
-                }
-            }
-            _ => rows.push((name, value)),
-        }
-    }
-    write_rows(out, rows);
-}
-
 /// `STAT <name> <value>\r\n` for every row, then `END`.
-pub(crate) fn write_rows(out: &mut Vec<u8>, rows: Vec<(String, String)>) {
+pub fn write_rows(out: &mut Vec<u8>, rows: Vec<(String, String)>) {
     for (name, value) in rows {
         out.extend_from_slice(b"STAT ");
         out.extend_from_slice(name.as_bytes());

@@ -45,9 +45,11 @@ pub fn get(
             Some(exptime) => store.gat(key, exptime),
             None => store.get(key),
         };
+        let hit = matches!(item, Ok(Some(_)));
         if let Ok(Some(item)) = item {
             value(out, &item, with_cas);
         }
+        store.prefix_stats_mut().record_get(key, hit);
     }
     out.extend_from_slice(b"END\r\n");
 }

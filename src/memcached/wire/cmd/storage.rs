@@ -3,6 +3,7 @@
 //! `complete_nread_ascii`).
 
 use super::reply;
+use crate::memcached::model::slab::KEY_MAX_LENGTH;
 use crate::memcached::model::store::{Store, StoreMode, StoreOutcome};
 
 /// The fields of one storage command.
@@ -22,6 +23,15 @@ pub struct StorageRequest<'a> {
     pub cas: u64,
 }
 
+/// Counts a storage command for `stats detail`: memcached does so just before allocating
+/// the item, so refused (too large, out of memory) values count too; a key over 250 bytes
+/// was refused before.
+fn record_set(store: &mut Store, key: &[u8]) {
+    if key.len() <= KEY_MAX_LENGTH {
+        store.prefix_stats_mut().record_set(key);
+    }
+}
+
 /// The reply line of a storage outcome.
 pub fn outcome_line(outcome: StoreOutcome) -> &'static [u8] {
     match outcome {
@@ -37,6 +47,7 @@ pub fn outcome_line(outcome: StoreOutcome) -> &'static [u8] {
 /// Stores the item and replies `STORED`, `NOT_STORED`, `EXISTS`, `NOT_FOUND` or a
 /// `SERVER_ERROR`.
 pub fn apply(store: &mut Store, out: &mut Vec<u8>, req: StorageRequest<'_>, noreply: bool) {
+    record_set(store, req.key);
     let line = match store.store(req.mode, req.key, req.data, req.flags, req.exptime, req.cas) {
         Ok(outcome) => outcome_line(outcome),
         Err(_) => b"CLIENT_ERROR bad command line format",
@@ -47,6 +58,7 @@ pub fn apply(store: &mut Store, out: &mut Vec<u8>, req: StorageRequest<'_>, nore
 /// A command whose data block exceeds `-I`: counted and refused; its data is skipped by
 /// the connection.
 pub fn too_large(store: &mut Store, out: &mut Vec<u8>, mode: StoreMode, key: &[u8], noreply: bool) {
+    record_set(store, key);
     let line: &[u8] = match store.reject_too_large(mode, key) {
         Ok(()) => b"SERVER_ERROR object too large for cache",
         Err(_) => b"CLIENT_ERROR bad command line format",
@@ -58,6 +70,7 @@ pub fn too_large(store: &mut Store, out: &mut Vec<u8>, mode: StoreMode, key: &[u
 /// refused as memcached refuses an item it cannot allocate, `SERVER_ERROR out of memory
 /// storing object` (`store_no_memory`); its data is skipped by the connection.
 pub fn no_memory(store: &mut Store, out: &mut Vec<u8>, mode: StoreMode, key: &[u8], noreply: bool) {
+    record_set(store, key);
     let line: &[u8] = match store.reject_no_memory(mode, key) {
         Ok(()) => b"SERVER_ERROR out of memory storing object",
         Err(_) => b"CLIENT_ERROR bad command line format",
