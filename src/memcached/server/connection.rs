@@ -89,13 +89,20 @@ pub struct Connection {
     charged: usize,
     /// Refuse the storage frame at the front of the buffer (the budget had no room for it).
     refuse_next: bool,
+    /// The socket's descriptor: `cfd=` in `watch` lines.
+    cfd: i64,
 }
 
 impl Connection {
     /// Wraps an accepted stream.
     pub fn new(stream: TcpStream, limits: Limits, shared: Arc<ServerShared>) -> Connection {
         shared.budget.count_base(true);
+        #[cfg(unix)]
+        let cfd = i64::from(std::os::fd::AsRawFd::as_raw_fd(&stream));
+        #[cfg(not(unix))]
+        let cfd = 0;
         Connection {
+            cfd,
             stream,
             buffer: Vec::with_capacity(BASE),
             out: Vec::with_capacity(READ_CHUNK),
@@ -134,6 +141,9 @@ impl Connection {
                 Flow::Quit | Flow::Close => {
                     let _ = self.stream.shutdown().await;
                     return Ok(());
+                }
+                Flow::Watch(id) => {
+                    return super::watch::stream(&mut self.stream, store, id, shutdown).await;
                 }
             }
             if batch.more {
@@ -239,8 +249,13 @@ impl Connection {
             }
             // A poisoned lock means another connection panicked mid-command; the store's
             // own invariants are per call, so keep serving.
-            let store =
-                guard.get_or_insert_with(|| store.lock().unwrap_or_else(|e| e.into_inner()));
+            let store = guard.get_or_insert_with(|| {
+                let mut store = store.lock().unwrap_or_else(|e| e.into_inner());
+                // The maintainer's background work up to now, and whose commands log lines.
+                store.tick();
+                store.set_log_conn(self.cfd);
+                store
+            });
             flow = if let Frame::Command(Command::Stats(StatsKind::General)) = &frame {
                 stats_with_server(store, &mut self.out, &self.shared.stats());
                 Flow::Continue

@@ -209,6 +209,8 @@ impl Workers {
             // I/O only: connections use no timers, and a time driver costs every park.
             let runtime = tokio::runtime::Builder::new_current_thread()
                 .enable_io()
+                // `watch` connections poll their log queues on a timer.
+                .enable_time()
                 .build()?;
             let (tx, rx) = mpsc::unbounded_channel();
             let thread = std::thread::Builder::new()

@@ -17,6 +17,7 @@ mod connection;
 mod foreground;
 mod listener;
 mod shutdown;
+mod watch;
 
 pub use background::Background;
 pub use budget::ReadBudget;

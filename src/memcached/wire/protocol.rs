@@ -236,6 +236,10 @@ pub enum Command {
     Stats(StatsKind),
     /// `quit`: close after the replies before it.
     Quit,
+    /// `lru_crawler <subcommand> …` (see [`super::cmd::crawler`]).
+    LruCrawler(super::cmd::crawler::CrawlerRequest),
+    /// `watch [kinds…]`: the mask asked for, or `None` when a word is unknown.
+    Watch(Option<crate::memcached::model::store::WatchMask>),
 }
 
 /// A line or data block memcached answers with an error (and keeps the connection).
@@ -538,6 +542,8 @@ fn parse_tokens(tokens: &[&[u8]], buf: &[u8], line_end: usize, limits: &Limits) 
             cmd(Command::FlushAll { delay, noreply })
         }
         b"version" => cmd(Command::Version),
+        b"lru_crawler" => frame(super::cmd::crawler::parse(tokens), line_end),
+        b"watch" => frame(super::cmd::crawler::parse_watch(tokens), line_end),
         b"quit" => cmd(Command::Quit),
         b"verbosity" => {
             if n != 3 && n != 4 {

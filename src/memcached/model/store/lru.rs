@@ -372,6 +372,7 @@ impl Store {
                             counters.evicted_unfetched += 1;
                             self.counters.evicted_unfetched += 1;
                         }
+                        self.log_eviction(idx, now);
                         self.unlink(idx);
                         removed += 1;
                     }
@@ -393,7 +394,7 @@ impl Store {
 
     /// `lru_maintainer_juggle` for one class, segmented mode only: pulls HOT, WARM and COLD
     /// tails until nothing moves (at most 500 passes).
-    fn juggle(&mut self, class: u8, now: u64) {
+    pub(super) fn juggle(&mut self, class: u8, now: u64) {
         let lru = &self.lru[usize::from(class)];
         let total_bytes = lru.bytes();
         let cold_tail = lru.list(Segment::Cold).tail;

@@ -157,6 +157,7 @@ impl Store {
             ..StoreStats::default()
         };
         self.class_counters.fill(ClassCounters::default());
+        self.crawler.reset_counters();
     }
     /// Memory and items per class that has pages, smallest class first.
     pub fn class_usage(&self) -> Vec<ClassUsage> {
@@ -232,7 +233,22 @@ impl Store {
             ("evicted_unfetched", c.evicted_unfetched.to_string()),
             ("evictions", c.evictions.to_string()),
             ("reclaimed", c.reclaimed.to_string()),
+            (
+                "crawler_reclaimed",
+                self.crawler.reclaimed.iter().sum::<u64>().to_string(),
+            ),
+            (
+                "crawler_items_checked",
+                self.crawler.checked.iter().sum::<u64>().to_string(),
+            ),
         ];
+        let mut rows = rows;
+        if self.crawler.enabled {
+            // Crawls run to completion inside the command that starts them.
+            rows.push(("lru_crawler_running", "0".to_string()));
+            rows.push(("lru_crawler_starts", self.crawler.starts.to_string()));
+        }
+        rows.push(("log_watchers", self.log_watchers().to_string()));
         rows.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
     }
 
@@ -319,9 +335,8 @@ impl Store {
                 fields.push(("evicted_active", k.evicted_active));
             }
             fields.extend([
-                // The LRU crawler is not modelled.
-                ("crawler_reclaimed", 0),
-                ("crawler_items_checked", 0),
+                ("crawler_reclaimed", self.crawler.reclaimed[usize::from(c.id)]),
+                ("crawler_items_checked", self.crawler.checked[usize::from(c.id)]),
                 ("lrutail_reflocked", k.lrutail_reflocked),
             ]);
             if segmented {
@@ -361,6 +376,12 @@ impl Store {
             ("item_size_max", s.item_size_max.to_string()),
             ("slab_page_size", s.slab_page_size.to_string()),
             ("slab_chunk_max", s.slab_chunk_max.to_string()),
+            (
+                "lru_crawler",
+                if self.crawler.enabled { "yes" } else { "no" }.to_string(),
+            ),
+            ("lru_crawler_sleep", self.crawler.sleep.to_string()),
+            ("lru_crawler_tocrawl", self.crawler.tocrawl.to_string()),
             ("slab_reassign", "no".to_string()),
             ("slab_automove", "0".to_string()),
             // The maintainer runs exactly when the LRU is segmented (`-o no_lru_maintainer`
@@ -377,6 +398,13 @@ impl Store {
             ("warm_lru_pct", s.warm_lru_pct.to_string()),
             ("hot_max_factor", format!("{:.2}", s.hot_max_factor)),
             ("warm_max_factor", format!("{:.2}", s.warm_max_factor)),
+            (
+                "temp_lru",
+                if s.temporary_ttl.is_some() { "yes" } else { "no" }.to_string(),
+            ),
+            ("temporary_ttl", s.temporary_ttl.unwrap_or(61).to_string()),
+            ("watcher_logbuf_size", s.watcher_logbuf_size.to_string()),
+            ("worker_logbuf_size", s.worker_logbuf_size.to_string()),
             ("flush_enabled", "yes".to_string()),
         ];
         rows.into_iter().map(|(k, v)| (k.to_string(), v)).collect()

@@ -4,6 +4,7 @@
 //! Everything here is internal to the store: the commands in `classic` and `meta` are
 //! built from these steps.
 
+use super::events::Found;
 use super::{ItemRef, NEVER, NIL, Segment, Slot, Store, hash};
 use crate::memcached::model::slab::{self, Layout, Part};
 
@@ -36,18 +37,24 @@ impl Store {
     /// Looks a key up as `do_item_get` does: a flushed or expired item is removed and
     /// counted, and is a miss.
     pub(super) fn lookup(&mut self, key: &[u8], now: u64) -> Option<u32> {
-        let idx = self.find_index(key)?;
+        let Some(idx) = self.find_index(key) else {
+            self.log_get(key, Found::NotFound, None);
+            return None;
+        };
         let slot = self.slot(idx);
         if self.is_flushed(slot, now) {
             self.unlink(idx);
             self.counters.get_flushed += 1;
+            self.log_get(key, Found::Flushed, None);
             return None;
         }
         if slot.exp <= now {
             self.unlink(idx);
             self.counters.get_expired += 1;
+            self.log_get(key, Found::Expired, None);
             return None;
         }
+        self.log_get(key, Found::Found, Some(idx));
         Some(idx)
     }
 

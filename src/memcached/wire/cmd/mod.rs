@@ -7,6 +7,7 @@
 //! from [`apply`], which a connection calls for every [`Frame`] of a batch.
 
 pub mod arithmetic;
+pub mod crawler;
 pub mod delete;
 pub mod meta;
 pub mod misc;
@@ -26,6 +27,9 @@ pub enum Flow {
     Quit,
     /// Close without writing anything more (memcached's silent close).
     Close,
+    /// Write the replies so far (`OK` last), then stream the log lines of this watcher
+    /// (`watch`).
+    Watch(u64),
 }
 
 /// Applies one frame: a command's reply, or an error reply, goes to `out`.
@@ -103,6 +107,17 @@ pub fn apply_command(command: &Command, store: &mut Store, out: &mut Vec<u8>) ->
         Command::Verbosity { noreply } => misc::verbosity(out, *noreply),
         Command::Stats(kind) => misc::stats(store, out, *kind),
         Command::Quit => return Flow::Quit,
+        Command::LruCrawler(request) => crawler::apply(store, out, request, !out.is_empty()),
+        Command::Watch(mask) => {
+            if !out.is_empty() {
+                out.extend_from_slice(b"ERROR cannot pipeline other commands before watch\r\n");
+            } else if let Some(mask) = mask {
+                out.extend_from_slice(b"OK\r\n");
+                return Flow::Watch(store.watch_add(*mask));
+            } else {
+                out.extend_from_slice(b"ERROR\r\n");
+            }
+        }
     }
     Flow::Continue
 }

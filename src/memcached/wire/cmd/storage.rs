@@ -38,7 +38,19 @@ pub fn outcome_line(outcome: StoreOutcome) -> &'static [u8] {
 /// `SERVER_ERROR`.
 pub fn apply(store: &mut Store, out: &mut Vec<u8>, req: StorageRequest<'_>, noreply: bool) {
     let line = match store.store(req.mode, req.key, req.data, req.flags, req.exptime, req.cas) {
-        Ok(outcome) => outcome_line(outcome),
+        Ok(outcome) => {
+            // `watch mutations` (memcached logs from `do_store_item`).
+            let status = match outcome {
+                StoreOutcome::Stored { .. } => "stored",
+                StoreOutcome::NotStored => "not_stored",
+                StoreOutcome::Exists => "exists",
+                StoreOutcome::NotFound => "not_found",
+                StoreOutcome::TooLarge => "too_large",
+                StoreOutcome::OutOfMemory => "no_memory",
+            };
+            store.log_store(req.mode, req.key, status, req.data.len());
+            outcome_line(outcome)
+        }
         Err(_) => b"CLIENT_ERROR bad command line format",
     };
     reply(out, noreply, line);
