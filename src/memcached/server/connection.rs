@@ -91,6 +91,8 @@ pub struct Connection {
     refuse_next: bool,
     /// The socket's descriptor: `cfd=` in `watch` lines.
     cfd: i64,
+    /// memcached closed the connection over a protocol error (`watch connevents`).
+    error_close: bool,
 }
 
 impl Connection {
@@ -103,6 +105,7 @@ impl Connection {
         let cfd = 0;
         Connection {
             cfd,
+            error_close: false,
             stream,
             buffer: Vec::with_capacity(BASE),
             out: Vec::with_capacity(READ_CHUNK),
@@ -139,6 +142,7 @@ impl Connection {
             match batch.flow {
                 Flow::Continue => {}
                 Flow::Quit | Flow::Close => {
+                    self.error_close = batch.flow == Flow::Close;
                     let _ = self.stream.shutdown().await;
                     return Ok(());
                 }
@@ -186,6 +190,12 @@ impl Connection {
             }
         }
         Ok(())
+    }
+
+    /// The connection ended because memcached would close it over a protocol error (an
+    /// HTTP request line, an over-long line).
+    pub fn closed_on_error(&self) -> bool {
+        self.error_close
     }
 
     /// Grows the buffer's capacity to `want` bytes, charging what passes [`BASE`] to the

@@ -183,9 +183,16 @@ impl Session {
             done,
         } = self;
         lock(&store).connection_opened();
+        let peer = super::watch::ConnEvents::opened(&store, &socket);
         let mut conn = Connection::new(socket, limits, shared);
         // An I/O error (reset, broken pipe) just ends this connection.
-        let _ = conn.serve(&store, &mut shutdown).await;
+        let served = conn.serve(&store, &mut shutdown).await;
+        peer.closed(
+            &store,
+            &served,
+            conn.closed_on_error(),
+            shutdown.is_shutdown(),
+        );
         // Its buffers go (and their bytes back to the budget) before the permit does.
         drop(conn);
         lock(&store).connection_closed();
@@ -206,10 +213,9 @@ impl Workers {
         let mut senders = Vec::with_capacity(count);
         let mut threads = Vec::with_capacity(count);
         for n in 0..count {
-            // I/O only: connections use no timers, and a time driver costs every park.
+            // I/O, and time for `watch` connections, which poll their log queues on a timer.
             let runtime = tokio::runtime::Builder::new_current_thread()
                 .enable_io()
-                // `watch` connections poll their log queues on a timer.
                 .enable_time()
                 .build()?;
             let (tx, rx) = mpsc::unbounded_channel();

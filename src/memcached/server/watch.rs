@@ -68,3 +68,51 @@ async fn pump(
     }
     Ok(())
 }
+
+/// A connection's peer and descriptor, for `watch connevents`' `conn_new` and
+/// `conn_close` lines.
+#[derive(Debug)]
+pub struct ConnEvents {
+    peer: Option<std::net::SocketAddr>,
+    cfd: i64,
+}
+
+impl ConnEvents {
+    /// Logs `conn_new` for an accepted socket.
+    pub fn opened(store: &Arc<Mutex<Store>>, socket: &TcpStream) -> ConnEvents {
+        #[cfg(unix)]
+        let cfd = i64::from(std::os::fd::AsRawFd::as_raw_fd(socket));
+        #[cfg(not(unix))]
+        let cfd = 0;
+        let events = ConnEvents {
+            peer: socket.peer_addr().ok(),
+            cfd,
+        };
+        if let Some(peer) = events.peer {
+            lock(store).log_conn_event(peer, cfd, None);
+        }
+        events
+    }
+
+    /// Logs `conn_close` with memcached's reason: `error` after an I/O error or a
+    /// protocol error memcached closes on, `shutdown` when the server stops, else
+    /// `normal`.
+    pub fn closed(
+        &self,
+        store: &Arc<Mutex<Store>>,
+        served: &std::io::Result<()>,
+        protocol_error: bool,
+        shutdown: bool,
+    ) {
+        let reason = if served.is_err() || protocol_error {
+            "error"
+        } else if shutdown {
+            "shutdown"
+        } else {
+            "normal"
+        };
+        if let Some(peer) = self.peer {
+            lock(store).log_conn_event(peer, self.cfd, Some(reason));
+        }
+    }
+}

@@ -42,9 +42,9 @@ impl WatchMask {
 
 /// The result of a lookup, as `item_get` lines name it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Found {
+pub(super) enum Lookup {
     NotFound,
-    Found,
+    Hit,
     Flushed,
     Expired,
 }
@@ -137,7 +137,7 @@ impl Store {
     }
 
     /// `_logger_log_item_get`: a lookup of `key` and what it found.
-    pub(super) fn log_get(&mut self, key: &[u8], found: Found, idx: Option<u32>) {
+    pub(super) fn log_get(&mut self, key: &[u8], found: Lookup, idx: Option<u32>) {
         if !self.log.mask.fetchers {
             return;
         }
@@ -149,10 +149,10 @@ impl Store {
             None => (0, 0),
         };
         let status = match found {
-            Found::NotFound => "not_found",
-            Found::Found => "found",
-            Found::Flushed => "flushed",
-            Found::Expired => "expired",
+            Lookup::NotFound => "not_found",
+            Lookup::Hit => "found",
+            Lookup::Flushed => "flushed",
+            Lookup::Expired => "expired",
         };
         let mut body = b"type=item_get key=".to_vec();
         uri_encode(key, &mut body);

@@ -224,6 +224,9 @@ impl Store {
             if s.seg == Segment::Cold && s.active {
                 s.active = false;
                 self.lru_move(idx, Segment::Warm);
+                // `item_link_q_warm` counts the move.
+                let class = usize::from(self.slot(idx).lru());
+                self.class_counters[class].moves_to_warm += 1;
             }
         } else if self.slot(idx).time + ITEM_UPDATE_INTERVAL < now {
             self.slot_mut(idx).time = now;
@@ -591,6 +594,7 @@ mod tests {
         // to WARM's head and clears ACTIVE.
         assert_eq!(stat(&s, "number_cold").as_deref(), Some("0"));
         assert_eq!(stat(&s, "number_warm").as_deref(), Some("1"));
+        assert_eq!(stat(&s, "moves_to_warm").as_deref(), Some("1"));
         assert_eq!(stat(&s, "hits_to_cold").as_deref(), Some("2"));
         s.validate().unwrap();
     }

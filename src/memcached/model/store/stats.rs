@@ -335,8 +335,14 @@ impl Store {
                 fields.push(("evicted_active", k.evicted_active));
             }
             fields.extend([
-                ("crawler_reclaimed", self.crawler.reclaimed[usize::from(c.id)]),
-                ("crawler_items_checked", self.crawler.checked[usize::from(c.id)]),
+                (
+                    "crawler_reclaimed",
+                    self.crawler.reclaimed[usize::from(c.id)],
+                ),
+                (
+                    "crawler_items_checked",
+                    self.crawler.checked[usize::from(c.id)],
+                ),
                 ("lrutail_reflocked", k.lrutail_reflocked),
             ]);
             if segmented {
@@ -400,7 +406,12 @@ impl Store {
             ("warm_max_factor", format!("{:.2}", s.warm_max_factor)),
             (
                 "temp_lru",
-                if s.temporary_ttl.is_some() { "yes" } else { "no" }.to_string(),
+                if s.temporary_ttl.is_some() {
+                    "yes"
+                } else {
+                    "no"
+                }
+                .to_string(),
             ),
             ("temporary_ttl", s.temporary_ttl.unwrap_or(61).to_string()),
             ("watcher_logbuf_size", s.watcher_logbuf_size.to_string()),

@@ -4,7 +4,7 @@
 //! Everything here is internal to the store: the commands in `classic` and `meta` are
 //! built from these steps.
 
-use super::events::Found;
+use super::events::Lookup;
 use super::{ItemRef, NEVER, NIL, Segment, Slot, Store, hash};
 use crate::memcached::model::slab::{self, Layout, Part};
 
@@ -38,23 +38,23 @@ impl Store {
     /// counted, and is a miss.
     pub(super) fn lookup(&mut self, key: &[u8], now: u64) -> Option<u32> {
         let Some(idx) = self.find_index(key) else {
-            self.log_get(key, Found::NotFound, None);
+            self.log_get(key, Lookup::NotFound, None);
             return None;
         };
         let slot = self.slot(idx);
         if self.is_flushed(slot, now) {
             self.unlink(idx);
             self.counters.get_flushed += 1;
-            self.log_get(key, Found::Flushed, None);
+            self.log_get(key, Lookup::Flushed, None);
             return None;
         }
         if slot.exp <= now {
             self.unlink(idx);
             self.counters.get_expired += 1;
-            self.log_get(key, Found::Expired, None);
+            self.log_get(key, Lookup::Expired, None);
             return None;
         }
-        self.log_get(key, Found::Found, Some(idx));
+        self.log_get(key, Lookup::Hit, Some(idx));
         Some(idx)
     }
 
