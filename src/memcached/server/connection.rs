@@ -232,6 +232,9 @@ impl Connection {
         let mut flow = Flow::Continue;
         let mut served = 0;
         let mut awaiting = None;
+        // Replies from here on are still stacked (memcached's `resp_has_stack`): a `get`,
+        // `gat` or `mn` makes memcached write what it has.
+        let mut flushed_at = 0;
         while self.skip == 0 && served < COMMANDS_PER_WINDOW {
             let limits = if std::mem::take(&mut self.refuse_next) {
                 Limits {
@@ -269,9 +272,19 @@ impl Connection {
             flow = if let Frame::Command(Command::Stats(StatsKind::General)) = &frame {
                 stats_with_server(store, &mut self.out, &self.shared.stats());
                 Flow::Continue
+            } else if let Frame::Command(command) = &frame
+                && cmd::crawler::takes_over(command)
+            {
+                let pipelined = self.out.len() > flushed_at;
+                cmd::crawler::apply_command(command, store, &mut self.out, pipelined)
             } else {
                 cmd::apply(&frame, store, &mut self.out)
             };
+            if let Frame::Command(command) = &frame
+                && cmd::crawler::flushes_replies(command)
+            {
+                flushed_at = self.out.len();
+            }
             if flow != Flow::Continue {
                 break;
             }

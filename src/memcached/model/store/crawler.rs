@@ -373,18 +373,22 @@ impl Store {
         }
         let mut cursors: Vec<Cursor> = ids
             .iter()
-            .filter(|&&(class, _)| usize::from(class) < self.lru.len())
             .map(|&(class, seg)| {
-                let list = self.lru[usize::from(class)].list(seg);
+                // A class id past this table's classes is an empty list, crawled at once
+                // (memcached has a crawler for every id up to 63).
+                let (tail, len) = self
+                    .lru
+                    .get(usize::from(class))
+                    .map_or((NIL, 0), |lru| (lru.list(seg).tail, lru.list(seg).len));
                 let budget = match limit {
-                    None => list.len,
+                    None => len,
                     Some(0) => u64::MAX,
                     Some(n) => u64::from(n),
                 };
                 Cursor {
                     class,
                     seg,
-                    next: list.tail,
+                    next: tail,
                     budget,
                     done: false,
                 }

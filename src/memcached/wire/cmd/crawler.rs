@@ -5,9 +5,10 @@
 //! metadump's lines go out with the command's reply. `watch` only registers the watcher
 //! here; the connection then becomes a log stream (`server::watch`).
 
+use super::Flow;
 use crate::memcached::model::number::strtoul32;
 use crate::memcached::model::store::{CrawlScope, Store, WatchMask};
-use crate::memcached::wire::protocol::{Command, Frame, ProtocolError};
+use crate::memcached::wire::protocol::{Command, Frame, MetaVerb, ProtocolError};
 
 /// One `lru_crawler` subcommand.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -90,6 +91,51 @@ fn scope(arg: &[u8]) -> Option<CrawlScope> {
         }
     }
     Some(CrawlScope::Classes(classes))
+}
+
+/// True for the commands [`apply_command`] answers: those that care whether replies of
+/// earlier commands are still waiting to be written.
+pub fn takes_over(command: &Command) -> bool {
+    matches!(command, Command::LruCrawler(_) | Command::Watch(_))
+}
+
+/// True for the commands after which memcached writes every reply it holds (`get`, `gets`,
+/// `gat`, `gats` and `mn` switch the connection to `conn_mwrite`), so none is stacked.
+pub fn flushes_replies(command: &Command) -> bool {
+    matches!(
+        command,
+        Command::Get { .. }
+            | Command::Gat { .. }
+            | Command::Meta {
+                verb: MetaVerb::NoOp,
+                ..
+            }
+    )
+}
+
+/// Answers `lru_crawler …` or `watch …`. `pipelined`: replies of earlier commands are still
+/// stacked, unwritten (memcached then refuses a metadump or a watch).
+pub fn apply_command(
+    command: &Command,
+    store: &mut Store,
+    out: &mut Vec<u8>,
+    pipelined: bool,
+) -> Flow {
+    match command {
+        Command::LruCrawler(request) => apply(store, out, request, pipelined),
+        Command::Watch(mask) => {
+            if pipelined {
+                out.extend_from_slice(b"ERROR cannot pipeline other commands before watch\r\n");
+            } else if let Some(mask) = mask {
+                out.extend_from_slice(b"OK\r\n");
+                return Flow::Watch(store.watch_add(*mask));
+            } else {
+                out.extend_from_slice(b"ERROR\r\n");
+            }
+        }
+        _ => {}
+    }
+    Flow::Continue
 }
 
 /// Answers an `lru_crawler` subcommand. `pipelined`: replies of earlier commands are still

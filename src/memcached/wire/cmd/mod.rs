@@ -107,16 +107,10 @@ pub fn apply_command(command: &Command, store: &mut Store, out: &mut Vec<u8>) ->
         Command::Verbosity { noreply } => misc::verbosity(out, *noreply),
         Command::Stats(kind) => misc::stats(store, out, *kind),
         Command::Quit => return Flow::Quit,
-        Command::LruCrawler(request) => crawler::apply(store, out, request, !out.is_empty()),
-        Command::Watch(mask) => {
-            if !out.is_empty() {
-                out.extend_from_slice(b"ERROR cannot pipeline other commands before watch\r\n");
-            } else if let Some(mask) = mask {
-                out.extend_from_slice(b"OK\r\n");
-                return Flow::Watch(store.watch_add(*mask));
-            } else {
-                out.extend_from_slice(b"ERROR\r\n");
-            }
+        Command::LruCrawler(_) | Command::Watch(_) => {
+            // Without a connection to say what was flushed: any reply before is stacked.
+            let pipelined = !out.is_empty();
+            return crawler::apply_command(command, store, out, pipelined);
         }
     }
     Flow::Continue
