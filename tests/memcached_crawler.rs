@@ -212,8 +212,14 @@ fn crawler_suboptions_parse_as_memcached_takes_them() {
     m.apply_options("no_modern").unwrap();
     assert!(!m.lru_crawler && !m.lru_segmented);
     assert_eq!(m.slab_chunk_max, m.slab_page_size);
+    // `atoi` reads these: no digits is 0, trailing bytes are ignored.
+    let mut a = Settings::default();
+    a.apply_options("lru_crawler_sleep=x,temporary_ttl=30s")
+        .unwrap();
+    assert_eq!((a.lru_crawler_sleep, a.temporary_ttl), (0, Some(30)));
     for bad in [
         "lru_crawler_sleep=1000001",
+        "lru_crawler_sleep=-1",
         "lru_crawler_tocrawl=x",
         "watcher_logbuf_size",
     ] {

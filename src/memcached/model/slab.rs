@@ -185,6 +185,23 @@ pub enum SettingsError {
     },
 }
 
+/// C's `atoi`, as memcached reads some `-o` values: leading white space, an optional sign
+/// and the digits up to the first other byte; no digits is 0; out of range clamps as
+/// `strtol` does, then truncates to `int`.
+fn atoi(text: &str) -> i32 {
+    let t = text.trim_start_matches([' ', '\t', '\n', '\r', '\x0b', '\x0c']);
+    let (negative, digits) = match t.as_bytes().first() {
+        Some(b'-') => (true, &t[1..]),
+        Some(b'+') => (false, &t[1..]),
+        _ => (false, t),
+    };
+    let mut value: i64 = 0;
+    for b in digits.bytes().take_while(u8::is_ascii_digit) {
+        value = value.saturating_mul(10).saturating_add(i64::from(b - b'0'));
+    }
+    (if negative { -value } else { value }) as i32
+}
+
 impl Settings {
     /// Applies memcached's `-o` suboptions, comma-separated (`no_lru_maintainer,hot_lru_pct=30`).
     ///
@@ -238,8 +255,7 @@ impl Settings {
                 ("lru_crawler", None) => self.lru_crawler = true,
                 ("no_lru_crawler", None) => self.lru_crawler = false,
                 ("lru_crawler_sleep", Some(v)) => {
-                    self.lru_crawler_sleep = v
-                        .parse()
+                    self.lru_crawler_sleep = u32::try_from(atoi(v))
                         .ok()
                         .filter(|&us| us <= 1_000_000)
                         .ok_or_else(|| bad("LRU crawler sleep must be between 0 and 1 second"))?;
@@ -248,12 +264,8 @@ impl Settings {
                     self.lru_crawler_tocrawl = strtoul32(v.as_bytes())
                         .ok_or_else(|| bad("lru_crawler_tocrawl takes a numeric 32bit value"))?;
                 }
-                ("temporary_ttl", Some(v)) => {
-                    self.temporary_ttl = Some(
-                        v.parse()
-                            .map_err(|_| bad("temporary_ttl takes a number of seconds"))?,
-                    );
-                }
+                // memcached reads it with `atoi` into an int it prints unsigned.
+                ("temporary_ttl", Some(v)) => self.temporary_ttl = Some(atoi(v) as u32),
                 ("watcher_logbuf_size", Some(v)) => {
                     self.watcher_logbuf_size = strtoul32(v.as_bytes())
                         .and_then(|kib| kib.checked_mul(1024))

@@ -10,6 +10,10 @@ use crate::memcached::model::number::strtoul32;
 use crate::memcached::model::store::{CrawlScope, Store, WatchMask};
 use crate::memcached::wire::protocol::{Command, Frame, MetaVerb, ProtocolError};
 
+/// memcached's reply to `watch` when watching is off (`-W`): a server that offers that
+/// option answers it before [`apply_command`].
+pub const WATCH_NOT_ALLOWED: &[u8] = b"CLIENT_ERROR watch commands not allowed\r\n";
+
 /// One `lru_crawler` subcommand.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CrawlerRequest {
