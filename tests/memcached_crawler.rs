@@ -12,7 +12,7 @@ use std::net::{SocketAddr, TcpStream};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use cachelab::memcached::model::store::CrawlScope;
+use cachelab::memcached::model::store::{CrawlScope, WatchMask};
 use cachelab::memcached::server::{Background, Options};
 use cachelab::memcached::wire::cmd::{self, Flow};
 use cachelab::memcached::wire::protocol::{Limits, Parse, parse};
@@ -480,4 +480,55 @@ set a%b 5 0 1\r\nx\r\nget a%b\r\nlru_crawler crawl 1\r\nversion\r\n";
     };
     assert_eq!(strip_la(&mine), strip_la(&theirs));
     assert!(mine.starts_with("key=a%25b exp=-1 la="), "{mine}");
+}
+
+#[test]
+fn a_watcher_that_falls_behind_gets_a_skipped_line() {
+    // A 1 KiB queue holds 8 item_get lines for a 8-byte key (`ts=T0.0 gid=N
+    // type=item_get key=… status=not_found clsid=0 cfd=0 size=0\n`, 85 to 86 bytes) and a
+    // few more: lines past it are counted, not queued. Once the queue is drained, the next
+    // line comes after `skipped=N`.
+    let (mut s, _) = store(Settings {
+        watcher_logbuf_size: 1024,
+        ..compat()
+    });
+    let id = s.watch_add(WatchMask {
+        fetchers: true,
+        ..WatchMask::default()
+    });
+    for i in 0..20 {
+        assert!(s.get(format!("missing{i}").as_bytes()).unwrap().is_none());
+    }
+    let mut out = Vec::new();
+    assert!(s.watch_take(id, &mut out));
+    let text = String::from_utf8(out).unwrap();
+    let queued = text.lines().count();
+    assert!(
+        text.len() <= 1024 && text.len() + 87 > 1024,
+        "{}",
+        text.len()
+    );
+    assert!(
+        text.lines()
+            .all(|l| l.contains(" type=item_get key=missing"))
+    );
+    assert!(s.get(b"again").unwrap().is_none());
+    let mut out = Vec::new();
+    s.watch_take(id, &mut out);
+    let text = String::from_utf8(out).unwrap();
+    let mut lines = text.lines();
+    assert_eq!(
+        lines.next(),
+        Some(format!("skipped={}", 20 - queued).as_str())
+    );
+    let last = lines.next().unwrap();
+    assert!(
+        last.starts_with(&format!(
+            "ts={T0}.0 gid=21 type=item_get key=again status=not_found"
+        )),
+        "{last}"
+    );
+    s.watch_remove(id);
+    assert_eq!(s.log_watchers(), 0);
+    assert!(!s.watch_take(id, &mut Vec::new()));
 }
