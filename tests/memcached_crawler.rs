@@ -532,3 +532,50 @@ fn a_watcher_that_falls_behind_gets_a_skipped_line() {
     assert_eq!(s.log_watchers(), 0);
     assert!(!s.watch_take(id, &mut Vec::new()));
 }
+
+#[test]
+fn temporary_ttl_items_live_in_temp_and_are_never_evicted() {
+    // lru-maintainer.t's TEMP_LRU case, scaled down: with `-o temporary_ttl=61` an item
+    // with 30 s to live goes to TEMP (not HOT), stays there through hits, and survives a
+    // flood of longer-lived items of its class that evicts from COLD.
+    let settings = Settings {
+        max_bytes: 2 << 20,
+        item_size_max: 512 << 10,
+        temporary_ttl: Some(61),
+        ..Settings::default()
+    };
+    settings.validate().unwrap();
+    let (mut s, clock) = store(settings);
+    let value = vec![b'B'; 66_560];
+    s.set(b"canary", &value, 0, 30).unwrap();
+    let items = s.stats_items();
+    let class = items
+        .iter()
+        .find(|(n, v)| n.ends_with(":number_temp") && v == "1")
+        .map(|(n, _)| n.split(':').nth(1).unwrap().to_string())
+        .expect("one class with one TEMP item");
+    let row = |s: &Store, f: &str| stat(&s.stats_items(), &format!("items:{class}:{f}"));
+    assert_eq!(row(&s, "number_hot").as_deref(), Some("0"));
+    assert!(s.get(b"canary").unwrap().is_some() && s.get(b"canary").unwrap().is_some());
+    assert_eq!(row(&s, "hits_to_temp").as_deref(), Some("2"));
+    for i in 0..100 {
+        s.set(format!("key{i}").as_bytes(), &value, 0, 3600)
+            .unwrap();
+        clock.advance(0);
+    }
+    assert_ne!(row(&s, "evictions").as_deref(), Some("0"));
+    assert_eq!(row(&s, "number_temp").as_deref(), Some("1"));
+    assert!(s.get(b"canary").unwrap().is_some());
+    s.validate().unwrap();
+    // Once it expires, the maintainer reclaims it from TEMP's tail.
+    clock.advance(31);
+    s.tick();
+    assert_eq!(row(&s, "number_temp").as_deref(), Some("0"));
+    // memcached refuses TEMP without its maintainer.
+    let flat = Settings {
+        lru_segmented: false,
+        temporary_ttl: Some(61),
+        ..Settings::default()
+    };
+    assert!(flat.validate().is_err());
+}

@@ -80,8 +80,9 @@ pub struct Settings {
     pub lru_crawler_sleep: u32,
     /// `-o lru_crawler_tocrawl`: most items a crawl examines per LRU, 0 for all.
     pub lru_crawler_tocrawl: u32,
-    /// `-o temporary_ttl=N`: turns memcached's TEMP_LRU on for items with a TTL up to N
-    /// seconds. Accepted and reported; the TEMP_LRU itself is not modelled.
+    /// `-o temporary_ttl=N`: turns memcached's TEMP_LRU on: items with at most N seconds
+    /// to live go to their class's TEMP list, where they are never bumped, moved or
+    /// evicted, only reclaimed once expired. Needs the segmented LRU.
     pub temporary_ttl: Option<u32>,
     /// `-o watcher_logbuf_size` (given in KiB, kept in bytes; default 256 KiB): what a
     /// `watch` connection may have queued before lines are skipped.
@@ -175,6 +176,9 @@ pub enum SettingsError {
         "Illegal suboption \"{0}\" (known: no_lru_maintainer, lru_maintainer, lru_segmented, no_lru_segmented, modern, no_modern, lru_crawler, no_lru_crawler, lru_crawler_sleep=N, lru_crawler_tocrawl=N, temporary_ttl=N, watcher_logbuf_size=KiB, worker_logbuf_size=KiB, hot_lru_pct=N, warm_lru_pct=N, hot_max_factor=F, warm_max_factor=F)"
     )]
     Suboption(String),
+    /// `-o temporary_ttl` with the flat LRU (`no_lru_maintainer`).
+    #[error("temporary_ttl requires lru_maintainer to be enabled")]
+    TempLruWithoutMaintainer,
     /// An `-o` suboption with a value memcached refuses.
     #[error("-o {option}: {expected}")]
     SuboptionValue {
@@ -291,6 +295,9 @@ impl Settings {
                 _ => return Err(SettingsError::Suboption(option.to_string())),
             }
         }
+        if self.temporary_ttl.is_some() && !self.lru_segmented {
+            return Err(SettingsError::TempLruWithoutMaintainer);
+        }
         if self.hot_lru_pct + self.warm_lru_pct > 80 {
             return Err(SettingsError::SuboptionValue {
                 option: options.to_string(),
@@ -322,6 +329,9 @@ impl Settings {
     /// Every check memcached 1.6.18 makes on these options at start-up.
     pub fn validate(&self) -> Result<(), SettingsError> {
         self.validate_table()?;
+        if self.temporary_ttl.is_some() && !self.lru_segmented {
+            return Err(SettingsError::TempLruWithoutMaintainer);
+        }
         if u64::from(self.item_size_max) > self.max_bytes / 2 {
             return Err(SettingsError::ItemSizeOverHalfMemory {
                 item_size_max: self.item_size_max,

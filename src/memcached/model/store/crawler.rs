@@ -9,7 +9,7 @@
 //!
 //! - A crawl walks each chosen LRU (a class's HOT, WARM and COLD lists) from its tail to
 //!   its head. memcached's crawler thread takes one item from every active list in turn
-//!   (all HOT lists in class order, then all WARM, then all COLD); the model keeps that
+//!   (all HOT lists in class order, then all WARM, all COLD, all TEMP); the model keeps that
 //!   order, so `metadump all` lists items exactly in memcached's order.
 //! - The expiry crawl (`lru_crawler crawl`) unlinks every item whose exptime has passed
 //!   (`exptime < now`, strictly, as the crawler compares) or that a `flush_all` covers, and
@@ -36,8 +36,9 @@ use crate::memcached::model::slab::MAX_CLASSES;
 
 /// memcached crawls every class at least once an hour (`MAX_MAINTCRAWL_WAIT`).
 const MAX_CRAWL_WAIT: u64 = 60 * 60;
-/// Segments in crawl order (`HOT_LRU`, `WARM_LRU`, `COLD_LRU` ids are class | 0, 64, 128).
-const SEGMENTS: [Segment; 3] = [Segment::Hot, Segment::Warm, Segment::Cold];
+/// Segments in crawl order (`HOT_LRU`, `WARM_LRU`, `COLD_LRU`, `TEMP_LRU` ids are class |
+/// 0, 64, 128, 192).
+const SEGMENTS: [Segment; 4] = [Segment::Hot, Segment::Warm, Segment::Cold, Segment::Temp];
 
 /// Which LRUs a crawl or metadump walks (`lru_crawler crawl <classes>`).
 #[derive(Debug, Clone, PartialEq, Eq)]

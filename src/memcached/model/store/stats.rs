@@ -118,6 +118,8 @@ pub struct ClassCounters {
     pub hits_to_warm: u64,
     /// `hits_to_cold`.
     pub hits_to_cold: u64,
+    /// `hits_to_temp`: hits on TEMP items (`-o temporary_ttl`).
+    pub hits_to_temp: u64,
 }
 
 /// One slab class's memory and items, for reports (see [`Store::class_usage`]).
@@ -314,6 +316,11 @@ impl Store {
                     ("number_hot", lru.list(Segment::Hot).len),
                     ("number_warm", lru.list(Segment::Warm).len),
                     ("number_cold", lru.list(Segment::Cold).len),
+                ]);
+                if self.settings.temporary_ttl.is_some() {
+                    fields.push(("number_temp", lru.list(Segment::Temp).len));
+                }
+                fields.extend([
                     ("age_hot", age(Segment::Hot)),
                     ("age_warm", age(Segment::Warm)),
                 ]);
@@ -354,7 +361,7 @@ impl Store {
                     ("hits_to_hot", k.hits_to_hot),
                     ("hits_to_warm", k.hits_to_warm),
                     ("hits_to_cold", k.hits_to_cold),
-                    ("hits_to_temp", 0),
+                    ("hits_to_temp", k.hits_to_temp),
                 ]);
             }
             for (name, value) in fields {

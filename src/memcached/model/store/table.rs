@@ -68,7 +68,7 @@ impl Store {
         slot.cas = cas;
         slot.prev = NIL;
         slot.next = NIL;
-        slot.seg = self.first_segment();
+        slot.seg = self.first_segment_for(slot.exp, slot.time);
         let total = slot.total;
         let key_hash = hash(slot.key());
         let idx = match self.free_slots.pop() {
@@ -141,7 +141,7 @@ impl Store {
         s.stale = false;
         let total = s.total;
         // A new item: it starts where `link` starts one (HOT when segmented).
-        let first = self.first_segment();
+        let first = self.first_segment_for(exp, now);
         self.slot_mut(idx).seg = first;
         self.free_layout(&old_layout);
         self.curr_bytes = self.curr_bytes - old_total + total;
