@@ -579,3 +579,68 @@ fn temporary_ttl_items_live_in_temp_and_are_never_evicted() {
     };
     assert!(flat.validate().is_err());
 }
+
+/// The `watch fetchers mutations` lines a fixed client script produces on `addr`, without
+/// `ts=… gid=…` and with `cfd=` blanked (descriptors differ between servers).
+fn watch_lines(addr: SocketAddr) -> Vec<String> {
+    let mut watcher = BufReader::new(connect(addr));
+    watcher
+        .get_mut()
+        .write_all(b"watch mutations fetchers\r\n")
+        .unwrap();
+    let mut line = String::new();
+    watcher.read_line(&mut line).unwrap();
+    assert_eq!(line, "OK\r\n");
+    let mut client = connect(addr);
+    let steps: [(&[u8], &str); 10] = [
+        (b"set k 0 0 5\r\nhello\r\n", "\r\n"),
+        (b"add k 0 50 3\r\nabc\r\n", "\r\n"),
+        (b"replace no%key 0 0 2\r\nxy\r\n", "\r\n"),
+        (b"cas k 0 0 1 999\r\nz\r\n", "\r\n"),
+        (b"append k 0 0 2\r\nzz\r\n", "\r\n"),
+        (b"prepend k 5 0 2\r\nzz\r\n", "\r\n"),
+        (b"touch k 10\r\n", "\r\n"),
+        (b"incr k 1\r\n", "\r\n"),
+        (b"delete k\r\n", "\r\n"),
+        (b"gets k\r\n", "END\r\n"),
+    ];
+    for (step, end) in steps {
+        ask(&mut client, step, end);
+    }
+    // The set's own lookup misses first; the `gets` miss is the last line.
+    let mut lines = Vec::new();
+    let mut misses = 0;
+    loop {
+        let mut l = String::new();
+        watcher.read_line(&mut l).unwrap();
+        let b = body(&l);
+        let cfd = b
+            .split(' ')
+            .find(|w| w.starts_with("cfd="))
+            .unwrap()
+            .to_string();
+        lines.push(b.replace(&cfd, "cfd=N"));
+        if lines
+            .last()
+            .unwrap()
+            .starts_with("type=item_get key=k status=not_found")
+        {
+            misses += 1;
+            if misses == 2 {
+                return lines;
+            }
+        }
+    }
+}
+
+#[test]
+fn watch_lines_match_a_real_memcached() {
+    if memcached_missing("the watch comparison with a real memcached") {
+        return;
+    }
+    let (_mc, real) = common::start_memcached(&["-m", "64"]);
+    let ours = server(Settings::default());
+    let theirs = watch_lines(real);
+    assert_eq!(watch_lines(ours.addr()), theirs);
+    assert_eq!(theirs.len(), 16, "{theirs:#?}");
+}

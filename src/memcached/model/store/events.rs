@@ -13,6 +13,7 @@
 //! manual clock, its seconds and `.0`. `gid` counts every line formatted, from 1.
 
 use super::{NEVER, Store};
+use crate::memcached::model::slab::Layout;
 use crate::memcached::model::store::StoreMode;
 use crate::memcached::model::store::crawler::uri_encode;
 
@@ -38,6 +39,21 @@ impl WatchMask {
             connevents: self.connevents || other.connevents,
         }
     }
+}
+
+/// What an `item_store` line reports of the command (see [`Store::log_store`]).
+#[derive(Debug, Clone, Copy)]
+pub struct LoggedStore<'a> {
+    /// The storage command.
+    pub mode: StoreMode,
+    /// The key.
+    pub key: &'a [u8],
+    /// Client flags (they decide the item's size, so its class).
+    pub flags: u32,
+    /// Exptime as the command gave it.
+    pub exptime: i64,
+    /// Bytes of the data block.
+    pub value_len: usize,
 }
 
 /// The result of a lookup, as `item_get` lines name it.
@@ -163,24 +179,35 @@ impl Store {
         self.emit(|m| m.fetchers, &body);
     }
 
-    /// `_logger_log_item_store`: a classic storage command's result.
-    pub fn log_store(&mut self, mode: StoreMode, key: &[u8], status: &str, value_len: usize) {
+    /// `_logger_log_item_store`: a classic storage command's result. memcached logs the
+    /// item it allocated for the command, stored or not: its TTL, class and size.
+    pub fn log_store(&mut self, request: LoggedStore<'_>, status: &str) {
         if !self.log.mask.mutations {
             return;
         }
+        let LoggedStore {
+            mode,
+            key,
+            flags,
+            exptime,
+            value_len,
+        } = request;
         let now = self.clock.now();
-        let (ttl, clsid) = match self.find_index(key) {
-            Some(i) if status == "stored" => {
-                let s = self.slot(i);
-                let ttl = if s.exp == NEVER {
-                    0
-                } else {
-                    s.exp.saturating_sub(now)
-                };
-                (ttl, s.lru())
-            }
-            _ => (0, 0),
+        let exp = self.expiry(exptime, now);
+        let mut ttl = if exp == NEVER {
+            0
+        } else {
+            exp.saturating_sub(now)
         };
+        let mut clsid =
+            match self
+                .classes
+                .layout(key.len(), value_len, flags, self.settings.use_cas)
+            {
+                Some(Layout::Single(part)) => part.class,
+                Some(Layout::Chunked(_)) => self.classes.largest(),
+                None => 0,
+            };
         let cmd = match mode {
             StoreMode::Add => "add",
             StoreMode::Set => "set",
@@ -189,7 +216,25 @@ impl Store {
             StoreMode::Prepend => "prepend",
             StoreMode::Cas => "cas",
         };
-        let size = if status == "stored" { value_len } else { 0 };
+        // A too-large or out-of-memory item was never allocated: memcached logs no size.
+        let mut size = match status {
+            "too_large" | "no_memory" => 0,
+            _ => value_len,
+        };
+        if status == "stored" && matches!(mode, StoreMode::Append | StoreMode::Prepend) {
+            // The combined item replaced the command's: memcached logs that one, with the
+            // old item's exptime.
+            if let Some(i) = self.find_index(key) {
+                let s = self.slot(i);
+                ttl = if s.exp == NEVER {
+                    0
+                } else {
+                    s.exp.saturating_sub(now)
+                };
+                clsid = s.lru();
+                size = s.value().len();
+            }
+        }
         let mut body = b"type=item_store key=".to_vec();
         uri_encode(key, &mut body);
         let cfd = self.log.conn;

@@ -71,7 +71,7 @@ mod model_tests;
 mod tests;
 
 pub use crawler::{CrawlRefusal, CrawlScope, uri_encode};
-pub use events::WatchMask;
+pub use events::{LoggedStore, WatchMask};
 pub use lru::ITEM_UPDATE_INTERVAL;
 pub use outcome::{
     DeleteOutcome, DeltaOutcome, ItemDebug, ItemRef, KeyError, MetaDeleteOutcome, MetaDeltaOutcome,

@@ -3,7 +3,7 @@
 //! `complete_nread_ascii`).
 
 use super::reply;
-use crate::memcached::model::store::{Store, StoreMode, StoreOutcome};
+use crate::memcached::model::store::{LoggedStore, Store, StoreMode, StoreOutcome};
 
 /// The fields of one storage command.
 #[derive(Debug, Clone, Copy)]
@@ -48,7 +48,14 @@ pub fn apply(store: &mut Store, out: &mut Vec<u8>, req: StorageRequest<'_>, nore
                 StoreOutcome::TooLarge => "too_large",
                 StoreOutcome::OutOfMemory => "no_memory",
             };
-            store.log_store(req.mode, req.key, status, req.data.len());
+            let logged = LoggedStore {
+                mode: req.mode,
+                key: req.key,
+                flags: req.flags,
+                exptime: req.exptime,
+                value_len: req.data.len(),
+            };
+            store.log_store(logged, status);
             outcome_line(outcome)
         }
         Err(_) => b"CLIENT_ERROR bad command line format",
