@@ -39,6 +39,7 @@ use common::{Server, memcached_missing};
 fn ours(clock: ServerClock) -> Background {
     let settings = Settings {
         lru_segmented: false,
+        lru_crawler: false,
         ..Settings::default()
     };
     let store = Store::new(settings, clock).expect("store");
@@ -47,7 +48,7 @@ fn ours(clock: ServerClock) -> Background {
 }
 
 /// A real memcached with the same settings as [`ours`]: compat LRU, no LRU crawler and no
-/// slab automover, `-t 4 -c 1024`.
+/// slab automover (both off in [`ours`] too), `-t 4 -c 1024`.
 fn theirs(extra: &[&str]) -> (Server, SocketAddr) {
     let base = [
         "-m",
@@ -501,7 +502,11 @@ fn segmented_mode_stats_rows_are_memcacheds() {
     if memcached_missing("the segmented stats comparison") {
         return;
     }
-    let store = Store::new(Settings::default(), ServerClock::wall()).expect("store");
+    let settings = Settings {
+        lru_crawler: false,
+        ..Settings::default()
+    };
+    let store = Store::new(settings, ServerClock::wall()).expect("store");
     let options = Options::for_store(&store, 1024, 4);
     let server =
         Background::start("127.0.0.1:0", Arc::new(Mutex::new(store)), options).expect("server");
@@ -548,6 +553,7 @@ fn stats_settings_match_memcached() {
     let store = Store::new(
         Settings {
             lru_segmented: false,
+            lru_crawler: false,
             use_cas: false,
             evictions: false,
             ..Settings::default()

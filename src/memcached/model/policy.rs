@@ -185,11 +185,16 @@ impl Memcached {
         if req.time > self.clock.now() {
             self.clock.set(req.time);
         }
+        // What memcached's maintainer and crawler threads would have done by now.
+        self.store.tick();
     }
 
     fn removed(&self) -> (u64, u64) {
         let c = self.store.counters();
-        (c.evictions, c.get_expired + c.get_flushed + c.reclaimed)
+        (
+            c.evictions,
+            c.get_expired + c.get_flushed + c.reclaimed + self.store.crawler_reclaimed(),
+        )
     }
 
     /// Sets the request's key; true when the item was refused as larger than `-I`.
@@ -344,8 +349,10 @@ impl Policy for Memcached {
     }
 
     fn get(&mut self, req: &Request) -> Outcome {
-        self.advance(req);
+        // Before the clock moves: the maintainer's reclaims on the way count as this
+        // request's expirations.
         let before = self.removed();
+        self.advance(req);
         let mut buf = [0u8; 20];
         let hit = matches!(self.store.get(key_text(req.key, &mut buf)), Ok(Some(_)));
         let refused = !hit && self.write(req);
@@ -353,8 +360,10 @@ impl Policy for Memcached {
     }
 
     fn set(&mut self, req: &Request) -> Outcome {
-        self.advance(req);
+        // Before the clock moves: the maintainer's reclaims on the way count as this
+        // request's expirations.
         let before = self.removed();
+        self.advance(req);
         let refused = self.write(req);
         self.outcome(false, refused, before)
     }

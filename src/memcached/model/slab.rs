@@ -21,6 +21,7 @@
 //!   memcached's fallback (retrying a failed small last chunk in the largest class) is not
 //!   modelled.
 
+use crate::memcached::model::number::strtoul32;
 use crate::units::kv::{Grammar, KeyValues, KvError};
 use std::fmt;
 
@@ -71,6 +72,23 @@ pub struct Settings {
     pub hot_max_factor: f64,
     /// `-o warm_max_factor`: the same for WARM (default 2.0).
     pub warm_max_factor: f64,
+    /// The LRU crawler runs (memcached 1.6's default; `-o no_lru_crawler` or `no_modern`
+    /// turn it off, `lru_crawler enable` on again): see `store::crawler`.
+    pub lru_crawler: bool,
+    /// `-o lru_crawler_sleep`: microseconds the crawler sleeps between batches (default
+    /// 100, at most 1 000 000). Reported; the model's crawls are instant.
+    pub lru_crawler_sleep: u32,
+    /// `-o lru_crawler_tocrawl`: most items a crawl examines per LRU, 0 for all.
+    pub lru_crawler_tocrawl: u32,
+    /// `-o temporary_ttl=N`: turns memcached's TEMP_LRU on: items with at most N seconds
+    /// to live go to their class's TEMP list, where they are never bumped, moved or
+    /// evicted, only reclaimed once expired. Needs the segmented LRU.
+    pub temporary_ttl: Option<u32>,
+    /// `-o watcher_logbuf_size` (given in KiB, kept in bytes; default 256 KiB): what a
+    /// `watch` connection may have queued before lines are skipped.
+    pub watcher_logbuf_size: u32,
+    /// `-o worker_logbuf_size` (given in KiB, kept in bytes; default 64 KiB). Reported.
+    pub worker_logbuf_size: u32,
 }
 
 impl Default for Settings {
@@ -89,6 +107,12 @@ impl Default for Settings {
             warm_lru_pct: 40,
             hot_max_factor: 0.2,
             warm_max_factor: 2.0,
+            lru_crawler: true,
+            lru_crawler_sleep: 100,
+            lru_crawler_tocrawl: 0,
+            temporary_ttl: None,
+            watcher_logbuf_size: 256 * 1024,
+            worker_logbuf_size: 64 * 1024,
         }
     }
 }
@@ -149,9 +173,12 @@ pub enum SettingsError {
     },
     /// An `-o` suboption this model does not know.
     #[error(
-        "Illegal suboption \"{0}\" (known: no_lru_maintainer, lru_maintainer, lru_segmented, no_lru_segmented, modern, no_modern, hot_lru_pct=N, warm_lru_pct=N, hot_max_factor=F, warm_max_factor=F)"
+        "Illegal suboption \"{0}\" (known: no_lru_maintainer, lru_maintainer, lru_segmented, no_lru_segmented, modern, no_modern, lru_crawler, no_lru_crawler, lru_crawler_sleep=N, lru_crawler_tocrawl=N, temporary_ttl=N, watcher_logbuf_size=KiB, worker_logbuf_size=KiB, hot_lru_pct=N, warm_lru_pct=N, hot_max_factor=F, warm_max_factor=F)"
     )]
     Suboption(String),
+    /// `-o temporary_ttl` with the flat LRU (`no_lru_maintainer`).
+    #[error("temporary_ttl requires lru_maintainer to be enabled")]
+    TempLruWithoutMaintainer,
     /// An `-o` suboption with a value memcached refuses.
     #[error("-o {option}: {expected}")]
     SuboptionValue {
@@ -160,6 +187,23 @@ pub enum SettingsError {
         /// What memcached accepts.
         expected: &'static str,
     },
+}
+
+/// C's `atoi`, as memcached reads some `-o` values: leading white space, an optional sign
+/// and the digits up to the first other byte; no digits is 0; out of range clamps as
+/// `strtol` does, then truncates to `int`.
+fn atoi(text: &str) -> i32 {
+    let t = text.trim_start_matches([' ', '\t', '\n', '\r', '\x0b', '\x0c']);
+    let (negative, digits) = match t.as_bytes().first() {
+        Some(b'-') => (true, &t[1..]),
+        Some(b'+') => (false, &t[1..]),
+        _ => (false, t),
+    };
+    let mut value: i64 = 0;
+    for b in digits.bytes().take_while(u8::is_ascii_digit) {
+        value = value.saturating_mul(10).saturating_add(i64::from(b - b'0'));
+    }
+    (if negative { -value } else { value }) as i32
 }
 
 impl Settings {
@@ -206,11 +250,37 @@ impl Settings {
                 ("no_lru_maintainer" | "no_lru_segmented", None) => self.lru_segmented = false,
                 ("lru_maintainer" | "lru_segmented", None) => self.lru_segmented = true,
                 ("modern", None) => {}
-                // memcached 1.6.18's `no_modern`: the 1.4 defaults, so one LRU per class and
-                // items up to a whole page in one chunk.
+                // memcached 1.6.18's `no_modern`: the 1.4 defaults, so one page per chunk,
+                // flat LRU, no maintainer, no crawler (its hash and slab mover choices are
+                // not modelled).
                 ("no_modern", None) => {
-                    self.lru_segmented = false;
                     self.slab_chunk_max = self.slab_page_size;
+                    self.lru_segmented = false;
+                    self.lru_crawler = false;
+                }
+                ("lru_crawler", None) => self.lru_crawler = true,
+                ("no_lru_crawler", None) => self.lru_crawler = false,
+                ("lru_crawler_sleep", Some(v)) => {
+                    self.lru_crawler_sleep = u32::try_from(atoi(v))
+                        .ok()
+                        .filter(|&us| us <= 1_000_000)
+                        .ok_or_else(|| bad("LRU crawler sleep must be between 0 and 1 second"))?;
+                }
+                ("lru_crawler_tocrawl", Some(v)) => {
+                    self.lru_crawler_tocrawl = strtoul32(v.as_bytes())
+                        .ok_or_else(|| bad("lru_crawler_tocrawl takes a numeric 32bit value"))?;
+                }
+                // memcached reads it with `atoi` into an int it prints unsigned.
+                ("temporary_ttl", Some(v)) => self.temporary_ttl = Some(atoi(v) as u32),
+                ("watcher_logbuf_size", Some(v)) => {
+                    self.watcher_logbuf_size = strtoul32(v.as_bytes())
+                        .and_then(|kib| kib.checked_mul(1024))
+                        .ok_or_else(|| bad("could not parse argument to watcher_logbuf_size"))?;
+                }
+                ("worker_logbuf_size", Some(v)) => {
+                    self.worker_logbuf_size = strtoul32(v.as_bytes())
+                        .and_then(|kib| kib.checked_mul(1024))
+                        .ok_or_else(|| bad("could not parse argument to worker_logbuf_size"))?;
                 }
                 ("hot_lru_pct", Some(v)) => {
                     self.hot_lru_pct = percent(v, "hot_lru_pct must be > 1 and < 80")?;
@@ -226,6 +296,9 @@ impl Settings {
                 }
                 _ => return Err(SettingsError::Suboption(option.to_string())),
             }
+        }
+        if self.temporary_ttl.is_some() && !self.lru_segmented {
+            return Err(SettingsError::TempLruWithoutMaintainer);
         }
         if self.hot_lru_pct + self.warm_lru_pct > 80 {
             return Err(SettingsError::SuboptionValue {
@@ -258,6 +331,9 @@ impl Settings {
     /// Every check memcached 1.6.18 makes on these options at start-up.
     pub fn validate(&self) -> Result<(), SettingsError> {
         self.validate_table()?;
+        if self.temporary_ttl.is_some() && !self.lru_segmented {
+            return Err(SettingsError::TempLruWithoutMaintainer);
+        }
         if u64::from(self.item_size_max) > self.max_bytes / 2 {
             return Err(SettingsError::ItemSizeOverHalfMemory {
                 item_size_max: self.item_size_max,

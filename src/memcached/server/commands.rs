@@ -1,6 +1,6 @@
 //! The commands whose reply depends on the server, not only on the store: every `stats`
 //! report (the server's counters and options among the store's, `stats conns` from its
-//! registry), `flush_all` under `-F`, and `shutdown` (`-A`). Everything else goes to [`crate::memcached::wire::cmd::apply`].
+//! registry), `flush_all` under `-F`, `watch` under `-W`, and `shutdown` (`-A`). Everything else goes to [`crate::memcached::wire::cmd::apply`].
 //!
 //! Follows memcached 1.6.18's `process_stat_settings` and `server_stats` (memcached.c) and
 //! `process_flush_all_command`, `process_shutdown_command` (proto_text.c).
@@ -26,6 +26,9 @@ pub(super) fn apply(
         Command::Stats(kind) => shared.stats(store, out, *kind),
         Command::FlushAll { noreply, .. } if !settings.flush_enabled => {
             misc::flush_not_allowed(out, *noreply);
+        }
+        Command::Watch(_) if !settings.watch_enabled => {
+            out.extend_from_slice(crate::memcached::wire::cmd::crawler::WATCH_NOT_ALLOWED);
         }
         Command::Shutdown(_) if !settings.shutdown_command => misc::shutdown_not_enabled(out),
         Command::Shutdown(ShutdownMode::Invalid) => misc::shutdown_invalid_mode(out),

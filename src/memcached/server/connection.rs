@@ -204,6 +204,10 @@ pub struct Connection {
     /// Bytes read and written not yet counted in the store's `bytes_read`/`bytes_written`
     /// (counted under the store's lock at the next batch).
     io_pending: (u64, u64),
+    /// The socket's descriptor: `cfd=` in `watch` lines.
+    cfd: i64,
+    /// memcached closed the connection over a protocol error (`watch connevents`).
+    error_close: bool,
 }
 
 impl Connection {
@@ -222,7 +226,13 @@ impl Connection {
             stream.local_addr().unwrap_or(unknown),
             now,
         );
+        #[cfg(unix)]
+        let cfd = i64::from(std::os::fd::AsRawFd::as_raw_fd(&stream));
+        #[cfg(not(unix))]
+        let cfd = 0;
         Connection {
+            cfd,
+            error_close: false,
             stream,
             buffer: Vec::with_capacity(BASE),
             out: Vec::with_capacity(READ_CHUNK),
@@ -273,8 +283,12 @@ impl Connection {
             match batch.flow {
                 Flow::Continue => {}
                 Flow::Quit | Flow::Close => {
+                    self.error_close = batch.flow == Flow::Close;
                     let _ = self.stream.shutdown().await;
                     return Ok(());
+                }
+                Flow::Watch(id) => {
+                    return super::watch::stream(&mut self.stream, store, id, shutdown).await;
                 }
             }
             if batch.served > 0 {
@@ -345,6 +359,12 @@ impl Connection {
         Ok(())
     }
 
+    /// The connection ended because memcached would close it over a protocol error (an
+    /// HTTP request line, an over-long line).
+    pub fn closed_on_error(&self) -> bool {
+        self.error_close
+    }
+
     /// Grows the buffer's capacity to `want` bytes, charging what passes [`BASE`] to the
     /// budget; false (and nothing changed) when the budget has no room.
     fn make_room(&mut self, want: usize) -> bool {
@@ -382,6 +402,9 @@ impl Connection {
         let reqs = self.shared.settings.reqs_per_event.max(1);
         let window = if self.resumed { reqs } else { reqs + 1 };
         let mut objects = 0;
+        // Replies from here on are still stacked (memcached's `resp_has_stack`): a `get`,
+        // `gat` or `mn` makes memcached write what it has.
+        let mut flushed_at = 0;
         while self.skip == 0 && served < window {
             let limits = if std::mem::take(&mut self.refuse_next) {
                 Limits {
@@ -423,10 +446,28 @@ impl Connection {
                 store.count_io(read, written);
                 self.slot.set_state(ConnState::ParseCmd);
                 self.slot.ran_command(store.clock().now());
+                // The maintainer's background work up to now, and whose commands log lines.
+                store.tick();
+                store.set_log_conn(self.cfd);
                 store
             });
-            flow = super::commands::apply(&frame, store, &mut self.out, &self.shared)
-                .unwrap_or_else(|| cmd::apply(&frame, store, &mut self.out));
+            flow = if let Some(flow) =
+                super::commands::apply(&frame, store, &mut self.out, &self.shared)
+            {
+                flow
+            } else if let Frame::Command(command) = &frame
+                && cmd::crawler::takes_over(command)
+            {
+                let pipelined = self.out.len() > flushed_at;
+                cmd::crawler::apply_command(command, store, &mut self.out, pipelined)
+            } else {
+                cmd::apply(&frame, store, &mut self.out)
+            };
+            if let Frame::Command(command) = &frame
+                && cmd::crawler::flushes_replies(command)
+            {
+                flushed_at = self.out.len();
+            }
             if flow != Flow::Continue {
                 break;
             }

@@ -206,8 +206,7 @@ pub async fn run(
 ) -> std::io::Result<()> {
     let (notify_shutdown, _) = watch::channel(());
     let (shutdown_complete_tx, mut shutdown_complete_rx) = mpsc::channel::<()>(1);
-    // Worker event loops need a timer only to close idle connections.
-    let workers = Workers::start(options.threads.max(1), options.server.idle_timeout > 0)?;
+    let workers = Workers::start(options.threads.max(1))?;
     let shared = Arc::new(ServerShared::new(
         ReadBudget::new(options.read_budget),
         options.threads.max(1),
@@ -284,9 +283,16 @@ impl Session {
             store.connection_opened();
             store.clock().now()
         };
+        let peer = super::watch::ConnEvents::opened(&store, &socket);
         let mut conn = Connection::new(socket, limits, shared, now);
         // An I/O error (reset, broken pipe) just ends this connection.
-        let _ = conn.serve(&store, &mut shutdown).await;
+        let served = conn.serve(&store, &mut shutdown).await;
+        peer.closed(
+            &store,
+            &served,
+            conn.closed_on_error(),
+            shutdown.is_shutdown(),
+        );
         let (read, written) = conn.take_io();
         // Its buffers go (and their bytes back to the budget) before the permit does.
         drop(conn);
@@ -307,18 +313,16 @@ struct Workers {
 }
 
 impl Workers {
-    fn start(count: usize, timers: bool) -> std::io::Result<Workers> {
+    fn start(count: usize) -> std::io::Result<Workers> {
         let mut senders = Vec::with_capacity(count);
         let mut threads = Vec::with_capacity(count);
         for n in 0..count {
-            // I/O only unless idle connections are to be closed: a time driver costs
-            // every park.
-            let mut builder = tokio::runtime::Builder::new_current_thread();
-            builder.enable_io();
-            if timers {
-                builder.enable_time();
-            }
-            let runtime = builder.build()?;
+            // I/O, and time for `watch` connections, which poll their log queues on a
+            // timer, and for closing idle connections.
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_io()
+                .enable_time()
+                .build()?;
             let (tx, rx) = mpsc::unbounded_channel();
             let thread = std::thread::Builder::new()
                 .name(format!("cachelab-worker-{n}"))

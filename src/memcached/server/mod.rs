@@ -20,6 +20,7 @@ mod listener;
 mod registry;
 mod responses;
 mod shutdown;
+mod watch;
 
 pub use background::Background;
 pub use budget::ReadBudget;

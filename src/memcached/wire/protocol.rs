@@ -291,6 +291,10 @@ pub enum Command {
     Quit,
     /// `shutdown [graceful]`: stop the server when `-A` allowed it.
     Shutdown(ShutdownMode),
+    /// `lru_crawler <subcommand> …` (see [`super::cmd::crawler`]).
+    LruCrawler(super::cmd::crawler::CrawlerRequest),
+    /// `watch [kinds…]`: the mask asked for, or `None` when a word is unknown.
+    Watch(Option<crate::memcached::model::store::WatchMask>),
 }
 
 /// What `shutdown` asked for (memcached checks `-A` before the mode).
@@ -644,6 +648,8 @@ fn parse_tokens(tokens: &[&[u8]], buf: &[u8], line_end: usize, limits: &Limits) 
             cmd(Command::FlushAll { delay, noreply })
         }
         b"version" => cmd(Command::Version),
+        b"lru_crawler" => frame(super::cmd::crawler::parse(tokens), line_end),
+        b"watch" => frame(super::cmd::crawler::parse_watch(tokens), line_end),
         b"quit" => cmd(Command::Quit),
         b"shutdown" => cmd(Command::Shutdown(match tokens {
             [_] => ShutdownMode::Now,

@@ -33,7 +33,10 @@
 //! into COLD). Async bumps are applied at once, so no COLD item is ever active and
 //! `evicted_active` stays 0; and where memcached's bump queue still holds a reference to the
 //! item, so that an in-place `incr`/`decr` stores a new item instead, the model rewrites it
-//! in place. The LRU crawler, TEMP_LRU and the slab page mover are not modelled.
+//! in place. With `-o temporary_ttl` a fourth list per class, TEMP, takes items with a short
+//! TTL: hits mark them but never move them, the juggle only reclaims its expired tail, and
+//! allocation never evicts from it. The LRU crawler and the maintainer's background juggle
+//! are in `crawler`; the slab page mover is not modelled.
 
 use super::{NEVER, NIL, PULL_TRIES, Store};
 
@@ -50,6 +53,9 @@ pub(super) enum Segment {
     Hot = 0,
     Warm = 1,
     Cold = 2,
+    /// `TEMP_LRU` (`-o temporary_ttl`): items with a short TTL, never bumped or moved,
+    /// only reclaimed when they expire.
+    Temp = 3,
 }
 
 /// One doubly linked list threaded through the slots.
@@ -73,10 +79,10 @@ impl Default for List {
     }
 }
 
-/// A slab class's HOT, WARM and COLD lists, indexed by [`Segment`].
+/// A slab class's HOT, WARM, COLD and TEMP lists, indexed by [`Segment`].
 #[derive(Debug, Clone, Copy, Default)]
 pub(super) struct ClassLru {
-    pub(super) lists: [List; 3],
+    pub(super) lists: [List; 4],
 }
 
 impl ClassLru {
@@ -105,6 +111,22 @@ enum Pull {
 }
 
 impl Store {
+    /// The segment a newly linked item expiring at `exp` starts in (`do_item_alloc`): TEMP
+    /// when `-o temporary_ttl` is set and the item has at most that many seconds to live,
+    /// else [`Store::first_segment`].
+    pub(super) fn first_segment_for(&self, exp: u64, now: u64) -> Segment {
+        match self.settings.temporary_ttl {
+            Some(ttl) if self.settings.lru_segmented && exp != NEVER && exp >= now => {
+                if exp - now <= u64::from(ttl) {
+                    Segment::Temp
+                } else {
+                    Segment::Hot
+                }
+            }
+            _ => self.first_segment(),
+        }
+    }
+
     /// The segment a newly linked item starts in (`do_item_alloc`).
     pub(super) fn first_segment(&self) -> Segment {
         if self.settings.lru_segmented {
@@ -187,6 +209,7 @@ impl Store {
             Segment::Hot => counters.hits_to_hot += 1,
             Segment::Warm => counters.hits_to_warm += 1,
             Segment::Cold => counters.hits_to_cold += 1,
+            Segment::Temp => counters.hits_to_temp += 1,
         }
         self.bump_touched(idx, now);
     }
@@ -224,6 +247,9 @@ impl Store {
             if s.seg == Segment::Cold && s.active {
                 s.active = false;
                 self.lru_move(idx, Segment::Warm);
+                // `item_link_q_warm` counts the move.
+                let class = usize::from(self.slot(idx).lru());
+                self.class_counters[class].moves_to_warm += 1;
             }
         } else if self.slot(idx).time + ITEM_UPDATE_INTERVAL < now {
             self.slot_mut(idx).time = now;
@@ -280,6 +306,8 @@ impl Store {
                         !slot.active && !outgrown(list.bytes, limit, slot.time, max_age, now)
                     }
                     Segment::Cold => !self.rescued_from_cold(slot.active),
+                    // TEMP is only ever pulled for reclaims.
+                    Segment::Temp => true,
                 };
                 if stays {
                     return 0;
@@ -356,6 +384,7 @@ impl Store {
                         removed += 1;
                     }
                 }
+                Segment::Temp => {}
                 Segment::Cold => match pull {
                     Pull::Evict if self.settings.evictions => {
                         let counters = &mut self.class_counters[c];
@@ -372,6 +401,7 @@ impl Store {
                             counters.evicted_unfetched += 1;
                             self.counters.evicted_unfetched += 1;
                         }
+                        self.log_eviction(idx, now);
                         self.unlink(idx);
                         removed += 1;
                     }
@@ -393,9 +423,21 @@ impl Store {
 
     /// `lru_maintainer_juggle` for one class, segmented mode only: pulls HOT, WARM and COLD
     /// tails until nothing moves (at most 500 passes).
-    fn juggle(&mut self, class: u8, now: u64) {
+    pub(super) fn juggle(&mut self, class: u8, now: u64) {
+        if self.settings.temporary_ttl.is_some() {
+            // TEMP first, for reclaims only (`lru_maintainer_juggle`).
+            for _ in 0..JUGGLE_PASSES {
+                if self.pull_tail(class, Segment::Temp, 0, Pull::Juggle, 0, now) == 0 {
+                    break;
+                }
+            }
+        }
         let lru = &self.lru[usize::from(class)];
-        let total_bytes = lru.bytes();
+        // HOT, WARM and COLD: TEMP does not count towards their limits.
+        let total_bytes = [Segment::Hot, Segment::Warm, Segment::Cold]
+            .iter()
+            .map(|&seg| lru.list(seg).bytes)
+            .sum();
         let cold_tail = lru.list(Segment::Cold).tail;
         let cold_age = if cold_tail == NIL {
             0
@@ -590,6 +632,7 @@ mod tests {
         // to WARM's head and clears ACTIVE.
         assert_eq!(stat(&s, "number_cold").as_deref(), Some("0"));
         assert_eq!(stat(&s, "number_warm").as_deref(), Some("1"));
+        assert_eq!(stat(&s, "moves_to_warm").as_deref(), Some("1"));
         assert_eq!(stat(&s, "hits_to_cold").as_deref(), Some("2"));
         s.validate().unwrap();
     }

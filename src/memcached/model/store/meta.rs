@@ -226,6 +226,7 @@ impl Store {
             Segment::Hot => counters.hits_to_hot += 1,
             Segment::Warm => counters.hits_to_warm += 1,
             Segment::Cold => counters.hits_to_cold += 1,
+            Segment::Temp => counters.hits_to_temp += 1,
         }
     }
 

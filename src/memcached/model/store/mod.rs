@@ -19,8 +19,9 @@
 //!   run synchronously at each allocation) or compat mode (`-o no_lru_maintainer`: one list
 //!   per class, a hit re-links the item at most once every 60 s). Eviction pulls from the
 //!   class's COLD tail: up to five tail items are examined, expired or flushed ones are
-//!   reclaimed on the way, the first live one is evicted. The LRU crawler and the slab page
-//!   mover are not modelled.
+//!   reclaimed on the way, the first live one is evicted. The LRU crawler and the
+//!   maintainer's background juggling are in `crawler` ([`Store::tick`]); the slab page
+//!   mover is not modelled.
 //! - **Expiry** is lazy: an expired or flushed item is removed when a command finds it, or
 //!   when it reaches an LRU tail during allocation. Exptime follows memcached: 0 never;
 //!   up to 30 days relative to now; above that an absolute unix time; negative already
@@ -32,7 +33,8 @@
 //! One job per file: this file holds the [`Store`] type, its items' representation and the
 //! read-only views; `table` links, unlinks and allocates items; `lru` keeps the per-class
 //! lists; `classic` and `meta` are the commands of the classic and the meta protocol;
-//! `outcome` the types they return; `stats` the counters and `stats` text; `validate` the
+//! `crawler` the LRU crawler and
+//! the maintainer's background work; `events` the `watch` log lines; `outcome` the types they return; `stats` the counters and `stats` text; `validate` the
 //! invariant check the tests run.
 
 use hashbrown::HashTable;
@@ -54,6 +56,8 @@ const NEVER: u64 = u64::MAX;
 const PULL_TRIES: usize = 5;
 
 mod classic;
+mod crawler;
+mod events;
 mod lru;
 mod meta;
 mod outcome;
@@ -67,6 +71,8 @@ mod model_tests;
 #[cfg(test)]
 mod tests;
 
+pub use crawler::{CrawlRefusal, CrawlScope, uri_encode};
+pub use events::{LoggedStore, WatchMask};
 pub use lru::ITEM_UPDATE_INTERVAL;
 pub use outcome::{
     DeleteOutcome, DeltaOutcome, ItemDebug, ItemRef, KeyError, MetaDeleteOutcome, MetaDeltaOutcome,
@@ -166,6 +172,10 @@ pub struct Store {
     pinned: u32,
     /// Per-prefix statistics and the modelled hash table's size.
     stats_state: stats::StatsState,
+    /// The LRU crawler and the maintainer's schedule (`crawler`).
+    crawler: crawler::Crawler,
+    /// `watch` lines queued for each watcher (`events`).
+    log: events::EventLog,
 }
 
 fn hash(key: &[u8]) -> u64 {
@@ -190,7 +200,6 @@ impl Store {
         let n = classes.classes().len() + 1;
         let started = clock.now();
         Ok(Store {
-            settings,
             classes,
             clock,
             started,
@@ -208,6 +217,13 @@ impl Store {
             pinned: NIL,
             held: Vec::new(),
             stats_state: stats::StatsState::default(),
+            crawler: crawler::Crawler::new(
+                settings.lru_crawler,
+                settings.lru_crawler_sleep,
+                settings.lru_crawler_tocrawl,
+            ),
+            log: events::EventLog::default(),
+            settings,
         })
     }
 

@@ -242,6 +242,8 @@ pub struct ClassCounters {
     pub hits_to_warm: u64,
     /// `hits_to_cold`.
     pub hits_to_cold: u64,
+    /// `hits_to_temp`: hits on TEMP items (`-o temporary_ttl`).
+    pub hits_to_temp: u64,
 }
 
 /// One slab class's memory and items, for reports (see [`Store::class_usage`]).
@@ -279,6 +281,7 @@ impl Store {
         };
         self.class_counters.fill(ClassCounters::default());
         self.stats_state.prefix.clear();
+        self.crawler.reset_counters();
     }
 
     /// The per-prefix statistics (`stats detail`).
@@ -452,7 +455,7 @@ impl Store {
             ("log_worker_written", "0".to_string()),
             ("log_watcher_skipped", "0".to_string()),
             ("log_watcher_sent", "0".to_string()),
-            ("log_watchers", "0".to_string()),
+            ("log_watchers", self.log_watchers().to_string()),
             ("unexpected_napi_ids", "0".to_string()),
             ("round_robin_fallback", "0".to_string()),
             ("bytes", self.curr_bytes.to_string()),
@@ -468,8 +471,14 @@ impl Store {
         rows.extend([
             ("evictions", c.evictions.to_string()),
             ("reclaimed", c.reclaimed.to_string()),
-            ("crawler_reclaimed", "0".to_string()),
-            ("crawler_items_checked", "0".to_string()),
+            (
+                "crawler_reclaimed",
+                self.crawler.reclaimed.iter().sum::<u64>().to_string(),
+            ),
+            (
+                "crawler_items_checked",
+                self.crawler.checked.iter().sum::<u64>().to_string(),
+            ),
             ("lrutail_reflocked", k.lrutail_reflocked.to_string()),
         ]);
         if maintainer {
@@ -512,10 +521,15 @@ impl Store {
     }
 
     /// The LRU crawler's rows of `stats` (`lru_crawler_running`, `lru_crawler_starts`),
-    /// which memcached prints only while `lru_crawler` is on. This store has no crawler
-    /// (`lru_crawler no` in `stats settings`), so there are none.
+    /// which memcached prints only while `lru_crawler` is on. Crawls run to completion
+    /// inside the command that starts them, so none is ever running between commands.
     fn lru_crawler_rows(&self) -> Option<Vec<(&'static str, String)>> {
-        None
+        self.crawler.enabled.then(|| {
+            vec![
+                ("lru_crawler_running", "0".to_string()),
+                ("lru_crawler_starts", self.crawler.starts.to_string()),
+            ]
+        })
     }
 
     /// The per-class counters summed over every class (`item_stats_totals`).
@@ -594,6 +608,11 @@ impl Store {
                     ("number_hot", lru.list(Segment::Hot).len),
                     ("number_warm", lru.list(Segment::Warm).len),
                     ("number_cold", lru.list(Segment::Cold).len),
+                ]);
+                if self.settings.temporary_ttl.is_some() {
+                    fields.push(("number_temp", lru.list(Segment::Temp).len));
+                }
+                fields.extend([
                     ("age_hot", age(Segment::Hot)),
                     ("age_warm", age(Segment::Warm)),
                 ]);
@@ -615,9 +634,14 @@ impl Store {
                 fields.push(("evicted_active", k.evicted_active));
             }
             fields.extend([
-                // The LRU crawler is not modelled.
-                ("crawler_reclaimed", 0),
-                ("crawler_items_checked", 0),
+                (
+                    "crawler_reclaimed",
+                    self.crawler.reclaimed[usize::from(c.id)],
+                ),
+                (
+                    "crawler_items_checked",
+                    self.crawler.checked[usize::from(c.id)],
+                ),
                 ("lrutail_reflocked", k.lrutail_reflocked),
             ]);
             if segmented {
@@ -629,7 +653,7 @@ impl Store {
                     ("hits_to_hot", k.hits_to_hot),
                     ("hits_to_warm", k.hits_to_warm),
                     ("hits_to_cold", k.hits_to_cold),
-                    ("hits_to_temp", 0),
+                    ("hits_to_temp", k.hits_to_temp),
                 ]);
             }
             for (name, value) in fields {
@@ -647,9 +671,8 @@ impl Store {
     /// `stats settings`: memcached 1.6.18's rows in its order (`process_stat_settings`,
     /// built without extstore, TLS or the proxy), the server's part from `server`. Features
     /// cachelab does not have report memcached's "off" value (`domain_socket NULL`,
-    /// `auth_enabled_sasl no`, `lru_crawler no`, `temp_lru no`, `slab_reassign no`); values
-    /// of settings cachelab takes but cannot change report memcached's defaults
-    /// (`umask 700`, `hash_algorithm murmur3`, the logger's buffer sizes).
+    /// `auth_enabled_sasl no`); values of settings cachelab takes but cannot change report
+    /// memcached's defaults (`umask 700`, `hash_algorithm murmur3`).
     pub fn stats_settings_with(&self, server: &ServerView) -> Vec<(String, String)> {
         let s = &self.settings;
         let yes_no = |b: bool| if b { "yes" } else { "no" }.to_string();
@@ -701,9 +724,9 @@ impl Store {
             ("slab_automove_ratio", "0.80".to_string()),
             ("slab_automove_window", "30".to_string()),
             ("slab_chunk_max", s.slab_chunk_max.to_string()),
-            ("lru_crawler", "no".to_string()),
-            ("lru_crawler_sleep", "100".to_string()),
-            ("lru_crawler_tocrawl", "0".to_string()),
+            ("lru_crawler", yes_no(self.crawler.enabled)),
+            ("lru_crawler_sleep", self.crawler.sleep.to_string()),
+            ("lru_crawler_tocrawl", self.crawler.tocrawl.to_string()),
             ("tail_repair_time", "0".to_string()),
             ("flush_enabled", yes_no(server.flush_enabled)),
             ("dump_enabled", "yes".to_string()),
@@ -716,11 +739,11 @@ impl Store {
             ("warm_lru_pct", s.warm_lru_pct.to_string()),
             ("hot_max_factor", format!("{:.2}", s.hot_max_factor)),
             ("warm_max_factor", format!("{:.2}", s.warm_max_factor)),
-            ("temp_lru", "no".to_string()),
-            ("temporary_ttl", "61".to_string()),
+            ("temp_lru", yes_no(s.temporary_ttl.is_some())),
+            ("temporary_ttl", s.temporary_ttl.unwrap_or(61).to_string()),
             ("idle_timeout", server.idle_timeout.to_string()),
-            ("watcher_logbuf_size", "262144".to_string()),
-            ("worker_logbuf_size", "65536".to_string()),
+            ("watcher_logbuf_size", s.watcher_logbuf_size.to_string()),
+            ("worker_logbuf_size", s.worker_logbuf_size.to_string()),
             ("read_buf_mem_limit", server.read_buf_mem_limit.to_string()),
             ("track_sizes", "no".to_string()),
             ("inline_ascii_response", "no".to_string()),

@@ -4,6 +4,7 @@
 //! Everything here is internal to the store: the commands in `classic` and `meta` are
 //! built from these steps.
 
+use super::events::Lookup;
 use super::{ItemRef, NEVER, NIL, Segment, Slot, Store, hash};
 use crate::memcached::model::slab::{self, Layout, Part};
 
@@ -36,18 +37,24 @@ impl Store {
     /// Looks a key up as `do_item_get` does: a flushed or expired item is removed and
     /// counted, and is a miss.
     pub(super) fn lookup(&mut self, key: &[u8], now: u64) -> Option<u32> {
-        let idx = self.find_index(key)?;
+        let Some(idx) = self.find_index(key) else {
+            self.log_get(key, Lookup::NotFound, None);
+            return None;
+        };
         let slot = self.slot(idx);
         if self.is_flushed(slot, now) {
             self.unlink(idx);
             self.counters.get_flushed += 1;
+            self.log_get(key, Lookup::Flushed, None);
             return None;
         }
         if slot.exp <= now {
             self.unlink(idx);
             self.counters.get_expired += 1;
+            self.log_get(key, Lookup::Expired, None);
             return None;
         }
+        self.log_get(key, Lookup::Hit, Some(idx));
         Some(idx)
     }
 
@@ -61,7 +68,7 @@ impl Store {
         slot.cas = cas;
         slot.prev = NIL;
         slot.next = NIL;
-        slot.seg = self.first_segment();
+        slot.seg = self.first_segment_for(slot.exp, slot.time);
         let total = slot.total;
         let key_hash = hash(slot.key());
         let idx = match self.free_slots.pop() {
@@ -136,7 +143,7 @@ impl Store {
         s.key_binary = false;
         let total = s.total;
         // A new item: it starts where `link` starts one (HOT when segmented).
-        let first = self.first_segment();
+        let first = self.first_segment_for(exp, now);
         self.slot_mut(idx).seg = first;
         self.free_layout(&old_layout);
         self.curr_bytes = self.curr_bytes - old_total + total;

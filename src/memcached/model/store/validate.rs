@@ -12,7 +12,7 @@ impl Store {
         let mut requested = vec![0u64; self.mem.len()];
         let mut items = 0usize;
         let mut bytes = 0u64;
-        let segments = [Segment::Hot, Segment::Warm, Segment::Cold];
+        let segments = [Segment::Hot, Segment::Warm, Segment::Cold, Segment::Temp];
         for (class, seg, lru) in self
             .lru
             .iter()

@@ -7,6 +7,7 @@
 //! from [`apply`], which a connection calls for every [`Frame`] of a batch.
 
 pub mod arithmetic;
+pub mod crawler;
 pub mod delete;
 pub mod meta;
 pub mod misc;
@@ -26,6 +27,9 @@ pub enum Flow {
     Quit,
     /// Close without writing anything more (memcached's silent close).
     Close,
+    /// Write the replies so far (`OK` last), then stream the log lines of this watcher
+    /// (`watch`).
+    Watch(u64),
 }
 
 /// Applies one frame: a command's reply, or an error reply, goes to `out`.
@@ -105,6 +109,11 @@ pub fn apply_command(command: &Command, store: &mut Store, out: &mut Vec<u8>) ->
         Command::Quit => return Flow::Quit,
         // Without a server to stop, `shutdown` is never enabled.
         Command::Shutdown(_) => misc::shutdown_not_enabled(out),
+        Command::LruCrawler(_) | Command::Watch(_) => {
+            // Without a connection to say what was flushed: any reply before is stacked.
+            let pipelined = !out.is_empty();
+            return crawler::apply_command(command, store, out, pipelined);
+        }
     }
     Flow::Continue
 }

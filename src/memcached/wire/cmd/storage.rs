@@ -4,7 +4,7 @@
 
 use super::reply;
 use crate::memcached::model::slab::KEY_MAX_LENGTH;
-use crate::memcached::model::store::{Store, StoreMode, StoreOutcome};
+use crate::memcached::model::store::{LoggedStore, Store, StoreMode, StoreOutcome};
 
 /// The fields of one storage command.
 #[derive(Debug, Clone, Copy)]
@@ -49,7 +49,26 @@ pub fn outcome_line(outcome: StoreOutcome) -> &'static [u8] {
 pub fn apply(store: &mut Store, out: &mut Vec<u8>, req: StorageRequest<'_>, noreply: bool) {
     record_set(store, req.key);
     let line = match store.store(req.mode, req.key, req.data, req.flags, req.exptime, req.cas) {
-        Ok(outcome) => outcome_line(outcome),
+        Ok(outcome) => {
+            // `watch mutations` (memcached logs from `do_store_item`).
+            let status = match outcome {
+                StoreOutcome::Stored { .. } => "stored",
+                StoreOutcome::NotStored => "not_stored",
+                StoreOutcome::Exists => "exists",
+                StoreOutcome::NotFound => "not_found",
+                StoreOutcome::TooLarge => "too_large",
+                StoreOutcome::OutOfMemory => "no_memory",
+            };
+            let logged = LoggedStore {
+                mode: req.mode,
+                key: req.key,
+                flags: req.flags,
+                exptime: req.exptime,
+                value_len: req.data.len(),
+            };
+            store.log_store(logged, status);
+            outcome_line(outcome)
+        }
         Err(_) => b"CLIENT_ERROR bad command line format",
     };
     reply(out, noreply, line);

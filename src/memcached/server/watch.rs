@@ -1,0 +1,118 @@
+//! A connection after `watch`: no more commands, only log lines (memcached's `conn_watch`
+//! state and its logger thread's writes to watchers).
+//!
+//! The store queues each watcher's lines (`model::store` `events`); this loop takes them
+//! under the store's lock every [`POLL`] and writes them out, until the client closes the
+//! connection, a write fails or the server shuts down, and then unregisters the watcher.
+//! memcached's logger thread also polls (it sleeps up to 50 ms when idle), so lines arrive
+//! with the same kind of delay.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+use super::shutdown::Shutdown;
+use crate::memcached::model::store::Store;
+
+/// How often the queued lines are written out.
+pub const POLL: Duration = Duration::from_millis(20);
+
+/// Streams watcher `id`'s lines to `stream` until the client goes away or the server stops;
+/// the watcher is unregistered either way.
+pub async fn stream(
+    stream: &mut TcpStream,
+    store: &Arc<Mutex<Store>>,
+    id: u64,
+    shutdown: &mut Shutdown,
+) -> std::io::Result<()> {
+    let result = pump(stream, store, id, shutdown).await;
+    lock(store).watch_remove(id);
+    result
+}
+
+fn lock(store: &Arc<Mutex<Store>>) -> std::sync::MutexGuard<'_, Store> {
+    // A poisoned lock means another connection panicked mid-command; keep serving.
+    store.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+async fn pump(
+    stream: &mut TcpStream,
+    store: &Arc<Mutex<Store>>,
+    id: u64,
+    shutdown: &mut Shutdown,
+) -> std::io::Result<()> {
+    let mut out = Vec::new();
+    let mut sink = [0u8; 512];
+    let mut tick = tokio::time::interval(POLL);
+    while !shutdown.is_shutdown() {
+        tokio::select! {
+            _ = tick.tick() => {}
+            // memcached reads nothing more from a watcher; a close (or reset) ends it.
+            read = stream.read(&mut sink) => {
+                if read? == 0 {
+                    return Ok(());
+                }
+                continue;
+            }
+            _ = shutdown.recv() => return Ok(()),
+        }
+        if !lock(store).watch_take(id, &mut out) {
+            return Ok(());
+        }
+        if !out.is_empty() {
+            stream.write_all(&out).await?;
+            out.clear();
+        }
+    }
+    Ok(())
+}
+
+/// A connection's peer and descriptor, for `watch connevents`' `conn_new` and
+/// `conn_close` lines.
+#[derive(Debug)]
+pub struct ConnEvents {
+    peer: Option<std::net::SocketAddr>,
+    cfd: i64,
+}
+
+impl ConnEvents {
+    /// Logs `conn_new` for an accepted socket.
+    pub fn opened(store: &Arc<Mutex<Store>>, socket: &TcpStream) -> ConnEvents {
+        #[cfg(unix)]
+        let cfd = i64::from(std::os::fd::AsRawFd::as_raw_fd(socket));
+        #[cfg(not(unix))]
+        let cfd = 0;
+        let events = ConnEvents {
+            peer: socket.peer_addr().ok(),
+            cfd,
+        };
+        if let Some(peer) = events.peer {
+            lock(store).log_conn_event(peer, cfd, None);
+        }
+        events
+    }
+
+    /// Logs `conn_close` with memcached's reason: `error` after an I/O error or a
+    /// protocol error memcached closes on, `shutdown` when the server stops, else
+    /// `normal`.
+    pub fn closed(
+        &self,
+        store: &Arc<Mutex<Store>>,
+        served: &std::io::Result<()>,
+        protocol_error: bool,
+        shutdown: bool,
+    ) {
+        let reason = if served.is_err() || protocol_error {
+            "error"
+        } else if shutdown {
+            "shutdown"
+        } else {
+            "normal"
+        };
+        if let Some(peer) = self.peer {
+            lock(store).log_conn_event(peer, self.cfd, Some(reason));
+        }
+    }
+}
