@@ -71,6 +71,18 @@ pub struct Settings {
     pub hot_max_factor: f64,
     /// `-o warm_max_factor`: the same for WARM (default 2.0).
     pub warm_max_factor: f64,
+    /// `-o slab_reassign`: slab pages may move between classes (`slabs reassign`, the
+    /// automover); on by default in memcached 1.6, off with `no_slab_reassign`/`no_modern`.
+    pub slab_reassign: bool,
+    /// `-o slab_automove=N`: 0 off, 1 the windowed automover (the default), 2 a page to
+    /// every class that evicts.
+    pub slab_automove: u8,
+    /// `-o slab_automove_ratio`: the youngest class's age must be below this times the
+    /// oldest's for a page to move (default 0.8).
+    pub slab_automove_ratio: f64,
+    /// `-o slab_automove_window`: once-a-second samples the automover looks back over
+    /// (default 30).
+    pub slab_automove_window: u32,
 }
 
 impl Default for Settings {
@@ -89,6 +101,10 @@ impl Default for Settings {
             warm_lru_pct: 40,
             hot_max_factor: 0.2,
             warm_max_factor: 2.0,
+            slab_reassign: true,
+            slab_automove: 1,
+            slab_automove_ratio: 0.8,
+            slab_automove_window: 30,
         }
     }
 }
@@ -149,7 +165,7 @@ pub enum SettingsError {
     },
     /// An `-o` suboption this model does not know.
     #[error(
-        "Illegal suboption \"{0}\" (known: no_lru_maintainer, lru_maintainer, lru_segmented, no_lru_segmented, modern, hot_lru_pct=N, warm_lru_pct=N, hot_max_factor=F, warm_max_factor=F)"
+        "Illegal suboption \"{0}\" (known: no_lru_maintainer, lru_maintainer, lru_segmented, no_lru_segmented, modern, hot_lru_pct=N, warm_lru_pct=N, hot_max_factor=F, warm_max_factor=F, slab_reassign, no_slab_reassign, slab_automove[=0|1|2], no_slab_automove, slab_automove_ratio=F, slab_automove_window=N, slab_chunk_max=BYTES, no_chunked_items, no_modern)"
     )]
     Suboption(String),
     /// An `-o` suboption with a value memcached refuses.
@@ -181,6 +197,7 @@ impl Settings {
             KvError::EmptyKey { item, .. } => SettingsError::Suboption(item),
             other => SettingsError::Suboption(other.reason()),
         })?;
+        let mut chunk_max_given = false;
         for entry in items.entries() {
             let option = entry.item.as_str();
             let (name, value) = (entry.key.as_str(), entry.value.as_deref());
@@ -205,6 +222,49 @@ impl Settings {
                 ("no_lru_maintainer" | "no_lru_segmented", None) => self.lru_segmented = false,
                 ("lru_maintainer" | "lru_segmented", None) => self.lru_segmented = true,
                 ("modern", None) => {}
+                ("no_modern", None) => {
+                    // memcached 1.4's defaults: whole-page chunks (unless slab_chunk_max
+                    // was given first), no page mover, the flat LRU.
+                    if !chunk_max_given {
+                        self.slab_chunk_max = self.slab_page_size;
+                    }
+                    (self.slab_reassign, self.slab_automove) = (false, 0);
+                    self.lru_segmented = false;
+                }
+                ("slab_reassign", None) => self.slab_reassign = true,
+                ("no_slab_reassign", None) => self.slab_reassign = false,
+                ("slab_automove", None) => self.slab_automove = 1,
+                ("no_slab_automove", None) => self.slab_automove = 0,
+                ("slab_automove", Some(v)) => {
+                    self.slab_automove = v
+                        .parse()
+                        .ok()
+                        .filter(|n| *n <= 2)
+                        .ok_or_else(|| bad("slab_automove must be between 0 and 2"))?;
+                }
+                ("slab_automove_ratio", Some(v)) => {
+                    self.slab_automove_ratio = v
+                        .parse()
+                        .ok()
+                        .filter(|r: &f64| *r > 0.0 && *r <= 1.0)
+                        .ok_or_else(|| bad("slab_automove_ratio must be > 0 and < 1"))?;
+                }
+                ("slab_automove_window", Some(v)) => {
+                    self.slab_automove_window = v
+                        .parse()
+                        .ok()
+                        .filter(|w| (3..=1_000_000).contains(w))
+                        .ok_or_else(|| bad("slab_automove_window must be > 2"))?;
+                }
+                ("slab_chunk_max", Some(v)) => {
+                    self.slab_chunk_max = v
+                        .parse()
+                        .ok()
+                        .filter(|b| *b > 0)
+                        .ok_or_else(|| bad("could not parse argument to slab_chunk_max"))?;
+                    chunk_max_given = true;
+                }
+                ("no_chunked_items", None) => self.slab_chunk_max = self.slab_page_size,
                 ("hot_lru_pct", Some(v)) => {
                     self.hot_lru_pct = percent(v, "hot_lru_pct must be > 1 and < 80")?;
                 }

@@ -241,6 +241,8 @@ impl Connection {
             // own invariants are per call, so keep serving.
             let store =
                 guard.get_or_insert_with(|| store.lock().unwrap_or_else(|e| e.into_inner()));
+            // The page mover's background work up to now (see `Store::maintain`).
+            store.maintain();
             flow = if let Frame::Command(Command::Stats(StatsKind::General)) = &frame {
                 stats_with_server(store, &mut self.out, &self.shared.stats());
                 Flow::Continue

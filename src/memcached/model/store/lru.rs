@@ -374,6 +374,7 @@ impl Store {
                         }
                         self.unlink(idx);
                         removed += 1;
+                        self.evicted_for_automove(class);
                     }
                     Pull::Evict => {}
                     Pull::Juggle => {

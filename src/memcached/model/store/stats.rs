@@ -64,6 +64,20 @@ pub struct StoreStats {
     pub curr_connections: u64,
     /// `total_connections`.
     pub total_connections: u64,
+    /// `slabs_moved`: pages the mover moved.
+    pub slabs_moved: u64,
+    /// `slab_reassign_rescues`: items the mover copied out of a page it cleared.
+    pub slab_reassign_rescues: u64,
+    /// `slab_reassign_chunk_rescues`: chunks of chunked items so copied.
+    pub slab_reassign_chunk_rescues: u64,
+    /// `slab_reassign_evictions_nomem`: items the mover dropped for want of a free chunk.
+    pub slab_reassign_evictions_nomem: u64,
+    /// `slab_reassign_inline_reclaim`: free chunks of the page found while looking for room.
+    pub slab_reassign_inline_reclaim: u64,
+    /// `slab_reassign_busy_items`: chunks a pass had to come back for.
+    pub slab_reassign_busy_items: u64,
+    /// `slab_reassign_busy_deletes`: always 0 (no item is ever held by another thread).
+    pub slab_reassign_busy_deletes: u64,
 }
 
 /// Per-class counters: `stats slabs` (`get_hits` … `touch_hits`) and `stats items`.
@@ -164,18 +178,17 @@ impl Store {
             .classes()
             .iter()
             .filter_map(|c| {
-                let mem = self.mem[usize::from(c.id)];
-                if mem.pages == 0 {
+                let mem = &self.mem[usize::from(c.id)];
+                if mem.pages.is_empty() {
                     return None;
                 }
-                let total = u64::from(mem.pages) * u64::from(c.perslab);
                 Some(ClassUsage {
                     id: c.id,
                     chunk_size: c.chunk_size,
                     chunks_per_page: c.perslab,
-                    total_pages: mem.pages,
+                    total_pages: mem.pages.len() as u32,
                     used_chunks: mem.used,
-                    free_chunks: total - mem.used,
+                    free_chunks: mem.free.len() as u64,
                     requested: mem.requested,
                     items: self.lru[usize::from(c.id)].len(),
                     waste: u64::from(c.chunk_size) * mem.used - mem.requested,
@@ -233,6 +246,42 @@ impl Store {
             ("evictions", c.evictions.to_string()),
             ("reclaimed", c.reclaimed.to_string()),
         ];
+        let mut rows = rows;
+        // memcached prints the mover's counters after `threads` (with the mover on) and the
+        // pool after `total_items`.
+        let mut mover: Vec<(&str, String)> = Vec::new();
+        if self.settings.slab_reassign {
+            mover.extend(
+                [
+                    ("slab_reassign_rescues", c.slab_reassign_rescues),
+                    ("slab_reassign_chunk_rescues", c.slab_reassign_chunk_rescues),
+                    (
+                        "slab_reassign_evictions_nomem",
+                        c.slab_reassign_evictions_nomem,
+                    ),
+                    (
+                        "slab_reassign_inline_reclaim",
+                        c.slab_reassign_inline_reclaim,
+                    ),
+                    ("slab_reassign_busy_items", c.slab_reassign_busy_items),
+                    ("slab_reassign_busy_deletes", c.slab_reassign_busy_deletes),
+                    // Moves finish before the command that asked for them replies.
+                    ("slab_reassign_running", 0),
+                    ("slabs_moved", c.slabs_moved),
+                ]
+                .map(|(k, v)| (k, v.to_string())),
+            );
+        }
+        let at = rows
+            .iter()
+            .position(|r| r.0 == "threads")
+            .map_or(0, |i| i + 1);
+        rows.splice(at..at, mover);
+        let at = rows
+            .iter()
+            .position(|r| r.0 == "total_items")
+            .map_or(0, |i| i + 1);
+        rows.insert(at, ("slab_global_page_pool", self.pool.len().to_string()));
         rows.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
     }
 
@@ -361,8 +410,16 @@ impl Store {
             ("item_size_max", s.item_size_max.to_string()),
             ("slab_page_size", s.slab_page_size.to_string()),
             ("slab_chunk_max", s.slab_chunk_max.to_string()),
-            ("slab_reassign", "no".to_string()),
-            ("slab_automove", "0".to_string()),
+            (
+                "slab_reassign",
+                if s.slab_reassign { "yes" } else { "no" }.to_string(),
+            ),
+            ("slab_automove", s.slab_automove.to_string()),
+            (
+                "slab_automove_ratio",
+                format!("{:.2}", s.slab_automove_ratio),
+            ),
+            ("slab_automove_window", s.slab_automove_window.to_string()),
             // The maintainer runs exactly when the LRU is segmented (`-o no_lru_maintainer`
             // turns both off).
             (

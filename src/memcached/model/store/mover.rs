@@ -1,0 +1,391 @@
+//! The slab page mover: `slabs reassign`, the automover's once-a-second run, and
+//! `slab_automove=2`'s page per eviction, as memcached 1.6.18's `slabs.c` does them
+//! (`slabs_reassign`, `slab_rebalance_start`, `slab_rebalance_move`,
+//! `slab_rebalance_finish`) and `items.c`'s LRU maintainer schedules them.
+//!
+//! A move takes the **first** page of the source class (`slab_list[0]`, the oldest) and walks
+//! its chunks in address order:
+//!
+//! - a free chunk is cut from the free list;
+//! - an expired or flushed item is unlinked;
+//! - a live item (or a chunk of a chunked item) is *rescued* into a free chunk of the same
+//!   class elsewhere, when there is one (`slab_reassign_rescues`, `_chunk_rescues`; free
+//!   chunks of the page itself met on the way count as `slab_reassign_inline_reclaim`). A
+//!   rescued item is relinked as `do_item_replace` relinks it: head of its own LRU list,
+//!   `time` now, a new CAS id. Without room it is evicted (`slab_reassign_evictions_nomem`);
+//!   a chunked item so evicted frees its other chunks too, and the walk goes round again
+//!   for the chunks it gave back (`slab_reassign_busy_items`).
+//!
+//! The page then goes to the end of the destination's page list and onto its free list,
+//! or to the global page pool (class 0), where `memory_release` frees it if the memory
+//! limit was lowered.
+//!
+//! **Time.** memcached's mover is a thread and finishes a page within milliseconds of the
+//! request; the model moves the page before `slabs reassign` replies, so `BUSY` is only
+//! answered while a `slab_automove=2` request waits for the next command. The automover
+//! runs from [`Store::maintain`], which the server calls before each command and the
+//! simulator before each request: once for each second of the store's clock that passed
+//! since the last run (at most `slab_automove_window + 2` catch-up runs after an idle
+//! stretch; more would change nothing), and again at once, up to 1,000 times a second, after
+//! a decision that returns a page to the pool, as memcached's maintainer does (it sleeps
+//! 1 ms instead of a second then). As in memcached, the automover runs only with the LRU
+//! maintainer (segmented mode) and the page mover on.
+
+use super::pages::Chunk;
+use super::{NEVER, NIL, Store};
+use crate::memcached::model::automove::{Automove, ClassSample};
+use crate::memcached::model::slab::Layout;
+
+/// Runs of the automover within one second after pool decisions (memcached's maintainer
+/// sleeps 1 ms between them).
+const RUNS_PER_SECOND: usize = 1000;
+
+/// What `slabs reassign` answers (`enum reassign_result_type`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reassign {
+    /// `OK`: the page moved.
+    Ok,
+    /// `BUSY currently processing reassign request`.
+    Busy,
+    /// `BADCLASS invalid src or dst class id`.
+    BadClass,
+    /// `NOSPARE source class has no spare pages`.
+    NoSpare,
+    /// `SAME src and dst class are identical`.
+    Same,
+}
+
+impl Reassign {
+    /// memcached's reply line, without `\r\n`.
+    pub fn reply(self) -> &'static [u8] {
+        match self {
+            Reassign::Ok => b"OK",
+            Reassign::Busy => b"BUSY currently processing reassign request",
+            Reassign::BadClass => b"BADCLASS invalid src or dst class id",
+            Reassign::NoSpare => b"NOSPARE source class has no spare pages",
+            Reassign::Same => b"SAME src and dst class are identical",
+        }
+    }
+}
+
+/// The mover's and automover's state.
+#[derive(Debug, Clone)]
+pub(super) struct Mover {
+    /// The automover, built at the first run (memcached builds it when its maintainer
+    /// thread starts, from the empty store).
+    automove: Option<Automove>,
+    /// The second of the last automover run.
+    last_check: u64,
+    /// A `slab_automove=2` request waiting for the mover.
+    pending: Option<(i32, i32)>,
+    /// `slabs_reassign_pick_any`'s static cursor.
+    pick_cur: usize,
+}
+
+impl Mover {
+    pub(super) fn new(now: u64) -> Mover {
+        Mover {
+            automove: None,
+            last_check: now,
+            pending: None,
+            pick_cur: 0,
+        }
+    }
+}
+
+impl Store {
+    /// `slabs reassign <src> <dst>`: moves one page from class `src` (-1: any class with a
+    /// spare page, round robin) to class `dst` (0: the global page pool). The caller checks
+    /// that the page mover is on (`CLIENT_ERROR slab reassignment disabled` otherwise).
+    pub fn slabs_reassign(&mut self, src: i32, dst: i32) -> Reassign {
+        if self.mover.pending.is_some() {
+            return Reassign::Busy;
+        }
+        match self.check_reassign(src, dst) {
+            Ok((src, dst)) => {
+                self.move_page(src, dst);
+                Reassign::Ok
+            }
+            Err(answer) => answer,
+        }
+    }
+
+    /// `do_slabs_reassign`'s checks; the classes to move between.
+    fn check_reassign(&mut self, src: i32, dst: i32) -> Result<(usize, usize), Reassign> {
+        if src == dst {
+            return Err(Reassign::Same);
+        }
+        let src = if src == -1 { self.pick_any(dst) } else { src };
+        let largest = i32::from(self.classes.largest());
+        if !(0..=largest).contains(&src) || !(0..=largest).contains(&dst) {
+            return Err(Reassign::BadClass);
+        }
+        let (src, dst) = (src as usize, dst as usize);
+        let pages = if src == 0 {
+            self.pool.len()
+        } else {
+            self.mem[src].pages.len()
+        };
+        if pages < 2 {
+            return Err(Reassign::NoSpare);
+        }
+        Ok((src, dst))
+    }
+
+    /// `slabs_reassign_pick_any`: the next class after the last one picked with more than
+    /// one page, skipping `dst`; -1 when there is none.
+    fn pick_any(&mut self, dst: i32) -> i32 {
+        let largest = usize::from(self.classes.largest());
+        for _ in 0..largest {
+            self.mover.pick_cur += 1;
+            if self.mover.pick_cur > largest {
+                self.mover.pick_cur = 1;
+            }
+            let cur = self.mover.pick_cur;
+            if cur as i32 == dst {
+                continue;
+            }
+            if self.mem[cur].pages.len() > 1 {
+                return cur as i32;
+            }
+        }
+        -1
+    }
+
+    /// `slabs automove <0|1|2>`.
+    pub fn set_automove(&mut self, level: u8) {
+        self.settings.slab_automove = level;
+    }
+
+    /// `slabs automove ratio <r>` (memcached takes any number here; the automover starts
+    /// afresh with it at its next run).
+    pub fn set_automove_ratio(&mut self, ratio: f64) {
+        self.settings.slab_automove_ratio = ratio;
+    }
+
+    /// `slab_automove=2`: an eviction in `class` asks for a page from any class. The
+    /// request waits for the next [`Store::maintain`] (memcached's mover is a thread).
+    pub(super) fn evicted_for_automove(&mut self, class: u8) {
+        if self.settings.slab_automove == 2
+            && self.settings.slab_reassign
+            && self.mover.pending.is_none()
+        {
+            self.mover.pending = Some((-1, i32::from(class)));
+        }
+    }
+
+    /// The background work memcached's threads would have done by now: a waiting
+    /// `slab_automove=2` move, and the automover's runs for the seconds that passed (see
+    /// the module docs). Cheap when the clock has not moved.
+    pub fn maintain(&mut self) {
+        if let Some((src, dst)) = self.mover.pending.take()
+            && let Ok((src, dst)) = self.check_reassign(src, dst)
+        {
+            self.move_page(src, dst);
+        }
+        let now = self.clock.now();
+        if now <= self.mover.last_check {
+            return;
+        }
+        let missed = now - self.mover.last_check;
+        self.mover.last_check = now;
+        let s = &self.settings;
+        if s.slab_automove != 1 || !s.slab_reassign || !s.lru_segmented {
+            return;
+        }
+        let runs = missed.min(u64::from(s.slab_automove_window) + 2);
+        for t in now + 1 - runs..=now {
+            self.automove_second(t);
+        }
+    }
+
+    /// The automover's runs at second `t`: one, or more while it returns pages to the pool.
+    fn automove_second(&mut self, t: u64) {
+        for _ in 0..RUNS_PER_SECOND {
+            let samples = self.automove_samples(t);
+            let (window, ratio) = (
+                self.settings.slab_automove_window,
+                self.settings.slab_automove_ratio,
+            );
+            let am = match &mut self.mover.automove {
+                Some(am) if am.ratio() == ratio => am,
+                slot => slot.insert(Automove::new(window, ratio, &samples)),
+            };
+            let Some(decision) = am.run(&samples) else {
+                return;
+            };
+            if let Ok((src, dst)) =
+                self.check_reassign(i32::from(decision.src), i32::from(decision.dst))
+            {
+                self.move_page(src, dst);
+            }
+            if decision.dst != 0 {
+                return;
+            }
+        }
+    }
+
+    /// Every class's state for the automover at second `t`.
+    fn automove_samples(&self, t: u64) -> Vec<ClassSample> {
+        let mut samples = vec![ClassSample::default(); self.mem.len()];
+        for c in self.classes.classes() {
+            let i = usize::from(c.id);
+            let cold = self.lru[i].list(super::Segment::Cold).tail;
+            samples[i] = ClassSample {
+                evicted: self.class_counters[i].evicted,
+                outofmemory: self.class_counters[i].outofmemory,
+                age: if cold == NIL {
+                    0
+                } else {
+                    t.saturating_sub(self.slot(cold).time)
+                },
+                free_chunks: self.mem[i].free.len() as u64,
+                chunks_per_page: c.perslab,
+                total_pages: self.mem[i].pages.len() as u64,
+            };
+        }
+        samples
+    }
+
+    /// Moves the first page of `src` (0: the pool) to `dst` (0: the pool); see the module
+    /// docs. The classes were checked.
+    fn move_page(&mut self, src: usize, dst: usize) {
+        debug_assert!(self.staged.is_empty(), "no item is being built");
+        let page = if src == 0 {
+            self.pool.remove(0)
+        } else {
+            let page = self.mem[src].pages[0];
+            self.clear_page(src, page);
+            self.mem[src].pages.remove(0);
+            page
+        };
+        if dst == 0 {
+            self.pages[page as usize].owners.clear();
+            self.pool.push(page);
+            self.memory_release();
+        } else {
+            self.assign_page(page, dst);
+        }
+        self.counters.slabs_moved += 1;
+    }
+
+    /// `slab_rebalance_move` over the whole page until every chunk is clear.
+    fn clear_page(&mut self, class: usize, page: u32) {
+        let now = self.clock.now();
+        let perslab = self.pages[page as usize].owners.len();
+        let mut completed = vec![false; perslab];
+        loop {
+            let mut busy = 0;
+            for off in 0..perslab {
+                if completed[off] {
+                    continue;
+                }
+                let owner = self.pages[page as usize].owners[off];
+                if owner == NIL {
+                    // Free: cut from the free list (filtered below).
+                    completed[off] = true;
+                    continue;
+                }
+                let chunk = Chunk {
+                    page,
+                    off: off as u32,
+                };
+                let (part_index, chunked, dead) = {
+                    let s = self.slot(owner);
+                    let i = s
+                        .locs
+                        .as_slice()
+                        .iter()
+                        .position(|&c| c == chunk)
+                        .expect("a page's owner holds the chunk");
+                    // memcached: `exptime != 0 && exptime < current_time`, or flushed.
+                    let dead = (s.exp != NEVER && s.exp < now) || self.is_flushed(s, now);
+                    (i, matches!(s.layout, Layout::Chunked(_)), dead)
+                };
+                // A data chunk of a chunked item (`ITEM_CHUNK`); index 0 is its header.
+                let is_data_chunk = chunked && part_index > 0;
+                let rescue = if dead {
+                    None
+                } else {
+                    let found = self.rebalance_alloc(class, page, &mut completed);
+                    if found.is_none() {
+                        self.counters.slab_reassign_evictions_nomem += 1;
+                    }
+                    found
+                };
+                match rescue {
+                    Some(new) => {
+                        self.pages[page as usize].owners[off] = NIL;
+                        self.pages[new.page as usize].owners[new.off as usize] = owner;
+                        self.slot_mut(owner).locs.as_mut_slice()[part_index] = new;
+                        if is_data_chunk {
+                            self.counters.slab_reassign_chunk_rescues += 1;
+                        } else {
+                            self.relink(owner, now);
+                            self.counters.slab_reassign_rescues += 1;
+                        }
+                        completed[off] = true;
+                    }
+                    None if !chunked => {
+                        // Unlinked; its chunk is cleared, not returned.
+                        self.unlink(owner);
+                        completed[off] = true;
+                    }
+                    None => {
+                        // The chunk goes back to the free list; the next pass cuts it.
+                        self.unlink(owner);
+                        busy += 1;
+                    }
+                }
+            }
+            if busy == 0 {
+                break;
+            }
+            self.counters.slab_reassign_busy_items += busy;
+        }
+        self.mem[class].free.retain(|c| c.page != page);
+    }
+
+    /// `slab_rebalance_alloc`: a free chunk of `class` outside `page`, without adding a
+    /// page; free chunks of `page` met on the way are cleared (`inline_reclaim`).
+    fn rebalance_alloc(
+        &mut self,
+        class: usize,
+        page: u32,
+        completed: &mut [bool],
+    ) -> Option<Chunk> {
+        let perslab = completed.len();
+        let mut tries = 0;
+        while tries < perslab {
+            let chunk = self.mem[class].free.pop()?;
+            if chunk.page != page {
+                return Some(chunk);
+            }
+            let off = chunk.off as usize;
+            if completed[off] {
+                // Already cut from the free list in memcached: not a try.
+                continue;
+            }
+            completed[off] = true;
+            self.counters.slab_reassign_inline_reclaim += 1;
+            tries += 1;
+        }
+        None
+    }
+
+    /// `do_item_replace` of an item with its copy: the head of its own list, `time` now,
+    /// a new CAS id, counted in `total_items`.
+    fn relink(&mut self, idx: u32, now: u64) {
+        self.lru_remove(idx);
+        let cas = if self.settings.use_cas {
+            self.next_cas()
+        } else {
+            0
+        };
+        let s = self.slot_mut(idx);
+        s.time = now;
+        s.cas = cas;
+        self.lru_push_head(idx);
+        self.counters.total_items += 1;
+    }
+}
