@@ -829,4 +829,52 @@ mod tests {
         ));
         assert!(Settings::memcached(64, 1.25, 48, 2 << 20).is_ok());
     }
+
+    #[test]
+    fn slab_suboptions_follow_memcached() {
+        let s = Settings::default();
+        assert!(s.slab_reassign, "memcached 1.6 moves pages by default");
+        assert_eq!((s.slab_automove, s.slab_automove_window), (1, 30));
+        let mut s = Settings::default();
+        s.apply_options("slab_reassign,slab_automove=2,slab_automove_window=3,slab_automove_ratio=0.5,slab_chunk_max=16384")
+            .unwrap();
+        assert_eq!(
+            (
+                s.slab_automove,
+                s.slab_automove_window,
+                s.slab_automove_ratio,
+                s.slab_chunk_max
+            ),
+            (2, 3, 0.5, 16384)
+        );
+        // no_modern: memcached 1.4's defaults, but a slab_chunk_max given first stays.
+        let mut s = Settings::default();
+        s.apply_options("no_modern").unwrap();
+        assert_eq!(
+            (
+                s.slab_chunk_max,
+                s.slab_reassign,
+                s.slab_automove,
+                s.lru_segmented
+            ),
+            (PAGE_SIZE, false, 0, false)
+        );
+        let mut s = Settings::default();
+        s.apply_options("slab_chunk_max=16384,no_modern").unwrap();
+        assert_eq!(s.slab_chunk_max, 16384);
+        for bad in [
+            "slab_automove=3",
+            "slab_automove_window=2",
+            "slab_automove_ratio=0",
+            "slab_chunk_max=x",
+        ] {
+            assert!(
+                matches!(
+                    Settings::default().apply_options(bad),
+                    Err(SettingsError::SuboptionValue { .. })
+                ),
+                "{bad}"
+            );
+        }
+    }
 }

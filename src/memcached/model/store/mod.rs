@@ -204,7 +204,7 @@ impl Store {
             pages: Vec::new(),
             pool: Vec::new(),
             staged: Vec::new(),
-            mover: mover::Mover::new(started),
+            mover: mover::Mover::new(),
             cas_id: 0,
             flush: None,
             counters: StoreStats::default(),

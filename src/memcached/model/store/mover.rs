@@ -74,8 +74,8 @@ pub(super) struct Mover {
     /// The automover, built at the first run (memcached builds it when its maintainer
     /// thread starts, from the empty store).
     automove: Option<Automove>,
-    /// The second of the last automover run.
-    last_check: u64,
+    /// The second of the last automover run (none yet).
+    last_check: Option<u64>,
     /// A `slab_automove=2` request waiting for the mover.
     pending: Option<(i32, i32)>,
     /// `slabs_reassign_pick_any`'s static cursor.
@@ -83,10 +83,10 @@ pub(super) struct Mover {
 }
 
 impl Mover {
-    pub(super) fn new(now: u64) -> Mover {
+    pub(super) fn new() -> Mover {
         Mover {
             automove: None,
-            last_check: now,
+            last_check: None,
             pending: None,
             pick_cur: 0,
         }
@@ -184,17 +184,20 @@ impl Store {
             self.move_page(src, dst);
         }
         let now = self.clock.now();
-        if now <= self.mover.last_check {
-            return;
-        }
-        let missed = now - self.mover.last_check;
-        self.mover.last_check = now;
+        // memcached's maintainer first runs the automover when it starts, at the store's
+        // first second.
+        let from = match self.mover.last_check {
+            Some(last) if now <= last => return,
+            Some(last) => last + 1,
+            None => self.started.min(now),
+        };
+        self.mover.last_check = Some(now);
         let s = &self.settings;
         if s.slab_automove != 1 || !s.slab_reassign || !s.lru_segmented {
             return;
         }
-        let runs = missed.min(u64::from(s.slab_automove_window) + 2);
-        for t in now + 1 - runs..=now {
+        let cap = u64::from(s.slab_automove_window) + 2;
+        for t in from.max(now.saturating_sub(cap - 1))..=now {
             self.automove_second(t);
         }
     }
@@ -387,5 +390,188 @@ impl Store {
         s.cas = cas;
         self.lru_push_head(idx);
         self.counters.total_items += 1;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Reassign;
+    use crate::memcached::model::store::{Store, StoreOutcome};
+    use crate::memcached::model::{ServerClock, Settings};
+
+    const NOW: u64 = 1_700_000_000;
+
+    /// 4 KiB pages, a 16 KiB limit: four pages. A key `kNN` with a 300-byte value is
+    /// 48 + 4 + 302 + 8 = 362 bytes, class 7 (384-byte chunks, 10 a page); with a 100-byte
+    /// value 162 bytes, class 4 (192-byte chunks, 21 a page).
+    fn store(settings: Settings) -> (Store, ServerClock) {
+        let clock = ServerClock::manual(NOW);
+        let settings = Settings {
+            max_bytes: 16384,
+            slab_page_size: 4096,
+            slab_chunk_max: 2048,
+            item_size_max: 2048,
+            ..settings
+        };
+        (Store::new(settings, clock.clone()).unwrap(), clock)
+    }
+
+    fn set(s: &mut Store, key: &str, len: usize) {
+        let outcome = s.set(key.as_bytes(), &vec![b'v'; len], 0, 0).unwrap();
+        assert!(matches!(outcome, StoreOutcome::Stored { .. }), "{key}");
+    }
+
+    fn pages(s: &Store, class: u8) -> u32 {
+        s.class_usage()
+            .iter()
+            .find(|u| u.id == class)
+            .map_or(0, |u| u.total_pages)
+    }
+
+    /// k00..k09 fill page 0 of class 7 and k10..k19 page 1 (each page hands out its last
+    /// chunk first). Deleting k10..k14 frees five chunks in page 1. Moving a page from 7 to
+    /// 4 clears page 0, walking it from its first chunk (k09) to its last (k00): k09..k05
+    /// are rescued into the five free chunks, k04..k00 find none and are dropped.
+    #[test]
+    fn reassign_clears_the_first_page_rescuing_what_fits() {
+        let (mut s, _) = store(Settings::default());
+        for i in 0..20 {
+            set(&mut s, &format!("k{i:02}"), 300);
+        }
+        for i in 10..15 {
+            assert_eq!(
+                s.delete(format!("k{i:02}").as_bytes()).unwrap(),
+                crate::memcached::model::store::DeleteOutcome::Deleted
+            );
+        }
+        let cas_before = s.peek(b"k09").unwrap().cas;
+        assert_eq!(s.slabs_reassign(7, 4), Reassign::Ok);
+        s.validate().unwrap();
+        for i in 0..5 {
+            assert!(
+                !s.contains(format!("k{i:02}").as_bytes()),
+                "k{i:02} dropped"
+            );
+        }
+        for i in (5..10).chain(15..20) {
+            assert!(s.contains(format!("k{i:02}").as_bytes()), "k{i:02} kept");
+        }
+        // A rescued item is relinked: a new CAS id.
+        assert!(s.peek(b"k09").unwrap().cas > cas_before);
+        let c = s.counters();
+        assert_eq!(
+            (
+                c.slabs_moved,
+                c.slab_reassign_rescues,
+                c.slab_reassign_evictions_nomem
+            ),
+            (1, 5, 5)
+        );
+        assert_eq!((pages(&s, 7), pages(&s, 4)), (1, 1));
+        // The page arrived whole: 21 free chunks of 192 bytes, no new memory.
+        assert_eq!(s.malloced(), 2 * 4096);
+        // One page left: nothing spare.
+        assert_eq!(s.slabs_reassign(7, 4), Reassign::NoSpare);
+        assert_eq!(s.slabs_reassign(4, 4), Reassign::Same);
+        assert_eq!(s.slabs_reassign(7, 15), Reassign::BadClass);
+    }
+
+    /// A page sent to the global pool is the next page any class gets, without new
+    /// memory; lowering the limit frees pool pages beyond it.
+    #[test]
+    fn the_global_pool_feeds_new_pages_and_releases_them_under_a_lower_limit() {
+        let (mut s, _) = store(Settings::default());
+        for i in 0..30 {
+            set(&mut s, &format!("k{i:02}"), 300);
+        }
+        assert_eq!((pages(&s, 7), s.malloced()), (3, 3 * 4096));
+        assert_eq!(s.slabs_reassign(7, 0), Reassign::Ok);
+        assert_eq!(s.global_page_pool(), 1);
+        set(&mut s, "small", 100);
+        assert_eq!((pages(&s, 4), s.global_page_pool()), (1, 0));
+        assert_eq!(s.malloced(), 3 * 4096, "the pool's page, not a new one");
+        s.validate().unwrap();
+        // Another page to the pool; then no class has two pages, so "any" finds none
+        // (memcached answers BADCLASS for the -1 it is left with); then a limit of one
+        // page frees the pool's page.
+        assert_eq!(s.slabs_reassign(7, 0), Reassign::Ok);
+        assert_eq!(s.slabs_reassign(-1, 0), Reassign::BadClass);
+        s.adjust_mem_limit(4096);
+        assert_eq!((s.global_page_pool(), s.malloced()), (0, 2 * 4096));
+        s.validate().unwrap();
+        let stats = s.stats();
+        let row = |k: &str| stats.iter().find(|r| r.0 == k).map(|r| r.1.clone());
+        assert_eq!(row("slabs_moved").as_deref(), Some("2"));
+        assert_eq!(row("slab_global_page_pool").as_deref(), Some("0"));
+    }
+
+    /// Class 7 with four pages, 30 of its 40 items deleted: 30 free chunks, more than 2.5
+    /// pages. After a window (3 s) without evictions or new pages the automover returns pages
+    /// to the pool, several within one second, until 25 or fewer chunks are free.
+    #[test]
+    fn automove_returns_free_pages_to_the_pool() {
+        let settings = Settings {
+            slab_automove_window: 3,
+            max_bytes: 16384,
+            ..Settings::default()
+        };
+        let (mut s, clock) = store(settings);
+        s.maintain();
+        for i in 0..40 {
+            set(&mut s, &format!("k{i:02}"), 300);
+        }
+        for i in 0..30 {
+            s.delete(format!("k{i:02}").as_bytes()).unwrap();
+        }
+        let mut pool = Vec::new();
+        for _ in 0..5 {
+            clock.advance(1);
+            s.maintain();
+            pool.push(s.global_page_pool());
+            s.validate().unwrap();
+        }
+        // Second 1 sees the new pages (dirty); its mark leaves the window of 3 at second 4.
+        assert_eq!(pool, [0, 0, 0, 1, 1]);
+        let free = s.class_usage()[0].free_chunks;
+        assert!(free <= 25, "{free} chunks free");
+        // With the LRU maintainer off (compat mode) the automover does not run.
+        let compat = Settings {
+            lru_segmented: false,
+            slab_automove_window: 3,
+            ..Settings::default()
+        };
+        let (mut s, clock) = store(compat);
+        for i in 0..40 {
+            set(&mut s, &format!("k{i:02}"), 300);
+        }
+        for i in 0..30 {
+            s.delete(format!("k{i:02}").as_bytes()).unwrap();
+        }
+        clock.advance(10);
+        s.maintain();
+        assert_eq!(s.global_page_pool(), 0);
+    }
+
+    /// `slab_automove=2`: an eviction in class 4 asks for a page from any class with a
+    /// spare one; the move happens at the next `maintain` (memcached's mover is a thread).
+    #[test]
+    fn automove_2_gives_an_evicting_class_a_page() {
+        let settings = Settings {
+            slab_automove: 2,
+            ..Settings::default()
+        };
+        let (mut s, _) = store(settings);
+        for i in 0..30 {
+            set(&mut s, &format!("k{i:02}"), 300);
+        }
+        // Class 4 gets the fourth and last page, then evicts.
+        for i in 0..22 {
+            set(&mut s, &format!("s{i:02}"), 100);
+        }
+        assert_eq!(s.counters().evictions, 1);
+        assert_eq!(s.slabs_reassign(7, 4), Reassign::Busy, "one waits already");
+        s.maintain();
+        assert_eq!((pages(&s, 7), pages(&s, 4)), (2, 2));
+        s.validate().unwrap();
     }
 }
