@@ -274,7 +274,7 @@ impl Store {
             // The first item examined is live and unpinned, so it decides, exactly as in
             // `pull_tail_slow`; these are the conditions under which it stays put.
             let slot = self.slot(tail);
-            if !self.is_dead(slot, now) {
+            if !self.is_dead_at_tail(slot, now) {
                 let stays = match seg {
                     Segment::Hot | Segment::Warm => {
                         !slot.active && !outgrown(list.bytes, limit, slot.time, max_age, now)
@@ -316,7 +316,7 @@ impl Store {
             let idx = search;
             let slot = self.slot(idx);
             let (dead, fetched, active, time, exp) = (
-                self.is_dead(slot, now),
+                self.is_dead_at_tail(slot, now),
                 slot.fetched,
                 slot.active,
                 slot.time,
@@ -394,7 +394,7 @@ impl Store {
 
     /// `lru_maintainer_juggle` for one class, segmented mode only: pulls HOT, WARM and COLD
     /// tails until nothing moves (at most 500 passes).
-    fn juggle(&mut self, class: u8, now: u64) {
+    pub(super) fn juggle(&mut self, class: u8, now: u64) -> usize {
         let lru = &self.lru[usize::from(class)];
         let total_bytes = lru.bytes();
         let cold_tail = lru.list(Segment::Cold).tail;
@@ -416,6 +416,7 @@ impl Store {
         // Fixed for the whole juggle, as `total_bytes` is.
         let hot_limit = self.segment_limit(Segment::Hot, total_bytes);
         let warm_limit = self.segment_limit(Segment::Warm, total_bytes);
+        let mut total = 0;
         for _ in 0..JUGGLE_PASSES {
             let mut moved = 0;
             if self.pull_tail(class, Segment::Hot, hot_limit, Pull::Juggle, hot_age, now) > 0
@@ -434,7 +435,9 @@ impl Store {
             if moved == 0 {
                 break;
             }
+            total += moved;
         }
+        total
     }
 
     /// Allocates one chunk of `part.class`, reclaiming and evicting from its COLD tail as
@@ -446,7 +449,7 @@ impl Store {
     ) -> bool {
         let segmented = self.settings.lru_segmented;
         if segmented {
-            self.juggle(part.class, now);
+            let _ = self.juggle(part.class, now);
         }
         let mut tries = 0;
         let ok = loop {

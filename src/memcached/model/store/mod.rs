@@ -317,6 +317,13 @@ impl Store {
         slot.exp <= now || self.is_flushed(slot, now)
     }
 
+    /// Dead as an LRU tail pull and the page mover see it (`lru_pull_tail`,
+    /// `slab_rebalance_move`): expired strictly before now (a lookup, `do_item_get`, already
+    /// counts an item expiring this second as gone), or flushed.
+    fn is_dead_at_tail(&self, slot: &Slot, now: u64) -> bool {
+        (slot.exp != NEVER && slot.exp < now) || self.is_flushed(slot, now)
+    }
+
     /// The live item under `key`, counting nothing and moving nothing (the meta
     /// protocol's `t` and `c` return flags after an arithmetic command).
     pub fn peek(&self, key: &[u8]) -> Option<ItemRef<'_>> {

@@ -29,10 +29,12 @@
 //! stretch; more would change nothing), and again at once, up to 1,000 times a second, after
 //! a decision that returns a page to the pool, as memcached's maintainer does (it sleeps
 //! 1 ms instead of a second then). As in memcached, the automover runs only with the LRU
-//! maintainer (segmented mode) and the page mover on.
+//! maintainer (segmented mode) and the page mover on; with the maintainer, each new second
+//! also juggles every class's LRU (`juggle_idle`), as the maintainer thread does in the
+//! background.
 
 use super::pages::Chunk;
-use super::{NEVER, NIL, Store};
+use super::{NIL, Store};
 use crate::memcached::model::automove::{Automove, ClassSample};
 use crate::memcached::model::slab::Layout;
 
@@ -192,6 +194,9 @@ impl Store {
             None => self.started.min(now),
         };
         self.mover.last_check = Some(now);
+        if self.settings.lru_segmented {
+            self.juggle_idle(now);
+        }
         let s = &self.settings;
         if s.slab_automove != 1 || !s.slab_reassign || !s.lru_segmented {
             return;
@@ -199,6 +204,24 @@ impl Store {
         let cap = u64::from(s.slab_automove_window) + 2;
         for t in from.max(now.saturating_sub(cap - 1))..=now {
             self.automove_second(t);
+        }
+    }
+
+    /// The LRU maintainer's juggle of every class, as its thread keeps doing between
+    /// commands: HOT and WARM items age into COLD and dead tail items are reclaimed even in
+    /// classes nobody allocates into (the store otherwise juggles a class only when it
+    /// allocates; see `lru`). Repeated until nothing moves, as the thread comes back within
+    /// a millisecond while it finds work.
+    fn juggle_idle(&mut self, now: u64) {
+        for class in 1..=self.classes.largest() {
+            if self.lru[usize::from(class)].len() == 0 {
+                continue;
+            }
+            for _ in 0..RUNS_PER_SECOND {
+                if self.juggle(class, now) == 0 {
+                    break;
+                }
+            }
         }
     }
 
@@ -301,8 +324,7 @@ impl Store {
                         .iter()
                         .position(|&c| c == chunk)
                         .expect("a page's owner holds the chunk");
-                    // memcached: `exptime != 0 && exptime < current_time`, or flushed.
-                    let dead = (s.exp != NEVER && s.exp < now) || self.is_flushed(s, now);
+                    let dead = self.is_dead_at_tail(s, now);
                     (i, matches!(s.layout, Layout::Chunked(_)), dead)
                 };
                 // A data chunk of a chunked item (`ITEM_CHUNK`); index 0 is its header.
