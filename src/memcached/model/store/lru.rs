@@ -28,12 +28,15 @@
 //!
 //! What is synchronous here and asynchronous in memcached: the maintainer thread wakes every
 //! 1 ms to 1 s and juggles each class; the model juggles a class, to completion, at the start
-//! of every allocation into it, as if the maintainer had kept up with the traffic, and never
-//! juggles a class nobody allocates into (memcached would still age its HOT and WARM items
-//! into COLD). Async bumps are applied at once, so no COLD item is ever active and
+//! of every allocation into it, as if the maintainer had kept up with the traffic, and
+//! juggles every class once a second of the store's clock (`Store::maintain`, the `mover`
+//! module), so HOT and WARM items of classes nobody allocates into still age into COLD and
+//! their dead items are reclaimed. A tail pull reclaims an item only once it expired before
+//! the current second (`exptime < current_time`), one second later than a lookup sees it
+//! gone. Async bumps are applied at once, so no COLD item is ever active and
 //! `evicted_active` stays 0; and where memcached's bump queue still holds a reference to the
 //! item, so that an in-place `incr`/`decr` stores a new item instead, the model rewrites it
-//! in place. The LRU crawler, TEMP_LRU and the slab page mover are not modelled.
+//! in place. The LRU crawler and TEMP_LRU are not modelled.
 
 use super::{NEVER, NIL, PULL_TRIES, Store};
 
