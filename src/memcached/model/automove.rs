@@ -68,12 +68,18 @@ pub struct Decision {
 }
 
 /// The automover's state (`slab_automove`): the window rings and the previous sample.
+///
+/// The integer window sums are kept as running totals (exactly what re-adding the ring
+/// gives); the `float` eviction shares are re-added in ring order, as memcached adds them,
+/// and only when the decision needs them.
 #[derive(Debug, Clone)]
 pub struct Automove {
     window_size: u32,
     window_cur: u64,
     max_age_ratio: f64,
     data: Vec<WindowData>,
+    /// Per class: the ring's sums of `age`, `dirty` and `evicted_seen`.
+    sums: Vec<[u64; 3]>,
     before: Vec<ClassSample>,
 }
 
@@ -83,12 +89,15 @@ impl Automove {
     /// as empty.
     pub fn new(window_size: u32, max_age_ratio: f64, initial: &[ClassSample]) -> Automove {
         let window_size = window_size.max(1);
+        let mut before = vec![ClassSample::default(); SAMPLED_CLASSES];
+        copy_padded(&mut before, initial);
         Automove {
             window_size,
             window_cur: 0,
             max_age_ratio,
             data: vec![WindowData::default(); window_size as usize * SAMPLED_CLASSES],
-            before: padded(initial),
+            sums: vec![[0; 3]; SAMPLED_CLASSES],
+            before,
         }
     }
 
@@ -100,18 +109,22 @@ impl Automove {
 
     /// One run (`slab_automove_run`) on this second's sample: the move to make, if any.
     pub fn run(&mut self, samples: &[ClassSample]) -> Option<Decision> {
-        let after = padded(samples);
+        let empty = ClassSample::default();
+        let after = |n: usize| samples.get(n).unwrap_or(&empty);
         let window = u64::from(self.window_size);
+        let size = self.window_size as usize;
         let evicted_total: u64 = (1..SAMPLED_CLASSES)
-            .map(|n| after[n].evicted.saturating_sub(self.before[n].evicted))
+            .map(|n| after(n).evicted.saturating_sub(self.before[n].evicted))
             .sum();
         self.window_cur += 1;
+        let slot = (self.window_cur % window) as usize;
         let mut oldest: Option<(usize, u64)> = None;
         let mut youngest: Option<(usize, u64)> = None;
         let mut youngest_evicting = false;
         let mut reclaim = None;
-        for (n, (a, b)) in after.iter().zip(&self.before).enumerate().skip(1) {
-            let offset = n * self.window_size as usize;
+        for n in 1..SAMPLED_CLASSES {
+            let (a, b) = (after(n), &self.before[n]);
+            let offset = n * size;
             let mut wd = WindowData::default();
             let evicted_delta = a.evicted.saturating_sub(b.evicted);
             if evicted_delta > 0 {
@@ -123,19 +136,15 @@ impl Automove {
                 wd.dirty = 1;
             }
             wd.age = a.age;
-            self.data[offset + (self.window_cur % window) as usize] = wd;
-
-            let ring = &self.data[offset..offset + self.window_size as usize];
-            let sum = ring.iter().fold(WindowData::default(), |mut s, d| {
-                s.age += d.age;
-                s.dirty += d.dirty;
-                s.evicted_ratio += d.evicted_ratio;
-                s.evicted_seen += d.evicted_seen;
-                s
-            });
-            let age = sum.age / window;
+            let old = std::mem::replace(&mut self.data[offset + slot], wd);
+            let sum = &mut self.sums[n];
+            sum[0] = sum[0] - old.age + wd.age;
+            sum[1] = sum[1] - old.dirty + wd.dirty;
+            sum[2] = sum[2] - old.evicted_seen + wd.evicted_seen;
+            let [age_sum, dirty, evicted_seen] = *sum;
+            let age = age_sum / window;
             if a.free_chunks as f64 > f64::from(a.chunks_per_page) * MIN_PAGES_FOR_RECLAIM
-                && sum.dirty == 0
+                && dirty == 0
             {
                 reclaim = Some(Decision {
                     src: n as u8,
@@ -146,14 +155,21 @@ impl Automove {
             if age > oldest.map_or(0, |o| o.1) && a.total_pages > MIN_PAGES_FOR_SOURCE {
                 oldest = Some((n, age));
             }
-            let evicting = sum.evicted_seen > window / 2
-                || f64::from(sum.evicted_ratio / self.window_size as f32) > 0.25;
-            if age < youngest.map_or(u64::MAX, |y| y.1) && evicting {
-                youngest = Some((n, age));
-                youngest_evicting = wd.evicted_seen != 0;
+            if age < youngest.map_or(u64::MAX, |y| y.1) {
+                let ring = &self.data[offset..offset + size];
+                let evicting = evicted_seen > window / 2
+                    || (evicted_seen > 0
+                        && f64::from(
+                            ring.iter().fold(0f32, |s, d| s + d.evicted_ratio)
+                                / self.window_size as f32,
+                        ) > 0.25);
+                if evicting {
+                    youngest = Some((n, age));
+                    youngest_evicting = wd.evicted_seen != 0;
+                }
             }
         }
-        self.before = after;
+        copy_padded(&mut self.before, samples);
         if reclaim.is_some() {
             return reclaim;
         }
@@ -173,11 +189,11 @@ impl Automove {
     }
 }
 
-/// `samples` extended (or cut) to one entry per sampled class id.
-fn padded(samples: &[ClassSample]) -> Vec<ClassSample> {
-    let mut v: Vec<ClassSample> = samples.iter().take(SAMPLED_CLASSES).copied().collect();
-    v.resize(SAMPLED_CLASSES, ClassSample::default());
-    v
+/// Copies `samples` into `into` (one entry per sampled class id), empty where missing.
+fn copy_padded(into: &mut [ClassSample], samples: &[ClassSample]) {
+    for (n, slot) in into.iter_mut().enumerate() {
+        *slot = samples.get(n).copied().unwrap_or_default();
+    }
 }
 
 #[cfg(test)]
