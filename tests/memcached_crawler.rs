@@ -247,7 +247,7 @@ fn the_maintainer_reclaims_expired_items_in_the_background() {
         s.set(format!("ifoo{i}").as_bytes(), b"ok", 0, 1).unwrap();
     }
     clock.advance(3);
-    s.tick();
+    s.maintain();
     assert_eq!(stat(&s.stats(), "reclaimed").as_deref(), Some("10"));
     assert!(s.is_empty());
 }
@@ -262,23 +262,23 @@ fn the_maintainer_schedules_crawls_from_what_the_last_one_saw() {
     let (mut s, clock) = store(Settings::default());
     s.set(b"soon", b"v", 0, 600).unwrap();
     let starts = |s: &Store| stat(&s.stats(), "lru_crawler_starts").unwrap();
-    s.tick();
+    s.maintain();
     assert_eq!(starts(&s), "1");
-    s.tick(); // the same second: nothing
+    s.maintain(); // the same second: nothing
     assert_eq!(starts(&s), "1");
     for _ in 1..=6 {
         clock.advance(1);
-        s.tick();
+        s.maintain();
     }
     assert_eq!(starts(&s), "1", "no crawl before T0+7");
     clock.advance(1);
-    s.tick();
+    s.maintain();
     assert_eq!(starts(&s), "2");
     // Without the maintainer (compat mode) nothing runs in the background.
     let (mut c, clock) = store(compat());
     c.set(b"x", b"v", 0, 1).unwrap();
     clock.advance(5);
-    c.tick();
+    c.maintain();
     assert_eq!(c.len(), 1);
     assert_eq!(stat(&c.stats(), "lru_crawler_starts").as_deref(), Some("0"));
 }
@@ -569,7 +569,7 @@ fn temporary_ttl_items_live_in_temp_and_are_never_evicted() {
     s.validate().unwrap();
     // Once it expires, the maintainer reclaims it from TEMP's tail.
     clock.advance(31);
-    s.tick();
+    s.maintain();
     assert_eq!(row(&s, "number_temp").as_deref(), Some("0"));
     // memcached refuses TEMP without its maintainer.
     let flat = Settings {

@@ -40,6 +40,7 @@ fn ours(clock: ServerClock) -> Background {
     let settings = Settings {
         lru_segmented: false,
         lru_crawler: false,
+        slab_automove: 0,
         ..Settings::default()
     };
     let store = Store::new(settings, clock).expect("store");
@@ -504,6 +505,7 @@ fn segmented_mode_stats_rows_are_memcacheds() {
     }
     let settings = Settings {
         lru_crawler: false,
+        slab_automove: 0,
         ..Settings::default()
     };
     let store = Store::new(settings, ServerClock::wall()).expect("store");
@@ -554,6 +556,7 @@ fn stats_settings_match_memcached() {
         Settings {
             lru_segmented: false,
             lru_crawler: false,
+            slab_automove: 0,
             use_cas: false,
             evictions: false,
             ..Settings::default()

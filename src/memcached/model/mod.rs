@@ -10,6 +10,7 @@
 //! for `cachelab sim`. `number` is the leaf both this layer and the wire read decimal
 //! numbers with.
 
+pub mod automove;
 pub mod clock;
 pub(crate) mod number;
 pub mod policy;

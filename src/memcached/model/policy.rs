@@ -16,6 +16,10 @@
 //!   old, segmented mode ages HOT and WARM against COLD's tail. A trace whose `time` counts
 //!   requests (the generator's) therefore runs one request per second, far slower than a
 //!   real server replays it.
+//! - **Slab pages** move between classes as memcached 1.6's default automover
+//!   (`slab_automove=1`) moves them, on the trace's clock: it runs once for every second of
+//!   request time (see the store's `mover` module), so a trace must span real seconds,
+//!   minutes for the 30-second window, for pages to move.
 //! - **LRU**: `lru=segmented` (memcached 1.6's default HOT/WARM/COLD) or `lru=compat`
 //!   (`-o no_lru_maintainer`); see the store's `lru` module.
 //! - **Memory**: `m` (MiB) is memcached's `-m`. When `m` is not given it is the engine's
@@ -185,8 +189,8 @@ impl Memcached {
         if req.time > self.clock.now() {
             self.clock.set(req.time);
         }
-        // What memcached's maintainer and crawler threads would have done by now.
-        self.store.tick();
+        // The page mover's background work, on the trace's clock.
+        self.store.maintain();
     }
 
     fn removed(&self) -> (u64, u64) {

@@ -89,6 +89,18 @@ pub struct Settings {
     pub watcher_logbuf_size: u32,
     /// `-o worker_logbuf_size` (given in KiB, kept in bytes; default 64 KiB). Reported.
     pub worker_logbuf_size: u32,
+    /// `-o slab_reassign`: slab pages may move between classes (`slabs reassign`, the
+    /// automover); on by default in memcached 1.6, off with `no_slab_reassign`/`no_modern`.
+    pub slab_reassign: bool,
+    /// `-o slab_automove=N`: 0 off, 1 the windowed automover (the default), 2 a page to
+    /// every class that evicts.
+    pub slab_automove: u8,
+    /// `-o slab_automove_ratio`: the youngest class's age must be below this times the
+    /// oldest's for a page to move (default 0.8).
+    pub slab_automove_ratio: f64,
+    /// `-o slab_automove_window`: once-a-second samples the automover looks back over
+    /// (default 30).
+    pub slab_automove_window: u32,
 }
 
 impl Default for Settings {
@@ -113,6 +125,10 @@ impl Default for Settings {
             temporary_ttl: None,
             watcher_logbuf_size: 256 * 1024,
             worker_logbuf_size: 64 * 1024,
+            slab_reassign: true,
+            slab_automove: 1,
+            slab_automove_ratio: 0.8,
+            slab_automove_window: 30,
         }
     }
 }
@@ -173,7 +189,7 @@ pub enum SettingsError {
     },
     /// An `-o` suboption this model does not know.
     #[error(
-        "Illegal suboption \"{0}\" (known: no_lru_maintainer, lru_maintainer, lru_segmented, no_lru_segmented, modern, no_modern, lru_crawler, no_lru_crawler, lru_crawler_sleep=N, lru_crawler_tocrawl=N, temporary_ttl=N, watcher_logbuf_size=KiB, worker_logbuf_size=KiB, hot_lru_pct=N, warm_lru_pct=N, hot_max_factor=F, warm_max_factor=F)"
+        "Illegal suboption \"{0}\" (known: no_lru_maintainer, lru_maintainer, lru_segmented, no_lru_segmented, modern, no_modern, lru_crawler, no_lru_crawler, lru_crawler_sleep=N, lru_crawler_tocrawl=N, temporary_ttl=N, watcher_logbuf_size=KiB, worker_logbuf_size=KiB, hot_lru_pct=N, warm_lru_pct=N, hot_max_factor=F, warm_max_factor=F, slab_reassign, no_slab_reassign, slab_automove[=0|1|2], no_slab_automove, slab_automove_ratio=F, slab_automove_window=N, slab_chunk_max=BYTES, no_chunked_items)"
     )]
     Suboption(String),
     /// `-o temporary_ttl` with the flat LRU (`no_lru_maintainer`).
@@ -226,6 +242,7 @@ impl Settings {
             KvError::EmptyKey { item, .. } => SettingsError::Suboption(item),
             other => SettingsError::Suboption(other.reason()),
         })?;
+        let mut chunk_max_given = false;
         for entry in items.entries() {
             let option = entry.item.as_str();
             let (name, value) = (entry.key.as_str(), entry.value.as_deref());
@@ -250,11 +267,14 @@ impl Settings {
                 ("no_lru_maintainer" | "no_lru_segmented", None) => self.lru_segmented = false,
                 ("lru_maintainer" | "lru_segmented", None) => self.lru_segmented = true,
                 ("modern", None) => {}
-                // memcached 1.6.18's `no_modern`: the 1.4 defaults, so one page per chunk,
-                // flat LRU, no maintainer, no crawler (its hash and slab mover choices are
-                // not modelled).
+                // memcached 1.6.18's `no_modern`: the 1.4 defaults, so whole-page chunks
+                // (unless slab_chunk_max was given first), no page mover, the flat LRU
+                // without a maintainer, no crawler (its hash choice is not modelled).
                 ("no_modern", None) => {
-                    self.slab_chunk_max = self.slab_page_size;
+                    if !chunk_max_given {
+                        self.slab_chunk_max = self.slab_page_size;
+                    }
+                    (self.slab_reassign, self.slab_automove) = (false, 0);
                     self.lru_segmented = false;
                     self.lru_crawler = false;
                 }
@@ -282,6 +302,40 @@ impl Settings {
                         .and_then(|kib| kib.checked_mul(1024))
                         .ok_or_else(|| bad("could not parse argument to worker_logbuf_size"))?;
                 }
+                ("slab_reassign", None) => self.slab_reassign = true,
+                ("no_slab_reassign", None) => self.slab_reassign = false,
+                ("slab_automove", None) => self.slab_automove = 1,
+                ("no_slab_automove", None) => self.slab_automove = 0,
+                ("slab_automove", Some(v)) => {
+                    self.slab_automove = v
+                        .parse()
+                        .ok()
+                        .filter(|n| *n <= 2)
+                        .ok_or_else(|| bad("slab_automove must be between 0 and 2"))?;
+                }
+                ("slab_automove_ratio", Some(v)) => {
+                    self.slab_automove_ratio = v
+                        .parse()
+                        .ok()
+                        .filter(|r: &f64| *r > 0.0 && *r <= 1.0)
+                        .ok_or_else(|| bad("slab_automove_ratio must be > 0 and < 1"))?;
+                }
+                ("slab_automove_window", Some(v)) => {
+                    self.slab_automove_window = v
+                        .parse()
+                        .ok()
+                        .filter(|w| (3..=1_000_000).contains(w))
+                        .ok_or_else(|| bad("slab_automove_window must be > 2"))?;
+                }
+                ("slab_chunk_max", Some(v)) => {
+                    self.slab_chunk_max = v
+                        .parse()
+                        .ok()
+                        .filter(|b| *b > 0)
+                        .ok_or_else(|| bad("could not parse argument to slab_chunk_max"))?;
+                    chunk_max_given = true;
+                }
+                ("no_chunked_items", None) => self.slab_chunk_max = self.slab_page_size,
                 ("hot_lru_pct", Some(v)) => {
                     self.hot_lru_pct = percent(v, "hot_lru_pct must be > 1 and < 80")?;
                 }
@@ -851,5 +905,53 @@ mod tests {
             Err(SettingsError::ItemSizeNotMultiple { .. })
         ));
         assert!(Settings::memcached(64, 1.25, 48, 2 << 20).is_ok());
+    }
+
+    #[test]
+    fn slab_suboptions_follow_memcached() {
+        let s = Settings::default();
+        assert!(s.slab_reassign, "memcached 1.6 moves pages by default");
+        assert_eq!((s.slab_automove, s.slab_automove_window), (1, 30));
+        let mut s = Settings::default();
+        s.apply_options("slab_reassign,slab_automove=2,slab_automove_window=3,slab_automove_ratio=0.5,slab_chunk_max=16384")
+            .unwrap();
+        assert_eq!(
+            (
+                s.slab_automove,
+                s.slab_automove_window,
+                s.slab_automove_ratio,
+                s.slab_chunk_max
+            ),
+            (2, 3, 0.5, 16384)
+        );
+        // no_modern: memcached 1.4's defaults, but a slab_chunk_max given first stays.
+        let mut s = Settings::default();
+        s.apply_options("no_modern").unwrap();
+        assert_eq!(
+            (
+                s.slab_chunk_max,
+                s.slab_reassign,
+                s.slab_automove,
+                s.lru_segmented
+            ),
+            (PAGE_SIZE, false, 0, false)
+        );
+        let mut s = Settings::default();
+        s.apply_options("slab_chunk_max=16384,no_modern").unwrap();
+        assert_eq!(s.slab_chunk_max, 16384);
+        for bad in [
+            "slab_automove=3",
+            "slab_automove_window=2",
+            "slab_automove_ratio=0",
+            "slab_chunk_max=x",
+        ] {
+            assert!(
+                matches!(
+                    Settings::default().apply_options(bad),
+                    Err(SettingsError::SuboptionValue { .. })
+                ),
+                "{bad}"
+            );
+        }
     }
 }

@@ -446,8 +446,9 @@ impl Connection {
                 store.count_io(read, written);
                 self.slot.set_state(ConnState::ParseCmd);
                 self.slot.ran_command(store.clock().now());
-                // The maintainer's background work up to now, and whose commands log lines.
-                store.tick();
+                // The background work of memcached's threads up to now (see
+                // `Store::maintain`), and whose commands log lines.
+                store.maintain();
                 store.set_log_conn(self.cfd);
                 store
             });

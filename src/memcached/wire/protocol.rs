@@ -287,6 +287,20 @@ pub enum Command {
     /// `stats [settings|items|slabs|sizes|conns|reset|detail …|cachedump …]`; see
     /// [`StatsKind`].
     Stats(StatsKind),
+    /// `slabs reassign <src> <dst>` / `slabs automove <0|1|2>` / `slabs automove ratio <r>`:
+    /// the words after `slabs`, checked when applied (memcached checks the page mover is on
+    /// before it reads the numbers; see [`super::cmd::slabs`]).
+    Slabs {
+        /// The tokens after `slabs`.
+        args: Vec<Vec<u8>>,
+    },
+    /// `cache_memlimit <MiB> [noreply]`: a new memory limit.
+    MemLimit {
+        /// The limit token as sent.
+        limit: Vec<u8>,
+        /// `noreply` was given.
+        noreply: bool,
+    },
     /// `quit`: close after the replies before it.
     Quit,
     /// `shutdown [graceful]`: stop the server when `-A` allowed it.
@@ -626,6 +640,18 @@ fn parse_tokens(tokens: &[&[u8]], buf: &[u8], line_end: usize, limits: &Limits) 
             Some(kind) => cmd(Command::Stats(kind)),
             None => unknown,
         },
+        b"slabs" => cmd(Command::Slabs {
+            args: tokens[1..].iter().map(|t| t.to_vec()).collect(),
+        }),
+        b"cache_memlimit" => {
+            if n != 3 && n != 4 {
+                return unknown;
+            }
+            cmd(Command::MemLimit {
+                limit: tokens[1].to_vec(),
+                noreply: noreply(tokens),
+            })
+        }
         // Names starting with these letters were answered above or are `ERROR`; for the
         // others memcached first closes on an HTTP request line.
         _ if !b"gsacidt".contains(&name[0])

@@ -24,7 +24,7 @@
 //!   every class's LRUs several times a second and, once per second, schedules expiry
 //!   crawls for the LRUs likely to hold expired items (`lru_maintainer_crawler_check`: the
 //!   first at once, then every 5 s to 1 h depending on how many items the last crawl saw
-//!   expiring within the hour). The model does this work in [`Store::tick`], once per
+//!   expiring within the hour). The model does this work in [`Store::maintain`], once per
 //!   second of the store's clock: the server calls it before each batch of commands and the
 //!   simulator before each request, so both see what memcached's threads would have done
 //!   by then, deterministically. It runs only when the maintainer runs (segmented mode) and,
@@ -123,8 +123,6 @@ pub(super) struct Crawler {
     pub(super) checked: Vec<u64>,
     /// Indexed by class id * 3 + segment.
     auto: Vec<AutoCrawl>,
-    /// The clock second [`Store::tick`] last ran.
-    last_tick: Option<u64>,
 }
 
 impl Crawler {
@@ -139,7 +137,6 @@ impl Crawler {
             reclaimed: vec![0; n],
             checked: vec![0; n],
             auto: vec![AutoCrawl::default(); n * SEGMENTS.len()],
-            last_tick: None,
         }
     }
 
@@ -247,30 +244,9 @@ impl Store {
         Ok(())
     }
 
-    /// The background work of memcached's LRU maintainer up to the clock's current second:
-    /// each class's LRUs juggled, and the expiry crawls its schedule asks for (see the
-    /// module docs). Does nothing when called again within the same second, or when the LRU
-    /// has no maintainer (`-o no_lru_maintainer`).
-    pub fn tick(&mut self) {
-        let now = self.clock.now();
-        if self.crawler.last_tick == Some(now) || !self.settings.lru_segmented {
-            return;
-        }
-        self.crawler.last_tick = Some(now);
-        for class in 1..self.lru.len() {
-            if self.lru[class].len() > 0 {
-                // Class ids come from the class table: at most 63.
-                self.juggle(class as u8, now);
-            }
-        }
-        if self.crawler.enabled {
-            self.schedule_crawls(now);
-        }
-    }
-
     /// `lru_maintainer_crawler_check`: works out when each LRU whose last crawl finished is
     /// crawled again, then crawls those that are due.
-    fn schedule_crawls(&mut self, now: u64) {
+    pub(super) fn schedule_crawls(&mut self, now: u64) {
         let mut due = Vec::new();
         let mut limit = 0u64;
         for class in 1..=MAX_CLASSES as u8 {

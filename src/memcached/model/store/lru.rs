@@ -28,15 +28,18 @@
 //!
 //! What is synchronous here and asynchronous in memcached: the maintainer thread wakes every
 //! 1 ms to 1 s and juggles each class; the model juggles a class, to completion, at the start
-//! of every allocation into it, as if the maintainer had kept up with the traffic, and never
-//! juggles a class nobody allocates into (memcached would still age its HOT and WARM items
-//! into COLD). Async bumps are applied at once, so no COLD item is ever active and
+//! of every allocation into it, as if the maintainer had kept up with the traffic, and
+//! juggles every class once a second of the store's clock (`Store::maintain`, the `mover`
+//! module), so HOT and WARM items of classes nobody allocates into still age into COLD and
+//! their dead items are reclaimed. A tail pull reclaims an item only once it expired before
+//! the current second (`exptime < current_time`), one second later than a lookup sees it
+//! gone. Async bumps are applied at once, so no COLD item is ever active and
 //! `evicted_active` stays 0; and where memcached's bump queue still holds a reference to the
 //! item, so that an in-place `incr`/`decr` stores a new item instead, the model rewrites it
 //! in place. With `-o temporary_ttl` a fourth list per class, TEMP, takes items with a short
 //! TTL: hits mark them but never move them, the juggle only reclaims its expired tail, and
-//! allocation never evicts from it. The LRU crawler and the maintainer's background juggle
-//! are in `crawler`; the slab page mover is not modelled.
+//! allocation never evicts from it. The LRU crawler is in `crawler`; the maintainer's
+//! background juggle and the slab page mover in `mover`.
 
 use super::{NEVER, NIL, PULL_TRIES, Store};
 
@@ -300,7 +303,7 @@ impl Store {
             // The first item examined is live and unpinned, so it decides, exactly as in
             // `pull_tail_slow`; these are the conditions under which it stays put.
             let slot = self.slot(tail);
-            if !self.is_dead(slot, now) {
+            if !self.is_dead_at_tail(slot, now) {
                 let stays = match seg {
                     Segment::Hot | Segment::Warm => {
                         !slot.active && !outgrown(list.bytes, limit, slot.time, max_age, now)
@@ -344,7 +347,7 @@ impl Store {
             let idx = search;
             let slot = self.slot(idx);
             let (dead, fetched, active, time, exp) = (
-                self.is_dead(slot, now),
+                self.is_dead_at_tail(slot, now),
                 slot.fetched,
                 slot.active,
                 slot.time,
@@ -404,6 +407,7 @@ impl Store {
                         self.log_eviction(idx, now);
                         self.unlink(idx);
                         removed += 1;
+                        self.evicted_for_automove(class);
                     }
                     Pull::Evict => {}
                     Pull::Juggle => {
@@ -423,7 +427,7 @@ impl Store {
 
     /// `lru_maintainer_juggle` for one class, segmented mode only: pulls HOT, WARM and COLD
     /// tails until nothing moves (at most 500 passes).
-    pub(super) fn juggle(&mut self, class: u8, now: u64) {
+    pub(super) fn juggle(&mut self, class: u8, now: u64) -> usize {
         if self.settings.temporary_ttl.is_some() {
             // TEMP first, for reclaims only (`lru_maintainer_juggle`).
             for _ in 0..JUGGLE_PASSES {
@@ -457,6 +461,7 @@ impl Store {
         // Fixed for the whole juggle, as `total_bytes` is.
         let hot_limit = self.segment_limit(Segment::Hot, total_bytes);
         let warm_limit = self.segment_limit(Segment::Warm, total_bytes);
+        let mut total = 0;
         for _ in 0..JUGGLE_PASSES {
             let mut moved = 0;
             if self.pull_tail(class, Segment::Hot, hot_limit, Pull::Juggle, hot_age, now) > 0
@@ -475,7 +480,9 @@ impl Store {
             if moved == 0 {
                 break;
             }
+            total += moved;
         }
+        total
     }
 
     /// Allocates one chunk of `part.class`, reclaiming and evicting from its COLD tail as
@@ -487,7 +494,7 @@ impl Store {
     ) -> bool {
         let segmented = self.settings.lru_segmented;
         if segmented {
-            self.juggle(part.class, now);
+            let _ = self.juggle(part.class, now);
         }
         let mut tries = 0;
         let ok = loop {

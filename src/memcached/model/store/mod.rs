@@ -19,9 +19,12 @@
 //!   run synchronously at each allocation) or compat mode (`-o no_lru_maintainer`: one list
 //!   per class, a hit re-links the item at most once every 60 s). Eviction pulls from the
 //!   class's COLD tail: up to five tail items are examined, expired or flushed ones are
-//!   reclaimed on the way, the first live one is evicted. The LRU crawler and the
-//!   maintainer's background juggling are in `crawler` ([`Store::tick`]); the slab page
-//!   mover is not modelled.
+//!   reclaimed on the way, the first live one is evicted. The LRU crawler is in
+//!   `crawler`; the maintainer's background juggle, its crawl schedule and the automover
+//!   run from [`Store::maintain`].
+//! - **Pages** move between classes as memcached's page mover moves them (`slabs
+//!   reassign`, the automover; the `mover` module), chunk by chunk: each item knows its
+//!   chunks, each page its items (`pages`).
 //! - **Expiry** is lazy: an expired or flushed item is removed when a command finds it, or
 //!   when it reaches an LRU tail during allocation. Exptime follows memcached: 0 never;
 //!   up to 30 days relative to now; above that an absolute unix time; negative already
@@ -40,6 +43,7 @@
 use hashbrown::HashTable;
 
 use self::lru::{ClassLru, Segment};
+use self::pages::{Chunk, ClassMem, Locs, Page};
 use super::clock::ServerClock;
 use super::slab::{self, KEY_MAX_LENGTH, Layout, Settings, SlabClasses};
 
@@ -60,7 +64,9 @@ mod crawler;
 mod events;
 mod lru;
 mod meta;
+mod mover;
 mod outcome;
+mod pages;
 mod prefix;
 mod stats;
 mod table;
@@ -74,19 +80,13 @@ mod tests;
 pub use crawler::{CrawlRefusal, CrawlScope, uri_encode};
 pub use events::{LoggedStore, WatchMask};
 pub use lru::ITEM_UPDATE_INTERVAL;
+pub use mover::Reassign;
 pub use outcome::{
     DeleteOutcome, DeltaOutcome, ItemDebug, ItemRef, KeyError, MetaDeleteOutcome, MetaDeltaOutcome,
     MetaGetRequest, MetaState, StoreMode, StoreOutcome, TouchOutcome,
 };
 pub use prefix::PrefixStats;
 pub use stats::{ClassCounters, ClassUsage, ServerView, StoreStats};
-
-#[derive(Debug, Clone, Copy, Default)]
-struct ClassMem {
-    pages: u32,
-    used: u64,
-    requested: u64,
-}
 
 #[derive(Debug)]
 struct Slot {
@@ -101,6 +101,8 @@ struct Slot {
     /// `ITEM_ntotal`.
     total: u64,
     layout: Layout,
+    /// The chunks of `layout`'s parts.
+    locs: Locs,
     prev: u32,
     next: u32,
     /// The list the item is on (always COLD in compat mode).
@@ -161,6 +163,14 @@ pub struct Store {
     lru: Vec<ClassLru>,
     class_counters: Vec<ClassCounters>,
     malloced: u64,
+    /// Every page ever allocated, by id (see `pages`).
+    pages: Vec<Page>,
+    /// The global page pool (`slabclass[0]`): page ids, the last handed out first.
+    pool: Vec<u32>,
+    /// Chunks taken for the item being built, not yet linked.
+    staged: Vec<Chunk>,
+    /// The page mover and automover (see `mover`).
+    mover: mover::Mover,
     cas_id: u64,
     flush: Option<Flush>,
     counters: StoreStats,
@@ -210,6 +220,10 @@ impl Store {
             lru: vec![ClassLru::default(); n],
             class_counters: vec![ClassCounters::default(); n],
             malloced: 0,
+            pages: Vec::new(),
+            pool: Vec::new(),
+            staged: Vec::new(),
+            mover: mover::Mover::new(),
             cas_id: 0,
             flush: None,
             counters: StoreStats::default(),
@@ -328,6 +342,13 @@ impl Store {
 
     fn is_dead(&self, slot: &Slot, now: u64) -> bool {
         slot.exp <= now || self.is_flushed(slot, now)
+    }
+
+    /// Dead as an LRU tail pull and the page mover see it (`lru_pull_tail`,
+    /// `slab_rebalance_move`): expired strictly before now (a lookup, `do_item_get`, already
+    /// counts an item expiring this second as gone), or flushed.
+    fn is_dead_at_tail(&self, slot: &Slot, now: u64) -> bool {
+        (slot.exp != NEVER && slot.exp < now) || self.is_flushed(slot, now)
     }
 
     /// The live item under `key`, counting nothing and moving nothing (the meta

@@ -74,6 +74,20 @@ pub struct StoreStats {
     pub bytes_read: u64,
     /// `bytes_written`: bytes written to the network.
     pub bytes_written: u64,
+    /// `slabs_moved`: pages the mover moved.
+    pub slabs_moved: u64,
+    /// `slab_reassign_rescues`: items the mover copied out of a page it cleared.
+    pub slab_reassign_rescues: u64,
+    /// `slab_reassign_chunk_rescues`: chunks of chunked items so copied.
+    pub slab_reassign_chunk_rescues: u64,
+    /// `slab_reassign_evictions_nomem`: items the mover dropped for want of a free chunk.
+    pub slab_reassign_evictions_nomem: u64,
+    /// `slab_reassign_inline_reclaim`: free chunks of the page found while looking for room.
+    pub slab_reassign_inline_reclaim: u64,
+    /// `slab_reassign_busy_items`: chunks a pass had to come back for.
+    pub slab_reassign_busy_items: u64,
+    /// `slab_reassign_busy_deletes`: always 0 (no item is ever held by another thread).
+    pub slab_reassign_busy_deletes: u64,
 }
 
 /// Statistics state that is not a counter: the per-prefix statistics (`stats detail`,
@@ -324,18 +338,17 @@ impl Store {
             .classes()
             .iter()
             .filter_map(|c| {
-                let mem = self.mem[usize::from(c.id)];
-                if mem.pages == 0 {
+                let mem = &self.mem[usize::from(c.id)];
+                if mem.pages.is_empty() {
                     return None;
                 }
-                let total = u64::from(mem.pages) * u64::from(c.perslab);
                 Some(ClassUsage {
                     id: c.id,
                     chunk_size: c.chunk_size,
                     chunks_per_page: c.perslab,
-                    total_pages: mem.pages,
+                    total_pages: mem.pages.len() as u32,
                     used_chunks: mem.used,
-                    free_chunks: total - mem.used,
+                    free_chunks: mem.free.len() as u64,
                     requested: mem.requested,
                     items: self.lru[usize::from(c.id)].len(),
                     waste: u64::from(c.chunk_size) * mem.used - mem.requested,
@@ -461,7 +474,7 @@ impl Store {
             ("bytes", self.curr_bytes.to_string()),
             ("curr_items", self.index.len().to_string()),
             ("total_items", c.total_items.to_string()),
-            ("slab_global_page_pool", "0".to_string()),
+            ("slab_global_page_pool", self.pool.len().to_string()),
             ("expired_unfetched", c.expired_unfetched.to_string()),
             ("evicted_unfetched", c.evicted_unfetched.to_string()),
         ]);
@@ -513,11 +526,30 @@ impl Store {
     }
 
     /// The slab reassignment rows of `stats` (`slab_reassign_rescues` … `slabs_moved`),
-    /// which memcached prints only while `slab_reassign` is on. This store moves no pages
-    /// (`slab_reassign no` in `stats settings`), so there are none; a store that models
-    /// the page mover returns its counters here, in this order.
+    /// which memcached prints only while `slab_reassign` is on.
     fn slab_reassign_rows(&self) -> Option<Vec<(&'static str, String)>> {
-        None
+        let c = &self.counters;
+        self.settings.slab_reassign.then(|| {
+            [
+                ("slab_reassign_rescues", c.slab_reassign_rescues),
+                ("slab_reassign_chunk_rescues", c.slab_reassign_chunk_rescues),
+                (
+                    "slab_reassign_evictions_nomem",
+                    c.slab_reassign_evictions_nomem,
+                ),
+                (
+                    "slab_reassign_inline_reclaim",
+                    c.slab_reassign_inline_reclaim,
+                ),
+                ("slab_reassign_busy_items", c.slab_reassign_busy_items),
+                ("slab_reassign_busy_deletes", c.slab_reassign_busy_deletes),
+                // Moves finish before the command that asked for them replies.
+                ("slab_reassign_running", 0),
+                ("slabs_moved", c.slabs_moved),
+            ]
+            .map(|(k, v)| (k, v.to_string()))
+            .to_vec()
+        })
     }
 
     /// The LRU crawler's rows of `stats` (`lru_crawler_running`, `lru_crawler_starts`),
@@ -719,10 +751,13 @@ impl Store {
             ("item_size_max", s.item_size_max.to_string()),
             ("maxconns_fast", yes_no(server.maxconns_fast)),
             ("hashpower_init", "0".to_string()),
-            ("slab_reassign", "no".to_string()),
-            ("slab_automove", "0".to_string()),
-            ("slab_automove_ratio", "0.80".to_string()),
-            ("slab_automove_window", "30".to_string()),
+            ("slab_reassign", yes_no(s.slab_reassign)),
+            ("slab_automove", s.slab_automove.to_string()),
+            (
+                "slab_automove_ratio",
+                format!("{:.2}", s.slab_automove_ratio),
+            ),
+            ("slab_automove_window", s.slab_automove_window.to_string()),
             ("slab_chunk_max", s.slab_chunk_max.to_string()),
             ("lru_crawler", yes_no(self.crawler.enabled)),
             ("lru_crawler_sleep", self.crawler.sleep.to_string()),

@@ -5,8 +5,9 @@
 //! built from these steps.
 
 use super::events::Lookup;
+use super::pages::Locs;
 use super::{ItemRef, NEVER, NIL, Segment, Slot, Store, hash};
-use crate::memcached::model::slab::{self, Layout, Part};
+use crate::memcached::model::slab::{self, Layout};
 
 impl Store {
     // ---- index and LRU ----------------------------------------------------------------
@@ -85,6 +86,8 @@ impl Store {
                 idx
             }
         };
+        let n = self.slot(idx).layout.parts().len();
+        self.slot_mut(idx).locs = self.take_staged(idx, n);
         let slots = &self.slots;
         self.index.insert_unique(key_hash, idx, |&i| {
             slots[i as usize].as_ref().map_or(0, |s| hash(s.key()))
@@ -121,6 +124,7 @@ impl Store {
         let key_len = usize::from(s.key_len);
         let old_total = s.total;
         let old_layout = std::mem::replace(&mut s.layout, layout);
+        let old_locs = std::mem::replace(&mut s.locs, Locs::One(super::Chunk { page: 0, off: 0 }));
         // Keep the buffer exactly as large as `new_slot` would make it (heap_bytes counts it).
         if s.data.capacity() == key_len + value.len() {
             s.data.truncate(key_len);
@@ -145,7 +149,10 @@ impl Store {
         // A new item: it starts where `link` starts one (HOT when segmented).
         let first = self.first_segment_for(exp, now);
         self.slot_mut(idx).seg = first;
-        self.free_layout(&old_layout);
+        self.free_locs(&old_layout, &old_locs);
+        let n = self.slot(idx).layout.parts().len();
+        let locs = self.take_staged(idx, n);
+        self.slot_mut(idx).locs = locs;
         self.curr_bytes = self.curr_bytes - old_total + total;
         self.lru_push_head(idx);
         self.counters.total_items += 1;
@@ -167,7 +174,7 @@ impl Store {
             .take()
             .expect("linked indexes point at live slots");
         self.curr_bytes -= slot.total;
-        self.free_layout(&slot.layout);
+        self.free_locs(&slot.layout, &slot.locs);
         self.free_slots.push(idx);
         if !self.held.is_empty() {
             // The memory is gone from the index; a new item in this slot is not held.
@@ -182,34 +189,9 @@ impl Store {
 
     // ---- memory -----------------------------------------------------------------------
 
+    /// Frees the staged chunks of an item that was allocated but not linked.
     pub(super) fn free_layout(&mut self, layout: &Layout) {
-        for part in layout.parts() {
-            let mem = &mut self.mem[usize::from(part.class)];
-            mem.used -= 1;
-            mem.requested -= u64::from(part.size);
-        }
-    }
-
-    /// Takes a free chunk of `class`, adding a page if the limit allows (`do_slabs_alloc`).
-    pub(super) fn take_chunk(&mut self, part: Part) -> bool {
-        let class = usize::from(part.class);
-        let perslab = self
-            .classes
-            .get(part.class)
-            .map_or(0, |c| u64::from(c.perslab));
-        let page = u64::from(self.settings.slab_page_size);
-        let mem = &mut self.mem[class];
-        if mem.used >= u64::from(mem.pages) * perslab {
-            // `do_slabs_newslab`: a class's first page is granted even past the limit.
-            if self.malloced + page > self.settings.max_bytes && mem.pages > 0 {
-                return false;
-            }
-            mem.pages += 1;
-            self.malloced += page;
-        }
-        mem.used += 1;
-        mem.requested += u64::from(part.size);
-        true
+        self.free_staged(layout);
     }
 
     /// Allocates every chunk of `layout`, or none (counting `outofmemory` on failure).
@@ -217,11 +199,7 @@ impl Store {
         let parts = layout.parts();
         for (i, &part) in parts.iter().enumerate() {
             if !self.alloc_part(part, now) {
-                for &done in &parts[..i] {
-                    let mem = &mut self.mem[usize::from(done.class)];
-                    mem.used -= 1;
-                    mem.requested -= u64::from(done.size);
-                }
+                self.free_staged(&Layout::Chunked(parts[..i].into()));
                 let lru = match layout {
                     Layout::Single(p) => p.class,
                     Layout::Chunked(_) => self.classes.largest(),
@@ -256,6 +234,7 @@ impl Store {
             cas: 0,
             total: slab::item_total(key.len(), value_len, flags, self.settings.use_cas),
             layout,
+            locs: Locs::One(super::Chunk { page: 0, off: 0 }),
             prev: NIL,
             next: NIL,
             seg: Segment::Cold,

@@ -431,7 +431,9 @@ fn allocation_reclaims_expired_tail_items_before_evicting() {
     for i in 0..10_922 {
         stored(s.set(&small_key(i), b"0123456789", 0, 60).unwrap());
     }
-    clock.advance(60);
+    // A tail pull reclaims only items that expired before this second (`lru_pull_tail`'s
+    // `exptime < current_time`): at 60 s they would be evicted, at 61 s reclaimed.
+    clock.advance(61);
     stored(s.set(&small_key(20_000), b"0123456789", 0, 0).unwrap());
     let c = s.counters();
     assert_eq!(c.evictions, 0);

@@ -67,9 +67,10 @@ impl Store {
                 self.curr_bytes
             ));
         }
-        let mut pages = 0u64;
+        let mut malloced = 0u64;
+        let mut seen = vec![false; self.pages.len()];
         for c in self.classes.classes() {
-            let m = self.mem[usize::from(c.id)];
+            let m = &self.mem[usize::from(c.id)];
             if m.used != used[usize::from(c.id)] || m.requested != requested[usize::from(c.id)] {
                 return Err(format!(
                     "class {}: {} chunks / {} bytes counted, items hold {} / {}",
@@ -80,16 +81,48 @@ impl Store {
                     requested[usize::from(c.id)]
                 ));
             }
-            if m.used > u64::from(m.pages) * u64::from(c.perslab) {
+            let total = m.pages.len() as u64 * u64::from(c.perslab);
+            if m.used + m.free.len() as u64 != total {
                 return Err(format!(
-                    "class {} uses more chunks than its pages hold",
-                    c.id
+                    "class {}: {} used + {} free chunks, pages hold {total}",
+                    c.id,
+                    m.used,
+                    m.free.len()
                 ));
             }
-            pages += u64::from(m.pages);
+            for &p in &m.pages {
+                if std::mem::replace(&mut seen[p as usize], true) {
+                    return Err(format!("page {p} listed twice"));
+                }
+                malloced += self.pages[p as usize].len;
+            }
+            for f in &m.free {
+                if !m.pages.contains(&f.page)
+                    || self.pages[f.page as usize].owners[f.off as usize] != NIL
+                {
+                    return Err(format!("class {}: free chunk {f:?} not free", c.id));
+                }
+            }
         }
-        if pages * u64::from(self.settings.slab_page_size) != self.malloced {
+        for &p in &self.pool {
+            if std::mem::replace(&mut seen[p as usize], true) {
+                return Err(format!("pool page {p} listed twice"));
+            }
+            malloced += self.pages[p as usize].len;
+        }
+        if malloced != self.malloced {
             return Err("pages and total_malloced disagree".into());
+        }
+        // Every item's chunks are owned by it, in pages of the part's class.
+        for (idx, slot) in self.slots.iter().enumerate() {
+            let Some(s) = slot else { continue };
+            for (part, c) in s.layout.parts().iter().zip(s.locs.as_slice()) {
+                let owner = self.pages[c.page as usize].owners[c.off as usize];
+                if owner != idx as u32 || !self.mem[usize::from(part.class)].pages.contains(&c.page)
+                {
+                    return Err(format!("slot {idx}: chunk {c:?} not its own"));
+                }
+            }
         }
         Ok(())
     }

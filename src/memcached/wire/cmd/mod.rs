@@ -12,6 +12,7 @@ pub mod delete;
 pub mod meta;
 pub mod misc;
 pub mod retrieval;
+pub mod slabs;
 pub mod storage;
 pub mod touch;
 
@@ -34,6 +35,8 @@ pub enum Flow {
 
 /// Applies one frame: a command's reply, or an error reply, goes to `out`.
 pub fn apply(frame: &Frame, store: &mut Store, out: &mut Vec<u8>) -> Flow {
+    // What memcached's background threads (the page mover) would have done by now.
+    store.maintain();
     match frame {
         Frame::Command(command) => apply_command(command, store, out),
         Frame::Error { error, noreply } => {
@@ -106,6 +109,8 @@ pub fn apply_command(command: &Command, store: &mut Store, out: &mut Vec<u8>) ->
         Command::Version => misc::version(out),
         Command::Verbosity { noreply } => misc::verbosity(out, *noreply),
         Command::Stats(kind) => misc::stats(store, out, *kind),
+        Command::Slabs { args } => slabs::slabs(store, out, args),
+        Command::MemLimit { limit, noreply } => slabs::memlimit(store, out, limit, *noreply),
         Command::Quit => return Flow::Quit,
         // Without a server to stop, `shutdown` is never enabled.
         Command::Shutdown(_) => misc::shutdown_not_enabled(out),
