@@ -64,7 +64,7 @@ pub struct ContentionArgs {
     backoff: Vec<Backoff>,
     /// Network round trip per request (sim): 200us, exp:200us, uniform:100us-300us, or
     /// loopback-net, the default: the histogram measured from memcached 1.6.18 on
-    /// 127.0.0.1 (round trip less service time; p50 about 40us), never a constant.
+    /// 127.0.0.1 (round trip less service time), never a constant.
     #[arg(long, default_value = "loopback-net")]
     rtt: Delay,
     /// Server service time per request (sim), same forms as --rtt; the default,
