@@ -173,11 +173,38 @@ fn a_saved_calibration_reproduces_the_simulation_without_the_server() {
     assert_eq!(a, replay("b", "3"));
     assert_ne!(a, replay("c", "4"));
     let rows: Vec<serde_json::Value> = serde_json::from_slice(&a.0).unwrap();
-    let (rtt, service) = c.delays();
+    // Round trips were also measured with 2 and 4 clients at once, and each client count
+    // is simulated with its own.
+    assert_eq!(
+        c.concurrent.iter().map(|r| r.clients).collect::<Vec<_>>(),
+        [2, 4]
+    );
+    assert!(c.concurrent.iter().all(|r| r.round_trip.samples() >= 4_000));
+    assert!(err.contains("calibrated with 4 clients at once"), "{err}");
     for row in &rows {
+        let clients = row["clients"].as_u64().unwrap() as u32;
+        let (rtt, service) = c.delays_for(clients);
+        assert!(
+            rtt.to_string()
+                .starts_with(&format!("calibrated-net@{clients}["))
+        );
         assert_eq!(row["rtt_dist"].as_str().unwrap(), rtt.to_string());
         assert_eq!(row["service_dist"].as_str().unwrap(), service.to_string());
     }
+    // Rows keep the order of one sweep: strategy, then clients.
+    let order: Vec<(String, u64)> = rows
+        .iter()
+        .map(|r| {
+            (
+                r["strategy"].as_str().unwrap().to_string(),
+                r["clients"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    let expected: Vec<(String, u64)> = [("naive", 2), ("naive", 4), ("cas", 2), ("cas", 4)]
+        .map(|(s, c)| (s.to_string(), c))
+        .to_vec();
+    assert_eq!(order, expected);
 
     let bad = dir.path().join("bad.json");
     std::fs::write(&bad, "{\"server\": 1}").unwrap();

@@ -9,9 +9,11 @@ use clap::Args;
 
 use cachelab::contention::{
     self, Backoff, Delay, KeyDist, Mode, Strategy, Workload,
-    calibrate::{Calibration, calibrate},
+    calibrate::{Calibration, calibrate, measure_concurrent},
 };
+use cachelab::memcached::client::ClientOptions;
 use cachelab::report::output;
+use cachelab::units::format_duration_ns;
 
 use super::args::OutputArgs;
 use super::check_outputs;
@@ -116,8 +118,28 @@ pub fn run(args: ContentionArgs) -> Result<()> {
     }
     let calibration = match (&args.calibrate, &args.calibration) {
         (Some(server), file) => {
-            let c = calibrate(server)?;
+            let mut c = calibrate(server)?;
             errln!("calibrated on {}", c.summary());
+            // The round trips each client count of the sweep will see, measured with that
+            // many connections at once.
+            let mut counts: Vec<u32> = args
+                .clients
+                .iter()
+                .copied()
+                .filter(|&n| n > 1 && n <= contention::net::MAX_CONNECTIONS)
+                .collect();
+            counts.sort_unstable();
+            counts.dedup();
+            for n in counts {
+                let at = measure_concurrent(server, n, &ClientOptions::default())?;
+                errln!(
+                    "calibrated with {n} clients at once: round trip p10/p50/p90/p99 {}",
+                    [0.1, 0.5, 0.9, 0.99]
+                        .map(|q| format_duration_ns(at.round_trip.quantile_ns(q)))
+                        .join("/")
+                );
+                c.concurrent.push(at);
+            }
             if let Some(path) = file {
                 output::write_text(path, &c.to_json(), force)?;
                 errln!("calibration saved to {}", path.display());
@@ -182,15 +204,7 @@ pub fn run(args: ContentionArgs) -> Result<()> {
         Mode::Threads => 5,
         Mode::Sim | Mode::Net => 1,
     });
-    let sweep = contention::ContentionSweep {
-        server: args.server.clone(),
-        mode: args.mode,
-        clients: args.clients,
-        strategies: args.strategy,
-        backoffs: args.backoff,
-        base,
-    };
-    let rows = contention::run_sweep_repeated(&sweep, repeat, |row| {
+    let progress = |row: &contention::ContentionRow| {
         errln!(
             "{} {} backoff={} clients={}: lost {}, {} CAS failures",
             row.mode.name(),
@@ -200,7 +214,46 @@ pub fn run(args: ContentionArgs) -> Result<()> {
             row.lost_updates,
             row.cas_failures
         );
-    })?;
+    };
+    let rows = match &calibration {
+        // Each client count simulated with the round trips measured at that count.
+        Some(c) if args.mode == Mode::Sim && !c.concurrent.is_empty() => {
+            let mut per_count = Vec::with_capacity(args.clients.len());
+            for &clients in &args.clients {
+                let (rtt, service) = c.delays_for(clients);
+                errln!("sim, {clients} clients: network delay per round trip {rtt}");
+                let sweep = contention::ContentionSweep {
+                    server: None,
+                    mode: Mode::Sim,
+                    clients: vec![clients],
+                    strategies: args.strategy.clone(),
+                    backoffs: args.backoff.clone(),
+                    base: Workload {
+                        rtt,
+                        service,
+                        ..base.clone()
+                    },
+                };
+                per_count.push(contention::run_sweep_repeated(&sweep, repeat, progress)?);
+            }
+            // Back to the order of one sweep: strategy, backoff, then clients.
+            let configs = per_count.first().map_or(0, Vec::len);
+            (0..configs)
+                .flat_map(|i| per_count.iter().map(move |rows| rows[i].clone()))
+                .collect()
+        }
+        _ => {
+            let sweep = contention::ContentionSweep {
+                server: args.server.clone(),
+                mode: args.mode,
+                clients: args.clients,
+                strategies: args.strategy,
+                backoffs: args.backoff,
+                base,
+            };
+            contention::run_sweep_repeated(&sweep, repeat, progress)?
+        }
+    };
     out!(
         "{}",
         cachelab::report::text::table(&cachelab::report::contention::contention_table(

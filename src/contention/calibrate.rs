@@ -64,6 +64,105 @@ pub struct Calibration {
     pub round_trip: DelayHistogram,
     /// Server time per request (from pipelined batches), ns.
     pub service: DelayHistogram,
+    /// Round trips measured with several clients at once ([`measure_concurrent`]), one
+    /// histogram per client count, ascending; empty when only one connection was measured.
+    #[serde(default)]
+    pub concurrent: Vec<ConcurrentRoundTrip>,
+}
+
+/// The round trips `clients` connections see when they all send at once.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ConcurrentRoundTrip {
+    /// Connections sending at once.
+    pub clients: u32,
+    /// Every request's round trip, ns.
+    pub round_trip: DelayHistogram,
+}
+
+/// Round trips timed per connection in [`measure_concurrent`] (at least; 4,000 in all when
+/// that is more).
+pub const CONCURRENT_PER_CLIENT: usize = 250;
+
+/// Measures the round trips `clients` connections see when they all cycle through `get`,
+/// `gets`, `set` and a stale `cas` at once, each on a key of its own (so they share the
+/// server, the network stack and the machine's cores, but no counter): on a machine with
+/// fewer cores than clients this carries the waits for a core that a single connection
+/// never meets. Each thread starts after a barrier, warms up with 50 requests, then times
+/// `max(250, 4000 / clients)` requests.
+pub fn measure_concurrent(
+    server: &str,
+    clients: u32,
+    options: &ClientOptions,
+) -> Result<ConcurrentRoundTrip, ContentionError> {
+    let per_client = CONCURRENT_PER_CLIENT.max(ROUND_TRIPS / clients.max(1) as usize);
+    let barrier = std::sync::Arc::new(std::sync::Barrier::new(clients as usize));
+    let mut connections = Vec::with_capacity(clients as usize);
+    for _ in 0..clients {
+        connections.push(Client::connect_with(server, options).map_err(|e| failed(server, e))?);
+    }
+    let handles: Vec<_> = connections
+        .into_iter()
+        .enumerate()
+        .map(|(i, mut client)| {
+            let barrier = std::sync::Arc::clone(&barrier);
+            let key = format!("cachelab:calibration:{}:{i}", std::process::id()).into_bytes();
+            std::thread::spawn(move || -> Result<Vec<u64>, ClientError> {
+                let ready = client.set(&key, b"0", 0, 60);
+                // Every thread reaches the barrier, so none waits forever for a failed one.
+                barrier.wait();
+                ready?;
+                for i in 0..50 {
+                    counter_request(&mut client, &key, i)?;
+                }
+                let mut out = Vec::with_capacity(per_client);
+                for i in 0..per_client {
+                    let start = Instant::now();
+                    counter_request(&mut client, &key, i)?;
+                    out.push(nanos(start));
+                }
+                client.delete(&key)?;
+                Ok(out)
+            })
+        })
+        .collect();
+    let mut samples = Vec::with_capacity(per_client * clients as usize);
+    let mut first_error = None;
+    for handle in handles {
+        match handle.join() {
+            Ok(Ok(part)) => samples.extend(part),
+            Ok(Err(e)) => {
+                first_error.get_or_insert(failed(server, e));
+            }
+            Err(_) => {
+                first_error.get_or_insert(ContentionError::Thread(
+                    "a calibration client panicked".into(),
+                ));
+            }
+        }
+    }
+    if let Some(e) = first_error {
+        return Err(e);
+    }
+    Ok(ConcurrentRoundTrip {
+        clients,
+        round_trip: DelayHistogram::from_samples(
+            format!("round trip of get/gets/set/cas, {clients} clients at once on {server}"),
+            BUCKET_NS,
+            samples,
+        )
+        .expect("at least 250 samples in 100 ns buckets"),
+    })
+}
+
+/// Request kind `i % 4` of the cycle a counter client sends: `get`, `gets`, `set`, and a
+/// `cas` with id 0, which never matches a stored item (`EXISTS`, the store left alone).
+fn counter_request(client: &mut Client, key: &[u8], i: usize) -> Result<(), ClientError> {
+    match i % 4 {
+        0 => client.get(key).map(drop),
+        1 => client.gets(key).map(drop),
+        2 => client.set(key, b"1", 0, 60).map(drop),
+        _ => client.cas(key, b"2", 0, 60, 0).map(drop),
+    }
 }
 
 fn failed(server: &str, e: ClientError) -> ContentionError {
@@ -85,16 +184,7 @@ pub fn calibrate_with(
     let absent: &[u8] = b"cachelab:calibration:absent";
     let mut fail = |e| failed(server, e);
     client.set(&key, b"0", 0, 60).map_err(&mut fail)?;
-    // Request kind `i % 4`, as a client cycles through them.
-    let request = |client: &mut Client, i: usize| -> Result<(), ClientError> {
-        match i % 4 {
-            0 => client.get(&key).map(drop),
-            1 => client.gets(&key).map(drop),
-            2 => client.set(&key, b"1", 0, 60).map(drop),
-            // CAS id 0 never matches a stored item: EXISTS, the store left alone.
-            _ => client.cas(&key, b"2", 0, 60, 0).map(drop),
-        }
-    };
+    let request = |client: &mut Client, i: usize| counter_request(client, &key, i);
     for i in 0..200 {
         request(&mut client, i).map_err(&mut fail)?;
     }
@@ -139,6 +229,7 @@ pub fn calibrate_with(
             service,
         )
         .expect("400 samples in 100 ns buckets"),
+        concurrent: Vec::new(),
     })
 }
 
@@ -160,6 +251,23 @@ impl Calibration {
             Delay::Empirical(Arc::new(self.network_histogram("calibrated-net"))),
             Delay::Empirical(Arc::new(self.service.clone().relabel("calibrated-service"))),
         )
+    }
+
+    /// The delays to simulate `clients` clients with: the round trips measured with that
+    /// many clients at once when there are some ([`measure_concurrent`]; network delay
+    /// labelled `calibrated-net@N`), else [`Self::delays`].
+    pub fn delays_for(&self, clients: u32) -> (Delay, Delay) {
+        let (rtt, service) = self.delays();
+        match self.concurrent.iter().find(|c| c.clients == clients) {
+            Some(c) => (
+                Delay::Empirical(Arc::new(c.round_trip.shifted_down(
+                    self.service.quantile_ns(0.5),
+                    format!("calibrated-net@{clients}"),
+                ))),
+                service,
+            ),
+            None => (rtt, service),
+        }
     }
 
     /// One line: the round trip's p10/p50/p90/p99 and the service time's mean and median.
@@ -201,6 +309,10 @@ mod tests {
             server: "127.0.0.1:1".into(),
             round_trip: DelayHistogram::from_samples("rt", 100, [40_000, 50_000, 60_000]).unwrap(),
             service: DelayHistogram::from_samples("svc", 100, [1_000, 1_000]).unwrap(),
+            concurrent: vec![ConcurrentRoundTrip {
+                clients: 4,
+                round_trip: DelayHistogram::from_samples("rt4", 100, [90_000, 110_000]).unwrap(),
+            }],
         };
         let back = Calibration::from_json(&c.to_json()).unwrap();
         assert_eq!(back, c);
@@ -213,6 +325,17 @@ mod tests {
         assert_eq!(service.mean_ns(), 1_050.0);
         assert!(rtt.to_string().starts_with("calibrated-net[p10="), "{rtt}");
         assert!(c.summary().contains("over 3 requests"), "{}", c.summary());
+        // Four clients simulate with the round trips measured with four at once.
+        let (rtt4, _) = c.delays_for(4);
+        assert!(
+            (rtt4.mean_ns() - (100_000.0 - 1_000.0)).abs() < 200.0,
+            "{rtt4}"
+        );
+        assert!(
+            rtt4.to_string().starts_with("calibrated-net@4[p10="),
+            "{rtt4}"
+        );
+        assert_eq!(c.delays_for(3).0, rtt);
         assert!(Calibration::from_json("{}").is_err());
     }
 }
