@@ -80,16 +80,18 @@ fn net_mode_without_a_server_is_an_error() {
 fn calibration_measures_a_live_server() {
     let (_server, addr) = common::cachelab_serve();
     let c = cachelab::contention::calibrate::calibrate(&addr).unwrap();
-    let [p10, p50, p90] = c.round_trip_us;
-    assert!(0.0 < p10 && p10 <= p50 && p50 <= p90, "{c:?}");
-    assert!(c.service_us > 0.0 && c.service_us < p50, "{c:?}");
+    let [p10, p50, p90] = [0.1, 0.5, 0.9].map(|q| c.round_trip.quantile_ns(q));
+    assert!(0 < p10 && p10 <= p50 && p50 <= p90, "{c:?}");
+    let service = c.service.mean_ns();
+    assert!(service > 0.0 && service < p50 as f64, "{c:?}");
     // The derived delays are what the sim accepts, and simulate without error.
+    let (rtt, service) = c.delays();
     let w = Workload {
         strategy: Strategy::Cas,
         clients: 4,
         updates_per_client: 200,
-        rtt: c.rtt,
-        service: c.service,
+        rtt,
+        service,
         ..Workload::default()
     };
     let row = run_on(Mode::Sim, &w, None).unwrap();

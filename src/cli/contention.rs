@@ -8,9 +8,12 @@ use anyhow::{Context, Result};
 use clap::Args;
 
 use cachelab::contention::{
-    self, Backoff, Delay, KeyDist, Mode, Strategy, Workload, calibrate::calibrate,
+    self, Backoff, Delay, KeyDist, Mode, Strategy, Workload,
+    calibrate::{Calibration, calibrate, measure_concurrent},
 };
+use cachelab::memcached::client::ClientOptions;
 use cachelab::report::output;
+use cachelab::units::format_duration_ns;
 
 use super::args::OutputArgs;
 use super::check_outputs;
@@ -28,10 +31,19 @@ pub struct ContentionArgs {
     /// The server for `--mode net`, `host:port` (a real memcached or `cachelab serve`).
     #[arg(long)]
     server: Option<String>,
-    /// Measure this live server's round trip and service time and simulate with them
-    /// (replaces --rtt and --service).
+    /// Measure this live server's round trip and service time and simulate with their
+    /// histograms (replaces --rtt and --service); with --calibration, also save them there.
     #[arg(long, value_name = "HOST:PORT")]
     calibrate: Option<String>,
+    /// A calibration file (JSON): written by --calibrate, else read and simulated with, so
+    /// a seeded simulation is byte-identical without the server.
+    #[arg(long, value_name = "FILE")]
+    calibration: Option<PathBuf>,
+    /// Runs per configuration; each row is the median run, with min/median/max of lost
+    /// updates, CAS failures per update and throughput. Default: 5 in threads mode (its
+    /// numbers change from run to run), else 1.
+    #[arg(long, value_name = "N")]
+    repeat: Option<u32>,
     /// Client counts to sweep, comma-separated (at most 10,000; fewer on threads or the
     /// network, where each client is a thread or a connection).
     #[arg(long, value_delimiter = ',', default_value = "1,2,4,8,16,32")]
@@ -52,12 +64,14 @@ pub struct ContentionArgs {
     /// jitter; repeat the flag to sweep several.
     #[arg(long, default_value = "none")]
     backoff: Vec<Backoff>,
-    /// Network round trip per request (sim): 200us, exp:200us, uniform:100us-300us. The
-    /// default is random (mean 200us): a fixed round trip puts clients in lockstep.
-    #[arg(long, default_value = "uniform:100us-300us")]
+    /// Network round trip per request (sim): 200us, exp:200us, uniform:100us-300us, or
+    /// loopback-net, the default: the histogram measured from memcached 1.6.18 on
+    /// 127.0.0.1 (round trip less service time), never a constant.
+    #[arg(long, default_value = "loopback-net")]
     rtt: Delay,
-    /// Server service time per request (sim), same forms as --rtt.
-    #[arg(long, default_value = "5us")]
+    /// Server service time per request (sim), same forms as --rtt; the default,
+    /// loopback-service, is the histogram measured with loopback-net.
+    #[arg(long, default_value = "loopback-service")]
     service: Delay,
     /// Think time between a client's operations, same forms as --rtt.
     #[arg(long, default_value = "0")]
@@ -86,7 +100,11 @@ pub fn run(args: ContentionArgs) -> Result<()> {
             .collect(),
         None => Vec::new(),
     };
-    let files: Vec<&std::path::Path> = args.out.files().map(PathBuf::as_path).collect();
+    let mut files: Vec<&std::path::Path> = args.out.files().map(PathBuf::as_path).collect();
+    if let (Some(_), Some(path)) = (&args.calibrate, &args.calibration) {
+        // Checked now, so a measurement is not lost to a refusal afterwards.
+        files.push(path);
+    }
     check_outputs(&files, force)?;
     // The chart directory is created by the run; only charts already in it are refused.
     if let Some(path) = plot_files.iter().find(|p| !force && p.exists()) {
@@ -95,22 +113,68 @@ pub fn run(args: ContentionArgs) -> Result<()> {
             path.display()
         );
     }
-    let (rtt, service) = match &args.calibrate {
-        Some(server) => {
-            let c = calibrate(server)?;
-            errln!(
-                "calibrated on {server}: round trip p10/p50/p90 {:.1}/{:.1}/{:.1} us, service {:.2} us -> --rtt {} --service {}",
-                c.round_trip_us[0],
-                c.round_trip_us[1],
-                c.round_trip_us[2],
-                c.service_us,
-                c.rtt,
-                c.service
-            );
-            (c.rtt, c.service)
+    if args.repeat == Some(0) {
+        anyhow::bail!("--repeat must be at least 1");
+    }
+    let calibration = match (&args.calibrate, &args.calibration) {
+        (Some(server), file) => {
+            let mut c = calibrate(server)?;
+            errln!("calibrated on {}", c.summary());
+            // The round trips each client count of the sweep will see, measured with that
+            // many connections at once.
+            let mut counts: Vec<u32> = args
+                .clients
+                .iter()
+                .copied()
+                .filter(|&n| n > 1 && n <= contention::net::MAX_CONNECTIONS)
+                .collect();
+            counts.sort_unstable();
+            counts.dedup();
+            for n in counts {
+                let at = measure_concurrent(server, n, &ClientOptions::default())?;
+                errln!(
+                    "calibrated with {n} clients at once: round trip p10/p50/p90/p99 {}",
+                    [0.1, 0.5, 0.9, 0.99]
+                        .map(|q| format_duration_ns(at.round_trip.quantile_ns(q)))
+                        .join("/")
+                );
+                c.concurrent.push(at);
+            }
+            if let Some(path) = file {
+                output::write_text(path, &c.to_json(), force)?;
+                errln!("calibration saved to {}", path.display());
+            }
+            Some(c)
         }
+        (None, Some(path)) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("reading the calibration {}", path.display()))?;
+            let c = Calibration::from_json(&text).with_context(|| {
+                format!(
+                    "{} is not a calibration (the JSON --calibrate --calibration FILE writes)",
+                    path.display()
+                )
+            })?;
+            errln!("calibration from {}: {}", path.display(), c.summary());
+            Some(c)
+        }
+        (None, None) => None,
+    };
+    let (rtt, service) = match &calibration {
+        Some(c) => c.delays(),
         None => (args.rtt, args.service),
     };
+    if args.mode == Mode::Sim {
+        errln!("sim: network delay per round trip {rtt}, service time {service}");
+        if !rtt.is_random() {
+            errln!(
+                "warning: a constant --rtt makes every client's cycle the same length, so the \
+                 clients stay in step (two naive clients lose exactly every other update) \
+                 whatever the service time; measured round trips vary: use the default \
+                 loopback-net, --calibrate or exp:/uniform: delays"
+            );
+        }
+    }
     let base = Workload {
         strategy: Strategy::Cas,
         backoff: Backoff::None,
@@ -136,15 +200,11 @@ pub fn run(args: ContentionArgs) -> Result<()> {
             );
         }
     }
-    let sweep = contention::ContentionSweep {
-        server: args.server.clone(),
-        mode: args.mode,
-        clients: args.clients,
-        strategies: args.strategy,
-        backoffs: args.backoff,
-        base,
-    };
-    let rows = contention::run_sweep(&sweep, |row| {
+    let repeat = args.repeat.unwrap_or(match args.mode {
+        Mode::Threads => 5,
+        Mode::Sim | Mode::Net => 1,
+    });
+    let progress = |row: &contention::ContentionRow| {
         errln!(
             "{} {} backoff={} clients={}: lost {}, {} CAS failures",
             row.mode.name(),
@@ -154,7 +214,46 @@ pub fn run(args: ContentionArgs) -> Result<()> {
             row.lost_updates,
             row.cas_failures
         );
-    })?;
+    };
+    let rows = match &calibration {
+        // Each client count simulated with the round trips measured at that count.
+        Some(c) if args.mode == Mode::Sim && !c.concurrent.is_empty() => {
+            let mut per_count = Vec::with_capacity(args.clients.len());
+            for &clients in &args.clients {
+                let (rtt, service) = c.delays_for(clients);
+                errln!("sim, {clients} clients: network delay per round trip {rtt}");
+                let sweep = contention::ContentionSweep {
+                    server: None,
+                    mode: Mode::Sim,
+                    clients: vec![clients],
+                    strategies: args.strategy.clone(),
+                    backoffs: args.backoff.clone(),
+                    base: Workload {
+                        rtt,
+                        service,
+                        ..base.clone()
+                    },
+                };
+                per_count.push(contention::run_sweep_repeated(&sweep, repeat, progress)?);
+            }
+            // Back to the order of one sweep: strategy, backoff, then clients.
+            let configs = per_count.first().map_or(0, Vec::len);
+            (0..configs)
+                .flat_map(|i| per_count.iter().map(move |rows| rows[i].clone()))
+                .collect()
+        }
+        _ => {
+            let sweep = contention::ContentionSweep {
+                server: args.server.clone(),
+                mode: args.mode,
+                clients: args.clients,
+                strategies: args.strategy,
+                backoffs: args.backoff,
+                base,
+            };
+            contention::run_sweep_repeated(&sweep, repeat, progress)?
+        }
+    };
     out!(
         "{}",
         cachelab::report::text::table(&cachelab::report::contention::contention_table(

@@ -1,41 +1,168 @@
 //! Calibration: measure a live server's round trip and service time, so the simulation
 //! predicts what a `net` run against that server sees (`cachelab contention --mode sim
-//! --calibrate HOST:PORT`).
+//! --calibrate HOST:PORT [--calibration FILE]`).
 //!
-//! Two measurements over one connection, after a warm-up:
-//! - **round trip**: 2,000 single `get`s of a missing key, one at a time; the 10th and 90th
-//!   percentiles bound a uniform distribution (the sim's `uniform:LOW-HIGH`), so the sim
-//!   gets the real spread, which decides how often clients collide;
-//! - **service time**: 20 batches of 100 pipelined `get`s; a batch's time over 100 is what
-//!   one request costs the server once the network is out of the way.
+//! Two measurements over one connection, after a warm-up of 200 requests:
+//! - **round trip**: 4,000 requests one at a time, cycling through the four a counter
+//!   client sends (`get`, `gets`, `set`, and a `cas` with a stale id, answered `EXISTS`,
+//!   on a calibration key of its own), each timed from the first byte written to the last
+//!   byte read. Every sample is kept, in a histogram of 100 ns buckets
+//!   ([`DelayHistogram`]), and the simulation samples from that histogram — the whole
+//!   spread and tail, not two percentiles stretched into a uniform band;
+//! - **service time**: 400 batches of 16 pipelined `get`s (fewer than the 20 requests
+//!   memcached serves per connection before yielding to others, its `-R`). A batch costs
+//!   one round trip plus 15 requests' worth of server work, so each batch gives one sample
+//!   `(batch time − median get round trip) / 15` (at least 0): what a request costs the
+//!   server once the network is out of the way. Its histogram is the simulated FIFO
+//!   server's service-time distribution.
 //!
-//! The sim splits each round trip into the network part and the service part, so the
-//! network delay is the measured round trip minus the service time.
+//!   (Subtracting a no-op's round trip (`mn`) from a `get`'s was tried first: on loopback
+//!   the two differ by a few microseconds, well inside either's jitter, so the difference
+//!   of single samples is noise.)
+//!
+//! The simulation's network delay is the round trip less the median service time: the
+//! measured histogram shifted down by that median ([`Calibration::network_histogram`]).
+//! The median, not the mean: on a busy machine a few batches stall for milliseconds
+//! while the server waits for a core, which moves the mean past the typical round trip;
+//! those stalls stay in the service-time histogram, where they stall every client at once
+//! as a descheduled server does.
+//!
+//! A calibration is a JSON document ([`Calibration::to_json`], read back with
+//! [`Calibration::from_json`]): saved with `--calibration FILE`, it makes later
+//! simulations byte-identical without the server. The default delays of every simulation
+//! are such a file, bundled ([`super::empirical::LOOPBACK_CALIBRATION_JSON`]).
 //!
 //! The connection has the client's default guards (a 10-second I/O timeout, values of at
 //! most 1 MiB): a server that stops answering is an error, not a hang.
 
+use std::sync::Arc;
 use std::time::Instant;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::ContentionError;
 use super::config::Delay;
+use super::empirical::DelayHistogram;
 use crate::memcached::client::{Client, ClientError, ClientOptions};
+use crate::units::format_duration_ns;
 
-/// What calibration measured, and the delays it derived.
-#[derive(Debug, Clone, Serialize)]
+/// Bucket width of the calibration histograms, ns.
+pub const BUCKET_NS: u64 = 100;
+/// Round trips timed (a quarter of each request kind).
+pub const ROUND_TRIPS: usize = 4_000;
+/// Pipelined batches timed for the service time.
+pub const SERVICE_BATCHES: usize = 400;
+/// Requests per pipelined batch.
+pub const BATCH: usize = 16;
+
+/// What calibration measured: the round-trip and service-time histograms.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Calibration {
-    /// Round trip of one `get`, microseconds: p10, p50, p90.
-    pub round_trip_us: [f64; 3],
-    /// Service time per request, microseconds.
-    pub service_us: f64,
-    /// The sim's network delay (`--rtt`).
-    #[serde(skip)]
-    pub rtt: Delay,
-    /// The sim's service time (`--service`).
-    #[serde(skip)]
-    pub service: Delay,
+    /// The server measured, `host:port`, as given.
+    pub server: String,
+    /// Round trips of single `get`, `gets`, `set` and `cas` requests, ns.
+    pub round_trip: DelayHistogram,
+    /// Server time per request (from pipelined batches), ns.
+    pub service: DelayHistogram,
+    /// Round trips measured with several clients at once ([`measure_concurrent`]), one
+    /// histogram per client count, ascending; empty when only one connection was measured.
+    #[serde(default)]
+    pub concurrent: Vec<ConcurrentRoundTrip>,
+}
+
+/// The round trips `clients` connections see when they all send at once.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ConcurrentRoundTrip {
+    /// Connections sending at once.
+    pub clients: u32,
+    /// Every request's round trip, ns.
+    pub round_trip: DelayHistogram,
+}
+
+/// Round trips timed per connection in [`measure_concurrent`] (at least; 4,000 in all when
+/// that is more).
+pub const CONCURRENT_PER_CLIENT: usize = 250;
+
+/// Measures the round trips `clients` connections see when they all cycle through `get`,
+/// `gets`, `set` and a stale `cas` at once, each on a key of its own (so they share the
+/// server, the network stack and the machine's cores, but no counter): on a machine with
+/// fewer cores than clients this carries the waits for a core that a single connection
+/// never meets. Each thread starts after a barrier, warms up with 50 requests, then times
+/// `max(250, 4000 / clients)` requests.
+pub fn measure_concurrent(
+    server: &str,
+    clients: u32,
+    options: &ClientOptions,
+) -> Result<ConcurrentRoundTrip, ContentionError> {
+    let per_client = CONCURRENT_PER_CLIENT.max(ROUND_TRIPS / clients.max(1) as usize);
+    let barrier = std::sync::Arc::new(std::sync::Barrier::new(clients as usize));
+    let mut connections = Vec::with_capacity(clients as usize);
+    for _ in 0..clients {
+        connections.push(Client::connect_with(server, options).map_err(|e| failed(server, e))?);
+    }
+    let handles: Vec<_> = connections
+        .into_iter()
+        .enumerate()
+        .map(|(i, mut client)| {
+            let barrier = std::sync::Arc::clone(&barrier);
+            let key = format!("cachelab:calibration:{}:{i}", std::process::id()).into_bytes();
+            std::thread::spawn(move || -> Result<Vec<u64>, ClientError> {
+                let ready = client.set(&key, b"0", 0, 60);
+                // Every thread reaches the barrier, so none waits forever for a failed one.
+                barrier.wait();
+                ready?;
+                for i in 0..50 {
+                    counter_request(&mut client, &key, i)?;
+                }
+                let mut out = Vec::with_capacity(per_client);
+                for i in 0..per_client {
+                    let start = Instant::now();
+                    counter_request(&mut client, &key, i)?;
+                    out.push(nanos(start));
+                }
+                client.delete(&key)?;
+                Ok(out)
+            })
+        })
+        .collect();
+    let mut samples = Vec::with_capacity(per_client * clients as usize);
+    let mut first_error = None;
+    for handle in handles {
+        match handle.join() {
+            Ok(Ok(part)) => samples.extend(part),
+            Ok(Err(e)) => {
+                first_error.get_or_insert(failed(server, e));
+            }
+            Err(_) => {
+                first_error.get_or_insert(ContentionError::Thread(
+                    "a calibration client panicked".into(),
+                ));
+            }
+        }
+    }
+    if let Some(e) = first_error {
+        return Err(e);
+    }
+    Ok(ConcurrentRoundTrip {
+        clients,
+        round_trip: DelayHistogram::from_samples(
+            format!("round trip of get/gets/set/cas, {clients} clients at once on {server}"),
+            BUCKET_NS,
+            samples,
+        )
+        .expect("at least 250 samples in 100 ns buckets"),
+    })
+}
+
+/// Request kind `i % 4` of the cycle a counter client sends: `get`, `gets`, `set`, and a
+/// `cas` with id 0, which never matches a stored item (`EXISTS`, the store left alone).
+fn counter_request(client: &mut Client, key: &[u8], i: usize) -> Result<(), ClientError> {
+    match i % 4 {
+        0 => client.get(key).map(drop),
+        1 => client.gets(key).map(drop),
+        2 => client.set(key, b"1", 0, 60).map(drop),
+        _ => client.cas(key, b"2", 0, 60, 0).map(drop),
+    }
 }
 
 fn failed(server: &str, e: ClientError) -> ContentionError {
@@ -53,45 +180,162 @@ pub fn calibrate_with(
     options: &ClientOptions,
 ) -> Result<Calibration, ContentionError> {
     let mut client = Client::connect_with(server, options).map_err(|e| failed(server, e))?;
-    let key: &[u8] = b"cachelab:calibration:absent";
-    for _ in 0..200 {
-        client.get(key).map_err(|e| failed(server, e))?;
+    let key = format!("cachelab:calibration:{}", std::process::id()).into_bytes();
+    let absent: &[u8] = b"cachelab:calibration:absent";
+    let mut fail = |e| failed(server, e);
+    client.set(&key, b"0", 0, 60).map_err(&mut fail)?;
+    let request = |client: &mut Client, i: usize| counter_request(client, &key, i);
+    for i in 0..200 {
+        request(&mut client, i).map_err(&mut fail)?;
     }
-    let mut round_trips: Vec<f64> = (0..2_000)
-        .map(|_| {
-            let start = Instant::now();
-            client.get(key).map_err(|e| failed(server, e))?;
-            Ok(start.elapsed().as_secs_f64() * 1e6)
-        })
-        .collect::<Result<_, ContentionError>>()?;
-    round_trips.sort_by(f64::total_cmp);
-    let pick = |q: f64| round_trips[((round_trips.len() - 1) as f64 * q) as usize];
-    let round_trip_us = [pick(0.1), pick(0.5), pick(0.9)];
-
-    let mut per_request = Vec::new();
-    for _ in 0..20 {
+    let mut round_trips = Vec::with_capacity(ROUND_TRIPS);
+    let mut get_round_trips = Vec::with_capacity(ROUND_TRIPS / 4);
+    for i in 0..ROUND_TRIPS {
         let start = Instant::now();
-        for _ in 0..100 {
-            client
-                .send_get(&[key], false)
-                .map_err(|e| failed(server, e))?;
+        request(&mut client, i).map_err(&mut fail)?;
+        let ns = nanos(start);
+        round_trips.push(ns);
+        if i % 4 == 0 {
+            get_round_trips.push(ns);
         }
-        client.flush().map_err(|e| failed(server, e))?;
-        for _ in 0..100 {
-            client.recv_values().map_err(|e| failed(server, e))?;
-        }
-        per_request.push(start.elapsed().as_secs_f64() * 1e6 / 100.0);
     }
-    per_request.sort_by(f64::total_cmp);
-    let service_us = per_request[per_request.len() / 2];
+    get_round_trips.sort_unstable();
+    let get_median = get_round_trips[get_round_trips.len() / 2];
 
-    let ns = |us: f64| (us.max(0.0) * 1_000.0).round() as u64;
-    let low = ns(round_trip_us[0] - service_us);
-    let high = ns(round_trip_us[2] - service_us).max(low);
+    let mut service = Vec::with_capacity(SERVICE_BATCHES);
+    for _ in 0..SERVICE_BATCHES {
+        let start = Instant::now();
+        for _ in 0..BATCH {
+            client.send_get(&[absent], false).map_err(&mut fail)?;
+        }
+        client.flush().map_err(&mut fail)?;
+        for _ in 0..BATCH {
+            client.recv_values().map_err(&mut fail)?;
+        }
+        service.push(nanos(start).saturating_sub(get_median) / (BATCH as u64 - 1));
+    }
+    client.delete(&key).map_err(&mut fail)?;
     Ok(Calibration {
-        round_trip_us,
-        service_us,
-        rtt: Delay::Uniform(low, high),
-        service: Delay::Fixed(ns(service_us)),
+        server: server.to_string(),
+        round_trip: DelayHistogram::from_samples(
+            format!("round trip of get/gets/set/cas on {server}"),
+            BUCKET_NS,
+            round_trips,
+        )
+        .expect("4,000 samples in 100 ns buckets"),
+        service: DelayHistogram::from_samples(
+            format!("service time per pipelined get on {server}"),
+            BUCKET_NS,
+            service,
+        )
+        .expect("400 samples in 100 ns buckets"),
+        concurrent: Vec::new(),
     })
+}
+
+fn nanos(start: Instant) -> u64 {
+    u64::try_from(start.elapsed().as_nanos()).unwrap_or(u64::MAX)
+}
+
+impl Calibration {
+    /// The simulation's network delay: each round trip less the median service time.
+    pub fn network_histogram(&self, label: &str) -> DelayHistogram {
+        self.round_trip
+            .shifted_down(self.service.quantile_ns(0.5), label)
+    }
+
+    /// The delays to simulate with: (`--rtt`, `--service`), labelled `calibrated-net` and
+    /// `calibrated-service`.
+    pub fn delays(&self) -> (Delay, Delay) {
+        (
+            Delay::Empirical(Arc::new(self.network_histogram("calibrated-net"))),
+            Delay::Empirical(Arc::new(self.service.clone().relabel("calibrated-service"))),
+        )
+    }
+
+    /// The delays to simulate `clients` clients with: the round trips measured with that
+    /// many clients at once when there are some ([`measure_concurrent`]; network delay
+    /// labelled `calibrated-net@N`), else [`Self::delays`].
+    pub fn delays_for(&self, clients: u32) -> (Delay, Delay) {
+        let (rtt, service) = self.delays();
+        match self.concurrent.iter().find(|c| c.clients == clients) {
+            Some(c) => (
+                Delay::Empirical(Arc::new(c.round_trip.shifted_down(
+                    self.service.quantile_ns(0.5),
+                    format!("calibrated-net@{clients}"),
+                ))),
+                service,
+            ),
+            None => (rtt, service),
+        }
+    }
+
+    /// One line: the round trip's p10/p50/p90/p99 and the service time's mean and median.
+    pub fn summary(&self) -> String {
+        let q = |q: f64| format_duration_ns(self.round_trip.quantile_ns(q));
+        format!(
+            "{}: round trip p10/p50/p90/p99 {}/{}/{}/{} over {} requests, service time mean {} (p50 {})",
+            self.server,
+            q(0.1),
+            q(0.5),
+            q(0.9),
+            q(0.99),
+            self.round_trip.samples(),
+            format_duration_ns(self.service.mean_ns().round() as u64),
+            format_duration_ns(self.service.quantile_ns(0.5)),
+        )
+    }
+
+    /// The calibration as the JSON `--calibration FILE` holds (pretty, final newline).
+    pub fn to_json(&self) -> String {
+        let mut text = serde_json::to_string_pretty(self).expect("a calibration serialises");
+        text.push('\n');
+        text
+    }
+
+    /// A calibration read back from [`Calibration::to_json`]'s text.
+    pub fn from_json(text: &str) -> Result<Calibration, serde_json::Error> {
+        serde_json::from_str(text)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_round_trip_and_derived_delays() {
+        let c = Calibration {
+            server: "127.0.0.1:1".into(),
+            round_trip: DelayHistogram::from_samples("rt", 100, [40_000, 50_000, 60_000]).unwrap(),
+            service: DelayHistogram::from_samples("svc", 100, [1_000, 1_000]).unwrap(),
+            concurrent: vec![ConcurrentRoundTrip {
+                clients: 4,
+                round_trip: DelayHistogram::from_samples("rt4", 100, [90_000, 110_000]).unwrap(),
+            }],
+        };
+        let back = Calibration::from_json(&c.to_json()).unwrap();
+        assert_eq!(back, c);
+        let (rtt, service) = c.delays();
+        // Each round trip less the median service time (1,050 ns: a bucket's middle).
+        assert!(
+            (rtt.mean_ns() - (50_000.0 - 1_000.0)).abs() < 200.0,
+            "{rtt}"
+        );
+        assert_eq!(service.mean_ns(), 1_050.0);
+        assert!(rtt.to_string().starts_with("calibrated-net[p10="), "{rtt}");
+        assert!(c.summary().contains("over 3 requests"), "{}", c.summary());
+        // Four clients simulate with the round trips measured with four at once.
+        let (rtt4, _) = c.delays_for(4);
+        assert!(
+            (rtt4.mean_ns() - (100_000.0 - 1_000.0)).abs() < 200.0,
+            "{rtt4}"
+        );
+        assert!(
+            rtt4.to_string().starts_with("calibrated-net@4[p10="),
+            "{rtt4}"
+        );
+        assert_eq!(c.delays_for(3).0, rtt);
+        assert!(Calibration::from_json("{}").is_err());
+    }
 }

@@ -142,7 +142,7 @@ impl CounterClient {
             strategy: workload.strategy,
             backoff: workload.backoff,
             read_ratio: workload.read_ratio,
-            think: workload.think,
+            think: workload.think.clone(),
             rng: ChaCha8Rng::seed_from_u64(seed),
             updates_left: workload.updates_per_client,
             state: State::Finished,

@@ -10,9 +10,11 @@
 
 use std::fmt;
 use std::str::FromStr;
+use std::sync::Arc;
 
 use rand::Rng;
 
+use super::empirical::{DelayHistogram, loopback_rtt, loopback_service};
 use crate::trace::key_dist::{KeyDist, KeyPicker};
 use crate::units::kv::{KeyValues, split_name};
 use crate::units::{format_duration_ns, parse_duration_ns};
@@ -90,7 +92,7 @@ impl FromStr for Strategy {
 }
 
 /// A random (or fixed) delay, in nanoseconds: network round trips, service and think time.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Delay {
     /// Always this many nanoseconds (`200us`).
     Fixed(u64),
@@ -98,10 +100,12 @@ pub enum Delay {
     Exp(u64),
     /// Uniform between the two bounds, inclusive (`uniform:100us-300us`).
     Uniform(u64, u64),
+    /// Drawn from a measured histogram: a calibration (`--calibrate`, `--calibration
+    /// FILE`) or the bundled loopback measurement (`loopback-net`, `loopback-service`).
+    Empirical(Arc<DelayHistogram>),
 }
 
-const DELAY_EXPECTED: &str =
-    "a delay: a duration (200us), exp:MEAN (exp:200us) or uniform:LOW-HIGH (uniform:100us-300us)";
+const DELAY_EXPECTED: &str = "a delay: a duration (200us), exp:MEAN (exp:200us), uniform:LOW-HIGH (uniform:100us-300us), loopback-net or loopback-service";
 
 impl Delay {
     /// Zero delay.
@@ -109,7 +113,24 @@ impl Delay {
 
     /// True when every sample is 0.
     pub fn is_zero(&self) -> bool {
-        matches!(self, Delay::Fixed(0) | Delay::Exp(0) | Delay::Uniform(0, 0))
+        match self {
+            Delay::Fixed(ns) | Delay::Exp(ns) => *ns == 0,
+            Delay::Uniform(lo, hi) => *lo == 0 && *hi == 0,
+            Delay::Empirical(h) => h.is_zero(),
+        }
+    }
+
+    /// The bundled default network delay per round trip (`loopback-net`): memcached
+    /// 1.6.18 over 127.0.0.1 on the project's build machine, round trip less service time
+    /// (see [`super::empirical`]).
+    pub fn loopback_net() -> Delay {
+        Delay::Empirical(loopback_rtt())
+    }
+
+    /// The bundled default service time (`loopback-service`), measured with
+    /// [`Delay::loopback_net`].
+    pub fn loopback_service() -> Delay {
+        Delay::Empirical(loopback_service())
     }
 
     /// True when samples vary.
@@ -118,6 +139,7 @@ impl Delay {
             Delay::Fixed(_) => false,
             Delay::Exp(mean) => mean > 0,
             Delay::Uniform(lo, hi) => lo != hi,
+            Delay::Empirical(ref h) => !h.is_zero(),
         }
     }
 
@@ -126,6 +148,7 @@ impl Delay {
         match *self {
             Delay::Fixed(ns) | Delay::Exp(ns) => ns as f64,
             Delay::Uniform(lo, hi) => (lo as f64 + hi as f64) / 2.0,
+            Delay::Empirical(ref h) => h.mean_ns(),
         }
     }
 
@@ -143,6 +166,7 @@ impl Delay {
             }
             Delay::Uniform(lo, hi) if lo == hi => lo,
             Delay::Uniform(lo, hi) => rng.random_range(lo..=hi),
+            Delay::Empirical(ref h) => h.sample(rng),
         }
     }
 }
@@ -158,6 +182,7 @@ impl fmt::Display for Delay {
                 format_duration_ns(lo),
                 format_duration_ns(hi)
             ),
+            Delay::Empirical(ref h) => write!(f, "{h}"),
         }
     }
 }
@@ -168,6 +193,11 @@ impl FromStr for Delay {
         let t = s.trim();
         let wrap = |_| parse_err(s, DELAY_EXPECTED);
         let bad = || parse_err(s, DELAY_EXPECTED);
+        match t {
+            "loopback-net" => return Ok(Delay::loopback_net()),
+            "loopback-service" => return Ok(Delay::loopback_service()),
+            _ => {}
+        }
         if let Some(mean) = t.strip_prefix("exp:") {
             return Ok(Delay::Exp(parse_duration_ns(mean).map_err(wrap)?));
         }
@@ -295,9 +325,12 @@ pub struct Workload {
     pub read_ratio: f64,
     /// Time a client waits after finishing an operation before starting the next.
     pub think: Delay,
-    /// Network round trip per request (sim mode; half each way).
+    /// Network round trip per request (sim mode; half each way). The default is the
+    /// bundled loopback measurement ([`Delay::loopback_net`]), never a constant: a fixed
+    /// round trip with a fixed service time puts the clients in lockstep.
     pub rtt: Delay,
-    /// Server time per request (sim mode; one FIFO server).
+    /// Server time per request (sim mode; one FIFO server); by default the bundled
+    /// measurement ([`Delay::loopback_service`]).
     pub service: Delay,
     /// Seed of every random choice.
     pub seed: u64,
@@ -315,8 +348,8 @@ impl Default for Workload {
             initial: None,
             read_ratio: 0.0,
             think: Delay::ZERO,
-            rtt: Delay::Fixed(200_000),
-            service: Delay::Fixed(5_000),
+            rtt: Delay::loopback_net(),
+            service: Delay::loopback_service(),
             seed: 1,
         }
     }

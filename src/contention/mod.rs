@@ -36,6 +36,7 @@ pub mod backend;
 pub mod calibrate;
 pub(crate) mod client;
 pub mod config;
+pub mod empirical;
 pub mod net;
 pub mod result;
 pub(crate) mod shim;
@@ -112,6 +113,20 @@ pub struct ContentionSweep {
 /// row.
 pub fn run_sweep(
     sweep: &ContentionSweep,
+    progress: impl FnMut(&ContentionRow),
+) -> Result<Vec<ContentionRow>, ContentionError> {
+    run_sweep_repeated(sweep, 1, progress)
+}
+
+/// [`run_sweep`], each configuration run `repeat` times (at least once): a row is then the
+/// run with the median key metric (lost updates for `naive`, CAS failures per update
+/// otherwise) and carries the min/median/max over the runs ([`ContentionRow::with_spread`]).
+/// Threads and net runs repeat as they are, since the scheduler makes each differ; a
+/// repeated simulation adds the run's index to the seed, or it would repeat itself.
+/// `progress` is called after each run.
+pub fn run_sweep_repeated(
+    sweep: &ContentionSweep,
+    repeat: u32,
     mut progress: impl FnMut(&ContentionRow),
 ) -> Result<Vec<ContentionRow>, ContentionError> {
     if sweep.clients.is_empty() || sweep.strategies.is_empty() {
@@ -126,15 +141,23 @@ pub fn run_sweep(
     for &strategy in &sweep.strategies {
         for &backoff in backoffs {
             for &clients in &sweep.clients {
-                let workload = Workload {
-                    strategy,
-                    backoff,
-                    clients,
-                    ..sweep.base.clone()
-                };
-                let row = run_on(sweep.mode, &workload, sweep.server.as_deref())?;
-                progress(&row);
-                rows.push(row);
+                let mut runs = Vec::with_capacity(repeat.max(1) as usize);
+                for run in 0..u64::from(repeat.max(1)) {
+                    let workload = Workload {
+                        strategy,
+                        backoff,
+                        clients,
+                        seed: match sweep.mode {
+                            Mode::Sim => sweep.base.seed.wrapping_add(run),
+                            Mode::Threads | Mode::Net => sweep.base.seed,
+                        },
+                        ..sweep.base.clone()
+                    };
+                    let row = run_on(sweep.mode, &workload, sweep.server.as_deref())?;
+                    progress(&row);
+                    runs.push(row);
+                }
+                rows.push(ContentionRow::with_spread(runs));
             }
         }
     }

@@ -157,6 +157,46 @@ pub struct ContentionRow {
     pub cas_badval: u64,
     /// The store's `cas_misses`.
     pub cas_misses: u64,
+    /// Runs this row stands for (`--repeat`); the other fields are the median run's.
+    #[serde(default = "one_run")]
+    pub runs: u32,
+    /// Fewest lost updates over the runs (null for a single run).
+    #[serde(default)]
+    pub lost_updates_min: Option<i64>,
+    /// Median lost updates over the runs (the lower middle run for an even count).
+    #[serde(default)]
+    pub lost_updates_median: Option<i64>,
+    /// Most lost updates over the runs.
+    #[serde(default)]
+    pub lost_updates_max: Option<i64>,
+    /// Lowest CAS failures per update over the runs.
+    #[serde(default)]
+    pub cas_failures_per_update_min: Option<f64>,
+    /// Median CAS failures per update over the runs.
+    #[serde(default)]
+    pub cas_failures_per_update_median: Option<f64>,
+    /// Highest CAS failures per update over the runs.
+    #[serde(default)]
+    pub cas_failures_per_update_max: Option<f64>,
+    /// Lowest throughput over the runs, updates/s.
+    #[serde(default)]
+    pub throughput_per_s_min: Option<f64>,
+    /// Median throughput over the runs, updates/s.
+    #[serde(default)]
+    pub throughput_per_s_median: Option<f64>,
+    /// Highest throughput over the runs, updates/s.
+    #[serde(default)]
+    pub throughput_per_s_max: Option<f64>,
+}
+
+fn one_run() -> u32 {
+    1
+}
+
+/// (min, median, max) of `xs` (the lower middle for an even count); `xs` is not empty.
+fn spread<T: Copy>(mut xs: Vec<T>, cmp: impl Fn(&T, &T) -> std::cmp::Ordering) -> [T; 3] {
+    xs.sort_by(cmp);
+    [xs[0], xs[(xs.len() - 1) / 2], xs[xs.len() - 1]]
 }
 
 /// Jain's fairness index of `xs`: `(Σx)² / (n · Σx²)`; 1 for an empty or all-zero input.
@@ -270,7 +310,73 @@ impl ContentionRow {
             cas_hits: outcome.cas_counters[0],
             cas_badval: outcome.cas_counters[1],
             cas_misses: outcome.cas_counters[2],
+            runs: 1,
+            lost_updates_min: None,
+            lost_updates_median: None,
+            lost_updates_max: None,
+            cas_failures_per_update_min: None,
+            cas_failures_per_update_median: None,
+            cas_failures_per_update_max: None,
+            throughput_per_s_min: None,
+            throughput_per_s_median: None,
+            throughput_per_s_max: None,
         }
+    }
+
+    /// The key metric of a row: the fraction of the expected total lost for `naive`
+    /// (and any row that lost updates), CAS failures per update otherwise.
+    pub fn key_metric(&self) -> f64 {
+        if self.strategy == "naive" || self.lost_updates != 0 {
+            if self.expected == 0 {
+                0.0
+            } else {
+                self.lost_updates as f64 / self.expected as f64
+            }
+        } else {
+            self.cas_failures_per_update
+        }
+    }
+
+    /// One row for repeated runs of one configuration: the run with the median
+    /// [`Self::key_metric`] (the lower middle for an even count), with `runs` and the
+    /// min/median/max of lost updates, CAS failures per update and throughput. A single run
+    /// comes back as it is. `runs` must not be empty.
+    pub fn with_spread(runs: Vec<ContentionRow>) -> ContentionRow {
+        assert!(!runs.is_empty(), "with_spread needs a run");
+        if runs.len() == 1 {
+            return runs.into_iter().next().expect("one run");
+        }
+        let lost = spread(runs.iter().map(|r| r.lost_updates).collect(), Ord::cmp);
+        let cas = spread(
+            runs.iter().map(|r| r.cas_failures_per_update).collect(),
+            f64::total_cmp,
+        );
+        let rate = spread(
+            runs.iter().map(|r| r.throughput_per_s).collect(),
+            f64::total_cmp,
+        );
+        let n = runs.len() as u32;
+        let mut order: Vec<usize> = (0..runs.len()).collect();
+        order.sort_by(|&a, &b| runs[a].key_metric().total_cmp(&runs[b].key_metric()));
+        let middle = order[(order.len() - 1) / 2];
+        let mut row = runs.into_iter().nth(middle).expect("the middle run");
+        row.runs = n;
+        [
+            row.lost_updates_min,
+            row.lost_updates_median,
+            row.lost_updates_max,
+        ] = lost.map(Some);
+        [
+            row.cas_failures_per_update_min,
+            row.cas_failures_per_update_median,
+            row.cas_failures_per_update_max,
+        ] = cas.map(Some);
+        [
+            row.throughput_per_s_min,
+            row.throughput_per_s_median,
+            row.throughput_per_s_max,
+        ] = rate.map(Some);
+        row
     }
 }
 

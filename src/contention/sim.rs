@@ -434,7 +434,7 @@ mod tests {
                 strategy: Strategy::Naive,
                 clients: 8,
                 updates_per_client: 1000,
-                think,
+                think: think.clone(),
                 ..fixed(0)
             };
             let row = run(Mode::Sim, &w).unwrap();

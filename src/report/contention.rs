@@ -8,31 +8,44 @@ use crate::contention::result::ContentionRow;
 /// One line per run: mode, strategy, backoff, clients, expected and final totals, lost
 /// updates (count and fraction), CAS failures (count and per update), retries, throughput,
 /// p50/p99 latency and Jain's fairness index. `name` makes the table's file name unique.
+/// When a row stands for repeated runs (`--repeat`), four more columns give the runs and
+/// the min–max of lost updates, CAS failures per update and throughput (the row's own
+/// numbers are then the median run's).
 pub fn contention_table(rows: &[ContentionRow], name: &str) -> Table {
+    let repeated = rows.iter().any(|r| r.runs > 1);
+    let mut headers = vec![
+        "mode",
+        "strategy",
+        "backoff",
+        "clients",
+        "expected",
+        "final",
+        "lost",
+        "lost fraction",
+        "CAS failures",
+        "failures/update",
+        "retries (mean)",
+        "retries (max)",
+        "updates/s",
+        "p50 µs",
+        "p99 µs",
+        "fairness",
+    ];
+    if repeated {
+        headers.extend([
+            "runs",
+            "lost (min–max)",
+            "failures/update (min–max)",
+            "updates/s (min–max)",
+        ]);
+    }
     let mut table = Table::new(
         name,
         "One counter, many clients. Lost updates are what naive get+set loses; CAS failures are EXISTS replies that forced a retry.",
-        &[
-            "mode",
-            "strategy",
-            "backoff",
-            "clients",
-            "expected",
-            "final",
-            "lost",
-            "lost fraction",
-            "CAS failures",
-            "failures/update",
-            "retries (mean)",
-            "retries (max)",
-            "updates/s",
-            "p50 µs",
-            "p99 µs",
-            "fairness",
-        ],
+        &headers,
     );
     for r in rows {
-        table.push(vec![
+        let mut cells = vec![
             Cell::Text(r.mode.name().to_string()),
             Cell::Text(r.strategy.clone()),
             Cell::Text(r.backoff.clone()),
@@ -53,7 +66,23 @@ pub fn contention_table(rows: &[ContentionRow], name: &str) -> Table {
             Cell::Fixed(r.latency_p50_us, 1),
             Cell::Fixed(r.latency_p99_us, 1),
             Cell::Fixed(r.fairness, 4),
-        ]);
+        ];
+        if repeated {
+            let range = |lo: String, hi: String| Cell::Text(format!("{lo}–{hi}"));
+            let lost = |x: Option<i64>| x.unwrap_or(r.lost_updates).to_string();
+            let cas = |x: Option<f64>| format!("{:.3}", x.unwrap_or(r.cas_failures_per_update));
+            let rate = |x: Option<f64>| format!("{:.0}", x.unwrap_or(r.throughput_per_s));
+            cells.extend([
+                Cell::Count(u64::from(r.runs)),
+                range(lost(r.lost_updates_min), lost(r.lost_updates_max)),
+                range(
+                    cas(r.cas_failures_per_update_min),
+                    cas(r.cas_failures_per_update_max),
+                ),
+                range(rate(r.throughput_per_s_min), rate(r.throughput_per_s_max)),
+            ]);
+        }
+        table.push(cells);
     }
     table
 }
@@ -97,10 +126,16 @@ pub fn describe(rows: &[ContentionRow]) -> String {
         && let Some(rtt) = &r.rtt_dist
     {
         text.push_str(&format!(
-            " Round trip {rtt}, service time {}, think time {}.",
+            " Simulated network delay per round trip {rtt}, service time {}, think time {}.",
             r.service_dist.as_deref().unwrap_or("-"),
             r.think_dist
         ));
+        if rtt.starts_with("loopback-net") {
+            text.push_str(
+                " Both delays are sampled (seeded) from the histograms cachelab bundles, measured \
+                 from memcached 1.6.18 over 127.0.0.1.",
+            );
+        }
     }
     text
 }
