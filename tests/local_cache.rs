@@ -234,3 +234,71 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn threads_missing_one_key_together_compute_it_once() {
+    use std::sync::Barrier;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::time::Duration;
+
+    const THREADS: usize = 8;
+    let calls = AtomicUsize::new(0);
+    let slow_square = |x: &u64| {
+        calls.fetch_add(1, Ordering::SeqCst);
+        // Long enough that every thread misses while the first one computes.
+        std::thread::sleep(Duration::from_millis(200));
+        x * x
+    };
+    let memo = cachelab::cache::Memo::new(slow_square)
+        .policy("s3fifo")
+        .capacity(16)
+        .build()
+        .unwrap();
+    let barrier = Barrier::new(THREADS);
+    let results: Vec<u64> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..THREADS)
+            .map(|_| {
+                scope.spawn(|| {
+                    barrier.wait();
+                    memo.call(&9)
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    assert_eq!(results, vec![81; THREADS]);
+    assert_eq!(
+        calls.load(Ordering::SeqCst),
+        1,
+        "one computation for {THREADS} misses"
+    );
+    assert_eq!(memo.call(&9), 81);
+    assert_eq!(calls.load(Ordering::SeqCst), 1);
+    assert!(memo.cache_info().hits >= 1);
+}
+
+#[test]
+fn a_sharded_cache_keeps_its_capacity_and_values_across_threads() {
+    let cache = cachelab::cache::sync::Cache::new("lru", 100, 4).unwrap();
+    std::thread::scope(|scope| {
+        for t in 0..4u64 {
+            let cache = &cache;
+            scope.spawn(move || {
+                for i in 0..500u64 {
+                    let key = t * 1000 + i;
+                    cache.insert(key, key * 2);
+                    // Another thread may have evicted it already; never a wrong value.
+                    assert!(cache.get(&key).is_none_or(|v| v == key * 2));
+                }
+            });
+        }
+    });
+    let info = cache.cache_info();
+    assert_eq!(info.maxsize, 100);
+    assert_eq!(cache.len(), 100, "every shard full");
+    assert_eq!(info.currsize, 100);
+    assert_eq!(info.hits + info.misses, 2000);
+    let held: Vec<u64> = (0..4000u64).filter(|k| cache.contains(k)).collect();
+    assert_eq!(held.len(), 100);
+    assert!(held.iter().all(|&k| cache.get(&k) == Some(k * 2)));
+}

@@ -33,13 +33,17 @@
 //! - **Sizes.** Capacity counts entries, or the units a weigher returns (cachetools'
 //!   `getsizeof`). An entry larger than the capacity is not kept.
 //!
-//! Not here yet: a thread-safe cache and memoisation with single-flight (issue 17, part 3).
+//! For threads, [`sync::Cache`] shards keys over locked caches and computes a missing value
+//! once however many threads miss it together; [`Memo`] memoises a function on it.
 
 mod builder;
 mod clock;
+mod memo;
+pub mod sync;
 
 pub use builder::{BuildError, Builder};
 pub use clock::{Clock, LogicalClock, WallClock};
+pub use memo::{Memo, MemoBuilder};
 
 use std::borrow::Borrow;
 use std::hash::{BuildHasher, Hash, RandomState};
