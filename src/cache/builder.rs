@@ -107,8 +107,8 @@ impl<K, V, H> Builder<K, V, H> {
         self
     }
 
-    /// Each entry's size in capacity units (cachetools' `getsizeof`); at least 1 is
-    /// sensible, a size over the capacity is never kept.
+    /// Each entry's size in capacity units (cachetools' `getsizeof`); 0 counts as 1, and
+    /// an entry larger than the capacity is never kept.
     pub fn weigher(mut self, weigher: impl Fn(&K, &V) -> u32 + Send + 'static) -> Self {
         self.weigher = Some(Box::new(weigher));
         self

@@ -170,12 +170,15 @@ impl<K: Hash + Eq, V, H: BuildHasher> Cache<K, V, H> {
         }
     }
 
-    /// Drops the entries the policy named, telling the listener.
-    fn settle(&mut self, now: u64) {
+    /// Drops the entries the policy named, telling the listener; `own` is the id the
+    /// request was for (dropped only when its new size no longer fits: rejected).
+    fn settle(&mut self, now: u64, own: u64) {
         let mut dropped = std::mem::take(&mut self.dropped);
         for id in dropped.drain(..) {
             if let Some(entry) = self.unlink(id) {
-                let cause = if entry.expired(now) {
+                let cause = if id == own {
+                    RemovalCause::Rejected
+                } else if entry.expired(now) {
                     RemovalCause::Expired
                 } else {
                     RemovalCause::Evicted
@@ -248,7 +251,7 @@ impl<K: Hash + Eq, V, H: BuildHasher> Cache<K, V, H> {
         self.hits += 1;
         let req = self.request(id, self.entries[&id].size, 0);
         self.ask(&req, false);
-        self.settle(now);
+        self.settle(now, id);
         // Some policies (SLRU, W-TinyLFU) can evict on a hit, in rare cases the hit
         // object itself; it is then a hit whose value is gone, as in the simulator.
         Some(id)
@@ -275,7 +278,7 @@ impl<K: Hash + Eq, V, H: BuildHasher> Cache<K, V, H> {
                 entry.size = size;
                 entry.expires = (ttl > 0).then(|| now.saturating_add(ttl));
                 self.ask(&req, true);
-                self.settle(now);
+                self.settle(now, id);
                 Some(old)
             }
             found => {
@@ -299,7 +302,7 @@ impl<K: Hash + Eq, V, H: BuildHasher> Cache<K, V, H> {
         let id = self.free_id(hash);
         let req = self.request(id, size, ttl);
         self.ask(&req, false);
-        self.settle(now);
+        self.settle(now, id);
         if !self.policy.contains(id) {
             return Err((key, value));
         }
@@ -324,8 +327,9 @@ impl<K: Hash + Eq, V, H: BuildHasher> Cache<K, V, H> {
         ttl.min(u64::from(u32::MAX))
     }
 
+    /// An entry's size: the weigher's, at least 1 (a policy counts every object it holds).
     fn weigh(&self, key: &K, value: &V) -> u32 {
-        self.weigher.as_ref().map_or(1, |w| w(key, value))
+        self.weigher.as_ref().map_or(1, |w| w(key, value).max(1))
     }
 
     /// The value of `key`, computing and inserting it with `make` on a miss: one request

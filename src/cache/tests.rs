@@ -269,3 +269,20 @@ fn policies_a_cache_cannot_run_are_refused_with_a_reason() {
         .unwrap();
     assert!(matches!(err, BuildError::ZeroCapacity));
 }
+
+#[test]
+fn replacing_a_value_with_one_too_large_rejects_it() {
+    let seen: Seen<&str> = Default::default();
+    let mut cache = Cache::builder()
+        .policy("lru")
+        .capacity(5)
+        .weigher(|_k: &&str, v: &String| v.len() as u32)
+        .eviction_listener(listening(&seen))
+        .build()
+        .unwrap();
+    cache.insert("a", "aa".to_string());
+    assert_eq!(cache.insert("a", "a".repeat(6)).as_deref(), Some("aa"));
+    assert_eq!(*seen.lock().unwrap(), [("a", RemovalCause::Rejected)]);
+    assert!(!cache.contains("a"));
+    assert_eq!(cache.cache_info().currsize, 0);
+}
