@@ -237,10 +237,7 @@ fn past_the_descriptor_limit_the_server_warns_waits_and_keeps_serving() {
     let said = log.matches("cannot accept a connection").count();
     let ended = log.matches("accepting connections again").count();
     assert!(said >= 1, "{log}");
-    assert!(
-        said == ended || said == ended + 1,
-        "said once per episode: {log}"
-    );
+    assert!(said == ended || said == ended + 1, "said once per episode: {log}");
     assert!(said <= 4, "said once per episode, not per retry: {log}");
 }
 
