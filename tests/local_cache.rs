@@ -142,7 +142,9 @@ fn replay(
                 if ttl.is_some() {
                     // The simulator's TTL layer learns the time only from requests, so
                     // after a delete its view of what has expired lags the cache's; the
-                    // next read or write compares again.
+                    // next read or write compares again. Removing an expired key tells
+                    // the listener (Expired); the simulator's delete names nothing.
+                    evicted.lock().unwrap().clear();
                     if let Some((_, clock)) = &ttl {
                         clock.tick();
                     }
@@ -162,22 +164,30 @@ fn replay(
                 "step {i} {step:?}: cache holds {held:?}, simulator {expected:?}"
             ));
         }
+        let own = match step {
+            Step::Read(k) | Step::Write(k) | Step::Remove(k) => k,
+        };
+        // The simulator names what it dropped for good; the cache also reports the
+        // requested key's expired value, which the simulator drops and stores again
+        // within the request (held before and after, so not named).
         let mut dropped: Vec<u64> = evicted
             .lock()
             .unwrap()
             .drain(..)
-            .filter(|&(_, cause)| cause == RemovalCause::Evicted)
+            .filter(|&(k, cause)| match cause {
+                RemovalCause::Evicted => true,
+                RemovalCause::Expired => k != own,
+                _ => false,
+            })
             .map(|(k, _)| k)
             .collect();
         let mut named = named.borrow().clone();
-        if ttl.is_none() {
-            dropped.sort_unstable();
-            named.sort_unstable();
-            if dropped != named {
-                return Err(format!(
-                    "step {i} {step:?}: cache evicted {dropped:?}, simulator named {named:?}"
-                ));
-            }
+        dropped.sort_unstable();
+        named.sort_unstable();
+        if dropped != named {
+            return Err(format!(
+                "step {i} {step:?}: cache dropped {dropped:?}, simulator named {named:?}"
+            ));
         }
         if let Some((_, clock)) = &ttl {
             clock.tick();

@@ -170,13 +170,13 @@ impl<K: Hash + Eq, V, H: BuildHasher> Cache<K, V, H> {
         }
     }
 
-    /// Drops the entries the policy named, telling the listener; `own` is the id the
-    /// request was for (dropped only when its new size no longer fits: rejected).
-    fn settle(&mut self, now: u64, own: u64) {
+    /// Drops the entries the policy named, telling the listener; `replaced` is the id a
+    /// replacing insert was for (dropped when its new size no longer fits: rejected).
+    fn settle(&mut self, now: u64, replaced: Option<u64>) {
         let mut dropped = std::mem::take(&mut self.dropped);
         for id in dropped.drain(..) {
             if let Some(entry) = self.unlink(id) {
-                let cause = if id == own {
+                let cause = if Some(id) == replaced {
                     RemovalCause::Rejected
                 } else if entry.expired(now) {
                     RemovalCause::Expired
@@ -251,7 +251,7 @@ impl<K: Hash + Eq, V, H: BuildHasher> Cache<K, V, H> {
         self.hits += 1;
         let req = self.request(id, self.entries[&id].size, 0);
         self.ask(&req, false);
-        self.settle(now, id);
+        self.settle(now, None);
         // Some policies (SLRU, W-TinyLFU) can evict on a hit, in rare cases the hit
         // object itself; it is then a hit whose value is gone, as in the simulator.
         Some(id)
@@ -278,7 +278,7 @@ impl<K: Hash + Eq, V, H: BuildHasher> Cache<K, V, H> {
                 entry.size = size;
                 entry.expires = (ttl > 0).then(|| now.saturating_add(ttl));
                 self.ask(&req, true);
-                self.settle(now, id);
+                self.settle(now, Some(id));
                 Some(old)
             }
             found => {
@@ -302,7 +302,7 @@ impl<K: Hash + Eq, V, H: BuildHasher> Cache<K, V, H> {
         let id = self.free_id(hash);
         let req = self.request(id, size, ttl);
         self.ask(&req, false);
-        self.settle(now, id);
+        self.settle(now, None);
         if !self.policy.contains(id) {
             return Err((key, value));
         }
