@@ -312,3 +312,62 @@ fn a_sharded_cache_keeps_its_capacity_and_values_across_threads() {
     assert_eq!(held.len(), 100);
     assert!(held.iter().all(|&k| cache.get(&k) == Some(k * 2)));
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(24))]
+
+    /// A captured workload replayed through the simulator gives the cache's own hits.
+    #[test]
+    fn a_captured_workload_replays_to_the_same_hits(
+        steps in steps(30),
+        ttl in prop::option::of(1u64..20),
+        spec in prop::sample::select(vec!["lru", "s3fifo", "arc", "wtinylfu", "sieve"]),
+    ) {
+        use cachelab::sim::{simulate, Config, SimOptions};
+        use cachelab::trace::VecReader;
+        let clock = LogicalClock::new();
+        let mut cache = Cache::builder()
+            .policy(spec)
+            .capacity(12)
+            .hasher(Identity)
+            .weigher(|&k: &u64, _: &u64| size_of(k, 3))
+            .ttl(ttl.unwrap_or(0))
+            .clock(clock.clone())
+            .capture()
+            .build()
+            .unwrap();
+        for step in &steps {
+            match *step {
+                Step::Read(k) => {
+                    // Half the reads look first and insert after, as a program would.
+                    if k % 2 == 0 {
+                        cache.get_or_insert_with(k, || k);
+                    } else if cache.get(&k).is_none() {
+                        cache.insert(k, k);
+                    }
+                }
+                Step::Write(k) => {
+                    cache.insert(k, k);
+                }
+                Step::Remove(k) => {
+                    cache.remove(&k);
+                }
+            }
+            clock.tick();
+        }
+        let captured = cache.take_captured();
+        let reads = captured.iter().filter(|r| r.op.is_read()).count() as u64;
+        let replayed = format!("ttl:ttl=0,base={spec},clock=wall");
+        let options = SimOptions { honour_ops: true, ..SimOptions::default() };
+        let results = simulate(
+            &mut VecReader::new(captured, false),
+            &[Config::new(replayed.parse().unwrap(), 12)],
+            &options,
+            None,
+        )
+        .unwrap();
+        prop_assert_eq!(results[0].counters.hits, cache.cache_info().hits);
+        prop_assert_eq!(results[0].counters.requests, reads);
+        prop_assert!(cache.take_captured().is_empty());
+    }
+}

@@ -55,6 +55,7 @@ pub struct Builder<K, V, H = RandomState> {
     weigher: Option<Weigher<K, V>>,
     listener: Option<Listener<K, V>>,
     clock: Option<Box<dyn Clock>>,
+    capture: bool,
     hasher: H,
 }
 
@@ -69,6 +70,7 @@ impl<K, V> Builder<K, V> {
             weigher: None,
             listener: None,
             clock: None,
+            capture: false,
             hasher: RandomState::new(),
         }
     }
@@ -139,6 +141,14 @@ impl<K, V, H> Builder<K, V, H> {
         self
     }
 
+    /// Records every request the policy sees, for [`Cache::take_captured`]: the cache's
+    /// workload as a trace, to replay at other sizes and policies. Memory grows with
+    /// each request until taken.
+    pub fn capture(mut self) -> Self {
+        self.capture = true;
+        self
+    }
+
     /// The hasher keys are hashed with (ids start from the hash; lookups compare keys).
     pub fn hasher<H2>(self, hasher: H2) -> Builder<K, V, H2> {
         Builder {
@@ -149,6 +159,7 @@ impl<K, V, H> Builder<K, V, H> {
             weigher: self.weigher,
             listener: self.listener,
             clock: self.clock,
+            capture: self.capture,
             hasher,
         }
     }
@@ -196,6 +207,7 @@ impl<K: Hash + Eq, V, H: BuildHasher> Builder<K, V, H> {
             misses: 0,
             dropped: Vec::new(),
             rejected: None,
+            captured: self.capture.then(Vec::new),
         })
     }
 }

@@ -51,7 +51,7 @@ use std::hash::{BuildHasher, Hash, RandomState};
 use hashbrown::{HashMap, HashTable};
 
 use crate::policy::Policy;
-use crate::request::Request;
+use crate::request::{Op, Request};
 
 /// Why an entry left the cache without being removed by the program.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -126,6 +126,8 @@ pub struct Cache<K, V, H = RandomState> {
     dropped: Vec<u64>,
     /// A value the policy would not keep, held so `get_or_insert_with` can lend it.
     rejected: Option<V>,
+    /// Every request sent to the policy, when capturing ([`Builder::capture`]).
+    captured: Option<Vec<Request>>,
 }
 
 impl<K, V> Cache<K, V> {
@@ -161,6 +163,10 @@ impl<K: Hash + Eq, V, H: BuildHasher> Cache<K, V, H> {
     /// Sends `req` to the policy as a read (`write` false) or a write, collecting the ids
     /// it drops into `self.dropped`.
     fn ask(&mut self, req: &Request, write: bool) {
+        if let Some(captured) = self.captured.as_mut() {
+            let op = if write { Op::Set } else { Op::Get };
+            captured.push(Request { op, ..*req });
+        }
         let dropped = &mut self.dropped;
         let mut sink = |id: u64, _size: u32| dropped.push(id);
         if write {
@@ -204,9 +210,21 @@ impl<K: Hash + Eq, V, H: BuildHasher> Cache<K, V, H> {
         Some(entry)
     }
 
+    /// Deletes `id` from the policy, capturing the delete.
+    fn forget(&mut self, id: u64) {
+        if let Some(captured) = self.captured.as_mut() {
+            captured.push(Request {
+                time: self.clock.now(),
+                op: Op::Delete,
+                ..Request::get(id, 0)
+            });
+        }
+        self.policy.delete(id);
+    }
+
     /// Drops an expired entry from the policy and the table, telling the listener.
     fn drop_expired(&mut self, id: u64) {
-        self.policy.delete(id);
+        self.forget(id);
         if let Some(entry) = self.unlink(id) {
             self.notify(entry.key, entry.value, RemovalCause::Expired);
         }
@@ -382,14 +400,14 @@ impl<K: Hash + Eq, V, H: BuildHasher> Cache<K, V, H> {
             // forget that too, as the simulator's delete does. The id is the one the key
             // would get now, never a held entry's.
             let id = self.free_id(self.hasher.hash_one(key));
-            self.policy.delete(id);
+            self.forget(id);
             return None;
         };
         if self.entries[&id].expired(self.clock.now()) {
             self.drop_expired(id);
             return None;
         }
-        self.policy.delete(id);
+        self.forget(id);
         self.unlink(id).map(|e| e.value)
     }
 
@@ -448,6 +466,20 @@ impl<K: Hash + Eq, V, H: BuildHasher> Cache<K, V, H> {
             maxsize: self.policy.capacity(),
             currsize: self.policy.used(),
         }
+    }
+
+    /// The requests captured since the last call (empty unless the cache was built with
+    /// [`Builder::capture`]): one per request the policy saw, with the key's id, size,
+    /// clock time and TTL, `get` for reads and first inserts, `set` for replacing
+    /// inserts, `delete` for removals. Replayed with `cachelab sim --ops` (or
+    /// [`crate::sim::SimOptions::honour_ops`]) through the same policy and capacity, they
+    /// give this cache's hits; at other sizes or policies, what those would have done.
+    /// Write them with [`crate::trace::write_trace`].
+    pub fn take_captured(&mut self) -> Vec<Request> {
+        self.captured
+            .as_mut()
+            .map(std::mem::take)
+            .unwrap_or_default()
     }
 
     /// The policy's display name, such as `ttl:ttl=0,base=s3fifo:small=0.1;threshold=1,clock=wall`.
