@@ -35,18 +35,42 @@ where
     /// `shards` shards (at least 1; each gets an equal part of the capacity, the first
     /// ones one more when it does not divide).
     pub fn new(spec: &str, capacity: u64, shards: usize) -> Result<Self, BuildError> {
-        let shards = shards.max(1);
-        let n = shards as u64;
+        Cache::with_shards(shards, capacity, |i, part| {
+            super::Cache::builder()
+                .policy(spec)
+                .capacity(part)
+                .seed(i as u64)
+                .build()
+        })
+    }
+
+    /// A cache of `shards` shards, each built by `build(shard index, its part of
+    /// `capacity`)` with every setting of [`super::Builder`] (weigher, TTL, a shared
+    /// [`super::LogicalClock`], listener):
+    ///
+    /// ```
+    /// use cachelab::cache::{Cache, LogicalClock, sync};
+    /// let clock = LogicalClock::new();
+    /// let cache = sync::Cache::with_shards(4, 1000, |_, part| {
+    ///     Cache::builder().policy("s3fifo").capacity(part).ttl(10).clock(clock.clone()).build()
+    /// })?;
+    /// cache.insert("k", 1);
+    /// clock.advance(10);
+    /// assert_eq!(cache.get(&"k"), None);
+    /// # Ok::<(), cachelab::cache::BuildError>(())
+    /// ```
+    pub fn with_shards(
+        shards: usize,
+        capacity: u64,
+        build: impl Fn(usize, u64) -> Result<super::Cache<K, V>, BuildError>,
+    ) -> Result<Self, BuildError> {
+        let n = shards.max(1) as u64;
         if capacity < n {
             return Err(BuildError::ZeroCapacity);
         }
         let shards = (0..n)
             .map(|i| {
-                let cache = super::Cache::builder()
-                    .policy(spec)
-                    .capacity(capacity / n + u64::from(i < capacity % n))
-                    .seed(i)
-                    .build()?;
+                let cache = build(i as usize, capacity / n + u64::from(i < capacity % n))?;
                 Ok(Mutex::new(Shard {
                     cache,
                     in_flight: HashMap::new(),
