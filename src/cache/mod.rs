@@ -21,12 +21,15 @@
 //! # Ok::<(), cachelab::cache::BuildError>(())
 //! ```
 //!
-//! Rules, as cachetools applies them:
-//! - **Ids.** A key's id starts as the cache hasher's hash of the key, so the policy sees
-//!   what the simulator sees for hashed trace keys (ghost entries and frequency sketches
-//!   recognise a key that comes back). Lookups go through the cache's own table, which
-//!   compares keys, never through the hash alone: two keys with one hash get two ids.
-//! - **TTL.** An entry inserted at time `t` with TTL `T` expires at `t + T` and is expired
+//! Rules:
+//! - **Ids.** A key's id starts as the cache hasher's hash of the key, so a key keeps its
+//!   id as it leaves and comes back, as a hashed trace key does in the simulator (ghost
+//!   entries and frequency sketches recognise it). Lookups go through the cache's own
+//!   table, which compares keys, never through the hash alone: two keys with one hash get
+//!   two ids. The default hasher is randomly seeded (as `std`'s maps are, against
+//!   flooding); give [`Builder::hasher`] a fixed one for decisions that repeat run to run
+//!   (W-TinyLFU's sketch and random eviction see the ids).
+//! - **TTL** (cachetools' rules). An entry inserted at time `t` with TTL `T` expires at `t + T` and is expired
 //!   when `expires <= now`; reads do not renew it, an insert of the same key does. Expired
 //!   entries read as absent and are dropped on the read, or by the policy's TTL layer when
 //!   an insert needs room (earliest expiry first, before any live entry is evicted).
@@ -104,8 +107,8 @@ impl<K, V> Entry<K, V> {
 
 /// A cache of values over an eviction policy; see the [module docs](self).
 ///
-/// Reads take `&mut self` because a read is a request the policy learns from. For one
-/// cache across threads, wrap it in a `Mutex`.
+/// Reads take `&mut self` because a read is a request the policy learns from. Across
+/// threads, use [`sync::Cache`] (or this one in a `Mutex`).
 pub struct Cache<K, V, H = RandomState> {
     /// The policy over ids, wrapped in the TTL layer (which expires nothing until an entry
     /// gets a TTL).
