@@ -64,6 +64,8 @@ impl Config {
 
     /// A configuration of a policy the registry does not know: `build(capacity, seed)`
     /// makes it, `label` names it in results (a spec name: letters, digits, `-`, `_`).
+    /// The engine fills `Request::next_access` only for registry policies that ask for
+    /// it, so an offline policy built here needs a trace that carries it.
     ///
     /// ```
     /// use cachelab::policy::{lru::Lru, Policy};
