@@ -82,6 +82,7 @@
 #![warn(missing_docs)]
 
 pub mod atomic_file;
+pub mod cache;
 pub mod catalog;
 pub mod cluster;
 pub mod contention;

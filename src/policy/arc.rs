@@ -63,7 +63,7 @@
 
 use super::list::{KeyedSlab, List, Token};
 use super::registry::{PolicyInfo, PolicyKind};
-use super::{Outcome, Policy};
+use super::{EvictionSink, Outcome, Policy, Unobserved};
 use crate::request::Request;
 /// The registry row: `arc`.
 pub static INFO: PolicyInfo = PolicyInfo {
@@ -135,9 +135,14 @@ impl ArcCache {
     }
 
     /// The paper's REPLACE, repeated until `incoming` more units fit in T1 + T2.
-    fn replace(&mut self, incoming: u64, in_b2: bool) -> u32 {
+    fn replace<S: EvictionSink + ?Sized>(
+        &mut self,
+        incoming: u64,
+        in_b2: bool,
+        sink: &mut S,
+    ) -> u32 {
         let mut evicted = 0;
-        while self.used() + incoming > self.capacity && self.replace_once(in_b2) == 1 {
+        while self.used() + incoming > self.capacity && self.replace_once(in_b2, sink) == 1 {
             evicted += 1;
         }
         evicted
@@ -145,13 +150,15 @@ impl ArcCache {
 
     /// One REPLACE: the back of T1 to B1 when `|T1| > p` (or `|T1| = p` on a B2 ghost hit,
     /// or T2 is empty), else the back of T2 to B2. Returns 1, or 0 when both are empty.
-    fn replace_once(&mut self, in_b2: bool) -> u32 {
+    fn replace_once<S: EvictionSink + ?Sized>(&mut self, in_b2: bool, sink: &mut S) -> u32 {
         let t1 = self.bytes(T1) as f64;
         let from_t1 = !self.lists[T1 as usize].is_empty()
             && (t1 > self.p || (in_b2 && t1 == self.p) || self.lists[T2 as usize].is_empty());
         let (from, to) = if from_t1 { (T1, B1) } else { (T2, B2) };
         match self.lists[from as usize].back(self.store.slab()) {
             Some(victim) => {
+                let slab = self.store.slab();
+                sink.evicted(slab.key(victim), slab.size(victim));
                 self.move_to(victim, to);
                 1
             }
@@ -175,7 +182,7 @@ impl ArcCache {
     /// Each eviction step is one pass of the paper's case IV: case A (`|T1| + |B1| + s > c`)
     /// drops the back of B1 and REPLACEs, or with B1 empty deletes the back of T1; case B
     /// drops the back of B2 when the directory is full (`total ≥ 2c`) and REPLACEs.
-    fn admit_new(&mut self, key: u64, size: u32) -> u32 {
+    fn admit_new<S: EvictionSink + ?Sized>(&mut self, key: u64, size: u32, sink: &mut S) -> u32 {
         let s = u64::from(size);
         let c = self.capacity;
         let mut evicted = 0;
@@ -188,17 +195,20 @@ impl ArcCache {
         while self.used() + s > c {
             if self.bytes(T1) + self.bytes(B1) + s > c {
                 if self.drop_back(B1) {
-                    evicted += self.replace_once(false);
-                } else if self.drop_back(T1) {
+                    evicted += self.replace_once(false, sink);
+                } else if let Some(victim) = self.lists[T1 as usize].back(self.store.slab()) {
+                    let slab = self.store.slab();
+                    sink.evicted(slab.key(victim), slab.size(victim));
+                    self.drop_back(T1);
                     evicted += 1;
                 } else {
-                    evicted += self.replace_once(false);
+                    evicted += self.replace_once(false, sink);
                 }
             } else {
                 if self.lists.iter().map(List::bytes).sum::<u64>() >= 2 * c {
                     self.drop_back(B2);
                 }
-                evicted += self.replace_once(false);
+                evicted += self.replace_once(false, sink);
             }
         }
         let token = self.store.insert(key, size);
@@ -206,6 +216,60 @@ impl ArcCache {
         self.store.slab_mut().set_aux(token, T1);
         self.trim_ghosts();
         evicted
+    }
+}
+
+impl ArcCache {
+    /// The read rule, naming every object it drops to `sink`.
+    fn access<S: EvictionSink + ?Sized>(&mut self, req: &Request, sink: &mut S) -> Outcome {
+        let s = u64::from(req.size);
+        let found = self.store.find(req.key);
+        if let Some(token) = found {
+            let list = self.store.slab().aux(token);
+            if list <= T2 {
+                // Case I: a hit moves to the front of T2.
+                if self.store.slab().size(token) == req.size {
+                    self.move_to(token, T2);
+                    return Outcome::HIT;
+                }
+                let old = self.store.slab().size(token);
+                self.lists[list as usize].unlink(self.store.slab_mut(), token);
+                self.store.remove(token);
+                let evictions = if s > self.capacity {
+                    sink.evicted(req.key, old);
+                    0
+                } else {
+                    self.admit_new(req.key, req.size, sink)
+                };
+                return Outcome::new(true, evictions);
+            }
+        }
+        if s > self.capacity {
+            return Outcome::REFUSED;
+        }
+        let Some(token) = found else {
+            let evictions = self.admit_new(req.key, req.size, sink);
+            return Outcome::new(false, evictions);
+        };
+        // Cases II and III: a ghost hit adapts p, makes room and fetches into T2.
+        let list = self.store.slab().aux(token);
+        let (b1, b2) = (self.bytes(B1) as f64, self.bytes(B2) as f64);
+        let c = self.capacity as f64;
+        let step = s as f64;
+        if list == B1 {
+            let delta = if b1 >= b2 { 1.0 } else { b2 / b1 };
+            self.p = (self.p + delta * step).min(c);
+        } else {
+            let delta = if b2 >= b1 { 1.0 } else { b1 / b2 };
+            self.p = (self.p - delta * step).max(0.0);
+        }
+        self.lists[list as usize].unlink(self.store.slab_mut(), token);
+        let evictions = self.replace(s, list == B2, sink);
+        self.lists[T2 as usize].push_front(self.store.slab_mut(), token);
+        self.lists[T2 as usize].resize(self.store.slab_mut(), token, req.size);
+        self.store.slab_mut().set_aux(token, T2);
+        self.trim_ghosts();
+        Outcome::new(false, evictions)
     }
 }
 
@@ -233,52 +297,15 @@ impl Policy for ArcCache {
     }
 
     fn get(&mut self, req: &Request) -> Outcome {
-        let s = u64::from(req.size);
-        let found = self.store.find(req.key);
-        if let Some(token) = found {
-            let list = self.store.slab().aux(token);
-            if list <= T2 {
-                // Case I: a hit moves to the front of T2.
-                if self.store.slab().size(token) == req.size {
-                    self.move_to(token, T2);
-                    return Outcome::HIT;
-                }
-                self.lists[list as usize].unlink(self.store.slab_mut(), token);
-                self.store.remove(token);
-                let evictions = if s > self.capacity {
-                    0
-                } else {
-                    self.admit_new(req.key, req.size)
-                };
-                return Outcome::new(true, evictions);
-            }
-        }
-        if s > self.capacity {
-            return Outcome::REFUSED;
-        }
-        let Some(token) = found else {
-            let evictions = self.admit_new(req.key, req.size);
-            return Outcome::new(false, evictions);
-        };
-        // Cases II and III: a ghost hit adapts p, makes room and fetches into T2.
-        let list = self.store.slab().aux(token);
-        let (b1, b2) = (self.bytes(B1) as f64, self.bytes(B2) as f64);
-        let c = self.capacity as f64;
-        let step = s as f64;
-        if list == B1 {
-            let delta = if b1 >= b2 { 1.0 } else { b2 / b1 };
-            self.p = (self.p + delta * step).min(c);
-        } else {
-            let delta = if b2 >= b1 { 1.0 } else { b1 / b2 };
-            self.p = (self.p - delta * step).max(0.0);
-        }
-        self.lists[list as usize].unlink(self.store.slab_mut(), token);
-        let evictions = self.replace(s, list == B2);
-        self.lists[T2 as usize].push_front(self.store.slab_mut(), token);
-        self.lists[T2 as usize].resize(self.store.slab_mut(), token, req.size);
-        self.store.slab_mut().set_aux(token, T2);
-        self.trim_ghosts();
-        Outcome::new(false, evictions)
+        self.access(req, &mut Unobserved)
+    }
+
+    fn get_evicting(&mut self, req: &Request, on_evict: &mut dyn FnMut(u64, u32)) -> Outcome {
+        self.access(req, on_evict)
+    }
+
+    fn names_evictions(&self) -> bool {
+        true
     }
 
     fn delete(&mut self, key: u64) -> bool {

@@ -35,7 +35,7 @@
 
 use super::list::{KeyedSlab, Token};
 use super::registry::{PolicyInfo, PolicyKind};
-use super::{Outcome, Policy};
+use super::{EvictionSink, Outcome, Policy, Unobserved};
 use crate::request::Request;
 /// The registry row: `belady`.
 pub static INFO: PolicyInfo = PolicyInfo {
@@ -136,16 +136,50 @@ impl Belady {
     }
 
     /// Evicts farthest-next-use objects until `incoming` more units fit.
-    fn make_room(&mut self, incoming: u64) -> u32 {
+    fn make_room<S: EvictionSink + ?Sized>(&mut self, incoming: u64, sink: &mut S) -> u32 {
         let mut evicted = 0;
         while self.used + incoming > self.capacity {
             let Some(&victim) = self.heap.first() else {
                 break;
             };
+            let slab = self.store.slab();
+            sink.evicted(slab.key(victim), slab.size(victim));
             self.drop_token(victim);
             evicted += 1;
         }
         evicted
+    }
+}
+
+impl Belady {
+    /// The read rule, naming evictions to `sink`.
+    fn access<S: EvictionSink + ?Sized>(&mut self, req: &Request, sink: &mut S) -> Outcome {
+        if let Some(token) = self.store.find(req.key) {
+            let mut outcome = Outcome::HIT;
+            let old = self.store.slab().size(token);
+            if old != req.size {
+                // Take the object out, make room for its new size, and put it back.
+                self.drop_token(token);
+                if u64::from(req.size) <= self.capacity {
+                    outcome.evictions = self.make_room(u64::from(req.size), sink);
+                    self.insert(req);
+                } else {
+                    sink.evicted(req.key, old);
+                }
+                return outcome;
+            }
+            self.next[token as usize] = req.next_access;
+            let position = self.store.slab().aux(token) as usize;
+            self.sift_up(position);
+            self.sift_down(self.store.slab().aux(token) as usize);
+            return outcome;
+        }
+        if u64::from(req.size) > self.capacity {
+            return Outcome::REFUSED;
+        }
+        let evictions = self.make_room(u64::from(req.size), sink);
+        self.insert(req);
+        Outcome::new(false, evictions)
     }
 }
 
@@ -171,30 +205,15 @@ impl Policy for Belady {
     }
 
     fn get(&mut self, req: &Request) -> Outcome {
-        if let Some(token) = self.store.find(req.key) {
-            let mut outcome = Outcome::HIT;
-            let old = self.store.slab().size(token);
-            if old != req.size {
-                // Take the object out, make room for its new size, and put it back.
-                self.drop_token(token);
-                if u64::from(req.size) <= self.capacity {
-                    outcome.evictions = self.make_room(u64::from(req.size));
-                    self.insert(req);
-                }
-                return outcome;
-            }
-            self.next[token as usize] = req.next_access;
-            let position = self.store.slab().aux(token) as usize;
-            self.sift_up(position);
-            self.sift_down(self.store.slab().aux(token) as usize);
-            return outcome;
-        }
-        if u64::from(req.size) > self.capacity {
-            return Outcome::REFUSED;
-        }
-        let evictions = self.make_room(u64::from(req.size));
-        self.insert(req);
-        Outcome::new(false, evictions)
+        self.access(req, &mut Unobserved)
+    }
+
+    fn get_evicting(&mut self, req: &Request, on_evict: &mut dyn FnMut(u64, u32)) -> Outcome {
+        self.access(req, on_evict)
+    }
+
+    fn names_evictions(&self) -> bool {
+        true
     }
 
     fn delete(&mut self, key: u64) -> bool {

@@ -32,7 +32,7 @@
 use super::list::{KeyedSlab, Token};
 use super::registry::{ParamInfo, PolicyInfo, PolicyKind, spec_text};
 use super::resident::ResidentQueue;
-use super::{Outcome, Policy, Readmit, readmit_get};
+use super::{EvictionSink, Outcome, Policy, Readmit, Unobserved, readmit_get};
 use crate::request::Request;
 /// CLOCK's parameters (`clock:bits=1`).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -99,18 +99,17 @@ impl Clock {
 
 /// Sweeps CLOCK's hand from the back until one object is evicted: an object whose counter
 /// is 0 goes; any other loses one and moves to the front.
-fn evict_one(set: &mut ResidentQueue) -> bool {
+fn evict_one(set: &mut ResidentQueue) -> Option<(u64, u32)> {
     while let Some(back) = set.queue.back(set.store.slab()) {
         let counter = set.store.slab().aux(back);
         if counter == 0 {
-            set.remove(back);
-            return true;
+            return Some(set.remove(back));
         }
         set.store.slab_mut().set_aux(back, counter - 1);
         set.queue.unlink(set.store.slab_mut(), back);
         set.queue.push_front(set.store.slab_mut(), back);
     }
-    false
+    None
 }
 
 impl Readmit for Clock {
@@ -126,8 +125,8 @@ impl Readmit for Clock {
             .set_aux(token, (counter + 1).min(self.max));
     }
 
-    fn admit_new(&mut self, key: u64, size: u32) -> u32 {
-        self.set.admit(key, size, evict_one)
+    fn admit_new<S: EvictionSink + ?Sized>(&mut self, key: u64, size: u32, sink: &mut S) -> u32 {
+        self.set.admit(key, size, sink, evict_one)
     }
 }
 
@@ -153,7 +152,15 @@ impl Policy for Clock {
     }
 
     fn get(&mut self, req: &Request) -> Outcome {
-        readmit_get(self, req)
+        readmit_get(self, req, &mut Unobserved)
+    }
+
+    fn get_evicting(&mut self, req: &Request, on_evict: &mut dyn FnMut(u64, u32)) -> Outcome {
+        readmit_get(self, req, on_evict)
+    }
+
+    fn names_evictions(&self) -> bool {
+        true
     }
 
     fn delete(&mut self, key: u64) -> bool {

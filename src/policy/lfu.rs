@@ -32,7 +32,7 @@
 
 use super::list::{KeyedSlab, List, Slab, Token};
 use super::registry::{PolicyInfo, PolicyKind};
-use super::{Outcome, Policy, Readmit, readmit_get};
+use super::{EvictionSink, Outcome, Policy, Readmit, Unobserved, readmit_get};
 use crate::request::Request;
 /// The registry row: `lfu`.
 pub static INFO: PolicyInfo = PolicyInfo {
@@ -119,7 +119,7 @@ impl Lfu {
         self.link(token, target);
     }
 
-    fn admit(&mut self, key: u64, size: u32) -> u32 {
+    fn admit<S: EvictionSink + ?Sized>(&mut self, key: u64, size: u32, sink: &mut S) -> u32 {
         let mut evicted = 0;
         while self.used + u64::from(size) > self.capacity {
             let Some(lowest) = self.order.front() else {
@@ -129,6 +129,8 @@ impl Lfu {
                 .back(self.store.slab())
                 .expect("buckets are never empty");
             self.unlink(victim);
+            let slab = self.store.slab();
+            sink.evicted(slab.key(victim), slab.size(victim));
             self.store.remove(victim);
             evicted += 1;
         }
@@ -155,8 +157,8 @@ impl Readmit for Lfu {
         self.touch(token);
     }
 
-    fn admit_new(&mut self, key: u64, size: u32) -> u32 {
-        self.admit(key, size)
+    fn admit_new<S: EvictionSink + ?Sized>(&mut self, key: u64, size: u32, sink: &mut S) -> u32 {
+        self.admit(key, size, sink)
     }
 }
 
@@ -182,7 +184,15 @@ impl Policy for Lfu {
     }
 
     fn get(&mut self, req: &Request) -> Outcome {
-        readmit_get(self, req)
+        readmit_get(self, req, &mut Unobserved)
+    }
+
+    fn get_evicting(&mut self, req: &Request, on_evict: &mut dyn FnMut(u64, u32)) -> Outcome {
+        readmit_get(self, req, on_evict)
+    }
+
+    fn names_evictions(&self) -> bool {
+        true
     }
 
     fn delete(&mut self, key: u64) -> bool {

@@ -78,7 +78,7 @@
 
 use super::list::{KeyedSlab, List, Slab, Token};
 use super::registry::{ParamInfo, PolicyInfo, PolicyKind, spec_text};
-use super::{Outcome, Policy};
+use super::{EvictionSink, Outcome, Policy, Unobserved};
 use crate::request::Request;
 /// LIRS's parameters (`lirs:hir=0.01,stack=2`).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -236,11 +236,13 @@ impl Lirs {
 
     /// Evicts Q's front (oldest) block; it stays in S as a non-resident entry if it is
     /// there, else it is forgotten.
-    fn evict_hir(&mut self) -> u32 {
+    fn evict_hir<S: EvictionSink + ?Sized>(&mut self, sink: &mut S) -> u32 {
         let Some(sh) = self.q.pop_back(&mut self.shadow) else {
             return 0;
         };
         let t = self.shadow.aux(sh);
+        let slab = self.store.slab();
+        sink.evicted(slab.key(t), slab.size(t));
         if self.flags(t) & IN_S != 0 {
             self.nh.push_front(&mut self.shadow, sh);
             let flags = self.flags(t) & !RESIDENT;
@@ -253,10 +255,10 @@ impl Lirs {
     }
 
     /// Evicts from Q until `size` more fits the HIR budget.
-    fn make_q_room(&mut self, size: u64) -> u32 {
+    fn make_q_room<S: EvictionSink + ?Sized>(&mut self, size: u64, sink: &mut S) -> u32 {
         let mut evicted = 0;
         while self.q.bytes() + size > self.hir_cap && !self.q.is_empty() {
-            evicted += self.evict_hir();
+            evicted += self.evict_hir(sink);
         }
         evicted
     }
@@ -280,7 +282,7 @@ impl Lirs {
 
     /// Turns the bottom LIR block of S into a resident HIR block at Q's end (or evicts it
     /// when it is larger than the HIR budget), then prunes.
-    fn demote_lir(&mut self) -> u32 {
+    fn demote_lir<S: EvictionSink + ?Sized>(&mut self, sink: &mut S) -> u32 {
         let Some(b) = self.s.back(self.store.slab()) else {
             return 0;
         };
@@ -292,9 +294,10 @@ impl Lirs {
         self.lir_len -= 1;
         let mut evicted = 0;
         if size <= self.hir_cap {
-            evicted += self.make_q_room(size);
+            evicted += self.make_q_room(size, sink);
             self.enqueue(b);
         } else {
+            sink.evicted(self.store.slab().key(b), size as u32);
             self.store.remove(b);
             evicted += 1;
         }
@@ -303,7 +306,7 @@ impl Lirs {
     }
 
     /// Marks `t` (on top of S) LIR and demotes bottom LIR blocks until the LIR budget holds.
-    fn make_lir(&mut self, t: Token) -> u32 {
+    fn make_lir<S: EvictionSink + ?Sized>(&mut self, t: Token, sink: &mut S) -> u32 {
         let flags = self.flags(t) | LIR | RESIDENT;
         self.set_flags(t, flags);
         self.lir_bytes += self.size(t);
@@ -313,7 +316,7 @@ impl Lirs {
             if self.s.back(self.store.slab()) == Some(t) {
                 break;
             }
-            evicted += self.demote_lir();
+            evicted += self.demote_lir(sink);
         }
         evicted
     }
@@ -337,7 +340,12 @@ impl Lirs {
     }
 
     /// A block not tracked at all: admit it as LIR or as a resident HIR block.
-    fn admit_new(&mut self, key: u64, size: u32) -> Outcome {
+    fn admit_new<S: EvictionSink + ?Sized>(
+        &mut self,
+        key: u64,
+        size: u32,
+        sink: &mut S,
+    ) -> Outcome {
         let bytes = u64::from(size);
         if bytes > self.hir_cap || bytes > self.lir_cap {
             return Outcome::REFUSED;
@@ -350,7 +358,7 @@ impl Lirs {
             self.lir_bytes += bytes;
             self.lir_len += 1;
         } else {
-            evictions += self.make_q_room(bytes);
+            evictions += self.make_q_room(bytes, sink);
             let t = self.store.insert(key, size);
             self.set_flags(t, IN_S | NO_SHADOW);
             self.s.push_front(self.store.slab_mut(), t);
@@ -372,22 +380,27 @@ impl Lirs {
         }
     }
 
-    fn access(&mut self, key: u64, size: u32) -> Outcome {
+    fn access<S: EvictionSink + ?Sized>(&mut self, key: u64, size: u32, sink: &mut S) -> Outcome {
         let Some(t) = self.store.find(key) else {
-            return self.admit_new(key, size);
+            return self.admit_new(key, size, sink);
         };
         let flags = self.flags(t);
-        if self.store.slab().size(t) != size {
+        let old = self.store.slab().size(t);
+        if old != size {
             let was_resident = self.forget(t);
-            let mut outcome = self.admit_new(key, size);
+            let mut outcome = self.admit_new(key, size, sink);
             outcome.hit = was_resident;
+            if was_resident && outcome.refused {
+                // Held before, too large to keep now: the block itself is gone.
+                sink.evicted(key, old);
+            }
             return outcome;
         }
         if flags & RESIDENT == 0 {
             // A non-resident HIR block in S: a miss that turns it LIR.
             self.drop_shadow(t);
             self.s.move_to_front(self.store.slab_mut(), t);
-            let evictions = self.make_lir(t);
+            let evictions = self.make_lir(t, sink);
             return Outcome::new(false, evictions);
         }
         let mut outcome = Outcome::HIT;
@@ -397,7 +410,7 @@ impl Lirs {
         } else if flags & IN_S != 0 {
             self.s.move_to_front(self.store.slab_mut(), t);
             self.drop_shadow(t);
-            outcome.evictions = self.make_lir(t);
+            outcome.evictions = self.make_lir(t, sink);
         } else {
             let sh = flags & SHADOW;
             self.q.move_to_front(&mut self.shadow, sh);
@@ -470,9 +483,19 @@ impl Policy for Lirs {
     }
 
     fn get(&mut self, req: &Request) -> Outcome {
-        let outcome = self.access(req.key, req.size);
+        let outcome = self.access(req.key, req.size, &mut Unobserved);
         self.limit_stack();
         outcome
+    }
+
+    fn get_evicting(&mut self, req: &Request, on_evict: &mut dyn FnMut(u64, u32)) -> Outcome {
+        let outcome = self.access(req.key, req.size, on_evict);
+        self.limit_stack();
+        outcome
+    }
+
+    fn names_evictions(&self) -> bool {
+        true
     }
 
     fn delete(&mut self, key: u64) -> bool {

@@ -20,7 +20,7 @@
 
 use super::list::{KeyedSlab, List, Token};
 use super::registry::{PolicyInfo, PolicyKind};
-use super::{Outcome, Policy};
+use super::{EvictionSink, Outcome, Policy, Unobserved};
 use crate::request::Request;
 /// The registry row: `lru`.
 pub static INFO: PolicyInfo = PolicyInfo {
@@ -55,30 +55,56 @@ impl<const PROMOTE: bool> RecencyQueue<PROMOTE> {
     }
 
     /// Evicts from the back until `incoming` more units fit; returns how many it evicted.
-    fn make_room(&mut self, incoming: u64) -> u32 {
+    fn make_room<S: EvictionSink + ?Sized>(&mut self, incoming: u64, sink: &mut S) -> u32 {
         let mut evicted = 0;
         while self.queue.bytes() + incoming > self.capacity {
             let Some(victim) = self.queue.pop_back(self.store.slab_mut()) else {
                 break;
             };
+            let slab = self.store.slab();
+            sink.evicted(slab.key(victim), slab.size(victim));
             self.store.remove(victim);
             evicted += 1;
         }
         evicted
     }
 
+    /// The read rule, naming evictions to `sink`.
+    #[inline]
+    fn access<S: EvictionSink + ?Sized>(&mut self, req: &Request, sink: &mut S) -> Outcome {
+        if let Some(token) = self.store.find(req.key) {
+            let mut outcome = Outcome::HIT;
+            if self.store.slab().size(token) != req.size {
+                // A resize re-links the object at the front, as a touch would.
+                outcome.evictions = self.resize(token, req.size, sink);
+            } else if PROMOTE {
+                self.queue.move_to_front(self.store.slab_mut(), token);
+            }
+            return outcome;
+        }
+        let size = u64::from(req.size);
+        if size > self.capacity {
+            return Outcome::REFUSED;
+        }
+        let evictions = self.make_room(size, sink);
+        let token = self.store.insert(req.key, req.size);
+        self.queue.push_front(self.store.slab_mut(), token);
+        Outcome::new(false, evictions)
+    }
+
     /// Applies a size change to a present object; returns evictions.
-    fn resize(&mut self, token: Token, size: u32) -> u32 {
+    fn resize<S: EvictionSink + ?Sized>(&mut self, token: Token, size: u32, sink: &mut S) -> u32 {
         let old = self.store.slab().size(token);
         if old == size {
             return 0;
         }
         self.queue.unlink(self.store.slab_mut(), token);
         if u64::from(size) > self.capacity {
+            sink.evicted(self.store.slab().key(token), old);
             self.store.remove(token);
             return 0;
         }
-        let evicted = self.make_room(u64::from(size));
+        let evicted = self.make_room(u64::from(size), sink);
         self.queue.push_front(self.store.slab_mut(), token);
         self.queue.resize(self.store.slab_mut(), token, size);
         evicted
@@ -108,24 +134,15 @@ impl<const PROMOTE: bool> Policy for RecencyQueue<PROMOTE> {
 
     #[inline]
     fn get(&mut self, req: &Request) -> Outcome {
-        if let Some(token) = self.store.find(req.key) {
-            let mut outcome = Outcome::HIT;
-            if self.store.slab().size(token) != req.size {
-                // A resize re-links the object at the front, as a touch would.
-                outcome.evictions = self.resize(token, req.size);
-            } else if PROMOTE {
-                self.queue.move_to_front(self.store.slab_mut(), token);
-            }
-            return outcome;
-        }
-        let size = u64::from(req.size);
-        if size > self.capacity {
-            return Outcome::REFUSED;
-        }
-        let evictions = self.make_room(size);
-        let token = self.store.insert(req.key, req.size);
-        self.queue.push_front(self.store.slab_mut(), token);
-        Outcome::new(false, evictions)
+        self.access(req, &mut Unobserved)
+    }
+
+    fn get_evicting(&mut self, req: &Request, on_evict: &mut dyn FnMut(u64, u32)) -> Outcome {
+        self.access(req, on_evict)
+    }
+
+    fn names_evictions(&self) -> bool {
+        true
     }
 
     fn delete(&mut self, key: u64) -> bool {

@@ -31,6 +31,8 @@ pub mod twoq;
 pub mod wtinylfu;
 
 #[cfg(test)]
+mod eviction_tests;
+#[cfg(test)]
 pub(crate) mod testing;
 
 pub use counters::Counters;
@@ -105,33 +107,71 @@ pub(crate) trait Readmit: Policy {
         let key = self.keyed().slab().key(token);
         self.delete(key);
     }
-    /// Admits an absent object that fits the capacity; returns evictions.
-    fn admit_new(&mut self, key: u64, size: u32) -> u32;
+    /// Admits an absent object that fits the capacity, naming each object it evicts to
+    /// `sink`; returns evictions.
+    fn admit_new<S: EvictionSink + ?Sized>(&mut self, key: u64, size: u32, sink: &mut S) -> u32;
 }
 
 /// The read rule shared by CLOCK, SIEVE, LFU and random: a hit with the same size is
 /// recorded; a hit with a new size drops the object and admits it again as new (still a
 /// hit); a miss admits unless the object is larger than the capacity.
 #[inline]
-pub(crate) fn readmit_get<P: Readmit>(policy: &mut P, req: &Request) -> Outcome {
-    let hit = match policy.held(req.key) {
+pub(crate) fn readmit_get<P: Readmit, S: EvictionSink + ?Sized>(
+    policy: &mut P,
+    req: &Request,
+    sink: &mut S,
+) -> Outcome {
+    let held = match policy.held(req.key) {
         Some((token, size)) if size == req.size => {
             policy.on_hit(token);
             return Outcome::HIT;
         }
-        Some((token, _)) => {
+        Some((token, size)) => {
             policy.drop_held(token);
-            true
+            Some(size)
         }
-        None => false,
+        None => None,
     };
+    let hit = held.is_some();
     if u64::from(req.size) > policy.capacity() {
+        if let Some(size) = held {
+            // Held before, gone now: the object itself is dropped.
+            sink.evicted(req.key, size);
+        }
         return Outcome {
             hit,
             ..Outcome::REFUSED
         };
     }
-    Outcome::new(hit, policy.admit_new(req.key, req.size))
+    Outcome::new(hit, policy.admit_new(req.key, req.size, sink))
+}
+
+/// Where a policy names the objects it drops while serving a request
+/// ([`Policy::get_evicting`]): every key held before the request and not after it, with
+/// the size it had. quick-cache's `Lifecycle::on_evict` shape.
+///
+/// Policies write their request path once, generic over the sink; [`Policy::get`] runs it
+/// with [`Unobserved`], whose empty method compiles away, so the engine's hot path pays
+/// nothing for the reports it does not ask for.
+pub trait EvictionSink {
+    /// `key`, of `size` units, was held before this request and is not after it.
+    fn evicted(&mut self, key: u64, size: u32);
+}
+
+/// The sink that ignores every report: what [`Policy::get`] passes.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Unobserved;
+
+impl EvictionSink for Unobserved {
+    #[inline(always)]
+    fn evicted(&mut self, _key: u64, _size: u32) {}
+}
+
+impl<F: FnMut(u64, u32) + ?Sized> EvictionSink for F {
+    #[inline]
+    fn evicted(&mut self, key: u64, size: u32) {
+        self(key, size)
+    }
 }
 
 /// An eviction policy over keys with sizes.
@@ -172,6 +212,36 @@ pub trait Policy: Send {
     /// The default treats it as a read whose hit flag the caller ignores.
     fn set(&mut self, req: &Request) -> Outcome {
         self.get(req)
+    }
+
+    /// [`Policy::get`], calling `on_evict(key, size)` for every object the request drops:
+    /// exactly the keys held before it and not after it (evicted, expired, or the
+    /// requested object itself when its new size no longer fits). The decisions are those
+    /// of `get`.
+    ///
+    /// A policy that names its evictions overrides this and [`Policy::names_evictions`];
+    /// the default serves the request through `get` and names nothing, so a caller that
+    /// needs the names (an in-process [`crate::cache::Cache`]) checks `names_evictions`
+    /// first.
+    fn get_evicting(&mut self, req: &Request, on_evict: &mut dyn FnMut(u64, u32)) -> Outcome {
+        let _ = on_evict;
+        self.get(req)
+    }
+
+    /// [`Policy::set`] naming what it drops, as [`Policy::get_evicting`] does for reads.
+    /// The default is `get_evicting` for a policy that names its evictions (whose `set`
+    /// is its `get`), else `set`; a naming policy with its own `set` overrides this too.
+    fn set_evicting(&mut self, req: &Request, on_evict: &mut dyn FnMut(u64, u32)) -> Outcome {
+        if self.names_evictions() {
+            self.get_evicting(req, on_evict)
+        } else {
+            self.set(req)
+        }
+    }
+
+    /// True when [`Policy::get_evicting`] names every object the policy drops.
+    fn names_evictions(&self) -> bool {
+        false
     }
 
     /// Reads every request of `requests` in order, counting each into `counters`.

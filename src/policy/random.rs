@@ -25,7 +25,7 @@ use rand_chacha::ChaCha8Rng;
 
 use super::list::{KeyedSlab, Token};
 use super::registry::{PolicyInfo, PolicyKind};
-use super::{Outcome, Policy, Readmit, readmit_get};
+use super::{EvictionSink, Outcome, Policy, Readmit, Unobserved, readmit_get};
 use crate::request::Request;
 /// The registry row: `random`.
 pub static INFO: PolicyInfo = PolicyInfo {
@@ -71,10 +71,12 @@ impl Random {
         self.store.remove(token);
     }
 
-    fn admit(&mut self, key: u64, size: u32) -> u32 {
+    fn admit<S: EvictionSink + ?Sized>(&mut self, key: u64, size: u32, sink: &mut S) -> u32 {
         let mut evicted = 0;
         while self.used + u64::from(size) > self.capacity && !self.dense.is_empty() {
             let victim = self.dense[self.rng.random_range(0..self.dense.len())];
+            let slab = self.store.slab();
+            sink.evicted(slab.key(victim), slab.size(victim));
             self.remove_token(victim);
             evicted += 1;
         }
@@ -97,8 +99,8 @@ impl Readmit for Random {
         self.remove_token(token);
     }
 
-    fn admit_new(&mut self, key: u64, size: u32) -> u32 {
-        self.admit(key, size)
+    fn admit_new<S: EvictionSink + ?Sized>(&mut self, key: u64, size: u32, sink: &mut S) -> u32 {
+        self.admit(key, size, sink)
     }
 }
 
@@ -124,7 +126,15 @@ impl Policy for Random {
     }
 
     fn get(&mut self, req: &Request) -> Outcome {
-        readmit_get(self, req)
+        readmit_get(self, req, &mut Unobserved)
+    }
+
+    fn get_evicting(&mut self, req: &Request, on_evict: &mut dyn FnMut(u64, u32)) -> Outcome {
+        readmit_get(self, req, on_evict)
+    }
+
+    fn names_evictions(&self) -> bool {
+        true
     }
 
     fn delete(&mut self, key: u64) -> bool {

@@ -4,6 +4,7 @@
 //! The policy supplies only what makes it itself: which object to evict next
 //! ([`ResidentQueue::admit`] takes it as a closure) and what a hit records.
 
+use super::EvictionSink;
 use super::list::{KeyedSlab, List, Token};
 
 /// Objects held in one queue of a keyed slab, newest at the front, up to `capacity` units.
@@ -42,23 +43,32 @@ impl ResidentQueue {
         self.store.find(key).is_some()
     }
 
-    /// Unlinks and frees a held object.
-    pub fn remove(&mut self, token: Token) {
+    /// Unlinks and frees a held object; returns its key and size.
+    pub fn remove(&mut self, token: Token) -> (u64, u32) {
+        let slab = self.store.slab();
+        let held = (slab.key(token), slab.size(token));
         self.queue.unlink(self.store.slab_mut(), token);
         self.store.remove(token);
+        held
     }
 
-    /// Calls `evict_one` until `size` more units fit (or it finds nothing to evict), then
-    /// inserts `key` at the front; returns how many objects were evicted.
+    /// Calls `evict_one` until `size` more units fit (or it finds nothing to evict), naming
+    /// each evicted object (its key and size) to `sink`, then inserts `key` at the front;
+    /// returns how many objects were evicted.
     #[inline]
-    pub fn admit(
+    pub fn admit<S: EvictionSink + ?Sized>(
         &mut self,
         key: u64,
         size: u32,
-        mut evict_one: impl FnMut(&mut ResidentQueue) -> bool,
+        sink: &mut S,
+        mut evict_one: impl FnMut(&mut ResidentQueue) -> Option<(u64, u32)>,
     ) -> u32 {
         let mut evicted = 0;
-        while self.queue.bytes() + u64::from(size) > self.capacity && evict_one(self) {
+        while self.queue.bytes() + u64::from(size) > self.capacity {
+            let Some((key, size)) = evict_one(self) else {
+                break;
+            };
+            sink.evicted(key, size);
             evicted += 1;
         }
         let token = self.store.insert(key, size);

@@ -39,7 +39,7 @@
 
 use super::list::{KeyedSlab, List, Token};
 use super::registry::{ParamInfo, PolicyInfo, PolicyKind, spec_text};
-use super::{Outcome, Policy};
+use super::{EvictionSink, Outcome, Policy, Unobserved};
 use crate::request::Request;
 /// S3-FIFO's parameters (`s3fifo:small=0.1,threshold=1`).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -162,7 +162,7 @@ impl S3Fifo {
     }
 
     /// One step of eviction; returns (progress, evicted).
-    fn evict_step(&mut self) -> (bool, bool) {
+    fn evict_step<S: EvictionSink + ?Sized>(&mut self, sink: &mut S) -> (bool, bool) {
         self.has_evicted = true;
         let slab = self.store.slab();
         if self.queues[MAIN as usize].bytes() > self.main_cap
@@ -174,6 +174,8 @@ impl S3Fifo {
             loop {
                 let freq = self.freq(token);
                 if freq == 0 {
+                    let slab = self.store.slab();
+                    sink.evicted(slab.key(token), slab.size(token));
                     self.queues[MAIN as usize].unlink(self.store.slab_mut(), token);
                     self.store.remove(token);
                     return (true, true);
@@ -189,6 +191,8 @@ impl S3Fifo {
                 self.move_to(token, MAIN, 0);
                 continue;
             }
+            let slab = self.store.slab();
+            sink.evicted(slab.key(token), slab.size(token));
             self.move_to(token, GHOST, 0);
             while self.queues[GHOST as usize].bytes() > self.ghost_cap {
                 let old = self.queues[GHOST as usize]
@@ -201,10 +205,16 @@ impl S3Fifo {
         (true, false)
     }
 
-    fn admit(&mut self, key: u64, size: u32, ghost_hit: bool) -> u32 {
+    fn admit<S: EvictionSink + ?Sized>(
+        &mut self,
+        key: u64,
+        size: u32,
+        ghost_hit: bool,
+        sink: &mut S,
+    ) -> u32 {
         let mut evicted = 0;
         while self.used() + u64::from(size) > self.capacity {
-            match self.evict_step() {
+            match self.evict_step(sink) {
                 (false, _) => break,
                 (true, true) => evicted += 1,
                 (true, false) => {}
@@ -221,6 +231,41 @@ impl S3Fifo {
         self.queues[queue as usize].push_front(self.store.slab_mut(), token);
         self.set(token, queue, 0);
         evicted
+    }
+}
+
+impl S3Fifo {
+    /// The read rule, naming every object it drops to `sink`.
+    fn access<S: EvictionSink + ?Sized>(&mut self, req: &Request, sink: &mut S) -> Outcome {
+        let admissible = u64::from(req.size) <= self.small_cap;
+        let mut ghost_hit = false;
+        if let Some(token) = self.store.find(req.key) {
+            let queue = self.queue_of(token);
+            if queue != GHOST {
+                if self.store.slab().size(token) == req.size {
+                    let freq = (self.freq(token) + 1).min(MAX_FREQ);
+                    self.set(token, queue, freq);
+                    return Outcome::HIT;
+                }
+                let old = self.store.slab().size(token);
+                self.delete(req.key);
+                let evictions = if admissible {
+                    self.admit(req.key, req.size, false, sink)
+                } else {
+                    sink.evicted(req.key, old);
+                    0
+                };
+                return Outcome::new(true, evictions);
+            }
+            self.queues[GHOST as usize].unlink(self.store.slab_mut(), token);
+            self.store.remove(token);
+            ghost_hit = true;
+        }
+        if !admissible {
+            return Outcome::REFUSED;
+        }
+        let evictions = self.admit(req.key, req.size, ghost_hit, sink);
+        Outcome::new(false, evictions)
     }
 }
 
@@ -254,33 +299,15 @@ impl Policy for S3Fifo {
     }
 
     fn get(&mut self, req: &Request) -> Outcome {
-        let admissible = u64::from(req.size) <= self.small_cap;
-        let mut ghost_hit = false;
-        if let Some(token) = self.store.find(req.key) {
-            let queue = self.queue_of(token);
-            if queue != GHOST {
-                if self.store.slab().size(token) == req.size {
-                    let freq = (self.freq(token) + 1).min(MAX_FREQ);
-                    self.set(token, queue, freq);
-                    return Outcome::HIT;
-                }
-                self.delete(req.key);
-                let evictions = if admissible {
-                    self.admit(req.key, req.size, false)
-                } else {
-                    0
-                };
-                return Outcome::new(true, evictions);
-            }
-            self.queues[GHOST as usize].unlink(self.store.slab_mut(), token);
-            self.store.remove(token);
-            ghost_hit = true;
-        }
-        if !admissible {
-            return Outcome::REFUSED;
-        }
-        let evictions = self.admit(req.key, req.size, ghost_hit);
-        Outcome::new(false, evictions)
+        self.access(req, &mut Unobserved)
+    }
+
+    fn get_evicting(&mut self, req: &Request, on_evict: &mut dyn FnMut(u64, u32)) -> Outcome {
+        self.access(req, on_evict)
+    }
+
+    fn names_evictions(&self) -> bool {
+        true
     }
 
     fn delete(&mut self, key: u64) -> bool {

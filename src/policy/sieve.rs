@@ -31,7 +31,7 @@
 use super::list::{KeyedSlab, Token};
 use super::registry::{PolicyInfo, PolicyKind};
 use super::resident::ResidentQueue;
-use super::{Outcome, Policy, Readmit, readmit_get};
+use super::{EvictionSink, Outcome, Policy, Readmit, Unobserved, readmit_get};
 use crate::request::Request;
 /// The registry row: `sieve`.
 pub static INFO: PolicyInfo = PolicyInfo {
@@ -64,10 +64,8 @@ impl Sieve {
 /// Moves SIEVE's hand toward the front, clearing visited bits, to the first unvisited
 /// object (wrapping from the front to the back), evicts it and leaves the hand on its
 /// newer neighbour.
-fn evict_one(set: &mut ResidentQueue, hand: &mut Option<Token>) -> bool {
-    let Some(mut token) = hand.or_else(|| set.queue.back(set.store.slab())) else {
-        return false;
-    };
+fn evict_one(set: &mut ResidentQueue, hand: &mut Option<Token>) -> Option<(u64, u32)> {
+    let mut token = hand.or_else(|| set.queue.back(set.store.slab()))?;
     while set.store.slab().aux(token) == 1 {
         set.store.slab_mut().set_aux(token, 0);
         token = match set.queue.toward_front(set.store.slab(), token) {
@@ -79,8 +77,7 @@ fn evict_one(set: &mut ResidentQueue, hand: &mut Option<Token>) -> bool {
         };
     }
     *hand = set.queue.toward_front(set.store.slab(), token);
-    set.remove(token);
-    true
+    Some(set.remove(token))
 }
 
 impl Readmit for Sieve {
@@ -92,9 +89,9 @@ impl Readmit for Sieve {
         self.set.store.slab_mut().set_aux(token, 1);
     }
 
-    fn admit_new(&mut self, key: u64, size: u32) -> u32 {
+    fn admit_new<S: EvictionSink + ?Sized>(&mut self, key: u64, size: u32, sink: &mut S) -> u32 {
         let hand = &mut self.hand;
-        self.set.admit(key, size, |set| evict_one(set, hand))
+        self.set.admit(key, size, sink, |set| evict_one(set, hand))
     }
 }
 
@@ -120,7 +117,15 @@ impl Policy for Sieve {
     }
 
     fn get(&mut self, req: &Request) -> Outcome {
-        readmit_get(self, req)
+        readmit_get(self, req, &mut Unobserved)
+    }
+
+    fn get_evicting(&mut self, req: &Request, on_evict: &mut dyn FnMut(u64, u32)) -> Outcome {
+        readmit_get(self, req, on_evict)
+    }
+
+    fn names_evictions(&self) -> bool {
+        true
     }
 
     fn delete(&mut self, key: u64) -> bool {

@@ -47,7 +47,7 @@
 
 use super::list::{KeyedSlab, List, Token};
 use super::registry::{ParamInfo, PolicyInfo, PolicyKind, spec_text};
-use super::{Outcome, Policy};
+use super::{EvictionSink, Outcome, Policy, Unobserved};
 use crate::request::Request;
 /// Segmented LRU's parameters (`slru:segments=4`).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -126,24 +126,26 @@ impl Slru {
     }
 
     /// Evicts the tail of the lowest non-empty segment; false when the cache is empty.
-    fn evict_one(&mut self) -> bool {
+    fn evict_one<S: EvictionSink + ?Sized>(&mut self, sink: &mut S) -> bool {
         let Some(id) = self.segments.iter().position(|s| !s.is_empty()) else {
             return false;
         };
         let token = self.segments[id]
             .pop_back(self.store.slab_mut())
             .expect("segment is not empty");
+        let slab = self.store.slab();
+        sink.evicted(slab.key(token), slab.size(token));
         self.store.remove(token);
         true
     }
 
     /// Moves the tail of overflowing segment `id` down (or out, from segment 0), settling
     /// each lower segment before looking at `id` again; returns evictions.
-    fn cool(&mut self, id: usize) -> u32 {
+    fn cool<S: EvictionSink + ?Sized>(&mut self, id: usize, sink: &mut S) -> u32 {
         let mut evicted = 0;
         while self.segments[id].bytes() > self.segment_cap {
             if id == 0 {
-                self.evict_one();
+                self.evict_one(sink);
                 evicted += 1;
                 continue;
             }
@@ -151,7 +153,7 @@ impl Slru {
                 .pop_back(self.store.slab_mut())
                 .expect("an overflowing segment is not empty");
             self.link(token, id - 1);
-            evicted += self.cool(id - 1);
+            evicted += self.cool(id - 1, sink);
         }
         evicted
     }
@@ -163,21 +165,21 @@ impl Slru {
     }
 
     /// A hit on `token` in segment `id`: to the head of the next segment up, then cascade.
-    fn promote(&mut self, token: Token, id: usize) -> u32 {
+    fn promote<S: EvictionSink + ?Sized>(&mut self, token: Token, id: usize, sink: &mut S) -> u32 {
         if id + 1 == self.segments.len() {
             self.segments[id].move_to_front(self.store.slab_mut(), token);
             return 0;
         }
         self.segments[id].unlink(self.store.slab_mut(), token);
         self.link(token, id + 1);
-        self.cool(id + 1)
+        self.cool(id + 1, sink)
     }
 
     /// Makes room for a new object and inserts it into the lowest segment with room.
-    fn admit(&mut self, key: u64, size: u32) -> u32 {
+    fn admit<S: EvictionSink + ?Sized>(&mut self, key: u64, size: u32, sink: &mut S) -> u32 {
         let s = u64::from(size);
         let mut evicted = 0;
-        while self.used() + s > self.capacity && self.evict_one() {
+        while self.used() + s > self.capacity && self.evict_one(sink) {
             evicted += 1;
         }
         let cap = self.segment_cap;
@@ -189,6 +191,35 @@ impl Slru {
         let token = self.store.insert(key, size);
         self.link(token, id);
         evicted
+    }
+}
+
+impl Slru {
+    /// The read rule, naming every object it drops to `sink`.
+    fn access<S: EvictionSink + ?Sized>(&mut self, req: &Request, sink: &mut S) -> Outcome {
+        let admissible = u64::from(req.size) <= self.segment_cap;
+        if let Some(token) = self.store.find(req.key) {
+            let id = self.store.slab().aux(token) as usize;
+            let evictions = if self.store.slab().size(token) == req.size {
+                self.promote(token, id, sink)
+            } else {
+                let old = self.store.slab().size(token);
+                self.segments[id].unlink(self.store.slab_mut(), token);
+                self.store.remove(token);
+                if admissible {
+                    self.admit(req.key, req.size, sink)
+                } else {
+                    sink.evicted(req.key, old);
+                    0
+                }
+            };
+            return Outcome::new(true, evictions);
+        }
+        if !admissible {
+            return Outcome::REFUSED;
+        }
+        let evictions = self.admit(req.key, req.size, sink);
+        Outcome::new(false, evictions)
     }
 }
 
@@ -214,27 +245,15 @@ impl Policy for Slru {
     }
 
     fn get(&mut self, req: &Request) -> Outcome {
-        let admissible = u64::from(req.size) <= self.segment_cap;
-        if let Some(token) = self.store.find(req.key) {
-            let id = self.store.slab().aux(token) as usize;
-            let evictions = if self.store.slab().size(token) == req.size {
-                self.promote(token, id)
-            } else {
-                self.segments[id].unlink(self.store.slab_mut(), token);
-                self.store.remove(token);
-                if admissible {
-                    self.admit(req.key, req.size)
-                } else {
-                    0
-                }
-            };
-            return Outcome::new(true, evictions);
-        }
-        if !admissible {
-            return Outcome::REFUSED;
-        }
-        let evictions = self.admit(req.key, req.size);
-        Outcome::new(false, evictions)
+        self.access(req, &mut Unobserved)
+    }
+
+    fn get_evicting(&mut self, req: &Request, on_evict: &mut dyn FnMut(u64, u32)) -> Outcome {
+        self.access(req, on_evict)
+    }
+
+    fn names_evictions(&self) -> bool {
+        true
     }
 
     fn delete(&mut self, key: u64) -> bool {

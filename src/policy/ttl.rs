@@ -121,8 +121,8 @@ pub struct Ttl {
     /// The clock now: the last request's time, or the number of requests seen before it.
     now: u64,
     ticks: u64,
-    /// Expiry of each object that has one.
-    expiry: HashMap<u64, u64>,
+    /// Expiry and size of each object that has an expiry.
+    expiry: HashMap<u64, (u64, u32)>,
     /// (expiry, key), earliest first; stale entries (renewed or removed keys) are skipped.
     queue: BinaryHeap<Reverse<(u64, u64)>>,
 }
@@ -154,20 +154,33 @@ impl Ttl {
     }
 
     fn is_expired(&self, key: u64) -> bool {
-        self.expiry.get(&key).is_some_and(|&at| at <= self.now)
+        self.expiry.get(&key).is_some_and(|&(at, _)| at <= self.now)
     }
 
-    /// Drops `key` from the base policy if it has expired; true when it did.
-    fn expire_if_due(&mut self, key: u64) -> bool {
+    /// The expiry time of `key`, if it has one.
+    fn expires(&self, key: u64) -> Option<u64> {
+        self.expiry.get(&key).map(|&(at, _)| at)
+    }
+
+    /// True when the base policy stores `key`, expired or not: an object past its expiry
+    /// is held until the layer drops it (on a read of it, or to make room), and that drop
+    /// is what [`Policy::get_evicting`] names.
+    pub fn holds(&self, key: u64) -> bool {
+        self.base.contains(key)
+    }
+
+    /// Drops `key` from the base policy if it has expired; its size when it did.
+    fn expire_if_due(&mut self, key: u64) -> Option<u32> {
         if self.is_expired(key) {
-            self.expiry.remove(&key);
-            return self.base.delete(key);
+            let (_, size) = self.expiry.remove(&key)?;
+            return self.base.delete(key).then_some(size);
         }
-        false
+        None
     }
 
-    /// Drops expired objects, earliest first, until `incoming` units fit or none is left.
-    fn reclaim_expired(&mut self, incoming: u64) -> u32 {
+    /// Drops expired objects, earliest first, until `incoming` units fit or none is left,
+    /// naming each to `sink`.
+    fn reclaim_expired(&mut self, incoming: u64, sink: &mut dyn FnMut(u64, u32)) -> u32 {
         let mut expired = 0;
         while self.base.used() + incoming > self.base.capacity() {
             let Some(&Reverse((at, key))) = self.queue.peek() else {
@@ -177,9 +190,12 @@ impl Ttl {
                 break;
             }
             self.queue.pop();
-            if self.expiry.get(&key) == Some(&at) {
-                self.expiry.remove(&key);
-                expired += u32::from(self.base.delete(key));
+            if self.expires(key) == Some(at) {
+                let (_, size) = self.expiry.remove(&key).expect("just looked up");
+                if self.base.delete(key) {
+                    expired += 1;
+                    sink(key, size);
+                }
             }
         }
         expired
@@ -188,7 +204,7 @@ impl Ttl {
     /// Drops queue entries whose expiry passed and that no longer match, bounding memory.
     fn prune(&mut self) {
         while let Some(&Reverse((at, key))) = self.queue.peek() {
-            let current = self.expiry.get(&key) == Some(&at);
+            let current = self.expires(key) == Some(at);
             let gone = !self.base.contains(key);
             if current && !gone {
                 break;
@@ -211,28 +227,54 @@ impl Ttl {
             return;
         }
         let at = self.now.saturating_add(ttl);
-        self.expiry.insert(req.key, at);
+        self.expiry.insert(req.key, (at, req.size));
         self.queue.push(Reverse((at, req.key)));
     }
 
-    fn store(&mut self, req: &Request, read: bool) -> Outcome {
+    /// Serves a read or a write; with a `sink`, names every object dropped (see
+    /// [`Policy::get_evicting`]); without one the base is called as plainly as before.
+    fn store(
+        &mut self,
+        req: &Request,
+        read: bool,
+        sink: Option<&mut dyn FnMut(u64, u32)>,
+    ) -> Outcome {
+        let named = sink.is_some();
+        let mut ignore = |_: u64, _: u32| {};
+        let sink: &mut dyn FnMut(u64, u32) = match sink {
+            Some(sink) => sink,
+            None => &mut ignore,
+        };
         self.advance(req);
-        let mut expirations = u32::from(self.expire_if_due(req.key));
+        let own_expired = self.expire_if_due(req.key);
+        let mut expirations = u32::from(own_expired.is_some());
         let present = self.base.contains(req.key);
         if !present && u64::from(req.size) <= self.base.capacity() {
-            expirations += self.reclaim_expired(u64::from(req.size));
+            expirations += self.reclaim_expired(u64::from(req.size), sink);
         }
-        let mut outcome = if read {
-            self.base.get(req)
-        } else {
-            self.base.set(req)
+        // The base's evictions leave stale expiry entries, dropped by `prune` as before:
+        // cleaning them here would change decisions (an expired ghost is deleted from the
+        // base, as the silent path does).
+        let mut outcome = match named {
+            false if read => self.base.get(req),
+            false => self.base.set(req),
+            true if read => self.base.get_evicting(req, sink),
+            true => self.base.set_evicting(req, sink),
         };
+        let stored = self.base.contains(req.key);
+        if let (Some(size), false) = (own_expired, stored) {
+            // Expired and not stored again (too large now): gone for good.
+            sink(req.key, size);
+        }
         if !present || !read {
-            if self.base.contains(req.key) {
+            if stored {
                 self.stamp(req);
             } else {
                 self.expiry.remove(&req.key);
             }
+        } else if let Some(entry) = self.expiry.get_mut(&req.key) {
+            // A read hit keeps the expiry; the size follows a resize.
+            entry.1 = req.size;
         }
         self.prune();
         outcome.expirations += expirations;
@@ -273,11 +315,24 @@ impl Policy for Ttl {
     }
 
     fn get(&mut self, req: &Request) -> Outcome {
-        self.store(req, true)
+        self.store(req, true, None)
     }
 
     fn set(&mut self, req: &Request) -> Outcome {
-        self.store(req, false)
+        self.store(req, false, None)
+    }
+
+    fn get_evicting(&mut self, req: &Request, on_evict: &mut dyn FnMut(u64, u32)) -> Outcome {
+        self.store(req, true, Some(on_evict))
+    }
+
+    fn set_evicting(&mut self, req: &Request, on_evict: &mut dyn FnMut(u64, u32)) -> Outcome {
+        self.store(req, false, Some(on_evict))
+    }
+
+    /// True when the base names its evictions (the layer names its own expirations).
+    fn names_evictions(&self) -> bool {
+        self.base.names_evictions()
     }
 
     fn delete(&mut self, key: u64) -> bool {
@@ -294,7 +349,7 @@ impl Policy for Ttl {
 
     fn validate(&self) -> Result<(), String> {
         self.base.validate()?;
-        for (&key, &at) in &self.expiry {
+        for (&key, &(at, _)) in &self.expiry {
             if !self.queue.iter().any(|&Reverse(e)| e == (at, key)) {
                 return Err(format!("key {key} expires at {at} but is not queued"));
             }

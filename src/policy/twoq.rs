@@ -56,7 +56,7 @@
 
 use super::list::{KeyedSlab, List, Token};
 use super::registry::{ParamInfo, PolicyInfo, PolicyKind, spec_text};
-use super::{Outcome, Policy};
+use super::{EvictionSink, Outcome, Policy, Unobserved};
 use crate::request::Request;
 /// 2Q's parameters (`2q:kin=0.25,kout=0.5`).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -184,18 +184,22 @@ impl TwoQ {
     }
 
     /// The paper's `reclaimfor`, repeated until `incoming` more units fit; returns evictions.
-    fn reclaim(&mut self, incoming: u64) -> u32 {
+    fn reclaim<S: EvictionSink + ?Sized>(&mut self, incoming: u64, sink: &mut S) -> u32 {
         let mut evicted = 0;
         while self.used() + incoming > self.capacity {
             if self.queue(A1IN).bytes() > self.kin || self.queue(AM).is_empty() {
                 let Some(token) = self.queues[A1IN as usize].pop_back(self.store.slab_mut()) else {
                     break;
                 };
+                let slab = self.store.slab();
+                sink.evicted(slab.key(token), slab.size(token));
                 self.remember(token);
             } else {
                 let token = self.queues[AM as usize]
                     .pop_back(self.store.slab_mut())
                     .expect("Am is not empty");
+                let slab = self.store.slab();
+                sink.evicted(slab.key(token), slab.size(token));
                 self.store.remove(token);
             }
             evicted += 1;
@@ -204,12 +208,54 @@ impl TwoQ {
     }
 
     /// Reclaims room for a new object and links it at the head of `queue`.
-    fn admit(&mut self, key: u64, size: u32, queue: u32) -> u32 {
-        let evicted = self.reclaim(u64::from(size));
+    fn admit<S: EvictionSink + ?Sized>(
+        &mut self,
+        key: u64,
+        size: u32,
+        queue: u32,
+        sink: &mut S,
+    ) -> u32 {
+        let evicted = self.reclaim(u64::from(size), sink);
         let token = self.store.insert(key, size);
         self.queues[queue as usize].push_front(self.store.slab_mut(), token);
         self.store.slab_mut().set_aux(token, queue);
         evicted
+    }
+}
+
+impl TwoQ {
+    /// The read rule, naming every object it drops to `sink`.
+    fn access<S: EvictionSink + ?Sized>(&mut self, req: &Request, sink: &mut S) -> Outcome {
+        let admissible = u64::from(req.size) <= self.kin;
+        let mut queue = A1IN;
+        if let Some(token) = self.store.find(req.key) {
+            let found = self.store.slab().aux(token);
+            if found != A1OUT {
+                if self.store.slab().size(token) == req.size {
+                    if found == AM {
+                        self.queues[AM as usize].move_to_front(self.store.slab_mut(), token);
+                    }
+                    return Outcome::HIT;
+                }
+                let old = self.store.slab().size(token);
+                self.delete(req.key);
+                let evictions = if admissible {
+                    self.admit(req.key, req.size, A1IN, sink)
+                } else {
+                    sink.evicted(req.key, old);
+                    0
+                };
+                return Outcome::new(true, evictions);
+            }
+            self.queues[A1OUT as usize].unlink(self.store.slab_mut(), token);
+            self.store.remove(token);
+            queue = AM;
+        }
+        if !admissible {
+            return Outcome::REFUSED;
+        }
+        let evictions = self.admit(req.key, req.size, queue, sink);
+        Outcome::new(false, evictions)
     }
 }
 
@@ -237,34 +283,15 @@ impl Policy for TwoQ {
     }
 
     fn get(&mut self, req: &Request) -> Outcome {
-        let admissible = u64::from(req.size) <= self.kin;
-        let mut queue = A1IN;
-        if let Some(token) = self.store.find(req.key) {
-            let found = self.store.slab().aux(token);
-            if found != A1OUT {
-                if self.store.slab().size(token) == req.size {
-                    if found == AM {
-                        self.queues[AM as usize].move_to_front(self.store.slab_mut(), token);
-                    }
-                    return Outcome::HIT;
-                }
-                self.delete(req.key);
-                let evictions = if admissible {
-                    self.admit(req.key, req.size, A1IN)
-                } else {
-                    0
-                };
-                return Outcome::new(true, evictions);
-            }
-            self.queues[A1OUT as usize].unlink(self.store.slab_mut(), token);
-            self.store.remove(token);
-            queue = AM;
-        }
-        if !admissible {
-            return Outcome::REFUSED;
-        }
-        let evictions = self.admit(req.key, req.size, queue);
-        Outcome::new(false, evictions)
+        self.access(req, &mut Unobserved)
+    }
+
+    fn get_evicting(&mut self, req: &Request, on_evict: &mut dyn FnMut(u64, u32)) -> Outcome {
+        self.access(req, on_evict)
+    }
+
+    fn names_evictions(&self) -> bool {
+        true
     }
 
     fn delete(&mut self, key: u64) -> bool {

@@ -88,7 +88,7 @@
 use super::frequency_sketch::FrequencySketch;
 use super::list::{KeyedSlab, List, Token};
 use super::registry::{ParamInfo, PolicyInfo, PolicyKind, spec_text};
-use super::{Outcome, Policy};
+use super::{EvictionSink, Outcome, Policy, Unobserved};
 use crate::request::Request;
 /// W-TinyLFU's parameters (`wtinylfu:window=0.01,protected=0.8,sample=10,doorkeeper=0`).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -307,9 +307,11 @@ impl WTinyLfu {
     }
 
     /// Evicts main's victim; returns evictions (0 or 1).
-    fn main_evict_one(&mut self) -> u32 {
+    fn main_evict_one<S: EvictionSink + ?Sized>(&mut self, sink: &mut S) -> u32 {
         match self.main_victim() {
             Some(victim) => {
+                let slab = self.store.slab();
+                sink.evicted(slab.key(victim), slab.size(victim));
                 self.unlink(victim);
                 self.store.remove(victim);
                 1
@@ -320,7 +322,7 @@ impl WTinyLfu {
 
     /// Inserts an unlinked node into main: the lowest segment with room, else evict and
     /// put it in probation.
-    fn main_insert(&mut self, token: Token) -> u32 {
+    fn main_insert<S: EvictionSink + ?Sized>(&mut self, token: Token, sink: &mut S) -> u32 {
         let size = u64::from(self.store.slab().size(token));
         if self.probation.bytes() + size <= self.budgets.probation {
             self.push_front(PROBATION, token);
@@ -332,7 +334,7 @@ impl WTinyLfu {
         }
         let mut evicted = 0;
         while self.main_bytes() + size > self.budgets.main {
-            let n = self.main_evict_one();
+            let n = self.main_evict_one(sink);
             if n == 0 {
                 break;
             }
@@ -344,17 +346,17 @@ impl WTinyLfu {
 
     /// One eviction step of libCacheSim's W-TinyLFU: move window candidates to main while
     /// it has room, then either admit one candidate over main's victim or drop it.
-    fn evict_step(&mut self) -> u32 {
+    fn evict_step<S: EvictionSink + ?Sized>(&mut self, sink: &mut S) -> u32 {
         let mut evicted = 0;
         loop {
             let Some(candidate) = self.window.back(self.store.slab()) else {
-                return evicted + self.main_evict_one();
+                return evicted + self.main_evict_one(sink);
             };
             let key = self.store.slab().key(candidate);
             let size = u64::from(self.store.slab().size(candidate));
             if self.main_bytes() + size <= self.budgets.main {
                 self.window.unlink(self.store.slab_mut(), candidate);
-                evicted += self.main_insert(candidate);
+                evicted += self.main_insert(candidate, sink);
                 self.sketch.increment(key);
                 continue;
             }
@@ -367,9 +369,10 @@ impl WTinyLfu {
             };
             self.window.unlink(self.store.slab_mut(), candidate);
             if admit {
-                evicted += self.main_evict_one();
-                evicted += self.main_insert(candidate);
+                evicted += self.main_evict_one(sink);
+                evicted += self.main_insert(candidate, sink);
             } else {
+                sink.evicted(key, size as u32);
                 self.store.remove(candidate);
                 evicted += 1;
             }
@@ -380,7 +383,7 @@ impl WTinyLfu {
 
     /// A hit in main: probation moves to protected (cooling protected's overflow into
     /// probation, evicting probation's overflow); protected moves to its front.
-    fn main_hit(&mut self, token: Token) -> u32 {
+    fn main_hit<S: EvictionSink + ?Sized>(&mut self, token: Token, sink: &mut S) -> u32 {
         if self.store.slab().aux(token) == PROTECTED {
             self.protected.move_to_front(self.store.slab_mut(), token);
             return 0;
@@ -397,6 +400,8 @@ impl WTinyLfu {
                 let Some(victim) = self.probation.pop_back(self.store.slab_mut()) else {
                     break;
                 };
+                let slab = self.store.slab();
+                sink.evicted(slab.key(victim), slab.size(victim));
                 self.store.remove(victim);
                 evicted += 1;
             }
@@ -405,14 +410,14 @@ impl WTinyLfu {
     }
 
     /// A miss: admit `key` into the window after making room, unless it is too large.
-    fn admit(&mut self, key: u64, size: u32) -> Outcome {
+    fn admit<S: EvictionSink + ?Sized>(&mut self, key: u64, size: u32, sink: &mut S) -> Outcome {
         let bytes = u64::from(size);
         if !self.budgets.admits(bytes) {
             return Outcome::REFUSED;
         }
         let mut evictions = 0;
         while self.window.bytes() + self.main_bytes() + bytes > self.capacity {
-            let n = self.evict_step();
+            let n = self.evict_step(sink);
             if n == 0 && self.window.is_empty() && self.main_bytes() == 0 {
                 break;
             }
@@ -433,6 +438,35 @@ impl WTinyLfu {
         self.sketch.set_sample_size(self.sample.saturating_mul(est));
         self.sketch.increment(key);
         Outcome::new(false, evictions)
+    }
+}
+
+impl WTinyLfu {
+    /// The read rule, naming every object it drops to `sink`.
+    fn access<S: EvictionSink + ?Sized>(&mut self, req: &Request, sink: &mut S) -> Outcome {
+        let Some(token) = self.store.find(req.key) else {
+            return self.admit(req.key, req.size, sink);
+        };
+        let old = self.store.slab().size(token);
+        if old != req.size {
+            self.unlink(token);
+            self.store.remove(token);
+            let mut outcome = self.admit(req.key, req.size, sink);
+            outcome.hit = true;
+            if outcome.refused {
+                // Held before, too large to keep now: the object itself is gone.
+                sink.evicted(req.key, old);
+            }
+            return outcome;
+        }
+        let mut outcome = Outcome::HIT;
+        if self.store.slab().aux(token) == WINDOW {
+            self.window.move_to_front(self.store.slab_mut(), token);
+        } else {
+            outcome.evictions = self.main_hit(token, sink);
+            self.sketch.increment(req.key);
+        }
+        outcome
     }
 }
 
@@ -466,24 +500,15 @@ impl Policy for WTinyLfu {
     }
 
     fn get(&mut self, req: &Request) -> Outcome {
-        let Some(token) = self.store.find(req.key) else {
-            return self.admit(req.key, req.size);
-        };
-        if self.store.slab().size(token) != req.size {
-            self.unlink(token);
-            self.store.remove(token);
-            let mut outcome = self.admit(req.key, req.size);
-            outcome.hit = true;
-            return outcome;
-        }
-        let mut outcome = Outcome::HIT;
-        if self.store.slab().aux(token) == WINDOW {
-            self.window.move_to_front(self.store.slab_mut(), token);
-        } else {
-            outcome.evictions = self.main_hit(token);
-            self.sketch.increment(req.key);
-        }
-        outcome
+        self.access(req, &mut Unobserved)
+    }
+
+    fn get_evicting(&mut self, req: &Request, on_evict: &mut dyn FnMut(u64, u32)) -> Outcome {
+        self.access(req, on_evict)
+    }
+
+    fn names_evictions(&self) -> bool {
+        true
     }
 
     fn delete(&mut self, key: u64) -> bool {

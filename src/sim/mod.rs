@@ -26,19 +26,80 @@ use crate::policy::{Policy, PolicySpec, SpecError};
 use crate::request::{Op, Request};
 use crate::trace::{self, RequestReader, VecReader};
 
-/// One configuration to simulate: a policy spec at a capacity.
-#[derive(Debug, Clone)]
+/// One configuration to simulate: a policy spec at a capacity, or a policy of the user's
+/// own built by a [`PolicyFactory`].
+#[derive(Clone)]
 pub struct Config {
-    /// The policy.
+    /// The policy (for a factory-built policy, a spec made of its label alone).
     pub spec: PolicySpec,
     /// Capacity in size units (bytes, or objects with [`SimOptions::objects`]).
     pub capacity: u64,
+    /// Builds the policy instead of the registry, when set ([`Config::custom`]).
+    pub factory: Option<PolicyFactory>,
+}
+
+/// Builds a policy from `(capacity, seed)`: how a user's own `impl Policy` joins a
+/// simulation ([`Config::custom`]). Called once per configuration, on the calling thread.
+pub type PolicyFactory = std::sync::Arc<dyn Fn(u64, u64) -> Box<dyn Policy> + Send + Sync>;
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("spec", &self.spec.text)
+            .field("capacity", &self.capacity)
+            .field("factory", &self.factory.as_ref().map(|_| "custom"))
+            .finish()
+    }
 }
 
 impl Config {
     /// A configuration of `spec` at `capacity`.
     pub fn new(spec: PolicySpec, capacity: u64) -> Config {
-        Config { spec, capacity }
+        Config {
+            spec,
+            capacity,
+            factory: None,
+        }
+    }
+
+    /// A configuration of a policy the registry does not know: `build(capacity, seed)`
+    /// makes it, `label` names it in results (a spec name: letters, digits, `-`, `_`).
+    /// The engine fills `Request::next_access` only for registry policies that ask for
+    /// it, so an offline policy built here needs a trace that carries it.
+    ///
+    /// ```
+    /// use cachelab::policy::{lru::Lru, Policy};
+    /// use cachelab::sim::{simulate, Config, SimOptions};
+    /// use cachelab::trace::VecReader;
+    /// use cachelab::request::Request;
+    ///
+    /// let mine = Config::custom("my-lru", 2, |capacity, _seed| -> Box<dyn Policy> {
+    ///     Box::new(Lru::new(capacity))
+    /// })?;
+    /// let requests = [1, 2, 1, 3, 1].map(|k| Request::get(k, 1)).to_vec();
+    /// let results = simulate(&mut VecReader::new(requests, false), &[mine], &SimOptions::default(), None)?;
+    /// assert_eq!((results[0].spec.as_str(), results[0].counters.hits), ("my-lru", 2));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn custom(
+        label: &str,
+        capacity: u64,
+        build: impl Fn(u64, u64) -> Box<dyn Policy> + Send + Sync + 'static,
+    ) -> Result<Config, SpecError> {
+        let spec: PolicySpec = label.parse()?;
+        Ok(Config {
+            spec,
+            capacity,
+            factory: Some(std::sync::Arc::new(build)),
+        })
+    }
+
+    /// Builds this configuration's policy with `seed`.
+    pub fn build(&self, seed: u64) -> Result<Box<dyn Policy>, SpecError> {
+        match &self.factory {
+            Some(build) => Ok(build(self.capacity, seed)),
+            None => CATALOG.build(&self.spec, self.capacity, seed),
+        }
     }
 }
 
@@ -256,7 +317,7 @@ pub fn simulate(
         .enumerate()
         .map(|(config_index, config)| {
             Ok(Lane {
-                policy: CATALOG.build(&config.spec, config.capacity, options.seed)?,
+                policy: config.build(options.seed)?,
                 config_index,
                 counters: Counters::default(),
                 window: Counters::default(),
@@ -266,9 +327,10 @@ pub fn simulate(
         .collect::<Result<Vec<_>, SpecError>>()?;
 
     let needs_next_access = configs.iter().any(|c| {
-        CATALOG
-            .lookup(&c.spec.name)
-            .is_ok_and(|info| info.needs_next_access)
+        c.factory.is_none()
+            && CATALOG
+                .lookup(&c.spec.name)
+                .is_ok_and(|info| info.needs_next_access)
     });
     let mut with_next_access;
     let reader: &mut dyn RequestReader = if needs_next_access && !reader.has_next_access() {
@@ -353,6 +415,96 @@ mod tests {
 
     fn reads(keys: &[u64]) -> Vec<Request> {
         keys.iter().map(|&k| Request::get(k, 10)).collect()
+    }
+
+    /// A policy the registry does not know: keeps the `capacity` smallest keys seen
+    /// (an odd rule, so no registry policy could produce its numbers by accident).
+    struct SmallestKeys {
+        capacity: u64,
+        held: std::collections::BTreeSet<u64>,
+    }
+
+    impl Policy for SmallestKeys {
+        fn name(&self) -> String {
+            "smallest".to_string()
+        }
+        fn capacity(&self) -> u64 {
+            self.capacity
+        }
+        fn used(&self) -> u64 {
+            self.held.len() as u64
+        }
+        fn len(&self) -> usize {
+            self.held.len()
+        }
+        fn contains(&self, key: u64) -> bool {
+            self.held.contains(&key)
+        }
+        fn get(&mut self, req: &Request) -> crate::policy::Outcome {
+            if self.held.contains(&req.key) {
+                return crate::policy::Outcome::HIT;
+            }
+            self.held.insert(req.key);
+            let mut evictions = 0;
+            while self.held.len() as u64 > self.capacity {
+                self.held.pop_last();
+                evictions += 1;
+            }
+            crate::policy::Outcome::new(false, evictions)
+        }
+        fn delete(&mut self, key: u64) -> bool {
+            self.held.remove(&key)
+        }
+        fn heap_bytes(&self) -> usize {
+            0
+        }
+    }
+
+    #[test]
+    fn a_users_own_policy_runs_through_the_engine() {
+        // Capacity 2, keys 5 9 1 9 5 1: 5 and 9 miss (held {5, 9}); 1 misses and 9, the
+        // largest, goes ({1, 5}); 9 misses and goes again; 5 and 1 hit.
+        let config = Config::custom("smallest", 2, |capacity, _| {
+            Box::new(SmallestKeys {
+                capacity,
+                held: Default::default(),
+            })
+        })
+        .unwrap();
+        let mut reader = VecReader::new(reads(&[5, 9, 1, 9, 5, 1]), false);
+        let options = SimOptions {
+            objects: true,
+            ..SimOptions::default()
+        };
+        let results = simulate(&mut reader, &[config], &options, None).unwrap();
+        assert_eq!(results[0].spec, "smallest");
+        assert_eq!(results[0].policy, "smallest");
+        assert_eq!(
+            (results[0].counters.hits, results[0].counters.misses),
+            (2, 4)
+        );
+        assert_eq!(results[0].counters.evictions, 2);
+    }
+
+    #[test]
+    fn a_factory_config_matches_the_same_policy_by_spec() {
+        let trace: Vec<Request> = (0..5000u64)
+            .map(|i| Request::get((i * 7919) % 97 + (i % 13) * (i % 5), 1 + (i % 4) as u32))
+            .collect();
+        let by_spec = Config::new("s3fifo".parse().unwrap(), 60);
+        let by_factory = Config::custom("mine", 60, |capacity, _| {
+            Box::new(crate::policy::s3fifo::S3Fifo::new(capacity))
+        })
+        .unwrap();
+        let results = simulate(
+            &mut VecReader::new(trace, false),
+            &[by_spec, by_factory],
+            &SimOptions::default(),
+            None,
+        )
+        .unwrap();
+        assert_eq!(results[0].counters, results[1].counters);
+        assert!(results[0].counters.hits > 0 && results[0].counters.evictions > 0);
     }
 
     #[test]

@@ -1,0 +1,495 @@
+//! In-process caches over any eviction policy: [`Cache<K, V>`] keeps values, the policy
+//! keeps only keys and sizes and decides, exactly as it does in the simulator.
+//!
+//! Start from [`Cache::builder`]. A cache owns three things: a table from keys to values
+//! (with each key's internal id), a [`Policy`] over those ids (any registered spec such as
+//! `s3fifo`, or a policy of your own), and a [`Clock`] for TTLs. Every read or insert is one
+//! request to the policy; the policy names what it evicts ([`Policy::get_evicting`]) and
+//! the cache drops those values, handing them to the eviction listener. Because the
+//! policy object is the simulator's own, a cache makes the same hit, miss and eviction
+//! decisions as `cachelab sim` on the same stream of requests (tested for every policy).
+//!
+//! ```
+//! use cachelab::cache::Cache;
+//!
+//! let mut cache = Cache::builder().policy("s3fifo").capacity(2).build()?;
+//! cache.insert("a", 1);
+//! assert_eq!(cache.get(&"a"), Some(&1));
+//! let len = cache.get_or_insert_with("b", || 2);
+//! assert_eq!(*len, 2);
+//! assert_eq!(cache.cache_info().hits, 1);
+//! # Ok::<(), cachelab::cache::BuildError>(())
+//! ```
+//!
+//! Rules:
+//! - **Ids.** A key's id starts as the cache hasher's hash of the key, so a key keeps its
+//!   id as it leaves and comes back, as a hashed trace key does in the simulator (ghost
+//!   entries and frequency sketches recognise it). Lookups go through the cache's own
+//!   table, which compares keys, never through the hash alone: two keys with one hash get
+//!   two ids. The default hasher is randomly seeded (as `std`'s maps are, against
+//!   flooding); give [`Builder::hasher`] a fixed one for decisions that repeat run to run
+//!   (W-TinyLFU's sketch and random eviction see the ids).
+//! - **TTL** (cachetools' rules). An entry inserted at time `t` with TTL `T` expires at `t + T` and is expired
+//!   when `expires <= now`; reads do not renew it, an insert of the same key does. Expired
+//!   entries read as absent and are dropped on the read, or by the policy's TTL layer when
+//!   an insert needs room (earliest expiry first, before any live entry is evicted).
+//! - **Sizes.** Capacity counts entries, or the units a weigher returns (cachetools'
+//!   `getsizeof`). An entry larger than the capacity is not kept.
+//!
+//! For threads, [`sync::Cache`] shards keys over locked caches and computes a missing value
+//! once however many threads miss it together; [`Memo`] memoises a function on it.
+
+mod builder;
+mod clock;
+mod memo;
+pub mod sync;
+
+pub use builder::{BuildError, Builder};
+pub use clock::{Clock, LogicalClock, WallClock};
+pub use memo::{Memo, MemoBuilder};
+
+use std::borrow::Borrow;
+use std::hash::{BuildHasher, Hash, RandomState};
+
+use hashbrown::{HashMap, HashTable};
+
+use crate::policy::Policy;
+use crate::request::{Op, Request};
+
+/// Why an entry left the cache without being removed by the program.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum RemovalCause {
+    /// The policy evicted it to make room.
+    Evicted,
+    /// Its TTL ran out.
+    Expired,
+    /// The policy would not keep it: larger than the capacity (or than an admission limit
+    /// such as W-TinyLFU's window).
+    Rejected,
+}
+
+/// Counters in the shape of Python's `functools` `cache_info()`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
+pub struct CacheInfo {
+    /// Reads that found a live entry.
+    pub hits: u64,
+    /// Reads that found none (absent or expired).
+    pub misses: u64,
+    /// Capacity in size units (entries, or weigher units).
+    pub maxsize: u64,
+    /// Size units held now.
+    pub currsize: u64,
+}
+
+/// What the listener is: called with each entry that leaves on its own.
+type Listener<K, V> = Box<dyn FnMut(K, V, RemovalCause) + Send>;
+/// What the weigher is: an entry's size in capacity units.
+type Weigher<K, V> = Box<dyn Fn(&K, &V) -> u32 + Send>;
+
+/// One held entry.
+struct Entry<K, V> {
+    key: K,
+    value: V,
+    /// The cache hasher's hash of `key` (the index is keyed by it).
+    hash: u64,
+    /// Size in capacity units, as the policy holds it.
+    size: u32,
+    /// Expiry time in clock ticks, if the entry has a TTL.
+    expires: Option<u64>,
+}
+
+impl<K, V> Entry<K, V> {
+    fn expired(&self, now: u64) -> bool {
+        self.expires.is_some_and(|at| at <= now)
+    }
+}
+
+/// A cache of values over an eviction policy; see the [module docs](self).
+///
+/// Reads take `&mut self` because a read is a request the policy learns from. Across
+/// threads, use [`sync::Cache`] (or this one in a `Mutex`).
+pub struct Cache<K, V, H = RandomState> {
+    /// The policy over ids, wrapped in the TTL layer (which expires nothing until an entry
+    /// gets a TTL).
+    policy: Box<dyn Policy>,
+    hasher: H,
+    /// Ids, found by the key's hash and then compared by key.
+    index: HashTable<u64>,
+    /// Held entries by id.
+    entries: HashMap<u64, Entry<K, V>>,
+    weigher: Option<Weigher<K, V>>,
+    listener: Option<Listener<K, V>>,
+    clock: Box<dyn Clock>,
+    /// TTL of an insert that gives none, in ticks (0 = none).
+    default_ttl: u64,
+    hits: u64,
+    misses: u64,
+    /// Ids the policy named during the last request.
+    dropped: Vec<u64>,
+    /// A value the policy would not keep, held so `get_or_insert_with` can lend it.
+    rejected: Option<V>,
+    /// Every request sent to the policy, when capturing ([`Builder::capture`]).
+    captured: Option<Vec<Request>>,
+}
+
+impl<K, V> Cache<K, V> {
+    /// A builder with the defaults: `lru`, 10 000 entries, no TTL, wall clock.
+    pub fn builder() -> Builder<K, V> {
+        Builder::new()
+    }
+}
+
+impl<K: Hash + Eq, V, H: BuildHasher> Cache<K, V, H> {
+    /// The id of `key`'s entry, expired or not.
+    fn find<Q>(&self, key: &Q) -> Option<u64>
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
+        let hash = self.hasher.hash_one(key);
+        let entries = &self.entries;
+        self.index
+            .find(hash, |id| entries[id].key.borrow() == key)
+            .copied()
+    }
+
+    /// The request for `id` now.
+    fn request(&self, id: u64, size: u32, ttl: u64) -> Request {
+        Request {
+            time: self.clock.now(),
+            ttl: u32::try_from(ttl).expect("ttl_or_default caps TTLs at u32::MAX"),
+            ..Request::get(id, size)
+        }
+    }
+
+    /// Sends `req` to the policy as a read (`write` false) or a write, collecting the ids
+    /// it drops into `self.dropped`.
+    fn ask(&mut self, req: &Request, write: bool) {
+        if let Some(captured) = self.captured.as_mut() {
+            let op = if write { Op::Set } else { Op::Get };
+            captured.push(Request { op, ..*req });
+        }
+        let dropped = &mut self.dropped;
+        let mut sink = |id: u64, _size: u32| dropped.push(id);
+        if write {
+            self.policy.set_evicting(req, &mut sink);
+        } else {
+            self.policy.get_evicting(req, &mut sink);
+        }
+    }
+
+    /// Drops the entries the policy named, telling the listener; `replaced` is the id a
+    /// replacing insert was for (dropped when its new size no longer fits: rejected).
+    fn settle(&mut self, now: u64, replaced: Option<u64>) {
+        let mut dropped = std::mem::take(&mut self.dropped);
+        for id in dropped.drain(..) {
+            if let Some(entry) = self.unlink(id) {
+                let cause = if Some(id) == replaced {
+                    RemovalCause::Rejected
+                } else if entry.expired(now) {
+                    RemovalCause::Expired
+                } else {
+                    RemovalCause::Evicted
+                };
+                self.notify(entry.key, entry.value, cause);
+            }
+        }
+        self.dropped = dropped;
+    }
+
+    fn notify(&mut self, key: K, value: V, cause: RemovalCause) {
+        if let Some(listener) = self.listener.as_mut() {
+            listener(key, value, cause);
+        }
+    }
+
+    /// Removes `id` from the table (not from the policy).
+    fn unlink(&mut self, id: u64) -> Option<Entry<K, V>> {
+        let entry = self.entries.remove(&id)?;
+        if let Ok(slot) = self.index.find_entry(entry.hash, |&other| other == id) {
+            slot.remove();
+        }
+        Some(entry)
+    }
+
+    /// Deletes `id` from the policy, capturing the delete.
+    fn forget(&mut self, id: u64) {
+        if let Some(captured) = self.captured.as_mut() {
+            captured.push(Request {
+                time: self.clock.now(),
+                op: Op::Delete,
+                ..Request::get(id, 0)
+            });
+        }
+        self.policy.delete(id);
+    }
+
+    /// Drops an expired entry from the policy and the table, telling the listener.
+    fn drop_expired(&mut self, id: u64) {
+        self.forget(id);
+        if let Some(entry) = self.unlink(id) {
+            self.notify(entry.key, entry.value, RemovalCause::Expired);
+        }
+    }
+
+    /// A free id for a key of hash `hash`: the hash itself unless a held entry has it.
+    fn free_id(&self, hash: u64) -> u64 {
+        let mut id = hash;
+        while self.entries.contains_key(&id) {
+            id = id.wrapping_add(1);
+        }
+        id
+    }
+
+    /// Reads `key`: its value when held and unexpired (a hit), else `None` (a miss; an
+    /// expired entry is dropped and goes to the listener).
+    pub fn get<Q>(&mut self, key: &Q) -> Option<&V>
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
+        let id = self.hit(key)?;
+        self.entries.get(&id).map(|e| &e.value)
+    }
+
+    /// The read half of `get`: counts, asks the policy, returns the id on a hit.
+    fn hit<Q>(&mut self, key: &Q) -> Option<u64>
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
+        let now = self.clock.now();
+        let Some(id) = self.find(key) else {
+            self.misses += 1;
+            return None;
+        };
+        if self.entries[&id].expired(now) {
+            self.drop_expired(id);
+            self.misses += 1;
+            return None;
+        }
+        self.hits += 1;
+        let req = self.request(id, self.entries[&id].size, 0);
+        self.ask(&req, false);
+        self.settle(now, None);
+        // Some policies (SLRU, W-TinyLFU) can evict on a hit, in rare cases the hit
+        // object itself; it is then a hit whose value is gone, as in the simulator.
+        Some(id)
+    }
+
+    /// Stores `value` under `key` with the cache's default TTL; returns the value it
+    /// replaces, if any. Replacing counts as a write to the policy (it renews the TTL).
+    pub fn insert(&mut self, key: K, value: V) -> Option<V> {
+        self.insert_with_ttl(key, value, self.default_ttl)
+    }
+
+    /// Stores `value` under `key`, expiring `ttl` ticks from now (0 = the default TTL; no
+    /// expiry when that is 0 too), as cachetools' `TLRUCache` gives each entry its own
+    /// time to use. Returns the value it replaces, if any.
+    pub fn insert_with_ttl(&mut self, key: K, value: V, ttl: u64) -> Option<V> {
+        let now = self.clock.now();
+        match self.find(&key) {
+            Some(id) if !self.entries[&id].expired(now) => {
+                let size = self.weigh(&key, &value);
+                let ttl = self.ttl_or_default(ttl);
+                let req = self.request(id, size, ttl);
+                let entry = self.entries.get_mut(&id).expect("found above");
+                let old = std::mem::replace(&mut entry.value, value);
+                entry.size = size;
+                entry.expires = (ttl > 0).then(|| now.saturating_add(ttl));
+                self.ask(&req, true);
+                self.settle(now, Some(id));
+                Some(old)
+            }
+            found => {
+                if let Some(id) = found {
+                    self.drop_expired(id);
+                }
+                if let Err((key, value)) = self.admit(key, value, ttl, now) {
+                    self.notify(key, value, RemovalCause::Rejected);
+                }
+                None
+            }
+        }
+    }
+
+    /// Admits an absent key as the simulator admits on a miss (a read that inserts);
+    /// returns its id, or the key and value back when the policy does not keep them.
+    fn admit(&mut self, key: K, value: V, ttl: u64, now: u64) -> Result<u64, (K, V)> {
+        let size = self.weigh(&key, &value);
+        let ttl = self.ttl_or_default(ttl);
+        let hash = self.hasher.hash_one(&key);
+        let id = self.free_id(hash);
+        let req = self.request(id, size, ttl);
+        self.ask(&req, false);
+        self.settle(now, None);
+        if !self.policy.contains(id) {
+            return Err((key, value));
+        }
+        self.entries.insert(
+            id,
+            Entry {
+                key,
+                value,
+                hash,
+                size,
+                expires: (ttl > 0).then(|| now.saturating_add(ttl)),
+            },
+        );
+        let entries = &self.entries;
+        self.index.insert_unique(hash, id, |id| entries[id].hash);
+        Ok(id)
+    }
+
+    /// `ttl`, or the default when it is 0; at most `u32::MAX` ticks (a request's TTL field).
+    fn ttl_or_default(&self, ttl: u64) -> u64 {
+        let ttl = if ttl > 0 { ttl } else { self.default_ttl };
+        ttl.min(u64::from(u32::MAX))
+    }
+
+    /// An entry's size: the weigher's, at least 1 (a policy counts every object it holds).
+    fn weigh(&self, key: &K, value: &V) -> u32 {
+        self.weigher.as_ref().map_or(1, |w| w(key, value).max(1))
+    }
+
+    /// The value of `key`, computing and inserting it with `make` on a miss: one request
+    /// to the policy either way, the simulator's read. A value the policy will not keep
+    /// (too large) is still returned; the cache holds it only until the next call.
+    pub fn get_or_insert_with(&mut self, key: K, make: impl FnOnce() -> V) -> &V {
+        match self.try_get_with(key, || Ok::<V, std::convert::Infallible>(make())) {
+            Ok(value) => value,
+        }
+    }
+
+    /// [`Cache::get_or_insert_with`] for a computation that can fail: an error is
+    /// returned and nothing is cached (the miss is still counted).
+    pub fn try_get_with<E>(
+        &mut self,
+        key: K,
+        make: impl FnOnce() -> Result<V, E>,
+    ) -> Result<&V, E> {
+        self.rejected = None;
+        match self.hit(&key) {
+            Some(id) if self.entries.contains_key(&id) => {
+                return Ok(&self.entries[&id].value);
+            }
+            Some(_) => {
+                // A hit that evicted the object itself (rare; see `hit`): the policy has
+                // answered this request, so the value is lent, not stored.
+                let value = make()?;
+                return Ok(self.rejected.insert(value));
+            }
+            None => {}
+        }
+        let value = make()?;
+        let now = self.clock.now();
+        match self.admit(key, value, 0, now) {
+            Ok(id) => Ok(&self.entries[&id].value),
+            Err((_, value)) => Ok(self.rejected.insert(value)),
+        }
+    }
+
+    /// Removes `key` and returns its value; `None` when absent or expired (an expired
+    /// entry goes to the listener). What the policy remembers of an absent key (a ghost
+    /// entry) is forgotten too, as the simulator's delete does.
+    pub fn remove<Q>(&mut self, key: &Q) -> Option<V>
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
+        let Some(id) = self.find(key) else {
+            // Not held, but the policy may remember it (a ghost entry, a frequency):
+            // forget that too, as the simulator's delete does. The id is the one the key
+            // would get now, never a held entry's.
+            let id = self.free_id(self.hasher.hash_one(key));
+            self.forget(id);
+            return None;
+        };
+        if self.entries[&id].expired(self.clock.now()) {
+            self.drop_expired(id);
+            return None;
+        }
+        self.forget(id);
+        self.unlink(id).map(|e| e.value)
+    }
+
+    /// True when `key` is held and unexpired. Not a request: the policy learns nothing.
+    pub fn contains<Q>(&self, key: &Q) -> bool
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
+        self.peek(key).is_some()
+    }
+
+    /// The value of `key` if held and unexpired, without counting a read or telling the
+    /// policy.
+    pub fn peek<Q>(&self, key: &Q) -> Option<&V>
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
+        let entry = &self.entries[&self.find(key)?];
+        (!entry.expired(self.clock.now())).then_some(&entry.value)
+    }
+
+    /// Entries held, including expired ones not yet dropped ([`Cache::expire`] drops them).
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// True when no entry is held.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// Drops every expired entry now (cachetools' `expire()`), telling the listener;
+    /// returns how many. Not needed for correctness: expired entries read as absent.
+    pub fn expire(&mut self) -> usize {
+        let now = self.clock.now();
+        let mut expired: Vec<u64> = self
+            .entries
+            .iter()
+            .filter(|(_, e)| e.expired(now))
+            .map(|(&id, _)| id)
+            .collect();
+        expired.sort_unstable();
+        for &id in &expired {
+            self.drop_expired(id);
+        }
+        expired.len()
+    }
+
+    /// Hits, misses, capacity and size held.
+    pub fn cache_info(&self) -> CacheInfo {
+        CacheInfo {
+            hits: self.hits,
+            misses: self.misses,
+            maxsize: self.policy.capacity(),
+            currsize: self.policy.used(),
+        }
+    }
+
+    /// The requests captured since the last call (empty unless the cache was built with
+    /// [`Builder::capture`]): one per request the policy saw, with the key's id, size,
+    /// clock time and TTL, `get` for reads and first inserts, `set` for replacing
+    /// inserts, `delete` for removals. Replayed with `cachelab sim --ops` (or
+    /// [`crate::sim::SimOptions::honour_ops`]) through the same policy and capacity, they
+    /// give this cache's hits; at other sizes or policies, what those would have done.
+    /// Write them with [`crate::trace::write_trace`].
+    pub fn take_captured(&mut self) -> Vec<Request> {
+        self.captured
+            .as_mut()
+            .map(std::mem::take)
+            .unwrap_or_default()
+    }
+
+    /// The policy's display name, such as `ttl:ttl=0,base=s3fifo:small=0.1;threshold=1,clock=wall`.
+    pub fn policy_name(&self) -> String {
+        self.policy.name()
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,373 @@
+//! Simulation and production agree: for every online policy, a `cachelab::cache::Cache`
+//! makes the same hit/miss and eviction decisions, request by request, as the simulator's
+//! policy fed the same stream (issue 17, part 2). Also with TTLs, against the simulator's
+//! TTL layer on the same logical clock.
+
+use std::cell::RefCell;
+use std::hash::{BuildHasher, Hasher};
+use std::rc::Rc;
+use std::sync::{Arc, Mutex};
+
+use cachelab::cache::{Cache, LogicalClock, RemovalCause};
+use cachelab::policy::builtin::POLICIES;
+use cachelab::policy::ttl::{Ttl, TtlClock, TtlParams};
+use cachelab::policy::{Policy, PolicyKind, PolicySpec};
+use cachelab::request::Request;
+use proptest::prelude::*;
+
+/// Hashes a `u64` key to itself, so the cache's ids are the simulator's keys.
+#[derive(Clone, Copy, Default)]
+struct Identity;
+
+impl BuildHasher for Identity {
+    type Hasher = IdentityHasher;
+    fn build_hasher(&self) -> IdentityHasher {
+        IdentityHasher(0)
+    }
+}
+
+struct IdentityHasher(u64);
+
+impl Hasher for IdentityHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 << 8) | u64::from(b);
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+}
+
+/// One step of the stream.
+#[derive(Debug, Clone, Copy)]
+enum Step {
+    /// `get_or_insert_with`; the simulator's read.
+    Read(u64),
+    /// `insert` of a key (present or not); the simulator's write.
+    Write(u64),
+    /// `remove`; the simulator's delete.
+    Remove(u64),
+}
+
+fn steps(keys: u64) -> impl Strategy<Value = Vec<Step>> {
+    let step = prop_oneof![
+        8 => (0..keys).prop_map(Step::Read),
+        1 => (0..keys).prop_map(Step::Write),
+        1 => (0..keys).prop_map(Step::Remove),
+    ];
+    prop::collection::vec(step, 1..300)
+}
+
+/// A key's size: fixed per key, as a weigher of its value gives.
+fn size_of(key: u64, max: u32) -> u32 {
+    1 + (key.wrapping_mul(7) % u64::from(max)) as u32
+}
+
+/// The online eviction policies a cache can run.
+fn online() -> Vec<String> {
+    POLICIES
+        .rows()
+        .filter(|info| info.kind == PolicyKind::Eviction && !info.needs_next_access)
+        .map(|info| info.default_spec())
+        .collect()
+}
+
+fn build(spec: &str, capacity: u64, seed: u64) -> Box<dyn Policy> {
+    let spec: PolicySpec = spec.parse().unwrap();
+    POLICIES.build(&spec, capacity, seed).unwrap()
+}
+
+type Evicted = Arc<Mutex<Vec<(u64, RemovalCause)>>>;
+
+/// Replays `steps` through a cache and the simulator's `sim`, comparing after each step.
+/// `clock` (with `ttl`) moves one tick per step when given.
+#[allow(clippy::too_many_arguments)]
+fn replay(
+    spec: &str,
+    sim: &mut dyn Policy,
+    capacity: u64,
+    seed: u64,
+    max: u32,
+    keys: u64,
+    steps: &[Step],
+    ttl: Option<(u64, LogicalClock)>,
+) -> Result<(), String> {
+    let evicted: Evicted = Default::default();
+    let log = Arc::clone(&evicted);
+    let mut builder = Cache::builder()
+        .policy(spec)
+        .capacity(capacity)
+        .seed(seed)
+        .hasher(Identity)
+        .weigher(move |&k: &u64, _: &u64| size_of(k, max))
+        .eviction_listener(move |k, _, cause| log.lock().unwrap().push((k, cause)));
+    if let Some((ticks, clock)) = &ttl {
+        builder = builder.ttl(*ticks).clock(clock.clone());
+    }
+    let mut cache = builder.build().map_err(|e| e.to_string())?;
+    for (i, &step) in steps.iter().enumerate() {
+        let now = ttl
+            .as_ref()
+            .map_or(0, |(_, c)| cachelab::cache::Clock::now(c));
+        let request = |key: u64| Request {
+            time: now,
+            ..Request::get(key, size_of(key, max))
+        };
+        let named = Rc::new(RefCell::new(Vec::new()));
+        let sink = Rc::clone(&named);
+        let mut on_evict = move |key: u64, _size: u32| sink.borrow_mut().push(key);
+        match step {
+            Step::Read(key) => {
+                let hits = cache.cache_info().hits;
+                cache.get_or_insert_with(key, || key * 10);
+                let hit = cache.cache_info().hits > hits;
+                let expected = sim.get_evicting(&request(key), &mut on_evict).hit;
+                if hit != expected {
+                    return Err(format!(
+                        "step {i} {step:?}: cache hit={hit}, simulator {expected}"
+                    ));
+                }
+            }
+            Step::Write(key) => {
+                cache.insert(key, key * 10);
+                sim.set_evicting(&request(key), &mut on_evict);
+            }
+            Step::Remove(key) => {
+                let removed = cache.remove(&key).is_some();
+                let expected = sim.delete(key);
+                if ttl.is_some() {
+                    // The simulator's TTL layer learns the time only from requests, so
+                    // after a delete its view of what has expired lags the cache's; the
+                    // next read or write compares again. Removing an expired key tells
+                    // the listener (Expired); the simulator's delete names nothing.
+                    evicted.lock().unwrap().clear();
+                    if let Some((_, clock)) = &ttl {
+                        clock.tick();
+                    }
+                    continue;
+                }
+                if removed != expected {
+                    return Err(format!(
+                        "step {i} {step:?}: cache removed={removed}, simulator {expected}"
+                    ));
+                }
+            }
+        }
+        let held: Vec<u64> = (0..keys).filter(|k| cache.contains(k)).collect();
+        let expected: Vec<u64> = (0..keys).filter(|&k| sim.contains(k)).collect();
+        if held != expected {
+            return Err(format!(
+                "step {i} {step:?}: cache holds {held:?}, simulator {expected:?}"
+            ));
+        }
+        let own = match step {
+            Step::Read(k) | Step::Write(k) | Step::Remove(k) => k,
+        };
+        // The simulator names what it dropped for good; the cache also reports the
+        // requested key's expired value, which the simulator drops and stores again
+        // within the request (held before and after, so not named).
+        let mut dropped: Vec<u64> = evicted
+            .lock()
+            .unwrap()
+            .drain(..)
+            .filter(|&(k, cause)| match cause {
+                RemovalCause::Evicted => true,
+                RemovalCause::Expired => k != own,
+                _ => false,
+            })
+            .map(|(k, _)| k)
+            .collect();
+        let mut named = named.borrow().clone();
+        dropped.sort_unstable();
+        named.sort_unstable();
+        if dropped != named {
+            return Err(format!(
+                "step {i} {step:?}: cache dropped {dropped:?}, simulator named {named:?}"
+            ));
+        }
+        if let Some((_, clock)) = &ttl {
+            clock.tick();
+        }
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+
+    #[test]
+    fn every_policy_decides_as_the_simulator_does(
+        capacity in 1u64..40,
+        keys in 2u64..40,
+        max in 1u32..6,
+        seed in any::<u64>(),
+        steps in steps(40),
+    ) {
+        let steps: Vec<Step> = steps.into_iter().map(|s| match s {
+            Step::Read(k) => Step::Read(k % keys),
+            Step::Write(k) => Step::Write(k % keys),
+            Step::Remove(k) => Step::Remove(k % keys),
+        }).collect();
+        for spec in online() {
+            let mut sim = build(&spec, capacity, seed);
+            replay(&spec, sim.as_mut(), capacity, seed, max, keys, &steps, None)
+                .map_err(|e| TestCaseError::fail(format!("{spec}: {e}")))?;
+        }
+    }
+
+    #[test]
+    fn with_ttls_every_policy_decides_as_the_simulators_ttl_layer_does(
+        capacity in 1u64..30,
+        keys in 2u64..30,
+        max in 1u32..4,
+        ttl in 1u64..25,
+        seed in any::<u64>(),
+        steps in steps(30),
+    ) {
+        let steps: Vec<Step> = steps.into_iter().map(|s| match s {
+            Step::Read(k) => Step::Read(k % keys),
+            Step::Write(k) => Step::Write(k % keys),
+            Step::Remove(k) => Step::Remove(k % keys),
+        }).collect();
+        for spec in online() {
+            let mut sim = Ttl::with_params(
+                build(&spec, capacity, seed),
+                TtlParams { ttl, clock: TtlClock::Wall },
+            );
+            let clock = LogicalClock::new();
+            replay(&spec, &mut sim, capacity, seed, max, keys, &steps, Some((ttl, clock)))
+                .map_err(|e| TestCaseError::fail(format!("ttl {ttl} over {spec}: {e}")))?;
+        }
+    }
+}
+
+#[test]
+fn threads_missing_one_key_together_compute_it_once() {
+    use std::sync::Barrier;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::time::Duration;
+
+    const THREADS: usize = 8;
+    let calls = AtomicUsize::new(0);
+    let slow_square = |x: &u64| {
+        calls.fetch_add(1, Ordering::SeqCst);
+        // Long enough that every thread misses while the first one computes.
+        std::thread::sleep(Duration::from_millis(200));
+        x * x
+    };
+    let memo = cachelab::cache::Memo::new(slow_square)
+        .policy("s3fifo")
+        .capacity(16)
+        .build()
+        .unwrap();
+    let barrier = Barrier::new(THREADS);
+    let results: Vec<u64> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..THREADS)
+            .map(|_| {
+                scope.spawn(|| {
+                    barrier.wait();
+                    memo.call(&9)
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    assert_eq!(results, vec![81; THREADS]);
+    assert_eq!(
+        calls.load(Ordering::SeqCst),
+        1,
+        "one computation for {THREADS} misses"
+    );
+    assert_eq!(memo.call(&9), 81);
+    assert_eq!(calls.load(Ordering::SeqCst), 1);
+    assert!(memo.cache_info().hits >= 1);
+}
+
+#[test]
+fn a_sharded_cache_keeps_its_capacity_and_values_across_threads() {
+    let cache = cachelab::cache::sync::Cache::new("lru", 100, 4).unwrap();
+    std::thread::scope(|scope| {
+        for t in 0..4u64 {
+            let cache = &cache;
+            scope.spawn(move || {
+                for i in 0..500u64 {
+                    let key = t * 1000 + i;
+                    cache.insert(key, key * 2);
+                    // Another thread may have evicted it already; never a wrong value.
+                    assert!(cache.get(&key).is_none_or(|v| v == key * 2));
+                }
+            });
+        }
+    });
+    let info = cache.cache_info();
+    assert_eq!(info.maxsize, 100);
+    assert_eq!(cache.len(), 100, "every shard full");
+    assert_eq!(info.currsize, 100);
+    assert_eq!(info.hits + info.misses, 2000);
+    let held: Vec<u64> = (0..4000u64).filter(|k| cache.contains(k)).collect();
+    assert_eq!(held.len(), 100);
+    assert!(held.iter().all(|&k| cache.get(&k) == Some(k * 2)));
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(24))]
+
+    /// A captured workload replayed through the simulator gives the cache's own hits.
+    #[test]
+    fn a_captured_workload_replays_to_the_same_hits(
+        steps in steps(30),
+        ttl in prop::option::of(1u64..20),
+        spec in prop::sample::select(vec!["lru", "s3fifo", "arc", "wtinylfu", "sieve"]),
+    ) {
+        use cachelab::sim::{simulate, Config, SimOptions};
+        use cachelab::trace::VecReader;
+        let clock = LogicalClock::new();
+        let mut cache = Cache::builder()
+            .policy(spec)
+            .capacity(12)
+            .hasher(Identity)
+            .weigher(|&k: &u64, _: &u64| size_of(k, 3))
+            .ttl(ttl.unwrap_or(0))
+            .clock(clock.clone())
+            .capture()
+            .build()
+            .unwrap();
+        for step in &steps {
+            match *step {
+                Step::Read(k) => {
+                    // Half the reads look first and insert after, as a program would.
+                    if k % 2 == 0 {
+                        cache.get_or_insert_with(k, || k);
+                    } else if cache.get(&k).is_none() {
+                        cache.insert(k, k);
+                    }
+                }
+                Step::Write(k) => {
+                    cache.insert(k, k);
+                }
+                Step::Remove(k) => {
+                    cache.remove(&k);
+                }
+            }
+            clock.tick();
+        }
+        let captured = cache.take_captured();
+        let reads = captured.iter().filter(|r| r.op.is_read()).count() as u64;
+        let replayed = format!("ttl:ttl=0,base={spec},clock=wall");
+        let options = SimOptions { honour_ops: true, ..SimOptions::default() };
+        let results = simulate(
+            &mut VecReader::new(captured, false),
+            &[Config::new(replayed.parse().unwrap(), 12)],
+            &options,
+            None,
+        )
+        .unwrap();
+        prop_assert_eq!(results[0].counters.hits, cache.cache_info().hits);
+        prop_assert_eq!(results[0].counters.requests, reads);
+        prop_assert!(cache.take_captured().is_empty());
+    }
+}
