@@ -233,6 +233,8 @@ def main():
     )
     if args.server == "cachelab" and not os.access(args.cachelab, os.X_OK):
         sys.exit(f"{args.cachelab}: not built (cargo build --release)")
+    # The shim runs in the build directory: a relative path would point elsewhere.
+    args.cachelab = os.path.abspath(args.cachelab)
     build = build_dir(args.server)
     env = dict(os.environ, CACHELAB_SUITE_SERVER=args.server, CACHELAB_BIN=args.cachelab)
     paths = [os.path.join(suite_dir(), "t", n) for n in names]

@@ -427,13 +427,15 @@ pub fn run(args: ServeArgs) -> Result<()> {
         (Err(refused), _) | (_, Err(refused)) => exit_refused(refused),
     };
     let (server, store_options) = server_settings(&args).unwrap_or_else(|r| exit_refused(r));
-    let mut settings =
-        Settings::memcached(args.memory, args.factor, args.chunk_size, args.item_size)?;
+    let mut settings = Settings::memcached_with_options(
+        args.memory,
+        args.factor,
+        args.chunk_size,
+        args.item_size,
+        &store_options,
+    )?;
     settings.use_cas = !args.disable_cas;
     settings.evictions = !args.disable_evictions;
-    for options in &store_options {
-        settings.apply_options(options)?;
-    }
     // A pid file named relative to where we started still means that place after the
     // daemon's `chdir("/")`.
     let pidfile = match &args.pidfile {

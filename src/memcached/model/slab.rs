@@ -371,13 +371,29 @@ impl Settings {
         chunk_size: u32,
         item_size_max: u32,
     ) -> Result<Settings, SettingsError> {
-        let settings = Settings {
+        Settings::memcached_with_options(megabytes, factor, chunk_size, item_size_max, &[])
+    }
+
+    /// [`Settings::memcached`] with memcached's `-o` suboption lists applied before the
+    /// checks, as memcached reads every option before it checks any (`-I 1024 -o
+    /// slab_chunk_max=1024` is valid although `-I 1024` alone is not).
+    pub fn memcached_with_options(
+        megabytes: u64,
+        factor: f64,
+        chunk_size: u32,
+        item_size_max: u32,
+        options: &[String],
+    ) -> Result<Settings, SettingsError> {
+        let mut settings = Settings {
             max_bytes: megabytes.saturating_mul(1 << 20),
             growth_factor: factor,
             chunk_size,
             item_size_max,
             ..Settings::default()
         };
+        for list in options {
+            settings.apply_options(list)?;
+        }
         settings.validate()?;
         Ok(settings)
     }
@@ -905,6 +921,18 @@ mod tests {
             Err(SettingsError::ItemSizeNotMultiple { .. })
         ));
         assert!(Settings::memcached(64, 1.25, 48, 2 << 20).is_ok());
+        // memcached checks after reading every option: `-I 1024` needs a smaller
+        // slab_chunk_max, given later on the command line (t/stats.t starts this way).
+        assert!(Settings::memcached(64, 1.25, 48, 1024).is_err());
+        let small = Settings::memcached_with_options(
+            64,
+            1.25,
+            48,
+            1024,
+            &["slab_chunk_max=1024,no_lru_crawler".to_string()],
+        )
+        .expect("valid once the options are read");
+        assert_eq!((small.item_size_max, small.slab_chunk_max), (1024, 1024));
     }
 
     #[test]
