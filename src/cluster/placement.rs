@@ -40,6 +40,8 @@ use std::str::FromStr;
 use md5::{Digest, Md5};
 use smallvec::SmallVec;
 
+use crate::memcached::model::murmur3::murmur3_32;
+
 /// memcached's default port, which libmemcached leaves out of ketama's point names.
 const DEFAULT_PORT: u16 = 11211;
 
@@ -344,37 +346,6 @@ fn one_at_a_time(data: &[u8]) -> u32 {
     hash = hash.wrapping_add(hash << 3);
     hash ^= hash >> 11;
     hash.wrapping_add(hash << 15)
-}
-
-/// MurmurHash3 x86 32-bit of `data` (Austin Appleby's `MurmurHash3_x86_32`, which
-/// pymemcache's `murmur3_32` follows for ASCII text).
-pub(crate) fn murmur3_32(data: &[u8], seed: u32) -> u32 {
-    const C1: u32 = 0xCC9E_2D51;
-    const C2: u32 = 0x1B87_3593;
-    let mix = |k: u32| k.wrapping_mul(C1).rotate_left(15).wrapping_mul(C2);
-    let mut hash = seed;
-    let mut blocks = data.chunks_exact(4);
-    for block in &mut blocks {
-        hash ^= mix(u32::from_le_bytes([block[0], block[1], block[2], block[3]]));
-        hash = hash
-            .rotate_left(13)
-            .wrapping_mul(5)
-            .wrapping_add(0xE654_6B64);
-    }
-    let tail = blocks.remainder();
-    if !tail.is_empty() {
-        let k = tail
-            .iter()
-            .rev()
-            .fold(0u32, |k, &byte| (k << 8) | u32::from(byte));
-        hash ^= mix(k);
-    }
-    hash ^= data.len() as u32;
-    hash ^= hash >> 16;
-    hash = hash.wrapping_mul(0x85EB_CA6B);
-    hash ^= hash >> 13;
-    hash = hash.wrapping_mul(0xC2B2_AE35);
-    hash ^ (hash >> 16)
 }
 
 #[cfg(test)]

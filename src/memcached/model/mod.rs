@@ -12,6 +12,7 @@
 
 pub mod automove;
 pub mod clock;
+pub mod murmur3;
 pub(crate) mod number;
 pub mod policy;
 pub mod slab;

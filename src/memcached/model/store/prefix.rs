@@ -16,7 +16,7 @@
 //! a shorter one that hashes to the same bucket (`foo`); that quirk is kept. `stats reset`
 //! forgets every prefix; turning collection off keeps what was counted.
 
-use crate::cluster::placement::murmur3_32;
+use crate::memcached::model::murmur3::murmur3_32;
 
 /// memcached's `PREFIX_HASH_SIZE`.
 const BUCKETS: usize = 256;
