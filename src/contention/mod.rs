@@ -8,10 +8,10 @@
 //!
 //! - [`sim`]: a deterministic discrete-event simulation, seeded, with no threads and no
 //!   wall clock, driving the same [`crate::memcached::Store`] the server serves;
-//! - [`threads`]: real OS threads against the in-process store, behind the [`shim`] seam;
+//! - `threads`: real OS threads against the in-process store, behind the `shim` seam;
 //! - [`net`]: real TCP clients against any memcached-compatible server.
 //!
-//! All three drive the same per-client state machine ([`client::CounterClient`]) through the
+//! All three drive the same per-client state machine (`client::CounterClient`) through the
 //! [`backend::CounterBackend`] trait. [`run_sweep`] runs every (clients, strategy) pair of a
 //! [`ContentionSweep`]; `report::contention` tabulates and draws them.
 //!

@@ -8,7 +8,7 @@
 //! and nothing a user stored is touched; the counters are deleted at the end. The server's
 //! `cas_hits`, `cas_badval` and `cas_misses` are read before and after, and the row reports
 //! the difference (other traffic on the same server would be counted too). The client
-//! threads are [`super::threads::run_on`]'s, with one [`NetBackend`] each.
+//! threads are `threads::run_on`'s, with one [`NetBackend`] each.
 //!
 //! Counters are written with the TTL [`COUNTER_TTL`], and the lease strategy sends the
 //! meta requests described in [`super::backend`] (`mg <key> N<ttl> R<ttl+1> v c`, then
@@ -213,7 +213,7 @@ fn run_prefix() -> String {
 }
 
 /// Runs `workload` against the server at `server`, one connection and thread per client
-/// (through [`super::threads::run_on`]), then deletes the run's counters.
+/// (through `threads::run_on`), then deletes the run's counters.
 pub fn run(workload: &Workload, server: &str) -> Result<RunOutcome, ContentionError> {
     workload.validate()?;
     if workload.clients > MAX_CONNECTIONS {

@@ -48,9 +48,9 @@
 //!
 //! # Storage
 //!
-//! One [`KeyedSlab`] holds a node per tracked key, linked into S when it is there; its
+//! One `KeyedSlab` holds a node per tracked key, linked into S when it is there; its
 //! `aux` word packs three flags (LIR, in S, resident) and the token of a second node in a
-//! plain [`Slab`] (the "shadow") that links the key into Q (resident HIR) or into the
+//! plain `Slab` (the "shadow") that links the key into Q (resident HIR) or into the
 //! non-resident list NH (oldest first, for the bound). A shadow's `aux` points back.
 //!
 //! # Agreement with libCacheSim (`LIRS.c`)

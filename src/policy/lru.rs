@@ -1,6 +1,6 @@
 //! LRU: evict the least recently used object.
 //!
-//! One recency list in the shared slab ([`super::list`]): a hit moves the object to the
+//! One recency list in the shared slab (`list`): a hit moves the object to the
 //! front, a miss inserts at the front, eviction takes the back. [`RecencyQueue`] is also
 //! FIFO's engine ([`super::fifo`]), which differs only in not moving on a hit.
 //!

@@ -96,15 +96,15 @@ pub fn read_all(reader: &mut dyn RequestReader) -> Result<Vec<Request>, Error> {
 pub enum TraceFormat {
     /// libCacheSim's 24-byte binary records with next-access times ([`oracle`]).
     OracleGeneral,
-    /// Comma (or other) separated text with chosen columns ([`csv_trace`]).
+    /// Comma (or other) separated text with chosen columns (`csv_trace`).
     Csv,
-    /// One `key [size]` per line ([`plain`]).
+    /// One `key [size]` per line (`plain`).
     Plain,
-    /// ARC `.lis` block extents ([`arc`]).
+    /// ARC `.lis` block extents (`arc`).
     Arc,
-    /// LIRS one-block-per-line traces ([`lirs`]).
+    /// LIRS one-block-per-line traces (`lirs`).
     Lirs,
-    /// Twitter memcached traces ([`twitter`]).
+    /// Twitter memcached traces (`twitter`).
     Twitter,
 }
 

@@ -3,7 +3,7 @@
 //! mix, one-hit wonders, a fitted Zipf skew and the time span.
 //!
 //! The working set counts each distinct key once at the size of its first request, as
-//! [`crate::sim::working_set`] (and libCacheSim's `cachesim`) do. Memory is one map entry per
+//! `sim::working_set` (and libCacheSim's `cachesim`) do. Memory is one map entry per
 //! distinct key plus one per distinct size; sizes are kept as an exact histogram, so the
 //! percentiles are exact.
 

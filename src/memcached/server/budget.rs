@@ -20,7 +20,7 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 /// worth, what a connection of small commands ever needs.
 pub const BASE: usize = 16 * 1024;
 
-/// The server-wide budget for read buffers beyond [`BASE`] per connection.
+/// The server-wide budget for read buffers beyond `BASE` per connection.
 #[derive(Debug)]
 pub struct ReadBudget {
     limit: usize,

@@ -57,7 +57,7 @@ pub struct Options {
     /// `-t`: worker threads, each serving its share of the connections.
     pub threads: usize,
     /// Bytes all connections' read buffers may hold beyond 16 KiB each: unfinished
-    /// storage commands and long `get` lines (see [`super::budget`]). `-m` by default;
+    /// storage commands and long `get` lines (see `budget`). `-m` by default;
     /// `-o read_buf_mem_limit` sets it.
     pub read_budget: usize,
     /// The memcached options the server itself (not the store) obeys.

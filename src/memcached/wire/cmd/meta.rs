@@ -4,7 +4,7 @@
 //! flag's argument for every command (a flag the command has no use for is accepted and
 //! ignored), then each `process_m*_command` builds its reply.
 //!
-//! - Keys may come base64-encoded (`b`, decoded by [`base64`]); `k` then returns the key
+//! - Keys may come base64-encoded (`b`, decoded by `base64`); `k` then returns the key
 //!   encoded, followed by ` b`. `ms`, `md` and `ma` echo the key as the request sent it;
 //!   a `mg` hit and `me` show it as the item was stored (encoded if an `ms … b` stored it).
 //! - Return flags, in request order: `mg` hits `s`, `t`, `c`, `f`, `l`, `h`, `O`, `k`
