@@ -1,6 +1,7 @@
 //! Workload capture to a file (issue 17): a cache writes the requests its policy sees as an
 //! oracleGeneral trace, sampled by key, that cachelab's own reader reads back equal to the
-//! in-memory capture and that `cachelab sim` replays to the cache's own hits.
+//! in-memory capture and that `cachelab sim` and `cachelab mrc` replay to the cache's own
+//! hits and miss ratio.
 
 use std::hash::{BuildHasher, Hasher};
 use std::process::Command;
@@ -198,6 +199,32 @@ fn cachelab_sim_replays_the_file_to_the_caches_own_hits() {
     assert_eq!(field("requests"), 5_000);
     assert_eq!(field("hits"), info.hits);
     assert_eq!(field("misses"), info.misses);
+
+    // `cachelab mrc` reads it too; LRU's exact curve at 12 objects is the cache's miss ratio.
+    let mrc = dir.path().join("mrc.csv");
+    let out = Command::new(env!("CARGO_BIN_EXE_cachelab"))
+        .args(["mrc", trace, "--objects", "-s", "12", "-o"])
+        .arg(&mrc)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = std::fs::read_to_string(&mrc).unwrap();
+    let at_12: Vec<&str> = text
+        .lines()
+        .find(|line| line.starts_with("exact,12,objects,"))
+        .unwrap_or_else(|| panic!("no row for 12 objects in {text}"))
+        .split(',')
+        .collect();
+    let miss_ratio: f64 = at_12[4].parse().unwrap();
+    let expected = info.misses as f64 / 5_000.0;
+    assert!(
+        (miss_ratio - expected).abs() < 1e-4,
+        "{miss_ratio} vs {expected}"
+    );
 }
 
 #[test]
