@@ -5,7 +5,7 @@ use std::hash::{BuildHasher, Hash, RandomState};
 
 use hashbrown::{HashMap, HashTable};
 
-use super::{Cache, Clock, Listener, RemovalCause, WallClock, Weigher};
+use super::{Cache, CaptureFile, Clock, Listener, RemovalCause, WallClock, Weigher};
 use crate::policy::builtin::POLICIES;
 use crate::policy::ttl::{Ttl, TtlClock, TtlParams};
 use crate::policy::{Policy, PolicyKind, PolicySpec, SpecError};
@@ -56,6 +56,7 @@ pub struct Builder<K, V, H = RandomState> {
     listener: Option<Listener<K, V>>,
     clock: Option<Box<dyn Clock>>,
     capture: bool,
+    capture_file: Option<CaptureFile>,
     hasher: H,
 }
 
@@ -71,6 +72,7 @@ impl<K, V> Builder<K, V> {
             listener: None,
             clock: None,
             capture: false,
+            capture_file: None,
             hasher: RandomState::new(),
         }
     }
@@ -149,6 +151,15 @@ impl<K, V, H> Builder<K, V, H> {
         self
     }
 
+    /// Writes every read and insert the policy sees to `file`, an oracleGeneral trace that
+    /// `cachelab sim` and `cachelab mrc` replay (sampled by key when its rate is below 1);
+    /// the file is written by [`Cache::finish_capture`]. Works with or without
+    /// [`Builder::capture`].
+    pub fn capture_to(mut self, file: CaptureFile) -> Self {
+        self.capture_file = Some(file);
+        self
+    }
+
     /// The hasher keys are hashed with (ids start from the hash; lookups compare keys).
     pub fn hasher<H2>(self, hasher: H2) -> Builder<K, V, H2> {
         Builder {
@@ -160,6 +171,7 @@ impl<K, V, H> Builder<K, V, H> {
             listener: self.listener,
             clock: self.clock,
             capture: self.capture,
+            capture_file: self.capture_file,
             hasher,
         }
     }
@@ -208,6 +220,7 @@ impl<K: Hash + Eq, V, H: BuildHasher> Builder<K, V, H> {
             dropped: Vec::new(),
             rejected: None,
             captured: self.capture.then(Vec::new),
+            capture_file: self.capture_file,
         })
     }
 }

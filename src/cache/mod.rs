@@ -40,11 +40,13 @@
 //! once however many threads miss it together; [`Memo`] memoises a function on it.
 
 mod builder;
+mod capture;
 mod clock;
 mod memo;
 pub mod sync;
 
 pub use builder::{BuildError, Builder};
+pub use capture::{CaptureFile, CaptureSummary};
 pub use clock::{Clock, LogicalClock, WallClock};
 pub use memo::{Memo, MemoBuilder};
 
@@ -131,6 +133,8 @@ pub struct Cache<K, V, H = RandomState> {
     rejected: Option<V>,
     /// Every request sent to the policy, when capturing ([`Builder::capture`]).
     captured: Option<Vec<Request>>,
+    /// The file the requests go to, when capturing to one ([`Builder::capture_to`]).
+    capture_file: Option<CaptureFile>,
 }
 
 impl<K, V> Cache<K, V> {
@@ -169,6 +173,9 @@ impl<K: Hash + Eq, V, H: BuildHasher> Cache<K, V, H> {
         if let Some(captured) = self.captured.as_mut() {
             let op = if write { Op::Set } else { Op::Get };
             captured.push(Request { op, ..*req });
+        }
+        if let Some(file) = self.capture_file.as_mut() {
+            file.record(req);
         }
         let dropped = &mut self.dropped;
         let mut sink = |id: u64, _size: u32| dropped.push(id);
@@ -483,6 +490,13 @@ impl<K: Hash + Eq, V, H: BuildHasher> Cache<K, V, H> {
             .as_mut()
             .map(std::mem::take)
             .unwrap_or_default()
+    }
+
+    /// Ends the capture to a file ([`Builder::capture_to`]) and writes the file; `None`
+    /// when the cache was not capturing to one (or this was already called). The cache
+    /// keeps working and records no more. See [`CaptureFile::finish`] for the errors.
+    pub fn finish_capture(&mut self) -> Option<Result<CaptureSummary, crate::trace::Error>> {
+        self.capture_file.take().map(CaptureFile::finish)
     }
 
     /// The policy's display name, such as `ttl:ttl=0,base=s3fifo:small=0.1;threshold=1,clock=wall`.
