@@ -49,37 +49,56 @@ pub fn listening_address(child: &mut Child) -> String {
 /// Starts a real memcached on a free loopback port (as root: `-u root`; no UDP; `args`
 /// after the defaults) and waits until it accepts connections; panics if it never does.
 pub fn start_memcached(args: &[&str]) -> (Server, SocketAddr) {
-    let port = TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free loopback port")
-        .port();
-    let child = Command::new("memcached")
-        .args([
-            "-u",
-            "root",
-            "-U",
-            "0",
-            "-l",
-            "127.0.0.1",
-            "-p",
-            &port.to_string(),
-        ])
-        .args(args)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("memcached starts");
-    let server = Server(child);
-    let addr: SocketAddr = ([127, 0, 0, 1], port).into();
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while TcpStream::connect(addr).is_err() {
-        assert!(
-            Instant::now() < deadline,
-            "memcached on {addr} never accepted"
-        );
-        std::thread::sleep(Duration::from_millis(20));
+    // The port is free when chosen but not reserved: a test running beside this one may
+    // take it first, and then this memcached cannot bind (and exits) while a connect
+    // reaches the other server. So this child must still be running once a connect
+    // succeeds; otherwise try another port.
+    for _ in 0..5 {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free loopback port")
+            .port();
+        let child = Command::new("memcached")
+            .args([
+                "-u",
+                "root",
+                "-U",
+                "0",
+                "-l",
+                "127.0.0.1",
+                "-p",
+                &port.to_string(),
+            ])
+            .args(args)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("memcached starts");
+        let mut server = Server(child);
+        let addr: SocketAddr = ([127, 0, 0, 1], port).into();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            if server.0.try_wait().ok().flatten().is_some() {
+                break; // it exited: the port was taken
+            }
+            if TcpStream::connect(addr).is_ok() {
+                // A memcached that could not bind exits at once; one still running after
+                // this is the one that answered. (Asking its `stats` for the pid would
+                // show in the counters the tests compare.)
+                std::thread::sleep(Duration::from_millis(200));
+                if server.0.try_wait().ok().flatten().is_none() {
+                    return (server, addr);
+                }
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "memcached on {addr} never accepted"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
     }
-    (server, addr)
+    panic!("memcached could not get a free loopback port in 5 tries");
 }
 
 /// A real memcached (`-m 16`), or `None` when it is not installed (see
