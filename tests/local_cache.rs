@@ -371,3 +371,65 @@ proptest! {
         prop_assert!(cache.take_captured().is_empty());
     }
 }
+
+/// A cache built without a default TTL runs its policy without the TTL layer until the
+/// first insert with a TTL, and puts the layer on then; before and after, it decides as the
+/// simulator's TTL layer over the same base, fed the same requests from the start, does.
+#[test]
+fn per_entry_ttls_on_a_cache_without_a_default_decide_as_the_ttl_layer_does() {
+    const KEYS: u64 = 15;
+    for spec in online() {
+        let clock = LogicalClock::new();
+        let mut cache = Cache::builder()
+            .policy(&spec)
+            .capacity(6)
+            .seed(1)
+            .hasher(Identity)
+            .clock(clock.clone())
+            .build()
+            .unwrap();
+        let mut sim = Ttl::with_params(
+            build(&spec, 6, 1),
+            TtlParams {
+                ttl: 0,
+                clock: TtlClock::Wall,
+            },
+        );
+        let mut state = 12_345u64;
+        for step in 0..400u64 {
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            let key = (state >> 33) % KEYS;
+            let now = cachelab::cache::Clock::now(&clock);
+            // The first 100 steps use no TTL, so the layer goes on mid-stream.
+            if step >= 100 && (state >> 20) % 4 == 0 {
+                let ttl = 1 + (state >> 40) % 8;
+                cache.insert_with_ttl(key, key, ttl);
+                let ttl = ttl as u32;
+                sim.set(&Request {
+                    time: now,
+                    ttl,
+                    ..Request::get(key, 1)
+                });
+            } else {
+                let hits = cache.cache_info().hits;
+                cache.get_or_insert_with(key, || key);
+                let hit = cache.cache_info().hits > hits;
+                let expected = sim
+                    .get(&Request {
+                        time: now,
+                        ..Request::get(key, 1)
+                    })
+                    .hit;
+                assert_eq!(hit, expected, "{spec}: step {step}, key {key}");
+            }
+            let held: Vec<u64> = (0..KEYS).filter(|k| cache.contains(k)).collect();
+            let expected: Vec<u64> = (0..KEYS).filter(|&k| sim.contains(k)).collect();
+            assert_eq!(held, expected, "{spec}: step {step}");
+            clock.tick();
+        }
+        let base = sim.name();
+        assert_eq!(cache.policy_name(), base, "{spec}");
+    }
+}

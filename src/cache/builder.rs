@@ -7,7 +7,6 @@ use hashbrown::{HashMap, HashTable};
 
 use super::{Cache, CaptureFile, Clock, Listener, RemovalCause, WallClock, Weigher};
 use crate::policy::builtin::POLICIES;
-use crate::policy::ttl::{Ttl, TtlClock, TtlParams};
 use crate::policy::{Policy, PolicyKind, PolicySpec, SpecError};
 
 /// Why a cache could not be built.
@@ -197,20 +196,16 @@ impl<K: Hash + Eq, V, H: BuildHasher> Builder<K, V, H> {
         if !base.names_evictions() {
             return Err(BuildError::Silent { name: base.name() });
         }
-        // TTLs come with each request (the default filled in by the cache), on the
-        // cache's clock as the request time.
-        let policy = Ttl::with_params(
-            base,
-            TtlParams {
-                ttl: 0,
-                clock: TtlClock::Wall,
-            },
-        );
-        Ok(Cache {
-            policy: Box::new(policy),
+        let capturing = self.capture || self.capture_file.is_some();
+        let mut cache = Cache {
+            // TTLs come with each request (the default filled in by the cache), on the
+            // cache's clock as the request time; the TTL layer goes on at the first.
+            policy: base,
+            timed: false,
+            clocked: capturing,
             hasher: self.hasher,
-            index: HashTable::new(),
-            entries: HashMap::new(),
+            entries: HashTable::new(),
+            moved: HashMap::new(),
             weigher: self.weigher,
             listener: self.listener,
             clock: self.clock.unwrap_or_else(|| Box::new(WallClock::new())),
@@ -221,6 +216,10 @@ impl<K: Hash + Eq, V, H: BuildHasher> Builder<K, V, H> {
             rejected: None,
             captured: self.capture.then(Vec::new),
             capture_file: self.capture_file,
-        })
+        };
+        if cache.default_ttl > 0 {
+            cache.start_ttls();
+        }
+        Ok(cache)
     }
 }

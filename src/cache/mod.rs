@@ -56,6 +56,8 @@ use std::hash::{BuildHasher, Hash, RandomState};
 use hashbrown::{HashMap, HashTable};
 
 use crate::policy::Policy;
+use crate::policy::registry::spec_text;
+use crate::policy::ttl::{Ttl, TtlClock, TtlParams};
 use crate::request::{Op, Request};
 
 /// Why an entry left the cache without being removed by the program.
@@ -91,9 +93,11 @@ type Weigher<K, V> = Box<dyn Fn(&K, &V) -> u32 + Send>;
 
 /// One held entry.
 struct Entry<K, V> {
+    /// The id the policy knows the entry by.
+    id: u64,
     key: K,
     value: V,
-    /// The cache hasher's hash of `key` (the index is keyed by it).
+    /// The cache hasher's hash of `key` (the table is keyed by it).
     hash: u64,
     /// Size in capacity units, as the policy holds it.
     size: u32,
@@ -112,14 +116,23 @@ impl<K, V> Entry<K, V> {
 /// Reads take `&mut self` because a read is a request the policy learns from. Across
 /// threads, use [`sync::Cache`] (or this one in a `Mutex`).
 pub struct Cache<K, V, H = RandomState> {
-    /// The policy over ids, wrapped in the TTL layer (which expires nothing until an entry
-    /// gets a TTL).
+    /// The policy over ids. Until the first request with a TTL it is the base policy
+    /// alone; from then on the base sits under the TTL layer (`timed`). The layer passes
+    /// every request through unchanged while no entry has a TTL, so adding it late makes
+    /// the same decisions as having it from the start, without its lookups on every
+    /// request of a cache that never uses TTLs.
     policy: Box<dyn Policy>,
+    /// True once the policy is wrapped in the TTL layer.
+    timed: bool,
+    /// True when requests need the clock's time: TTLs are in use or requests are captured.
+    /// Otherwise no decision depends on the time, and the clock is not read.
+    clocked: bool,
     hasher: H,
-    /// Ids, found by the key's hash and then compared by key.
-    index: HashTable<u64>,
-    /// Held entries by id.
-    entries: HashMap<u64, Entry<K, V>>,
+    /// Held entries, found by the key's hash and then compared by key, or by id.
+    entries: HashTable<Entry<K, V>>,
+    /// The key hash of each held entry whose id is not its hash (two keys with one hash:
+    /// the second took the next free id). Empty unless hashes collide.
+    moved: HashMap<u64, u64>,
     weigher: Option<Weigher<K, V>>,
     listener: Option<Listener<K, V>>,
     clock: Box<dyn Clock>,
@@ -145,23 +158,70 @@ impl<K, V> Cache<K, V> {
 }
 
 impl<K: Hash + Eq, V, H: BuildHasher> Cache<K, V, H> {
-    /// The id of `key`'s entry, expired or not.
-    fn find<Q>(&self, key: &Q) -> Option<u64>
+    /// The bucket of `key`'s entry (of hash `hash`), expired or not.
+    #[inline]
+    fn find<Q>(&self, hash: u64, key: &Q) -> Option<usize>
     where
         K: Borrow<Q>,
-        Q: Hash + Eq + ?Sized,
+        Q: Eq + ?Sized,
     {
-        let hash = self.hasher.hash_one(key);
-        let entries = &self.entries;
-        self.index
-            .find(hash, |id| entries[id].key.borrow() == key)
-            .copied()
+        self.entries
+            .find_bucket_index(hash, |e| e.key.borrow() == key)
     }
 
-    /// The request for `id` now.
-    fn request(&self, id: u64, size: u32, ttl: u64) -> Request {
+    /// The entry in `bucket`, found during this call (no insert or removal since).
+    #[inline]
+    fn slot(&self, bucket: usize) -> &Entry<K, V> {
+        self.entries
+            .get_bucket(bucket)
+            .expect("a bucket found in this call holds its entry")
+    }
+
+    /// The key hash of the entry with id `id` (the id itself unless hashes collided).
+    #[inline]
+    fn hash_of_id(&self, id: u64) -> u64 {
+        if self.moved.is_empty() {
+            id
+        } else {
+            self.moved.get(&id).copied().unwrap_or(id)
+        }
+    }
+
+    /// The bucket of the entry with id `id`.
+    fn find_id(&self, id: u64) -> Option<usize> {
+        self.entries
+            .find_bucket_index(self.hash_of_id(id), |e| e.id == id)
+    }
+
+    /// The clock's time when requests need it, else 0 (see `clocked`).
+    #[inline]
+    fn now(&self) -> u64 {
+        if self.clocked { self.clock.now() } else { 0 }
+    }
+
+    /// Puts the policy under the TTL layer, before the first request with a TTL.
+    fn start_ttls(&mut self) {
+        if self.timed {
+            return;
+        }
+        // A one-object placeholder stands in while the base moves under the layer.
+        let base = std::mem::replace(&mut self.policy, Box::new(crate::policy::lru::Lru::new(1)));
+        self.policy = Box::new(Ttl::with_params(
+            base,
+            TtlParams {
+                ttl: 0,
+                clock: TtlClock::Wall,
+            },
+        ));
+        self.timed = true;
+        self.clocked = true;
+    }
+
+    /// The request for `id` at time `now`.
+    #[inline]
+    fn request(&self, id: u64, size: u32, ttl: u64, now: u64) -> Request {
         Request {
-            time: self.clock.now(),
+            time: now,
             ttl: u32::try_from(ttl).expect("ttl_or_default caps TTLs at u32::MAX"),
             ..Request::get(id, size)
         }
@@ -169,7 +229,9 @@ impl<K: Hash + Eq, V, H: BuildHasher> Cache<K, V, H> {
 
     /// Sends `req` to the policy as a read (`write` false) or a write, collecting the ids
     /// it drops into `self.dropped`.
+    #[inline]
     fn ask(&mut self, req: &Request, write: bool) {
+        debug_assert!(req.ttl == 0 || self.timed, "start_ttls before a TTL");
         if let Some(captured) = self.captured.as_mut() {
             let op = if write { Op::Set } else { Op::Get };
             captured.push(Request { op, ..*req });
@@ -188,7 +250,11 @@ impl<K: Hash + Eq, V, H: BuildHasher> Cache<K, V, H> {
 
     /// Drops the entries the policy named, telling the listener; `replaced` is the id a
     /// replacing insert was for (dropped when its new size no longer fits: rejected).
+    #[inline]
     fn settle(&mut self, now: u64, replaced: Option<u64>) {
+        if self.dropped.is_empty() {
+            return;
+        }
         let mut dropped = std::mem::take(&mut self.dropped);
         for id in dropped.drain(..) {
             if let Some(entry) = self.unlink(id) {
@@ -213,9 +279,10 @@ impl<K: Hash + Eq, V, H: BuildHasher> Cache<K, V, H> {
 
     /// Removes `id` from the table (not from the policy).
     fn unlink(&mut self, id: u64) -> Option<Entry<K, V>> {
-        let entry = self.entries.remove(&id)?;
-        if let Ok(slot) = self.index.find_entry(entry.hash, |&other| other == id) {
-            slot.remove();
+        let hash = self.hash_of_id(id);
+        let (entry, _) = self.entries.find_entry(hash, |e| e.id == id).ok()?.remove();
+        if entry.id != entry.hash {
+            self.moved.remove(&entry.id);
         }
         Some(entry)
     }
@@ -243,7 +310,7 @@ impl<K: Hash + Eq, V, H: BuildHasher> Cache<K, V, H> {
     /// A free id for a key of hash `hash`: the hash itself unless a held entry has it.
     fn free_id(&self, hash: u64) -> u64 {
         let mut id = hash;
-        while self.entries.contains_key(&id) {
+        while self.find_id(id).is_some() {
             id = id.wrapping_add(1);
         }
         id
@@ -256,33 +323,45 @@ impl<K: Hash + Eq, V, H: BuildHasher> Cache<K, V, H> {
         K: Borrow<Q>,
         Q: Hash + Eq + ?Sized,
     {
-        let id = self.hit(key)?;
-        self.entries.get(&id).map(|e| &e.value)
+        let hash = self.hasher.hash_one(key);
+        let (id, bucket) = self.hit(hash, key)?;
+        self.held(id, bucket).map(|e| &e.value)
     }
 
-    /// The read half of `get`: counts, asks the policy, returns the id on a hit.
-    fn hit<Q>(&mut self, key: &Q) -> Option<u64>
+    /// The entry `id` if the policy left it in `bucket` (where `hit` found it).
+    #[inline]
+    fn held(&self, id: u64, bucket: usize) -> Option<&Entry<K, V>> {
+        self.entries.get_bucket(bucket).filter(|e| e.id == id)
+    }
+
+    /// The read half of `get`: counts, asks the policy, returns the id and bucket on a hit.
+    #[inline]
+    fn hit<Q>(&mut self, hash: u64, key: &Q) -> Option<(u64, usize)>
     where
         K: Borrow<Q>,
-        Q: Hash + Eq + ?Sized,
+        Q: Eq + ?Sized,
     {
-        let now = self.clock.now();
-        let Some(id) = self.find(key) else {
+        let Some(bucket) = self.find(hash, key) else {
             self.misses += 1;
             return None;
         };
-        if self.entries[&id].expired(now) {
+        let now = self.now();
+        let entry = self.slot(bucket);
+        let (id, size) = (entry.id, entry.size);
+        if entry.expired(now) {
             self.drop_expired(id);
             self.misses += 1;
             return None;
         }
         self.hits += 1;
-        let req = self.request(id, self.entries[&id].size, 0);
+        let req = self.request(id, size, 0, now);
         self.ask(&req, false);
+        // Only removals happen here, and a removal moves no other entry: `bucket` stays
+        // the entry's unless the policy dropped the entry itself.
         self.settle(now, None);
         // Some policies (SLRU, W-TinyLFU) can evict on a hit, in rare cases the hit
         // object itself; it is then a hit whose value is gone, as in the simulator.
-        Some(id)
+        Some((id, bucket))
     }
 
     /// Stores `value` under `key` with the cache's default TTL; returns the value it
@@ -295,13 +374,18 @@ impl<K: Hash + Eq, V, H: BuildHasher> Cache<K, V, H> {
     /// expiry when that is 0 too), as cachetools' `TLRUCache` gives each entry its own
     /// time to use. Returns the value it replaces, if any.
     pub fn insert_with_ttl(&mut self, key: K, value: V, ttl: u64) -> Option<V> {
-        let now = self.clock.now();
-        match self.find(&key) {
-            Some(id) if !self.entries[&id].expired(now) => {
+        let ttl = self.ttl_or_default(ttl);
+        if ttl > 0 {
+            self.start_ttls();
+        }
+        let now = self.now();
+        let hash = self.hasher.hash_one(&key);
+        let found = self.find(hash, &key).map(|b| (b, self.slot(b)));
+        match found.map(|(b, e)| (b, e.id, e.expired(now))) {
+            Some((bucket, id, false)) => {
                 let size = self.weigh(&key, &value);
-                let ttl = self.ttl_or_default(ttl);
-                let req = self.request(id, size, ttl);
-                let entry = self.entries.get_mut(&id).expect("found above");
+                let req = self.request(id, size, ttl, now);
+                let entry = self.entries.get_bucket_mut(bucket).expect("found above");
                 let old = std::mem::replace(&mut entry.value, value);
                 entry.size = size;
                 entry.expires = (ttl > 0).then(|| now.saturating_add(ttl));
@@ -310,10 +394,10 @@ impl<K: Hash + Eq, V, H: BuildHasher> Cache<K, V, H> {
                 Some(old)
             }
             found => {
-                if let Some(id) = found {
+                if let Some((_, id, _)) = found {
                     self.drop_expired(id);
                 }
-                if let Err((key, value)) = self.admit(key, value, ttl, now) {
+                if let Err((key, value)) = self.admit(key, value, hash, ttl, now) {
                     self.notify(key, value, RemovalCause::Rejected);
                 }
                 None
@@ -321,32 +405,33 @@ impl<K: Hash + Eq, V, H: BuildHasher> Cache<K, V, H> {
         }
     }
 
-    /// Admits an absent key as the simulator admits on a miss (a read that inserts);
-    /// returns its id, or the key and value back when the policy does not keep them.
-    fn admit(&mut self, key: K, value: V, ttl: u64, now: u64) -> Result<u64, (K, V)> {
+    /// Admits an absent key of hash `hash` as the simulator admits on a miss (a read that
+    /// inserts); returns its bucket, or the key and value back when the policy does not
+    /// keep them. `ttl` is already [`Cache::ttl_or_default`]'s.
+    fn admit(&mut self, key: K, value: V, hash: u64, ttl: u64, now: u64) -> Result<usize, (K, V)> {
         let size = self.weigh(&key, &value);
-        let ttl = self.ttl_or_default(ttl);
-        let hash = self.hasher.hash_one(&key);
         let id = self.free_id(hash);
-        let req = self.request(id, size, ttl);
+        let req = self.request(id, size, ttl, now);
         self.ask(&req, false);
         self.settle(now, None);
         if !self.policy.contains(id) {
             return Err((key, value));
         }
-        self.entries.insert(
+        if id != hash {
+            self.moved.insert(id, hash);
+        }
+        let entry = Entry {
             id,
-            Entry {
-                key,
-                value,
-                hash,
-                size,
-                expires: (ttl > 0).then(|| now.saturating_add(ttl)),
-            },
-        );
-        let entries = &self.entries;
-        self.index.insert_unique(hash, id, |id| entries[id].hash);
-        Ok(id)
+            key,
+            value,
+            hash,
+            size,
+            expires: (ttl > 0).then(|| now.saturating_add(ttl)),
+        };
+        Ok(self
+            .entries
+            .insert_unique(hash, entry, |e| e.hash)
+            .bucket_index())
     }
 
     /// `ttl`, or the default when it is 0; at most `u32::MAX` ticks (a request's TTL field).
@@ -377,9 +462,10 @@ impl<K: Hash + Eq, V, H: BuildHasher> Cache<K, V, H> {
         make: impl FnOnce() -> Result<V, E>,
     ) -> Result<&V, E> {
         self.rejected = None;
-        match self.hit(&key) {
-            Some(id) if self.entries.contains_key(&id) => {
-                return Ok(&self.entries[&id].value);
+        let hash = self.hasher.hash_one(&key);
+        match self.hit(hash, &key) {
+            Some((id, bucket)) if self.held(id, bucket).is_some() => {
+                return Ok(&self.slot(bucket).value);
             }
             Some(_) => {
                 // A hit that evicted the object itself (rare; see `hit`): the policy has
@@ -390,9 +476,10 @@ impl<K: Hash + Eq, V, H: BuildHasher> Cache<K, V, H> {
             None => {}
         }
         let value = make()?;
-        let now = self.clock.now();
-        match self.admit(key, value, 0, now) {
-            Ok(id) => Ok(&self.entries[&id].value),
+        let ttl = self.ttl_or_default(0);
+        let now = self.now();
+        match self.admit(key, value, hash, ttl, now) {
+            Ok(bucket) => Ok(&self.slot(bucket).value),
             Err((_, value)) => Ok(self.rejected.insert(value)),
         }
     }
@@ -405,15 +492,18 @@ impl<K: Hash + Eq, V, H: BuildHasher> Cache<K, V, H> {
         K: Borrow<Q>,
         Q: Hash + Eq + ?Sized,
     {
-        let Some(id) = self.find(key) else {
+        let hash = self.hasher.hash_one(key);
+        let Some(bucket) = self.find(hash, key) else {
             // Not held, but the policy may remember it (a ghost entry, a frequency):
             // forget that too, as the simulator's delete does. The id is the one the key
             // would get now, never a held entry's.
-            let id = self.free_id(self.hasher.hash_one(key));
+            let id = self.free_id(hash);
             self.forget(id);
             return None;
         };
-        if self.entries[&id].expired(self.clock.now()) {
+        let entry = self.slot(bucket);
+        let (id, expires) = (entry.id, entry.expires);
+        if expires.is_some_and(|at| at <= self.clock.now()) {
             self.drop_expired(id);
             return None;
         }
@@ -437,8 +527,9 @@ impl<K: Hash + Eq, V, H: BuildHasher> Cache<K, V, H> {
         K: Borrow<Q>,
         Q: Hash + Eq + ?Sized,
     {
-        let entry = &self.entries[&self.find(key)?];
-        (!entry.expired(self.clock.now())).then_some(&entry.value)
+        let entry = self.slot(self.find(self.hasher.hash_one(key), key)?);
+        let expired = entry.expires.is_some_and(|at| at <= self.clock.now());
+        (!expired).then_some(&entry.value)
     }
 
     /// Entries held, including expired ones not yet dropped ([`Cache::expire`] drops them).
@@ -458,8 +549,8 @@ impl<K: Hash + Eq, V, H: BuildHasher> Cache<K, V, H> {
         let mut expired: Vec<u64> = self
             .entries
             .iter()
-            .filter(|(_, e)| e.expired(now))
-            .map(|(&id, _)| id)
+            .filter(|e| e.expired(now))
+            .map(|e| e.id)
             .collect();
         expired.sort_unstable();
         for &id in &expired {
@@ -501,7 +592,14 @@ impl<K: Hash + Eq, V, H: BuildHasher> Cache<K, V, H> {
 
     /// The policy's display name, such as `ttl:ttl=0,base=s3fifo:small=0.1;threshold=1,clock=wall`.
     pub fn policy_name(&self) -> String {
-        self.policy.name()
+        if self.timed {
+            self.policy.name()
+        } else {
+            // The name the TTL layer gives the base (see `policy`), which it passes
+            // every request through to until a TTL is used.
+            let base = self.policy.name().replace(',', ";");
+            spec_text("ttl", [("ttl", "0"), ("base", &base), ("clock", "wall")])
+        }
     }
 }
 

@@ -6,10 +6,10 @@
 //! simulator's per shard, not for the cache as a whole; with one shard they are exactly
 //! the simulator's.
 
-use std::hash::{BuildHasher, Hash, RandomState};
+use std::hash::{BuildHasher, Hash};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
 
-use hashbrown::HashMap;
+use hashbrown::{DefaultHashBuilder, HashMap};
 
 use super::{BuildError, CacheInfo};
 
@@ -21,8 +21,11 @@ struct Shard<K, V> {
 }
 
 /// A cache shared between threads; values are cloned out.
-pub struct Cache<K, V, H = RandomState> {
+pub struct Cache<K, V, H = DefaultHashBuilder> {
     shards: Box<[Mutex<Shard<K, V>>]>,
+    /// Picks a key's shard. A fast randomly seeded hash (foldhash, hashbrown's default)
+    /// rather than SipHash: keys forced into one shard only cost parallelism, and each
+    /// shard's own table hashes with its cache's hasher (SipHash by default).
     hasher: H,
 }
 
@@ -79,7 +82,7 @@ where
             .collect::<Result<Vec<_>, BuildError>>()?;
         Ok(Cache {
             shards: shards.into_boxed_slice(),
-            hasher: RandomState::new(),
+            hasher: DefaultHashBuilder::default(),
         })
     }
 }
@@ -90,6 +93,7 @@ where
     V: Clone + Send,
     H: BuildHasher,
 {
+    #[inline]
     fn shard(&self, key: &K) -> MutexGuard<'_, Shard<K, V>> {
         let hash = self.hasher.hash_one(key);
         let index = ((hash >> 32) % self.shards.len() as u64) as usize;

@@ -286,3 +286,62 @@ fn replacing_a_value_with_one_too_large_rejects_it() {
     assert!(!cache.contains("a"));
     assert_eq!(cache.cache_info().currsize, 0);
 }
+
+#[test]
+fn keys_with_one_hash_are_evicted_and_named_by_their_own_ids() {
+    // LRU of 3 under one hash for every key: ids 42, 43, 44… The listener must hear the
+    // least recently used key each time, and what is held must be the LRU model's.
+    let seen: Seen<String> = Default::default();
+    let mut cache = Cache::builder()
+        .policy("lru")
+        .capacity(3)
+        .hasher(Colliding)
+        .eviction_listener(listening(&seen))
+        .build()
+        .unwrap();
+    let mut model: Vec<String> = Vec::new(); // most recent last
+    for round in 0..4 {
+        for i in [0, 1, 2, 0, 3, 4, 1, 5] {
+            let key = format!("k{}", (i + round) % 7);
+            let hit = cache.get(&key).is_some();
+            assert_eq!(hit, model.contains(&key), "round {round}: {key}");
+            if hit {
+                model.retain(|k| k != &key);
+            } else {
+                cache.insert(key.clone(), i);
+                if model.len() == 3 {
+                    let victim = model.remove(0);
+                    let last = seen.lock().unwrap().pop();
+                    assert_eq!(last, Some((victim, RemovalCause::Evicted)));
+                }
+            }
+            model.push(key);
+            assert_eq!(cache.len(), model.len());
+            for k in &model {
+                assert!(cache.contains(k), "round {round}: {k} held");
+            }
+        }
+        // A removal frees its id for the next key.
+        let key = model.remove(1);
+        assert!(cache.remove(&key).is_some());
+    }
+}
+
+#[test]
+fn the_policy_name_is_the_same_before_and_after_the_first_ttl() {
+    let clock = LogicalClock::new();
+    let mut cache = Cache::builder()
+        .policy("s3fifo")
+        .capacity(4)
+        .clock(clock.clone())
+        .build()
+        .unwrap();
+    let before = cache.policy_name();
+    assert!(before.starts_with("ttl:ttl=0,base=s3fifo"), "{before}");
+    cache.insert("plain", 1);
+    cache.insert_with_ttl("brief", 2, 2);
+    assert_eq!(cache.policy_name(), before);
+    clock.advance(2);
+    assert_eq!(cache.get(&"brief"), None, "expired at its TTL");
+    assert_eq!(cache.get(&"plain"), Some(&1), "no TTL: kept");
+}

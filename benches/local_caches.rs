@@ -1,0 +1,489 @@
+//! `cachelab::cache::Cache` and `cachelab::cache::sync::Cache` beside the Rust caches
+//! programs use today — `lru`, `quick_cache`, `moka`, `mini-moka` and `foyer` (its in-memory
+//! cache) — each with its own defaults (hasher, shards, policy), driven the way programs
+//! drive a cache: read the key, insert it on a miss (mokabench's loop).
+//!
+//! Three parts:
+//! - **Hit ratios** (printed as a table first: they are decisions, not timings, and repeat
+//!   for a given stream): a seeded Zipf(0.9) stream of 1M reads over 100,000 keys, and the
+//!   ARC paper's `OLTP` trace (bundled `traces/OLTP.lis.zst`, read with cachelab's own
+//!   trace reader), at capacities of 1% and 10% of each stream's distinct keys.
+//! - **Throughput** (criterion, `Throughput::Elements`): the same Zipf stream, one pass per
+//!   iteration on a cache warmed by one pass outside the timing; one thread for every cache,
+//!   two threads (each reading its own half of the stream) for the thread-safe ones.
+//! - **Eviction sink**: `Policy::get` (the simulator's path) beside `Policy::get_evicting`
+//!   (the cache's path) on the same requests, so "naming evictions costs the plain path
+//!   nothing" has a number.
+//!
+//! `cargo bench --bench local_caches`; `-- 'zipf0.9 1 thread'` runs one group. The table
+//! alone: `cargo bench --bench local_caches -- --list`.
+
+use std::hash::BuildHasher;
+use std::num::NonZeroUsize;
+use std::time::{Duration, Instant};
+
+use criterion::{BenchmarkId, Criterion, SamplingMode, Throughput, criterion_group};
+use rand::SeedableRng;
+use rand::rngs::SmallRng;
+use rand_distr::{Distribution, Zipf};
+
+use cachelab::catalog::CATALOG;
+use cachelab::request::Request;
+use cachelab::trace::{self, ReadOptions};
+
+/// Distinct keys of the Zipf stream.
+const ZIPF_KEYS: u64 = 100_000;
+/// Reads in the Zipf stream.
+const ZIPF_READS: usize = 1_000_000;
+/// Shards of `cachelab::cache::sync::Cache` (quick_cache picks 4 × cores rounded to a power
+/// of two, 8 on this 2-core machine; foyer's default is 8 too).
+const SYNC_SHARDS: usize = 8;
+/// cachelab policies shown.
+const CACHELAB_POLICIES: [&str; 3] = ["lru", "s3fifo", "wtinylfu"];
+
+/// The seeded Zipf(0.9) key stream.
+fn zipf_stream() -> Vec<u64> {
+    let zipf = Zipf::new(ZIPF_KEYS as f64, 0.9).expect("valid Zipf parameters");
+    let mut rng = SmallRng::seed_from_u64(42);
+    (0..ZIPF_READS)
+        .map(|_| zipf.sample(&mut rng) as u64)
+        .collect()
+}
+
+/// The keys of the bundled ARC `OLTP` trace, one per block read.
+fn oltp_stream() -> Vec<u64> {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/traces/OLTP.lis.zst");
+    let mut reader = trace::open(path, &ReadOptions::default()).expect("bundled OLTP trace");
+    trace::read_all(&mut *reader)
+        .expect("bundled OLTP trace reads")
+        .into_iter()
+        .map(|r| r.key)
+        .collect()
+}
+
+fn distinct(keys: &[u64]) -> u64 {
+    keys.iter().collect::<std::collections::HashSet<_>>().len() as u64
+}
+
+/// A cache driven by one thread: read `key`, insert it on a miss; true on a hit.
+trait Local {
+    fn get_or_insert(&mut self, key: u64) -> bool;
+}
+
+/// A cache shared by threads, driven the same way.
+trait Shared: Sync {
+    fn get_or_insert(&self, key: u64) -> bool;
+}
+
+/// A thread-safe cache used by one thread.
+struct Alone<C>(C);
+
+impl<C: Shared> Local for Alone<C> {
+    #[inline]
+    fn get_or_insert(&mut self, key: u64) -> bool {
+        self.0.get_or_insert(key)
+    }
+}
+
+impl<H: BuildHasher> Local for cachelab::cache::Cache<u64, u64, H> {
+    #[inline]
+    fn get_or_insert(&mut self, key: u64) -> bool {
+        if self.get(&key).is_some() {
+            return true;
+        }
+        self.insert(key, key);
+        false
+    }
+}
+
+impl Shared for cachelab::cache::sync::Cache<u64, u64> {
+    #[inline]
+    fn get_or_insert(&self, key: u64) -> bool {
+        if self.get(&key).is_some() {
+            return true;
+        }
+        self.insert(key, key);
+        false
+    }
+}
+
+impl Local for lru::LruCache<u64, u64> {
+    #[inline]
+    fn get_or_insert(&mut self, key: u64) -> bool {
+        if self.get(&key).is_some() {
+            return true;
+        }
+        self.put(key, key);
+        false
+    }
+}
+
+impl Local for quick_cache::unsync::Cache<u64, u64> {
+    #[inline]
+    fn get_or_insert(&mut self, key: u64) -> bool {
+        if self.get(&key).is_some() {
+            return true;
+        }
+        self.insert(key, key);
+        false
+    }
+}
+
+impl Shared for quick_cache::sync::Cache<u64, u64> {
+    #[inline]
+    fn get_or_insert(&self, key: u64) -> bool {
+        if self.get(&key).is_some() {
+            return true;
+        }
+        self.insert(key, key);
+        false
+    }
+}
+
+impl Shared for moka::sync::Cache<u64, u64> {
+    #[inline]
+    fn get_or_insert(&self, key: u64) -> bool {
+        if self.get(&key).is_some() {
+            return true;
+        }
+        self.insert(key, key);
+        false
+    }
+}
+
+impl Shared for mini_moka::sync::Cache<u64, u64> {
+    #[inline]
+    fn get_or_insert(&self, key: u64) -> bool {
+        if self.get(&key).is_some() {
+            return true;
+        }
+        self.insert(key, key);
+        false
+    }
+}
+
+impl Shared for foyer::Cache<u64, u64> {
+    #[inline]
+    fn get_or_insert(&self, key: u64) -> bool {
+        if self.get(&key).is_some() {
+            return true;
+        }
+        self.insert(key, key);
+        false
+    }
+}
+
+fn cachelab_local(spec: &str, capacity: u64) -> cachelab::cache::Cache<u64, u64> {
+    cachelab::cache::Cache::builder()
+        .policy(spec)
+        .capacity(capacity)
+        .build()
+        .expect("registered policy")
+}
+
+/// A cachelab cache hashing keys with foldhash (hashbrown's default, as `lru` and
+/// `quick_cache` use) instead of the default SipHash: what the hasher choice costs.
+fn cachelab_foldhash(
+    spec: &str,
+    capacity: u64,
+) -> cachelab::cache::Cache<u64, u64, hashbrown::DefaultHashBuilder> {
+    cachelab::cache::Cache::builder()
+        .policy(spec)
+        .capacity(capacity)
+        .hasher(hashbrown::DefaultHashBuilder::default())
+        .build()
+        .expect("registered policy")
+}
+
+fn cachelab_sync(spec: &str, capacity: u64) -> cachelab::cache::sync::Cache<u64, u64> {
+    cachelab::cache::sync::Cache::new(spec, capacity, SYNC_SHARDS).expect("registered policy")
+}
+
+fn lru_crate(capacity: u64) -> lru::LruCache<u64, u64> {
+    lru::LruCache::new(NonZeroUsize::new(capacity as usize).expect("capacity above 0"))
+}
+
+fn quick_unsync(capacity: u64) -> quick_cache::unsync::Cache<u64, u64> {
+    quick_cache::unsync::Cache::new(capacity as usize)
+}
+
+fn quick_sync(capacity: u64) -> quick_cache::sync::Cache<u64, u64> {
+    quick_cache::sync::Cache::new(capacity as usize)
+}
+
+fn moka_sync(capacity: u64) -> moka::sync::Cache<u64, u64> {
+    moka::sync::Cache::new(capacity)
+}
+
+fn mini_moka_sync(capacity: u64) -> mini_moka::sync::Cache<u64, u64> {
+    mini_moka::sync::Cache::new(capacity)
+}
+
+/// foyer's in-memory cache with its defaults (LRU, 8 shards).
+fn foyer_lru(capacity: u64) -> foyer::Cache<u64, u64> {
+    foyer::CacheBuilder::new(capacity as usize).build()
+}
+
+/// foyer's in-memory cache with its W-TinyLFU-like `Lfu` eviction.
+fn foyer_lfu(capacity: u64) -> foyer::Cache<u64, u64> {
+    foyer::CacheBuilder::new(capacity as usize)
+        .with_eviction_config(foyer::LfuConfig::default())
+        .build()
+}
+
+/// Hits out of `keys` for a fresh cache (cold start, every read counted).
+fn hits(cache: &mut impl Local, keys: &[u64]) -> u64 {
+    keys.iter().filter(|&&k| cache.get_or_insert(k)).count() as u64
+}
+
+/// One row of the hit-ratio table: the cache's name and its hit ratio at each capacity.
+fn hit_row<C: Local>(name: &str, make: impl Fn(u64) -> C, keys: &[u64], caps: &[u64]) -> String {
+    let mut row = format!("| {name} |");
+    for &capacity in caps {
+        let ratio = hits(&mut make(capacity), keys) as f64 / keys.len() as f64;
+        row += &format!(" {:.2} |", 100.0 * ratio);
+    }
+    row
+}
+
+/// Prints the hit ratio of every cache on `keys` at 1% and 10% of `key_space` keys.
+fn print_hit_ratios(title: &str, keys: &[u64], key_space: u64) {
+    let caps = [key_space / 100, key_space / 10];
+    println!(
+        "\nhit ratio (%) on {title}: {} reads of {} distinct keys; capacity {} (1%) and {} (10%) of {key_space} keys\n",
+        keys.len(),
+        distinct(keys),
+        caps[0],
+        caps[1]
+    );
+    println!("| cache | 1% | 10% |\n| --- | ---: | ---: |");
+    for spec in CACHELAB_POLICIES.iter().chain(&["sieve", "arc"]) {
+        let name = format!("cachelab Cache {spec}");
+        println!(
+            "{}",
+            hit_row(&name, |c| cachelab_local(spec, c), keys, &caps)
+        );
+    }
+    for spec in CACHELAB_POLICIES {
+        let name = format!("cachelab sync::Cache {spec} ({SYNC_SHARDS} shards)");
+        let row = hit_row(&name, |c| Alone(cachelab_sync(spec, c)), keys, &caps);
+        println!("{row}");
+    }
+    println!("{}", hit_row("lru", lru_crate, keys, &caps));
+    println!(
+        "{}",
+        hit_row("quick_cache unsync", quick_unsync, keys, &caps)
+    );
+    let quick = |c| Alone(quick_sync(c));
+    println!("{}", hit_row("quick_cache sync", quick, keys, &caps));
+    println!(
+        "{}",
+        hit_row("moka sync", |c| Alone(moka_sync(c)), keys, &caps)
+    );
+    let mini = |c| Alone(mini_moka_sync(c));
+    println!("{}", hit_row("mini-moka sync", mini, keys, &caps));
+    let foyer = |c| Alone(foyer_lru(c));
+    println!("{}", hit_row("foyer (default: lru)", foyer, keys, &caps));
+    let foyer = |c| Alone(foyer_lfu(c));
+    println!("{}", hit_row("foyer lfu", foyer, keys, &caps));
+}
+
+/// Hit ratios first (not timings), once per bench run, unless `CACHELAB_BENCH_HIT_RATIOS=0`
+/// (when profiling one timing). The Zipf key space is its 100,000 keys (the stream reads
+/// about 91% of them); OLTP's is the distinct blocks it reads.
+fn hit_ratios() {
+    if std::env::var("CACHELAB_BENCH_HIT_RATIOS").is_ok_and(|v| v == "0") {
+        return;
+    }
+    print_hit_ratios("Zipf(0.9)", &zipf_stream(), ZIPF_KEYS);
+    let oltp = oltp_stream();
+    print_hit_ratios("OLTP", &oltp, distinct(&oltp));
+    println!();
+}
+
+fn one_thread(c: &mut Criterion) {
+    let keys = zipf_stream();
+    let mut group = c.benchmark_group("zipf0.9 1 thread");
+    group.throughput(Throughput::Elements(keys.len() as u64));
+    group.sampling_mode(SamplingMode::Flat);
+    group.sample_size(10);
+    group.warm_up_time(Duration::from_secs(1));
+    group.measurement_time(Duration::from_secs(3));
+    for pct in [1u64, 10] {
+        let capacity = ZIPF_KEYS * pct / 100;
+        let size = format!("{pct}%");
+        let mut run = |name: &str, cache: &mut dyn FnMut() -> Box<dyn FnMut() -> u64>| {
+            // Built and warmed by one pass outside the timing, only when the bench runs.
+            let mut warm = None;
+            group.bench_function(BenchmarkId::new(name, &size), |b| {
+                let pass = warm.get_or_insert_with(|| {
+                    let mut pass = cache();
+                    pass();
+                    pass
+                });
+                b.iter(pass)
+            });
+        };
+        for spec in CACHELAB_POLICIES {
+            run(&format!("cachelab Cache {spec}"), &mut || {
+                local_pass(cachelab_local(spec, capacity), &keys)
+            });
+        }
+        for spec in ["lru", "s3fifo"] {
+            run(&format!("cachelab Cache {spec} foldhash"), &mut || {
+                local_pass(cachelab_foldhash(spec, capacity), &keys)
+            });
+        }
+        for spec in CACHELAB_POLICIES {
+            run(&format!("cachelab sync::Cache {spec}"), &mut || {
+                local_pass(Alone(cachelab_sync(spec, capacity)), &keys)
+            });
+        }
+        run("lru", &mut || local_pass(lru_crate(capacity), &keys));
+        run("quick_cache unsync", &mut || {
+            local_pass(quick_unsync(capacity), &keys)
+        });
+        run("quick_cache sync", &mut || {
+            local_pass(Alone(quick_sync(capacity)), &keys)
+        });
+        run("moka sync", &mut || {
+            local_pass(Alone(moka_sync(capacity)), &keys)
+        });
+        run("mini-moka sync", &mut || {
+            local_pass(Alone(mini_moka_sync(capacity)), &keys)
+        });
+        run("foyer", &mut || {
+            local_pass(Alone(foyer_lru(capacity)), &keys)
+        });
+    }
+    group.finish();
+}
+
+/// One timed pass of `keys` over `cache`: returns the hits (so nothing is optimised away).
+/// The closure is boxed, but the loop inside it is monomorphised per cache: one indirect
+/// call per pass, not per read.
+fn local_pass<'a, C: Local + 'a>(mut cache: C, keys: &'a [u64]) -> Box<dyn FnMut() -> u64 + 'a> {
+    Box::new(move || hits(&mut cache, keys))
+}
+
+/// Hits of one pass split over two threads, each reading its own half of `keys`.
+fn shared_pass<C: Shared>(cache: &C, keys: &[u64]) -> u64 {
+    let (first, second) = keys.split_at(keys.len() / 2);
+    std::thread::scope(|scope| {
+        let halves = [first, second].map(|half| {
+            scope.spawn(move || half.iter().filter(|&&k| cache.get_or_insert(k)).count() as u64)
+        });
+        halves
+            .into_iter()
+            .map(|h| h.join().expect("bench thread"))
+            .sum()
+    })
+}
+
+fn bench_shared<C: Shared>(
+    group: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
+    id: BenchmarkId,
+    make: impl Fn() -> C,
+    keys: &[u64],
+) {
+    // Built and warmed by one pass outside the timing, only when the bench runs.
+    let mut warm = None;
+    group.bench_function(id, |b| {
+        let cache = warm.get_or_insert_with(|| {
+            let cache = make();
+            shared_pass(&cache, keys);
+            cache
+        });
+        b.iter_custom(|iters| {
+            let start = Instant::now();
+            for _ in 0..iters {
+                std::hint::black_box(shared_pass(cache, keys));
+            }
+            start.elapsed()
+        })
+    });
+}
+
+fn two_threads(c: &mut Criterion) {
+    let keys = zipf_stream();
+    let mut group = c.benchmark_group("zipf0.9 2 threads");
+    group.throughput(Throughput::Elements(keys.len() as u64));
+    group.sampling_mode(SamplingMode::Flat);
+    group.sample_size(10);
+    group.warm_up_time(Duration::from_secs(1));
+    group.measurement_time(Duration::from_secs(3));
+    for pct in [1u64, 10] {
+        let capacity = ZIPF_KEYS * pct / 100;
+        let id = |name: &str| BenchmarkId::new(name, format!("{pct}%"));
+        for spec in CACHELAB_POLICIES {
+            let name = id(&format!("cachelab sync::Cache {spec}"));
+            bench_shared(&mut group, name, || cachelab_sync(spec, capacity), &keys);
+        }
+        let quick = || quick_sync(capacity);
+        bench_shared(&mut group, id("quick_cache sync"), quick, &keys);
+        bench_shared(&mut group, id("moka sync"), || moka_sync(capacity), &keys);
+        let mini = || mini_moka_sync(capacity);
+        bench_shared(&mut group, id("mini-moka sync"), mini, &keys);
+        bench_shared(&mut group, id("foyer"), || foyer_lru(capacity), &keys);
+    }
+    group.finish();
+}
+
+/// `Policy::get` (no sink) beside `Policy::get_evicting` with a counting sink, from an
+/// empty policy each pass, on the Zipf stream at 1% and 10%.
+fn eviction_sink(c: &mut Criterion) {
+    let requests: Vec<Request> = zipf_stream()
+        .into_iter()
+        .map(|k| Request::get(k, 1))
+        .collect();
+    let mut group = c.benchmark_group("policy path zipf0.9");
+    group.throughput(Throughput::Elements(requests.len() as u64));
+    group.sampling_mode(SamplingMode::Flat);
+    group.sample_size(10);
+    group.warm_up_time(Duration::from_secs(1));
+    group.measurement_time(Duration::from_secs(3));
+    for name in ["lru", "s3fifo"] {
+        let spec = name.parse().expect("registered policy spec");
+        for pct in [1u64, 10] {
+            let capacity = ZIPF_KEYS * pct / 100;
+            let fresh = || {
+                CATALOG
+                    .build(&spec, capacity, 1)
+                    .expect("registered policy")
+            };
+            let size = format!("{pct}%");
+            group.bench_function(BenchmarkId::new(format!("{name} get"), &size), |b| {
+                b.iter_batched_ref(
+                    fresh,
+                    |policy| requests.iter().filter(|r| policy.get(r).hit).count(),
+                    criterion::BatchSize::LargeInput,
+                )
+            });
+            let id = BenchmarkId::new(format!("{name} get_evicting"), &size);
+            group.bench_function(id, |b| {
+                b.iter_batched_ref(
+                    fresh,
+                    |policy| {
+                        let mut evicted = 0u64;
+                        let mut sink = |_key: u64, _size: u32| evicted += 1;
+                        let hits = requests
+                            .iter()
+                            .filter(|r| policy.get_evicting(r, &mut sink).hit)
+                            .count();
+                        (hits, evicted)
+                    },
+                    criterion::BatchSize::LargeInput,
+                )
+            });
+        }
+    }
+    group.finish();
+}
+
+criterion_group!(benches, one_thread, two_threads, eviction_sink);
+
+fn main() {
+    hit_ratios();
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+}
