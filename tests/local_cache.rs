@@ -403,7 +403,7 @@ fn per_entry_ttls_on_a_cache_without_a_default_decide_as_the_ttl_layer_does() {
             let key = (state >> 33) % KEYS;
             let now = cachelab::cache::Clock::now(&clock);
             // The first 100 steps use no TTL, so the layer goes on mid-stream.
-            if step >= 100 && (state >> 20) % 4 == 0 {
+            if step >= 100 && (state >> 20).is_multiple_of(4) {
                 let ttl = 1 + (state >> 40) % 8;
                 cache.insert_with_ttl(key, key, ttl);
                 let ttl = ttl as u32;
