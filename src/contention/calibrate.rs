@@ -147,22 +147,27 @@ pub fn rank_persistence(connections: &[Vec<u64>]) -> f64 {
 /// first round trip for ever.
 pub const MAX_PERSISTENCE: f64 = 0.99;
 
-/// Round trips timed per connection in [`measure_concurrent`] (at least; 4,000 in all when
-/// that is more).
-pub const CONCURRENT_PER_CLIENT: usize = 250;
+/// Round trips timed per connection in [`measure_concurrent`] (at least; see
+/// [`CONCURRENT_TOTAL`]).
+pub const CONCURRENT_PER_CLIENT: usize = 1_000;
+/// Round trips timed in all by [`measure_concurrent`] when that is more than
+/// [`CONCURRENT_PER_CLIENT`] per connection: a fraction of a second at any client count,
+/// long enough that the persistence is not one scheduler episode (at 4,000 in all it
+/// swung between 0 and 0.7 from one calibration to the next).
+pub const CONCURRENT_TOTAL: usize = 16_000;
 
 /// Measures the round trips `clients` connections see when they all cycle through `get`,
 /// `gets`, `set` and a stale `cas` at once, each on a key of its own (so they share the
 /// server, the network stack and the machine's cores, but no counter): on a machine with
 /// fewer cores than clients this carries the waits for a core that a single connection
 /// never meets. Each thread starts after a barrier, warms up with 50 requests, then times
-/// `max(250, 4000 / clients)` requests.
+/// `max(1000, 16000 / clients)` requests.
 pub fn measure_concurrent(
     server: &str,
     clients: u32,
     options: &ClientOptions,
 ) -> Result<ConcurrentRoundTrip, ContentionError> {
-    let per_client = CONCURRENT_PER_CLIENT.max(ROUND_TRIPS / clients.max(1) as usize);
+    let per_client = CONCURRENT_PER_CLIENT.max(CONCURRENT_TOTAL / clients.max(1) as usize);
     let barrier = std::sync::Arc::new(std::sync::Barrier::new(clients as usize));
     let mut connections = Vec::with_capacity(clients as usize);
     for _ in 0..clients {
@@ -219,7 +224,7 @@ pub fn measure_concurrent(
             BUCKET_NS,
             sequences.into_iter().flatten(),
         )
-        .expect("at least 250 samples in 100 ns buckets"),
+        .expect("at least 1,000 samples in 100 ns buckets"),
     })
 }
 
