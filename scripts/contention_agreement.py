@@ -7,7 +7,9 @@ port): calibrate once (`--calibrate`, with one connection and with every client 
 once), then run `--mode net` and the calibrated `--mode sim` with `--repeat R` for every
 client count and strategy, and compare the medians: the fraction of updates lost (naive)
 and CAS failures per update (cas). Prints one Markdown table with the median (min-max) of
-both sides, sim/net - 1, and how many rows are within the tolerance (15%).
+both sides, sim/net - 1, and how many rows are within the tolerance (15%). The last column
+of each server is the same simulation with `--rtt-persistence 0` (every round trip drawn
+independently), on the same net runs: what the measured persistence changes.
 
     python3 scripts/contention_agreement.py [--clients 2,4,8,16] [--repeat 5] [--ops 1000]
         [--servers memcached,serve] [--binary target/release/cachelab] [--keep DIR]
@@ -110,6 +112,7 @@ def main():
             cal = os.path.join(work, f"{kind}_calibration.json")
             net = os.path.join(work, f"{kind}_net.json")
             sim = os.path.join(work, f"{kind}_sim.json")
+            independent = os.path.join(work, f"{kind}_sim_independent.json")
             log = contention(args.binary, ["--mode", "sim", "--calibrate", server,
                                            "--calibration", cal, "--force", "--clients", args.clients,
                                            "--ops", "10", "--strategy", "cas"], args.nice)
@@ -120,7 +123,9 @@ def main():
                      "--ops", str(args.ops), "--repeat", str(args.repeat), "--force"]
             contention(args.binary, ["--mode", "net", "--server", server, "--json", net, *sweep], args.nice)
             contention(args.binary, ["--mode", "sim", "--calibration", cal, "--json", sim, *sweep], False)
-            results[kind] = (rows(sim), rows(net))
+            contention(args.binary, ["--mode", "sim", "--calibration", cal, "--rtt-persistence", "0",
+                                     "--json", independent, *sweep], False)
+            results[kind] = (rows(sim), rows(net), rows(independent))
         finally:
             child.terminate()
             child.wait()
@@ -129,25 +134,29 @@ def main():
     kinds = list(results)
     names = {"memcached": "memcached", "serve": "`cachelab serve -m 64`"}
     header = "| strategy | clients |" + "".join(
-        f" {names[k]}: sim | net | sim/net − 1 |" for k in kinds)
+        f" {names[k]}: sim | net | sim/net − 1 | independent sim/net − 1 |" for k in kinds)
     print(header)
-    print("| --- | ---: |" + " --- | --- | ---: |" * len(kinds))
+    print("| --- | ---: |" + " --- | --- | ---: | ---: |" * len(kinds))
     within = {k: 0 for k in kinds}
+    within_independent = {k: 0 for k in kinds}
     total = 0
     fmt = lambda t: f"{t[0]:.3f} ({t[1]:.3f}–{t[2]:.3f})"
     for key in sorted(next(iter(results.values()))[1], key=lambda k: (k[0] != "naive", k[1])):
         cells = []
         for k in kinds:
-            sim, net = results[k][0][key], results[k][1][key]
+            sim, net, independent = (results[k][i][key] for i in range(3))
             if net[0] > 0:
                 error = sim[0] / net[0] - 1
+                error_independent = independent[0] / net[0] - 1
                 within[k] += abs(error) <= args.tolerance
-                cells.append(f" {fmt(sim)} | {fmt(net)} | {error:+.0%} |")
+                within_independent[k] += abs(error_independent) <= args.tolerance
+                cells.append(f" {fmt(sim)} | {fmt(net)} | {error:+.0%} | {error_independent:+.0%} |")
             else:
-                cells.append(f" {fmt(sim)} | {fmt(net)} | - |")
+                cells.append(f" {fmt(sim)} | {fmt(net)} | - | - |")
         total += 1
         print(f"| {key[0]} | {key[1]} |" + "".join(cells))
-    summary = ", ".join(f"{names[k]} {within[k]} of {total}" for k in kinds)
+    summary = ", ".join(
+        f"{names[k]} {within[k]} of {total} ({within_independent[k]} independent)" for k in kinds)
     print(f"\nwithin {args.tolerance:.0%}: {summary}")
     print(f"files in {work}", file=sys.stderr)
 
