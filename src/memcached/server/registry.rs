@@ -222,20 +222,6 @@ impl Registry {
     }
 }
 
-/// The descriptor `stats conns` lists a socket under: its file descriptor on unix, a
-/// number from `fallback` elsewhere.
-#[cfg(unix)]
-pub fn fd_of<S: std::os::fd::AsRawFd>(socket: &S, _fallback: &AtomicU64) -> i64 {
-    i64::from(socket.as_raw_fd())
-}
-
-/// The descriptor `stats conns` lists a socket under: its file descriptor on unix, a
-/// number from `fallback` elsewhere.
-#[cfg(not(unix))]
-pub fn fd_of<S>(_socket: &S, fallback: &AtomicU64) -> i64 {
-    fallback.fetch_add(1, Ordering::Relaxed) as i64
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

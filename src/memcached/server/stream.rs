@@ -11,6 +11,9 @@
 use std::io;
 use std::net::SocketAddr;
 use std::pin::Pin;
+use std::sync::atomic::AtomicU64;
+#[cfg(not(unix))]
+use std::sync::atomic::Ordering;
 use std::task::{Context, Poll};
 
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
@@ -109,11 +112,11 @@ impl Bound {
     }
 
     /// The listener's descriptor (`stats conns` lists it under this number).
-    pub fn fd(&self, fallback: &std::sync::atomic::AtomicU64) -> i64 {
+    pub fn fd(&self, fallback: &AtomicU64) -> i64 {
         match self {
-            Bound::Tcp(l) => super::registry::fd_of(l, fallback),
+            Bound::Tcp(l) => fd_of(l, fallback),
             #[cfg(unix)]
-            Bound::Unix(u) => super::registry::fd_of(&u.listener, fallback),
+            Bound::Unix(u) => fd_of(&u.listener, fallback),
         }
     }
 }
@@ -207,11 +210,11 @@ impl Stream {
     }
 
     /// The socket's descriptor (`cfd=` in `watch` lines, the number in `stats conns`).
-    pub fn fd(&self, fallback: &std::sync::atomic::AtomicU64) -> i64 {
+    pub fn fd(&self, fallback: &AtomicU64) -> i64 {
         match self {
-            Stream::Tcp(s) => super::registry::fd_of(s, fallback),
+            Stream::Tcp(s) => fd_of(s, fallback),
             #[cfg(unix)]
-            Stream::Unix(s) => super::registry::fd_of(s, fallback),
+            Stream::Unix(s) => fd_of(s, fallback),
         }
     }
 }
@@ -294,6 +297,20 @@ impl std::fmt::Display for Endpoint {
             Endpoint::Unix(None) => f.write_str("?:<AF 0>"),
         }
     }
+}
+
+/// The descriptor `stats conns` lists a socket under: its file descriptor on unix, a
+/// number from `fallback` elsewhere.
+#[cfg(unix)]
+fn fd_of<S: std::os::fd::AsRawFd>(socket: &S, _fallback: &AtomicU64) -> i64 {
+    i64::from(socket.as_raw_fd())
+}
+
+/// The descriptor `stats conns` lists a socket under: its file descriptor on unix, a
+/// number from `fallback` elsewhere.
+#[cfg(not(unix))]
+fn fd_of<S>(_socket: &S, fallback: &AtomicU64) -> i64 {
+    fallback.fetch_add(1, Ordering::Relaxed) as i64
 }
 
 #[cfg(test)]
