@@ -42,7 +42,7 @@ use serde::{Deserialize, Serialize};
 
 use super::ContentionError;
 use super::config::Delay;
-use super::empirical::DelayHistogram;
+use super::empirical::{DelayHistogram, network_delay};
 use crate::memcached::client::{Client, ClientError, ClientOptions};
 use crate::units::format_duration_ns;
 
@@ -314,8 +314,7 @@ fn nanos(start: Instant) -> u64 {
 impl Calibration {
     /// The simulation's network delay: each round trip less the median service time.
     pub fn network_histogram(&self, label: &str) -> DelayHistogram {
-        self.round_trip
-            .shifted_down(self.service.quantile_ns(0.5), label)
+        network_delay(&self.round_trip, &self.service, label)
     }
 
     /// The delays to simulate with: (`--rtt`, `--service`), labelled `calibrated-net` and
@@ -334,8 +333,9 @@ impl Calibration {
         let (rtt, service) = self.delays();
         match self.concurrent.iter().find(|c| c.clients == clients) {
             Some(c) => (
-                Delay::Empirical(Arc::new(c.round_trip.shifted_down(
-                    self.service.quantile_ns(0.5),
+                Delay::Empirical(Arc::new(network_delay(
+                    &c.round_trip,
+                    &self.service,
                     format!("calibrated-net@{clients}"),
                 ))),
                 service,

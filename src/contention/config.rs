@@ -337,7 +337,7 @@ pub struct Workload {
     /// clients on a busy machine run in stretches: one that holds a core sends and hears
     /// back quickly several times in a row while the others wait, so its delays are
     /// correlated in time. A calibration measures this as the lag-1 rank autocorrelation of
-    /// each connection's round trips ([`super::calibrate::ConcurrentRoundTrip::persistence`]);
+    /// each connection's round trips (the calibration's `ConcurrentRoundTrip::persistence`);
     /// 0, the default, draws every round trip independently.
     pub rtt_persistence: f64,
     /// Seed of every random choice.
