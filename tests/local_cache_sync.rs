@@ -338,6 +338,15 @@ fn every_shard_gets_the_weigher_listener_clock_and_ttl() {
     expired.sort_unstable();
     assert_eq!(expired, held);
     assert!(cache.is_empty());
+
+    // An entry's own TTL (TLRUCache) overrides the default, on the same clock.
+    cache.insert_with_ttl(1, 10, 5);
+    cache.insert(2, 10);
+    requests.advance(4);
+    assert!(cache.contains(&1) && cache.contains(&2));
+    requests.advance(1);
+    assert!(!cache.contains(&1), "1 expired at its own 5 ticks");
+    assert!(cache.contains(&2), "2 lives its default 50");
 }
 
 #[test]

@@ -149,6 +149,13 @@ where
         self.shard(&key).cache.insert(key, value)
     }
 
+    /// Stores `value` expiring `ttl` ticks from now (0 = the default TTL), as
+    /// [`super::Cache::insert_with_ttl`] (cachetools' `TLRUCache`); returns the value it
+    /// replaces.
+    pub fn insert_with_ttl(&self, key: K, value: V, ttl: u64) -> Option<V> {
+        self.shard(&key).cache.insert_with_ttl(key, value, ttl)
+    }
+
     /// Removes `key`; returns its value.
     pub fn remove(&self, key: &K) -> Option<V> {
         self.shard(key).cache.remove(key)
