@@ -53,9 +53,10 @@ pub struct CaptureSummary {
 
 /// A trace file being captured; give it to [`super::Builder::capture_to`] (or
 /// [`super::MemoBuilder::capture_to`]) and end it with [`super::Cache::finish_capture`]
-/// ([`super::sync::Cache::finish_capture`], [`super::Memo::finish_capture`]). Reads and inserts of the sampled keys become
-/// oracleGeneral records (id, size, clock time), buffered to a temporary file; the target
-/// appears, whole, only when the capture finishes.
+/// ([`super::sync::Cache::finish_capture`], [`super::Memo::finish_capture`]). Reads and
+/// inserts of the sampled keys become oracleGeneral records (id, size, clock time),
+/// buffered to a temporary file; the target appears, whole, only when the capture
+/// finishes.
 pub struct CaptureFile {
     path: String,
     sampler: SpatialSampler,
