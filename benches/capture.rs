@@ -3,7 +3,9 @@
 //! capture ([`Builder::capture`]), and capture to an oracleGeneral file at rates 1 and
 //! 0.01 ([`Builder::capture_to`]). Each iteration runs the stream once on a fresh cache
 //! built outside the timing; a capture file is dropped unfinished (what is timed is the
-//! recording, not the final next-access pass). `cargo bench --bench capture`.
+//! recording, not the final next-access pass). The same modes on a 4-shard
+//! [`cachelab::cache::sync::Cache`] (`get_with` from two threads, each half the stream)
+//! show what the shards' shared record counter costs. `cargo bench --bench capture`.
 
 use std::hint::black_box;
 use std::time::Duration;
@@ -81,5 +83,58 @@ fn capture_overhead(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, capture_overhead);
+fn sync_capture_overhead(c: &mut Criterion) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let keys = stream();
+    let (first, second) = keys.split_at(STREAM / 2);
+    let modes: [(&str, Option<f64>, bool); 4] = [
+        ("none", None, false),
+        ("memory", None, true),
+        ("file rate 1", Some(1.0), false),
+        ("file rate 0.01", Some(0.01), false),
+    ];
+    let mut group = c.benchmark_group("sync cache lru 10000, 4 shards, 2 threads, 100000 requests");
+    group.throughput(Throughput::Elements(STREAM as u64));
+    group.measurement_time(Duration::from_secs(3));
+    group.sample_size(20);
+    for (n, (name, rate, memory)) in modes.into_iter().enumerate() {
+        let build = || {
+            let mut builder: Builder<u64, u64> = Cache::builder()
+                .policy("lru")
+                .capacity(KEYS)
+                .clock(LogicalClock::new());
+            if memory {
+                builder = builder.capture();
+            }
+            if let Some(rate) = rate {
+                let path = dir.path().join(format!("sync{n}.oracleGeneral"));
+                let file =
+                    CaptureFile::create(path.to_str().expect("utf-8"), rate).expect("capture file");
+                builder = builder.capture_to(file);
+            }
+            builder.build_sync(4).expect("lru")
+        };
+        group.bench_function(format!("get_with, capture {name}"), |b| {
+            b.iter_batched_ref(
+                &build,
+                |cache| {
+                    std::thread::scope(|scope| {
+                        for half in [first, second] {
+                            let cache = &*cache;
+                            scope.spawn(move || {
+                                for &k in half {
+                                    black_box(cache.get_with(k, || k));
+                                }
+                            });
+                        }
+                    });
+                },
+                BatchSize::LargeInput,
+            )
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, capture_overhead, sync_capture_overhead);
 criterion_main!(benches);

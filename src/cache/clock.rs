@@ -8,9 +8,21 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 /// A source of the current time in ticks. TTLs are given in the same ticks.
-pub trait Clock: Send {
+///
+/// `Sync` as well as `Send` because the shards of a [`super::sync::Cache`] read one clock
+/// (through an `Arc`, which is itself a clock), so an entry's expiry means the same time in
+/// every shard.
+pub trait Clock: Send + Sync {
     /// The time now, in ticks; never decreases.
     fn now(&self) -> u64;
+}
+
+/// A shared clock is a clock: the shards of a sync cache, or a program and its caches,
+/// read the same one.
+impl<C: Clock + ?Sized> Clock for Arc<C> {
+    fn now(&self) -> u64 {
+        (**self).now()
+    }
 }
 
 /// Wall time: milliseconds since the clock was made (a monotonic [`Instant`], so changes

@@ -36,8 +36,9 @@
 //! - **Sizes.** Capacity counts entries, or the units a weigher returns (cachetools'
 //!   `getsizeof`). An entry larger than the capacity is not kept.
 //!
-//! For threads, [`sync::Cache`] shards keys over locked caches and computes a missing value
-//! once however many threads miss it together; [`Memo`] memoises a function on it.
+//! For threads, [`Builder::build_sync`] makes a [`sync::Cache`] from the same settings: it
+//! shards keys over locked caches and computes a missing value once however many threads
+//! miss it together; [`Memo`] memoises a function on it.
 
 mod builder;
 mod capture;
@@ -46,6 +47,7 @@ mod memo;
 pub mod sync;
 
 pub use builder::{BuildError, Builder};
+use capture::Recorder;
 pub use capture::{CaptureFile, CaptureSummary};
 pub use clock::{Clock, LogicalClock, WallClock};
 pub use memo::{Memo, MemoBuilder};
@@ -88,8 +90,9 @@ pub struct CacheInfo {
 
 /// What the listener is: called with each entry that leaves on its own.
 type Listener<K, V> = Box<dyn FnMut(K, V, RemovalCause) + Send>;
-/// What the weigher is: an entry's size in capacity units.
-type Weigher<K, V> = Box<dyn Fn(&K, &V) -> u32 + Send>;
+/// What the weigher is: an entry's size in capacity units (`Sync` so that the shards of a
+/// sync cache can share one).
+type Weigher<K, V> = Box<dyn Fn(&K, &V) -> u32 + Send + Sync>;
 
 /// One held entry.
 struct Entry<K, V> {
@@ -144,10 +147,9 @@ pub struct Cache<K, V, H = RandomState> {
     dropped: Vec<u64>,
     /// A value the policy would not keep, held so `get_or_insert_with` can lend it.
     rejected: Option<V>,
-    /// Every request sent to the policy, when capturing ([`Builder::capture`]).
-    captured: Option<Vec<Request>>,
-    /// The file the requests go to, when capturing to one ([`Builder::capture_to`]).
-    capture_file: Option<CaptureFile>,
+    /// Where the requests sent to the policy are recorded, when capturing
+    /// ([`Builder::capture`], [`Builder::capture_to`]).
+    recorder: Option<Box<Recorder>>,
 }
 
 impl<K, V> Cache<K, V> {
@@ -232,12 +234,8 @@ impl<K: Hash + Eq, V, H: BuildHasher> Cache<K, V, H> {
     #[inline]
     fn ask(&mut self, req: &Request, write: bool) {
         debug_assert!(req.ttl == 0 || self.timed, "start_ttls before a TTL");
-        if let Some(captured) = self.captured.as_mut() {
-            let op = if write { Op::Set } else { Op::Get };
-            captured.push(Request { op, ..*req });
-        }
-        if let Some(file) = self.capture_file.as_mut() {
-            file.record(req);
+        if let Some(recorder) = self.recorder.as_mut() {
+            recorder.record(req, if write { Op::Set } else { Op::Get });
         }
         let dropped = &mut self.dropped;
         let mut sink = |id: u64, _size: u32| dropped.push(id);
@@ -289,12 +287,13 @@ impl<K: Hash + Eq, V, H: BuildHasher> Cache<K, V, H> {
 
     /// Deletes `id` from the policy, capturing the delete.
     fn forget(&mut self, id: u64) {
-        if let Some(captured) = self.captured.as_mut() {
-            captured.push(Request {
+        if let Some(recorder) = self.recorder.as_mut() {
+            let request = Request {
                 time: self.clock.now(),
                 op: Op::Delete,
                 ..Request::get(id, 0)
-            });
+            };
+            recorder.record(&request, Op::Delete);
         }
         self.policy.delete(id);
     }
@@ -577,9 +576,9 @@ impl<K: Hash + Eq, V, H: BuildHasher> Cache<K, V, H> {
     /// give this cache's hits; at other sizes or policies, what those would have done.
     /// Write them with [`crate::trace::write_trace`].
     pub fn take_captured(&mut self) -> Vec<Request> {
-        self.captured
+        self.recorder
             .as_mut()
-            .map(std::mem::take)
+            .map(|r| r.take_memory())
             .unwrap_or_default()
     }
 
@@ -587,7 +586,10 @@ impl<K: Hash + Eq, V, H: BuildHasher> Cache<K, V, H> {
     /// when the cache was not capturing to one (or this was already called). The cache
     /// keeps working and records no more. See [`CaptureFile::finish`] for the errors.
     pub fn finish_capture(&mut self) -> Option<Result<CaptureSummary, crate::trace::Error>> {
-        self.capture_file.take().map(CaptureFile::finish)
+        self.recorder
+            .as_mut()
+            .and_then(|r| r.take_file())
+            .map(CaptureFile::finish)
     }
 
     /// The policy's display name, such as `ttl:ttl=0,base=s3fifo:small=0.1;threshold=1,clock=wall`.

@@ -2,54 +2,65 @@
 //! its own lock (quick-cache's `sync.rs` shape), and [`Cache::get_with`] computes a missing
 //! value once however many threads miss it at the same time (moka's `get_with`).
 //!
+//! Build one with [`super::Builder::build_sync`], which gives every shard the full
+//! builder (weigher, TTL and clock, listener, hasher and seed, capture), or with
+//! [`Cache::new`] for a policy and a capacity alone.
+//!
 //! Each shard runs its own policy over `capacity / shards` units, so decisions are the
 //! simulator's per shard, not for the cache as a whole; with one shard they are exactly
-//! the simulator's.
+//! the simulator's. A capture merges the shards' requests into one trace (see
+//! [`Cache::take_captured`]).
 
-use std::hash::{BuildHasher, Hash};
+use std::hash::{BuildHasher, Hash, RandomState};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
 
-use hashbrown::{DefaultHashBuilder, HashMap};
+use foldhash::fast::FixedState;
+use hashbrown::HashMap;
 
-use super::{BuildError, CacheInfo};
+use super::capture::merge_in_order;
+use super::{BuildError, CacheInfo, CaptureFile, CaptureSummary};
+use crate::request::Request;
 
 /// One shard: its cache and the computations in flight for its keys.
-struct Shard<K, V> {
-    cache: super::Cache<K, V>,
+struct Shard<K, V, H> {
+    cache: super::Cache<K, V, H>,
     /// A key being computed by one thread; others wait on the same cell.
     in_flight: HashMap<K, Arc<OnceLock<V>>>,
 }
 
 /// A cache shared between threads; values are cloned out.
-pub struct Cache<K, V, H = DefaultHashBuilder> {
-    shards: Box<[Mutex<Shard<K, V>>]>,
-    /// Picks a key's shard. A fast randomly seeded hash (foldhash, hashbrown's default)
-    /// rather than SipHash: keys forced into one shard only cost parallelism, and each
-    /// shard's own table hashes with its cache's hasher (SipHash by default).
-    hasher: H,
+pub struct Cache<K, V, H = RandomState> {
+    shards: Box<[Mutex<Shard<K, V, H>>]>,
+    /// Picks a key's shard: a fast hash (foldhash) rather than the key hasher (SipHash by
+    /// default), since keys forced into one shard only cost parallelism while each shard's
+    /// own table hashes with the key hasher. Its seed comes from the key hasher, so a
+    /// fixed key hasher puts every key in the same shard run after run.
+    shard_hasher: FixedState,
 }
 
 impl<K, V> Cache<K, V>
 where
-    K: Hash + Eq + Clone + Send,
-    V: Clone + Send,
+    K: Hash + Eq + Clone + Send + 'static,
+    V: Clone + Send + 'static,
 {
     /// A cache of `capacity` entries over the policy `spec` (`lru`, `s3fifo`, …) in
     /// `shards` shards (at least 1; each gets an equal part of the capacity, the first
     /// ones one more when it does not divide).
+    /// Shard `i` gets seed `i`. The same as `Cache::builder().policy(spec)
+    /// .capacity(capacity).build_sync(shards)`, which takes every other setting too.
     pub fn new(spec: &str, capacity: u64, shards: usize) -> Result<Self, BuildError> {
-        Cache::with_shards(shards, capacity, |i, part| {
-            super::Cache::builder()
-                .policy(spec)
-                .capacity(part)
-                .seed(i as u64)
-                .build()
-        })
+        super::Cache::builder()
+            .policy(spec)
+            .capacity(capacity)
+            .build_sync(shards)
     }
 
     /// A cache of `shards` shards, each built by `build(shard index, its part of
-    /// `capacity`)` with every setting of [`super::Builder`] (weigher, TTL, a shared
-    /// [`super::LogicalClock`], listener):
+    /// `capacity`)`, for shards that differ (otherwise [`super::Builder::build_sync`] is
+    /// shorter and shares one hasher, so a key's id does not depend on its shard). A
+    /// shared clock is given as a clone of one [`super::LogicalClock`]; a shard that
+    /// captures on its own is refused ([`BuildError::ShardCaptures`]: its records could not
+    /// be merged with the others').
     ///
     /// ```
     /// use cachelab::cache::{Cache, LogicalClock, sync};
@@ -68,22 +79,52 @@ where
         build: impl Fn(usize, u64) -> Result<super::Cache<K, V>, BuildError>,
     ) -> Result<Self, BuildError> {
         let n = shards.max(1) as u64;
-        if capacity < n {
+        if capacity == 0 {
             return Err(BuildError::ZeroCapacity);
         }
-        let shards = (0..n)
+        if capacity < n {
+            return Err(BuildError::TooManyShards {
+                capacity,
+                shards: n as usize,
+            });
+        }
+        let caches = (0..n)
             .map(|i| {
                 let cache = build(i as usize, capacity / n + u64::from(i < capacity % n))?;
-                Ok(Mutex::new(Shard {
-                    cache,
-                    in_flight: HashMap::new(),
-                }))
+                if cache.recorder.is_some() {
+                    return Err(BuildError::ShardCaptures);
+                }
+                Ok(cache)
             })
             .collect::<Result<Vec<_>, BuildError>>()?;
-        Ok(Cache {
-            shards: shards.into_boxed_slice(),
-            hasher: DefaultHashBuilder::default(),
-        })
+        Ok(Cache::from_shards(caches, &RandomState::new()))
+    }
+}
+
+impl<K, V, H> Cache<K, V, H> {
+    /// The cache over built shards; `hasher` (the key hasher) seeds the shard picker.
+    pub(super) fn from_shards(
+        caches: Vec<super::Cache<K, V, H>>,
+        hasher: &impl BuildHasher,
+    ) -> Self {
+        let shards = caches
+            .into_iter()
+            .map(|cache| {
+                Mutex::new(Shard {
+                    cache,
+                    in_flight: HashMap::new(),
+                })
+            })
+            .collect();
+        Cache {
+            shards,
+            shard_hasher: FixedState::with_seed(hasher.hash_one("cachelab shard seed")),
+        }
+    }
+
+    /// How many shards the keys are split over.
+    pub fn shard_count(&self) -> usize {
+        self.shards.len()
     }
 }
 
@@ -93,10 +134,17 @@ where
     V: Clone + Send,
     H: BuildHasher,
 {
+    /// The index (from 0) of the shard that holds `key`: to split a captured trace into the
+    /// shards' own request streams, or to see how evenly keys spread.
     #[inline]
-    fn shard(&self, key: &K) -> MutexGuard<'_, Shard<K, V>> {
-        let hash = self.hasher.hash_one(key);
-        let index = ((hash >> 32) % self.shards.len() as u64) as usize;
+    pub fn shard_index(&self, key: &K) -> usize {
+        let hash = self.shard_hasher.hash_one(key);
+        ((hash >> 32) % self.shards.len() as u64) as usize
+    }
+
+    #[inline]
+    fn shard(&self, key: &K) -> MutexGuard<'_, Shard<K, V, H>> {
+        let index = self.shard_index(key);
         // A panic in another thread's listener or weigher leaves the shard consistent
         // (every step completes before user code runs), so a poisoned lock is used as is.
         self.shards[index]
@@ -112,6 +160,13 @@ where
     /// Stores `value`; returns the value it replaces.
     pub fn insert(&self, key: K, value: V) -> Option<V> {
         self.shard(&key).cache.insert(key, value)
+    }
+
+    /// Stores `value` expiring `ttl` ticks from now (0 = the default TTL), as
+    /// [`super::Cache::insert_with_ttl`] (cachetools' `TLRUCache`); returns the value it
+    /// replaces.
+    pub fn insert_with_ttl(&self, key: K, value: V, ttl: u64) -> Option<V> {
+        self.shard(&key).cache.insert_with_ttl(key, value, ttl)
     }
 
     /// Removes `key`; returns its value.
@@ -147,11 +202,55 @@ where
 
     fn each<'a, T: 'a>(
         &'a self,
-        f: impl Fn(&Shard<K, V>) -> T + 'a,
+        f: impl Fn(&Shard<K, V, H>) -> T + 'a,
     ) -> impl Iterator<Item = T> + 'a {
         self.shards
             .iter()
             .map(move |s| f(&s.lock().unwrap_or_else(PoisonError::into_inner)))
+    }
+
+    /// Every shard locked, in index order (the one order any caller takes more than one
+    /// shard in, so no two callers wait on each other): a moment no request is in flight.
+    fn lock_all(&self) -> Vec<MutexGuard<'_, Shard<K, V, H>>> {
+        self.shards
+            .iter()
+            .map(|s| s.lock().unwrap_or_else(PoisonError::into_inner))
+            .collect()
+    }
+
+    /// The requests captured since the last call, from every shard as one stream (empty
+    /// unless built with [`super::Builder::capture`]): what [`super::Cache::take_captured`]
+    /// gives for one cache, with the shards' requests merged by clock time, and requests of
+    /// one tick in the order the shards took them. Each shard's own requests keep their
+    /// order, so the requests of the keys [`Cache::shard_index`] puts in shard `i`,
+    /// replayed through the policy at that shard's capacity (`capacity / shards`), give
+    /// that shard's hits; with one shard the whole stream gives the cache's.
+    pub fn take_captured(&self) -> Vec<Request> {
+        let mut shards = self.lock_all();
+        let parts = shards
+            .iter_mut()
+            .map(|shard| match shard.cache.recorder.as_mut() {
+                Some(recorder) => recorder.take_memory(),
+                None => Vec::new(),
+            })
+            .collect();
+        merge_in_order(parts)
+    }
+
+    /// Ends the capture to a file ([`super::Builder::capture_to`]) and writes it: one
+    /// oracleGeneral trace of every shard's reads and inserts, merged as
+    /// [`Cache::take_captured`] merges them, with next accesses computed over the merged
+    /// trace. `None` when the cache was not capturing to a file (or this was already
+    /// called). See [`CaptureFile::finish`] for the errors.
+    pub fn finish_capture(&self) -> Option<Result<CaptureSummary, crate::trace::Error>> {
+        let parts: Vec<CaptureFile> = {
+            let mut shards = self.lock_all();
+            shards
+                .iter_mut()
+                .filter_map(|shard| shard.cache.recorder.as_mut()?.take_file())
+                .collect()
+        };
+        (!parts.is_empty()).then(|| CaptureFile::finish_parts(parts))
     }
 
     /// The value of `key`, computed by `make` on a miss. Threads that miss the same key

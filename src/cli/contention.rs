@@ -73,6 +73,11 @@ pub struct ContentionArgs {
     /// loopback-service, is the histogram measured with loopback-net.
     #[arg(long, default_value = "loopback-service")]
     service: Delay,
+    /// Probability in [0, 1) that a simulated client's next round trip repeats its last one
+    /// (sim): real clients on a busy machine run in stretches. Default 0, or with a
+    /// calibration the persistence measured at each client count.
+    #[arg(long)]
+    rtt_persistence: Option<f64>,
     /// Think time between a client's operations, same forms as --rtt.
     #[arg(long, default_value = "0")]
     think: Delay,
@@ -133,10 +138,11 @@ pub fn run(args: ContentionArgs) -> Result<()> {
             for n in counts {
                 let at = measure_concurrent(server, n, &ClientOptions::default())?;
                 errln!(
-                    "calibrated with {n} clients at once: round trip p10/p50/p90/p99 {}",
+                    "calibrated with {n} clients at once: round trip p10/p50/p90/p99 {}, persistence {:.3}",
                     [0.1, 0.5, 0.9, 0.99]
                         .map(|q| format_duration_ns(at.round_trip.quantile_ns(q)))
-                        .join("/")
+                        .join("/"),
+                    at.persistence
                 );
                 c.concurrent.push(at);
             }
@@ -187,6 +193,7 @@ pub fn run(args: ContentionArgs) -> Result<()> {
         think: args.think,
         rtt,
         service,
+        rtt_persistence: args.rtt_persistence.unwrap_or(0.0),
         seed: args.seed,
     };
     base.validate()?;
@@ -221,7 +228,12 @@ pub fn run(args: ContentionArgs) -> Result<()> {
             let mut per_count = Vec::with_capacity(args.clients.len());
             for &clients in &args.clients {
                 let (rtt, service) = c.delays_for(clients);
-                errln!("sim, {clients} clients: network delay per round trip {rtt}");
+                let rtt_persistence = args
+                    .rtt_persistence
+                    .unwrap_or_else(|| c.persistence_for(clients));
+                errln!(
+                    "sim, {clients} clients: network delay per round trip {rtt}, persistence {rtt_persistence:.3}"
+                );
                 let sweep = contention::ContentionSweep {
                     server: None,
                     mode: Mode::Sim,
@@ -231,6 +243,7 @@ pub fn run(args: ContentionArgs) -> Result<()> {
                     base: Workload {
                         rtt,
                         service,
+                        rtt_persistence,
                         ..base.clone()
                     },
                 };

@@ -16,6 +16,12 @@
 //! listen on any free port (memcached's `-p 0` disables TCP; a server without TCP serves
 //! nothing here). With `MEMCACHED_PORT_FILENAME` set, the bound port is written there as
 //! memcached writes it (`TCP INET: 11211`).
+//!
+//! `-s PATH` listens on a unix domain socket instead of TCP (memcached: "disables network
+//! support"; `-p` and `-l` are then ignored), with `-a` its octal access mask (default
+//! 700); a socket file left at the path is replaced, any other file is an error.
+//! `--enable-debug-commands` turns on the commands of memcached's debug build
+//! (`debugtime N` moves the server's clock N seconds), for memcached's own test suite.
 
 use anyhow::Result;
 use cachelab::memcached::server::{BindingProtocol, ServerSettings};
@@ -31,6 +37,14 @@ pub struct ServeArgs {
     /// Interface to listen on (loopback unless told otherwise).
     #[arg(short = 'l', long = "listen", default_value = "127.0.0.1")]
     listen: String,
+    /// Listen on this unix domain socket instead of TCP (-p and -l are then ignored); a
+    /// socket file already there is replaced.
+    #[arg(short = 's', long = "unix-socket", value_name = "FILE")]
+    unix_socket: Option<std::path::PathBuf>,
+    /// Access mask of the unix socket's file, in octal (like chmod).
+    #[arg(short = 'a', long = "unix-mask", value_name = "MASK", default_value = "700",
+          value_parser = parse_unix_mask)]
+    unix_mask: u32,
     /// Item memory in megabytes; unfinished reads (values on their way in) may hold as
     /// much again.
     #[arg(short = 'm', long = "memory-limit", default_value_t = 64, value_parser = parse_megabytes)]
@@ -120,6 +134,19 @@ pub struct ServeArgs {
     /// detail`; default `:`); giving it turns their collection on.
     #[arg(short = 'D', value_name = "CHAR", value_parser = parse_delimiter)]
     delimiter: Option<u8>,
+    /// The commands of memcached's debug build: `debugtime N` moves the server's clock by
+    /// N seconds (any client could then expire every item: for tests only).
+    #[arg(long = "enable-debug-commands")]
+    debug_commands: bool,
+}
+
+/// `-a`: an octal permission mask, at most 777 (memcached takes whatever `strtol` reads in
+/// base 8 and keeps the low nine bits; a word that is not octal is refused here).
+fn parse_unix_mask(text: &str) -> Result<u32, String> {
+    u32::from_str_radix(text, 8)
+        .ok()
+        .filter(|mask| *mask <= 0o777)
+        .ok_or_else(|| format!("{text:?} is not an octal access mask such as 700 or 0770"))
 }
 
 /// memcached's `-D`: the first byte of the argument, which must not be empty.
@@ -386,6 +413,8 @@ fn server_settings(args: &ServeArgs) -> Result<(ServerSettings, Vec<String>), Re
         protocol: parse_protocol(&args.protocol)?,
         verbosity: u32::from(args.verbose),
         watch_enabled: !args.disable_watch,
+        tcp_port: args.port,
+        debug_commands: args.debug_commands,
         ..ServerSettings::default()
     };
     let mut store_options = Vec::new();
@@ -413,9 +442,83 @@ fn listen_address(host: &str, port: u16) -> String {
     }
 }
 
+/// memcached's test hook `T_MEMD_INITIAL_MALLOC`: bytes the slab allocator counts as
+/// already allocated at start (see `Store::fake_malloced`). memcached ignores a value
+/// `strtoll` cannot read; here it is an error.
+fn initial_malloced() -> Result<Option<u64>> {
+    match std::env::var("T_MEMD_INITIAL_MALLOC") {
+        Err(std::env::VarError::NotPresent) => Ok(None),
+        Ok(text) => match text.trim().parse::<u64>() {
+            Ok(bytes) => Ok(Some(bytes)),
+            Err(_) => anyhow::bail!(
+                "T_MEMD_INITIAL_MALLOC={text:?}: expected a whole number of bytes (memcached's \
+                 test hook: memory counted as already allocated)"
+            ),
+        },
+        Err(err) => anyhow::bail!("T_MEMD_INITIAL_MALLOC: {err}"),
+    }
+}
+
+/// The last cause of a bind error, for memcached's one-line message.
+fn bind_cause(err: cachelab::memcached::server::BindError) -> String {
+    anyhow::Error::from(err)
+        .chain()
+        .last()
+        .map(ToString::to_string)
+        .unwrap_or_default()
+}
+
+/// Listens on `-l` and `-p`, or exits with memcached's refusal.
+fn bind_tcp(listen: &str, port: u16, backlog: u32) -> cachelab::memcached::server::Foreground {
+    use cachelab::memcached::server::Foreground;
+    let addr = listen_address(listen, port);
+    Foreground::bind_with_backlog(&addr, backlog).unwrap_or_else(|err| {
+        exit_refused(refusal(
+            EX_OSERR,
+            format!(
+                "failed to listen on one of interface(s) {listen}: {}",
+                bind_cause(err)
+            ),
+        ))
+    })
+}
+
+/// Listens on the unix socket of `-s` with `-a`'s mask, or exits with memcached's refusal
+/// (`failed to listen on UNIX socket: PATH: …`, exit code 71).
+#[cfg(unix)]
+fn bind_unix(
+    path: &std::path::Path,
+    mask: u32,
+    backlog: u32,
+) -> cachelab::memcached::server::Foreground {
+    use cachelab::memcached::server::Foreground;
+    Foreground::bind_unix(path, mask, backlog).unwrap_or_else(|err| {
+        exit_refused(refusal(
+            EX_OSERR,
+            format!(
+                "failed to listen on UNIX socket: {}: {}",
+                path.display(),
+                bind_cause(err)
+            ),
+        ))
+    })
+}
+
+#[cfg(not(unix))]
+fn bind_unix(
+    _path: &std::path::Path,
+    _mask: u32,
+    _backlog: u32,
+) -> cachelab::memcached::server::Foreground {
+    exit_refused(refusal(
+        EX_USAGE,
+        "This server is not built with unix socket support.",
+    ))
+}
+
 /// Builds the store from the flags and serves it until Ctrl-C, SIGTERM or `shutdown`.
 pub fn run(args: ServeArgs) -> Result<()> {
-    use cachelab::memcached::server::{Foreground, Options};
+    use cachelab::memcached::server::Options;
     use cachelab::memcached::{ServerClock, Settings, Store};
     use std::sync::{Arc, Mutex};
 
@@ -442,6 +545,11 @@ pub fn run(args: ServeArgs) -> Result<()> {
         Some(path) => Some(std::path::absolute(path)?),
         None => None,
     };
+    // So does a daemon's unix socket (memcached would bind a relative `-s` under `/`).
+    let unix_socket = match &args.unix_socket {
+        Some(path) if args.daemon => Some(std::path::absolute(path)?),
+        other => other.clone(),
+    };
     if args.daemon {
         // Before the store, the runtime or any thread exists (memcached also daemonizes
         // before it listens).
@@ -450,6 +558,9 @@ pub fn run(args: ServeArgs) -> Result<()> {
     let mut store = Store::new(settings, ServerClock::wall())?;
     if let Some(delimiter) = args.delimiter {
         store.set_prefix_delimiter(delimiter);
+    }
+    if let Some(bytes) = initial_malloced()? {
+        store.fake_malloced(bytes);
     }
     let mut options = Options::for_store(&store, connections, threads);
     options.server = server;
@@ -460,30 +571,22 @@ pub fn run(args: ServeArgs) -> Result<()> {
         errln!("warning: {warning}");
     }
     let store = Arc::new(Mutex::new(store));
-    let addr = listen_address(&args.listen, args.port);
-    let server = match Foreground::bind_with_backlog(&addr, args.backlog) {
-        Ok(server) => server,
-        Err(err) => exit_refused(refusal(
-            EX_OSERR,
-            format!(
-                "failed to listen on one of interface(s) {}: {}",
-                args.listen,
-                anyhow::Error::from(err)
-                    .chain()
-                    .last()
-                    .map(ToString::to_string)
-                    .unwrap_or_default()
-            ),
-        )),
+    let server = match &unix_socket {
+        Some(path) => bind_unix(path, args.unix_mask, args.backlog),
+        None => bind_tcp(&args.listen, args.port, args.backlog),
     };
-    let local = server.local_addr()?;
-    if let Some(path) = std::env::var_os("MEMCACHED_PORT_FILENAME") {
+    let local = server.local_addr();
+    if let (Some(local), Some(path)) = (local, std::env::var_os("MEMCACHED_PORT_FILENAME")) {
         daemon::write_port_file(std::path::Path::new(&path), local)?;
     }
     if let Some(path) = &pidfile {
         daemon::write_pid_file(path)?;
     }
-    outln!("listening on {local}");
+    match (local, &unix_socket) {
+        (Some(local), _) => outln!("listening on {local}"),
+        (None, Some(path)) => outln!("listening on unix socket {}", path.display()),
+        (None, None) => {}
+    }
     use std::io::Write;
     std::io::stdout().flush()?;
     let served = server.run_until_signal(store, options);
@@ -633,6 +736,16 @@ mod tests {
         assert_eq!(refused.message, "Missing numeric argument for idle_timeout");
         let refused = server_suboptions("idle_timeout=soon", &mut server).unwrap_err();
         assert_eq!(refused.code, 1);
+    }
+
+    #[test]
+    fn unix_masks_are_octal() {
+        assert_eq!(parse_unix_mask("700"), Ok(0o700));
+        assert_eq!(parse_unix_mask("0777"), Ok(0o777));
+        assert_eq!(parse_unix_mask("0"), Ok(0));
+        for bad in ["8", "1000", "rw", "", "-1"] {
+            assert!(parse_unix_mask(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

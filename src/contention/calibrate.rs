@@ -42,7 +42,7 @@ use serde::{Deserialize, Serialize};
 
 use super::ContentionError;
 use super::config::Delay;
-use super::empirical::DelayHistogram;
+use super::empirical::{DelayHistogram, network_delay};
 use crate::memcached::client::{Client, ClientError, ClientOptions};
 use crate::units::format_duration_ns;
 
@@ -77,24 +77,97 @@ pub struct ConcurrentRoundTrip {
     pub clients: u32,
     /// Every request's round trip, ns.
     pub round_trip: DelayHistogram,
+    /// How much a connection's round trips persist from one request to the next: the lag-1
+    /// autocorrelation of their ranks ([`rank_persistence`]), at least 0. It becomes the
+    /// simulation's [`super::config::Workload::rtt_persistence`] for this client count.
+    /// (0 in calibrations saved before it was measured.)
+    #[serde(default)]
+    pub persistence: f64,
 }
 
-/// Round trips timed per connection in [`measure_concurrent`] (at least; 4,000 in all when
-/// that is more).
-pub const CONCURRENT_PER_CLIENT: usize = 250;
+/// The lag-1 autocorrelation of ranks (Spearman's) over connections' round-trip
+/// sequences, at least 0: how strongly a request's delay predicts the same connection's
+/// next one. Each sample is ranked among the samples of its own request kind (position
+/// `i % 4` of the get/gets/set/cas cycle, all connections together), as a fraction in
+/// `(0, 1)`, so a kind that is simply slower than the others does not count as
+/// persistence; the correlation is then taken over every pair of consecutive samples of
+/// one connection. For the simulation's model (repeat the last round trip with
+/// probability `p`, else draw afresh) this statistic is exactly `p`.
+pub fn rank_persistence(connections: &[Vec<u64>]) -> f64 {
+    let mut ranks: Vec<Vec<f64>> = connections.iter().map(|c| vec![0.0; c.len()]).collect();
+    for kind in 0..4 {
+        let mut samples: Vec<(u64, usize, usize)> = connections
+            .iter()
+            .enumerate()
+            .flat_map(|(c, seq)| {
+                seq.iter()
+                    .enumerate()
+                    .skip(kind)
+                    .step_by(4)
+                    .map(move |(i, &ns)| (ns, c, i))
+            })
+            .collect();
+        samples.sort_unstable();
+        let n = samples.len() as f64;
+        // Ties share the mean of their positions.
+        let mut start = 0;
+        while start < samples.len() {
+            let end = start + samples[start..].partition_point(|s| s.0 == samples[start].0);
+            let rank = (start + end - 1) as f64 / 2.0;
+            for &(_, c, i) in &samples[start..end] {
+                ranks[c][i] = (rank + 0.5) / n;
+            }
+            start = end;
+        }
+    }
+    let pairs: Vec<(f64, f64)> = ranks
+        .iter()
+        .flat_map(|r| r.windows(2).map(|w| (w[0], w[1])))
+        .collect();
+    if pairs.len() < 2 {
+        return 0.0;
+    }
+    let n = pairs.len() as f64;
+    let (mx, my) = pairs
+        .iter()
+        .fold((0.0, 0.0), |(a, b), &(x, y)| (a + x / n, b + y / n));
+    let (mut sxy, mut sxx, mut syy) = (0.0, 0.0, 0.0);
+    for &(x, y) in &pairs {
+        sxy += (x - mx) * (y - my);
+        sxx += (x - mx) * (x - mx);
+        syy += (y - my) * (y - my);
+    }
+    if sxx == 0.0 || syy == 0.0 {
+        return 0.0;
+    }
+    (sxy / (sxx * syy).sqrt()).clamp(0.0, MAX_PERSISTENCE)
+}
+
+/// The most persistence a calibration reports: at 1 a simulated client would keep its
+/// first round trip for ever.
+pub const MAX_PERSISTENCE: f64 = 0.99;
+
+/// Round trips timed per connection in [`measure_concurrent`] (at least; see
+/// [`CONCURRENT_TOTAL`]).
+pub const CONCURRENT_PER_CLIENT: usize = 1_000;
+/// Round trips timed in all by [`measure_concurrent`] when that is more than
+/// [`CONCURRENT_PER_CLIENT`] per connection: a fraction of a second at any client count,
+/// long enough that the persistence is not one scheduler episode (at 4,000 in all it
+/// swung between 0 and 0.7 from one calibration to the next).
+pub const CONCURRENT_TOTAL: usize = 16_000;
 
 /// Measures the round trips `clients` connections see when they all cycle through `get`,
 /// `gets`, `set` and a stale `cas` at once, each on a key of its own (so they share the
 /// server, the network stack and the machine's cores, but no counter): on a machine with
 /// fewer cores than clients this carries the waits for a core that a single connection
 /// never meets. Each thread starts after a barrier, warms up with 50 requests, then times
-/// `max(250, 4000 / clients)` requests.
+/// `max(1000, 16000 / clients)` requests.
 pub fn measure_concurrent(
     server: &str,
     clients: u32,
     options: &ClientOptions,
 ) -> Result<ConcurrentRoundTrip, ContentionError> {
-    let per_client = CONCURRENT_PER_CLIENT.max(ROUND_TRIPS / clients.max(1) as usize);
+    let per_client = CONCURRENT_PER_CLIENT.max(CONCURRENT_TOTAL / clients.max(1) as usize);
     let barrier = std::sync::Arc::new(std::sync::Barrier::new(clients as usize));
     let mut connections = Vec::with_capacity(clients as usize);
     for _ in 0..clients {
@@ -125,11 +198,11 @@ pub fn measure_concurrent(
             })
         })
         .collect();
-    let mut samples = Vec::with_capacity(per_client * clients as usize);
+    let mut sequences = Vec::with_capacity(clients as usize);
     let mut first_error = None;
     for handle in handles {
         match handle.join() {
-            Ok(Ok(part)) => samples.extend(part),
+            Ok(Ok(part)) => sequences.push(part),
             Ok(Err(e)) => {
                 first_error.get_or_insert(failed(server, e));
             }
@@ -145,12 +218,13 @@ pub fn measure_concurrent(
     }
     Ok(ConcurrentRoundTrip {
         clients,
+        persistence: rank_persistence(&sequences),
         round_trip: DelayHistogram::from_samples(
             format!("round trip of get/gets/set/cas, {clients} clients at once on {server}"),
             BUCKET_NS,
-            samples,
+            sequences.into_iter().flatten(),
         )
-        .expect("at least 250 samples in 100 ns buckets"),
+        .expect("at least 1,000 samples in 100 ns buckets"),
     })
 }
 
@@ -240,8 +314,7 @@ fn nanos(start: Instant) -> u64 {
 impl Calibration {
     /// The simulation's network delay: each round trip less the median service time.
     pub fn network_histogram(&self, label: &str) -> DelayHistogram {
-        self.round_trip
-            .shifted_down(self.service.quantile_ns(0.5), label)
+        network_delay(&self.round_trip, &self.service, label)
     }
 
     /// The delays to simulate with: (`--rtt`, `--service`), labelled `calibrated-net` and
@@ -260,14 +333,24 @@ impl Calibration {
         let (rtt, service) = self.delays();
         match self.concurrent.iter().find(|c| c.clients == clients) {
             Some(c) => (
-                Delay::Empirical(Arc::new(c.round_trip.shifted_down(
-                    self.service.quantile_ns(0.5),
+                Delay::Empirical(Arc::new(network_delay(
+                    &c.round_trip,
+                    &self.service,
                     format!("calibrated-net@{clients}"),
                 ))),
                 service,
             ),
             None => (rtt, service),
         }
+    }
+
+    /// The round-trip persistence to simulate `clients` clients with: measured with that
+    /// many at once, else 0 (independent draws).
+    pub fn persistence_for(&self, clients: u32) -> f64 {
+        self.concurrent
+            .iter()
+            .find(|c| c.clients == clients)
+            .map_or(0.0, |c| c.persistence)
     }
 
     /// One line: the round trip's p10/p50/p90/p99 and the service time's mean and median.
@@ -302,6 +385,8 @@ impl Calibration {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use rand::{Rng, SeedableRng};
+    use rand_chacha::ChaCha8Rng;
 
     #[test]
     fn json_round_trip_and_derived_delays() {
@@ -311,6 +396,7 @@ mod tests {
             service: DelayHistogram::from_samples("svc", 100, [1_000, 1_000]).unwrap(),
             concurrent: vec![ConcurrentRoundTrip {
                 clients: 4,
+                persistence: 0.5,
                 round_trip: DelayHistogram::from_samples("rt4", 100, [90_000, 110_000]).unwrap(),
             }],
         };
@@ -336,6 +422,51 @@ mod tests {
             "{rtt4}"
         );
         assert_eq!(c.delays_for(3).0, rtt);
+        assert_eq!((c.persistence_for(4), c.persistence_for(3)), (0.5, 0.0));
         assert!(Calibration::from_json("{}").is_err());
+    }
+
+    /// Worked by hand: one connection, `10 20 70 80 | 90 95 30 40`. Each kind (position
+    /// mod 4) has two samples, ranked 1/4 (the smaller) or 3/4: `¼ ¼ ¾ ¾ | ¾ ¾ ¼ ¼`. Writing
+    /// ¾ as 1 and ¼ as 0, the seven consecutive pairs are x = `0 0 1 1 1 1 0`, y = `0 1 1 1
+    /// 1 0 0`; four ones each, three pairs with both: the correlation of two 0/1 series is
+    /// `(3·7 − 4·4) / √(4·3·4·3)` = 5/12.
+    #[test]
+    fn rank_persistence_by_hand_and_its_extremes() {
+        let seq = vec![10, 20, 70, 80, 90, 95, 30, 40];
+        let expected = 5.0 / 12.0;
+        assert!((rank_persistence(&[seq]) - expected).abs() < 1e-12);
+        // A kind that is always slower is not persistence: strictly periodic delays with
+        // noise inside each kind give (close to) nothing.
+        let mut rng = ChaCha8Rng::seed_from_u64(3);
+        let periodic: Vec<u64> = (0..4000)
+            .map(|i| [10_000, 12_000, 30_000, 15_000][i % 4] + rng.random_range(0..1000))
+            .collect();
+        assert!(rank_persistence(&[periodic]).abs() < 0.05);
+        assert_eq!(rank_persistence(&[vec![5]]), 0.0);
+    }
+
+    /// The statistic recovers the simulation's own model: sequences that repeat their
+    /// last value with probability `p` and otherwise draw afresh measure close to `p`.
+    #[test]
+    fn rank_persistence_recovers_the_sticky_models_probability() {
+        for p in [0.0, 0.3, 0.7, 0.9] {
+            let mut rng = ChaCha8Rng::seed_from_u64(11);
+            let connections: Vec<Vec<u64>> = (0..8)
+                .map(|_| {
+                    let mut last = rng.random_range(0..1_000_000u64);
+                    (0..2_000)
+                        .map(|_| {
+                            if !rng.random_bool(p) {
+                                last = rng.random_range(0..1_000_000);
+                            }
+                            last
+                        })
+                        .collect()
+                })
+                .collect();
+            let got = rank_persistence(&connections);
+            assert!((got - p).abs() < 0.03, "p = {p}: measured {got}");
+        }
     }
 }

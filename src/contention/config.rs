@@ -332,6 +332,14 @@ pub struct Workload {
     /// Server time per request (sim mode; one FIFO server); by default the bundled
     /// measurement ([`Delay::loopback_service`]).
     pub service: Delay,
+    /// Probability in `[0, 1)` that a simulated client's next round trip repeats its
+    /// previous one instead of being drawn afresh from [`Self::rtt`] (sim mode). Real
+    /// clients on a busy machine run in stretches: one that holds a core sends and hears
+    /// back quickly several times in a row while the others wait, so its delays are
+    /// correlated in time. A calibration measures this as the lag-1 rank autocorrelation of
+    /// each connection's round trips (the calibration's `ConcurrentRoundTrip::persistence`);
+    /// 0, the default, draws every round trip independently.
+    pub rtt_persistence: f64,
     /// Seed of every random choice.
     pub seed: u64,
 }
@@ -350,6 +358,7 @@ impl Default for Workload {
             think: Delay::ZERO,
             rtt: Delay::loopback_net(),
             service: Delay::loopback_service(),
+            rtt_persistence: 0.0,
             seed: 1,
         }
     }
@@ -376,6 +385,12 @@ impl Workload {
             return Err(WorkloadError::Invalid("keys must be at least 1".into()));
         }
         self.picker()?;
+        if !(self.rtt_persistence >= 0.0 && self.rtt_persistence < 1.0) {
+            return Err(WorkloadError::Invalid(format!(
+                "round-trip persistence {} must be in [0, 1)",
+                self.rtt_persistence
+            )));
+        }
         if !(self.read_ratio >= 0.0 && self.read_ratio < 1.0) {
             return Err(WorkloadError::Invalid(format!(
                 "read ratio {} must be in [0, 1)",

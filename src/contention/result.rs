@@ -95,6 +95,9 @@ pub struct ContentionRow {
     /// The round-trip delay as given (`200us`, `exp:200us`, `uniform:100us-300us`; sim
     /// mode, null otherwise).
     pub rtt_dist: Option<String>,
+    /// Probability that a simulated client's round trip repeats its previous one
+    /// ([`super::config::Workload::rtt_persistence`]; sim mode, null otherwise).
+    pub rtt_persistence: Option<f64>,
     /// Mean server service time, ns (sim mode; null otherwise).
     pub service_ns: Option<f64>,
     /// The service time as given (sim mode; null otherwise).
@@ -266,6 +269,7 @@ impl ContentionRow {
             read_ratio: workload.read_ratio,
             rtt_ns: sim_only(mode, round6(workload.rtt.mean_ns())),
             rtt_dist: sim_only(mode, workload.rtt.to_string()),
+            rtt_persistence: sim_only(mode, workload.rtt_persistence),
             service_ns: sim_only(mode, round6(workload.service.mean_ns())),
             service_dist: sim_only(mode, workload.service.to_string()),
             think_ns: round6(workload.think.mean_ns()),

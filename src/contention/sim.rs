@@ -17,7 +17,7 @@
 
 use std::hint::select_unpredictable;
 
-use rand::SeedableRng;
+use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use super::ContentionError;
@@ -124,9 +124,27 @@ struct Sim<'a> {
     pending: Vec<Pending>,
     net: ChaCha8Rng,
     server_free: u64,
+    /// Each client's last round trip, for [`Workload::rtt_persistence`] (`None` before
+    /// its first request).
+    last_rtt: Vec<Option<u64>>,
 }
 
-impl Sim<'_> {
+impl<'a> Sim<'a> {
+    /// Nothing sent yet, at time 0, for `clients` clients.
+    fn new(workload: &'a Workload, clients: usize) -> Sim<'a> {
+        Sim {
+            workload,
+            now: 0,
+            seq: 0,
+            events: EventTree::new(clients),
+            immediate: Vec::new(),
+            pending: vec![Pending::Idle; clients],
+            net: ChaCha8Rng::seed_from_u64(workload.seed ^ 0x6E65_7477_6F72_6B00),
+            server_free: 0,
+            last_rtt: vec![None; clients],
+        }
+    }
+
     #[inline]
     fn push(&mut self, at: u64, client: u32, initial: bool) {
         if at == self.now && !initial {
@@ -140,8 +158,22 @@ impl Sim<'_> {
         }
     }
 
+    /// The round trip of `client`'s next request: its last one again with probability
+    /// [`Workload::rtt_persistence`], else a fresh draw. Without persistence no extra
+    /// random number is drawn, so such runs repeat the bytes they gave before it existed.
+    fn round_trip(&mut self, client: u32) -> u64 {
+        let persistence = self.workload.rtt_persistence;
+        let last = &mut self.last_rtt[client as usize];
+        let rtt = match *last {
+            Some(previous) if persistence > 0.0 && self.net.random_bool(persistence) => previous,
+            _ => self.workload.rtt.sample(&mut self.net),
+        };
+        *last = Some(rtt);
+        rtt
+    }
+
     fn send(&mut self, client: u32, op: CounterOp, key: u32, delay: u64, initial: bool) {
-        let rtt = self.workload.rtt.sample(&mut self.net);
+        let rtt = self.round_trip(client);
         let forward = rtt / 2;
         self.pending[client as usize] = Pending::Arrive {
             op,
@@ -195,16 +227,7 @@ pub fn run(workload: &Workload) -> Result<RunOutcome, ContentionError> {
     let mut clients: Vec<CounterClient> = (0..workload.clients)
         .map(|id| CounterClient::new(id, workload))
         .collect();
-    let mut sim = Sim {
-        workload,
-        now: 0,
-        seq: 0,
-        events: EventTree::new(clients.len()),
-        immediate: Vec::new(),
-        pending: vec![Pending::Idle; clients.len()],
-        net: ChaCha8Rng::seed_from_u64(workload.seed ^ 0x6E65_7477_6F72_6B00),
-        server_free: 0,
-    };
+    let mut sim = Sim::new(workload, clients.len());
     for (id, client) in clients.iter_mut().enumerate() {
         if let Action::Send { op, key, delay } = client.start(0, &picker) {
             sim.send(id as u32, op, key, delay, true);
@@ -592,6 +615,7 @@ mod tests {
             rtt in delay(),
             service in delay(),
             think in delay(),
+            rtt_persistence in prop_oneof![Just(0.0), 0.0f64..0.99],
             seed in 0u64..1000,
         ) {
             let w = Workload {
@@ -606,6 +630,7 @@ mod tests {
                 rtt,
                 service,
                 think,
+                rtt_persistence,
                 seed,
             };
             let row = run(Mode::Sim, &w).unwrap();
@@ -619,6 +644,43 @@ mod tests {
             prop_assert_eq!(row.cas_hits + row.cas_badval + row.cas_misses, row.cas_attempts);
             prop_assert_eq!(run(Mode::Sim, &w).unwrap(), row);
         }
+    }
+
+    /// With persistence `p` a client's round trip repeats its last one with probability
+    /// `p` (a fresh draw from this continuous spread repeats almost never), each client
+    /// on its own; with 0 no draw repeats.
+    #[test]
+    fn round_trips_persist_per_client_with_the_given_probability() {
+        for p in [0.0, 0.25, 0.8] {
+            let w = Workload {
+                rtt: "uniform:0us-1000ms".parse().unwrap(),
+                rtt_persistence: p,
+                ..Workload::default()
+            };
+            let mut sim = Sim::new(&w, 2);
+            let (mut last, mut repeats) = ([0u64; 2], [0u32; 2]);
+            let n = 20_000;
+            for i in 0..2 * n {
+                let client = (i % 2) as u32;
+                let rtt = sim.round_trip(client);
+                repeats[client as usize] += u32::from(i >= 2 && rtt == last[client as usize]);
+                last[client as usize] = rtt;
+            }
+            for r in repeats {
+                let share = f64::from(r) / f64::from(n - 1);
+                assert!((share - p).abs() < 0.015, "p = {p}: {share}");
+            }
+        }
+        let bad = Workload {
+            rtt_persistence: 1.0,
+            ..Workload::default()
+        };
+        assert!(
+            bad.validate()
+                .unwrap_err()
+                .to_string()
+                .contains("persistence")
+        );
     }
 
     fn run_outcome(w: &Workload) -> RunOutcome {

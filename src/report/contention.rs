@@ -130,6 +130,11 @@ pub fn describe(rows: &[ContentionRow]) -> String {
             r.service_dist.as_deref().unwrap_or("-"),
             r.think_dist
         ));
+        if let Some(p) = r.rtt_persistence.filter(|&p| p > 0.0) {
+            text.push_str(&format!(
+                " A client's round trip repeats its previous one with probability {p:.3} (delays persist, as on a busy machine)."
+            ));
+        }
         if rtt.starts_with("loopback-net") {
             text.push_str(
                 " Both delays are sampled (seeded) from the histograms cachelab bundles, measured \

@@ -1,9 +1,11 @@
 //! The commands whose reply depends on the server, not only on the store: every `stats`
 //! report (the server's counters and options among the store's, `stats conns` from its
-//! registry), `flush_all` under `-F`, `watch` under `-W`, and `shutdown` (`-A`). Everything else goes to [`crate::memcached::wire::cmd::apply`].
+//! registry), `flush_all` under `-F`, `watch` under `-W`, `shutdown` (`-A`) and the debug
+//! build's `debugtime`. Everything else goes to [`crate::memcached::wire::cmd::apply`].
 //!
 //! Follows memcached 1.6.18's `process_stat_settings` and `server_stats` (memcached.c) and
-//! `process_flush_all_command`, `process_shutdown_command` (proto_text.c).
+//! `process_flush_all_command`, `process_shutdown_command` and (memcached's debug build)
+//! `process_debugtime_command` (proto_text.c).
 
 use super::connection::ServerShared;
 use crate::memcached::model::store::Store;
@@ -37,6 +39,13 @@ pub(super) fn apply(
             // modes stop ours the same way: open connections finish their current batch.
             shared.stop.notify_one();
             return Some(Flow::Close);
+        }
+        // memcached adds the seconds to its clock and says `OK`, or `ERROR` for a word that
+        // is not a number. (Its `p` and `r`, pause and resume, are not served; memcached's
+        // test suite does not use them.)
+        Command::DebugTime(Some(seconds)) if settings.debug_commands => {
+            store.clock().shift(*seconds);
+            out.extend_from_slice(b"OK\r\n");
         }
         _ => return None,
     }

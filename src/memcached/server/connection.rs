@@ -24,13 +24,13 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
 
 use super::budget::{BASE, ReadBudget};
 use super::listener::ServerSettings;
-use super::registry::{ConnSlot, ConnState, Registry, fd_of};
+use super::registry::{ConnSlot, ConnState, Registry};
 use super::responses;
 use super::shutdown::Shutdown;
+use super::stream::Stream;
 use crate::memcached::model::store::{ServerView, Store};
 use crate::memcached::wire::cmd::misc::{stats_with_server, write_rows};
 use crate::memcached::wire::cmd::{self, Flow};
@@ -63,8 +63,11 @@ pub struct ServerShared {
     pub settings: ServerSettings,
     /// Wakes the accept loop to stop the server (the `shutdown` command).
     pub stop: tokio::sync::Notify,
-    /// The listening socket's address (`tcpport`, `inter` in `stats settings`).
+    /// The listening socket's address (`tcpport`, `inter` in `stats settings`); `None`
+    /// when the server listens on a unix socket.
     pub listen_addr: Option<SocketAddr>,
+    /// The unix socket's path and access mask (`-s`, `-a`): `domain_socket` and `umask`.
+    pub domain_socket: Option<(String, u32)>,
     /// Every listener and connection, for `stats conns`.
     pub registry: Registry,
     /// `read_buf_oom` as of the last `stats reset` (the budget's count never goes back).
@@ -80,14 +83,15 @@ pub struct ServerShared {
 }
 
 impl ServerShared {
-    /// What the connections of a server with these options, listening on `listen_addr`,
-    /// share.
+    /// What the connections of a server with these options, listening on `listen_addr`
+    /// (TCP) or the unix socket `domain_socket` (path and access mask), share.
     pub fn new(
         budget: ReadBudget,
         threads: usize,
         max_connections: usize,
         settings: ServerSettings,
         listen_addr: Option<SocketAddr>,
+        domain_socket: Option<(String, u32)>,
     ) -> ServerShared {
         ServerShared {
             budget,
@@ -96,6 +100,7 @@ impl ServerShared {
             settings,
             stop: tokio::sync::Notify::new(),
             listen_addr,
+            domain_socket,
             registry: Registry::new(),
             oom_base: AtomicU64::new(0),
             next_fd: AtomicU64::new(0),
@@ -113,7 +118,8 @@ impl ServerShared {
         ServerView {
             max_connections: self.max_connections,
             threads: self.threads,
-            tcp_port: self.listen_addr.map_or(0, |a| a.port()),
+            // memcached reports its `-p` setting even when `-s` turned TCP off.
+            tcp_port: self.listen_addr.map_or(s.tcp_port, |a| a.port()),
             udp_port: 0,
             // The address really listened on: cachelab listens on loopback unless told
             // otherwise, where memcached without `-l` listens everywhere and shows NULL.
@@ -138,6 +144,11 @@ impl ServerShared {
             idle_kicks: self.idle_kicks.load(Ordering::Relaxed),
             conn_yields: self.conn_yields.load(Ordering::Relaxed),
             response_obj_oom: self.response_oom.load(Ordering::Relaxed),
+            domain_socket: self.domain_socket.as_ref().map(|(path, _)| path.clone()),
+            umask: self
+                .domain_socket
+                .as_ref()
+                .map_or(super::stream::UNIX_MASK, |(_, mask)| *mask),
         }
     }
 
@@ -184,7 +195,7 @@ struct Batch {
 /// A client connection and its buffers.
 #[derive(Debug)]
 pub struct Connection {
-    stream: TcpStream,
+    stream: Stream,
     buffer: Vec<u8>,
     out: Vec<u8>,
     /// Bytes of a too-large data block still to drop.
@@ -212,24 +223,13 @@ pub struct Connection {
 
 impl Connection {
     /// Wraps a stream accepted at `now` (server clock seconds) and registers it.
-    pub fn new(
-        stream: TcpStream,
-        limits: Limits,
-        shared: Arc<ServerShared>,
-        now: u64,
-    ) -> Connection {
+    pub fn new(stream: Stream, limits: Limits, shared: Arc<ServerShared>, now: u64) -> Connection {
         shared.budget.count_base(true);
-        let unknown = SocketAddr::from(([0, 0, 0, 0], 0));
-        let slot = shared.registry.register(
-            fd_of(&stream, &shared.next_fd),
-            stream.peer_addr().unwrap_or(unknown),
-            stream.local_addr().unwrap_or(unknown),
-            now,
-        );
-        #[cfg(unix)]
-        let cfd = i64::from(std::os::fd::AsRawFd::as_raw_fd(&stream));
-        #[cfg(not(unix))]
-        let cfd = 0;
+        let fd = stream.fd(&shared.next_fd);
+        let slot = shared
+            .registry
+            .register(fd, stream.peer(), stream.local(), now);
+        let cfd = if cfg!(unix) { fd } else { 0 };
         Connection {
             cfd,
             error_close: false,

@@ -3,14 +3,15 @@
 //! open connections to finish their current batch.
 //!
 //! Binding and serving are two steps so that the caller can report the bound address (a
-//! port of 0 picks a free one) before serving starts.
+//! port of 0 picks a free one) before serving starts. [`Foreground::bind_unix`] listens on
+//! a unix domain socket instead (memcached's `-s`).
 
 use std::net::SocketAddr;
 
-use tokio::net::TcpListener;
 use tokio::runtime::Runtime;
 
 use super::listener::{BACKLOG, Options, SharedStore, bind_with_backlog, run};
+use super::stream::Bound;
 
 /// Why a server could not start listening.
 #[derive(Debug, thiserror::Error)]
@@ -34,7 +35,7 @@ pub enum BindError {
 #[derive(Debug)]
 pub struct Foreground {
     runtime: Runtime,
-    listener: TcpListener,
+    listener: Bound,
 }
 
 impl Foreground {
@@ -45,22 +46,44 @@ impl Foreground {
 
     /// [`Foreground::bind`] with memcached's `-b` listen backlog.
     pub fn bind_with_backlog(addr: &str, backlog: u32) -> Result<Foreground, BindError> {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .map_err(BindError::Runtime)?;
+        let runtime = runtime()?;
         let listener = runtime
             .block_on(bind_with_backlog(addr, backlog))
             .map_err(|source| BindError::Bind {
                 addr: addr.to_string(),
                 source,
             })?;
-        Ok(Foreground { runtime, listener })
+        Ok(Foreground {
+            runtime,
+            listener: listener.into(),
+        })
     }
 
-    /// The bound address.
-    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
-        self.listener.local_addr()
+    /// Builds a runtime and binds a unix domain socket at `path` with access mask `mask`
+    /// and listen backlog `backlog`, as memcached's `-s`, `-a` and `-b` (see
+    /// [`super::stream::bind_unix`]: a stale socket file there is replaced).
+    #[cfg(unix)]
+    pub fn bind_unix(
+        path: &std::path::Path,
+        mask: u32,
+        backlog: u32,
+    ) -> Result<Foreground, BindError> {
+        let runtime = runtime()?;
+        let listener = runtime
+            .block_on(async { super::stream::bind_unix(path, mask, backlog) })
+            .map_err(|source| BindError::Bind {
+                addr: path.display().to_string(),
+                source,
+            })?;
+        Ok(Foreground {
+            runtime,
+            listener: listener.into(),
+        })
+    }
+
+    /// The bound TCP address; `None` when listening on a unix domain socket.
+    pub fn local_addr(&self) -> Option<SocketAddr> {
+        self.listener.tcp_addr()
     }
 
     /// Serves `store` until SIGINT or SIGTERM, then waits for open connections to finish
@@ -69,6 +92,13 @@ impl Foreground {
         let Foreground { runtime, listener } = self;
         runtime.block_on(run(listener, store, options, shutdown_signal()))
     }
+}
+
+fn runtime() -> Result<Runtime, BindError> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(BindError::Runtime)
 }
 
 /// Completes on Ctrl-C (SIGINT) or, on Unix, SIGTERM.

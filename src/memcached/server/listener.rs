@@ -1,7 +1,7 @@
-//! The memcached TCP server: accept loop, connection limit, graceful shutdown.
+//! The memcached server: accept loop, connection limit, graceful shutdown.
 //!
-//! Follows mini-redis `src/server.rs`: [`run`] takes an already bound listener (so tests
-//! bind `127.0.0.1:0`), a shared store and a shutdown future; each accepted socket gets a
+//! Follows mini-redis `src/server.rs`: [`run`] takes an already bound listener, TCP (so
+//! tests bind `127.0.0.1:0`) or a unix domain socket (`-s`, see [`super::stream`]), a shared store and a shutdown future; each accepted socket gets a
 //! task running a [`Connection`]; on shutdown every connection is told to stop and `run`
 //! waits for them. [`bind`] listens with memcached's backlog of 1,024 (tokio's default of
 //! 128 made 1,000 rapid connects take seconds).
@@ -33,14 +33,14 @@ use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use tokio::net::{TcpListener, TcpSocket, TcpStream};
+use tokio::net::{TcpListener, TcpSocket};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc, watch};
 use tokio::task::JoinSet;
 
 use super::budget::ReadBudget;
 use super::connection::{Connection, ServerShared};
-use super::registry;
 use super::shutdown::Shutdown;
+use super::stream::{Bound, StdStream, Stream};
 use crate::memcached::model::store::Store;
 use crate::memcached::wire::protocol::Limits;
 
@@ -93,6 +93,14 @@ pub struct ServerSettings {
     pub watch_enabled: bool,
     /// `-o read_buf_mem_limit` in bytes as given (0: not given), for `stats settings`.
     pub read_buf_mem_limit: u64,
+    /// `-p` as given: `tcpport` in `stats settings` when the server listens on a unix
+    /// socket (memcached reports its setting although `-s` turns TCP off; with TCP the
+    /// bound port is reported).
+    pub tcp_port: u16,
+    /// The commands of memcached's debug build (`memcached-debug`): `debugtime N` moves the
+    /// server's clock by N seconds. Off by default (a client could expire every item); a
+    /// server without them answers `ERROR`, as a release memcached does.
+    pub debug_commands: bool,
 }
 
 /// `-B`: what memcached calls the binding protocol. The binary protocol is out of scope,
@@ -129,6 +137,8 @@ impl Default for ServerSettings {
             maxconns_fast: true,
             watch_enabled: true,
             read_buf_mem_limit: 0,
+            tcp_port: 11211,
+            debug_commands: false,
         }
     }
 }
@@ -194,16 +204,18 @@ pub async fn bind_with_backlog(addr: &str, backlog: u32) -> std::io::Result<TcpL
     }))
 }
 
-/// Serves memcached's text protocol on `listener` until `shutdown` completes, then waits
-/// for open connections to finish their current batch. Fails only when accepting keeps
-/// failing or a worker thread cannot start. Call it from any tokio runtime: it only
-/// accepts there, and serves on its own `options.threads` worker threads.
+/// Serves memcached's text protocol on `listener` (a [`TcpListener`] or a [`Bound`] unix
+/// socket) until `shutdown` completes, then waits for open connections to finish their
+/// current batch. Fails only when accepting keeps failing or a worker thread cannot start.
+/// Call it from any tokio runtime: it only accepts there, and serves on its own
+/// `options.threads` worker threads.
 pub async fn run(
-    listener: TcpListener,
+    listener: impl Into<Bound>,
     store: SharedStore,
     options: Options,
     shutdown: impl Future,
 ) -> std::io::Result<()> {
+    let listener = listener.into();
     let (notify_shutdown, _) = watch::channel(());
     let (shutdown_complete_tx, mut shutdown_complete_rx) = mpsc::channel::<()>(1);
     let workers = Workers::start(options.threads.max(1))?;
@@ -212,11 +224,12 @@ pub async fn run(
         options.threads.max(1),
         options.max_connections.max(1),
         options.server,
-        listener.local_addr().ok(),
+        listener.tcp_addr(),
+        listener.unix(),
     ));
     let stop = shared.clone();
-    if let Some(addr) = shared.listen_addr {
-        let fd = registry::fd_of(&listener, &shared.next_fd);
+    if let Some(addr) = listener.endpoint() {
+        let fd = listener.fd(&shared.next_fd);
         let mut store = lock(&store);
         // memcached counts a listening socket as a connection.
         store.connection_opened();
@@ -254,7 +267,7 @@ pub async fn run(
 
 /// A connection handed to a worker: the socket, registered with the worker's own event
 /// loop on arrival, and its [`Session`].
-type Handoff = (std::net::TcpStream, Session);
+type Handoff = (StdStream, Session);
 
 /// What serving one connection needs besides its socket.
 struct Session {
@@ -269,7 +282,7 @@ struct Session {
 }
 
 impl Session {
-    async fn serve(self, socket: TcpStream) {
+    async fn serve(self, socket: Stream) {
         let Session {
             store,
             limits,
@@ -283,7 +296,12 @@ impl Session {
             store.connection_opened();
             store.clock().now()
         };
-        let peer = super::watch::ConnEvents::opened(&store, &socket);
+        let cfd = if cfg!(unix) {
+            socket.fd(&shared.next_fd)
+        } else {
+            0
+        };
+        let peer = super::watch::ConnEvents::opened(&store, &socket, cfd);
         let mut conn = Connection::new(socket, limits, shared, now);
         // An I/O error (reset, broken pipe) just ends this connection.
         let served = conn.serve(&store, &mut shutdown).await;
@@ -341,7 +359,7 @@ impl Workers {
             tokio::select! {
                 handoff = arrivals.recv() => {
                     let Some((socket, session)) = handoff else { break };
-                    if let Ok(socket) = TcpStream::from_std(socket) {
+                    if let Ok(socket) = socket.into_tokio() {
                         tasks.spawn(session.serve(socket));
                     }
                 }
@@ -360,7 +378,7 @@ impl Workers {
 }
 
 struct Listener {
-    listener: TcpListener,
+    listener: Bound,
     store: SharedStore,
     options: Options,
     shared: Arc<ServerShared>,
@@ -375,11 +393,12 @@ impl Listener {
     async fn accept_loop(&mut self) -> std::io::Result<()> {
         loop {
             let socket = self.accept().await?;
-            let _ = socket.set_nodelay(true);
             let permit = if self.options.server.maxconns_fast {
                 let Ok(permit) = self.limit.clone().try_acquire_owned() else {
                     self.shared.count_rejected();
-                    tokio::spawn(refuse(socket));
+                    if let Ok(socket) = socket.into_tokio() {
+                        tokio::spawn(refuse(socket));
+                    }
                     continue;
                 };
                 permit
@@ -399,9 +418,6 @@ impl Listener {
                 permit,
                 done: self.shutdown_complete_tx.clone(),
             };
-            let Ok(socket) = socket.into_std() else {
-                continue;
-            };
             let worker = self.next_worker % self.workers.senders.len();
             self.next_worker = self.next_worker.wrapping_add(1);
             let handoff = (socket, session);
@@ -414,12 +430,12 @@ impl Listener {
     /// The next accepted socket. Errors never end the loop (see the module docs): running
     /// out of descriptors or memory is said once per episode and backed off; anything else
     /// concerns one client and is retried at once.
-    async fn accept(&mut self) -> std::io::Result<TcpStream> {
+    async fn accept(&mut self) -> std::io::Result<StdStream> {
         let mut backoff = Duration::from_millis(10);
         let mut told = false;
         loop {
             match self.listener.accept().await {
-                Ok((socket, _)) => {
+                Ok(socket) => {
                     if told {
                         say("accepting connections again");
                     }
@@ -469,7 +485,7 @@ fn lock(store: &SharedStore) -> std::sync::MutexGuard<'_, Store> {
     store.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-async fn refuse(mut socket: TcpStream) {
+async fn refuse(mut socket: Stream) {
     use tokio::io::AsyncWriteExt;
     let _ = socket
         .write_all(b"ERROR Too many open connections\r\n")

@@ -1,6 +1,6 @@
-//! The TCP server of `cachelab serve`: memcached's text protocol on tokio, over one shared
-//! [`super::model::store::Store`], shaped like mini-redis (`server.rs`, `connection.rs`,
-//! `shutdown.rs`).
+//! The server of `cachelab serve`: memcached's text protocol on tokio, over TCP or a unix
+//! domain socket, for one shared [`super::model::store::Store`], shaped like mini-redis
+//! (`server.rs`, `connection.rs`, `shutdown.rs`).
 //!
 //! Start from [`run`] (serve an already bound listener until a shutdown future completes),
 //! [`Background`] (a server on its own thread, for tests and benchmarks) or [`Foreground`]
@@ -20,6 +20,7 @@ mod listener;
 mod registry;
 mod responses;
 mod shutdown;
+mod stream;
 mod watch;
 
 pub use background::Background;
@@ -28,3 +29,6 @@ pub use foreground::{BindError, Foreground};
 pub use listener::{
     BACKLOG, BindingProtocol, Options, ServerSettings, SharedStore, bind, bind_with_backlog, run,
 };
+pub use stream::{Bound, Endpoint, UNIX_MASK};
+#[cfg(unix)]
+pub use stream::{UnixBound, bind_unix};

@@ -17,17 +17,20 @@
 //! STAT <fd>:secs_since_last_cmd <s>
 //! ```
 //!
-//! IPv6 addresses print as `tcp6:[addr]:port`. The states are those of memcached's state
+//! IPv6 addresses print as `tcp6:[addr]:port`; a unix socket listener (`-s`) as
+//! `unix:<path>`, and its connections' clients, which have no address, as `?:<AF 0>`,
+//! with `listen_addr unix:<path>`. The states are those of memcached's state
 //! machine that a cachelab connection can be in: `conn_new_cmd` before its first bytes,
 //! `conn_read` waiting for a command (or the rest of its line), `conn_parse_cmd` while its
 //! commands run (the connection asking for `stats conns` is always in it),
 //! `conn_nread` waiting for a storage command's data block, `conn_swallow` skipping a
-//! refused one. UDP and unix-domain sockets are not served, so never listed.
+//! refused one. UDP is not served, so never listed.
 
 use std::collections::BTreeMap;
-use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
+
+use super::stream::Endpoint;
 
 /// A connection's state, named as memcached names it in `stats conns`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -72,8 +75,8 @@ impl ConnState {
 #[derive(Debug)]
 pub struct ConnSlot {
     fd: i64,
-    peer: SocketAddr,
-    local: SocketAddr,
+    peer: Endpoint,
+    local: Endpoint,
     state: AtomicU8,
     last_cmd: AtomicU64,
 }
@@ -96,9 +99,9 @@ impl ConnSlot {
 }
 
 /// A listening socket.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 struct Listening {
-    addr: SocketAddr,
+    addr: Endpoint,
     since: u64,
 }
 
@@ -135,20 +138,14 @@ impl Registry {
     }
 
     /// Adds a listener on descriptor `fd`, bound to `addr`, listening since `now`.
-    pub fn add_listener(&self, fd: i64, addr: SocketAddr, now: u64) {
+    pub fn add_listener(&self, fd: i64, addr: Endpoint, now: u64) {
         let mut inner = self.lock();
         inner.listeners.insert(fd, Listening { addr, since: now });
         inner.note_peak();
     }
 
     /// Adds a connection accepted at `now`; it is listed until [`Registry::remove`].
-    pub fn register(
-        &self,
-        fd: i64,
-        peer: SocketAddr,
-        local: SocketAddr,
-        now: u64,
-    ) -> Arc<ConnSlot> {
+    pub fn register(&self, fd: i64, peer: Endpoint, local: Endpoint, now: u64) -> Arc<ConnSlot> {
         let slot = Arc::new(ConnSlot {
             fd,
             peer,
@@ -204,7 +201,7 @@ impl Registry {
             let mut row = |name: &str, value: String| rows.push((format!("{fd}:{name}"), value));
             match entry {
                 Entry::Listen(l) => {
-                    row("addr", tcp_text(l.addr));
+                    row("addr", l.addr.to_string());
                     row("state", "conn_listening".to_string());
                     row(
                         "secs_since_last_cmd",
@@ -212,8 +209,8 @@ impl Registry {
                     );
                 }
                 Entry::Conn(c) => {
-                    row("addr", tcp_text(c.peer));
-                    row("listen_addr", tcp_text(c.local));
+                    row("addr", c.peer.to_string());
+                    row("listen_addr", c.local.to_string());
                     let state = ConnState::from_u8(c.state.load(Ordering::Relaxed));
                     row("state", state.name().to_string());
                     let last = c.last_cmd.load(Ordering::Relaxed);
@@ -225,34 +222,12 @@ impl Registry {
     }
 }
 
-/// memcached's `tcp:1.2.3.4:5` / `tcp6:[::1]:5`.
-fn tcp_text(addr: SocketAddr) -> String {
-    match addr {
-        SocketAddr::V4(a) => format!("tcp:{a}"),
-        SocketAddr::V6(a) => format!("tcp6:[{}]:{}", a.ip(), a.port()),
-    }
-}
-
-/// The descriptor `stats conns` lists a socket under: its file descriptor on unix, a
-/// number from `fallback` elsewhere.
-#[cfg(unix)]
-pub fn fd_of<S: std::os::fd::AsRawFd>(socket: &S, _fallback: &AtomicU64) -> i64 {
-    i64::from(socket.as_raw_fd())
-}
-
-/// The descriptor `stats conns` lists a socket under: its file descriptor on unix, a
-/// number from `fallback` elsewhere.
-#[cfg(not(unix))]
-pub fn fd_of<S>(_socket: &S, fallback: &AtomicU64) -> i64 {
-    fallback.fetch_add(1, Ordering::Relaxed) as i64
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn addr(s: &str) -> SocketAddr {
-        s.parse().unwrap()
+    fn addr(s: &str) -> Endpoint {
+        Endpoint::Tcp(s.parse().unwrap())
     }
 
     #[test]
@@ -299,5 +274,30 @@ mod tests {
         r.remove(&new);
         assert_eq!(r.connections(), 0);
         assert_eq!(r.rows(0), Vec::<(String, String)>::new());
+    }
+
+    #[test]
+    fn unix_sockets_are_listed_by_path() {
+        let r = Registry::new();
+        let path = Endpoint::Unix(Some("/tmp/m.sock".into()));
+        r.add_listener(3, path.clone(), 0);
+        r.register(4, Endpoint::Unix(None), path, 0);
+        let text: Vec<String> = r
+            .rows(2)
+            .into_iter()
+            .map(|(k, v)| format!("{k} {v}"))
+            .collect();
+        assert_eq!(
+            text,
+            [
+                "3:addr unix:/tmp/m.sock",
+                "3:state conn_listening",
+                "3:secs_since_last_cmd 2",
+                "4:addr ?:<AF 0>",
+                "4:listen_addr unix:/tmp/m.sock",
+                "4:state conn_new_cmd",
+                "4:secs_since_last_cmd 2",
+            ]
+        );
     }
 }

@@ -10,11 +10,10 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
-
 use super::shutdown::Shutdown;
+use super::stream::{Endpoint, Stream};
 use crate::memcached::model::store::Store;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// How often the queued lines are written out.
 pub const POLL: Duration = Duration::from_millis(20);
@@ -22,7 +21,7 @@ pub const POLL: Duration = Duration::from_millis(20);
 /// Streams watcher `id`'s lines to `stream` until the client goes away or the server stops;
 /// the watcher is unregistered either way.
 pub async fn stream(
-    stream: &mut TcpStream,
+    stream: &mut Stream,
     store: &Arc<Mutex<Store>>,
     id: u64,
     shutdown: &mut Shutdown,
@@ -38,7 +37,7 @@ fn lock(store: &Arc<Mutex<Store>>) -> std::sync::MutexGuard<'_, Store> {
 }
 
 async fn pump(
-    stream: &mut TcpStream,
+    stream: &mut Stream,
     store: &Arc<Mutex<Store>>,
     id: u64,
     shutdown: &mut Shutdown,
@@ -73,24 +72,20 @@ async fn pump(
 /// `conn_close` lines.
 #[derive(Debug)]
 pub struct ConnEvents {
+    /// The TCP client's address; `None` for a unix socket's client.
     peer: Option<std::net::SocketAddr>,
     cfd: i64,
 }
 
 impl ConnEvents {
-    /// Logs `conn_new` for an accepted socket.
-    pub fn opened(store: &Arc<Mutex<Store>>, socket: &TcpStream) -> ConnEvents {
-        #[cfg(unix)]
-        let cfd = i64::from(std::os::fd::AsRawFd::as_raw_fd(socket));
-        #[cfg(not(unix))]
-        let cfd = 0;
-        let events = ConnEvents {
-            peer: socket.peer_addr().ok(),
-            cfd,
+    /// Logs `conn_new` for an accepted socket whose descriptor is `cfd`.
+    pub fn opened(store: &Arc<Mutex<Store>>, socket: &Stream, cfd: i64) -> ConnEvents {
+        let peer = match socket.peer() {
+            Endpoint::Tcp(addr) => Some(addr),
+            Endpoint::Unix(_) => None,
         };
-        if let Some(peer) = events.peer {
-            lock(store).log_conn_event(peer, cfd, None);
-        }
+        let events = ConnEvents { peer, cfd };
+        lock(store).log_conn_event(peer, cfd, None);
         events
     }
 
@@ -111,8 +106,6 @@ impl ConnEvents {
         } else {
             "normal"
         };
-        if let Some(peer) = self.peer {
-            lock(store).log_conn_event(peer, self.cfd, Some(reason));
-        }
+        lock(store).log_conn_event(self.peer, self.cfd, Some(reason));
     }
 }

@@ -309,6 +309,11 @@ pub enum Command {
     LruCrawler(super::cmd::crawler::CrawlerRequest),
     /// `watch [kinds…]`: the mask asked for, or `None` when a word is unknown.
     Watch(Option<crate::memcached::model::store::WatchMask>),
+    /// `debugtime <seconds>`: memcached's debug-build command that moves the server's
+    /// clock by a signed number of seconds (`None`: the word was not a number, or was
+    /// missing). Served only by a server started with debug commands on; elsewhere `ERROR`,
+    /// as a release memcached answers.
+    DebugTime(Option<i64>),
 }
 
 /// What `shutdown` asked for (memcached checks `-A` before the mode).
@@ -677,6 +682,14 @@ fn parse_tokens(tokens: &[&[u8]], buf: &[u8], line_end: usize, limits: &Limits) 
         b"lru_crawler" => frame(super::cmd::crawler::parse(tokens), line_end),
         b"watch" => frame(super::cmd::crawler::parse_watch(tokens), line_end),
         b"quit" => cmd(Command::Quit),
+        // memcached's `safe_strtoll`: a whole signed decimal number; words after it are
+        // ignored.
+        b"debugtime" => cmd(Command::DebugTime(
+            tokens
+                .get(1)
+                .and_then(|t| std::str::from_utf8(t).ok())
+                .and_then(|t| t.parse().ok()),
+        )),
         b"shutdown" => cmd(Command::Shutdown(match tokens {
             [_] => ShutdownMode::Now,
             [_, b"graceful"] => ShutdownMode::Graceful,

@@ -132,21 +132,29 @@ impl Store {
     }
 
     /// A connection opened or closed (`watch connevents`): `conn_new` when `reason` is
-    /// `None`, else `conn_close` with memcached's reason (`normal`, `error`, …).
-    pub fn log_conn_event(&mut self, peer: std::net::SocketAddr, cfd: i64, reason: Option<&str>) {
+    /// `None`, else `conn_close` with memcached's reason (`normal`, `error`, …). `peer` is
+    /// the TCP client's address, or `None` for a unix domain socket's client, which
+    /// memcached logs as `rip=unix rport=0 transport=local`.
+    pub fn log_conn_event(
+        &mut self,
+        peer: Option<std::net::SocketAddr>,
+        cfd: i64,
+        reason: Option<&str>,
+    ) {
         if !self.log.mask.connevents {
             return;
         }
+        let (rip, rport, transport) = match peer {
+            Some(peer) => (peer.ip().to_string(), peer.port(), "tcp"),
+            None => ("unix".to_string(), 0, "local"),
+        };
         let body = match reason {
-            None => format!(
-                "type=conn_new rip={} rport={} transport=tcp cfd={cfd}",
-                peer.ip(),
-                peer.port()
-            ),
+            None => {
+                format!("type=conn_new rip={rip} rport={rport} transport={transport} cfd={cfd}")
+            }
             Some(r) => format!(
-                "type=conn_close rip={} rport={} transport=tcp reason={r} cfd={cfd}",
-                peer.ip(),
-                peer.port()
+                "type=conn_close rip={rip} rport={rport} transport={transport} reason={r} \
+                 cfd={cfd}"
             ),
         };
         self.emit(|m| m.connevents, body.as_bytes());

@@ -163,6 +163,8 @@ pub struct Store {
     lru: Vec<ClassLru>,
     class_counters: Vec<ClassCounters>,
     malloced: u64,
+    /// Bytes counted in `malloced` that no page holds ([`Store::fake_malloced`]).
+    faked_malloced: u64,
     /// Every page ever allocated, by id (see `pages`).
     pages: Vec<Page>,
     /// The global page pool (`slabclass[0]`): page ids, the last handed out first.
@@ -220,6 +222,7 @@ impl Store {
             lru: vec![ClassLru::default(); n],
             class_counters: vec![ClassCounters::default(); n],
             malloced: 0,
+            faked_malloced: 0,
             pages: Vec::new(),
             pool: Vec::new(),
             staged: Vec::new(),
@@ -279,6 +282,20 @@ impl Store {
     /// Bytes of slab pages assigned so far (`total_malloced`).
     pub fn malloced(&self) -> u64 {
         self.malloced
+    }
+
+    /// memcached's test hook `T_MEMD_INITIAL_MALLOC` (`slabs_init` in `slabs.c`, in release
+    /// builds too): the store starts as if `bytes` had already been allocated, so
+    /// `total_malloced` starts there and new pages are refused once it would pass `-m`
+    /// (memcached's 64bit.t starts just over 4 GiB to check that the count is 64 bits).
+    /// Only on a store that has allocated nothing yet; false, and no effect, otherwise.
+    pub fn fake_malloced(&mut self, bytes: u64) -> bool {
+        if !self.pages.is_empty() {
+            return false;
+        }
+        self.malloced = bytes;
+        self.faked_malloced = bytes;
+        true
     }
 
     /// Bytes lost to chunk rounding over every class.

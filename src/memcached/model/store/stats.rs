@@ -173,6 +173,10 @@ pub struct ServerView {
     /// `response_obj_oom`: replies refused for want of response objects
     /// (`-o read_buf_mem_limit`) since the last reset.
     pub response_obj_oom: u64,
+    /// `domain_socket` (`-s`; `None` prints `NULL`).
+    pub domain_socket: Option<String>,
+    /// `umask` (`-a`, the unix socket's access mask; printed in octal).
+    pub umask: u32,
 }
 
 impl Default for ServerView {
@@ -200,6 +204,8 @@ impl Default for ServerView {
             idle_kicks: 0,
             conn_yields: 0,
             response_obj_oom: 0,
+            domain_socket: None,
+            umask: 0o700,
         }
     }
 }
@@ -702,9 +708,9 @@ impl Store {
 
     /// `stats settings`: memcached 1.6.18's rows in its order (`process_stat_settings`,
     /// built without extstore, TLS or the proxy), the server's part from `server`. Features
-    /// cachelab does not have report memcached's "off" value (`domain_socket NULL`,
-    /// `auth_enabled_sasl no`); values of settings cachelab takes but cannot change report
-    /// memcached's defaults (`umask 700`, `hash_algorithm murmur3`).
+    /// cachelab does not have report memcached's "off" value (`auth_enabled_sasl no`);
+    /// values of settings cachelab takes but cannot change report memcached's defaults
+    /// (`hash_algorithm murmur3`).
     pub fn stats_settings_with(&self, server: &ServerView) -> Vec<(String, String)> {
         let s = &self.settings;
         let yes_no = |b: bool| if b { "yes" } else { "no" }.to_string();
@@ -730,8 +736,14 @@ impl Store {
                 "evictions",
                 if s.evictions { "on" } else { "off" }.to_string(),
             ),
-            ("domain_socket", "NULL".to_string()),
-            ("umask", "700".to_string()),
+            (
+                "domain_socket",
+                server
+                    .domain_socket
+                    .clone()
+                    .unwrap_or_else(|| "NULL".into()),
+            ),
+            ("umask", format!("{:o}", server.umask)),
             ("shutdown_command", yes_no(server.shutdown_command)),
             ("growth_factor", format!("{:.2}", s.growth_factor)),
             ("chunk_size", s.chunk_size.to_string()),

@@ -462,3 +462,36 @@ fn without_evictions_a_full_class_is_out_of_memory() {
     assert_eq!(s.class_counters()[1].outofmemory, 2);
     s.validate().unwrap();
 }
+
+#[test]
+fn faked_malloced_memory_counts_against_the_limit_in_64_bits() {
+    // memcached's 64bit.t: -m 4098 -M with T_MEMD_INITIAL_MALLOC = 2^32 + 32, then five
+    // 400 KiB values. The limit is 2^32 + 2 MiB, so one page fits (the class's first page
+    // is granted anyway) and a second does not: two values, then out of memory.
+    let clock = ServerClock::manual(NOW);
+    let settings = Settings {
+        max_bytes: 4098 << 20,
+        evictions: false,
+        ..Settings::default()
+    };
+    let mut s = Store::new(settings, clock).unwrap();
+    let faked = (1u64 << 32) + 32;
+    assert!(s.fake_malloced(faked));
+    assert_eq!(s.malloced(), faked);
+    s.validate().unwrap();
+    let value = vec![b'a'; 400 * 1024];
+    let outcomes: Vec<bool> = (0..5)
+        .map(|i| {
+            matches!(
+                s.set(format!("big{i}").as_bytes(), &value, 0, 0).unwrap(),
+                StoreOutcome::Stored { .. }
+            )
+        })
+        .collect();
+    assert_eq!(outcomes, [true, true, false, false, false]);
+    assert_eq!(s.malloced(), faked + (1 << 20));
+    s.validate().unwrap();
+    // Once a page exists the hook no longer applies.
+    assert!(!s.fake_malloced(0));
+    assert_eq!(s.malloced(), faked + (1 << 20));
+}

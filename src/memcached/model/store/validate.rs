@@ -67,7 +67,7 @@ impl Store {
                 self.curr_bytes
             ));
         }
-        let mut malloced = 0u64;
+        let mut malloced = self.faked_malloced;
         let mut seen = vec![false; self.pages.len()];
         for c in self.classes.classes() {
             let m = &self.mem[usize::from(c.id)];

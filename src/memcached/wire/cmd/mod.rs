@@ -114,6 +114,8 @@ pub fn apply_command(command: &Command, store: &mut Store, out: &mut Vec<u8>) ->
         Command::Quit => return Flow::Quit,
         // Without a server to stop, `shutdown` is never enabled.
         Command::Shutdown(_) => misc::shutdown_not_enabled(out),
+        // A debug-build command: a release memcached does not know it.
+        Command::DebugTime(_) => out.extend_from_slice(b"ERROR\r\n"),
         Command::LruCrawler(_) | Command::Watch(_) => {
             // Without a connection to say what was flushed: any reply before is stacked.
             let pipelined = !out.is_empty();
