@@ -27,35 +27,49 @@ fn stream() -> Vec<u64> {
         .collect()
 }
 
+/// What is captured: (name, file sampling rate if to a file, in memory).
+const MODES: [(&str, Option<f64>, bool); 4] = [
+    ("none", None, false),
+    ("memory", None, true),
+    ("file rate 1", Some(1.0), false),
+    ("file rate 0.01", Some(0.01), false),
+];
+
+/// An LRU cache of `KEYS` entries on a logical clock, capturing as `rate` and `memory` say
+/// (to `dir/NAME.oracleGeneral` when `rate` is given).
+fn builder(
+    dir: &std::path::Path,
+    name: &str,
+    rate: Option<f64>,
+    memory: bool,
+) -> Builder<u64, u64> {
+    let mut builder: Builder<u64, u64> = Cache::builder()
+        .policy("lru")
+        .capacity(KEYS)
+        .clock(LogicalClock::new());
+    if memory {
+        builder = builder.capture();
+    }
+    if let Some(rate) = rate {
+        let path = dir.join(format!("{name}.oracleGeneral"));
+        let file = CaptureFile::create(path.to_str().expect("utf-8"), rate).expect("capture file");
+        builder = builder.capture_to(file);
+    }
+    builder
+}
+
 fn capture_overhead(c: &mut Criterion) {
     let dir = tempfile::tempdir().expect("temp dir");
     let keys = stream();
-    let modes: [(&str, Option<f64>, bool); 4] = [
-        ("none", None, false),
-        ("memory", None, true),
-        ("file rate 1", Some(1.0), false),
-        ("file rate 0.01", Some(0.01), false),
-    ];
     let mut group = c.benchmark_group("cache lru 10000, 100000 requests");
     group.throughput(Throughput::Elements(STREAM as u64));
     group.measurement_time(Duration::from_secs(3));
     group.sample_size(20);
-    for (n, (name, rate, memory)) in modes.into_iter().enumerate() {
+    for (n, (name, rate, memory)) in MODES.into_iter().enumerate() {
         let build = || {
-            let mut builder: Builder<u64, u64> = Cache::builder()
-                .policy("lru")
-                .capacity(KEYS)
-                .clock(LogicalClock::new());
-            if memory {
-                builder = builder.capture();
-            }
-            if let Some(rate) = rate {
-                let path = dir.path().join(format!("{n}.oracleGeneral"));
-                let file =
-                    CaptureFile::create(path.to_str().expect("utf-8"), rate).expect("capture file");
-                builder = builder.capture_to(file);
-            }
-            builder.build().expect("lru")
+            builder(dir.path(), &format!("{n}"), rate, memory)
+                .build()
+                .expect("lru")
         };
         group.bench_function(format!("get_or_insert_with, capture {name}"), |b| {
             b.iter_batched_ref(
@@ -87,32 +101,15 @@ fn sync_capture_overhead(c: &mut Criterion) {
     let dir = tempfile::tempdir().expect("temp dir");
     let keys = stream();
     let (first, second) = keys.split_at(STREAM / 2);
-    let modes: [(&str, Option<f64>, bool); 4] = [
-        ("none", None, false),
-        ("memory", None, true),
-        ("file rate 1", Some(1.0), false),
-        ("file rate 0.01", Some(0.01), false),
-    ];
     let mut group = c.benchmark_group("sync cache lru 10000, 4 shards, 2 threads, 100000 requests");
     group.throughput(Throughput::Elements(STREAM as u64));
     group.measurement_time(Duration::from_secs(3));
     group.sample_size(20);
-    for (n, (name, rate, memory)) in modes.into_iter().enumerate() {
+    for (n, (name, rate, memory)) in MODES.into_iter().enumerate() {
         let build = || {
-            let mut builder: Builder<u64, u64> = Cache::builder()
-                .policy("lru")
-                .capacity(KEYS)
-                .clock(LogicalClock::new());
-            if memory {
-                builder = builder.capture();
-            }
-            if let Some(rate) = rate {
-                let path = dir.path().join(format!("sync{n}.oracleGeneral"));
-                let file =
-                    CaptureFile::create(path.to_str().expect("utf-8"), rate).expect("capture file");
-                builder = builder.capture_to(file);
-            }
-            builder.build_sync(4).expect("lru")
+            builder(dir.path(), &format!("sync{n}"), rate, memory)
+                .build_sync(4)
+                .expect("lru")
         };
         group.bench_function(format!("get_with, capture {name}"), |b| {
             b.iter_batched_ref(

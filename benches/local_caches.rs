@@ -85,93 +85,31 @@ impl<C: Shared> Local for Alone<C> {
     }
 }
 
-impl<H: BuildHasher> Local for cachelab::cache::Cache<u64, u64, H> {
-    #[inline]
-    fn get_or_insert(&mut self, key: u64) -> bool {
-        if self.get(&key).is_some() {
-            return true;
+/// `get_or_insert` for caches whose API is `get(&key)` and an insert of `(key, value)`
+/// (named `$insert`): every peer is driven through the same few lines.
+macro_rules! get_or_insert {
+    ($trait:ident for $cache:ty, $self:ty, $insert:ident $(, $generic:ident: $bound:path)?) => {
+        impl$(<$generic: $bound>)? $trait for $cache {
+            #[inline]
+            fn get_or_insert(self: $self, key: u64) -> bool {
+                if self.get(&key).is_some() {
+                    return true;
+                }
+                self.$insert(key, key);
+                false
+            }
         }
-        self.insert(key, key);
-        false
-    }
+    };
 }
 
-impl Shared for cachelab::cache::sync::Cache<u64, u64> {
-    #[inline]
-    fn get_or_insert(&self, key: u64) -> bool {
-        if self.get(&key).is_some() {
-            return true;
-        }
-        self.insert(key, key);
-        false
-    }
-}
-
-impl Local for lru::LruCache<u64, u64> {
-    #[inline]
-    fn get_or_insert(&mut self, key: u64) -> bool {
-        if self.get(&key).is_some() {
-            return true;
-        }
-        self.put(key, key);
-        false
-    }
-}
-
-impl Local for quick_cache::unsync::Cache<u64, u64> {
-    #[inline]
-    fn get_or_insert(&mut self, key: u64) -> bool {
-        if self.get(&key).is_some() {
-            return true;
-        }
-        self.insert(key, key);
-        false
-    }
-}
-
-impl Shared for quick_cache::sync::Cache<u64, u64> {
-    #[inline]
-    fn get_or_insert(&self, key: u64) -> bool {
-        if self.get(&key).is_some() {
-            return true;
-        }
-        self.insert(key, key);
-        false
-    }
-}
-
-impl Shared for moka::sync::Cache<u64, u64> {
-    #[inline]
-    fn get_or_insert(&self, key: u64) -> bool {
-        if self.get(&key).is_some() {
-            return true;
-        }
-        self.insert(key, key);
-        false
-    }
-}
-
-impl Shared for mini_moka::sync::Cache<u64, u64> {
-    #[inline]
-    fn get_or_insert(&self, key: u64) -> bool {
-        if self.get(&key).is_some() {
-            return true;
-        }
-        self.insert(key, key);
-        false
-    }
-}
-
-impl Shared for foyer::Cache<u64, u64> {
-    #[inline]
-    fn get_or_insert(&self, key: u64) -> bool {
-        if self.get(&key).is_some() {
-            return true;
-        }
-        self.insert(key, key);
-        false
-    }
-}
+get_or_insert!(Local for cachelab::cache::Cache<u64, u64, H>, &mut Self, insert, H: BuildHasher);
+get_or_insert!(Shared for cachelab::cache::sync::Cache<u64, u64>, &Self, insert);
+get_or_insert!(Local for lru::LruCache<u64, u64>, &mut Self, put);
+get_or_insert!(Local for quick_cache::unsync::Cache<u64, u64>, &mut Self, insert);
+get_or_insert!(Shared for quick_cache::sync::Cache<u64, u64>, &Self, insert);
+get_or_insert!(Shared for moka::sync::Cache<u64, u64>, &Self, insert);
+get_or_insert!(Shared for mini_moka::sync::Cache<u64, u64>, &Self, insert);
+get_or_insert!(Shared for foyer::Cache<u64, u64>, &Self, insert);
 
 fn cachelab_local(spec: &str, capacity: u64) -> cachelab::cache::Cache<u64, u64> {
     cachelab::cache::Cache::builder()

@@ -3,12 +3,15 @@
 //! in-memory capture and that `cachelab sim` and `cachelab mrc` replay to the cache's own
 //! hits and miss ratio.
 
+mod common;
+
+use common::capture::as_oracle;
 use std::hash::{BuildHasher, Hasher};
 use std::process::Command;
 
 use cachelab::cache::{Cache, CaptureFile, LogicalClock};
 use cachelab::request::{Op, Request};
-use cachelab::trace::{ReadOptions, next_access, open, read_all};
+use cachelab::trace::{ReadOptions, open, read_all};
 
 /// Hashes a `u64` key to a fixed mix of itself, so ids (and the sample) repeat run to run.
 #[derive(Clone, Copy, Default)]
@@ -77,25 +80,6 @@ fn run_mixed(file: CaptureFile) -> (Vec<Request>, cachelab::cache::CaptureSummar
     let summary = cache.finish_capture().expect("capturing").expect("written");
     assert!(cache.finish_capture().is_none(), "finished once");
     (cache.take_captured(), summary)
-}
-
-/// The in-memory capture as oracleGeneral holds it: no removals, every record a read
-/// without TTL, next accesses computed.
-fn as_oracle(captured: &[Request], keep: impl Fn(u64) -> bool) -> Vec<Request> {
-    let mut expected: Vec<Request> = captured
-        .iter()
-        .filter(|r| r.op != Op::Delete && keep(r.key))
-        .map(|r| Request {
-            op: Op::Get,
-            ttl: 0,
-            ..*r
-        })
-        .collect();
-    let next = next_access::indices(&expected);
-    for (r, n) in expected.iter_mut().zip(next) {
-        r.next_access = n;
-    }
-    expected
 }
 
 /// An error with its causes, as the command line prints it.

@@ -4,6 +4,9 @@
 //! through `cachelab sim` (one shard) or the simulator per shard (several) to the hits and
 //! misses the memo saw.
 
+mod common;
+
+use common::capture::as_oracle;
 use std::collections::HashMap;
 use std::hash::{BuildHasher, Hasher};
 use std::process::Command;
@@ -17,7 +20,7 @@ use cachelab::cache::{
 use cachelab::policy::Policy;
 use cachelab::request::{Op, Request};
 use cachelab::sim::{Config, SimOptions, simulate_slice};
-use cachelab::trace::{ReadOptions, next_access, open, read_all};
+use cachelab::trace::{ReadOptions, open, read_all};
 
 /// Hashes a `u64` key to an odd multiple of itself (a bijection, so two keys never share an
 /// id), the same in every run: ids, shards and samples repeat.
@@ -80,25 +83,6 @@ fn full(err: &dyn std::error::Error) -> String {
 fn read_back(path: &str) -> Vec<Request> {
     let mut reader = open(path, &ReadOptions::default()).expect("opens");
     read_all(&mut reader).expect("reads")
-}
-
-/// The in-memory capture as an oracleGeneral file holds it: no removals, every record a
-/// read without TTL, next accesses computed over the whole.
-fn as_oracle(captured: &[Request], keep: impl Fn(u64) -> bool) -> Vec<Request> {
-    let mut expected: Vec<Request> = captured
-        .iter()
-        .filter(|r| r.op != Op::Delete && keep(r.key))
-        .map(|r| Request {
-            op: Op::Get,
-            ttl: 0,
-            ..*r
-        })
-        .collect();
-    let next = next_access::indices(&expected);
-    for (r, n) in expected.iter_mut().zip(next) {
-        r.next_access = n;
-    }
-    expected
 }
 
 /// `(hits, misses)` of `requests` replayed through `spec` at `capacity` objects.
