@@ -5,13 +5,12 @@
 
 mod common;
 
-use common::capture::as_oracle;
+use common::capture::{as_oracle, full, read_back};
 use std::hash::{BuildHasher, Hasher};
 use std::process::Command;
 
 use cachelab::cache::{Cache, CaptureFile, LogicalClock};
 use cachelab::request::{Op, Request};
-use cachelab::trace::{ReadOptions, open, read_all};
 
 /// Hashes a `u64` key to a fixed mix of itself, so ids (and the sample) repeat run to run.
 #[derive(Clone, Copy, Default)]
@@ -80,22 +79,6 @@ fn run_mixed(file: CaptureFile) -> (Vec<Request>, cachelab::cache::CaptureSummar
     let summary = cache.finish_capture().expect("capturing").expect("written");
     assert!(cache.finish_capture().is_none(), "finished once");
     (cache.take_captured(), summary)
-}
-
-/// An error with its causes, as the command line prints it.
-fn full(err: &dyn std::error::Error) -> String {
-    let mut text = err.to_string();
-    let mut source = err.source();
-    while let Some(cause) = source {
-        text = format!("{text}: {cause}");
-        source = cause.source();
-    }
-    text
-}
-
-fn read_back(path: &str) -> Vec<Request> {
-    let mut reader = open(path, &ReadOptions::default()).expect("opens");
-    read_all(&mut reader).expect("reads")
 }
 
 #[test]

@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::capture::as_oracle;
+use common::capture::{as_oracle, full, read_back};
 use std::collections::HashMap;
 use std::hash::{BuildHasher, Hasher};
 use std::process::Command;
@@ -20,7 +20,6 @@ use cachelab::cache::{
 use cachelab::policy::Policy;
 use cachelab::request::{Op, Request};
 use cachelab::sim::{Config, SimOptions, simulate_slice};
-use cachelab::trace::{ReadOptions, open, read_all};
 
 /// Hashes a `u64` key to an odd multiple of itself (a bijection, so two keys never share an
 /// id), the same in every run: ids, shards and samples repeat.
@@ -67,22 +66,6 @@ fn keys(n: u64, salt: u64) -> impl Iterator<Item = u64> {
             % 1000;
         x * x / 2500
     })
-}
-
-/// An error with its causes, as the command line prints it.
-fn full(err: &dyn std::error::Error) -> String {
-    let mut text = err.to_string();
-    let mut source = err.source();
-    while let Some(cause) = source {
-        text = format!("{text}: {cause}");
-        source = cause.source();
-    }
-    text
-}
-
-fn read_back(path: &str) -> Vec<Request> {
-    let mut reader = open(path, &ReadOptions::default()).expect("opens");
-    read_all(&mut reader).expect("reads")
 }
 
 /// `(hits, misses)` of `requests` replayed through `spec` at `capacity` objects.
