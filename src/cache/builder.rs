@@ -280,16 +280,8 @@ where
     /// # Ok::<(), cachelab::cache::BuildError>(())
     /// ```
     pub fn build_sync(mut self, shards: usize) -> Result<sync::Cache<K, V, H>, BuildError> {
-        let n = shards.max(1);
-        if self.capacity == 0 {
-            return Err(BuildError::ZeroCapacity);
-        }
-        if self.capacity < n as u64 {
-            return Err(BuildError::TooManyShards {
-                capacity: self.capacity,
-                shards: n,
-            });
-        }
+        let parts = sync::shard_parts(self.capacity, shards)?;
+        let n = parts.len();
         let weigher: Option<SharedWeigher<K, V>> = self.weigher.map(Arc::from);
         let listener = self.listener.map(|l| Arc::new(Mutex::new(l)));
         let clock: Arc<dyn Clock> =
@@ -305,8 +297,7 @@ where
             None => (0..n).map(|_| None).collect(),
         };
         let mut caches = Vec::with_capacity(n);
-        for (i, file) in files.iter_mut().enumerate() {
-            let part = self.capacity / n as u64 + u64::from((i as u64) < self.capacity % n as u64);
+        for (i, (file, part)) in files.iter_mut().zip(parts).enumerate() {
             let base = self.source.build(part, self.seed.wrapping_add(i as u64))?;
             let weigher = weigher
                 .clone()

@@ -90,11 +90,16 @@ impl CaptureFile {
         }
         crate::atomic_file::check(std::path::Path::new(path), true)
             .map_err(|e| Error::io(path, e))?;
+        CaptureFile::empty(path.to_string(), SpatialSampler::with_rate(rate, 0), rate)
+    }
+
+    /// A capture to `path` with nothing recorded yet, spilling to a new temporary file.
+    fn empty(path: String, sampler: SpatialSampler, rate: f64) -> Result<CaptureFile, Error> {
         let spill =
             tempfile::tempfile().map_err(|e| Error::io(&format!("{path} (temporary file)"), e))?;
         Ok(CaptureFile {
-            path: path.to_string(),
-            sampler: SpatialSampler::with_rate(rate, 0),
+            path,
+            sampler,
             rate,
             spill,
             pending: Vec::with_capacity(BLOCK),
@@ -155,18 +160,11 @@ impl CaptureFile {
     pub(super) fn split(self, parts: usize) -> Result<Vec<CaptureFile>, Error> {
         let mut out = Vec::with_capacity(parts.max(1));
         for _ in 1..parts.max(1) {
-            let spill = tempfile::tempfile()
-                .map_err(|e| Error::io(&format!("{} (temporary file)", self.path), e))?;
-            out.push(CaptureFile {
-                path: self.path.clone(),
-                sampler: self.sampler,
-                rate: self.rate,
-                spill,
-                pending: Vec::with_capacity(BLOCK),
-                seen: 0,
-                written: 0,
-                error: None,
-            });
+            out.push(CaptureFile::empty(
+                self.path.clone(),
+                self.sampler,
+                self.rate,
+            )?);
         }
         out.insert(0, self);
         Ok(out)

@@ -58,9 +58,16 @@ use std::hash::{BuildHasher, Hash, RandomState};
 use hashbrown::{HashMap, HashTable};
 
 use crate::policy::Policy;
-use crate::policy::registry::spec_text;
 use crate::policy::ttl::{Ttl, TtlClock, TtlParams};
 use crate::request::{Op, Request};
+
+/// The TTL layer a cache puts over its policy: no default of its own (the cache fills in
+/// each request's TTL) on the wall clock, so each request's time, the cache clock's
+/// reading, is what expiry is measured on.
+const CACHE_TTL: TtlParams = TtlParams {
+    ttl: 0,
+    clock: TtlClock::Wall,
+};
 
 /// Why an entry left the cache without being removed by the program.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -208,13 +215,7 @@ impl<K: Hash + Eq, V, H: BuildHasher> Cache<K, V, H> {
         }
         // A one-object placeholder stands in while the base moves under the layer.
         let base = std::mem::replace(&mut self.policy, Box::new(crate::policy::lru::Lru::new(1)));
-        self.policy = Box::new(Ttl::with_params(
-            base,
-            TtlParams {
-                ttl: 0,
-                clock: TtlClock::Wall,
-            },
-        ));
+        self.policy = Box::new(Ttl::with_params(base, CACHE_TTL));
         self.timed = true;
         self.clocked = true;
     }
@@ -287,9 +288,10 @@ impl<K: Hash + Eq, V, H: BuildHasher> Cache<K, V, H> {
 
     /// Deletes `id` from the policy, capturing the delete.
     fn forget(&mut self, id: u64) {
+        let now = self.now();
         if let Some(recorder) = self.recorder.as_mut() {
             let request = Request {
-                time: self.clock.now(),
+                time: now,
                 op: Op::Delete,
                 ..Request::get(id, 0)
             };
@@ -500,9 +502,10 @@ impl<K: Hash + Eq, V, H: BuildHasher> Cache<K, V, H> {
             self.forget(id);
             return None;
         };
+        let now = self.now();
         let entry = self.slot(bucket);
-        let (id, expires) = (entry.id, entry.expires);
-        if expires.is_some_and(|at| at <= self.clock.now()) {
+        let (id, expired) = (entry.id, entry.expired(now));
+        if expired {
             self.drop_expired(id);
             return None;
         }
@@ -527,8 +530,7 @@ impl<K: Hash + Eq, V, H: BuildHasher> Cache<K, V, H> {
         Q: Hash + Eq + ?Sized,
     {
         let entry = self.slot(self.find(self.hasher.hash_one(key), key)?);
-        let expired = entry.expires.is_some_and(|at| at <= self.clock.now());
-        (!expired).then_some(&entry.value)
+        (!entry.expired(self.now())).then_some(&entry.value)
     }
 
     /// Entries held, including expired ones not yet dropped ([`Cache::expire`] drops them).
@@ -544,7 +546,7 @@ impl<K: Hash + Eq, V, H: BuildHasher> Cache<K, V, H> {
     /// Drops every expired entry now (cachetools' `expire()`), telling the listener;
     /// returns how many. Not needed for correctness: expired entries read as absent.
     pub fn expire(&mut self) -> usize {
-        let now = self.clock.now();
+        let now = self.now();
         let mut expired: Vec<u64> = self
             .entries
             .iter()
@@ -599,8 +601,7 @@ impl<K: Hash + Eq, V, H: BuildHasher> Cache<K, V, H> {
         } else {
             // The name the TTL layer gives the base (see `policy`), which it passes
             // every request through to until a TTL is used.
-            let base = self.policy.name().replace(',', ";");
-            spec_text("ttl", [("ttl", "0"), ("base", &base), ("clock", "wall")])
+            CACHE_TTL.name_over(&self.policy.name())
         }
     }
 }

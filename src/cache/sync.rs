@@ -78,19 +78,11 @@ where
         capacity: u64,
         build: impl Fn(usize, u64) -> Result<super::Cache<K, V>, BuildError>,
     ) -> Result<Self, BuildError> {
-        let n = shards.max(1) as u64;
-        if capacity == 0 {
-            return Err(BuildError::ZeroCapacity);
-        }
-        if capacity < n {
-            return Err(BuildError::TooManyShards {
-                capacity,
-                shards: n as usize,
-            });
-        }
-        let caches = (0..n)
-            .map(|i| {
-                let cache = build(i as usize, capacity / n + u64::from(i < capacity % n))?;
+        let caches = shard_parts(capacity, shards)?
+            .into_iter()
+            .enumerate()
+            .map(|(i, part)| {
+                let cache = build(i, part)?;
                 if cache.recorder.is_some() {
                     return Err(BuildError::ShardCaptures);
                 }
@@ -99,6 +91,23 @@ where
             .collect::<Result<Vec<_>, BuildError>>()?;
         Ok(Cache::from_shards(caches, &RandomState::new()))
     }
+}
+
+/// Each shard's part of `capacity` over `shards` shards (at least 1): equal parts, the
+/// first ones one unit more when it does not divide. Refused when a shard would get 0.
+pub(super) fn shard_parts(capacity: u64, shards: usize) -> Result<Vec<u64>, BuildError> {
+    let n = shards.max(1);
+    if capacity == 0 {
+        return Err(BuildError::ZeroCapacity);
+    }
+    if capacity < n as u64 {
+        return Err(BuildError::TooManyShards {
+            capacity,
+            shards: n,
+        });
+    }
+    let (each, extra) = (capacity / n as u64, capacity % n as u64);
+    Ok((0..n as u64).map(|i| each + u64::from(i < extra)).collect())
 }
 
 impl<K, V, H> Cache<K, V, H> {
@@ -229,10 +238,7 @@ where
         let mut shards = self.lock_all();
         let parts = shards
             .iter_mut()
-            .map(|shard| match shard.cache.recorder.as_mut() {
-                Some(recorder) => recorder.take_memory(),
-                None => Vec::new(),
-            })
+            .map(|shard| shard.cache.take_captured())
             .collect();
         merge_in_order(parts)
     }

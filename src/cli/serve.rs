@@ -459,32 +459,34 @@ fn initial_malloced() -> Result<Option<u64>> {
     }
 }
 
-/// The last cause of a bind error, for memcached's one-line message.
-fn bind_cause(err: cachelab::memcached::server::BindError) -> String {
-    anyhow::Error::from(err)
-        .chain()
-        .last()
-        .map(ToString::to_string)
-        .unwrap_or_default()
+/// The listening server, or an exit with memcached's refusal: `failed to listen on
+/// PLACE: CAUSE` (the error's last cause), exit code 71.
+fn listening_or_exit(
+    bound: Result<cachelab::memcached::server::Foreground, cachelab::memcached::server::BindError>,
+    place: impl std::fmt::Display,
+) -> cachelab::memcached::server::Foreground {
+    bound.unwrap_or_else(|err| {
+        let cause = anyhow::Error::from(err)
+            .chain()
+            .last()
+            .map(ToString::to_string)
+            .unwrap_or_default();
+        exit_refused(refusal(
+            EX_OSERR,
+            format!("failed to listen on {place}: {cause}"),
+        ))
+    })
 }
 
 /// Listens on `-l` and `-p`, or exits with memcached's refusal.
 fn bind_tcp(listen: &str, port: u16, backlog: u32) -> cachelab::memcached::server::Foreground {
     use cachelab::memcached::server::Foreground;
-    let addr = listen_address(listen, port);
-    Foreground::bind_with_backlog(&addr, backlog).unwrap_or_else(|err| {
-        exit_refused(refusal(
-            EX_OSERR,
-            format!(
-                "failed to listen on one of interface(s) {listen}: {}",
-                bind_cause(err)
-            ),
-        ))
-    })
+    let bound = Foreground::bind_with_backlog(&listen_address(listen, port), backlog);
+    listening_or_exit(bound, format_args!("one of interface(s) {listen}"))
 }
 
 /// Listens on the unix socket of `-s` with `-a`'s mask, or exits with memcached's refusal
-/// (`failed to listen on UNIX socket: PATH: …`, exit code 71).
+/// (`failed to listen on UNIX socket: PATH: …`).
 #[cfg(unix)]
 fn bind_unix(
     path: &std::path::Path,
@@ -492,16 +494,8 @@ fn bind_unix(
     backlog: u32,
 ) -> cachelab::memcached::server::Foreground {
     use cachelab::memcached::server::Foreground;
-    Foreground::bind_unix(path, mask, backlog).unwrap_or_else(|err| {
-        exit_refused(refusal(
-            EX_OSERR,
-            format!(
-                "failed to listen on UNIX socket: {}: {}",
-                path.display(),
-                bind_cause(err)
-            ),
-        ))
-    })
+    let bound = Foreground::bind_unix(path, mask, backlog);
+    listening_or_exit(bound, format_args!("UNIX socket: {}", path.display()))
 }
 
 #[cfg(not(unix))]

@@ -47,6 +47,25 @@ pub struct TtlParams {
     pub clock: TtlClock,
 }
 
+impl TtlParams {
+    /// The display name of these parameters over a base policy named `base`
+    /// (`ttl:ttl=0,base=lru,clock=wall`); a spec that parses back.
+    pub fn name_over(&self, base: &str) -> String {
+        let clock = match self.clock {
+            TtlClock::Wall => "wall",
+            TtlClock::Requests => "requests",
+        };
+        spec_text(
+            "ttl",
+            [
+                ("ttl", self.ttl.to_string()),
+                ("base", base.replace(',', ";")),
+                ("clock", clock.to_string()),
+            ],
+        )
+    }
+}
+
 impl Default for TtlParams {
     fn default() -> TtlParams {
         TtlParams {
@@ -284,18 +303,11 @@ impl Ttl {
 
 impl Policy for Ttl {
     fn name(&self) -> String {
-        let clock = match self.clock {
-            TtlClock::Wall => "wall",
-            TtlClock::Requests => "requests",
-        };
-        spec_text(
-            "ttl",
-            [
-                ("ttl", self.default_ttl.to_string()),
-                ("base", self.base.name().replace(',', ";")),
-                ("clock", clock.to_string()),
-            ],
-        )
+        TtlParams {
+            ttl: self.default_ttl,
+            clock: self.clock,
+        }
+        .name_over(&self.base.name())
     }
 
     fn capacity(&self) -> u64 {

@@ -222,6 +222,17 @@ pub struct Connection {
 }
 
 impl Connection {
+    /// The socket served.
+    pub fn stream(&self) -> &Stream {
+        &self.stream
+    }
+
+    /// The socket's descriptor as `watch` lines name it (`cfd=`; 0 where there are no
+    /// descriptors).
+    pub fn cfd(&self) -> i64 {
+        self.cfd
+    }
+
     /// Wraps a stream accepted at `now` (server clock seconds) and registers it.
     pub fn new(stream: Stream, limits: Limits, shared: Arc<ServerShared>, now: u64) -> Connection {
         shared.budget.count_base(true);

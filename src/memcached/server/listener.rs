@@ -296,13 +296,8 @@ impl Session {
             store.connection_opened();
             store.clock().now()
         };
-        let cfd = if cfg!(unix) {
-            socket.fd(&shared.next_fd)
-        } else {
-            0
-        };
-        let peer = super::watch::ConnEvents::opened(&store, &socket, cfd);
         let mut conn = Connection::new(socket, limits, shared, now);
+        let peer = super::watch::ConnEvents::opened(&store, conn.stream(), conn.cfd());
         // An I/O error (reset, broken pipe) just ends this connection.
         let served = conn.serve(&store, &mut shutdown).await;
         peer.closed(
