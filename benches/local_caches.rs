@@ -22,7 +22,10 @@ use std::hash::BuildHasher;
 use std::num::NonZeroUsize;
 use std::time::{Duration, Instant};
 
-use criterion::{BenchmarkId, Criterion, SamplingMode, Throughput, criterion_group};
+use criterion::measurement::WallTime;
+use criterion::{
+    BenchmarkGroup, BenchmarkId, Criterion, SamplingMode, Throughput, criterion_group,
+};
 use rand::SeedableRng;
 use rand::rngs::SmallRng;
 use rand_distr::{Distribution, Zipf};
@@ -239,14 +242,21 @@ fn hit_ratios() {
     println!();
 }
 
-fn one_thread(c: &mut Criterion) {
-    let keys = zipf_stream();
-    let mut group = c.benchmark_group("zipf0.9 1 thread");
-    group.throughput(Throughput::Elements(keys.len() as u64));
+/// A group of whole passes over `elements` requests: flat sampling, 10 samples of about
+/// 3 s in all (a pass takes tens of milliseconds), so each run of the bench stays short.
+fn group<'a>(c: &'a mut Criterion, name: &str, elements: usize) -> BenchmarkGroup<'a, WallTime> {
+    let mut group = c.benchmark_group(name);
+    group.throughput(Throughput::Elements(elements as u64));
     group.sampling_mode(SamplingMode::Flat);
     group.sample_size(10);
     group.warm_up_time(Duration::from_secs(1));
     group.measurement_time(Duration::from_secs(3));
+    group
+}
+
+fn one_thread(c: &mut Criterion) {
+    let keys = zipf_stream();
+    let mut group = group(c, "zipf0.9 1 thread", keys.len());
     for pct in [1u64, 10] {
         let capacity = ZIPF_KEYS * pct / 100;
         let size = format!("{pct}%");
@@ -344,12 +354,7 @@ fn bench_shared<C: Shared>(
 
 fn two_threads(c: &mut Criterion) {
     let keys = zipf_stream();
-    let mut group = c.benchmark_group("zipf0.9 2 threads");
-    group.throughput(Throughput::Elements(keys.len() as u64));
-    group.sampling_mode(SamplingMode::Flat);
-    group.sample_size(10);
-    group.warm_up_time(Duration::from_secs(1));
-    group.measurement_time(Duration::from_secs(3));
+    let mut group = group(c, "zipf0.9 2 threads", keys.len());
     for pct in [1u64, 10] {
         let capacity = ZIPF_KEYS * pct / 100;
         let id = |name: &str| BenchmarkId::new(name, format!("{pct}%"));
@@ -374,12 +379,7 @@ fn eviction_sink(c: &mut Criterion) {
         .into_iter()
         .map(|k| Request::get(k, 1))
         .collect();
-    let mut group = c.benchmark_group("policy path zipf0.9");
-    group.throughput(Throughput::Elements(requests.len() as u64));
-    group.sampling_mode(SamplingMode::Flat);
-    group.sample_size(10);
-    group.warm_up_time(Duration::from_secs(1));
-    group.measurement_time(Duration::from_secs(3));
+    let mut group = group(c, "policy path zipf0.9", requests.len());
     for name in ["lru", "s3fifo"] {
         let spec = name.parse().expect("registered policy spec");
         for pct in [1u64, 10] {

@@ -6,38 +6,11 @@
 mod common;
 
 use common::capture::{as_oracle, full, read_back};
-use std::hash::{BuildHasher, Hasher};
+use common::fixed_hash::Fixed;
 use std::process::Command;
 
 use cachelab::cache::{Cache, CaptureFile, LogicalClock};
 use cachelab::request::{Op, Request};
-
-/// Hashes a `u64` key to a fixed mix of itself, so ids (and the sample) repeat run to run.
-#[derive(Clone, Copy, Default)]
-struct Fixed;
-
-impl BuildHasher for Fixed {
-    type Hasher = FixedHasher;
-    fn build_hasher(&self) -> FixedHasher {
-        FixedHasher(0)
-    }
-}
-
-struct FixedHasher(u64);
-
-impl Hasher for FixedHasher {
-    fn finish(&self) -> u64 {
-        self.0.wrapping_mul(0x9E37_79B9_7F4A_7C15)
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = (self.0 << 8) | u64::from(b);
-        }
-    }
-    fn write_u64(&mut self, n: u64) {
-        self.0 = n;
-    }
-}
 
 /// A skewed, repeatable key sequence over 400 keys (small keys most often).
 fn keys(n: u64) -> impl Iterator<Item = u64> {

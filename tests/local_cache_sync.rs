@@ -7,8 +7,8 @@
 mod common;
 
 use common::capture::{as_oracle, full, read_back};
+use common::fixed_hash::{Fixed, id_of};
 use std::collections::HashMap;
-use std::hash::{BuildHasher, Hasher};
 use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Barrier, Mutex};
@@ -20,41 +20,6 @@ use cachelab::cache::{
 use cachelab::policy::Policy;
 use cachelab::request::{Op, Request};
 use cachelab::sim::{Config, SimOptions, simulate_slice};
-
-/// Hashes a `u64` key to an odd multiple of itself (a bijection, so two keys never share an
-/// id), the same in every run: ids, shards and samples repeat.
-#[derive(Clone, Copy, Default)]
-struct Fixed;
-
-const MIX: u64 = 0x9E37_79B9_7F4A_7C15;
-
-impl BuildHasher for Fixed {
-    type Hasher = FixedHasher;
-    fn build_hasher(&self) -> FixedHasher {
-        FixedHasher(0)
-    }
-}
-
-struct FixedHasher(u64);
-
-impl Hasher for FixedHasher {
-    fn finish(&self) -> u64 {
-        self.0.wrapping_mul(MIX)
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = (self.0 << 8) | u64::from(b);
-        }
-    }
-    fn write_u64(&mut self, n: u64) {
-        self.0 = n;
-    }
-}
-
-/// The id a `u64` key gets under [`Fixed`].
-fn id_of(key: u64) -> u64 {
-    key.wrapping_mul(MIX)
-}
 
 /// A skewed, repeatable argument sequence over 400 values (small values most often),
 /// varied by `salt`.

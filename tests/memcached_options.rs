@@ -14,7 +14,7 @@ use std::net::TcpStream;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{Server, listening_address, memcached_missing, start_memcached};
+use common::{Server, listening_address, memcached_missing, read_until, start_memcached};
 
 /// Starts `cachelab serve -p 0 ARGS` and returns it with its address.
 fn serve(args: &[&str]) -> (Server, String) {
@@ -49,22 +49,6 @@ fn exchange(addr: &str, script: &str, end: &str) -> String {
     let mut s = connect(addr);
     s.write_all(script.as_bytes()).unwrap();
     read_until(&mut s, end)
-}
-
-fn read_until(s: &mut TcpStream, end: &str) -> String {
-    let mut out = Vec::new();
-    let mut buf = [0u8; 8192];
-    while !out.ends_with(end.as_bytes()) {
-        match s.read(&mut buf) {
-            Ok(0) => break,
-            Ok(n) => out.extend_from_slice(&buf[..n]),
-            Err(e) => panic!(
-                "reading the reply: {e} (so far {:?})",
-                String::from_utf8_lossy(&out)
-            ),
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// `stats [kind]` as name → value pairs.

@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{Server, memcached_missing};
+use common::{Server, memcached_missing, read_until};
 
 /// A fresh directory for socket files, removed at the end.
 fn socket_dir() -> tempfile::TempDir {
@@ -91,16 +91,7 @@ fn connect(path: &Path) -> UnixStream {
 /// Sends `script` on `s` and reads until the reply ends with `end`.
 fn exchange(s: &mut UnixStream, script: &str, end: &str) -> String {
     s.write_all(script.as_bytes()).unwrap();
-    let mut out = Vec::new();
-    let mut buf = [0u8; 8192];
-    while !out.ends_with(end.as_bytes()) {
-        match s.read(&mut buf) {
-            Ok(0) => break,
-            Ok(n) => out.extend_from_slice(&buf[..n]),
-            Err(e) => panic!("read: {e}; so far {:?}", String::from_utf8_lossy(&out)),
-        }
-    }
-    String::from_utf8(out).expect("text reply")
+    read_until(s, end)
 }
 
 /// Replaces every run of digits after `prefix` with `N`.

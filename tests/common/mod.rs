@@ -5,6 +5,7 @@
 #![allow(dead_code)]
 
 pub mod capture;
+pub mod fixed_hash;
 pub mod python;
 
 use std::io::{BufRead, BufReader};
@@ -162,4 +163,22 @@ pub fn fails(args: &[&str]) -> String {
     let out = cachelab(args);
     assert!(!out.status.success(), "cachelab {args:?} should fail");
     String::from_utf8(out.stderr).expect("utf-8 errors")
+}
+
+/// Reads from `s` until what was read ends with `end` (or the peer closes); the text read.
+/// A read error (a timeout set on the socket) fails the test, showing what came so far.
+pub fn read_until(s: &mut impl std::io::Read, end: &str) -> String {
+    let mut out = Vec::new();
+    let mut buf = [0u8; 8192];
+    while !out.ends_with(end.as_bytes()) {
+        match s.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => out.extend_from_slice(&buf[..n]),
+            Err(e) => panic!(
+                "reading the reply: {e} (so far {:?})",
+                String::from_utf8_lossy(&out)
+            ),
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
