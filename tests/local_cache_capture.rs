@@ -7,7 +7,7 @@ mod common;
 
 use common::capture::{as_oracle, full, read_back};
 use common::fixed_hash::Fixed;
-use std::process::Command;
+use common::ok;
 
 use cachelab::cache::{Cache, CaptureFile, LogicalClock};
 use cachelab::request::{Op, Request};
@@ -118,16 +118,17 @@ fn cachelab_sim_replays_the_file_to_the_caches_own_hits() {
     assert!(info.hits > 0 && info.misses > 0, "{info:?}");
 
     let csv = dir.path().join("sim.csv");
-    let out = Command::new(env!("CARGO_BIN_EXE_cachelab"))
-        .args(["sim", trace, "-p", "lru", "-s", "12", "--objects", "-o"])
-        .arg(&csv)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    ok(&[
+        "sim",
+        trace,
+        "-p",
+        "lru",
+        "-s",
+        "12",
+        "--objects",
+        "-o",
+        csv.to_str().unwrap(),
+    ]);
     let text = std::fs::read_to_string(&csv).unwrap();
     let mut lines = text.lines();
     let header: Vec<&str> = lines.next().unwrap().split(',').collect();
@@ -142,16 +143,15 @@ fn cachelab_sim_replays_the_file_to_the_caches_own_hits() {
 
     // `cachelab mrc` reads it too; LRU's exact curve at 12 objects is the cache's miss ratio.
     let mrc = dir.path().join("mrc.csv");
-    let out = Command::new(env!("CARGO_BIN_EXE_cachelab"))
-        .args(["mrc", trace, "--objects", "-s", "12", "-o"])
-        .arg(&mrc)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    ok(&[
+        "mrc",
+        trace,
+        "--objects",
+        "-s",
+        "12",
+        "-o",
+        mrc.to_str().unwrap(),
+    ]);
     let text = std::fs::read_to_string(&mrc).unwrap();
     let at_12: Vec<&str> = text
         .lines()

@@ -8,8 +8,8 @@ mod common;
 
 use common::capture::{as_oracle, full, read_back};
 use common::fixed_hash::{Fixed, id_of};
+use common::ok;
 use std::collections::HashMap;
-use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Barrier, Mutex};
 use std::time::Duration;
@@ -391,16 +391,17 @@ fn a_memo_capture_replays_through_cachelab_sim_to_the_memos_hits_and_misses() {
         assert!(info.hits > 0 && info.misses > 0, "{info:?}");
 
         let csv = dir.path().join(format!("{spec}.csv"));
-        let out = Command::new(env!("CARGO_BIN_EXE_cachelab"))
-            .args(["sim", trace, "-p", spec, "-s", "12", "--objects", "-o"])
-            .arg(&csv)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        ok(&[
+            "sim",
+            trace,
+            "-p",
+            spec,
+            "-s",
+            "12",
+            "--objects",
+            "-o",
+            csv.to_str().unwrap(),
+        ]);
         let mut rows = csv::Reader::from_path(&csv).unwrap();
         let header = rows.headers().unwrap().clone();
         let row = rows.records().next().unwrap().unwrap();
