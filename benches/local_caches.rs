@@ -26,47 +26,22 @@ use criterion::measurement::WallTime;
 use criterion::{
     BenchmarkGroup, BenchmarkId, Criterion, SamplingMode, Throughput, criterion_group,
 };
-use rand::SeedableRng;
-use rand::rngs::SmallRng;
-use rand_distr::{Distribution, Zipf};
+
+#[path = "../tests/common/streams.rs"]
+mod streams;
 
 use cachelab::catalog::CATALOG;
 use cachelab::request::Request;
-use cachelab::trace::{self, ReadOptions};
+use streams::{ZIPF_KEYS, distinct, oltp_stream, zipf_stream};
 
-/// Distinct keys of the Zipf stream.
-const ZIPF_KEYS: u64 = 100_000;
-/// Reads in the Zipf stream.
-const ZIPF_READS: usize = 1_000_000;
 /// Shards of `cachelab::cache::sync::Cache` (quick_cache picks 4 × cores rounded to a power
 /// of two, 8 on this 2-core machine; foyer's default is 8 too).
 const SYNC_SHARDS: usize = 8;
 /// cachelab policies shown.
 const CACHELAB_POLICIES: [&str; 3] = ["lru", "s3fifo", "wtinylfu"];
-
-/// The seeded Zipf(0.9) key stream.
-fn zipf_stream() -> Vec<u64> {
-    let zipf = Zipf::new(ZIPF_KEYS as f64, 0.9).expect("valid Zipf parameters");
-    let mut rng = SmallRng::seed_from_u64(42);
-    (0..ZIPF_READS)
-        .map(|_| zipf.sample(&mut rng) as u64)
-        .collect()
-}
-
-/// The keys of the bundled ARC `OLTP` trace, one per block read.
-fn oltp_stream() -> Vec<u64> {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/traces/OLTP.lis.zst");
-    let mut reader = trace::open(path, &ReadOptions::default()).expect("bundled OLTP trace");
-    trace::read_all(&mut *reader)
-        .expect("bundled OLTP trace reads")
-        .into_iter()
-        .map(|r| r.key)
-        .collect()
-}
-
-fn distinct(keys: &[u64]) -> u64 {
-    keys.iter().collect::<std::collections::HashSet<_>>().len() as u64
-}
+/// W-TinyLFU tuned for a static skewed workload: Caffeine's counting, a long memory and a
+/// wide sketch (see `cachelab::policy::wtinylfu`, "Choosing parameters").
+const WTINYLFU_SKEWED: &str = "wtinylfu:count=access,sample=100,width=64";
 
 /// A cache driven by one thread: read `key`, insert it on a miss; true on a hit.
 trait Local {
@@ -198,7 +173,10 @@ fn print_hit_ratios(title: &str, keys: &[u64], key_space: u64) {
         caps[1]
     );
     println!("| cache | 1% | 10% |\n| --- | ---: | ---: |");
-    for spec in CACHELAB_POLICIES.iter().chain(&["sieve", "arc"]) {
+    for spec in CACHELAB_POLICIES
+        .iter()
+        .chain(&["sieve", "arc", WTINYLFU_SKEWED])
+    {
         let name = format!("cachelab Cache {spec}");
         println!(
             "{}",

@@ -7,6 +7,7 @@
 pub mod capture;
 pub mod fixed_hash;
 pub mod python;
+pub mod streams;
 
 use std::io::{BufRead, BufReader};
 use std::net::{SocketAddr, TcpListener, TcpStream};
