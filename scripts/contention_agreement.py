@@ -13,6 +13,15 @@ independently), on the same net runs: what the measured persistence changes.
 
     python3 scripts/contention_agreement.py [--clients 2,4,8,16] [--repeat 5] [--ops 1000]
         [--servers memcached,serve] [--binary target/release/cachelab] [--keep DIR]
+        [--net-sets K] [--pin]
+
+`--net-sets K` runs the net side K times (K independent sets of `--repeat` runs) and adds a
+second table: each set's median, the largest over the smallest, and against how many sets
+the simulation is within the tolerance. It answers whether the reference itself repeats:
+when the largest set median exceeds the smallest by more than (1 + tol) / (1 - tol), no
+prediction can be within the tolerance of every set. `--pin` runs each server on CPU 0 and
+the clients (calibration and net runs) on CPU 1 (`taskset`), so the two sides stop
+competing for one core; the simulation needs no pinning.
 
 The net numbers depend on what else the machine runs: on a shared 2-core machine run it
 when the machine is otherwise idle (the load average is printed before and after), or
@@ -49,9 +58,18 @@ def wait_for(port, child):
     sys.exit(f"nothing listens on port {port}")
 
 
-def start(kind, binary, nice):
+def pinned(cpu):
+    """The command prefix that runs on CPU `cpu` alone, or nothing when `cpu` is None."""
+    if cpu is None:
+        return []
+    if not shutil.which("taskset"):
+        sys.exit("--pin needs taskset (Debian: util-linux)")
+    return ["taskset", "-c", str(cpu)]
+
+
+def start(kind, binary, nice, cpu=None):
     port = free_port()
-    prefix = ["nice", "-n", "-20"] if nice else []
+    prefix = (["nice", "-n", "-20"] if nice else []) + pinned(cpu)
     if kind == "memcached":
         if not shutil.which("memcached"):
             sys.exit("memcached is not on PATH (Debian: apt-get install memcached)")
@@ -66,8 +84,8 @@ def start(kind, binary, nice):
     return child, port
 
 
-def contention(binary, args, nice):
-    prefix = ["nice", "-n", "-20"] if nice else []
+def contention(binary, args, nice, cpu=None):
+    prefix = (["nice", "-n", "-20"] if nice else []) + pinned(cpu)
     out = subprocess.run(prefix + [binary, "contention", *args], capture_output=True, text=True)
     if out.returncode != 0:
         sys.exit(f"cachelab contention {' '.join(args)} failed:\n{out.stderr}")
@@ -100,13 +118,18 @@ def main():
     parser.add_argument("--binary", default="target/release/cachelab")
     parser.add_argument("--nice", action="store_true", help="run at nice -20 (needs root)")
     parser.add_argument("--keep", help="directory for the calibration and JSON files")
+    parser.add_argument("--net-sets", type=int, default=1,
+                        help="independent sets of --repeat net runs (the reference's own spread)")
+    parser.add_argument("--pin", action="store_true",
+                        help="servers on CPU 0, clients on CPU 1 (taskset)")
     args = parser.parse_args()
+    server_cpu, client_cpu = (0, 1) if args.pin else (None, None)
     work = args.keep or tempfile.mkdtemp(prefix="contention-agreement-")
     os.makedirs(work, exist_ok=True)
     print(f"load average before: {os.getloadavg()[0]:.2f}", file=sys.stderr)
     results = {}
     for kind in args.servers.split(","):
-        child, port = start(kind, args.binary, args.nice)
+        child, port = start(kind, args.binary, args.nice, server_cpu)
         try:
             server = f"127.0.0.1:{port}"
             cal = os.path.join(work, f"{kind}_calibration.json")
@@ -115,17 +138,22 @@ def main():
             independent = os.path.join(work, f"{kind}_sim_independent.json")
             log = contention(args.binary, ["--mode", "sim", "--calibrate", server,
                                            "--calibration", cal, "--force", "--clients", args.clients,
-                                           "--ops", "10", "--strategy", "cas"], args.nice)
+                                           "--ops", "10", "--strategy", "cas"], args.nice, client_cpu)
             for line in log.splitlines():
                 if "calibrated" in line:
                     print(f"{kind}: {line}", file=sys.stderr)
             sweep = ["--clients", args.clients, "--strategy", args.strategies,
                      "--ops", str(args.ops), "--repeat", str(args.repeat), "--force"]
-            contention(args.binary, ["--mode", "net", "--server", server, "--json", net, *sweep], args.nice)
+            net_sets = []
+            for k in range(args.net_sets):
+                path = net if k == 0 else os.path.join(work, f"{kind}_net_{k}.json")
+                contention(args.binary, ["--mode", "net", "--server", server, "--json", path, *sweep],
+                           args.nice, client_cpu)
+                net_sets.append(rows(path))
             contention(args.binary, ["--mode", "sim", "--calibration", cal, "--json", sim, *sweep], False)
             contention(args.binary, ["--mode", "sim", "--calibration", cal, "--rtt-persistence", "0",
                                      "--json", independent, *sweep], False)
-            results[kind] = (rows(sim), rows(net), rows(independent))
+            results[kind] = (rows(sim), net_sets[0], rows(independent), net_sets)
         finally:
             child.terminate()
             child.wait()
@@ -158,7 +186,36 @@ def main():
     summary = ", ".join(
         f"{names[k]} {within[k]} of {total} ({within_independent[k]} independent)" for k in kinds)
     print(f"\nwithin {args.tolerance:.0%}: {summary}")
+    if args.net_sets > 1:
+        print_net_sets(results, names, args.tolerance)
     print(f"files in {work}", file=sys.stderr)
+
+
+def print_net_sets(results, names, tolerance):
+    """The second table: every net set's median per row, their spread, and against how
+    many sets the simulation's median is within `tolerance`."""
+    reachable = (1 + tolerance) / (1 - tolerance)
+    kinds = list(results)
+    print(f"\n| strategy | clients |" + "".join(
+        f" {names[k]}: net set medians | largest / smallest | sim within {tolerance:.0%} of |"
+        for k in kinds))
+    print("| --- | ---: |" + " --- | ---: | ---: |" * len(kinds))
+    sets = len(results[kinds[0]][3])
+    unreachable = {k: 0 for k in kinds}
+    for key in sorted(results[kinds[0]][1], key=lambda k: (k[0] != "naive", k[1])):
+        cells = []
+        for k in kinds:
+            sim = results[k][0][key][0]
+            medians = [s[key][0] for s in results[k][3]]
+            low, high = min(medians), max(medians)
+            ratio = high / low if low > 0 else float("inf")
+            unreachable[k] += ratio > reachable
+            hits = sum(abs(sim / m - 1) <= tolerance for m in medians if m > 0)
+            cells.append(f" {', '.join(f'{m:.3f}' for m in medians)} | {ratio:.2f} | {hits} of {sets} |")
+        print(f"| {key[0]} | {key[1]} |" + "".join(cells))
+    summary = ", ".join(f"{names[k]} {unreachable[k]}" for k in kinds)
+    print(f"\nrows whose net set medians differ by more than {reachable:.2f}x "
+          f"(no prediction within {tolerance:.0%} of every set): {summary}")
 
 
 if __name__ == "__main__":
