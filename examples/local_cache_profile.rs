@@ -1,0 +1,86 @@
+//! A small driver for profiling a local cache's hot path with callgrind or perf: two
+//! passes of the `local_caches` bench's Zipf(0.9) stream through `get`, and `insert` on a
+//! miss, on a cachelab `Cache` with the given policy or on the `lru` crate (`crate`).
+//!
+//! ```sh
+//! cargo build --release --example local_cache_profile
+//! valgrind --tool=callgrind target/release/examples/local_cache_profile lru 1000
+//! valgrind --tool=callgrind target/release/examples/local_cache_profile crate 1000
+//! ```
+//!
+//! Instructions per operation are callgrind's count for `run_cachelab` (or `run_lru`),
+//! inclusive, over the two million operations.
+
+// The OLTP stream and `distinct` are the bench's; this driver reads the Zipf stream only.
+#[allow(dead_code)]
+#[path = "../tests/common/streams.rs"]
+mod streams;
+
+use std::hint::black_box;
+use std::num::NonZeroUsize;
+use std::time::Instant;
+
+/// Two passes of `keys` through a cachelab cache with policy `spec`; the hits.
+#[inline(never)]
+fn run_cachelab(keys: &[u64], capacity: u64, spec: &str) -> u64 {
+    let mut cache = cachelab::cache::Cache::builder()
+        .policy(spec)
+        .capacity(capacity)
+        .build()
+        .unwrap_or_else(|e| panic!("policy {spec}: {e}"));
+    let mut hits = 0;
+    for _ in 0..2 {
+        for &k in keys {
+            if cache.get(&k).is_some() {
+                hits += 1;
+            } else {
+                cache.insert(k, k);
+            }
+        }
+    }
+    hits
+}
+
+/// The same two passes through the `lru` crate.
+#[inline(never)]
+fn run_lru(keys: &[u64], capacity: u64) -> u64 {
+    let mut cache = lru::LruCache::new(NonZeroUsize::new(capacity as usize).expect("capacity > 0"));
+    let mut hits = 0;
+    for _ in 0..2 {
+        for &k in keys {
+            if cache.get(&k).is_some() {
+                hits += 1;
+            } else {
+                cache.put(k, k);
+            }
+        }
+    }
+    hits
+}
+
+fn main() {
+    let mut args = std::env::args().skip(1);
+    let which = args.next().unwrap_or_else(|| "lru".into());
+    let capacity: u64 = match args.next().map(|s| s.parse()) {
+        None => 1000,
+        Some(Ok(n)) if n > 0 => n,
+        Some(_) => {
+            eprintln!("usage: local_cache_profile [POLICY|crate] [CAPACITY > 0]");
+            std::process::exit(2);
+        }
+    };
+    let keys = streams::zipf_stream();
+    let start = Instant::now();
+    let hits = if which == "crate" {
+        run_lru(&keys, capacity)
+    } else {
+        run_cachelab(&keys, capacity, &which)
+    };
+    let seconds = start.elapsed().as_secs_f64();
+    println!(
+        "{which} at {capacity}: {} hits of {} reads, {:.1} M ops/s",
+        black_box(hits),
+        2 * keys.len(),
+        2.0 * keys.len() as f64 / seconds / 1e6
+    );
+}
