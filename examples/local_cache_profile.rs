@@ -20,6 +20,17 @@ use std::hint::black_box;
 use std::num::NonZeroUsize;
 use std::time::Instant;
 
+/// Two passes of `keys` through `get_or_insert` (true on a hit); the hits.
+fn two_passes(keys: &[u64], mut get_or_insert: impl FnMut(u64) -> bool) -> u64 {
+    let mut hits = 0;
+    for _ in 0..2 {
+        for &k in keys {
+            hits += u64::from(get_or_insert(k));
+        }
+    }
+    hits
+}
+
 /// Two passes of `keys` through a cachelab cache with policy `spec`; the hits.
 #[inline(never)]
 fn run_cachelab(keys: &[u64], capacity: u64, spec: &str) -> u64 {
@@ -28,34 +39,26 @@ fn run_cachelab(keys: &[u64], capacity: u64, spec: &str) -> u64 {
         .capacity(capacity)
         .build()
         .unwrap_or_else(|e| panic!("policy {spec}: {e}"));
-    let mut hits = 0;
-    for _ in 0..2 {
-        for &k in keys {
-            if cache.get(&k).is_some() {
-                hits += 1;
-            } else {
-                cache.insert(k, k);
-            }
+    two_passes(keys, |k| {
+        if cache.get(&k).is_some() {
+            return true;
         }
-    }
-    hits
+        cache.insert(k, k);
+        false
+    })
 }
 
 /// The same two passes through the `lru` crate.
 #[inline(never)]
 fn run_lru(keys: &[u64], capacity: u64) -> u64 {
     let mut cache = lru::LruCache::new(NonZeroUsize::new(capacity as usize).expect("capacity > 0"));
-    let mut hits = 0;
-    for _ in 0..2 {
-        for &k in keys {
-            if cache.get(&k).is_some() {
-                hits += 1;
-            } else {
-                cache.put(k, k);
-            }
+    two_passes(keys, |k| {
+        if cache.get(&k).is_some() {
+            return true;
         }
-    }
-    hits
+        cache.put(k, k);
+        false
+    })
 }
 
 fn main() {

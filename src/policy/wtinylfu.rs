@@ -231,8 +231,8 @@ const PROBATION: u32 = 1;
 /// Queue id of main's protected segment.
 const PROTECTED: u32 = 2;
 
-/// The sketch size, in objects of 16 counters, for `objects` held objects and `width`
-/// counters per object.
+/// The object count to size the sketch for (it gives each object one 16-counter word) so
+/// that `objects` held objects get `width` counters each.
 fn sketch_objects(objects: u64, width: u64) -> u64 {
     objects.saturating_mul(width).div_ceil(DEFAULT_WIDTH)
 }
@@ -932,7 +932,21 @@ mod tests {
             }
         );
         let (a, b, c, d, e, f) = (1, 2, 3, 4, 5, 6);
-        let hits: Vec<bool> = [a, b, c, d, e, f, a, e, f, b]
+        let (hits, freqs, held) = replay_keys_1_to_6(&mut w, &[a, b, c, d, e, f, a, e, f, b]);
+        assert_eq!(
+            hits,
+            [
+                false, false, false, false, false, false, true, false, false, false
+            ]
+        );
+        assert_eq!(freqs, [3, 3, 2, 2, 4, 4]);
+        assert_eq!(held, [a, b, c, d, e]);
+    }
+
+    /// Replays `keys` (each of size 1, validating after each), then reads the sketch's
+    /// estimates of keys 1 to 6 and which of them are held: (hits, estimates, held).
+    fn replay_keys_1_to_6(w: &mut WTinyLfu, keys: &[u64]) -> (Vec<bool>, Vec<u8>, Vec<u64>) {
+        let hits = keys
             .iter()
             .map(|&k| {
                 let hit = w.get(&Request::get(k, 1)).hit;
@@ -940,16 +954,9 @@ mod tests {
                 hit
             })
             .collect();
-        assert_eq!(
-            hits,
-            [
-                false, false, false, false, false, false, true, false, false, false
-            ]
-        );
-        let freqs: Vec<u8> = [a, b, c, d, e, f].iter().map(|&k| w.frequency(k)).collect();
-        assert_eq!(freqs, [3, 3, 2, 2, 4, 4]);
-        let held: Vec<u64> = (1..=6).filter(|&k| w.contains(k)).collect();
-        assert_eq!(held, [a, b, c, d, e]);
+        let freqs = (1..=6).map(|k| w.frequency(k)).collect();
+        let held = (1..=6).filter(|&k| w.contains(k)).collect();
+        (hits, freqs, held)
     }
 
     /// The worked case above with a window hit and one more miss (`B F`), in both counting
@@ -976,17 +983,7 @@ mod tests {
                     ..Default::default()
                 },
             );
-            let hits: Vec<bool> = [a, b, c, d, e, f, a, e, f, b, b, f]
-                .iter()
-                .map(|&k| {
-                    let hit = w.get(&Request::get(k, 1)).hit;
-                    w.validate().unwrap();
-                    hit
-                })
-                .collect();
-            let freqs: Vec<u8> = [a, b, c, d, e, f].iter().map(|&k| w.frequency(k)).collect();
-            let held: Vec<u64> = (1..=6).filter(|&k| w.contains(k)).collect();
-            (hits, freqs, held)
+            replay_keys_1_to_6(&mut w, &[a, b, c, d, e, f, a, e, f, b, b, f])
         };
         let hits = [
             false, false, false, false, false, false, true, false, false, false, true, false,
