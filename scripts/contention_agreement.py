@@ -21,7 +21,9 @@ the simulation is within the tolerance. It answers whether the reference itself 
 when the largest set median exceeds the smallest by more than (1 + tol) / (1 - tol), no
 prediction can be within the tolerance of every set. `--pin` runs each server on CPU 0 and
 the clients (calibration and net runs) on CPU 1 (`taskset`), so the two sides stop
-competing for one core; the simulation needs no pinning.
+competing for one core; the simulation needs no pinning. A last table puts each row's mean
+streak of updates by one client (`update_streak_mean`) from the simulation beside the net
+run's: how the clients take turns.
 
 The net numbers depend on what else the machine runs: on a shared 2-core machine run it
 when the machine is otherwise idle (the load average is printed before and after), or
@@ -100,11 +102,19 @@ def measure(row):
     return tuple(row[f"cas_failures_per_update_{k}"] for k in ("median", "min", "max"))
 
 
-def rows(path):
+def items(path):
     with open(path) as f:
         document = json.load(f)
-    items = document["rows"] if isinstance(document, dict) else document
-    return {(r["strategy"], r["clients"]): measure(r) for r in items}
+    return document["rows"] if isinstance(document, dict) else document
+
+
+def rows(path):
+    return {(r["strategy"], r["clients"]): measure(r) for r in items(path)}
+
+
+def streaks(path):
+    """Each row's mean streak of updates by one client (the median run's)."""
+    return {(r["strategy"], r["clients"]): r.get("update_streak_mean") for r in items(path)}
 
 
 def main():
@@ -153,7 +163,8 @@ def main():
             contention(args.binary, ["--mode", "sim", "--calibration", cal, "--json", sim, *sweep], False)
             contention(args.binary, ["--mode", "sim", "--calibration", cal, "--rtt-persistence", "0",
                                      "--json", independent, *sweep], False)
-            results[kind] = (rows(sim), net_sets[0], rows(independent), net_sets)
+            results[kind] = (rows(sim), net_sets[0], rows(independent), net_sets,
+                             streaks(sim), streaks(net))
         finally:
             child.terminate()
             child.wait()
@@ -188,7 +199,21 @@ def main():
     print(f"\nwithin {args.tolerance:.0%}: {summary}")
     if args.net_sets > 1:
         print_net_sets(results, names, args.tolerance)
+    print_streaks(results, names)
     print(f"files in {work}", file=sys.stderr)
+
+
+def print_streaks(results, names):
+    """The mean streak of updates by one client, sim beside net (first net set): how the
+    clients take turns, which the miss ratio alone does not show."""
+    kinds = list(results)
+    print("\n| strategy | clients |" + "".join(
+        f" {names[k]}: sim update streak | net update streak |" for k in kinds))
+    print("| --- | ---: |" + " ---: | ---: |" * len(kinds))
+    fmt = lambda x: "-" if x is None else f"{x:.2f}"
+    for key in sorted(results[kinds[0]][4], key=lambda k: (k[0] != "naive", k[1])):
+        cells = "".join(f" {fmt(results[k][4][key])} | {fmt(results[k][5].get(key))} |" for k in kinds)
+        print(f"| {key[0]} | {key[1]} |{cells}")
 
 
 def print_net_sets(results, names, tolerance):

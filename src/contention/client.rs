@@ -162,6 +162,12 @@ impl CounterClient {
         &self.stats
     }
 
+    /// Updates completed so far: a driver compares it before and after a reply to see that
+    /// one completed ([`super::streaks::Streaks::record`]).
+    pub fn updates(&self) -> u64 {
+        self.stats.updates
+    }
+
     /// Consumes the client for its counts.
     pub fn into_stats(mut self) -> ClientStats {
         self.flush_records();

@@ -41,6 +41,7 @@ pub mod net;
 pub mod result;
 pub(crate) mod shim;
 pub mod sim;
+pub(crate) mod streaks;
 pub(crate) mod threads;
 
 /// The crate's one key distribution ([`crate::trace::key_dist`]): a [`Workload`] holds one.

@@ -68,6 +68,8 @@ pub struct RunOutcome {
     pub requests: u64,
     /// The store's `cas_hits`, `cas_badval`, `cas_misses`.
     pub cas_counters: [u64; 3],
+    /// Mean updates one client completed in a row ([`super::streaks`]); `None` without updates.
+    pub update_streak_mean: Option<f64>,
 }
 
 /// One run's results; a sweep writes one per configuration.
@@ -154,6 +156,10 @@ pub struct ContentionRow {
     pub latency_max_us: f64,
     /// Jain's fairness index over the clients' update rates.
     pub fairness: f64,
+    /// Mean number of updates one client completed in a row before another client's update
+    /// came between ([`super::streaks`]): near 1 when clients take turns, more when some
+    /// hold the server (or a core) for several updates; null without updates.
+    pub update_streak_mean: Option<f64>,
     /// The store's `cas_hits`.
     pub cas_hits: u64,
     /// The store's `cas_badval`.
@@ -311,6 +317,7 @@ impl ContentionRow {
             latency_p99_us: us(0.99),
             latency_max_us: latency.max() as f64 / 1e3,
             fairness: round6(jain_index(&rates)),
+            update_streak_mean: outcome.update_streak_mean.map(round6),
             cas_hits: outcome.cas_counters[0],
             cas_badval: outcome.cas_counters[1],
             cas_misses: outcome.cas_counters[2],

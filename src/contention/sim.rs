@@ -25,6 +25,7 @@ use super::backend::{CounterBackend, CounterOp, Reply, StoreBackend, apply};
 use super::client::{Action, CounterClient};
 use super::config::Workload;
 use super::result::RunOutcome;
+use super::streaks::Streaks;
 use crate::memcached::{ServerClock, Settings, Store};
 
 /// Bits of an event's tie-breaker that hold the client id; the rest count events, so a run
@@ -235,6 +236,7 @@ pub fn run(workload: &Workload) -> Result<RunOutcome, ContentionError> {
     }
     let mut requests = 0u64;
     let mut last = 0u64;
+    let streaks = Streaks::default();
     loop {
         let id = if let Some(id) = sim.immediate.pop() {
             id
@@ -258,7 +260,12 @@ pub fn run(workload: &Workload) -> Result<RunOutcome, ContentionError> {
             }
             Pending::Reply(reply) => {
                 sim.pending[slot] = Pending::Idle;
-                match clients[slot].on_reply(sim.now, reply, &picker) {
+                let before = clients[slot].updates();
+                let action = clients[slot].on_reply(sim.now, reply, &picker);
+                if clients[slot].updates() > before {
+                    streaks.record(id);
+                }
+                match action {
                     Action::Send { op, key, delay } => sim.send(id, op, key, delay, false),
                     Action::Finished => {
                         sim.events.clear(id);
@@ -276,6 +283,7 @@ pub fn run(workload: &Workload) -> Result<RunOutcome, ContentionError> {
         elapsed_ns: last,
         requests,
         cas_counters,
+        update_streak_mean: streaks.mean(),
     })
 }
 
@@ -681,6 +689,36 @@ mod tests {
                 .to_string()
                 .contains("persistence")
         );
+    }
+
+    #[test]
+    fn update_streaks_by_hand() {
+        let w = |strategy, clients| Workload {
+            strategy,
+            clients,
+            updates_per_client: 50,
+            initial: Some(0),
+            rtt: Delay::Fixed(100_000),
+            service: Delay::Fixed(0),
+            ..Workload::default()
+        };
+        // One client makes every update in one streak.
+        let alone = run(Mode::Sim, &w(Strategy::Incr, 1)).unwrap();
+        assert_eq!(alone.update_streak_mean, Some(50.0));
+        // Two incr clients with equal fixed delays take strict turns: 0 1 0 1 …
+        let turns = run(Mode::Sim, &w(Strategy::Incr, 2)).unwrap();
+        assert_eq!(turns.update_streak_mean, Some(1.0));
+    }
+
+    #[test]
+    fn a_row_without_update_streaks_still_reads() {
+        // Result files written before the field existed have no `update_streak_mean`.
+        let row = run(Mode::Sim, &Workload::default()).unwrap();
+        let mut json = serde_json::to_value(&row).unwrap();
+        json.as_object_mut().unwrap().remove("update_streak_mean");
+        let back: crate::contention::ContentionRow = serde_json::from_value(json).unwrap();
+        assert_eq!(back.update_streak_mean, None);
+        assert_eq!(back.cas_failures, row.cas_failures);
     }
 
     fn run_outcome(w: &Workload) -> RunOutcome {

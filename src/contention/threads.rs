@@ -15,6 +15,7 @@ use super::client::{Action, ClientStats, CounterClient};
 use super::config::Workload;
 use super::result::RunOutcome;
 use super::shim::{self, Arc, Barrier, Instant};
+use super::streaks::Streaks;
 use crate::memcached::{ServerClock, Settings, Store};
 use crate::trace::key_dist::KeyPicker;
 
@@ -22,11 +23,13 @@ use crate::trace::key_dist::KeyPicker;
 pub const MAX_THREADS: u32 = 4096;
 
 fn client_thread<B: CounterBackend>(
+    id: u32,
     mut client: CounterClient,
     backend: &mut B,
     keys: &[Vec<u8>],
     picker: &KeyPicker,
     barrier: &Barrier,
+    streaks: &Streaks,
 ) -> Result<ClientStats, ContentionError> {
     barrier.wait();
     let origin = Instant::now();
@@ -34,7 +37,11 @@ fn client_thread<B: CounterBackend>(
     while let Action::Send { op, key, delay } = action {
         shim::sleep_ns(delay);
         let reply = apply(backend, &keys[key as usize], op)?;
+        let before = client.updates();
         action = client.on_reply(shim::nanos_since(origin), reply, picker);
+        if client.updates() > before {
+            streaks.record(id);
+        }
     }
     Ok(client.into_stats())
 }
@@ -100,14 +107,21 @@ pub fn run_on<B: CounterBackend + Send + 'static>(
     let keys = Arc::new(names);
     let picker = Arc::new(workload.picker()?);
     let barrier = Arc::new(Barrier::new(workload.clients as usize));
+    let streaks = Arc::new(Streaks::default());
     let mut handles = Vec::with_capacity(workload.clients as usize);
     for (id, mut backend) in (0..workload.clients).zip(backends) {
         let client = CounterClient::new(id, workload);
-        let (keys, picker, barrier) =
-            (Arc::clone(&keys), Arc::clone(&picker), Arc::clone(&barrier));
+        let (keys, picker, barrier, streaks) = (
+            Arc::clone(&keys),
+            Arc::clone(&picker),
+            Arc::clone(&barrier),
+            Arc::clone(&streaks),
+        );
         let handle = shim::thread::Builder::new()
             .name(format!("contention-client-{id}"))
-            .spawn(move || client_thread(client, &mut backend, &keys, &picker, &barrier))
+            .spawn(move || {
+                client_thread(id, client, &mut backend, &keys, &picker, &barrier, &streaks)
+            })
             .map_err(|e| ContentionError::Thread(format!("cannot start client {id}: {e}")))?;
         handles.push(handle);
     }
@@ -144,6 +158,7 @@ pub fn run_on<B: CounterBackend + Send + 'static>(
         elapsed_ns,
         requests,
         cas_counters,
+        update_streak_mean: streaks.mean(),
     })
 }
 
@@ -178,8 +193,23 @@ mod tests {
                     "{strategy}"
                 );
                 assert_eq!(row.cas_badval, row.cas_failures);
+                // Every update is in some streak: at least 1 each, at most all of them.
+                let streak = row.update_streak_mean.expect("updates were made");
+                assert!((1.0..=20_000.0).contains(&streak), "{streak}");
             }
         }
+    }
+
+    #[test]
+    fn one_thread_makes_one_streak() {
+        let w = Workload {
+            strategy: Strategy::Cas,
+            clients: 1,
+            updates_per_client: 300,
+            ..Workload::default()
+        };
+        let row = run_row(Mode::Threads, &w).unwrap();
+        assert_eq!(row.update_streak_mean, Some(300.0));
     }
 
     /// `run_on` resets the counters and reports only its own run's CAS counts, so a
