@@ -1,11 +1,11 @@
 //! Update streaks: how many updates in a row one client completes before another client's
 //! update comes between them, in the order the clients learn of their updates.
 //!
-//! On one hot counter this shows how the clients take turns. Clients that share the server
-//! evenly and independently alternate often (a mean streak near 1); clients that hold a
-//! core while others wait for one finish several updates in a row, so fewer of them contend
-//! at any moment than are connected. `--mode net` and `--mode sim` report it side by side
-//! (the row's `update_streak_mean`), which makes that difference a number.
+//! On one hot counter this shows how the clients take turns: near 1 when the turn passes
+//! from client to client, more when a client wins several times in a row (its round trips
+//! shorter than the others', or it holds a core while they wait). The row's
+//! `update_streak_mean` puts a number on it in every mode, so a simulation's turn-taking can
+//! be checked against a network run's (`scripts/contention_agreement.py` prints both).
 //!
 //! The drivers call [`Streaks::record`] as each update completes: the simulator in its event
 //! order, the threads and net modes from every client thread at once (the order of the
