@@ -68,7 +68,8 @@ pub struct RunOutcome {
     pub requests: u64,
     /// The store's `cas_hits`, `cas_badval`, `cas_misses`.
     pub cas_counters: [u64; 3],
-    /// Mean updates one client completed in a row (counted as each update completes); `None` without updates.
+    /// Mean updates one client completed in a row, counted as each update completed; `None`
+    /// without updates.
     pub update_streak_mean: Option<f64>,
 }
 
@@ -157,8 +158,8 @@ pub struct ContentionRow {
     /// Jain's fairness index over the clients' update rates.
     pub fairness: f64,
     /// Mean number of updates one client completed in a row before another client's update
-    /// came between (counted as each update completes): near 1 when clients take turns, more when some
-    /// hold the server (or a core) for several updates; null without updates.
+    /// came between, counted as each update completed: near 1 when clients take turns, more
+    /// when some hold the server (or a core) for several updates; null without updates.
     pub update_streak_mean: Option<f64>,
     /// The store's `cas_hits`.
     pub cas_hits: u64,
