@@ -15,12 +15,15 @@
 //! A retry waits the configured [`Backoff`] first; each retry is counted against the
 //! update it belongs to.
 
+use std::sync::Arc;
+
 use hdrhistogram::Histogram;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use super::backend::{CasReply, CounterOp, LeaseReply, Reply};
 use super::config::{Backoff, Strategy, Workload};
+use super::streaks::Streaks;
 use crate::trace::key_dist::KeyPicker;
 
 /// Update latencies a client holds before recording them (see [`CounterClient::flush_records`]).
@@ -129,11 +132,16 @@ pub struct CounterClient {
     /// Updates that needed `n` retries, not yet in `stats.retries`.
     retry_tally: [u64; RETRY_TALLY],
     stats: ClientStats,
+    /// This client's id, for `streaks`.
+    id: u32,
+    /// The run's update streaks, shared by its clients: each completed update is recorded.
+    streaks: Arc<Streaks>,
 }
 
 impl CounterClient {
-    /// CounterClient `id` of `workload`, with its own generator seeded from the workload's seed.
-    pub fn new(id: u32, workload: &Workload) -> CounterClient {
+    /// CounterClient `id` of `workload`, with its own generator seeded from the workload's
+    /// seed, recording each update it completes in the run's `streaks`.
+    pub fn new(id: u32, workload: &Workload, streaks: &Arc<Streaks>) -> CounterClient {
         let seed = workload
             .seed
             .wrapping_mul(0x9E37_79B9_7F4A_7C15)
@@ -152,6 +160,8 @@ impl CounterClient {
             latencies: Vec::with_capacity(LATENCY_BATCH),
             retry_tally: [0; RETRY_TALLY],
             stats: ClientStats::new(),
+            id,
+            streaks: Arc::clone(streaks),
         }
     }
 
@@ -160,12 +170,6 @@ impl CounterClient {
     #[cfg(test)]
     pub fn stats(&self) -> &ClientStats {
         &self.stats
-    }
-
-    /// Updates completed so far: a driver compares it before and after a reply to see that
-    /// one completed ([`super::streaks::Streaks::record`]).
-    pub fn updates(&self) -> u64 {
-        self.stats.updates
     }
 
     /// Consumes the client for its counts.
@@ -257,6 +261,7 @@ impl CounterClient {
             self.stats.reads += 1;
         } else {
             self.stats.updates += 1;
+            self.streaks.record(self.id);
             self.updates_left -= 1;
             self.latencies.push(now.saturating_sub(self.started_at));
             if self.latencies.len() == LATENCY_BATCH {
@@ -348,7 +353,8 @@ mod tests {
             ..Workload::default()
         };
         let picker = KeyPicker::new(&KeyDist::Hot, 1).unwrap();
-        let mut c = CounterClient::new(0, &w);
+        let streaks = Arc::new(Streaks::default());
+        let mut c = CounterClient::new(0, &w, &streaks);
         let send = |op| Action::Send {
             op,
             key: 0,
@@ -370,6 +376,7 @@ mod tests {
             (s.updates, s.requests, s.cas_attempts, s.cas_failures),
             (1, 4, 2, 1)
         );
+        assert_eq!(streaks.mean(), Some(1.0), "its one update, recorded");
         assert_eq!(
             (s.retries.max(), s.latency.max(), s.finished_at),
             (1, 40, 40)

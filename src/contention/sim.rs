@@ -16,6 +16,7 @@
 //! window: requests queue behind each other at the server.)
 
 use std::hint::select_unpredictable;
+use std::sync::Arc;
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -225,8 +226,9 @@ pub fn run(workload: &Workload) -> Result<RunOutcome, ContentionError> {
     let mut backend = prepared_backend(workload)?;
     let keys = workload.key_names();
     let picker = workload.picker()?;
+    let streaks = Arc::new(Streaks::default());
     let mut clients: Vec<CounterClient> = (0..workload.clients)
-        .map(|id| CounterClient::new(id, workload))
+        .map(|id| CounterClient::new(id, workload, &streaks))
         .collect();
     let mut sim = Sim::new(workload, clients.len());
     for (id, client) in clients.iter_mut().enumerate() {
@@ -236,7 +238,6 @@ pub fn run(workload: &Workload) -> Result<RunOutcome, ContentionError> {
     }
     let mut requests = 0u64;
     let mut last = 0u64;
-    let streaks = Streaks::default();
     loop {
         let id = if let Some(id) = sim.immediate.pop() {
             id
@@ -260,12 +261,7 @@ pub fn run(workload: &Workload) -> Result<RunOutcome, ContentionError> {
             }
             Pending::Reply(reply) => {
                 sim.pending[slot] = Pending::Idle;
-                let before = clients[slot].updates();
-                let action = clients[slot].on_reply(sim.now, reply, &picker);
-                if clients[slot].updates() > before {
-                    streaks.record(id);
-                }
-                match action {
+                match clients[slot].on_reply(sim.now, reply, &picker) {
                     Action::Send { op, key, delay } => sim.send(id, op, key, delay, false),
                     Action::Finished => {
                         sim.events.clear(id);

@@ -7,10 +7,11 @@
 //! `update_streak_mean` puts a number on it in every mode, so a simulation's turn-taking can
 //! be checked against a network run's (`scripts/contention_agreement.py` prints both).
 //!
-//! The drivers call [`Streaks::record`] as each update completes: the simulator in its event
-//! order, the threads and net modes from every client thread at once (the order of the
-//! atomic updates then stands for the order of completion; two updates completing within
-//! nanoseconds of each other may be counted in either order).
+//! Every client of a run holds the run's [`Streaks`] and records each update as it
+//! completes it: in the simulator's event order, or in threads and net modes from every
+//! client thread at once (the order of the atomic updates then stands for the order of
+//! completion; two updates completing within nanoseconds of each other may be counted in
+//! either order).
 
 use std::sync::atomic::{AtomicU64, Ordering};
 

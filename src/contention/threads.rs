@@ -23,13 +23,11 @@ use crate::trace::key_dist::KeyPicker;
 pub const MAX_THREADS: u32 = 4096;
 
 fn client_thread<B: CounterBackend>(
-    id: u32,
     mut client: CounterClient,
     backend: &mut B,
     keys: &[Vec<u8>],
     picker: &KeyPicker,
     barrier: &Barrier,
-    streaks: &Streaks,
 ) -> Result<ClientStats, ContentionError> {
     barrier.wait();
     let origin = Instant::now();
@@ -37,11 +35,7 @@ fn client_thread<B: CounterBackend>(
     while let Action::Send { op, key, delay } = action {
         shim::sleep_ns(delay);
         let reply = apply(backend, &keys[key as usize], op)?;
-        let before = client.updates();
         action = client.on_reply(shim::nanos_since(origin), reply, picker);
-        if client.updates() > before {
-            streaks.record(id);
-        }
     }
     Ok(client.into_stats())
 }
@@ -110,18 +104,12 @@ pub fn run_on<B: CounterBackend + Send + 'static>(
     let streaks = Arc::new(Streaks::default());
     let mut handles = Vec::with_capacity(workload.clients as usize);
     for (id, mut backend) in (0..workload.clients).zip(backends) {
-        let client = CounterClient::new(id, workload);
-        let (keys, picker, barrier, streaks) = (
-            Arc::clone(&keys),
-            Arc::clone(&picker),
-            Arc::clone(&barrier),
-            Arc::clone(&streaks),
-        );
+        let client = CounterClient::new(id, workload, &streaks);
+        let (keys, picker, barrier) =
+            (Arc::clone(&keys), Arc::clone(&picker), Arc::clone(&barrier));
         let handle = shim::thread::Builder::new()
             .name(format!("contention-client-{id}"))
-            .spawn(move || {
-                client_thread(id, client, &mut backend, &keys, &picker, &barrier, &streaks)
-            })
+            .spawn(move || client_thread(client, &mut backend, &keys, &picker, &barrier))
             .map_err(|e| ContentionError::Thread(format!("cannot start client {id}: {e}")))?;
         handles.push(handle);
     }
