@@ -34,30 +34,11 @@ import argparse
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_for(port, child):
-    deadline = time.time() + 10
-    while time.time() < deadline:
-        if child.poll() is not None:
-            sys.exit(f"the server on port {port} exited with status {child.returncode}")
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return
-        except OSError:
-            time.sleep(0.05)
-    sys.exit(f"nothing listens on port {port}")
+from loopback import free_port, memcached_command, wait_for
 
 
 def pinned(cpu):
@@ -69,37 +50,42 @@ def pinned(cpu):
     return ["taskset", "-c", str(cpu)]
 
 
+def prefix(nice, cpu):
+    """The command prefix for `--nice` and a pinned CPU."""
+    return (["nice", "-n", "-20"] if nice else []) + pinned(cpu)
+
+
 def start(kind, binary, nice, cpu=None):
     port = free_port()
-    prefix = (["nice", "-n", "-20"] if nice else []) + pinned(cpu)
     if kind == "memcached":
-        if not shutil.which("memcached"):
-            sys.exit("memcached is not on PATH (Debian: apt-get install memcached)")
-        user = ["-u", "nobody"] if os.geteuid() == 0 else []
-        command = ["memcached", *user, "-U", "0", "-l", "127.0.0.1", "-p", str(port), "-m", "64"]
+        command = memcached_command(port, "-m", "64")
     elif kind == "serve":
         command = [binary, "serve", "-l", "127.0.0.1", "-p", str(port), "-m", "64"]
     else:
         sys.exit(f"unknown server {kind!r}: memcached or serve")
-    child = subprocess.Popen(prefix + command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    child = subprocess.Popen(prefix(nice, cpu) + command,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     wait_for(port, child)
     return child, port
 
 
 def contention(binary, args, nice, cpu=None):
-    prefix = (["nice", "-n", "-20"] if nice else []) + pinned(cpu)
-    out = subprocess.run(prefix + [binary, "contention", *args], capture_output=True, text=True)
+    out = subprocess.run(prefix(nice, cpu) + [binary, "contention", *args],
+                         capture_output=True, text=True)
     if out.returncode != 0:
         sys.exit(f"cachelab contention {' '.join(args)} failed:\n{out.stderr}")
     return out.stderr
 
 
 def measure(row):
-    """(median, min, max) of the row's measure: lost fraction (naive) or failures/update."""
+    """(median, min, max) of the row's measure: lost fraction (naive) or failures/update.
+    A row of one run (`--repeat 1`) has no spread fields: its own value is all three."""
     if row["strategy"] == "naive":
-        e = row["expected"]
-        return tuple(row[f"lost_updates_{k}"] / e for k in ("median", "min", "max"))
-    return tuple(row[f"cas_failures_per_update_{k}"] for k in ("median", "min", "max"))
+        name, scale = "lost_updates", row["expected"]
+    else:
+        name, scale = "cas_failures_per_update", 1
+    return tuple((row[f"{name}_{k}"] if row[f"{name}_{k}"] is not None else row[name]) / scale
+                 for k in ("median", "min", "max"))
 
 
 def items(path):

@@ -14,30 +14,12 @@ Needs `memcached` on PATH (Debian's package); as root it is started with `-u nob
 """
 
 import argparse
-import os
 import re
-import socket
 import statistics
 import subprocess
 import sys
-import time
 
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_for(port):
-    deadline = time.time() + 10
-    while time.time() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return
-        except OSError:
-            time.sleep(0.05)
-    sys.exit(f"nothing listens on port {port}")
+from loopback import free_port, memcached_command, wait_for
 
 
 def bench(binary, port, depth, args):
@@ -66,20 +48,18 @@ def main():
     args = parser.parse_args()
 
     ours_port, theirs_port = free_port(), free_port()
-    user = ["-u", "nobody"] if os.geteuid() == 0 else []
+    # Built first: it exits when memcached is missing, before anything is started.
+    theirs = memcached_command(theirs_port, "-t", str(args.threads), "-m", str(args.memory))
     servers = [
         subprocess.Popen(
             [args.binary, "serve", "-p", str(ours_port), "-t", str(args.threads),
              "-m", str(args.memory)],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL),
-        subprocess.Popen(
-            ["memcached", *user, "-p", str(theirs_port), "-t", str(args.threads),
-             "-m", str(args.memory), "-U", "0", "-l", "127.0.0.1"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL),
+        subprocess.Popen(theirs, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL),
     ]
     try:
-        wait_for(ours_port)
-        wait_for(theirs_port)
+        wait_for(ours_port, servers[0])
+        wait_for(theirs_port, servers[1])
         for depth in [int(d) for d in args.depths.split(",")]:
             ours, theirs = [], []
             for _ in range(args.rounds):
