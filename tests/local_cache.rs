@@ -3,6 +3,8 @@
 //! policy fed the same stream (issue 17, part 2). Also with TTLs, against the simulator's
 //! TTL layer on the same logical clock.
 
+mod common;
+
 use std::cell::RefCell;
 use std::hash::{BuildHasher, Hasher};
 use std::rc::Rc;
@@ -247,7 +249,6 @@ proptest! {
 
 #[test]
 fn threads_missing_one_key_together_compute_it_once() {
-    use std::sync::Barrier;
     use std::sync::atomic::{AtomicUsize, Ordering};
     use std::time::Duration;
 
@@ -264,18 +265,7 @@ fn threads_missing_one_key_together_compute_it_once() {
         .capacity(16)
         .build()
         .unwrap();
-    let barrier = Barrier::new(THREADS);
-    let results: Vec<u64> = std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..THREADS)
-            .map(|_| {
-                scope.spawn(|| {
-                    barrier.wait();
-                    memo.call(&9)
-                })
-            })
-            .collect();
-        handles.into_iter().map(|h| h.join().unwrap()).collect()
-    });
+    let results = common::all_at_once(THREADS, || memo.call(&9));
     assert_eq!(results, vec![81; THREADS]);
     assert_eq!(
         calls.load(Ordering::SeqCst),

@@ -11,7 +11,7 @@ use common::fixed_hash::{Fixed, id_of};
 use common::ok;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Barrier, Mutex};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use cachelab::cache::{
@@ -161,20 +161,7 @@ fn single_flight_holds_with_a_ttl() {
         .capture()
         .build()
         .unwrap();
-    let barrier = Barrier::new(THREADS);
-    let all_call = || -> Vec<u64> {
-        std::thread::scope(|scope| {
-            let handles: Vec<_> = (0..THREADS)
-                .map(|_| {
-                    scope.spawn(|| {
-                        barrier.wait();
-                        memo.call(&9)
-                    })
-                })
-                .collect();
-            handles.into_iter().map(|h| h.join().unwrap()).collect()
-        })
-    };
+    let all_call = || common::all_at_once(THREADS, || memo.call(&9));
     assert_eq!(all_call(), vec![81; THREADS]);
     assert_eq!(calls.load(Ordering::SeqCst), 1, "one computation");
     requests.advance(9);

@@ -287,7 +287,7 @@ where
         let clock: Arc<dyn Clock> =
             Arc::from(self.clock.unwrap_or_else(|| Box::new(WallClock::new())));
         let order = Arc::new(AtomicU64::new(0));
-        let mut files: Vec<Option<CaptureFile>> = match self.capture_file {
+        let files: Vec<Option<CaptureFile>> = match self.capture_file {
             Some(file) => file
                 .split(n)
                 .map_err(|e| BuildError::Capture(Box::new(e)))?
@@ -297,7 +297,7 @@ where
             None => (0..n).map(|_| None).collect(),
         };
         let mut caches = Vec::with_capacity(n);
-        for (i, (file, part)) in files.iter_mut().zip(parts).enumerate() {
+        for (i, (file, part)) in files.into_iter().zip(parts).enumerate() {
             let base = self.source.build(part, self.seed.wrapping_add(i as u64))?;
             let weigher = weigher
                 .clone()
@@ -309,7 +309,7 @@ where
                 })
             });
             let recorder =
-                Recorder::new(self.capture, file.take()).map(|r| r.numbered(Arc::clone(&order)));
+                Recorder::new(self.capture, file).map(|r| r.numbered(Arc::clone(&order)));
             caches.push(assemble(
                 base,
                 self.hasher.clone(),

@@ -183,3 +183,21 @@ pub fn read_until(s: &mut impl std::io::Read, end: &str) -> String {
     }
     String::from_utf8_lossy(&out).into_owned()
 }
+
+/// Runs `f` on `threads` threads released together by a barrier (so they race), and
+/// returns their results in thread order: for single-flight tests, where every thread
+/// must miss the same key at once.
+pub fn all_at_once<T: Send>(threads: usize, f: impl Fn() -> T + Sync) -> Vec<T> {
+    let barrier = std::sync::Barrier::new(threads);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..threads)
+            .map(|_| {
+                scope.spawn(|| {
+                    barrier.wait();
+                    f()
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    })
+}
