@@ -242,6 +242,17 @@ fn a_unix_socket_turns_tcp_off() {
     }
 }
 
+/// Appends what one read from `s` gives to `text`; fails the test when `s` was closed.
+fn read_more(s: &mut UnixStream, text: &mut String) {
+    let mut buf = [0u8; 1024];
+    let n = s.read(&mut buf).unwrap();
+    assert!(
+        n > 0,
+        "the server closed the connection (read so far: {text:?})"
+    );
+    text.push_str(std::str::from_utf8(&buf[..n]).unwrap());
+}
+
 /// The first `conn_new` event in a watcher's complete lines and the `conn_close` with the
 /// same descriptor, once both have arrived.
 fn client_events(text: &str) -> Option<[&str; 2]> {
@@ -270,10 +281,7 @@ fn watch_connevents_names_unix_clients_as_memcached_does() {
         watcher.write_all(b"watch connevents\r\n").unwrap();
         let mut text = String::new();
         while text.len() < 4 {
-            let mut buf = [0u8; 1024];
-            let n = watcher.read(&mut buf).unwrap();
-            assert!(n > 0, "{peer:?} closed the watcher");
-            text.push_str(std::str::from_utf8(&buf[..n]).unwrap());
+            read_more(&mut watcher, &mut text);
         }
         assert!(text.starts_with("OK\r\n"), "{peer:?}: {text:?}");
         let mut client = connect(&path);
@@ -290,9 +298,7 @@ fn watch_connevents_names_unix_clients_as_memcached_does() {
                 Instant::now() < deadline,
                 "{peer:?}: no client events in {text:?}"
             );
-            let mut buf = [0u8; 1024];
-            let n = watcher.read(&mut buf).unwrap();
-            text.push_str(std::str::from_utf8(&buf[..n]).unwrap());
+            read_more(&mut watcher, &mut text);
         };
         // Only the timestamps, log ids and descriptors differ by nature.
         let masked: Vec<String> = ours
