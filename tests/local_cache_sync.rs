@@ -35,10 +35,30 @@ fn keys(n: u64, salt: u64) -> impl Iterator<Item = u64> {
 
 /// `(hits, misses)` of `requests` replayed through `spec` at `capacity` objects.
 fn replay(requests: &[Request], spec: &str, capacity: u64) -> (u64, u64) {
+    replay_with(requests, spec, capacity, &SimOptions::default())
+}
+
+/// The same, honouring the requests' operations (a captured delete removes), as a cache's
+/// in-memory capture with TTLs is replayed.
+fn replay_ops(requests: &[Request], spec: &str, capacity: u64) -> (u64, u64) {
+    let options = SimOptions {
+        honour_ops: true,
+        ..SimOptions::default()
+    };
+    replay_with(requests, spec, capacity, &options)
+}
+
+/// `(hits, misses)` of `requests` through `spec` at `capacity` objects with `options`.
+fn replay_with(
+    requests: &[Request],
+    spec: &str,
+    capacity: u64,
+    options: &SimOptions,
+) -> (u64, u64) {
     let results = simulate_slice(
         requests,
         &[Config::new(spec.parse().unwrap(), capacity)],
-        &SimOptions::default(),
+        options,
     )
     .unwrap();
     (results[0].counters.hits, results[0].counters.misses)
@@ -533,19 +553,7 @@ fn a_sampled_capture_over_shards_keeps_whole_keys_and_exact_counts() {
             .filter(|r| cache.shard_index(&key_of[&r.key]) == shard)
             .copied()
             .collect();
-        let results = simulate_slice(
-            &part,
-            &[Config::new(
-                "ttl:ttl=0,base=lru,clock=wall".parse().unwrap(),
-                10,
-            )],
-            &SimOptions {
-                honour_ops: true,
-                ..SimOptions::default()
-            },
-        )
-        .unwrap();
-        hits += results[0].counters.hits;
+        hits += replay_ops(&part, "ttl:ttl=0,base=lru,clock=wall", 10).0;
     }
     assert_eq!(hits, cache.cache_info().hits);
 }
@@ -577,21 +585,10 @@ fn a_ttl_memo_capture_replays_with_operations_to_the_same_counts() {
     }
     assert!(expired.load(Ordering::Relaxed) > 0, "some results expired");
     let captured = memo.take_captured();
-    let results = simulate_slice(
-        &captured,
-        &[Config::new(
-            "ttl:ttl=0,base=lru,clock=wall".parse().unwrap(),
-            20,
-        )],
-        &SimOptions {
-            honour_ops: true,
-            ..SimOptions::default()
-        },
-    )
-    .unwrap();
+    let (hits, misses) = replay_ops(&captured, "ttl:ttl=0,base=lru,clock=wall", 20);
     let info = memo.cache_info();
-    assert_eq!(results[0].counters.hits, info.hits);
-    assert_eq!(results[0].counters.misses, info.misses);
+    assert_eq!(hits, info.hits);
+    assert_eq!(misses, info.misses);
 }
 
 /// An error in any shard's part (here a clock time past the format's 32-bit timestamp)
