@@ -6,6 +6,7 @@
 mod common;
 
 use std::cell::RefCell;
+use std::collections::HashMap;
 use std::hash::{BuildHasher, Hasher};
 use std::rc::Rc;
 use std::sync::{Arc, Mutex};
@@ -49,8 +50,10 @@ impl Hasher for IdentityHasher {
 enum Step {
     /// `get_or_insert_with`; the simulator's read.
     Read(u64),
-    /// `insert` of a key (present or not); the simulator's write.
-    Write(u64),
+    /// `insert` of a key (present or not) with the value `10 × key + variant`, whose size
+    /// depends on the variant: a replacing insert can change the entry's size; the
+    /// simulator's write.
+    Write(u64, u64),
     /// `remove`; the simulator's delete.
     Remove(u64),
 }
@@ -58,15 +61,15 @@ enum Step {
 fn steps(keys: u64) -> impl Strategy<Value = Vec<Step>> {
     let step = prop_oneof![
         8 => (0..keys).prop_map(Step::Read),
-        1 => (0..keys).prop_map(Step::Write),
+        1 => (0..keys, 0..3u64).prop_map(|(k, v)| Step::Write(k, v)),
         1 => (0..keys).prop_map(Step::Remove),
     ];
     prop::collection::vec(step, 1..300)
 }
 
-/// A key's size: fixed per key, as a weigher of its value gives.
-fn size_of(key: u64, max: u32) -> u32 {
-    1 + (key.wrapping_mul(7) % u64::from(max)) as u32
+/// A value's size, as the weigher gives it.
+fn size_of(value: u64, max: u32) -> u32 {
+    1 + (value.wrapping_mul(7) % u64::from(max)) as u32
 }
 
 /// The online eviction policies a cache can run.
@@ -85,7 +88,8 @@ fn build(spec: &str, capacity: u64, seed: u64) -> Box<dyn Policy> {
 
 type Evicted = Arc<Mutex<Vec<(u64, RemovalCause)>>>;
 
-/// Replays `steps` through a cache and the simulator's `sim`, comparing after each step.
+/// Replays `steps` through a cache and the simulator's `sim`, comparing after each step
+/// the decisions, what each dropped, and every held key's value.
 /// `clock` (with `ttl`) moves one tick per step when given.
 #[allow(clippy::too_many_arguments)]
 fn replay(
@@ -105,41 +109,54 @@ fn replay(
         .capacity(capacity)
         .seed(seed)
         .hasher(Identity)
-        .weigher(move |&k: &u64, _: &u64| size_of(k, max))
+        .weigher(move |_: &u64, &v: &u64| size_of(v, max))
         .eviction_listener(move |k, _, cause| log.lock().unwrap().push((k, cause)));
     if let Some((ticks, clock)) = &ttl {
         builder = builder.ttl(*ticks).clock(clock.clone());
     }
     let mut cache = builder.build().map_err(|e| e.to_string())?;
+    // The value each held key was last given (a key read in on a miss gets 10 × key).
+    let mut values: HashMap<u64, u64> = HashMap::new();
     for (i, &step) in steps.iter().enumerate() {
         let now = ttl
             .as_ref()
             .map_or(0, |(_, c)| cachelab::cache::Clock::now(c));
-        let request = |key: u64| Request {
+        // A read is sized by the value held (the cache's request carries the entry's size),
+        // or by the value it inserts on a miss.
+        let request = |key: u64, value: u64| Request {
             time: now,
-            ..Request::get(key, size_of(key, max))
+            ..Request::get(key, size_of(value, max))
         };
+        let own = match step {
+            Step::Read(k) | Step::Write(k, _) | Step::Remove(k) => k,
+        };
+        let held_before = cache.contains(&own);
         let named = Rc::new(RefCell::new(Vec::new()));
         let sink = Rc::clone(&named);
         let mut on_evict = move |key: u64, _size: u32| sink.borrow_mut().push(key);
         match step {
             Step::Read(key) => {
+                let value = cache.peek(&key).copied().unwrap_or(key * 10);
                 let hits = cache.cache_info().hits;
                 cache.get_or_insert_with(key, || key * 10);
                 let hit = cache.cache_info().hits > hits;
-                let expected = sim.get_evicting(&request(key), &mut on_evict).hit;
+                let expected = sim.get_evicting(&request(key, value), &mut on_evict).hit;
+                values.insert(key, value);
                 if hit != expected {
                     return Err(format!(
                         "step {i} {step:?}: cache hit={hit}, simulator {expected}"
                     ));
                 }
             }
-            Step::Write(key) => {
-                cache.insert(key, key * 10);
-                sim.set_evicting(&request(key), &mut on_evict);
+            Step::Write(key, variant) => {
+                let value = key * 10 + variant;
+                cache.insert(key, value);
+                sim.set_evicting(&request(key, value), &mut on_evict);
+                values.insert(key, value);
             }
             Step::Remove(key) => {
                 let removed = cache.remove(&key).is_some();
+                values.remove(&key);
                 let expected = sim.delete(key);
                 if ttl.is_some() {
                     // The simulator's TTL layer learns the time only from requests, so
@@ -159,26 +176,40 @@ fn replay(
                 }
             }
         }
+        cache
+            .validate()
+            .map_err(|e| format!("step {i} {step:?}: {e}"))?;
         let held: Vec<u64> = (0..keys).filter(|k| cache.contains(k)).collect();
+        values.retain(|k, _| held.contains(k));
+        let wrong = held.iter().find(|&k| {
+            let value = *values.entry(*k).or_insert(k * 10);
+            cache.peek(k) != Some(&value)
+        });
+        if let Some(k) = wrong {
+            return Err(format!(
+                "step {i} {step:?}: key {k} reads {:?}, not {:?}",
+                cache.peek(k),
+                values[k]
+            ));
+        }
         let expected: Vec<u64> = (0..keys).filter(|&k| sim.contains(k)).collect();
         if held != expected {
             return Err(format!(
                 "step {i} {step:?}: cache holds {held:?}, simulator {expected:?}"
             ));
         }
-        let own = match step {
-            Step::Read(k) | Step::Write(k) | Step::Remove(k) => k,
-        };
         // The simulator names what it dropped for good; the cache also reports the
         // requested key's expired value, which the simulator drops and stores again
-        // within the request (held before and after, so not named).
+        // within the request (named only when not stored again), and calls a held value
+        // replaced by one too large to keep rejected.
         let mut dropped: Vec<u64> = evicted
             .lock()
             .unwrap()
             .drain(..)
             .filter(|&(k, cause)| match cause {
                 RemovalCause::Evicted => true,
-                RemovalCause::Expired => k != own,
+                RemovalCause::Expired => k != own || !held.contains(&own),
+                RemovalCause::Rejected => k == own && held_before,
                 _ => false,
             })
             .map(|(k, _)| k)
@@ -211,7 +242,7 @@ proptest! {
     ) {
         let steps: Vec<Step> = steps.into_iter().map(|s| match s {
             Step::Read(k) => Step::Read(k % keys),
-            Step::Write(k) => Step::Write(k % keys),
+            Step::Write(k, v) => Step::Write(k % keys, v),
             Step::Remove(k) => Step::Remove(k % keys),
         }).collect();
         for spec in online() {
@@ -232,7 +263,7 @@ proptest! {
     ) {
         let steps: Vec<Step> = steps.into_iter().map(|s| match s {
             Step::Read(k) => Step::Read(k % keys),
-            Step::Write(k) => Step::Write(k % keys),
+            Step::Write(k, v) => Step::Write(k % keys, v),
             Step::Remove(k) => Step::Remove(k % keys),
         }).collect();
         for spec in online() {
@@ -336,7 +367,7 @@ proptest! {
                         cache.insert(k, k);
                     }
                 }
-                Step::Write(k) => {
+                Step::Write(k, _) => {
                     cache.insert(k, k);
                 }
                 Step::Remove(k) => {

@@ -3,14 +3,15 @@
 //! [`Builder::build_sync`] makes a thread-safe [`super::sync::Cache`] from the same
 //! settings, one cache per shard.
 
-use std::hash::{BuildHasher, Hash, RandomState};
+use std::hash::{BuildHasher, Hash};
 use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex, PoisonError};
 
-use hashbrown::{HashMap, HashTable};
+use foldhash::fast::RandomState;
+use hashbrown::HashMap;
 
 use super::capture::Recorder;
-use super::{Cache, CaptureFile, Clock, Listener, RemovalCause, WallClock, Weigher, sync};
+use super::{Cache, CaptureFile, Clock, Listener, RemovalCause, Slots, WallClock, Weigher, sync};
 use crate::policy::builtin::POLICIES;
 use crate::policy::{Policy, PolicyKind, PolicySpec, SpecError};
 
@@ -121,7 +122,7 @@ impl<K, V> Builder<K, V> {
             clock: None,
             capture: false,
             capture_file: None,
-            hasher: RandomState::new(),
+            hasher: RandomState::default(),
         }
     }
 }
@@ -338,12 +339,13 @@ fn assemble<K: Hash + Eq, V, H: BuildHasher>(
     // TTLs come with each request (the default filled in by the cache), on the cache's
     // clock as the request time; the TTL layer goes on at the first.
     let capturing = recorder.is_some();
+    let base_slotted = base.slotted();
     let mut cache = Cache {
         policy: base,
         timed: false,
         clocked: capturing,
         hasher,
-        entries: HashTable::new(),
+        slots: Slots::new(base_slotted),
         moved: HashMap::new(),
         weigher,
         listener,
@@ -351,7 +353,7 @@ fn assemble<K: Hash + Eq, V, H: BuildHasher>(
         default_ttl,
         hits: 0,
         misses: 0,
-        dropped: Vec::new(),
+        events: Vec::new(),
         rejected: None,
         recorder,
     };

@@ -6,7 +6,9 @@
 //! [`super::Builder`] is offered (weigher, listener, hasher, capture); the memo's cache is
 //! a [`super::sync::Cache`] built with [`super::Builder::build_sync`].
 
-use std::hash::{BuildHasher, Hash, RandomState};
+use std::hash::{BuildHasher, Hash};
+
+use foldhash::fast::RandomState;
 
 use super::sync::Cache;
 use super::{BuildError, Builder, CacheInfo, CaptureFile, CaptureSummary, Clock, RemovalCause};

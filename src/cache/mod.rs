@@ -44,6 +44,7 @@ mod builder;
 mod capture;
 mod clock;
 mod memo;
+mod slots;
 pub mod sync;
 
 pub use builder::{BuildError, Builder};
@@ -51,14 +52,16 @@ use capture::Recorder;
 pub use capture::{CaptureFile, CaptureSummary};
 pub use clock::{Clock, LogicalClock, WallClock};
 pub use memo::{Memo, MemoBuilder};
+use slots::Slots;
 
 use std::borrow::Borrow;
-use std::hash::{BuildHasher, Hash, RandomState};
+use std::hash::{BuildHasher, Hash};
 
-use hashbrown::{HashMap, HashTable};
+use foldhash::fast::RandomState;
+use hashbrown::HashMap;
 
-use crate::policy::Policy;
 use crate::policy::ttl::{Ttl, TtlClock, TtlParams};
+use crate::policy::{EvictionSink, Held, Policy};
 use crate::request::{Op, Request};
 
 /// The TTL layer a cache puts over its policy: no default of its own (the cache fills in
@@ -107,7 +110,7 @@ struct Entry<K, V> {
     id: u64,
     key: K,
     value: V,
-    /// The cache hasher's hash of `key` (the table is keyed by it).
+    /// The cache hasher's hash of `key` (the id, unless two keys share it).
     hash: u64,
     /// Size in capacity units, as the policy holds it.
     size: u32,
@@ -118,6 +121,39 @@ struct Entry<K, V> {
 impl<K, V> Entry<K, V> {
     fn expired(&self, now: u64) -> bool {
         self.expires.is_some_and(|at| at <= now)
+    }
+}
+
+/// What the policy said during one request, in its order.
+#[derive(Debug, Clone, Copy)]
+enum Event {
+    /// The object `id` was dropped, from `slot` when the policy said.
+    Dropped { id: u64, slot: Option<u32> },
+    /// The requested object `id` is now held at `slot` (slotted policies).
+    Placed { id: u64, slot: u32 },
+}
+
+/// The sink a cache hands its policy: it records each event for [`Cache::settle`].
+impl EvictionSink for Vec<Event> {
+    #[inline]
+    fn evicted(&mut self, key: u64, _size: u32) {
+        self.push(Event::Dropped {
+            id: key,
+            slot: None,
+        });
+    }
+
+    #[inline]
+    fn evicted_from(&mut self, key: u64, _size: u32, slot: u32) {
+        self.push(Event::Dropped {
+            id: key,
+            slot: Some(slot),
+        });
+    }
+
+    #[inline]
+    fn admitted(&mut self, key: u64, slot: u32) {
+        self.push(Event::Placed { id: key, slot });
     }
 }
 
@@ -138,11 +174,11 @@ pub struct Cache<K, V, H = RandomState> {
     /// Otherwise no decision depends on the time, and the clock is not read.
     clocked: bool,
     hasher: H,
-    /// Held entries, found by the key's hash and then compared by key, or by id.
-    entries: HashTable<Entry<K, V>>,
-    /// The key hash of each held entry whose id is not its hash (two keys with one hash:
-    /// the second took the next free id). Empty unless hashes collide.
-    moved: HashMap<u64, u64>,
+    /// Held entries by slot: the policy's slots when it has them ([`Policy::slotted`]).
+    slots: Slots<K, V>,
+    /// The ids of held entries whose id is not their key's hash (two keys with one hash:
+    /// the second took the next free id), by that hash. Empty unless hashes collide.
+    moved: HashMap<u64, Vec<u64>>,
     weigher: Option<Weigher<K, V>>,
     listener: Option<Listener<K, V>>,
     clock: Box<dyn Clock>,
@@ -150,8 +186,8 @@ pub struct Cache<K, V, H = RandomState> {
     default_ttl: u64,
     hits: u64,
     misses: u64,
-    /// Ids the policy named during the last request.
-    dropped: Vec<u64>,
+    /// What the policy said during the current request.
+    events: Vec<Event>,
     /// A value the policy would not keep, held so `get_or_insert_with` can lend it.
     rejected: Option<V>,
     /// Where the requests sent to the policy are recorded, when capturing
@@ -167,39 +203,43 @@ impl<K, V> Cache<K, V> {
 }
 
 impl<K: Hash + Eq, V, H: BuildHasher> Cache<K, V, H> {
-    /// The bucket of `key`'s entry (of hash `hash`), expired or not.
+    /// The id and slot of `key`'s entry (of hash `hash`), expired or not.
     #[inline]
-    fn find<Q>(&self, hash: u64, key: &Q) -> Option<usize>
+    fn find<Q>(&self, hash: u64, key: &Q) -> Option<(u64, u32)>
     where
         K: Borrow<Q>,
         Q: Eq + ?Sized,
     {
-        self.entries
-            .find_bucket_index(hash, |e| e.key.borrow() == key)
-    }
-
-    /// The entry in `bucket`, found during this call (no insert or removal since).
-    #[inline]
-    fn slot(&self, bucket: usize) -> &Entry<K, V> {
-        self.entries
-            .get_bucket(bucket)
-            .expect("a bucket found in this call holds its entry")
-    }
-
-    /// The key hash of the entry with id `id` (the id itself unless hashes collided).
-    #[inline]
-    fn hash_of_id(&self, id: u64) -> u64 {
-        if self.moved.is_empty() {
-            id
-        } else {
-            self.moved.get(&id).copied().unwrap_or(id)
+        if let Some(slot) = self.slots.locate(&*self.policy, hash)
+            && self.entry(slot).key.borrow() == key
+        {
+            return Some((hash, slot));
         }
+        if self.moved.is_empty() {
+            return None;
+        }
+        self.find_moved(hash, key)
     }
 
-    /// The bucket of the entry with id `id`.
-    fn find_id(&self, id: u64) -> Option<usize> {
-        self.entries
-            .find_bucket_index(self.hash_of_id(id), |e| e.id == id)
+    /// [`Cache::find`] among the entries whose key's hash another key had first.
+    #[cold]
+    fn find_moved<Q>(&self, hash: u64, key: &Q) -> Option<(u64, u32)>
+    where
+        K: Borrow<Q>,
+        Q: Eq + ?Sized,
+    {
+        self.moved.get(&hash)?.iter().find_map(|&id| {
+            let slot = self.slots.locate(&*self.policy, id)?;
+            (self.entry(slot).key.borrow() == key).then_some((id, slot))
+        })
+    }
+
+    /// The entry in `slot`, located during this call.
+    #[inline]
+    fn entry(&self, slot: u32) -> &Entry<K, V> {
+        self.slots
+            .get(slot)
+            .expect("a located slot holds its entry")
     }
 
     /// The clock's time when requests need it, else 0 (see `clocked`).
@@ -230,44 +270,81 @@ impl<K: Hash + Eq, V, H: BuildHasher> Cache<K, V, H> {
         }
     }
 
-    /// Sends `req` to the policy as a read (`write` false) or a write, collecting the ids
-    /// it drops into `self.dropped`.
+    /// Sends `req` to the policy as a read (`write` false) or a write, recording what it
+    /// says in `self.events`; `known` is where the key is held (from [`Cache::find`]).
     #[inline]
-    fn ask(&mut self, req: &Request, write: bool) {
+    fn ask(&mut self, req: &Request, write: bool, known: Held) {
         debug_assert!(req.ttl == 0 || self.timed, "start_ttls before a TTL");
         if let Some(recorder) = self.recorder.as_mut() {
             recorder.record(req, if write { Op::Set } else { Op::Get });
         }
-        let dropped = &mut self.dropped;
-        let mut sink = |id: u64, _size: u32| dropped.push(id);
-        if write {
-            self.policy.set_evicting(req, &mut sink);
+        let known = if self.slots.slotted() {
+            known
         } else {
-            self.policy.get_evicting(req, &mut sink);
-        }
+            Held::Unknown
+        };
+        self.policy.serve(req, write, known, &mut self.events);
     }
 
-    /// Drops the entries the policy named, telling the listener; `replaced` is the id a
-    /// replacing insert was for (dropped when its new size no longer fits: rejected).
+    /// Applies what the policy said about request `id`: drops the entries it dropped,
+    /// telling the listener, and follows the requested entry to a new slot. `held` is the
+    /// requested entry's slot before the request (`None` for a key not held: its entry is
+    /// not built yet); `replacing` says a replacing insert, whose entry is rejected when
+    /// dropped. Returns the requested entry's slot now: where it is, or where the policy
+    /// placed a new one (`None` when it is not held).
     #[inline]
-    fn settle(&mut self, now: u64, replaced: Option<u64>) {
-        if self.dropped.is_empty() {
-            return;
+    fn settle(&mut self, now: u64, id: u64, held: Option<u32>, replacing: bool) -> Option<u32> {
+        if self.events.is_empty() {
+            return held;
         }
-        let mut dropped = std::mem::take(&mut self.dropped);
-        for id in dropped.drain(..) {
-            if let Some(entry) = self.unlink(id) {
-                let cause = if Some(id) == replaced {
-                    RemovalCause::Rejected
-                } else if entry.expired(now) {
-                    RemovalCause::Expired
-                } else {
-                    RemovalCause::Evicted
-                };
-                self.notify(entry.key, entry.value, cause);
+        let mut events = std::mem::take(&mut self.events);
+        let (mut held, mut placed) = (held, None);
+        for event in events.drain(..) {
+            match event {
+                Event::Dropped { id: gone, slot } if gone == id && held.is_none() => {
+                    // The new object itself, placed and dropped in one request.
+                    if slot.is_none() || slot == placed {
+                        placed = None;
+                    }
+                }
+                Event::Dropped { id: gone, slot } => {
+                    let slot = slot
+                        .or_else(|| self.slots.locate(&*self.policy, gone))
+                        .or_else(|| self.slots.scan(gone));
+                    let Some(entry) = slot.and_then(|s| self.slots.take(s)) else {
+                        continue;
+                    };
+                    debug_assert_eq!(entry.id, gone, "the policy named the slot's entry");
+                    if gone == id {
+                        held = None;
+                    }
+                    self.unmove(&entry);
+                    let cause = if gone == id && replacing {
+                        RemovalCause::Rejected
+                    } else if entry.expired(now) {
+                        RemovalCause::Expired
+                    } else {
+                        RemovalCause::Evicted
+                    };
+                    self.notify(entry.key, entry.value, cause);
+                }
+                Event::Placed { id: key, slot } => {
+                    debug_assert_eq!(key, id, "only the requested object is admitted");
+                    match held {
+                        Some(old) if old != slot => {
+                            // Re-admitted at a new slot (a size change in some policies).
+                            let entry = self.slots.take(old).expect("the held entry");
+                            self.slots.put(Some(slot), entry);
+                            held = Some(slot);
+                        }
+                        Some(_) => {}
+                        None => placed = Some(slot),
+                    }
+                }
             }
         }
-        self.dropped = dropped;
+        self.events = events;
+        held.or(placed)
     }
 
     fn notify(&mut self, key: K, value: V, cause: RemovalCause) {
@@ -276,13 +353,23 @@ impl<K: Hash + Eq, V, H: BuildHasher> Cache<K, V, H> {
         }
     }
 
-    /// Removes `id` from the table (not from the policy).
-    fn unlink(&mut self, id: u64) -> Option<Entry<K, V>> {
-        let hash = self.hash_of_id(id);
-        let (entry, _) = self.entries.find_entry(hash, |e| e.id == id).ok()?.remove();
-        if entry.id != entry.hash {
-            self.moved.remove(&entry.id);
+    /// Forgets that `entry`, leaving, took an id other than its hash.
+    fn unmove(&mut self, entry: &Entry<K, V>) {
+        if entry.id == entry.hash {
+            return;
         }
+        if let Some(ids) = self.moved.get_mut(&entry.hash) {
+            ids.retain(|&id| id != entry.id);
+            if ids.is_empty() {
+                self.moved.remove(&entry.hash);
+            }
+        }
+    }
+
+    /// Takes the entry in `slot` out of the table (not out of the policy).
+    fn unlink(&mut self, slot: u32) -> Option<Entry<K, V>> {
+        let entry = self.slots.take(slot)?;
+        self.unmove(&entry);
         Some(entry)
     }
 
@@ -300,10 +387,11 @@ impl<K: Hash + Eq, V, H: BuildHasher> Cache<K, V, H> {
         self.policy.delete(id);
     }
 
-    /// Drops an expired entry from the policy and the table, telling the listener.
-    fn drop_expired(&mut self, id: u64) {
+    /// Drops the expired entry `id` (in `slot`) from the policy and the table, telling the
+    /// listener.
+    fn drop_expired(&mut self, id: u64, slot: u32) {
         self.forget(id);
-        if let Some(entry) = self.unlink(id) {
+        if let Some(entry) = self.unlink(slot) {
             self.notify(entry.key, entry.value, RemovalCause::Expired);
         }
     }
@@ -311,7 +399,7 @@ impl<K: Hash + Eq, V, H: BuildHasher> Cache<K, V, H> {
     /// A free id for a key of hash `hash`: the hash itself unless a held entry has it.
     fn free_id(&self, hash: u64) -> u64 {
         let mut id = hash;
-        while self.find_id(id).is_some() {
+        while self.slots.locate(&*self.policy, id).is_some() {
             id = id.wrapping_add(1);
         }
         id
@@ -325,44 +413,35 @@ impl<K: Hash + Eq, V, H: BuildHasher> Cache<K, V, H> {
         Q: Hash + Eq + ?Sized,
     {
         let hash = self.hasher.hash_one(key);
-        let (id, bucket) = self.hit(hash, key)?;
-        self.held(id, bucket).map(|e| &e.value)
+        let slot = self.hit(hash, key)??;
+        Some(&self.entry(slot).value)
     }
 
-    /// The entry `id` if the policy left it in `bucket` (where `hit` found it).
+    /// The read half of `get`: counts and asks the policy. `None` on a miss; on a hit, the
+    /// entry's slot, or `None` inside when the policy dropped the entry while serving the
+    /// hit (some policies, SLRU and W-TinyLFU, can evict on a hit, in rare cases the hit
+    /// object itself: a hit whose value is gone, as in the simulator).
     #[inline]
-    fn held(&self, id: u64, bucket: usize) -> Option<&Entry<K, V>> {
-        self.entries.get_bucket(bucket).filter(|e| e.id == id)
-    }
-
-    /// The read half of `get`: counts, asks the policy, returns the id and bucket on a hit.
-    #[inline]
-    fn hit<Q>(&mut self, hash: u64, key: &Q) -> Option<(u64, usize)>
+    fn hit<Q>(&mut self, hash: u64, key: &Q) -> Option<Option<u32>>
     where
         K: Borrow<Q>,
         Q: Eq + ?Sized,
     {
-        let Some(bucket) = self.find(hash, key) else {
+        let Some((id, slot)) = self.find(hash, key) else {
             self.misses += 1;
             return None;
         };
         let now = self.now();
-        let entry = self.slot(bucket);
-        let (id, size) = (entry.id, entry.size);
+        let entry = self.entry(slot);
         if entry.expired(now) {
-            self.drop_expired(id);
+            self.drop_expired(id, slot);
             self.misses += 1;
             return None;
         }
+        let req = self.request(id, entry.size, 0, now);
         self.hits += 1;
-        let req = self.request(id, size, 0, now);
-        self.ask(&req, false);
-        // Only removals happen here, and a removal moves no other entry: `bucket` stays
-        // the entry's unless the policy dropped the entry itself.
-        self.settle(now, None);
-        // Some policies (SLRU, W-TinyLFU) can evict on a hit, in rare cases the hit
-        // object itself; it is then a hit whose value is gone, as in the simulator.
-        Some((id, bucket))
+        self.ask(&req, false, Held::At(slot));
+        Some(self.settle(now, id, Some(slot), false))
     }
 
     /// Stores `value` under `key` with the cache's default TTL; returns the value it
@@ -381,22 +460,21 @@ impl<K: Hash + Eq, V, H: BuildHasher> Cache<K, V, H> {
         }
         let now = self.now();
         let hash = self.hasher.hash_one(&key);
-        let found = self.find(hash, &key).map(|b| (b, self.slot(b)));
-        match found.map(|(b, e)| (b, e.id, e.expired(now))) {
-            Some((bucket, id, false)) => {
+        match self.find(hash, &key) {
+            Some((id, slot)) if !self.entry(slot).expired(now) => {
                 let size = self.weigh(&key, &value);
                 let req = self.request(id, size, ttl, now);
-                let entry = self.entries.get_bucket_mut(bucket).expect("found above");
+                let entry = self.slots.get_mut(slot).expect("found above");
                 let old = std::mem::replace(&mut entry.value, value);
                 entry.size = size;
                 entry.expires = (ttl > 0).then(|| now.saturating_add(ttl));
-                self.ask(&req, true);
-                self.settle(now, Some(id));
+                self.ask(&req, true, Held::At(slot));
+                self.settle(now, id, Some(slot), true);
                 Some(old)
             }
             found => {
-                if let Some((_, id, _)) = found {
-                    self.drop_expired(id);
+                if let Some((id, slot)) = found {
+                    self.drop_expired(id, slot);
                 }
                 if let Err((key, value)) = self.admit(key, value, hash, ttl, now) {
                     self.notify(key, value, RemovalCause::Rejected);
@@ -407,19 +485,29 @@ impl<K: Hash + Eq, V, H: BuildHasher> Cache<K, V, H> {
     }
 
     /// Admits an absent key of hash `hash` as the simulator admits on a miss (a read that
-    /// inserts); returns its bucket, or the key and value back when the policy does not
+    /// inserts); returns its slot, or the key and value back when the policy does not
     /// keep them. `ttl` is already [`Cache::ttl_or_default`]'s.
-    fn admit(&mut self, key: K, value: V, hash: u64, ttl: u64, now: u64) -> Result<usize, (K, V)> {
+    fn admit(&mut self, key: K, value: V, hash: u64, ttl: u64, now: u64) -> Result<u32, (K, V)> {
         let size = self.weigh(&key, &value);
         let id = self.free_id(hash);
         let req = self.request(id, size, ttl, now);
-        self.ask(&req, false);
-        self.settle(now, None);
-        if !self.policy.contains(id) {
+        // `free_id` found no held entry with this id.
+        self.ask(&req, false, Held::Absent);
+        let placed = self.settle(now, id, None, false);
+        let slot = if self.slots.slotted() {
+            // Every built-in slotted policy names the slot it admits to; a lookup covers
+            // one that does not.
+            match placed.or_else(|| self.policy.slot_of(id)) {
+                Some(slot) => Some(slot),
+                None => return Err((key, value)),
+            }
+        } else if self.policy.contains(id) {
+            None
+        } else {
             return Err((key, value));
-        }
+        };
         if id != hash {
-            self.moved.insert(id, hash);
+            self.moved.entry(hash).or_default().push(id);
         }
         let entry = Entry {
             id,
@@ -429,10 +517,7 @@ impl<K: Hash + Eq, V, H: BuildHasher> Cache<K, V, H> {
             size,
             expires: (ttl > 0).then(|| now.saturating_add(ttl)),
         };
-        Ok(self
-            .entries
-            .insert_unique(hash, entry, |e| e.hash)
-            .bucket_index())
+        Ok(self.slots.put(slot, entry))
     }
 
     /// `ttl`, or the default when it is 0; at most `u32::MAX` ticks (a request's TTL field).
@@ -465,10 +550,8 @@ impl<K: Hash + Eq, V, H: BuildHasher> Cache<K, V, H> {
         self.rejected = None;
         let hash = self.hasher.hash_one(&key);
         match self.hit(hash, &key) {
-            Some((id, bucket)) if self.held(id, bucket).is_some() => {
-                return Ok(&self.slot(bucket).value);
-            }
-            Some(_) => {
+            Some(Some(slot)) => return Ok(&self.entry(slot).value),
+            Some(None) => {
                 // A hit that evicted the object itself (rare; see `hit`): the policy has
                 // answered this request, so the value is lent, not stored.
                 let value = make()?;
@@ -480,7 +563,7 @@ impl<K: Hash + Eq, V, H: BuildHasher> Cache<K, V, H> {
         let ttl = self.ttl_or_default(0);
         let now = self.now();
         match self.admit(key, value, hash, ttl, now) {
-            Ok(bucket) => Ok(&self.slot(bucket).value),
+            Ok(slot) => Ok(&self.entry(slot).value),
             Err((_, value)) => Ok(self.rejected.insert(value)),
         }
     }
@@ -494,7 +577,7 @@ impl<K: Hash + Eq, V, H: BuildHasher> Cache<K, V, H> {
         Q: Hash + Eq + ?Sized,
     {
         let hash = self.hasher.hash_one(key);
-        let Some(bucket) = self.find(hash, key) else {
+        let Some((id, slot)) = self.find(hash, key) else {
             // Not held, but the policy may remember it (a ghost entry, a frequency):
             // forget that too, as the simulator's delete does. The id is the one the key
             // would get now, never a held entry's.
@@ -502,15 +585,12 @@ impl<K: Hash + Eq, V, H: BuildHasher> Cache<K, V, H> {
             self.forget(id);
             return None;
         };
-        let now = self.now();
-        let entry = self.slot(bucket);
-        let (id, expired) = (entry.id, entry.expired(now));
-        if expired {
-            self.drop_expired(id);
+        if self.entry(slot).expired(self.now()) {
+            self.drop_expired(id, slot);
             return None;
         }
         self.forget(id);
-        self.unlink(id).map(|e| e.value)
+        self.unlink(slot).map(|e| e.value)
     }
 
     /// True when `key` is held and unexpired. Not a request: the policy learns nothing.
@@ -529,33 +609,34 @@ impl<K: Hash + Eq, V, H: BuildHasher> Cache<K, V, H> {
         K: Borrow<Q>,
         Q: Hash + Eq + ?Sized,
     {
-        let entry = self.slot(self.find(self.hasher.hash_one(key), key)?);
+        let (_, slot) = self.find(self.hasher.hash_one(key), key)?;
+        let entry = self.entry(slot);
         (!entry.expired(self.now())).then_some(&entry.value)
     }
 
     /// Entries held, including expired ones not yet dropped ([`Cache::expire`] drops them).
     pub fn len(&self) -> usize {
-        self.entries.len()
+        self.slots.len()
     }
 
     /// True when no entry is held.
     pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
+        self.slots.len() == 0
     }
 
     /// Drops every expired entry now (cachetools' `expire()`), telling the listener;
     /// returns how many. Not needed for correctness: expired entries read as absent.
     pub fn expire(&mut self) -> usize {
         let now = self.now();
-        let mut expired: Vec<u64> = self
-            .entries
+        let mut expired: Vec<(u64, u32)> = self
+            .slots
             .iter()
-            .filter(|e| e.expired(now))
-            .map(|e| e.id)
+            .filter(|(_, e)| e.expired(now))
+            .map(|(slot, e)| (e.id, slot))
             .collect();
         expired.sort_unstable();
-        for &id in &expired {
-            self.drop_expired(id);
+        for &(id, slot) in &expired {
+            self.drop_expired(id, slot);
         }
         expired.len()
     }
@@ -592,6 +673,21 @@ impl<K: Hash + Eq, V, H: BuildHasher> Cache<K, V, H> {
             .as_mut()
             .and_then(|r| r.take_file())
             .map(CaptureFile::finish)
+    }
+
+    /// Checks the table against the policy: every entry sits where its id is found, the
+    /// policy holds exactly the entries, and the ids moved off a shared hash are
+    /// recorded; for tests after every step.
+    pub fn validate(&self) -> Result<(), String> {
+        self.slots.validate(&*self.policy)?;
+        let moved = self.slots.iter().filter(|(_, e)| e.id != e.hash).count();
+        let recorded: usize = self.moved.values().map(Vec::len).sum();
+        if moved != recorded {
+            return Err(format!(
+                "{moved} entries moved off their hash but {recorded} recorded"
+            ));
+        }
+        Ok(())
     }
 
     /// The policy's display name, such as `ttl:ttl=0,base=s3fifo:small=0.1;threshold=1,clock=wall`.

@@ -11,10 +11,10 @@
 //! the simulator's. A capture merges the shards' requests into one trace (see
 //! [`Cache::take_captured`]).
 
-use std::hash::{BuildHasher, Hash, RandomState};
+use std::hash::{BuildHasher, Hash};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
 
-use foldhash::fast::FixedState;
+use foldhash::fast::{FixedState, RandomState};
 use hashbrown::HashMap;
 
 use super::capture::merge_in_order;
@@ -89,7 +89,7 @@ where
                 Ok(cache)
             })
             .collect::<Result<Vec<_>, BuildError>>()?;
-        Ok(Cache::from_shards(caches, &RandomState::new()))
+        Ok(Cache::from_shards(caches, &RandomState::default()))
     }
 }
 

@@ -32,7 +32,7 @@
 use super::list::{KeyedSlab, Token};
 use super::registry::{ParamInfo, PolicyInfo, PolicyKind, spec_text};
 use super::resident::ResidentQueue;
-use super::{EvictionSink, Outcome, Policy, Readmit, Unobserved, readmit_get};
+use super::{EvictionSink, Held, Outcome, Policy, Readmit, Unobserved, readmit_get};
 use crate::request::Request;
 /// CLOCK's parameters (`clock:bits=1`).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -99,11 +99,11 @@ impl Clock {
 
 /// Sweeps CLOCK's hand from the back until one object is evicted: an object whose counter
 /// is 0 goes; any other loses one and moves to the front.
-fn evict_one(set: &mut ResidentQueue) -> Option<(u64, u32)> {
+fn evict_one(set: &mut ResidentQueue) -> Option<Token> {
     while let Some(back) = set.queue.back(set.store.slab()) {
         let counter = set.store.slab().aux(back);
         if counter == 0 {
-            return Some(set.remove(back));
+            return Some(back);
         }
         set.store.slab_mut().set_aux(back, counter - 1);
         set.queue.unlink(set.store.slab_mut(), back);
@@ -152,16 +152,18 @@ impl Policy for Clock {
     }
 
     fn get(&mut self, req: &Request) -> Outcome {
-        readmit_get(self, req, &mut Unobserved)
+        readmit_get(self, req, Held::Unknown, &mut Unobserved)
     }
 
     fn get_evicting(&mut self, req: &Request, on_evict: &mut dyn FnMut(u64, u32)) -> Outcome {
-        readmit_get(self, req, on_evict)
+        readmit_get(self, req, Held::Unknown, on_evict)
     }
 
     fn names_evictions(&self) -> bool {
         true
     }
+
+    super::readmit_slots!();
 
     fn delete(&mut self, key: u64) -> bool {
         let Some(token) = self.set.store.find(key) else {

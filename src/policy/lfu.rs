@@ -32,7 +32,7 @@
 
 use super::list::{KeyedSlab, List, Slab, Token};
 use super::registry::{PolicyInfo, PolicyKind};
-use super::{EvictionSink, Outcome, Policy, Readmit, Unobserved, readmit_get};
+use super::{EvictionSink, Held, Outcome, Policy, Readmit, Unobserved, readmit_get};
 use crate::request::Request;
 /// The registry row: `lfu`.
 pub static INFO: PolicyInfo = PolicyInfo {
@@ -130,7 +130,7 @@ impl Lfu {
                 .expect("buckets are never empty");
             self.unlink(victim);
             let slab = self.store.slab();
-            sink.evicted(slab.key(victim), slab.size(victim));
+            sink.evicted_from(slab.key(victim), slab.size(victim), victim);
             self.store.remove(victim);
             evicted += 1;
         }
@@ -144,6 +144,7 @@ impl Lfu {
         };
         let token = self.store.insert(key, size);
         self.link(token, b);
+        sink.admitted(key, token);
         evicted
     }
 }
@@ -184,16 +185,18 @@ impl Policy for Lfu {
     }
 
     fn get(&mut self, req: &Request) -> Outcome {
-        readmit_get(self, req, &mut Unobserved)
+        readmit_get(self, req, Held::Unknown, &mut Unobserved)
     }
 
     fn get_evicting(&mut self, req: &Request, on_evict: &mut dyn FnMut(u64, u32)) -> Outcome {
-        readmit_get(self, req, on_evict)
+        readmit_get(self, req, Held::Unknown, on_evict)
     }
 
     fn names_evictions(&self) -> bool {
         true
     }
+
+    super::readmit_slots!();
 
     fn delete(&mut self, key: u64) -> bool {
         let Some(token) = self.store.find(key) else {

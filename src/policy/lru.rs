@@ -20,7 +20,7 @@
 
 use super::list::{KeyedSlab, List, Token};
 use super::registry::{PolicyInfo, PolicyKind};
-use super::{EvictionSink, Outcome, Policy, Unobserved};
+use super::{EvictionSink, Held, Outcome, Policy, Unobserved};
 use crate::request::Request;
 /// The registry row: `lru`.
 pub static INFO: PolicyInfo = PolicyInfo {
@@ -62,17 +62,31 @@ impl<const PROMOTE: bool> RecencyQueue<PROMOTE> {
                 break;
             };
             let slab = self.store.slab();
-            sink.evicted(slab.key(victim), slab.size(victim));
+            sink.evicted_from(slab.key(victim), slab.size(victim), victim);
             self.store.remove(victim);
             evicted += 1;
         }
         evicted
     }
 
-    /// The read rule, naming evictions to `sink`.
+    /// The read rule, naming evictions and the admitted object's slot to `sink`; `known`
+    /// is what the caller knows of `req.key` ([`Held`]).
     #[inline]
-    fn access<S: EvictionSink + ?Sized>(&mut self, req: &Request, sink: &mut S) -> Outcome {
-        if let Some(token) = self.store.find(req.key) {
+    fn access<S: EvictionSink + ?Sized>(
+        &mut self,
+        req: &Request,
+        known: Held,
+        sink: &mut S,
+    ) -> Outcome {
+        let found = match known {
+            Held::Unknown => self.store.find(req.key),
+            Held::At(token) => {
+                debug_assert_eq!(self.store.find(req.key), Some(token));
+                Some(token)
+            }
+            Held::Absent => None,
+        };
+        if let Some(token) = found {
             let mut outcome = Outcome::HIT;
             if self.store.slab().size(token) != req.size {
                 // A resize re-links the object at the front, as a touch would.
@@ -89,6 +103,7 @@ impl<const PROMOTE: bool> RecencyQueue<PROMOTE> {
         let evictions = self.make_room(size, sink);
         let token = self.store.insert(req.key, req.size);
         self.queue.push_front(self.store.slab_mut(), token);
+        sink.admitted(req.key, token);
         Outcome::new(false, evictions)
     }
 
@@ -100,7 +115,7 @@ impl<const PROMOTE: bool> RecencyQueue<PROMOTE> {
         }
         self.queue.unlink(self.store.slab_mut(), token);
         if u64::from(size) > self.capacity {
-            sink.evicted(self.store.slab().key(token), old);
+            sink.evicted_from(self.store.slab().key(token), old, token);
             self.store.remove(token);
             return 0;
         }
@@ -134,15 +149,34 @@ impl<const PROMOTE: bool> Policy for RecencyQueue<PROMOTE> {
 
     #[inline]
     fn get(&mut self, req: &Request) -> Outcome {
-        self.access(req, &mut Unobserved)
+        self.access(req, Held::Unknown, &mut Unobserved)
     }
 
     fn get_evicting(&mut self, req: &Request, on_evict: &mut dyn FnMut(u64, u32)) -> Outcome {
-        self.access(req, on_evict)
+        self.access(req, Held::Unknown, on_evict)
     }
 
     fn names_evictions(&self) -> bool {
         true
+    }
+
+    fn slotted(&self) -> bool {
+        true
+    }
+
+    fn slot_of(&self, key: u64) -> Option<u32> {
+        self.store.find(key)
+    }
+
+    fn serve(
+        &mut self,
+        req: &Request,
+        _write: bool,
+        held: Held,
+        sink: &mut dyn EvictionSink,
+    ) -> Outcome {
+        // A write is a read for these policies (`set` is `get`).
+        self.access(req, held, sink)
     }
 
     fn delete(&mut self, key: u64) -> bool {

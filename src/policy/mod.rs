@@ -108,8 +108,47 @@ pub(crate) trait Readmit: Policy {
         self.delete(key);
     }
     /// Admits an absent object that fits the capacity, naming each object it evicts to
-    /// `sink`; returns evictions.
+    /// `sink` ([`EvictionSink::evicted_from`]) and the new object's slot
+    /// ([`EvictionSink::admitted`]); returns evictions.
     fn admit_new<S: EvictionSink + ?Sized>(&mut self, key: u64, size: u32, sink: &mut S) -> u32;
+}
+
+/// The slot methods of a [`Readmit`] policy, whose tokens are its slots: written inside
+/// its `impl Policy`.
+macro_rules! readmit_slots {
+    () => {
+        fn slotted(&self) -> bool {
+            true
+        }
+
+        fn slot_of(&self, key: u64) -> Option<u32> {
+            super::Readmit::keyed(self).find(key)
+        }
+
+        fn serve(
+            &mut self,
+            req: &Request,
+            _write: bool,
+            held: Held,
+            sink: &mut dyn EvictionSink,
+        ) -> Outcome {
+            // A write is a read for these policies (`set` is `get`).
+            readmit_get(self, req, held, sink)
+        }
+    };
+}
+pub(crate) use readmit_slots;
+
+/// What the caller of [`Policy::serve`] knows of the requested key, from
+/// [`Policy::slot_of`] on the policy as it is now.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Held {
+    /// Not asked: the policy looks the key up itself.
+    Unknown,
+    /// Held at this slot.
+    At(u32),
+    /// Not held (a ghost entry, if the policy keeps them, is still looked up).
+    Absent,
 }
 
 /// The read rule shared by CLOCK, SIEVE, LFU and random: a hit with the same size is
@@ -119,24 +158,33 @@ pub(crate) trait Readmit: Policy {
 pub(crate) fn readmit_get<P: Readmit, S: EvictionSink + ?Sized>(
     policy: &mut P,
     req: &Request,
+    known: Held,
     sink: &mut S,
 ) -> Outcome {
-    let held = match policy.held(req.key) {
+    let found = match known {
+        Held::Unknown => policy.held(req.key),
+        Held::At(token) => {
+            debug_assert_eq!(policy.keyed().find(req.key), Some(token));
+            Some((token, policy.keyed().slab().size(token)))
+        }
+        Held::Absent => None,
+    };
+    let held = match found {
         Some((token, size)) if size == req.size => {
             policy.on_hit(token);
             return Outcome::HIT;
         }
         Some((token, size)) => {
             policy.drop_held(token);
-            Some(size)
+            Some((token, size))
         }
         None => None,
     };
     let hit = held.is_some();
     if u64::from(req.size) > policy.capacity() {
-        if let Some(size) = held {
+        if let Some((token, size)) = held {
             // Held before, gone now: the object itself is dropped.
-            sink.evicted(req.key, size);
+            sink.evicted_from(req.key, size, token);
         }
         return Outcome {
             hit,
@@ -156,6 +204,22 @@ pub(crate) fn readmit_get<P: Readmit, S: EvictionSink + ?Sized>(
 pub trait EvictionSink {
     /// `key`, of `size` units, was held before this request and is not after it.
     fn evicted(&mut self, key: u64, size: u32);
+
+    /// [`EvictionSink::evicted`] from a slotted policy ([`Policy::slotted`]), which also
+    /// says the slot the key held, so an in-process cache that keeps its values by slot
+    /// drops the right one without a lookup. By default the slot is ignored.
+    #[inline(always)]
+    fn evicted_from(&mut self, key: u64, size: u32, slot: u32) {
+        let _ = slot;
+        self.evicted(key, size);
+    }
+
+    /// A slotted policy now holds the requested `key` at `slot`: on each admission (and
+    /// each re-admission at a new slot). Nothing by default.
+    #[inline(always)]
+    fn admitted(&mut self, key: u64, slot: u32) {
+        let _ = (key, slot);
+    }
 }
 
 /// The sink that ignores every report: what [`Policy::get`] passes.
@@ -242,6 +306,45 @@ pub trait Policy: Send {
     /// True when [`Policy::get_evicting`] names every object the policy drops.
     fn names_evictions(&self) -> bool {
         false
+    }
+
+    /// True when the policy numbers the objects it holds with slots: small numbers (below
+    /// twice the most objects it has held, ghosts included) that stay an object's while it
+    /// is held, reported through [`EvictionSink::evicted_from`] and
+    /// [`EvictionSink::admitted`] by [`Policy::serve`]. An in-process cache then keeps its
+    /// values in a vector by slot and finds a key with the policy's own index: one hash
+    /// lookup per request instead of two (its own table and the policy's).
+    fn slotted(&self) -> bool {
+        false
+    }
+
+    /// The slot of `key` when it is held by a slotted policy (expired or not, for a TTL
+    /// layer); `None` when it is not held or the policy is not slotted.
+    fn slot_of(&self, key: u64) -> Option<u32> {
+        let _ = key;
+        None
+    }
+
+    /// The in-process cache's request: a read (`write` false, as [`Policy::get_evicting`])
+    /// or a write ([`Policy::set_evicting`]), naming what it drops to `sink`. `held` is
+    /// what the caller learnt of `req.key` through [`Policy::slot_of`] in this state of the
+    /// policy, so a slotted policy can skip its own lookup. A slotted policy reports slots ([`EvictionSink::evicted_from`],
+    /// [`EvictionSink::admitted`]); the default serves through `get_evicting` or
+    /// `set_evicting` and names keys only.
+    fn serve(
+        &mut self,
+        req: &Request,
+        write: bool,
+        held: Held,
+        sink: &mut dyn EvictionSink,
+    ) -> Outcome {
+        let _ = held;
+        let mut named = |key: u64, size: u32| sink.evicted(key, size);
+        if write {
+            self.set_evicting(req, &mut named)
+        } else {
+            self.get_evicting(req, &mut named)
+        }
     }
 
     /// Reads every request of `requests` in order, counting each into `counters`.

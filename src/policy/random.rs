@@ -25,7 +25,7 @@ use rand_chacha::ChaCha8Rng;
 
 use super::list::{KeyedSlab, Token};
 use super::registry::{PolicyInfo, PolicyKind};
-use super::{EvictionSink, Outcome, Policy, Readmit, Unobserved, readmit_get};
+use super::{EvictionSink, Held, Outcome, Policy, Readmit, Unobserved, readmit_get};
 use crate::request::Request;
 /// The registry row: `random`.
 pub static INFO: PolicyInfo = PolicyInfo {
@@ -76,7 +76,7 @@ impl Random {
         while self.used + u64::from(size) > self.capacity && !self.dense.is_empty() {
             let victim = self.dense[self.rng.random_range(0..self.dense.len())];
             let slab = self.store.slab();
-            sink.evicted(slab.key(victim), slab.size(victim));
+            sink.evicted_from(slab.key(victim), slab.size(victim), victim);
             self.remove_token(victim);
             evicted += 1;
         }
@@ -86,6 +86,7 @@ impl Random {
             .set_aux(token, self.dense.len() as u32);
         self.dense.push(token);
         self.used += u64::from(size);
+        sink.admitted(key, token);
         evicted
     }
 }
@@ -126,16 +127,18 @@ impl Policy for Random {
     }
 
     fn get(&mut self, req: &Request) -> Outcome {
-        readmit_get(self, req, &mut Unobserved)
+        readmit_get(self, req, Held::Unknown, &mut Unobserved)
     }
 
     fn get_evicting(&mut self, req: &Request, on_evict: &mut dyn FnMut(u64, u32)) -> Outcome {
-        readmit_get(self, req, on_evict)
+        readmit_get(self, req, Held::Unknown, on_evict)
     }
 
     fn names_evictions(&self) -> bool {
         true
     }
+
+    super::readmit_slots!();
 
     fn delete(&mut self, key: u64) -> bool {
         match self.store.find(key) {

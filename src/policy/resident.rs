@@ -52,27 +52,30 @@ impl ResidentQueue {
         held
     }
 
-    /// Calls `evict_one` until `size` more units fit (or it finds nothing to evict), naming
-    /// each evicted object (its key and size) to `sink`, then inserts `key` at the front;
-    /// returns how many objects were evicted.
+    /// Calls `evict_one` (which picks a held object's token) until `size` more units fit
+    /// (or it finds nothing to evict), removing each pick and naming it (key, size, slot)
+    /// to `sink`, then inserts `key` at the front and names its slot; returns how many
+    /// objects were evicted.
     #[inline]
     pub fn admit<S: EvictionSink + ?Sized>(
         &mut self,
         key: u64,
         size: u32,
         sink: &mut S,
-        mut evict_one: impl FnMut(&mut ResidentQueue) -> Option<(u64, u32)>,
+        mut evict_one: impl FnMut(&mut ResidentQueue) -> Option<Token>,
     ) -> u32 {
         let mut evicted = 0;
         while self.queue.bytes() + u64::from(size) > self.capacity {
-            let Some((key, size)) = evict_one(self) else {
+            let Some(victim) = evict_one(self) else {
                 break;
             };
-            sink.evicted(key, size);
+            let (key, size) = self.remove(victim);
+            sink.evicted_from(key, size, victim);
             evicted += 1;
         }
         let token = self.store.insert(key, size);
         self.queue.push_front(self.store.slab_mut(), token);
+        sink.admitted(key, token);
         evicted
     }
 }

@@ -31,7 +31,7 @@
 use super::list::{KeyedSlab, Token};
 use super::registry::{PolicyInfo, PolicyKind};
 use super::resident::ResidentQueue;
-use super::{EvictionSink, Outcome, Policy, Readmit, Unobserved, readmit_get};
+use super::{EvictionSink, Held, Outcome, Policy, Readmit, Unobserved, readmit_get};
 use crate::request::Request;
 /// The registry row: `sieve`.
 pub static INFO: PolicyInfo = PolicyInfo {
@@ -64,7 +64,7 @@ impl Sieve {
 /// Moves SIEVE's hand toward the front, clearing visited bits, to the first unvisited
 /// object (wrapping from the front to the back), evicts it and leaves the hand on its
 /// newer neighbour.
-fn evict_one(set: &mut ResidentQueue, hand: &mut Option<Token>) -> Option<(u64, u32)> {
+fn evict_one(set: &mut ResidentQueue, hand: &mut Option<Token>) -> Option<Token> {
     let mut token = hand.or_else(|| set.queue.back(set.store.slab()))?;
     while set.store.slab().aux(token) == 1 {
         set.store.slab_mut().set_aux(token, 0);
@@ -77,7 +77,7 @@ fn evict_one(set: &mut ResidentQueue, hand: &mut Option<Token>) -> Option<(u64, 
         };
     }
     *hand = set.queue.toward_front(set.store.slab(), token);
-    Some(set.remove(token))
+    Some(token)
 }
 
 impl Readmit for Sieve {
@@ -117,16 +117,18 @@ impl Policy for Sieve {
     }
 
     fn get(&mut self, req: &Request) -> Outcome {
-        readmit_get(self, req, &mut Unobserved)
+        readmit_get(self, req, Held::Unknown, &mut Unobserved)
     }
 
     fn get_evicting(&mut self, req: &Request, on_evict: &mut dyn FnMut(u64, u32)) -> Outcome {
-        readmit_get(self, req, on_evict)
+        readmit_get(self, req, Held::Unknown, on_evict)
     }
 
     fn names_evictions(&self) -> bool {
         true
     }
+
+    super::readmit_slots!();
 
     fn delete(&mut self, key: u64) -> bool {
         let Some(token) = self.set.store.find(key) else {

@@ -35,7 +35,7 @@ use hashbrown::HashMap;
 
 use super::registry::{ParamInfo, PolicyInfo, PolicyKind, spec_text};
 use super::spec::{Params, PolicySpec, SpecError};
-use super::{Outcome, Policy};
+use super::{EvictionSink, Held, Outcome, Policy, Unobserved};
 use crate::request::Request;
 
 /// The TTL layer's own parameters (`ttl:ttl=60s,clock=wall`); the base policy is given apart.
@@ -188,18 +188,20 @@ impl Ttl {
         self.base.contains(key)
     }
 
-    /// Drops `key` from the base policy if it has expired; its size when it did.
-    fn expire_if_due(&mut self, key: u64) -> Option<u32> {
+    /// Drops `key` from the base policy if it has expired; its size and slot (for a
+    /// slotted base) when it did.
+    fn expire_if_due(&mut self, key: u64) -> Option<(u32, Option<u32>)> {
         if self.is_expired(key) {
             let (_, size) = self.expiry.remove(&key)?;
-            return self.base.delete(key).then_some(size);
+            let slot = self.base.slot_of(key);
+            return self.base.delete(key).then_some((size, slot));
         }
         None
     }
 
     /// Drops expired objects, earliest first, until `incoming` units fit or none is left,
     /// naming each to `sink`.
-    fn reclaim_expired(&mut self, incoming: u64, sink: &mut dyn FnMut(u64, u32)) -> u32 {
+    fn reclaim_expired(&mut self, incoming: u64, sink: &mut dyn EvictionSink) -> u32 {
         let mut expired = 0;
         while self.base.used() + incoming > self.base.capacity() {
             let Some(&Reverse((at, key))) = self.queue.peek() else {
@@ -211,9 +213,10 @@ impl Ttl {
             self.queue.pop();
             if self.expires(key) == Some(at) {
                 let (_, size) = self.expiry.remove(&key).expect("just looked up");
+                let slot = self.base.slot_of(key);
                 if self.base.delete(key) {
                     expired += 1;
-                    sink(key, size);
+                    name_drop(sink, key, size, slot);
                 }
             }
         }
@@ -251,21 +254,28 @@ impl Ttl {
     }
 
     /// Serves a read or a write; with a `sink`, names every object dropped (see
-    /// [`Policy::get_evicting`]); without one the base is called as plainly as before.
+    /// [`Policy::get_evicting`]) and, over a slotted base, the slots ([`Policy::serve`],
+    /// whose `known` this passes on); without one the base is called as plainly as before.
     fn store(
         &mut self,
         req: &Request,
         read: bool,
-        sink: Option<&mut dyn FnMut(u64, u32)>,
+        known: Held,
+        sink: Option<&mut dyn EvictionSink>,
     ) -> Outcome {
         let named = sink.is_some();
-        let mut ignore = |_: u64, _: u32| {};
-        let sink: &mut dyn FnMut(u64, u32) = match sink {
+        let sink: &mut dyn EvictionSink = match sink {
             Some(sink) => sink,
-            None => &mut ignore,
+            None => &mut Unobserved,
         };
         self.advance(req);
         let own_expired = self.expire_if_due(req.key);
+        // An expired key was just deleted from the base: not held now.
+        let known = if own_expired.is_some() {
+            Held::Absent
+        } else {
+            known
+        };
         let mut expirations = u32::from(own_expired.is_some());
         let present = self.base.contains(req.key);
         if !present && u64::from(req.size) <= self.base.capacity() {
@@ -277,13 +287,12 @@ impl Ttl {
         let mut outcome = match named {
             false if read => self.base.get(req),
             false => self.base.set(req),
-            true if read => self.base.get_evicting(req, sink),
-            true => self.base.set_evicting(req, sink),
+            true => self.base.serve(req, !read, known, sink),
         };
         let stored = self.base.contains(req.key);
-        if let (Some(size), false) = (own_expired, stored) {
+        if let (Some((size, slot)), false) = (own_expired, stored) {
             // Expired and not stored again (too large now): gone for good.
-            sink(req.key, size);
+            name_drop(sink, req.key, size, slot);
         }
         if !present || !read {
             if stored {
@@ -298,6 +307,15 @@ impl Ttl {
         self.prune();
         outcome.expirations += expirations;
         outcome
+    }
+}
+
+/// Names a drop the layer made itself: with the slot the object held, when the base has
+/// slots.
+fn name_drop(sink: &mut dyn EvictionSink, key: u64, size: u32, slot: Option<u32>) {
+    match slot {
+        Some(slot) => sink.evicted_from(key, size, slot),
+        None => sink.evicted(key, size),
     }
 }
 
@@ -327,24 +345,43 @@ impl Policy for Ttl {
     }
 
     fn get(&mut self, req: &Request) -> Outcome {
-        self.store(req, true, None)
+        self.store(req, true, Held::Unknown, None)
     }
 
     fn set(&mut self, req: &Request) -> Outcome {
-        self.store(req, false, None)
+        self.store(req, false, Held::Unknown, None)
     }
 
-    fn get_evicting(&mut self, req: &Request, on_evict: &mut dyn FnMut(u64, u32)) -> Outcome {
-        self.store(req, true, Some(on_evict))
+    fn get_evicting(&mut self, req: &Request, mut on_evict: &mut dyn FnMut(u64, u32)) -> Outcome {
+        self.store(req, true, Held::Unknown, Some(&mut on_evict))
     }
 
-    fn set_evicting(&mut self, req: &Request, on_evict: &mut dyn FnMut(u64, u32)) -> Outcome {
-        self.store(req, false, Some(on_evict))
+    fn set_evicting(&mut self, req: &Request, mut on_evict: &mut dyn FnMut(u64, u32)) -> Outcome {
+        self.store(req, false, Held::Unknown, Some(&mut on_evict))
     }
 
     /// True when the base names its evictions (the layer names its own expirations).
     fn names_evictions(&self) -> bool {
         self.base.names_evictions()
+    }
+
+    /// The base's slots: the layer drops objects only through the base.
+    fn slotted(&self) -> bool {
+        self.base.slotted()
+    }
+
+    fn slot_of(&self, key: u64) -> Option<u32> {
+        self.base.slot_of(key)
+    }
+
+    fn serve(
+        &mut self,
+        req: &Request,
+        write: bool,
+        held: Held,
+        sink: &mut dyn EvictionSink,
+    ) -> Outcome {
+        self.store(req, !write, held, Some(sink))
     }
 
     fn delete(&mut self, key: u64) -> bool {
