@@ -353,7 +353,8 @@ fn assemble<K: Hash + Eq, V, H: BuildHasher>(
         default_ttl,
         hits: 0,
         misses: 0,
-        events: Vec::new(),
+        gone: Vec::new(),
+        vacant: None,
         rejected: None,
         recorder,
     };

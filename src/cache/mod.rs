@@ -124,36 +124,115 @@ impl<K, V> Entry<K, V> {
     }
 }
 
-/// What the policy said during one request, in its order.
-#[derive(Debug, Clone, Copy)]
-enum Event {
-    /// The object `id` was dropped, from `slot` when the policy said.
-    Dropped { id: u64, slot: Option<u32> },
-    /// The requested object `id` is now held at `slot` (slotted policies).
-    Placed { id: u64, slot: u32 },
+/// Where a key is: [`Cache::lookup`]'s answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Lookup {
+    /// Held with this id in this slot.
+    Held(u64, u32),
+    /// Not held, and no held entry has the key's hash as its id.
+    Free,
+    /// Not held, and another key's entry has the key's hash as its id.
+    Taken,
 }
 
-/// The sink a cache hands its policy: it records each event for [`Cache::settle`].
-impl EvictionSink for Vec<Event> {
+/// The sink a cache hands its policy for one request: it applies each drop and each
+/// placement as the policy names it. Dropped entries whose key or value has a destructor,
+/// or that the listener must see, wait in `gone` until the policy has returned, so no
+/// user code runs while the policy is between states.
+struct Settle<'a, K, V> {
+    slots: &'a mut Slots<K, V>,
+    moved: &'a mut HashMap<u64, Vec<u64>>,
+    gone: &'a mut Vec<(K, V, RemovalCause)>,
+    /// Keep dropped entries in `gone` (there is a listener or a destructor to run).
+    defer: bool,
+    now: u64,
+    /// The requested id.
+    id: u64,
+    /// The requested entry's slot: before the request, then wherever it moves (`None`
+    /// for a key not held, whose entry is not built yet, or once dropped).
+    held: Option<u32>,
+    /// Where the policy placed a new entry for the requested id.
+    placed: Option<u32>,
+    /// A replacing insert: its own entry, dropped, is rejected.
+    replacing: bool,
+}
+
+impl<K, V> Settle<'_, K, V> {
+    /// The requested entry's slot after the request: where it is, or where the policy
+    /// placed a new one (`None` when it is not held).
+    fn slot(&self) -> Option<u32> {
+        self.held.or(self.placed)
+    }
+
+    fn drop_entry(&mut self, id: u64, slot: Option<u32>) {
+        if id == self.id && self.held.is_none() {
+            // The new object itself, placed and dropped in one request.
+            if slot.is_none() || slot == self.placed {
+                self.placed = None;
+            }
+            return;
+        }
+        let slot = slot
+            .or_else(|| self.slots.find_own(id))
+            .or_else(|| self.slots.scan(id));
+        let Some(entry) = slot.and_then(|s| self.slots.take(s)) else {
+            return;
+        };
+        debug_assert_eq!(entry.id, id, "the policy named the slot's entry");
+        if id == self.id {
+            self.held = None;
+        }
+        forget_move(self.moved, &entry);
+        if self.defer {
+            let cause = if id == self.id && self.replacing {
+                RemovalCause::Rejected
+            } else if entry.expired(self.now) {
+                RemovalCause::Expired
+            } else {
+                RemovalCause::Evicted
+            };
+            self.gone.push((entry.key, entry.value, cause));
+        }
+    }
+}
+
+impl<K, V> EvictionSink for Settle<'_, K, V> {
     #[inline]
     fn evicted(&mut self, key: u64, _size: u32) {
-        self.push(Event::Dropped {
-            id: key,
-            slot: None,
-        });
+        self.drop_entry(key, None);
     }
 
     #[inline]
     fn evicted_from(&mut self, key: u64, _size: u32, slot: u32) {
-        self.push(Event::Dropped {
-            id: key,
-            slot: Some(slot),
-        });
+        self.drop_entry(key, Some(slot));
     }
 
     #[inline]
     fn admitted(&mut self, key: u64, slot: u32) {
-        self.push(Event::Placed { id: key, slot });
+        debug_assert_eq!(key, self.id, "only the requested object is admitted");
+        match self.held {
+            Some(old) if old != slot => {
+                // Re-admitted at a new slot (a size change in some policies).
+                let entry = self.slots.take(old).expect("the held entry");
+                self.slots.put(Some(slot), entry);
+                self.held = Some(slot);
+            }
+            Some(_) => {}
+            None => self.placed = Some(slot),
+        }
+    }
+}
+
+/// Forgets that `entry`, leaving, took an id other than its hash.
+fn forget_move<K, V>(moved: &mut HashMap<u64, Vec<u64>>, entry: &Entry<K, V>) {
+    if entry.id == entry.hash {
+        return;
+    }
+    if let Some(ids) = moved.get_mut(&entry.hash) {
+        ids.retain(|&id| id != entry.id);
+        if ids.is_empty() {
+            moved.remove(&entry.hash);
+        }
     }
 }
 
@@ -186,8 +265,11 @@ pub struct Cache<K, V, H = RandomState> {
     default_ttl: u64,
     hits: u64,
     misses: u64,
-    /// What the policy said during the current request.
-    events: Vec<Event>,
+    /// Entries dropped during the current request, for the listener (see [`Settle`]).
+    gone: Vec<(K, V, RemovalCause)>,
+    /// A hash [`Cache::get`] found free (no held entry has it as its id) with nothing
+    /// changed since; cleared by every change.
+    vacant: Option<u64>,
     /// A value the policy would not keep, held so `get_or_insert_with` can lend it.
     rejected: Option<V>,
     /// Where the requests sent to the policy are recorded, when capturing
@@ -210,15 +292,34 @@ impl<K: Hash + Eq, V, H: BuildHasher> Cache<K, V, H> {
         K: Borrow<Q>,
         Q: Eq + ?Sized,
     {
-        if let Some(slot) = self.slots.locate(&*self.policy, hash)
-            && self.entry(slot).key.borrow() == key
-        {
-            return Some((hash, slot));
+        match self.lookup(hash, key) {
+            Lookup::Held(id, slot) => Some((id, slot)),
+            Lookup::Free | Lookup::Taken => None,
         }
+    }
+
+    /// Where `key` (of hash `hash`) is, and when it is not held, whether its hash is free
+    /// to be its id.
+    #[inline]
+    fn lookup<Q>(&self, hash: u64, key: &Q) -> Lookup
+    where
+        K: Borrow<Q>,
+        Q: Eq + ?Sized,
+    {
+        let vacancy = match self.slots.locate(&*self.policy, hash) {
+            Some(slot) if self.entry(slot).key.borrow() == key => {
+                return Lookup::Held(hash, slot);
+            }
+            Some(_) => Lookup::Taken,
+            None => Lookup::Free,
+        };
         if self.moved.is_empty() {
-            return None;
+            return vacancy;
         }
-        self.find_moved(hash, key)
+        match self.find_moved(hash, key) {
+            Some((id, slot)) => Lookup::Held(id, slot),
+            None => vacancy,
+        }
     }
 
     /// [`Cache::find`] among the entries whose key's hash another key had first.
@@ -270,81 +371,52 @@ impl<K: Hash + Eq, V, H: BuildHasher> Cache<K, V, H> {
         }
     }
 
-    /// Sends `req` to the policy as a read (`write` false) or a write, recording what it
-    /// says in `self.events`; `known` is where the key is held (from [`Cache::find`]).
+    /// Sends `req` to the policy as a read (`write` false) or a write and applies what it
+    /// drops and places (see [`Settle`]), then tells the listener. `held` is the requested
+    /// entry's slot before the request (`None` for a key not held); `replacing` says a
+    /// replacing insert, whose entry is rejected when dropped. Returns the requested
+    /// entry's slot now: where it is, or where the policy placed a new one (`None` when
+    /// it is not held).
     #[inline]
-    fn ask(&mut self, req: &Request, write: bool, known: Held) {
+    fn ask(
+        &mut self,
+        req: &Request,
+        write: bool,
+        held: Option<u32>,
+        replacing: bool,
+    ) -> Option<u32> {
         debug_assert!(req.ttl == 0 || self.timed, "start_ttls before a TTL");
+        self.vacant = None;
         if let Some(recorder) = self.recorder.as_mut() {
             recorder.record(req, if write { Op::Set } else { Op::Get });
         }
-        let known = if self.slots.slotted() {
-            known
-        } else {
-            Held::Unknown
+        let known = match (self.slots.slotted(), held) {
+            (true, Some(slot)) => Held::At(slot),
+            // A new key's id is one no held entry has (`new_id`).
+            (true, None) => Held::Absent,
+            (false, _) => Held::Unknown,
         };
-        self.policy.serve(req, write, known, &mut self.events);
-    }
-
-    /// Applies what the policy said about request `id`: drops the entries it dropped,
-    /// telling the listener, and follows the requested entry to a new slot. `held` is the
-    /// requested entry's slot before the request (`None` for a key not held: its entry is
-    /// not built yet); `replacing` says a replacing insert, whose entry is rejected when
-    /// dropped. Returns the requested entry's slot now: where it is, or where the policy
-    /// placed a new one (`None` when it is not held).
-    #[inline]
-    fn settle(&mut self, now: u64, id: u64, held: Option<u32>, replacing: bool) -> Option<u32> {
-        if self.events.is_empty() {
-            return held;
-        }
-        let mut events = std::mem::take(&mut self.events);
-        let (mut held, mut placed) = (held, None);
-        for event in events.drain(..) {
-            match event {
-                Event::Dropped { id: gone, slot } if gone == id && held.is_none() => {
-                    // The new object itself, placed and dropped in one request.
-                    if slot.is_none() || slot == placed {
-                        placed = None;
-                    }
-                }
-                Event::Dropped { id: gone, slot } => {
-                    let slot = slot
-                        .or_else(|| self.slots.locate(&*self.policy, gone))
-                        .or_else(|| self.slots.scan(gone));
-                    let Some(entry) = slot.and_then(|s| self.slots.take(s)) else {
-                        continue;
-                    };
-                    debug_assert_eq!(entry.id, gone, "the policy named the slot's entry");
-                    if gone == id {
-                        held = None;
-                    }
-                    self.unmove(&entry);
-                    let cause = if gone == id && replacing {
-                        RemovalCause::Rejected
-                    } else if entry.expired(now) {
-                        RemovalCause::Expired
-                    } else {
-                        RemovalCause::Evicted
-                    };
-                    self.notify(entry.key, entry.value, cause);
-                }
-                Event::Placed { id: key, slot } => {
-                    debug_assert_eq!(key, id, "only the requested object is admitted");
-                    match held {
-                        Some(old) if old != slot => {
-                            // Re-admitted at a new slot (a size change in some policies).
-                            let entry = self.slots.take(old).expect("the held entry");
-                            self.slots.put(Some(slot), entry);
-                            held = Some(slot);
-                        }
-                        Some(_) => {}
-                        None => placed = Some(slot),
-                    }
-                }
+        let mut settle = Settle {
+            slots: &mut self.slots,
+            moved: &mut self.moved,
+            gone: &mut self.gone,
+            defer: self.listener.is_some() || std::mem::needs_drop::<(K, V)>(),
+            now: req.time,
+            id: req.key,
+            held,
+            placed: None,
+            replacing,
+        };
+        self.policy.serve(req, write, known, &mut settle);
+        let slot = settle.slot();
+        if !self.gone.is_empty() {
+            let mut gone = std::mem::take(&mut self.gone);
+            for (key, value, cause) in gone.drain(..) {
+                self.notify(key, value, cause);
             }
+            self.gone = gone;
         }
-        self.events = events;
-        held.or(placed)
+        slot
     }
 
     fn notify(&mut self, key: K, value: V, cause: RemovalCause) {
@@ -353,28 +425,17 @@ impl<K: Hash + Eq, V, H: BuildHasher> Cache<K, V, H> {
         }
     }
 
-    /// Forgets that `entry`, leaving, took an id other than its hash.
-    fn unmove(&mut self, entry: &Entry<K, V>) {
-        if entry.id == entry.hash {
-            return;
-        }
-        if let Some(ids) = self.moved.get_mut(&entry.hash) {
-            ids.retain(|&id| id != entry.id);
-            if ids.is_empty() {
-                self.moved.remove(&entry.hash);
-            }
-        }
-    }
-
     /// Takes the entry in `slot` out of the table (not out of the policy).
     fn unlink(&mut self, slot: u32) -> Option<Entry<K, V>> {
+        self.vacant = None;
         let entry = self.slots.take(slot)?;
-        self.unmove(&entry);
+        forget_move(&mut self.moved, &entry);
         Some(entry)
     }
 
     /// Deletes `id` from the policy, capturing the delete.
     fn forget(&mut self, id: u64) {
+        self.vacant = None;
         let now = self.now();
         if let Some(recorder) = self.recorder.as_mut() {
             let request = Request {
@@ -393,6 +454,17 @@ impl<K: Hash + Eq, V, H: BuildHasher> Cache<K, V, H> {
         self.forget(id);
         if let Some(entry) = self.unlink(slot) {
             self.notify(entry.key, entry.value, RemovalCause::Expired);
+        }
+    }
+
+    /// The id for an absent key of hash `hash`: the hash itself when [`Cache::get`] just
+    /// found it free, else [`Cache::free_id`].
+    #[inline]
+    fn new_id(&mut self, hash: u64) -> u64 {
+        if self.vacant.take() == Some(hash) {
+            hash
+        } else {
+            self.free_id(hash)
         }
     }
 
@@ -427,9 +499,15 @@ impl<K: Hash + Eq, V, H: BuildHasher> Cache<K, V, H> {
         K: Borrow<Q>,
         Q: Eq + ?Sized,
     {
-        let Some((id, slot)) = self.find(hash, key) else {
-            self.misses += 1;
-            return None;
+        let (id, slot) = match self.lookup(hash, key) {
+            Lookup::Held(id, slot) => (id, slot),
+            vacancy => {
+                // Remembered until the next change, so an insert of the key right after
+                // (a program's read-then-insert) need not look again.
+                self.vacant = (vacancy == Lookup::Free).then_some(hash);
+                self.misses += 1;
+                return None;
+            }
         };
         let now = self.now();
         let entry = self.entry(slot);
@@ -440,8 +518,7 @@ impl<K: Hash + Eq, V, H: BuildHasher> Cache<K, V, H> {
         }
         let req = self.request(id, entry.size, 0, now);
         self.hits += 1;
-        self.ask(&req, false, Held::At(slot));
-        Some(self.settle(now, id, Some(slot), false))
+        Some(self.ask(&req, false, Some(slot), false))
     }
 
     /// Stores `value` under `key` with the cache's default TTL; returns the value it
@@ -460,7 +537,13 @@ impl<K: Hash + Eq, V, H: BuildHasher> Cache<K, V, H> {
         }
         let now = self.now();
         let hash = self.hasher.hash_one(&key);
-        match self.find(hash, &key) {
+        let found = if self.vacant == Some(hash) {
+            // `get` found this hash free and nothing changed since: the key is not held.
+            None
+        } else {
+            self.find(hash, &key)
+        };
+        match found {
             Some((id, slot)) if !self.entry(slot).expired(now) => {
                 let size = self.weigh(&key, &value);
                 let req = self.request(id, size, ttl, now);
@@ -468,8 +551,7 @@ impl<K: Hash + Eq, V, H: BuildHasher> Cache<K, V, H> {
                 let old = std::mem::replace(&mut entry.value, value);
                 entry.size = size;
                 entry.expires = (ttl > 0).then(|| now.saturating_add(ttl));
-                self.ask(&req, true, Held::At(slot));
-                self.settle(now, id, Some(slot), true);
+                self.ask(&req, true, Some(slot), true);
                 Some(old)
             }
             found => {
@@ -489,11 +571,9 @@ impl<K: Hash + Eq, V, H: BuildHasher> Cache<K, V, H> {
     /// keep them. `ttl` is already [`Cache::ttl_or_default`]'s.
     fn admit(&mut self, key: K, value: V, hash: u64, ttl: u64, now: u64) -> Result<u32, (K, V)> {
         let size = self.weigh(&key, &value);
-        let id = self.free_id(hash);
+        let id = self.new_id(hash);
         let req = self.request(id, size, ttl, now);
-        // `free_id` found no held entry with this id.
-        self.ask(&req, false, Held::Absent);
-        let placed = self.settle(now, id, None, false);
+        let placed = self.ask(&req, false, None, false);
         let slot = if self.slots.slotted() {
             // Every built-in slotted policy names the slot it admits to; a lookup covers
             // one that does not.

@@ -52,15 +52,20 @@ impl<K, V> Slots<K, V> {
     pub fn locate(&self, policy: &dyn Policy, id: u64) -> Option<u32> {
         match &self.own {
             None => policy.slot_of(id),
-            Some(own) => {
-                let entries = &self.entries;
-                own.index
-                    .find(mix64(id), |&s| {
-                        entries[s as usize].as_ref().is_some_and(|e| e.id == id)
-                    })
-                    .copied()
-            }
+            Some(_) => self.find_own(id),
         }
+    }
+
+    /// The slot of the entry with id `id` in the cache's own index (`None` when the policy
+    /// gives the slots).
+    pub fn find_own(&self, id: u64) -> Option<u32> {
+        let own = self.own.as_ref()?;
+        let entries = &self.entries;
+        own.index
+            .find(mix64(id), |&s| {
+                entries[s as usize].as_ref().is_some_and(|e| e.id == id)
+            })
+            .copied()
     }
 
     /// The entry in `slot`.

@@ -39,7 +39,7 @@
 
 use super::list::{KeyedSlab, List, Token};
 use super::registry::{ParamInfo, PolicyInfo, PolicyKind, spec_text};
-use super::{EvictionSink, Outcome, Policy, Unobserved};
+use super::{EvictionSink, Held, Outcome, Policy, Unobserved};
 use crate::request::Request;
 /// S3-FIFO's parameters (`s3fifo:small=0.1,threshold=1`).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -175,7 +175,7 @@ impl S3Fifo {
                 let freq = self.freq(token);
                 if freq == 0 {
                     let slab = self.store.slab();
-                    sink.evicted(slab.key(token), slab.size(token));
+                    sink.evicted_from(slab.key(token), slab.size(token), token);
                     self.queues[MAIN as usize].unlink(self.store.slab_mut(), token);
                     self.store.remove(token);
                     return (true, true);
@@ -192,7 +192,7 @@ impl S3Fifo {
                 continue;
             }
             let slab = self.store.slab();
-            sink.evicted(slab.key(token), slab.size(token));
+            sink.evicted_from(slab.key(token), slab.size(token), token);
             self.move_to(token, GHOST, 0);
             while self.queues[GHOST as usize].bytes() > self.ghost_cap {
                 let old = self.queues[GHOST as usize]
@@ -230,16 +230,31 @@ impl S3Fifo {
         let token = self.store.insert(key, size);
         self.queues[queue as usize].push_front(self.store.slab_mut(), token);
         self.set(token, queue, 0);
+        sink.admitted(key, token);
         evicted
     }
 }
 
 impl S3Fifo {
-    /// The read rule, naming every object it drops to `sink`.
-    fn access<S: EvictionSink + ?Sized>(&mut self, req: &Request, sink: &mut S) -> Outcome {
+    /// The read rule, naming every object it drops (with its slot) and the admitted
+    /// object's slot to `sink`; `known` is what the caller knows of `req.key` ([`Held`]: a
+    /// key not held may still be a ghost, so only a held slot saves the lookup).
+    fn access<S: EvictionSink + ?Sized>(
+        &mut self,
+        req: &Request,
+        known: Held,
+        sink: &mut S,
+    ) -> Outcome {
         let admissible = u64::from(req.size) <= self.small_cap;
         let mut ghost_hit = false;
-        if let Some(token) = self.store.find(req.key) {
+        let found = match known {
+            Held::At(token) => {
+                debug_assert_eq!(self.store.find(req.key), Some(token));
+                Some(token)
+            }
+            Held::Unknown | Held::Absent => self.store.find(req.key),
+        };
+        if let Some(token) = found {
             let queue = self.queue_of(token);
             if queue != GHOST {
                 if self.store.slab().size(token) == req.size {
@@ -252,7 +267,7 @@ impl S3Fifo {
                 let evictions = if admissible {
                     self.admit(req.key, req.size, false, sink)
                 } else {
-                    sink.evicted(req.key, old);
+                    sink.evicted_from(req.key, old, token);
                     0
                 };
                 return Outcome::new(true, evictions);
@@ -299,15 +314,36 @@ impl Policy for S3Fifo {
     }
 
     fn get(&mut self, req: &Request) -> Outcome {
-        self.access(req, &mut Unobserved)
+        self.access(req, Held::Unknown, &mut Unobserved)
     }
 
     fn get_evicting(&mut self, req: &Request, on_evict: &mut dyn FnMut(u64, u32)) -> Outcome {
-        self.access(req, on_evict)
+        self.access(req, Held::Unknown, on_evict)
     }
 
     fn names_evictions(&self) -> bool {
         true
+    }
+
+    /// Slots are slab tokens: a held object keeps its node as it moves from the small
+    /// queue to the main one, and a ghost's node is not a held object's slot.
+    fn slotted(&self) -> bool {
+        true
+    }
+
+    fn slot_of(&self, key: u64) -> Option<u32> {
+        self.store.find(key).filter(|&t| self.queue_of(t) != GHOST)
+    }
+
+    fn serve(
+        &mut self,
+        req: &Request,
+        _write: bool,
+        held: Held,
+        sink: &mut dyn EvictionSink,
+    ) -> Outcome {
+        // A write is a read for S3-FIFO (`set` is `get`).
+        self.access(req, held, sink)
     }
 
     fn delete(&mut self, key: u64) -> bool {
