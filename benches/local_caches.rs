@@ -97,20 +97,6 @@ fn cachelab_local(spec: &str, capacity: u64) -> cachelab::cache::Cache<u64, u64>
         .expect("registered policy")
 }
 
-/// A cachelab cache hashing keys with foldhash (hashbrown's default, as `lru` and
-/// `quick_cache` use) instead of the default SipHash: what the hasher choice costs.
-fn cachelab_foldhash(
-    spec: &str,
-    capacity: u64,
-) -> cachelab::cache::Cache<u64, u64, hashbrown::DefaultHashBuilder> {
-    cachelab::cache::Cache::builder()
-        .policy(spec)
-        .capacity(capacity)
-        .hasher(hashbrown::DefaultHashBuilder::default())
-        .build()
-        .expect("registered policy")
-}
-
 fn cachelab_sync(spec: &str, capacity: u64) -> cachelab::cache::sync::Cache<u64, u64> {
     cachelab::cache::sync::Cache::new(spec, capacity, SYNC_SHARDS).expect("registered policy")
 }
@@ -253,11 +239,6 @@ fn one_thread(c: &mut Criterion) {
         for spec in CACHELAB_POLICIES {
             run(&format!("cachelab Cache {spec}"), &mut || {
                 local_pass(cachelab_local(spec, capacity), &keys)
-            });
-        }
-        for spec in ["lru", "s3fifo"] {
-            run(&format!("cachelab Cache {spec} foldhash"), &mut || {
-                local_pass(cachelab_foldhash(spec, capacity), &keys)
             });
         }
         for spec in CACHELAB_POLICIES {

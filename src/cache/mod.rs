@@ -1,13 +1,20 @@
 //! In-process caches over any eviction policy: [`Cache<K, V>`] keeps values, the policy
 //! keeps only keys and sizes and decides, exactly as it does in the simulator.
 //!
-//! Start from [`Cache::builder`]. A cache owns three things: a table from keys to values
-//! (with each key's internal id), a [`Policy`] over those ids (any registered spec such as
+//! Start from [`Cache::builder`]. A cache owns three things: its entries (key, value and
+//! the key's internal id), a [`Policy`] over those ids (any registered spec such as
 //! `s3fifo`, or a policy of your own), and a [`Clock`] for TTLs. Every read or insert is one
-//! request to the policy; the policy names what it evicts ([`Policy::get_evicting`]) and
-//! the cache drops those values, handing them to the eviction listener. Because the
-//! policy object is the simulator's own, a cache makes the same hit, miss and eviction
-//! decisions as `cachelab sim` on the same stream of requests (tested for every policy).
+//! request to the policy ([`Policy::serve`]); the policy names what it evicts and the cache
+//! drops those values, handing them to the eviction listener. Because the policy object is
+//! the simulator's own, a cache makes the same hit, miss and eviction decisions as
+//! `cachelab sim` on the same stream of requests (tested for every policy).
+//!
+//! Entries sit in a vector by slot. Most built-in policies (`lru`, `fifo`, `clock`,
+//! `sieve`, `lfu`, `random`, `s3fifo`, and the TTL layer over them) number the objects they
+//! hold ([`Policy::slotted`]): an entry then sits at the policy's own slot, and a key is
+//! found through the policy's index, one hash lookup per request. For the others (`arc`,
+//! `twoq`, `slru`, `lirs`, `wtinylfu`, or a policy of your own) the cache keeps its own
+//! index from id to slot: the same decisions, one lookup more.
 //!
 //! ```
 //! use cachelab::cache::Cache;
@@ -24,11 +31,12 @@
 //! Rules:
 //! - **Ids.** A key's id starts as the cache hasher's hash of the key, so a key keeps its
 //!   id as it leaves and comes back, as a hashed trace key does in the simulator (ghost
-//!   entries and frequency sketches recognise it). Lookups go through the cache's own
-//!   table, which compares keys, never through the hash alone: two keys with one hash get
-//!   two ids. The default hasher is randomly seeded (as `std`'s maps are, against
-//!   flooding); give [`Builder::hasher`] a fixed one for decisions that repeat run to run
-//!   (W-TinyLFU's sketch and random eviction see the ids).
+//!   entries and frequency sketches recognise it). A lookup compares the key stored with
+//!   the entry, never trusts the hash alone: two keys with one hash get two ids. The
+//!   default hasher is foldhash with a random seed per cache (hashbrown's default, as `lru`
+//!   and `quick_cache` use; fast, with some resistance to flooding but not SipHash's); give
+//!   [`Builder::hasher`] `std`'s `RandomState` for SipHash, or a fixed hasher for decisions
+//!   that repeat run to run (W-TinyLFU's sketch and random eviction see the ids).
 //! - **TTL** (cachetools' rules). An entry inserted at time `t` with TTL `T` expires at `t + T` and is expired
 //!   when `expires <= now`; reads do not renew it, an insert of the same key does. Expired
 //!   entries read as absent and are dropped on the read, or by the policy's TTL layer when

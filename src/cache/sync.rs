@@ -31,9 +31,9 @@ struct Shard<K, V, H> {
 /// A cache shared between threads; values are cloned out.
 pub struct Cache<K, V, H = RandomState> {
     shards: Box<[Mutex<Shard<K, V, H>>]>,
-    /// Picks a key's shard: a fast hash (foldhash) rather than the key hasher (SipHash by
-    /// default), since keys forced into one shard only cost parallelism while each shard's
-    /// own table hashes with the key hasher. Its seed comes from the key hasher, so a
+    /// Picks a key's shard: foldhash with its own seed rather than the key hasher (which
+    /// may be a slower one the user chose), since keys forced into one shard only cost
+    /// parallelism while each shard's own lookups hash with the key hasher. Its seed comes from the key hasher, so a
     /// fixed key hasher puts every key in the same shard run after run.
     shard_hasher: FixedState,
 }
