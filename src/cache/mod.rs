@@ -172,6 +172,8 @@ impl<K, V> Settle<'_, K, V> {
         self.held.or(self.placed)
     }
 
+    /// Takes out the entry the policy dropped (`id`, from `slot` when it said), keeping it
+    /// for the listener when `defer`.
     fn drop_entry(&mut self, id: u64, slot: Option<u32>) {
         if id == self.id && self.held.is_none() {
             // The new object itself, placed and dropped in one request.

@@ -328,9 +328,9 @@ pub trait Policy: Send {
     /// The in-process cache's request: a read (`write` false, as [`Policy::get_evicting`])
     /// or a write ([`Policy::set_evicting`]), naming what it drops to `sink`. `held` is
     /// what the caller learnt of `req.key` through [`Policy::slot_of`] in this state of the
-    /// policy, so a slotted policy can skip its own lookup. A slotted policy reports slots ([`EvictionSink::evicted_from`],
-    /// [`EvictionSink::admitted`]); the default serves through `get_evicting` or
-    /// `set_evicting` and names keys only.
+    /// policy, so a slotted policy can skip its own lookup. A slotted policy reports slots
+    /// ([`EvictionSink::evicted_from`], [`EvictionSink::admitted`]); the default serves
+    /// through `get_evicting` or `set_evicting` and names keys only.
     fn serve(
         &mut self,
         req: &Request,
