@@ -10,10 +10,10 @@
 //! `cachelab sim` on the same stream of requests (tested for every policy).
 //!
 //! Entries sit in a vector by slot. Most built-in policies (`lru`, `fifo`, `clock`,
-//! `sieve`, `lfu`, `random`, `s3fifo`, and the TTL layer over them) number the objects they
-//! hold ([`Policy::slotted`]): an entry then sits at the policy's own slot, and a key is
-//! found through the policy's index, one hash lookup per request. For the others (`arc`,
-//! `twoq`, `slru`, `lirs`, `wtinylfu`, or a policy of your own) the cache keeps its own
+//! `sieve`, `lfu`, `random`, `s3fifo`, `wtinylfu`, and the TTL layer over them) number the
+//! objects they hold ([`Policy::slotted`]): an entry then sits at the policy's own slot,
+//! and a key is found through the policy's index, one hash lookup per request. For the
+//! others (`arc`, `twoq`, `slru`, `lirs`, or a policy of your own) the cache keeps its own
 //! index from id to slot: the same decisions, one lookup more.
 //!
 //! ```

@@ -106,7 +106,7 @@
 use super::frequency_sketch::FrequencySketch;
 use super::list::{KeyedSlab, List, Token};
 use super::registry::{ParamInfo, PolicyInfo, PolicyKind, spec_text};
-use super::{EvictionSink, Outcome, Policy, Unobserved};
+use super::{EvictionSink, Held, Outcome, Policy, Unobserved};
 use crate::request::Request;
 /// W-TinyLFU's parameters
 /// (`wtinylfu:window=0.01,protected=0.8,sample=10,doorkeeper=0,count=libcachesim,width=16`).
@@ -394,7 +394,7 @@ impl WTinyLfu {
         match self.main_victim() {
             Some(victim) => {
                 let slab = self.store.slab();
-                sink.evicted(slab.key(victim), slab.size(victim));
+                sink.evicted_from(slab.key(victim), slab.size(victim), victim);
                 self.unlink(victim);
                 self.store.remove(victim);
                 1
@@ -462,7 +462,7 @@ impl WTinyLfu {
                 evicted += self.main_evict_one(sink);
                 evicted += self.main_insert(candidate, sink);
             } else {
-                sink.evicted(key, size as u32);
+                sink.evicted_from(key, size as u32, candidate);
                 self.store.remove(candidate);
                 evicted += 1;
             }
@@ -491,7 +491,7 @@ impl WTinyLfu {
                     break;
                 };
                 let slab = self.store.slab();
-                sink.evicted(slab.key(victim), slab.size(victim));
+                sink.evicted_from(slab.key(victim), slab.size(victim), victim);
                 self.store.remove(victim);
                 evicted += 1;
             }
@@ -515,6 +515,7 @@ impl WTinyLfu {
         }
         let token = self.store.insert(key, size);
         self.push_front(WINDOW, token);
+        sink.admitted(key, token);
         self.admitted += 1;
         self.admitted_bytes += bytes;
         let est = objects_estimate(
@@ -532,9 +533,24 @@ impl WTinyLfu {
 }
 
 impl WTinyLfu {
-    /// The read rule, naming every object it drops to `sink`.
-    fn access<S: EvictionSink + ?Sized>(&mut self, req: &Request, sink: &mut S) -> Outcome {
-        let Some(token) = self.store.find(req.key) else {
+    /// The read rule, naming every object it drops (with its slot) and the admitted
+    /// object's slot to `sink`; `known` is what the caller knows of `req.key` ([`Held`]).
+    fn access<S: EvictionSink + ?Sized>(
+        &mut self,
+        req: &Request,
+        known: Held,
+        sink: &mut S,
+    ) -> Outcome {
+        let found = match known {
+            Held::Unknown => self.store.find(req.key),
+            Held::At(token) => {
+                debug_assert_eq!(self.store.find(req.key), Some(token));
+                Some(token)
+            }
+            // W-TinyLFU keeps no ghost nodes: a key not held has no node.
+            Held::Absent => None,
+        };
+        let Some(token) = found else {
             return self.admit(req.key, req.size, sink);
         };
         let old = self.store.slab().size(token);
@@ -545,7 +561,7 @@ impl WTinyLfu {
             outcome.hit = true;
             if outcome.refused {
                 // Held before, too large to keep now: the object itself is gone.
-                sink.evicted(req.key, old);
+                sink.evicted_from(req.key, old, token);
             }
             return outcome;
         }
@@ -595,15 +611,36 @@ impl Policy for WTinyLfu {
     }
 
     fn get(&mut self, req: &Request) -> Outcome {
-        self.access(req, &mut Unobserved)
+        self.access(req, Held::Unknown, &mut Unobserved)
     }
 
     fn get_evicting(&mut self, req: &Request, on_evict: &mut dyn FnMut(u64, u32)) -> Outcome {
-        self.access(req, on_evict)
+        self.access(req, Held::Unknown, on_evict)
     }
 
     fn names_evictions(&self) -> bool {
         true
+    }
+
+    /// Slots are slab tokens: an object keeps its node from the window through probation
+    /// and protected.
+    fn slotted(&self) -> bool {
+        true
+    }
+
+    fn slot_of(&self, key: u64) -> Option<u32> {
+        self.store.find(key)
+    }
+
+    fn serve(
+        &mut self,
+        req: &Request,
+        _write: bool,
+        held: Held,
+        sink: &mut dyn EvictionSink,
+    ) -> Outcome {
+        // A write is a read for W-TinyLFU (`set` is `get`).
+        self.access(req, held, sink)
     }
 
     fn delete(&mut self, key: u64) -> bool {
