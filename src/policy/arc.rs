@@ -63,7 +63,7 @@
 
 use super::list::{KeyedSlab, List, Token};
 use super::registry::{PolicyInfo, PolicyKind};
-use super::{EvictionSink, Outcome, Policy, Unobserved};
+use super::{EvictionSink, Held, Outcome, Policy, Unobserved};
 use crate::request::Request;
 /// The registry row: `arc`.
 pub static INFO: PolicyInfo = PolicyInfo {
@@ -158,7 +158,7 @@ impl ArcCache {
         match self.lists[from as usize].back(self.store.slab()) {
             Some(victim) => {
                 let slab = self.store.slab();
-                sink.evicted(slab.key(victim), slab.size(victim));
+                sink.evicted_from(slab.key(victim), slab.size(victim), victim);
                 self.move_to(victim, to);
                 1
             }
@@ -198,7 +198,7 @@ impl ArcCache {
                     evicted += self.replace_once(false, sink);
                 } else if let Some(victim) = self.lists[T1 as usize].back(self.store.slab()) {
                     let slab = self.store.slab();
-                    sink.evicted(slab.key(victim), slab.size(victim));
+                    sink.evicted_from(slab.key(victim), slab.size(victim), victim);
                     self.drop_back(T1);
                     evicted += 1;
                 } else {
@@ -214,16 +214,24 @@ impl ArcCache {
         let token = self.store.insert(key, size);
         self.lists[T1 as usize].push_front(self.store.slab_mut(), token);
         self.store.slab_mut().set_aux(token, T1);
+        sink.admitted(key, token);
         self.trim_ghosts();
         evicted
     }
 }
 
 impl ArcCache {
-    /// The read rule, naming every object it drops to `sink`.
-    fn access<S: EvictionSink + ?Sized>(&mut self, req: &Request, sink: &mut S) -> Outcome {
+    /// The read rule, naming every object it drops (with its slot) and the admitted
+    /// object's slot to `sink`; `known` is what the caller knows of `req.key` ([`Held`]:
+    /// a key not held may still be a ghost, so only a held slot saves the lookup).
+    fn access<S: EvictionSink + ?Sized>(
+        &mut self,
+        req: &Request,
+        known: Held,
+        sink: &mut S,
+    ) -> Outcome {
         let s = u64::from(req.size);
-        let found = self.store.find(req.key);
+        let found = known.token_or(|| self.store.find(req.key), true);
         if let Some(token) = found {
             let list = self.store.slab().aux(token);
             if list <= T2 {
@@ -236,7 +244,7 @@ impl ArcCache {
                 self.lists[list as usize].unlink(self.store.slab_mut(), token);
                 self.store.remove(token);
                 let evictions = if s > self.capacity {
-                    sink.evicted(req.key, old);
+                    sink.evicted_from(req.key, old, token);
                     0
                 } else {
                     self.admit_new(req.key, req.size, sink)
@@ -268,6 +276,8 @@ impl ArcCache {
         self.lists[T2 as usize].push_front(self.store.slab_mut(), token);
         self.lists[T2 as usize].resize(self.store.slab_mut(), token, req.size);
         self.store.slab_mut().set_aux(token, T2);
+        // The ghost's node holds the object again.
+        sink.admitted(req.key, token);
         self.trim_ghosts();
         Outcome::new(false, evictions)
     }
@@ -297,12 +307,17 @@ impl Policy for ArcCache {
     }
 
     fn get(&mut self, req: &Request) -> Outcome {
-        self.access(req, &mut Unobserved)
+        self.access(req, Held::Unknown, &mut Unobserved)
     }
 
     fn get_evicting(&mut self, req: &Request, on_evict: &mut dyn FnMut(u64, u32)) -> Outcome {
-        self.access(req, on_evict)
+        self.access(req, Held::Unknown, on_evict)
     }
+
+    super::token_slots!(|this, key| this
+        .store
+        .find(key)
+        .filter(|&t| this.store.slab().aux(t) <= T2));
 
     fn names_evictions(&self) -> bool {
         true

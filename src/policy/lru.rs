@@ -78,15 +78,7 @@ impl<const PROMOTE: bool> RecencyQueue<PROMOTE> {
         known: Held,
         sink: &mut S,
     ) -> Outcome {
-        let found = match known {
-            Held::Unknown => self.store.find(req.key),
-            Held::At(token) => {
-                debug_assert_eq!(self.store.find(req.key), Some(token));
-                Some(token)
-            }
-            Held::Absent => None,
-        };
-        if let Some(token) = found {
+        if let Some(token) = known.token_or(|| self.store.find(req.key), false) {
             let mut outcome = Outcome::HIT;
             if self.store.slab().size(token) != req.size {
                 // A resize re-links the object at the front, as a touch would.
@@ -160,24 +152,7 @@ impl<const PROMOTE: bool> Policy for RecencyQueue<PROMOTE> {
         true
     }
 
-    fn slotted(&self) -> bool {
-        true
-    }
-
-    fn slot_of(&self, key: u64) -> Option<u32> {
-        self.store.find(key)
-    }
-
-    fn serve(
-        &mut self,
-        req: &Request,
-        _write: bool,
-        held: Held,
-        sink: &mut dyn EvictionSink,
-    ) -> Outcome {
-        // A write is a read for these policies (`set` is `get`).
-        self.access(req, held, sink)
-    }
+    super::token_slots!(|this, key| this.store.find(key));
 
     fn delete(&mut self, key: u64) -> bool {
         match self.store.find(key) {

@@ -93,12 +93,6 @@ pub struct Details {
 pub(crate) trait Readmit: Policy {
     /// The nodes and key index of the held objects.
     fn keyed(&self) -> &list::KeyedSlab;
-    /// The token and current size of `key`, if held.
-    #[inline]
-    fn held(&self, key: u64) -> Option<(list::Token, u32)> {
-        let token = self.keyed().find(key)?;
-        Some((token, self.keyed().slab().size(token)))
-    }
     /// Records a hit with an unchanged size (a reference bit, a counter, a frequency);
     /// nothing by default.
     fn on_hit(&mut self, _token: list::Token) {}
@@ -139,6 +133,34 @@ macro_rules! readmit_slots {
 }
 pub(crate) use readmit_slots;
 
+/// The slot methods of a policy whose slots are its slab tokens and whose read rule is
+/// `self.access(req, held, sink)` (its `set` is its `get`): written inside its
+/// `impl Policy`, with `|this, key| …` finding a held key's token (never a ghost's).
+macro_rules! token_slots {
+    (|$this:ident, $key:ident| $find:expr) => {
+        fn slotted(&self) -> bool {
+            true
+        }
+
+        fn slot_of(&self, $key: u64) -> Option<u32> {
+            let $this = self;
+            $find
+        }
+
+        fn serve(
+            &mut self,
+            req: &$crate::request::Request,
+            _write: bool,
+            held: $crate::policy::Held,
+            sink: &mut dyn $crate::policy::EvictionSink,
+        ) -> $crate::policy::Outcome {
+            // A write is a read for this policy (`set` is `get`).
+            self.access(req, held, sink)
+        }
+    };
+}
+pub(crate) use token_slots;
+
 /// What the caller of [`Policy::serve`] knows of the requested key, from
 /// [`Policy::slot_of`] on the policy as it is now.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -151,6 +173,23 @@ pub enum Held {
     Absent,
 }
 
+impl Held {
+    /// The requested key's token for a slotted policy: the caller's when it gave one, else
+    /// what `find` (the policy's own lookup) says. For a key the caller knows is not held,
+    /// no lookup runs unless the policy keeps ghost nodes (`ghosts`), which it must find.
+    #[inline]
+    pub(crate) fn token_or(self, find: impl FnOnce() -> Option<u32>, ghosts: bool) -> Option<u32> {
+        match self {
+            Held::At(token) => {
+                debug_assert_eq!(find(), Some(token), "the caller's slot is the key's");
+                Some(token)
+            }
+            Held::Absent if !ghosts => None,
+            Held::Absent | Held::Unknown => find(),
+        }
+    }
+}
+
 /// The read rule shared by CLOCK, SIEVE, LFU and random: a hit with the same size is
 /// recorded; a hit with a new size drops the object and admits it again as new (still a
 /// hit); a miss admits unless the object is larger than the capacity.
@@ -161,14 +200,10 @@ pub(crate) fn readmit_get<P: Readmit, S: EvictionSink + ?Sized>(
     known: Held,
     sink: &mut S,
 ) -> Outcome {
-    let found = match known {
-        Held::Unknown => policy.held(req.key),
-        Held::At(token) => {
-            debug_assert_eq!(policy.keyed().find(req.key), Some(token));
-            Some((token, policy.keyed().slab().size(token)))
-        }
-        Held::Absent => None,
-    };
+    let keyed = policy.keyed();
+    let found = known
+        .token_or(|| keyed.find(req.key), false)
+        .map(|token| (token, keyed.slab().size(token)));
     let held = match found {
         Some((token, size)) if size == req.size => {
             policy.on_hit(token);

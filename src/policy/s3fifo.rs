@@ -247,14 +247,7 @@ impl S3Fifo {
     ) -> Outcome {
         let admissible = u64::from(req.size) <= self.small_cap;
         let mut ghost_hit = false;
-        let found = match known {
-            Held::At(token) => {
-                debug_assert_eq!(self.store.find(req.key), Some(token));
-                Some(token)
-            }
-            Held::Unknown | Held::Absent => self.store.find(req.key),
-        };
-        if let Some(token) = found {
+        if let Some(token) = known.token_or(|| self.store.find(req.key), true) {
             let queue = self.queue_of(token);
             if queue != GHOST {
                 if self.store.slab().size(token) == req.size {
@@ -325,26 +318,9 @@ impl Policy for S3Fifo {
         true
     }
 
-    /// Slots are slab tokens: a held object keeps its node as it moves from the small
-    /// queue to the main one, and a ghost's node is not a held object's slot.
-    fn slotted(&self) -> bool {
-        true
-    }
-
-    fn slot_of(&self, key: u64) -> Option<u32> {
-        self.store.find(key).filter(|&t| self.queue_of(t) != GHOST)
-    }
-
-    fn serve(
-        &mut self,
-        req: &Request,
-        _write: bool,
-        held: Held,
-        sink: &mut dyn EvictionSink,
-    ) -> Outcome {
-        // A write is a read for S3-FIFO (`set` is `get`).
-        self.access(req, held, sink)
-    }
+    // A held object keeps its node as it moves from the small queue to the main one; a
+    // ghost's node is not a held object's slot.
+    super::token_slots!(|this, key| this.store.find(key).filter(|&t| this.queue_of(t) != GHOST));
 
     fn delete(&mut self, key: u64) -> bool {
         let Some(token) = self.store.find(key) else {

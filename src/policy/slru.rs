@@ -47,7 +47,7 @@
 
 use super::list::{KeyedSlab, List, Token};
 use super::registry::{ParamInfo, PolicyInfo, PolicyKind, spec_text};
-use super::{EvictionSink, Outcome, Policy, Unobserved};
+use super::{EvictionSink, Held, Outcome, Policy, Unobserved};
 use crate::request::Request;
 /// Segmented LRU's parameters (`slru:segments=4`).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -134,7 +134,7 @@ impl Slru {
             .pop_back(self.store.slab_mut())
             .expect("segment is not empty");
         let slab = self.store.slab();
-        sink.evicted(slab.key(token), slab.size(token));
+        sink.evicted_from(slab.key(token), slab.size(token), token);
         self.store.remove(token);
         true
     }
@@ -190,15 +190,23 @@ impl Slru {
             .unwrap_or(0);
         let token = self.store.insert(key, size);
         self.link(token, id);
+        sink.admitted(key, token);
         evicted
     }
 }
 
 impl Slru {
-    /// The read rule, naming every object it drops to `sink`.
-    fn access<S: EvictionSink + ?Sized>(&mut self, req: &Request, sink: &mut S) -> Outcome {
+    /// The read rule, naming every object it drops (with its slot) and the admitted
+    /// object's slot to `sink`; `known` is what the caller knows of `req.key` ([`Held`]).
+    fn access<S: EvictionSink + ?Sized>(
+        &mut self,
+        req: &Request,
+        known: Held,
+        sink: &mut S,
+    ) -> Outcome {
         let admissible = u64::from(req.size) <= self.segment_cap;
-        if let Some(token) = self.store.find(req.key) {
+        // SLRU keeps no ghost nodes: a key not held has no node.
+        if let Some(token) = known.token_or(|| self.store.find(req.key), false) {
             let id = self.store.slab().aux(token) as usize;
             let evictions = if self.store.slab().size(token) == req.size {
                 self.promote(token, id, sink)
@@ -209,7 +217,7 @@ impl Slru {
                 if admissible {
                     self.admit(req.key, req.size, sink)
                 } else {
-                    sink.evicted(req.key, old);
+                    sink.evicted_from(req.key, old, token);
                     0
                 }
             };
@@ -245,16 +253,18 @@ impl Policy for Slru {
     }
 
     fn get(&mut self, req: &Request) -> Outcome {
-        self.access(req, &mut Unobserved)
+        self.access(req, Held::Unknown, &mut Unobserved)
     }
 
     fn get_evicting(&mut self, req: &Request, on_evict: &mut dyn FnMut(u64, u32)) -> Outcome {
-        self.access(req, on_evict)
+        self.access(req, Held::Unknown, on_evict)
     }
 
     fn names_evictions(&self) -> bool {
         true
     }
+
+    super::token_slots!(|this, key| this.store.find(key));
 
     fn delete(&mut self, key: u64) -> bool {
         let Some(token) = self.store.find(key) else {

@@ -56,7 +56,7 @@
 
 use super::list::{KeyedSlab, List, Token};
 use super::registry::{ParamInfo, PolicyInfo, PolicyKind, spec_text};
-use super::{EvictionSink, Outcome, Policy, Unobserved};
+use super::{EvictionSink, Held, Outcome, Policy, Unobserved};
 use crate::request::Request;
 /// 2Q's parameters (`2q:kin=0.25,kout=0.5`).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -192,14 +192,14 @@ impl TwoQ {
                     break;
                 };
                 let slab = self.store.slab();
-                sink.evicted(slab.key(token), slab.size(token));
+                sink.evicted_from(slab.key(token), slab.size(token), token);
                 self.remember(token);
             } else {
                 let token = self.queues[AM as usize]
                     .pop_back(self.store.slab_mut())
                     .expect("Am is not empty");
                 let slab = self.store.slab();
-                sink.evicted(slab.key(token), slab.size(token));
+                sink.evicted_from(slab.key(token), slab.size(token), token);
                 self.store.remove(token);
             }
             evicted += 1;
@@ -219,16 +219,24 @@ impl TwoQ {
         let token = self.store.insert(key, size);
         self.queues[queue as usize].push_front(self.store.slab_mut(), token);
         self.store.slab_mut().set_aux(token, queue);
+        sink.admitted(key, token);
         evicted
     }
 }
 
 impl TwoQ {
-    /// The read rule, naming every object it drops to `sink`.
-    fn access<S: EvictionSink + ?Sized>(&mut self, req: &Request, sink: &mut S) -> Outcome {
+    /// The read rule, naming every object it drops (with its slot) and the admitted
+    /// object's slot to `sink`; `known` is what the caller knows of `req.key` ([`Held`]:
+    /// a key not held may still be a ghost, so only a held slot saves the lookup).
+    fn access<S: EvictionSink + ?Sized>(
+        &mut self,
+        req: &Request,
+        known: Held,
+        sink: &mut S,
+    ) -> Outcome {
         let admissible = u64::from(req.size) <= self.kin;
         let mut queue = A1IN;
-        if let Some(token) = self.store.find(req.key) {
+        if let Some(token) = known.token_or(|| self.store.find(req.key), true) {
             let found = self.store.slab().aux(token);
             if found != A1OUT {
                 if self.store.slab().size(token) == req.size {
@@ -242,7 +250,7 @@ impl TwoQ {
                 let evictions = if admissible {
                     self.admit(req.key, req.size, A1IN, sink)
                 } else {
-                    sink.evicted(req.key, old);
+                    sink.evicted_from(req.key, old, token);
                     0
                 };
                 return Outcome::new(true, evictions);
@@ -283,12 +291,17 @@ impl Policy for TwoQ {
     }
 
     fn get(&mut self, req: &Request) -> Outcome {
-        self.access(req, &mut Unobserved)
+        self.access(req, Held::Unknown, &mut Unobserved)
     }
 
     fn get_evicting(&mut self, req: &Request, on_evict: &mut dyn FnMut(u64, u32)) -> Outcome {
-        self.access(req, on_evict)
+        self.access(req, Held::Unknown, on_evict)
     }
+
+    super::token_slots!(|this, key| this
+        .store
+        .find(key)
+        .filter(|&t| this.store.slab().aux(t) != A1OUT));
 
     fn names_evictions(&self) -> bool {
         true

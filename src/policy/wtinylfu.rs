@@ -541,16 +541,8 @@ impl WTinyLfu {
         known: Held,
         sink: &mut S,
     ) -> Outcome {
-        let found = match known {
-            Held::Unknown => self.store.find(req.key),
-            Held::At(token) => {
-                debug_assert_eq!(self.store.find(req.key), Some(token));
-                Some(token)
-            }
-            // W-TinyLFU keeps no ghost nodes: a key not held has no node.
-            Held::Absent => None,
-        };
-        let Some(token) = found else {
+        // W-TinyLFU keeps no ghost nodes: a key not held has no node.
+        let Some(token) = known.token_or(|| self.store.find(req.key), false) else {
             return self.admit(req.key, req.size, sink);
         };
         let old = self.store.slab().size(token);
@@ -622,26 +614,8 @@ impl Policy for WTinyLfu {
         true
     }
 
-    /// Slots are slab tokens: an object keeps its node from the window through probation
-    /// and protected.
-    fn slotted(&self) -> bool {
-        true
-    }
-
-    fn slot_of(&self, key: u64) -> Option<u32> {
-        self.store.find(key)
-    }
-
-    fn serve(
-        &mut self,
-        req: &Request,
-        _write: bool,
-        held: Held,
-        sink: &mut dyn EvictionSink,
-    ) -> Outcome {
-        // A write is a read for W-TinyLFU (`set` is `get`).
-        self.access(req, held, sink)
-    }
+    // An object keeps its node from the window through probation and protected.
+    super::token_slots!(|this, key| this.store.find(key));
 
     fn delete(&mut self, key: u64) -> bool {
         match self.store.find(key) {
