@@ -54,8 +54,10 @@ def main(addr):
         fb.set("fresh_key", result)
     assert new_cache.get("fresh_key") == b"42"
 
-    # The gets/cas retry loop: concurrent visitors never lose an increment.
-    client.set("visitors", "0")
+    # The gets/cas retry loop: concurrent visitors never lose an increment. pymemcache sends
+    # `set` with noreply by default, so the visitors, each on its own connection, could
+    # read before the server has stored the key; wait for STORED first.
+    assert client.set("visitors", "0", noreply=False)
 
     def on_visit(c):
         retries = 0
