@@ -88,12 +88,66 @@ fn build(spec: &str, capacity: u64, seed: u64) -> Box<dyn Policy> {
 
 type Evicted = Arc<Mutex<Vec<(u64, RemovalCause)>>>;
 
+/// A built-in policy with its slots hidden ([`Policy::slotted`] false, the default
+/// [`Policy::serve`]): the cache then numbers the slots with its own index, the path a
+/// user's own policy takes.
+struct Unslotted(Box<dyn Policy>);
+
+impl Policy for Unslotted {
+    fn name(&self) -> String {
+        self.0.name()
+    }
+    fn capacity(&self) -> u64 {
+        self.0.capacity()
+    }
+    fn used(&self) -> u64 {
+        self.0.used()
+    }
+    fn len(&self) -> usize {
+        self.0.len()
+    }
+    fn contains(&self, key: u64) -> bool {
+        self.0.contains(key)
+    }
+    fn get(&mut self, req: &Request) -> cachelab::policy::Outcome {
+        self.0.get(req)
+    }
+    fn set(&mut self, req: &Request) -> cachelab::policy::Outcome {
+        self.0.set(req)
+    }
+    fn get_evicting(
+        &mut self,
+        req: &Request,
+        on_evict: &mut dyn FnMut(u64, u32),
+    ) -> cachelab::policy::Outcome {
+        self.0.get_evicting(req, on_evict)
+    }
+    fn set_evicting(
+        &mut self,
+        req: &Request,
+        on_evict: &mut dyn FnMut(u64, u32),
+    ) -> cachelab::policy::Outcome {
+        self.0.set_evicting(req, on_evict)
+    }
+    fn names_evictions(&self) -> bool {
+        self.0.names_evictions()
+    }
+    fn delete(&mut self, key: u64) -> bool {
+        self.0.delete(key)
+    }
+    fn heap_bytes(&self) -> usize {
+        self.0.heap_bytes()
+    }
+}
+
 /// Replays `steps` through a cache and the simulator's `sim`, comparing after each step
 /// the decisions, what each dropped, and every held key's value.
-/// `clock` (with `ttl`) moves one tick per step when given.
+/// `clock` (with `ttl`) moves one tick per step when given. With `hide_slots` the cache's
+/// policy is [`Unslotted`].
 #[allow(clippy::too_many_arguments)]
 fn replay(
     spec: &str,
+    hide_slots: bool,
     sim: &mut dyn Policy,
     capacity: u64,
     seed: u64,
@@ -104,8 +158,13 @@ fn replay(
 ) -> Result<(), String> {
     let evicted: Evicted = Default::default();
     let log = Arc::clone(&evicted);
-    let mut builder = Cache::builder()
-        .policy(spec)
+    let builder = if hide_slots {
+        let spec = spec.to_string();
+        Cache::builder().policy_with(move |c| Box::new(Unslotted(build(&spec, c, seed))))
+    } else {
+        Cache::builder().policy(spec)
+    };
+    let mut builder = builder
         .capacity(capacity)
         .seed(seed)
         .hasher(Identity)
@@ -246,9 +305,11 @@ proptest! {
             Step::Remove(k) => Step::Remove(k % keys),
         }).collect();
         for spec in online() {
-            let mut sim = build(&spec, capacity, seed);
-            replay(&spec, sim.as_mut(), capacity, seed, max, keys, &steps, None)
-                .map_err(|e| TestCaseError::fail(format!("{spec}: {e}")))?;
+            for hide_slots in [false, true] {
+                let mut sim = build(&spec, capacity, seed);
+                replay(&spec, hide_slots, sim.as_mut(), capacity, seed, max, keys, &steps, None)
+                    .map_err(|e| TestCaseError::fail(format!("{spec} (slots hidden: {hide_slots}): {e}")))?;
+            }
         }
     }
 
@@ -267,13 +328,15 @@ proptest! {
             Step::Remove(k) => Step::Remove(k % keys),
         }).collect();
         for spec in online() {
-            let mut sim = Ttl::with_params(
-                build(&spec, capacity, seed),
-                TtlParams { ttl, clock: TtlClock::Wall },
-            );
-            let clock = LogicalClock::new();
-            replay(&spec, &mut sim, capacity, seed, max, keys, &steps, Some((ttl, clock)))
-                .map_err(|e| TestCaseError::fail(format!("ttl {ttl} over {spec}: {e}")))?;
+            for hide_slots in [false, true] {
+                let mut sim = Ttl::with_params(
+                    build(&spec, capacity, seed),
+                    TtlParams { ttl, clock: TtlClock::Wall },
+                );
+                let clock = LogicalClock::new();
+                replay(&spec, hide_slots, &mut sim, capacity, seed, max, keys, &steps, Some((ttl, clock)))
+                    .map_err(|e| TestCaseError::fail(format!("ttl {ttl} over {spec} (slots hidden: {hide_slots}): {e}")))?;
+            }
         }
     }
 }

@@ -9,11 +9,11 @@
 //! the simulator's own, a cache makes the same hit, miss and eviction decisions as
 //! `cachelab sim` on the same stream of requests (tested for every policy).
 //!
-//! Entries sit in a vector by slot. Every built-in online policy but `lirs` (and the TTL
-//! layer over them) numbers the objects it holds ([`Policy::slotted`]): an entry then sits
-//! at the policy's own slot, and a key is found through the policy's index, one hash lookup
-//! per request. For `lirs` or a policy of your own the cache keeps its own index from id to
-//! slot: the same decisions, one lookup more.
+//! Entries sit in a vector by slot. Every built-in online policy (and the TTL layer over
+//! them) numbers the objects it holds ([`Policy::slotted`]): an entry then sits at the
+//! policy's own slot, and a key is found through the policy's index, one hash lookup per
+//! request. For a policy of your own that does not, the cache keeps its own index from id
+//! to slot: the same decisions, one lookup more.
 //!
 //! ```
 //! use cachelab::cache::Cache;

@@ -223,6 +223,6 @@ proptest! {
             check_slots(policy.as_mut(), twin.as_mut(), &requests)
                 .map_err(|e| TestCaseError::fail(format!("{spec} (ttl {ttl}): {e}")))?;
         }
-        prop_assert!(slotted >= 11, "only {} slotted policies", slotted);
+        prop_assert!(slotted >= 12, "only {} slotted policies", slotted);
     }
 }

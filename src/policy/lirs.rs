@@ -78,7 +78,7 @@
 
 use super::list::{KeyedSlab, List, Slab, Token};
 use super::registry::{ParamInfo, PolicyInfo, PolicyKind, spec_text};
-use super::{EvictionSink, Outcome, Policy, Unobserved};
+use super::{EvictionSink, Held, Outcome, Policy, Unobserved};
 use crate::request::Request;
 /// LIRS's parameters (`lirs:hir=0.01,stack=2`).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -242,7 +242,7 @@ impl Lirs {
         };
         let t = self.shadow.aux(sh);
         let slab = self.store.slab();
-        sink.evicted(slab.key(t), slab.size(t));
+        sink.evicted_from(slab.key(t), slab.size(t), t);
         if self.flags(t) & IN_S != 0 {
             self.nh.push_front(&mut self.shadow, sh);
             let flags = self.flags(t) & !RESIDENT;
@@ -297,7 +297,7 @@ impl Lirs {
             evicted += self.make_q_room(size, sink);
             self.enqueue(b);
         } else {
-            sink.evicted(self.store.slab().key(b), size as u32);
+            sink.evicted_from(self.store.slab().key(b), size as u32, b);
             self.store.remove(b);
             evicted += 1;
         }
@@ -357,12 +357,14 @@ impl Lirs {
             self.s.push_front(self.store.slab_mut(), t);
             self.lir_bytes += bytes;
             self.lir_len += 1;
+            sink.admitted(key, t);
         } else {
             evictions += self.make_q_room(bytes, sink);
             let t = self.store.insert(key, size);
             self.set_flags(t, IN_S | NO_SHADOW);
             self.s.push_front(self.store.slab_mut(), t);
             self.enqueue(t);
+            sink.admitted(key, t);
         }
         Outcome::new(false, evictions)
     }
@@ -380,8 +382,29 @@ impl Lirs {
         }
     }
 
-    fn access<S: EvictionSink + ?Sized>(&mut self, key: u64, size: u32, sink: &mut S) -> Outcome {
-        let Some(t) = self.store.find(key) else {
+    /// A request, then the bound on non-resident entries; see [`Lirs::serve_block`].
+    fn access<S: EvictionSink + ?Sized>(
+        &mut self,
+        req: &Request,
+        known: Held,
+        sink: &mut S,
+    ) -> Outcome {
+        let outcome = self.serve_block(req.key, req.size, known, sink);
+        self.limit_stack();
+        outcome
+    }
+
+    /// The read rule, naming every block it drops (with its slot) and the admitted block's
+    /// slot to `sink`; `known` is what the caller knows of `key` ([`Held`]: a key not held
+    /// may still have a non-resident entry, so only a held slot saves the lookup).
+    fn serve_block<S: EvictionSink + ?Sized>(
+        &mut self,
+        key: u64,
+        size: u32,
+        known: Held,
+        sink: &mut S,
+    ) -> Outcome {
+        let Some(t) = known.token_or(|| self.store.find(key), true) else {
             return self.admit_new(key, size, sink);
         };
         let flags = self.flags(t);
@@ -392,7 +415,7 @@ impl Lirs {
             outcome.hit = was_resident;
             if was_resident && outcome.refused {
                 // Held before, too large to keep now: the block itself is gone.
-                sink.evicted(key, old);
+                sink.evicted_from(key, old, t);
             }
             return outcome;
         }
@@ -400,6 +423,8 @@ impl Lirs {
             // A non-resident HIR block in S: a miss that turns it LIR.
             self.drop_shadow(t);
             self.s.move_to_front(self.store.slab_mut(), t);
+            // Its node holds the block again.
+            sink.admitted(key, t);
             let evictions = self.make_lir(t, sink);
             return Outcome::new(false, evictions);
         }
@@ -483,20 +508,23 @@ impl Policy for Lirs {
     }
 
     fn get(&mut self, req: &Request) -> Outcome {
-        let outcome = self.access(req.key, req.size, &mut Unobserved);
-        self.limit_stack();
-        outcome
+        self.access(req, Held::Unknown, &mut Unobserved)
     }
 
     fn get_evicting(&mut self, req: &Request, on_evict: &mut dyn FnMut(u64, u32)) -> Outcome {
-        let outcome = self.access(req.key, req.size, on_evict);
-        self.limit_stack();
-        outcome
+        self.access(req, Held::Unknown, on_evict)
     }
 
     fn names_evictions(&self) -> bool {
         true
     }
+
+    // A block keeps its node while resident, in S or not; a non-resident entry's node is
+    // not a held block's slot.
+    super::token_slots!(|this, key| this
+        .store
+        .find(key)
+        .filter(|&t| this.flags(t) & RESIDENT != 0));
 
     fn delete(&mut self, key: u64) -> bool {
         match self.store.find(key) {
