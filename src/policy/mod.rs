@@ -343,12 +343,13 @@ pub trait Policy: Send {
         false
     }
 
-    /// True when the policy numbers the objects it holds with slots: small numbers (below
-    /// twice the most objects it has held, ghosts included) that stay an object's while it
-    /// is held, reported through [`EvictionSink::evicted_from`] and
-    /// [`EvictionSink::admitted`] by [`Policy::serve`]. An in-process cache then keeps its
-    /// values in a vector by slot and finds a key with the policy's own index: one hash
-    /// lookup per request instead of two (its own table and the policy's).
+    /// True when the policy numbers the objects it holds with slots: small numbers (its
+    /// slab's indexes, below the most nodes it has had at once, ghost entries included)
+    /// that stay an object's while it is held, reported through
+    /// [`EvictionSink::evicted_from`] and [`EvictionSink::admitted`] by [`Policy::serve`].
+    /// An in-process cache then keeps its values in a vector by slot and finds a key with
+    /// the policy's own index: one hash lookup per request instead of two (its own table
+    /// and the policy's).
     fn slotted(&self) -> bool {
         false
     }
