@@ -76,14 +76,14 @@ fn check<P: Policy + ?Sized>(
 
 /// What a slotted policy said during one request.
 #[derive(Default)]
-struct Slots {
+struct SlotReport {
     /// (key, slot) of each drop.
     dropped: Vec<(u64, Option<u32>)>,
     /// (key, slot) of each admission.
     admitted: Vec<(u64, u32)>,
 }
 
-impl EvictionSink for Slots {
+impl EvictionSink for SlotReport {
     fn evicted(&mut self, key: u64, _size: u32) {
         self.dropped.push((key, None));
     }
@@ -114,7 +114,7 @@ fn check_slots(
             Some(slot) => Held::At(slot),
             None => Held::Absent,
         };
-        let mut said = Slots::default();
+        let mut said = SlotReport::default();
         let outcome = policy.serve(req, write, known, &mut said);
         let expected = if write { twin.set(req) } else { twin.get(req) };
         if outcome.hit != expected.hit || policy.len() != twin.len() {

@@ -196,7 +196,7 @@ impl Policy for Lfu {
         true
     }
 
-    super::readmit_slots!();
+    super::token_slots!(|this, key| Readmit::keyed(this).find(key), serve: readmit_get);
 
     fn delete(&mut self, key: u64) -> bool {
         let Some(token) = self.store.find(key) else {

@@ -107,37 +107,16 @@ pub(crate) trait Readmit: Policy {
     fn admit_new<S: EvictionSink + ?Sized>(&mut self, key: u64, size: u32, sink: &mut S) -> u32;
 }
 
-/// The slot methods of a [`Readmit`] policy, whose tokens are its slots: written inside
-/// its `impl Policy`.
-macro_rules! readmit_slots {
-    () => {
-        fn slotted(&self) -> bool {
-            true
-        }
-
-        fn slot_of(&self, key: u64) -> Option<u32> {
-            super::Readmit::keyed(self).find(key)
-        }
-
-        fn serve(
-            &mut self,
-            req: &Request,
-            _write: bool,
-            held: Held,
-            sink: &mut dyn EvictionSink,
-        ) -> Outcome {
-            // A write is a read for these policies (`set` is `get`).
-            readmit_get(self, req, held, sink)
-        }
-    };
-}
-pub(crate) use readmit_slots;
-
-/// The slot methods of a policy whose slots are its slab tokens and whose read rule is
-/// `self.access(req, held, sink)` (its `set` is its `get`): written inside its
-/// `impl Policy`, with `|this, key| …` finding a held key's token (never a ghost's).
+/// The slot methods of a policy whose slots are its slab tokens and whose `set` is its
+/// `get`, written inside its `impl Policy`: `|this, key| …` finds a held key's token (never
+/// a ghost's), and the request goes to `self.access(req, held, sink)`, or to
+/// `serve: f` called as `f(self, req, held, sink)` (the [`Readmit`] family's
+/// [`readmit_get`]).
 macro_rules! token_slots {
     (|$this:ident, $key:ident| $find:expr) => {
+        $crate::policy::token_slots!(|$this, $key| $find, serve: Self::access);
+    };
+    (|$this:ident, $key:ident| $find:expr, serve: $serve:path) => {
         fn slotted(&self) -> bool {
             true
         }
@@ -155,7 +134,7 @@ macro_rules! token_slots {
             sink: &mut dyn $crate::policy::EvictionSink,
         ) -> $crate::policy::Outcome {
             // A write is a read for this policy (`set` is `get`).
-            self.access(req, held, sink)
+            $serve(self, req, held, sink)
         }
     };
 }

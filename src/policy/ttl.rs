@@ -188,20 +188,26 @@ impl Ttl {
         self.base.contains(key)
     }
 
-    /// Drops `key` from the base policy if it has expired; its size and slot (for a
-    /// slotted base) when it did.
-    fn expire_if_due(&mut self, key: u64) -> Option<(u32, Option<u32>)> {
+    /// Deletes the expired `key` from the base; `Some` when the base held it, with the slot
+    /// it held when `slots` (asked only then, so a path that names no slots pays no lookup).
+    fn delete_expired(&mut self, key: u64, slots: bool) -> Option<Option<u32>> {
+        let slot = if slots { self.base.slot_of(key) } else { None };
+        self.base.delete(key).then_some(slot)
+    }
+
+    /// Drops `key` from the base policy if it has expired; its size and slot (see
+    /// [`Ttl::delete_expired`]) when it did.
+    fn expire_if_due(&mut self, key: u64, slots: bool) -> Option<(u32, Option<u32>)> {
         if self.is_expired(key) {
             let (_, size) = self.expiry.remove(&key)?;
-            let slot = self.base.slot_of(key);
-            return self.base.delete(key).then_some((size, slot));
+            return self.delete_expired(key, slots).map(|slot| (size, slot));
         }
         None
     }
 
     /// Drops expired objects, earliest first, until `incoming` units fit or none is left,
-    /// naming each to `sink`.
-    fn reclaim_expired(&mut self, incoming: u64, sink: &mut dyn EvictionSink) -> u32 {
+    /// naming each to `sink` (with its slot when `slots`).
+    fn reclaim_expired(&mut self, incoming: u64, slots: bool, sink: &mut dyn EvictionSink) -> u32 {
         let mut expired = 0;
         while self.base.used() + incoming > self.base.capacity() {
             let Some(&Reverse((at, key))) = self.queue.peek() else {
@@ -213,8 +219,7 @@ impl Ttl {
             self.queue.pop();
             if self.expires(key) == Some(at) {
                 let (_, size) = self.expiry.remove(&key).expect("just looked up");
-                let slot = self.base.slot_of(key);
-                if self.base.delete(key) {
+                if let Some(slot) = self.delete_expired(key, slots) {
                     expired += 1;
                     name_drop(sink, key, size, slot);
                 }
@@ -264,12 +269,14 @@ impl Ttl {
         sink: Option<&mut dyn EvictionSink>,
     ) -> Outcome {
         let named = sink.is_some();
+        // Slots are named only to a sink, and only a slotted base has them.
+        let slots = named && self.base.slotted();
         let sink: &mut dyn EvictionSink = match sink {
             Some(sink) => sink,
             None => &mut Unobserved,
         };
         self.advance(req);
-        let own_expired = self.expire_if_due(req.key);
+        let own_expired = self.expire_if_due(req.key, slots);
         // An expired key was just deleted from the base: not held now.
         let known = if own_expired.is_some() {
             Held::Absent
@@ -279,7 +286,7 @@ impl Ttl {
         let mut expirations = u32::from(own_expired.is_some());
         let present = self.base.contains(req.key);
         if !present && u64::from(req.size) <= self.base.capacity() {
-            expirations += self.reclaim_expired(u64::from(req.size), sink);
+            expirations += self.reclaim_expired(u64::from(req.size), slots, sink);
         }
         // The base's evictions leave stale expiry entries, dropped by `prune` as before:
         // cleaning them here would change decisions (an expired ghost is deleted from the
