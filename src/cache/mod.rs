@@ -294,21 +294,8 @@ impl<K, V> Cache<K, V> {
 }
 
 impl<K: Hash + Eq, V, H: BuildHasher> Cache<K, V, H> {
-    /// The id and slot of `key`'s entry (of hash `hash`), expired or not.
-    #[inline]
-    fn find<Q>(&self, hash: u64, key: &Q) -> Option<(u64, u32)>
-    where
-        K: Borrow<Q>,
-        Q: Eq + ?Sized,
-    {
-        match self.lookup(hash, key) {
-            Lookup::Held(id, slot) => Some((id, slot)),
-            Lookup::Free | Lookup::Taken => None,
-        }
-    }
-
-    /// Where `key` (of hash `hash`) is, and when it is not held, whether its hash is free
-    /// to be its id.
+    /// Where `key`'s entry (of hash `hash`) is, expired or not, and when it is not held,
+    /// whether its hash is free to be its id.
     #[inline]
     fn lookup<Q>(&self, hash: u64, key: &Q) -> Lookup
     where
@@ -331,7 +318,7 @@ impl<K: Hash + Eq, V, H: BuildHasher> Cache<K, V, H> {
         }
     }
 
-    /// [`Cache::find`] among the entries whose key's hash another key had first.
+    /// [`Cache::lookup`] among the entries whose key's hash another key had first.
     #[cold]
     fn find_moved<Q>(&self, hash: u64, key: &Q) -> Option<(u64, u32)>
     where
@@ -548,12 +535,12 @@ impl<K: Hash + Eq, V, H: BuildHasher> Cache<K, V, H> {
         let hash = self.hasher.hash_one(&key);
         let found = if self.vacant == Some(hash) {
             // `get` found this hash free and nothing changed since: the key is not held.
-            None
+            Lookup::Free
         } else {
-            self.find(hash, &key)
+            self.lookup(hash, &key)
         };
         match found {
-            Some((id, slot)) if !self.entry(slot).expired(now) => {
+            Lookup::Held(id, slot) if !self.entry(slot).expired(now) => {
                 let size = self.weigh(&key, &value);
                 let req = self.request(id, size, ttl, now);
                 let entry = self.slots.get_mut(slot).expect("found above");
@@ -564,8 +551,11 @@ impl<K: Hash + Eq, V, H: BuildHasher> Cache<K, V, H> {
                 Some(old)
             }
             found => {
-                if let Some((id, slot)) = found {
-                    self.drop_expired(id, slot);
+                match found {
+                    Lookup::Held(id, slot) => self.drop_expired(id, slot),
+                    // The key's own hash is free to be its id (`new_id` takes it).
+                    Lookup::Free => self.vacant = Some(hash),
+                    Lookup::Taken => {}
                 }
                 if let Err((key, value)) = self.admit(key, value, hash, ttl, now) {
                     self.notify(key, value, RemovalCause::Rejected);
@@ -666,13 +656,20 @@ impl<K: Hash + Eq, V, H: BuildHasher> Cache<K, V, H> {
         Q: Hash + Eq + ?Sized,
     {
         let hash = self.hasher.hash_one(key);
-        let Some((id, slot)) = self.find(hash, key) else {
-            // Not held, but the policy may remember it (a ghost entry, a frequency):
-            // forget that too, as the simulator's delete does. The id is the one the key
-            // would get now, never a held entry's.
-            let id = self.free_id(hash);
-            self.forget(id);
-            return None;
+        let (id, slot) = match self.lookup(hash, key) {
+            Lookup::Held(id, slot) => (id, slot),
+            vacancy => {
+                // Not held, but the policy may remember it (a ghost entry, a frequency):
+                // forget that too, as the simulator's delete does. The id is the one the
+                // key would get now, never a held entry's.
+                let id = if vacancy == Lookup::Free {
+                    hash
+                } else {
+                    self.free_id(hash)
+                };
+                self.forget(id);
+                return None;
+            }
         };
         if self.entry(slot).expired(self.now()) {
             self.drop_expired(id, slot);
@@ -698,7 +695,9 @@ impl<K: Hash + Eq, V, H: BuildHasher> Cache<K, V, H> {
         K: Borrow<Q>,
         Q: Hash + Eq + ?Sized,
     {
-        let (_, slot) = self.find(self.hasher.hash_one(key), key)?;
+        let Lookup::Held(_, slot) = self.lookup(self.hasher.hash_one(key), key) else {
+            return None;
+        };
         let entry = self.entry(slot);
         (!entry.expired(self.now())).then_some(&entry.value)
     }
