@@ -7,9 +7,11 @@ port): calibrate once (`--calibrate`, with one connection and with every client 
 once), then run `--mode net` and the calibrated `--mode sim` with `--repeat R` for every
 client count and strategy, and compare the medians: the fraction of updates lost (naive)
 and CAS failures per update (cas). Prints one Markdown table with the median (min-max) of
-both sides, sim/net - 1, and how many rows are within the tolerance (15%). The last column
-of each server is the same simulation with `--rtt-persistence 0` (every round trip drawn
-independently), on the same net runs: what the measured persistence changes.
+both sides, sim/net - 1, and how many rows are within the tolerance (15%). The simulation
+replays the serving order the calibration measured at each client count; the last column
+of each server is the simulation from the same calibration's delays alone (`--delays-only`:
+round-trip histograms and their persistence, the model before serving orders were
+measured), on the same net runs.
 
     python3 scripts/contention_agreement.py [--clients 2,4,8,16] [--repeat 5] [--ops 1000]
         [--servers memcached,serve] [--binary target/release/cachelab] [--keep DIR]
@@ -131,7 +133,7 @@ def main():
             cal = os.path.join(work, f"{kind}_calibration.json")
             net = os.path.join(work, f"{kind}_net.json")
             sim = os.path.join(work, f"{kind}_sim.json")
-            independent = os.path.join(work, f"{kind}_sim_independent.json")
+            delays = os.path.join(work, f"{kind}_sim_delays.json")
             log = contention(args.binary, ["--mode", "sim", "--calibrate", server,
                                            "--calibration", cal, "--force", "--clients", args.clients,
                                            "--ops", "10", "--strategy", "cas"], args.nice, client_cpu)
@@ -147,9 +149,9 @@ def main():
                            args.nice, client_cpu)
                 net_sets.append(rows(path))
             contention(args.binary, ["--mode", "sim", "--calibration", cal, "--json", sim, *sweep], False)
-            contention(args.binary, ["--mode", "sim", "--calibration", cal, "--rtt-persistence", "0",
-                                     "--json", independent, *sweep], False)
-            results[kind] = (rows(sim), net_sets[0], rows(independent), net_sets,
+            contention(args.binary, ["--mode", "sim", "--calibration", cal, "--delays-only",
+                                     "--json", delays, *sweep], False)
+            results[kind] = (rows(sim), net_sets[0], rows(delays), net_sets,
                              streaks(sim), streaks(net))
         finally:
             child.terminate()
@@ -159,29 +161,29 @@ def main():
     kinds = list(results)
     names = {"memcached": "memcached", "serve": "`cachelab serve -m 64`"}
     header = "| strategy | clients |" + "".join(
-        f" {names[k]}: sim | net | sim/net − 1 | independent sim/net − 1 |" for k in kinds)
+        f" {names[k]}: sim | net | sim/net − 1 | delays only: sim/net − 1 |" for k in kinds)
     print(header)
     print("| --- | ---: |" + " --- | --- | ---: | ---: |" * len(kinds))
     within = {k: 0 for k in kinds}
-    within_independent = {k: 0 for k in kinds}
+    within_delays = {k: 0 for k in kinds}
     total = 0
     fmt = lambda t: f"{t[0]:.3f} ({t[1]:.3f}–{t[2]:.3f})"
     for key in sorted(next(iter(results.values()))[1], key=lambda k: (k[0] != "naive", k[1])):
         cells = []
         for k in kinds:
-            sim, net, independent = (results[k][i][key] for i in range(3))
+            sim, net, delays = (results[k][i][key] for i in range(3))
             if net[0] > 0:
                 error = sim[0] / net[0] - 1
-                error_independent = independent[0] / net[0] - 1
+                error_delays = delays[0] / net[0] - 1
                 within[k] += abs(error) <= args.tolerance
-                within_independent[k] += abs(error_independent) <= args.tolerance
-                cells.append(f" {fmt(sim)} | {fmt(net)} | {error:+.0%} | {error_independent:+.0%} |")
+                within_delays[k] += abs(error_delays) <= args.tolerance
+                cells.append(f" {fmt(sim)} | {fmt(net)} | {error:+.0%} | {error_delays:+.0%} |")
             else:
                 cells.append(f" {fmt(sim)} | {fmt(net)} | - | - |")
         total += 1
         print(f"| {key[0]} | {key[1]} |" + "".join(cells))
     summary = ", ".join(
-        f"{names[k]} {within[k]} of {total} ({within_independent[k]} independent)" for k in kinds)
+        f"{names[k]} {within[k]} of {total} ({within_delays[k]} with delays only)" for k in kinds)
     print(f"\nwithin {args.tolerance:.0%}: {summary}")
     if args.net_sets > 1:
         print_net_sets(results, names, args.tolerance)

@@ -1,6 +1,7 @@
 //! Contention that does not lie (issue 16, part 3): the simulation's delays carry measured
 //! jitter, so a steady network cannot put clients in lockstep; calibration keeps the whole
-//! round-trip histogram and can be saved and reused byte for byte; threads mode repeats
+//! round-trip histogram and the server's serving order at each client count, which the
+//! simulation replays, and can be saved and reused byte for byte; threads mode repeats
 //! its runs and shows their spread.
 
 mod common;
@@ -181,6 +182,28 @@ fn a_saved_calibration_reproduces_the_simulation_without_the_server() {
     );
     assert!(c.concurrent.iter().all(|r| r.round_trip.samples() >= 4_000));
     assert!(err.contains("calibrated with 4 clients at once"), "{err}");
+    // Each count replays the serving order measured with that many connections; the
+    // delays are not used, and the row says so.
+    for row in &rows {
+        let clients = row["clients"].as_u64().unwrap() as u32;
+        let order = c.serving_order_for(clients).unwrap();
+        order.check().unwrap();
+        assert_eq!(order.clients, clients);
+        assert!(order.len() >= 2_000, "{}", order.len());
+        assert_eq!(row["serving_order"].as_str().unwrap(), order.label());
+        assert!(
+            row["rtt_dist"].is_null() && row["service_dist"].is_null(),
+            "{row}"
+        );
+    }
+    // --delays-only simulates every count with the round trips measured at that count.
+    let json = dir.path().join("delays.json");
+    let mut args = vec!["contention", "--calibration", s(&file), "--delays-only"];
+    args.extend(sweep);
+    args.extend(["--json", s(&json)]);
+    ok(&args);
+    let rows: Vec<serde_json::Value> =
+        serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
     for row in &rows {
         let clients = row["clients"].as_u64().unwrap() as u32;
         let (rtt, service) = c.delays_for(clients);
@@ -190,7 +213,18 @@ fn a_saved_calibration_reproduces_the_simulation_without_the_server() {
         );
         assert_eq!(row["rtt_dist"].as_str().unwrap(), rtt.to_string());
         assert_eq!(row["service_dist"].as_str().unwrap(), service.to_string());
+        assert!(row["serving_order"].is_null(), "{row}");
     }
+    // Backoff changes the order, so it is simulated with the delays, saying why.
+    let mut args = vec!["contention", "--calibration", s(&file), "--backoff", "exp"];
+    args.extend(sweep);
+    let out = cachelab(&args);
+    assert!(out.status.success(), "{out:?}");
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        err.contains("the measured serving order is not replayed"),
+        "{err}"
+    );
     // Rows keep the order of one sweep: strategy, then clients.
     let order: Vec<(String, u64)> = rows
         .iter()

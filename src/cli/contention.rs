@@ -31,8 +31,9 @@ pub struct ContentionArgs {
     /// The server for `--mode net`, `host:port` (a real memcached or `cachelab serve`).
     #[arg(long)]
     server: Option<String>,
-    /// Measure this live server's round trip and service time and simulate with their
-    /// histograms (replaces --rtt and --service); with --calibration, also save them there.
+    /// Measure this live server (round trip, service time, and for each client count the
+    /// order it serves that many connections in) and simulate with it: each count replays
+    /// its measured serving order (see --delays-only); with --calibration, also save it.
     #[arg(long, value_name = "HOST:PORT")]
     calibrate: Option<String>,
     /// A calibration file (JSON): written by --calibrate, else read and simulated with, so
@@ -78,6 +79,10 @@ pub struct ContentionArgs {
     /// calibration the persistence measured at each client count.
     #[arg(long)]
     rtt_persistence: Option<f64>,
+    /// With a calibration, simulate with its delay histograms even at the client counts
+    /// where it measured the server's serving order (which is otherwise replayed).
+    #[arg(long)]
+    delays_only: bool,
     /// Think time between a client's operations, same forms as --rtt.
     #[arg(long, default_value = "0")]
     think: Delay,
@@ -194,6 +199,7 @@ pub fn run(args: ContentionArgs) -> Result<()> {
         rtt,
         service,
         rtt_persistence: args.rtt_persistence.unwrap_or(0.0),
+        serving_order: None,
         seed: args.seed,
     };
     base.validate()?;
@@ -225,15 +231,31 @@ pub fn run(args: ContentionArgs) -> Result<()> {
     let rows = match &calibration {
         // Each client count simulated with the round trips measured at that count.
         Some(c) if args.mode == Mode::Sim && !c.concurrent.is_empty() => {
+            // Waits between requests would change the order, so they need the delays.
+            let waits = !base.think.is_zero() || args.backoff.iter().any(|b| *b != Backoff::None);
             let mut per_count = Vec::with_capacity(args.clients.len());
             for &clients in &args.clients {
                 let (rtt, service) = c.delays_for(clients);
                 let rtt_persistence = args
                     .rtt_persistence
                     .unwrap_or_else(|| c.persistence_for(clients));
-                errln!(
-                    "sim, {clients} clients: network delay per round trip {rtt}, persistence {rtt_persistence:.3}"
-                );
+                let serving_order = c
+                    .serving_order_for(clients)
+                    .filter(|_| !args.delays_only && !waits);
+                match &serving_order {
+                    Some(order) => errln!(
+                        "sim, {clients} clients: replaying the serving order measured with {clients} connections ({} places)",
+                        order.len()
+                    ),
+                    None => errln!(
+                        "sim, {clients} clients: network delay per round trip {rtt}, persistence {rtt_persistence:.3}{}",
+                        if waits && c.serving_order_for(clients).is_some() {
+                            " (think time or backoff: the measured serving order is not replayed)"
+                        } else {
+                            ""
+                        }
+                    ),
+                }
                 let sweep = contention::ContentionSweep {
                     server: None,
                     mode: Mode::Sim,
@@ -244,6 +266,7 @@ pub fn run(args: ContentionArgs) -> Result<()> {
                         rtt,
                         service,
                         rtt_persistence,
+                        serving_order,
                         ..base.clone()
                     },
                 };

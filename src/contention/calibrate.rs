@@ -20,6 +20,12 @@
 //!   the two differ by a few microseconds, well inside either's jitter, so the difference
 //!   of single samples is noise.)
 //!
+//! Then, **with N connections at once** for every client count of a sweep
+//! ([`measure_concurrent`]): the round trips and their persistence, and the order in which
+//! the server served the connections ([`ServingOrder`]), which is what the simulation of N
+//! clients replays ([`super::serving_order`]). The delays below are then what
+//! `--delays-only` and runs with think time or backoff simulate with.
+//!
 //! The simulation's network delay is the round trip less the median service time: the
 //! measured histogram shifted down by that median ([`Calibration::network_histogram`]).
 //! The median, not the mean: on a busy machine a few batches stall for milliseconds
@@ -43,6 +49,7 @@ use serde::{Deserialize, Serialize};
 use super::ContentionError;
 use super::config::Delay;
 use super::empirical::{DelayHistogram, network_delay};
+use super::serving_order::{Observed, ServingOrder};
 use crate::memcached::client::{Client, ClientError, ClientOptions};
 use crate::units::format_duration_ns;
 
@@ -64,13 +71,15 @@ pub struct Calibration {
     pub round_trip: DelayHistogram,
     /// Server time per request (from pipelined batches), ns.
     pub service: DelayHistogram,
-    /// Round trips measured with several clients at once ([`measure_concurrent`]), one
-    /// histogram per client count, ascending; empty when only one connection was measured.
+    /// Round trips and serving orders measured with several clients at once
+    /// ([`measure_concurrent`]), one per client count, ascending; empty when only one
+    /// connection was measured.
     #[serde(default)]
     pub concurrent: Vec<ConcurrentRoundTrip>,
 }
 
-/// The round trips `clients` connections see when they all send at once.
+/// What `clients` connections see when they all send at once: round trips, their
+/// persistence, and the server's serving order.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ConcurrentRoundTrip {
     /// Connections sending at once.
@@ -83,15 +92,21 @@ pub struct ConcurrentRoundTrip {
     /// (0 in calibrations saved before it was measured.)
     #[serde(default)]
     pub persistence: f64,
+    /// The order in which the server served the connections, which the simulation of
+    /// `clients` clients replays ([`super::serving_order`]); `None` in calibrations saved
+    /// before it was measured.
+    #[serde(default)]
+    pub serving_order: Option<ServingOrder>,
 }
 
 /// The lag-1 autocorrelation of ranks (Spearman's) over connections' round-trip
 /// sequences, at least 0: how strongly a request's delay predicts the same connection's
 /// next one. Each sample is ranked among the samples of its own request kind (position
-/// `i % 4` of the get/gets/set/cas cycle, all connections together), as a fraction in
+/// `i % 4` of the four-request cycle, all connections together), as a fraction in
 /// `(0, 1)`, so a kind that is simply slower than the others does not count as
-/// persistence; the correlation is then taken over every pair of consecutive samples of
-/// one connection. For the simulation's model (repeat the last round trip with
+/// persistence (the cycles measured are `get`/`gets`/`set`/`cas` and
+/// `get`/`incr`/`gets`/`incr`); the correlation is then taken over every pair of
+/// consecutive samples of one connection. For the simulation's model (repeat the last round trip with
 /// probability `p`, else draw afresh) this statistic is exactly `p`.
 pub fn rank_persistence(connections: &[Vec<u64>]) -> f64 {
     let mut ranks: Vec<Vec<f64>> = connections.iter().map(|c| vec![0.0; c.len()]).collect();
@@ -147,64 +162,110 @@ pub fn rank_persistence(connections: &[Vec<u64>]) -> f64 {
 /// first round trip for ever.
 pub const MAX_PERSISTENCE: f64 = 0.99;
 
-/// Round trips timed per connection in [`measure_concurrent`] (at least; see
-/// [`CONCURRENT_TOTAL`]).
-pub const CONCURRENT_PER_CLIENT: usize = 1_000;
-/// Round trips timed in all by [`measure_concurrent`] when that is more than
-/// [`CONCURRENT_PER_CLIENT`] per connection: a fraction of a second at any client count,
-/// long enough that the persistence is not one scheduler episode (at 4,000 in all it
-/// swung between 0 and 0.7 from one calibration to the next).
-pub const CONCURRENT_TOTAL: usize = 16_000;
+/// Sessions [`measure_concurrent`] runs, each on fresh connections: a server assigns each
+/// new connection to one of its worker threads, and the kernel places each client thread,
+/// so one set of connections is one draw of how the clients share the machine; a net run
+/// makes its own connections, so the calibration samples several such draws.
+pub const SESSIONS: usize = 16;
+/// Round trips timed per connection in each session (at least; see [`SESSION_TOTAL`]).
+pub const SESSION_PER_CLIENT: usize = 250;
+/// Round trips timed in all per session when that is more than [`SESSION_PER_CLIENT`] per
+/// connection. With [`SESSIONS`], at least 64,000 in all, about two seconds on loopback:
+/// at 4,000 in all the persistence swung between 0 and 0.7 from one calibration to the
+/// next, and one session of 64,000 replayed through the `cas` loop at 16 clients gave
+/// 3.3 CAS failures per update in one calibration and 5.1 in the next (net runs: 3.9–4.5).
+pub const SESSION_TOTAL: usize = 8_000;
 
-/// Measures the round trips `clients` connections see when they all cycle through `get`,
-/// `gets`, `set` and a stale `cas` at once, each on a key of its own (so they share the
-/// server, the network stack and the machine's cores, but no counter): on a machine with
-/// fewer cores than clients this carries the waits for a core that a single connection
-/// never meets. Each thread starts after a barrier, warms up with 50 requests, then times
-/// `max(1000, 16000 / clients)` requests.
+/// Measures what `clients` connections see when they all send at once on **one shared
+/// key**, each cycling through `get`, `incr`, `gets`, `incr`: the round trips (on a
+/// machine with fewer cores than clients they carry the waits for a core that a single
+/// connection never meets), how they persist, and the order in which the server served
+/// the connections ([`ServingOrder`]; the replies number the writes, so the order can be
+/// rebuilt). [`SESSIONS`] sessions, each on fresh connections that start after a barrier
+/// and time `max(1000, 8000 / clients)` requests each; the orders are appended.
 pub fn measure_concurrent(
     server: &str,
     clients: u32,
     options: &ClientOptions,
 ) -> Result<ConcurrentRoundTrip, ContentionError> {
-    let per_client = CONCURRENT_PER_CLIENT.max(CONCURRENT_TOTAL / clients.max(1) as usize);
-    let barrier = std::sync::Arc::new(std::sync::Barrier::new(clients as usize));
+    let mut round_trips = Vec::with_capacity(SESSIONS * clients as usize);
+    let mut order: Option<ServingOrder> = None;
+    for _ in 0..SESSIONS {
+        let (trips, session) = measure_session(server, clients, options)?;
+        round_trips.extend(trips);
+        match &mut order {
+            Some(order) => order.append(session),
+            None => order = Some(session),
+        }
+    }
+    Ok(ConcurrentRoundTrip {
+        clients,
+        persistence: rank_persistence(&round_trips),
+        round_trip: DelayHistogram::from_samples(
+            format!(
+                "round trip of get/incr/gets/incr, {clients} clients at once on one key on {server}"
+            ),
+            BUCKET_NS,
+            round_trips.into_iter().flatten(),
+        )
+        .expect("at least 1,000 samples in 100 ns buckets"),
+        serving_order: order,
+    })
+}
+
+/// One session of [`measure_concurrent`]: every connection's round trips, and the order
+/// the server served them in.
+fn measure_session(
+    server: &str,
+    clients: u32,
+    options: &ClientOptions,
+) -> Result<(Vec<Vec<u64>>, ServingOrder), ContentionError> {
+    let per_client = SESSION_PER_CLIENT.max(SESSION_TOTAL / clients.max(1) as usize);
+    let barrier = Arc::new(std::sync::Barrier::new(clients as usize));
+    let key =
+        Arc::new(format!("cachelab:calibration:{}:{clients}", std::process::id()).into_bytes());
     let mut connections = Vec::with_capacity(clients as usize);
     for _ in 0..clients {
         connections.push(Client::connect_with(server, options).map_err(|e| failed(server, e))?);
     }
+    if let Some(first) = connections.first_mut() {
+        first.set(&key, b"0", 0, 0).map_err(|e| failed(server, e))?;
+    }
+    let epoch = Instant::now();
     let handles: Vec<_> = connections
         .into_iter()
-        .enumerate()
-        .map(|(i, mut client)| {
-            let barrier = std::sync::Arc::clone(&barrier);
-            let key = format!("cachelab:calibration:{}:{i}", std::process::id()).into_bytes();
-            std::thread::spawn(move || -> Result<Vec<u64>, ClientError> {
-                let ready = client.set(&key, b"0", 0, 60);
-                // Every thread reaches the barrier, so none waits forever for a failed one.
+        .map(|mut client| {
+            let (barrier, key) = (Arc::clone(&barrier), Arc::clone(&key));
+            std::thread::spawn(move || -> Result<(Vec<u64>, Vec<Observed>), Probe> {
                 barrier.wait();
-                ready?;
-                for i in 0..50 {
-                    counter_request(&mut client, &key, i)?;
-                }
-                let mut out = Vec::with_capacity(per_client);
+                let mut round_trips = Vec::with_capacity(per_client);
+                let mut observed = Vec::with_capacity(per_client);
                 for i in 0..per_client {
                     let start = Instant::now();
-                    counter_request(&mut client, &key, i)?;
-                    out.push(nanos(start));
+                    let (write, value) = order_request(&mut client, &key, i)?;
+                    round_trips.push(nanos(start));
+                    let reply_ns = nanos(epoch);
+                    observed.push(Observed {
+                        write,
+                        value,
+                        reply_ns,
+                    });
                 }
-                client.delete(&key)?;
-                Ok(out)
+                Ok((round_trips, observed))
             })
         })
         .collect();
-    let mut sequences = Vec::with_capacity(clients as usize);
+    let mut round_trips = Vec::with_capacity(clients as usize);
+    let mut observed = Vec::with_capacity(clients as usize);
     let mut first_error = None;
     for handle in handles {
         match handle.join() {
-            Ok(Ok(part)) => sequences.push(part),
+            Ok(Ok((r, o))) => {
+                round_trips.push(r);
+                observed.push(o);
+            }
             Ok(Err(e)) => {
-                first_error.get_or_insert(failed(server, e));
+                first_error.get_or_insert(e.into_error(server));
             }
             Err(_) => {
                 first_error.get_or_insert(ContentionError::Thread(
@@ -216,16 +277,62 @@ pub fn measure_concurrent(
     if let Some(e) = first_error {
         return Err(e);
     }
-    Ok(ConcurrentRoundTrip {
-        clients,
-        persistence: rank_persistence(&sequences),
-        round_trip: DelayHistogram::from_samples(
-            format!("round trip of get/gets/set/cas, {clients} clients at once on {server}"),
-            BUCKET_NS,
-            sequences.into_iter().flatten(),
-        )
-        .expect("at least 1,000 samples in 100 ns buckets"),
-    })
+    let mut cleanup = Client::connect_with(server, options).map_err(|e| failed(server, e))?;
+    cleanup.delete(&key).map_err(|e| failed(server, e))?;
+    let order =
+        ServingOrder::reconstruct(&observed, 0).map_err(|why| ContentionError::Calibration {
+            server: server.to_string(),
+            why,
+        })?;
+    Ok((round_trips, order))
+}
+
+/// Why a calibration connection stopped.
+enum Probe {
+    /// The request failed.
+    Client(ClientError),
+    /// A reply that the calibration's own requests cannot explain.
+    Reply(String),
+}
+
+impl Probe {
+    fn into_error(self, server: &str) -> ContentionError {
+        match self {
+            Probe::Client(e) => failed(server, e),
+            Probe::Reply(why) => ContentionError::Calibration {
+                server: server.to_string(),
+                why,
+            },
+        }
+    }
+}
+
+/// Request `i % 4` of the cycle that reveals the serving order: `get`, `incr`, `gets`,
+/// `incr` of the shared counter; whether it wrote, and the counter its reply carries.
+fn order_request(client: &mut Client, key: &[u8], i: usize) -> Result<(bool, u64), Probe> {
+    let gone = || Probe::Reply("the calibration key vanished (evicted or deleted)".into());
+    let read = match i % 4 {
+        0 => client.get(key),
+        2 => client.gets(key),
+        _ => {
+            let value = client
+                .incr(key, 1)
+                .map_err(Probe::Client)?
+                .ok_or_else(gone)?;
+            return Ok((true, value));
+        }
+    };
+    let data = read.map_err(Probe::Client)?.ok_or_else(gone)?.data;
+    let value = std::str::from_utf8(&data)
+        .ok()
+        .and_then(|text| text.parse().ok())
+        .ok_or_else(|| {
+            Probe::Reply(format!(
+                "the calibration counter holds {:?}, not a number",
+                String::from_utf8_lossy(&data)
+            ))
+        })?;
+    Ok((false, value))
 }
 
 /// Request kind `i % 4` of the cycle a counter client sends: `get`, `gets`, `set`, and a
@@ -353,6 +460,16 @@ impl Calibration {
             .map_or(0.0, |c| c.persistence)
     }
 
+    /// The serving order measured with `clients` connections at once, if any: what the
+    /// simulation of that many clients replays.
+    pub fn serving_order_for(&self, clients: u32) -> Option<Arc<ServingOrder>> {
+        self.concurrent
+            .iter()
+            .find(|c| c.clients == clients)
+            .and_then(|c| c.serving_order.clone())
+            .map(Arc::new)
+    }
+
     /// One line: the round trip's p10/p50/p90/p99 and the service time's mean and median.
     pub fn summary(&self) -> String {
         let q = |q: f64| format_duration_ns(self.round_trip.quantile_ns(q));
@@ -398,6 +515,11 @@ mod tests {
                 clients: 4,
                 persistence: 0.5,
                 round_trip: DelayHistogram::from_samples("rt4", 100, [90_000, 110_000]).unwrap(),
+                serving_order: Some(ServingOrder {
+                    clients: 4,
+                    served: vec![0, 1, 2, 3, 1],
+                    reply_ns: vec![10, 20, 30, 40, 50],
+                }),
             }],
         };
         let back = Calibration::from_json(&c.to_json()).unwrap();
@@ -423,6 +545,19 @@ mod tests {
         );
         assert_eq!(c.delays_for(3).0, rtt);
         assert_eq!((c.persistence_for(4), c.persistence_for(3)), (0.5, 0.0));
+        assert_eq!(
+            c.serving_order_for(4).map(|o| o.served.clone()),
+            Some(vec![0, 1, 2, 3, 1])
+        );
+        assert_eq!(c.serving_order_for(3), None);
+        // A calibration saved before serving orders were measured still reads.
+        let mut old: serde_json::Value = serde_json::from_str(&c.to_json()).unwrap();
+        old["concurrent"][0]
+            .as_object_mut()
+            .unwrap()
+            .remove("serving_order");
+        let old = Calibration::from_json(&old.to_string()).unwrap();
+        assert_eq!(old.serving_order_for(4), None);
         assert!(Calibration::from_json("{}").is_err());
     }
 

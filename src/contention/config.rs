@@ -15,6 +15,7 @@ use std::sync::Arc;
 use rand::Rng;
 
 use super::empirical::{DelayHistogram, loopback_rtt, loopback_service};
+use super::serving_order::ServingOrder;
 use crate::trace::key_dist::{KeyDist, KeyPicker};
 use crate::units::kv::{KeyValues, split_name};
 use crate::units::{format_duration_ns, parse_duration_ns};
@@ -340,6 +341,11 @@ pub struct Workload {
     /// each connection's round trips (the calibration's `ConcurrentRoundTrip::persistence`);
     /// 0, the default, draws every round trip independently.
     pub rtt_persistence: f64,
+    /// A serving order measured on a live server with this many clients (sim mode): when
+    /// present the simulation replays it ([`super::serving_order`]) instead of drawing
+    /// delays, which is how a calibration's `clients` connections were really served.
+    /// `None` by default.
+    pub serving_order: Option<Arc<ServingOrder>>,
     /// Seed of every random choice.
     pub seed: u64,
 }
@@ -359,6 +365,7 @@ impl Default for Workload {
             rtt: Delay::loopback_net(),
             service: Delay::loopback_service(),
             rtt_persistence: 0.0,
+            serving_order: None,
             seed: 1,
         }
     }
@@ -396,6 +403,22 @@ impl Workload {
                 "read ratio {} must be in [0, 1)",
                 self.read_ratio
             )));
+        }
+        if let Some(order) = &self.serving_order {
+            order.check().map_err(WorkloadError::Invalid)?;
+            if order.clients != self.clients {
+                return Err(WorkloadError::Invalid(format!(
+                    "a serving order measured with {} clients cannot replay {}",
+                    order.clients, self.clients
+                )));
+            }
+            if !self.think.is_zero() || self.backoff != Backoff::None {
+                return Err(WorkloadError::Invalid(
+                    "a measured serving order cannot be replayed with think time or backoff: \
+                     their waits would change the order"
+                        .into(),
+                ));
+            }
         }
         Ok(())
     }

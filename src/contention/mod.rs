@@ -39,6 +39,7 @@ pub mod config;
 pub mod empirical;
 pub mod net;
 pub mod result;
+pub mod serving_order;
 pub(crate) mod shim;
 pub mod sim;
 pub(crate) mod streaks;
@@ -65,6 +66,15 @@ pub enum ContentionError {
     /// A client thread failed.
     #[error("threads mode: {0}")]
     Thread(String),
+    /// A live server's replies during calibration could not come from the calibration's
+    /// own requests.
+    #[error("calibrating {server}: {why}")]
+    Calibration {
+        /// The server, `host:port`.
+        server: String,
+        /// What did not add up.
+        why: String,
+    },
 }
 
 /// Runs one workload in `mode` (sim or threads; net needs a server, see [`run_on`]).

@@ -92,8 +92,8 @@ pub struct ContentionRow {
     pub key_dist: String,
     /// Fraction of operations that were plain reads.
     pub read_ratio: f64,
-    /// Mean network delay of a round trip, ns (sim mode; null in threads and net mode,
-    /// where the real network decides).
+    /// Mean network delay of a round trip, ns (sim mode with delays; null in threads and
+    /// net mode, where the real network decides, and when a serving order was replayed).
     pub rtt_ns: Option<f64>,
     /// The round-trip delay as given (`200us`, `exp:200us`, `uniform:100us-300us`; sim
     /// mode, null otherwise).
@@ -105,6 +105,10 @@ pub struct ContentionRow {
     pub service_ns: Option<f64>,
     /// The service time as given (sim mode; null otherwise).
     pub service_dist: Option<String>,
+    /// The measured serving order replayed instead of delays
+    /// ([`super::serving_order::ServingOrder::label`]; sim mode with a calibration, null
+    /// otherwise: then the delay fields are null).
+    pub serving_order: Option<String>,
     /// Mean think time between operations, ns.
     pub think_ns: f64,
     /// The think time as given.
@@ -219,14 +223,6 @@ pub fn jain_index(xs: &[f64]) -> f64 {
     sum * sum / (xs.len() as f64 * squares)
 }
 
-/// The network knobs model nothing outside the simulator: null there.
-fn sim_only<T>(mode: Mode, value: T) -> Option<T> {
-    match mode {
-        Mode::Sim => Some(value),
-        Mode::Threads | Mode::Net => None,
-    }
-}
-
 /// Rounds to 6 decimal places so float noise does not reach the files.
 fn round6(x: f64) -> f64 {
     if x.is_finite() {
@@ -265,6 +261,12 @@ impl ContentionRow {
         let elapsed_s = outcome.elapsed_ns as f64 / 1e9;
         let us = |q: f64| latency.value_at_quantile(q) as f64 / 1e3;
         let cas_failures = sum(|c| c.cas_failures);
+        // A simulation either replays a measured order or draws delays, never both.
+        let replayed = workload
+            .serving_order
+            .as_ref()
+            .filter(|_| mode == Mode::Sim);
+        let delays = mode == Mode::Sim && replayed.is_none();
         ContentionRow {
             mode,
             strategy: workload.strategy.to_string(),
@@ -274,11 +276,12 @@ impl ContentionRow {
             keys: workload.keys,
             key_dist: workload.key_dist.shorthand(),
             read_ratio: workload.read_ratio,
-            rtt_ns: sim_only(mode, round6(workload.rtt.mean_ns())),
-            rtt_dist: sim_only(mode, workload.rtt.to_string()),
-            rtt_persistence: sim_only(mode, workload.rtt_persistence),
-            service_ns: sim_only(mode, round6(workload.service.mean_ns())),
-            service_dist: sim_only(mode, workload.service.to_string()),
+            rtt_ns: delays.then(|| round6(workload.rtt.mean_ns())),
+            rtt_dist: delays.then(|| workload.rtt.to_string()),
+            rtt_persistence: delays.then_some(workload.rtt_persistence),
+            service_ns: delays.then(|| round6(workload.service.mean_ns())),
+            service_dist: delays.then(|| workload.service.to_string()),
+            serving_order: replayed.map(|o| o.label()),
             think_ns: round6(workload.think.mean_ns()),
             think_dist: workload.think.to_string(),
             seed: workload.seed,

@@ -188,7 +188,7 @@ impl<'a> Sim<'a> {
 }
 
 /// A fresh in-process store backend with every counter preset to `workload.initial`.
-fn prepared_backend(workload: &Workload) -> Result<StoreBackend, ContentionError> {
+pub(super) fn prepared_backend(workload: &Workload) -> Result<StoreBackend, ContentionError> {
     // A manual clock: no wall time reaches the store, and nothing here expires.
     let store = Store::new(Settings::default(), ServerClock::manual(1))?;
     let mut backend = StoreBackend::new(store);
@@ -201,7 +201,7 @@ fn prepared_backend(workload: &Workload) -> Result<StoreBackend, ContentionError
 }
 
 /// Sum of every counter (missing ones count 0), read after the store's CAS counters.
-fn finish(
+pub(super) fn finish(
     backend: &mut StoreBackend,
     workload: &Workload,
 ) -> Result<(u64, [u64; 3]), ContentionError> {
@@ -213,8 +213,12 @@ fn finish(
     Ok((total, counters))
 }
 
-/// Runs `workload` in simulated time.
+/// Runs `workload` in simulated time: by replaying its measured serving order when it
+/// has one ([`super::serving_order::replay`]), else with its delays.
 pub fn run(workload: &Workload) -> Result<RunOutcome, ContentionError> {
+    if let Some(order) = &workload.serving_order {
+        return super::serving_order::replay(workload, order);
+    }
     workload.validate()?;
     if workload.clients > MAX_CLIENTS {
         return Err(super::WorkloadError::Invalid(format!(
@@ -635,6 +639,7 @@ mod tests {
                 service,
                 think,
                 rtt_persistence,
+                serving_order: None,
                 seed,
             };
             let row = run(Mode::Sim, &w).unwrap();
