@@ -166,15 +166,23 @@ pub const MAX_PERSISTENCE: f64 = 0.99;
 /// new connection to one of its worker threads, and the kernel places each client thread,
 /// so one set of connections is one draw of how the clients share the machine; a net run
 /// makes its own connections, so the calibration samples several such draws.
-pub const SESSIONS: usize = 16;
+///
+/// Few and long rather than many and short: right after the barrier every client wakes
+/// at once and they tend to take strict turns, the regime with the most CAS failures,
+/// while later they also fall into stretches where one client runs alone (16 clients on
+/// one core: windows of 2,000 places replay at about 2 or about 6 CAS failures per update,
+/// for tens of windows at a time). Sixteen sessions of 8,000 requests at 16 clients
+/// predicted 4.9–5.0 failures per update where net runs gave 3.9–4.1; four of 32,000,
+/// 4.4–4.6.
+pub const SESSIONS: usize = 4;
 /// Round trips timed per connection in each session (at least; see [`SESSION_TOTAL`]).
-pub const SESSION_PER_CLIENT: usize = 250;
+pub const SESSION_PER_CLIENT: usize = 1_000;
 /// Round trips timed in all per session when that is more than [`SESSION_PER_CLIENT`] per
-/// connection. With [`SESSIONS`], at least 64,000 in all, about two seconds on loopback:
-/// at 4,000 in all the persistence swung between 0 and 0.7 from one calibration to the
-/// next, and one session of 64,000 replayed through the `cas` loop at 16 clients gave
-/// 3.3 CAS failures per update in one calibration and 5.1 in the next (net runs: 3.9–4.5).
-pub const SESSION_TOTAL: usize = 8_000;
+/// connection: 128,000 in all per client count up to 32 clients, about 4 s on loopback.
+/// At 4,000 in all the persistence swung between 0 and 0.7 from one calibration to the
+/// next, and one session of 64,000 replayed through the `cas` loop at 16 clients gave 3.3
+/// CAS failures per update in one calibration and 5.1 in the next (net runs: 3.9–4.5).
+pub const SESSION_TOTAL: usize = 32_000;
 
 /// Measures what `clients` connections see when they all send at once on **one shared
 /// key**, each cycling through `get`, `incr`, `gets`, `incr`: the round trips (on a
@@ -182,7 +190,7 @@ pub const SESSION_TOTAL: usize = 8_000;
 /// connection never meets), how they persist, and the order in which the server served
 /// the connections ([`ServingOrder`]; the replies number the writes, so the order can be
 /// rebuilt). [`SESSIONS`] sessions, each on fresh connections that start after a barrier
-/// and time `max(1000, 8000 / clients)` requests each; the orders are appended.
+/// and time `max(1000, 32000 / clients)` requests each; the orders are appended.
 pub fn measure_concurrent(
     server: &str,
     clients: u32,
@@ -486,9 +494,11 @@ impl Calibration {
         )
     }
 
-    /// The calibration as the JSON `--calibration FILE` holds (pretty, final newline).
+    /// The calibration as the JSON `--calibration FILE` holds: one line (serving orders run
+    /// to hundreds of thousands of numbers, which pretty-printing puts one to a line, 17 MB
+    /// for a sweep of 2 to 16 clients), with a final newline.
     pub fn to_json(&self) -> String {
-        let mut text = serde_json::to_string_pretty(self).expect("a calibration serialises");
+        let mut text = serde_json::to_string(self).expect("a calibration serialises");
         text.push('\n');
         text
     }
@@ -524,6 +534,8 @@ mod tests {
         };
         let back = Calibration::from_json(&c.to_json()).unwrap();
         assert_eq!(back, c);
+        // The serving order's times are saved as gaps.
+        assert!(c.to_json().contains(r#""reply_gap_ns":[10,10,10,10,10]"#));
         let (rtt, service) = c.delays();
         // Each round trip less the median service time (1,050 ns: a bucket's middle).
         assert!(

@@ -141,6 +141,15 @@ pub fn describe(rows: &[ContentionRow]) -> String {
                  from memcached 1.6.18 over 127.0.0.1.",
             );
         }
+    } else if let Some(order) = rows
+        .iter()
+        .find(|r| r.clients == most)
+        .and_then(|r| r.serving_order.as_deref())
+    {
+        text.push_str(&format!(
+            " Simulated by replaying the order in which a live server served {most} \
+             connections at once, as calibration measured it ({order})."
+        ));
     }
     text
 }
@@ -260,4 +269,46 @@ fn client_points(
         .collect();
     points.sort_by(|a, b| a.0.total_cmp(&b.0));
     points
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::contention::serving_order::ServingOrder;
+    use crate::contention::{Mode, Strategy, Workload, run};
+    use std::sync::Arc;
+
+    /// The paragraph names what the simulation ran on: the delays drawn, or the measured
+    /// serving order replayed.
+    #[test]
+    fn describe_says_what_was_simulated() {
+        let w = Workload {
+            strategy: Strategy::Cas,
+            clients: 2,
+            updates_per_client: 10,
+            initial: Some(0),
+            ..Workload::default()
+        };
+        let drawn = describe(&[run(Mode::Sim, &w).unwrap()]);
+        assert!(
+            drawn.contains("Simulated network delay per round trip loopback-net"),
+            "{drawn}"
+        );
+        let order = ServingOrder {
+            clients: 2,
+            served: vec![0, 1, 1, 0],
+            reply_ns: vec![1, 2, 3, 4],
+        };
+        let replayed = Workload {
+            serving_order: Some(Arc::new(order)),
+            ..w
+        };
+        let text = describe(&[run(Mode::Sim, &replayed).unwrap()]);
+        assert!(
+            text.contains("replaying the order in which a live server served 2 connections")
+                && text.contains("measured@2[4 places]")
+                && !text.contains("network delay"),
+            "{text}"
+        );
+    }
 }
