@@ -19,9 +19,8 @@
 //! is the write's place), a read that saw value `v` was served between write `v` and write
 //! `v + 1`, and reads between the same two writes are ordered by when their replies
 //! arrived ([`ServingOrder::reconstruct`]). Only the places where every connection was
-//! busy are kept: at a session's start and end fewer contend, and a session of 1,000
-//! requests per connection ends with a tail long enough to lower the replayed failures
-//! by about 10% at 16 clients.
+//! busy are kept: at a session's start and end fewer contend, and with them kept the
+//! replayed failures at 16 clients came out 10–20% lower.
 //!
 //! [`replay`] gives each served place to the simulated client mapped to that connection,
 //! which sends whatever its strategy asks next (a `gets`, a `cas`, a `set`…) against the
