@@ -229,7 +229,8 @@ pub fn run(args: ContentionArgs) -> Result<()> {
         );
     };
     let rows = match &calibration {
-        // Each client count simulated with the round trips measured at that count.
+        // Each client count simulated with what was measured at that count: its serving
+        // order, else its round trips.
         Some(c) if args.mode == Mode::Sim && !c.concurrent.is_empty() => {
             // Waits between requests would change the order, so they need the delays.
             let waits = !base.think.is_zero() || args.backoff.iter().any(|b| *b != Backoff::None);
@@ -239,9 +240,8 @@ pub fn run(args: ContentionArgs) -> Result<()> {
                 let rtt_persistence = args
                     .rtt_persistence
                     .unwrap_or_else(|| c.persistence_for(clients));
-                let serving_order = c
-                    .serving_order_for(clients)
-                    .filter(|_| !args.delays_only && !waits);
+                let measured = c.serving_order_for(clients);
+                let serving_order = measured.clone().filter(|_| !args.delays_only && !waits);
                 match &serving_order {
                     Some(order) => errln!(
                         "sim, {clients} clients: replaying the serving order measured with {clients} connections ({} places)",
@@ -249,7 +249,7 @@ pub fn run(args: ContentionArgs) -> Result<()> {
                     ),
                     None => errln!(
                         "sim, {clients} clients: network delay per round trip {rtt}, persistence {rtt_persistence:.3}{}",
-                        if waits && c.serving_order_for(clients).is_some() {
+                        if waits && measured.is_some() {
                             " (think time or backoff: the measured serving order is not replayed)"
                         } else {
                             ""
