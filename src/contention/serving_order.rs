@@ -31,8 +31,6 @@
 //! time or backoff cannot be replayed (its waits would change the order), and the
 //! workload refuses that combination.
 
-use std::sync::Arc;
-
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -40,11 +38,10 @@ use serde::{Deserialize, Serialize};
 
 use super::ContentionError;
 use super::backend::apply;
-use super::client::{Action, CounterClient};
+use super::client::Action;
 use super::config::Workload;
 use super::result::RunOutcome;
-use super::sim::{finish, prepared_backend};
-use super::streaks::Streaks;
+use super::sim::CounterRun;
 
 /// One request a calibration connection made on the shared key, as its reply told it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -325,14 +322,9 @@ impl Iterator for Schedule<'_> {
 /// `order.clients` clients, no think time and no backoff ([`Workload::validate`]).
 pub fn replay(workload: &Workload, order: &ServingOrder) -> Result<RunOutcome, ContentionError> {
     workload.validate()?;
-    let mut backend = prepared_backend(workload)?;
-    let keys = workload.key_names();
-    let picker = workload.picker()?;
-    let streaks = Arc::new(Streaks::default());
-    let mut clients: Vec<CounterClient> = (0..workload.clients)
-        .map(|id| CounterClient::new(id, workload, &streaks))
-        .collect();
-    let mut pending: Vec<Action> = clients.iter_mut().map(|c| c.start(0, &picker)).collect();
+    let mut run = CounterRun::new(workload)?;
+    let picker = &run.picker;
+    let mut pending: Vec<Action> = run.clients.iter_mut().map(|c| c.start(0, picker)).collect();
     let mut unfinished = pending.iter().filter(|a| **a != Action::Finished).count();
     let (mut requests, mut last) = (0u64, 0u64);
     let mut schedule = Schedule::new(order, workload.seed);
@@ -344,22 +336,14 @@ pub fn replay(workload: &Workload, order: &ServingOrder) -> Result<RunOutcome, C
         };
         debug_assert_eq!(delay, 0, "validate refuses think time and backoff");
         requests += 1;
-        let reply = apply(&mut backend, &keys[key as usize], op)?;
-        pending[slot] = clients[slot].on_reply(now, reply, &picker);
+        let reply = apply(&mut run.backend, &run.keys[key as usize], op)?;
+        pending[slot] = run.clients[slot].on_reply(now, reply, &run.picker);
         if pending[slot] == Action::Finished {
             unfinished -= 1;
             last = now;
         }
     }
-    let (final_total, cas_counters) = finish(&mut backend, workload)?;
-    Ok(RunOutcome {
-        clients: clients.into_iter().map(CounterClient::into_stats).collect(),
-        final_total,
-        elapsed_ns: last,
-        requests,
-        cas_counters,
-        update_streak_mean: streaks.mean(),
-    })
+    run.outcome(last, requests)
 }
 
 #[cfg(test)]
@@ -367,6 +351,7 @@ mod tests {
     use super::*;
     use crate::contention::config::Strategy;
     use proptest::prelude::{ProptestConfig, prop_assert_eq, proptest};
+    use std::sync::Arc;
 
     fn read(value: u64, reply_ns: u64) -> Observed {
         Observed {
@@ -531,13 +516,19 @@ mod tests {
     /// A slow model of the two strategies on the schedule the replay follows: a `cas`
     /// succeeds when no write was served since the client's `gets`; a naive `set` writes
     /// what its `get` read plus one. Counter at 42, every place a request of its client
-    /// until the client is done.
-    fn model(strategy: Strategy, order: &ServingOrder, updates: u64, seed: u64) -> (u64, u64, u64) {
+    /// until the client is done. The final value, and each client's requests and CAS
+    /// failures.
+    fn model(
+        strategy: Strategy,
+        order: &ServingOrder,
+        updates: u64,
+        seed: u64,
+    ) -> (u64, Vec<(u64, u64)>) {
         let clients = order.clients as usize;
         let (mut value, mut version) = (42u64, 0u64);
         let mut read: Vec<Option<(u64, u64)>> = vec![None; clients];
         let mut left = vec![updates; clients];
-        let (mut requests, mut failures) = (0, 0);
+        let mut counts = vec![(0, 0); clients];
         let mut schedule = Schedule::new(order, seed);
         while left.iter().any(|&l| l > 0) {
             let (c, _) = schedule.next().unwrap();
@@ -545,7 +536,7 @@ mod tests {
             if left[c] == 0 {
                 continue;
             }
-            requests += 1;
+            counts[c].0 += 1;
             match read[c].take() {
                 None => read[c] = Some((value, version)),
                 Some((seen, seen_version)) => {
@@ -555,19 +546,19 @@ mod tests {
                         version += 1;
                         left[c] -= 1;
                     } else {
-                        failures += 1;
+                        counts[c].1 += 1;
                     }
                 }
             }
         }
-        (value, requests, failures)
+        (value, counts)
     }
 
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(64))]
 
         /// Replaying any order through the real clients and store gives the slow model's
-        /// final value, requests and CAS failures on the same schedule.
+        /// final value, and each client's requests and CAS failures, on the same schedule.
         #[test]
         fn replay_agrees_with_a_slow_model(
             clients in 1u32..5,
@@ -588,11 +579,13 @@ mod tests {
             let strategy = if cas { Strategy::Cas } else { Strategy::Naive };
             let w = Workload { seed, ..workload(strategy, order.clone(), updates) };
             let out = replay(&w, &order).unwrap();
-            let failures: u64 = out.clients.iter().map(|c| c.cas_failures).sum();
+            let counts: Vec<(u64, u64)> =
+                out.clients.iter().map(|c| (c.requests, c.cas_failures)).collect();
             prop_assert_eq!(
-                (out.final_total, out.requests, failures),
+                (out.final_total, counts.clone()),
                 model(strategy, &order, updates, seed)
             );
+            prop_assert_eq!(out.requests, counts.iter().map(|c| c.0).sum::<u64>());
             // A seed repeats itself.
             let again = replay(&w, &order).unwrap();
             prop_assert_eq!((again.final_total, again.elapsed_ns), (out.final_total, out.elapsed_ns));

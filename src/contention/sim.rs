@@ -28,6 +28,7 @@ use super::config::Workload;
 use super::result::RunOutcome;
 use super::streaks::Streaks;
 use crate::memcached::{ServerClock, Settings, Store};
+use crate::trace::key_dist::KeyPicker;
 
 /// Bits of an event's tie-breaker that hold the client id; the rest count events, so a run
 /// may schedule up to 2^44 events.
@@ -187,30 +188,66 @@ impl<'a> Sim<'a> {
     }
 }
 
-/// A fresh in-process store backend with every counter preset to `workload.initial`.
-pub(super) fn prepared_backend(workload: &Workload) -> Result<StoreBackend, ContentionError> {
-    // A manual clock: no wall time reaches the store, and nothing here expires.
-    let store = Store::new(Settings::default(), ServerClock::manual(1))?;
-    let mut backend = StoreBackend::new(store);
-    if let Some(initial) = workload.initial {
-        for key in workload.key_names() {
-            backend.set(&key, initial)?;
-        }
-    }
-    Ok(backend)
+/// What a simulated run drives, whether it draws delays or replays a measured order: the
+/// in-process store with every counter preset to `workload.initial`, the counters' names,
+/// the key picker, and one client per id (sharing the run's update streaks).
+pub(super) struct CounterRun {
+    pub(super) backend: StoreBackend,
+    pub(super) keys: Vec<Vec<u8>>,
+    pub(super) picker: KeyPicker,
+    pub(super) clients: Vec<CounterClient>,
+    streaks: Arc<Streaks>,
 }
 
-/// Sum of every counter (missing ones count 0), read after the store's CAS counters.
-pub(super) fn finish(
-    backend: &mut StoreBackend,
-    workload: &Workload,
-) -> Result<(u64, [u64; 3]), ContentionError> {
-    let counters = backend.cas_counters()?.unwrap_or_default();
-    let mut total = 0u64;
-    for key in workload.key_names() {
-        total = total.wrapping_add(backend.get(&key)?.unwrap_or(0));
+impl CounterRun {
+    /// A fresh store and clients for `workload` (already validated).
+    pub(super) fn new(workload: &Workload) -> Result<CounterRun, ContentionError> {
+        // A manual clock: no wall time reaches the store, and nothing here expires.
+        let store = Store::new(Settings::default(), ServerClock::manual(1))?;
+        let mut backend = StoreBackend::new(store);
+        let keys = workload.key_names();
+        if let Some(initial) = workload.initial {
+            for key in &keys {
+                backend.set(key, initial)?;
+            }
+        }
+        let streaks = Arc::new(Streaks::default());
+        Ok(CounterRun {
+            backend,
+            picker: workload.picker()?,
+            clients: (0..workload.clients)
+                .map(|id| CounterClient::new(id, workload, &streaks))
+                .collect(),
+            keys,
+            streaks,
+        })
     }
-    Ok((total, counters))
+
+    /// The run's outcome: every client's counts, and the sum of every counter (missing
+    /// ones count 0), read after the store's CAS counters.
+    pub(super) fn outcome(
+        mut self,
+        elapsed_ns: u64,
+        requests: u64,
+    ) -> Result<RunOutcome, ContentionError> {
+        let cas_counters = self.backend.cas_counters()?.unwrap_or_default();
+        let mut final_total = 0u64;
+        for key in &self.keys {
+            final_total = final_total.wrapping_add(self.backend.get(key)?.unwrap_or(0));
+        }
+        Ok(RunOutcome {
+            clients: self
+                .clients
+                .into_iter()
+                .map(CounterClient::into_stats)
+                .collect(),
+            final_total,
+            elapsed_ns,
+            requests,
+            cas_counters,
+            update_streak_mean: self.streaks.mean(),
+        })
+    }
 }
 
 /// Runs `workload` in simulated time: by replaying its measured serving order when it
@@ -227,16 +264,10 @@ pub fn run(workload: &Workload) -> Result<RunOutcome, ContentionError> {
         ))
         .into());
     }
-    let mut backend = prepared_backend(workload)?;
-    let keys = workload.key_names();
-    let picker = workload.picker()?;
-    let streaks = Arc::new(Streaks::default());
-    let mut clients: Vec<CounterClient> = (0..workload.clients)
-        .map(|id| CounterClient::new(id, workload, &streaks))
-        .collect();
-    let mut sim = Sim::new(workload, clients.len());
-    for (id, client) in clients.iter_mut().enumerate() {
-        if let Action::Send { op, key, delay } = client.start(0, &picker) {
+    let mut run = CounterRun::new(workload)?;
+    let mut sim = Sim::new(workload, run.clients.len());
+    for (id, client) in run.clients.iter_mut().enumerate() {
+        if let Action::Send { op, key, delay } = client.start(0, &run.picker) {
             sim.send(id as u32, op, key, delay, true);
         }
     }
@@ -256,7 +287,7 @@ pub fn run(workload: &Workload) -> Result<RunOutcome, ContentionError> {
         match sim.pending[slot] {
             Pending::Arrive { op, key, back } => {
                 requests += 1;
-                let reply = apply(&mut backend, &keys[key as usize], op)?;
+                let reply = apply(&mut run.backend, &run.keys[key as usize], op)?;
                 let service = workload.service.sample(&mut sim.net);
                 let done = sim.now.max(sim.server_free).saturating_add(service);
                 sim.server_free = done;
@@ -265,7 +296,7 @@ pub fn run(workload: &Workload) -> Result<RunOutcome, ContentionError> {
             }
             Pending::Reply(reply) => {
                 sim.pending[slot] = Pending::Idle;
-                match clients[slot].on_reply(sim.now, reply, &picker) {
+                match run.clients[slot].on_reply(sim.now, reply, &run.picker) {
                     Action::Send { op, key, delay } => sim.send(id, op, key, delay, false),
                     Action::Finished => {
                         sim.events.clear(id);
@@ -276,15 +307,7 @@ pub fn run(workload: &Workload) -> Result<RunOutcome, ContentionError> {
             Pending::Idle => {}
         }
     }
-    let (final_total, cas_counters) = finish(&mut backend, workload)?;
-    Ok(RunOutcome {
-        clients: clients.into_iter().map(CounterClient::into_stats).collect(),
-        final_total,
-        elapsed_ns: last,
-        requests,
-        cas_counters,
-        update_streak_mean: streaks.mean(),
-    })
+    run.outcome(last, requests)
 }
 
 #[cfg(test)]
