@@ -160,10 +160,10 @@ impl ServingOrder {
         }
         let from = first.iter().copied().max().unwrap_or(0);
         let to = last.iter().copied().min().unwrap_or(0);
-        let places = &places[from..=to];
         if from > to {
             return Err("the connections were never all busy at once".into());
         }
+        let places = &places[from..=to];
         let mut latest = 0;
         let reply_ns = places
             .iter()
@@ -410,8 +410,13 @@ mod tests {
         assert!(refused(&[vec![read(2, 1)], vec![write(1, 2)]]).contains("saw the counter at 2"));
         assert!(refused(&[vec![write(1, 1)], vec![]]).contains("connection 1 made no request"));
         assert!(refused(&[]).contains("no connections"));
-        // A finished before B began.
+        // A finished before B began (also with places between them).
         let apart = refused(&[vec![write(1, 1)], vec![write(2, 2)]]);
+        assert!(apart.contains("never all busy"), "{apart}");
+        let apart = refused(&[
+            vec![write(1, 1), write(2, 2)],
+            vec![write(3, 3), write(4, 4)],
+        ]);
         assert!(apart.contains("never all busy"), "{apart}");
     }
 
