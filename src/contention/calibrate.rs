@@ -237,7 +237,10 @@ fn measure_session(
         connections.push(Client::connect_with(server, options).map_err(|e| failed(server, e))?);
     }
     if let Some(first) = connections.first_mut() {
-        first.set(&key, b"0", 0, 0).map_err(|e| failed(server, e))?;
+        // Ten minutes: longer than any session, and gone by itself if the session fails.
+        first
+            .set(&key, b"0", 0, 600)
+            .map_err(|e| failed(server, e))?;
     }
     let epoch = Instant::now();
     let handles: Vec<_> = connections
