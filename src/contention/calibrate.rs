@@ -266,28 +266,16 @@ fn measure_session(
             })
         })
         .collect();
-    let mut round_trips = Vec::with_capacity(clients as usize);
-    let mut observed = Vec::with_capacity(clients as usize);
-    let mut first_error = None;
-    for handle in handles {
-        match handle.join() {
-            Ok(Ok((r, o))) => {
-                round_trips.push(r);
-                observed.push(o);
-            }
-            Ok(Err(e)) => {
-                first_error.get_or_insert(e.into_error(server));
-            }
-            Err(_) => {
-                first_error.get_or_insert(ContentionError::Thread(
-                    "a calibration client panicked".into(),
-                ));
-            }
-        }
-    }
-    if let Some(e) = first_error {
-        return Err(e);
-    }
+    let joined = handles
+        .into_iter()
+        .map(|h| h.join().map(|r| r.map_err(|e| e.into_error(server))));
+    let (round_trips, observed): (Vec<_>, Vec<_>) =
+        super::join_all(joined, || ContentionError::Calibration {
+            server: server.to_string(),
+            why: "a calibration client panicked".into(),
+        })?
+        .into_iter()
+        .unzip();
     let mut cleanup = Client::connect_with(server, options).map_err(|e| failed(server, e))?;
     cleanup.delete(&key).map_err(|e| failed(server, e))?;
     let order =

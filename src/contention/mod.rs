@@ -77,6 +77,29 @@ pub enum ContentionError {
     },
 }
 
+/// Every thread's value, once all of them have been joined (so none is left running
+/// behind an early return), or the first error among them; a thread that panicked counts
+/// as `panicked()`.
+pub(crate) fn join_all<T>(
+    joined: impl IntoIterator<Item = std::thread::Result<Result<T, ContentionError>>>,
+    panicked: impl Fn() -> ContentionError,
+) -> Result<Vec<T>, ContentionError> {
+    let mut values = Vec::new();
+    let mut first_error = None;
+    for result in joined {
+        match result {
+            Ok(Ok(value)) => values.push(value),
+            Ok(Err(e)) => {
+                first_error.get_or_insert(e);
+            }
+            Err(_) => {
+                first_error.get_or_insert_with(&panicked);
+            }
+        }
+    }
+    first_error.map_or(Ok(values), Err)
+}
+
 /// Runs one workload in `mode` (sim or threads; net needs a server, see [`run_on`]).
 pub fn run(mode: Mode, workload: &Workload) -> Result<ContentionRow, ContentionError> {
     run_on(mode, workload, None)

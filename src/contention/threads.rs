@@ -113,22 +113,9 @@ pub fn run_on<B: CounterBackend + Send + 'static>(
             .map_err(|e| ContentionError::Thread(format!("cannot start client {id}: {e}")))?;
         handles.push(handle);
     }
-    let mut clients = Vec::with_capacity(handles.len());
-    let mut first_error = None;
-    for handle in handles {
-        match handle.join() {
-            Ok(Ok(stats)) => clients.push(stats),
-            Ok(Err(e)) => {
-                first_error.get_or_insert(e);
-            }
-            Err(_) => {
-                first_error.get_or_insert(ContentionError::Thread("a client panicked".into()));
-            }
-        }
-    }
-    if let Some(e) = first_error {
-        return Err(e);
-    }
+    let clients = super::join_all(handles.into_iter().map(|h| h.join()), || {
+        ContentionError::Thread("a client panicked".into())
+    })?;
     let after = control.cas_counters()?;
     let cas_counters = match (before, after) {
         (Some(b), Some(a)) => [0, 1, 2].map(|i| a[i].saturating_sub(b[i])),
