@@ -512,8 +512,18 @@ impl<K: Hash + Eq, V, H: BuildHasher> Cache<K, V, H> {
             self.misses += 1;
             return None;
         }
-        let req = self.request(id, entry.size, 0, now);
+        let size = entry.size;
         self.hits += 1;
+        // Nothing to record and no TTL layer: a policy whose hit changes only its own
+        // bookkeeping takes it in place ([`Policy::hit_at`]), the same change as serving it.
+        if !self.timed
+            && self.recorder.is_none()
+            && self.slots.slotted()
+            && self.policy.hit_at(slot)
+        {
+            return Some(Some(slot));
+        }
+        let req = self.request(id, size, 0, now);
         Some(self.ask(&req, false, Some(slot), false))
     }
 

@@ -163,7 +163,7 @@ impl Policy for Clock {
         true
     }
 
-    super::token_slots!(|this, key| Readmit::keyed(this).find(key), serve: readmit_get);
+    super::token_slots!(|this, key| Readmit::keyed(this).find(key), readmit);
 
     fn delete(&mut self, key: u64) -> bool {
         let Some(token) = self.set.store.find(key) else {

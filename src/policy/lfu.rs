@@ -196,7 +196,7 @@ impl Policy for Lfu {
         true
     }
 
-    super::token_slots!(|this, key| Readmit::keyed(this).find(key), serve: readmit_get);
+    super::token_slots!(|this, key| Readmit::keyed(this).find(key), readmit);
 
     fn delete(&mut self, key: u64) -> bool {
         let Some(token) = self.store.find(key) else {

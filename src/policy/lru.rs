@@ -83,8 +83,8 @@ impl<const PROMOTE: bool> RecencyQueue<PROMOTE> {
             if self.store.slab().size(token) != req.size {
                 // A resize re-links the object at the front, as a touch would.
                 outcome.evictions = self.resize(token, req.size, sink);
-            } else if PROMOTE {
-                self.queue.move_to_front(self.store.slab_mut(), token);
+            } else {
+                self.record_hit(token);
             }
             return outcome;
         }
@@ -97,6 +97,14 @@ impl<const PROMOTE: bool> RecencyQueue<PROMOTE> {
         self.queue.push_front(self.store.slab_mut(), token);
         sink.admitted(req.key, token);
         Outcome::new(false, evictions)
+    }
+
+    /// A hit on `token` with its size unchanged: LRU moves it to the front, FIFO leaves it.
+    #[inline(always)]
+    fn record_hit(&mut self, token: Token) {
+        if PROMOTE {
+            self.queue.move_to_front(self.store.slab_mut(), token);
+        }
     }
 
     /// Applies a size change to a present object; returns evictions.
@@ -153,6 +161,12 @@ impl<const PROMOTE: bool> Policy for RecencyQueue<PROMOTE> {
     }
 
     super::token_slots!(|this, key| this.store.find(key));
+
+    #[inline]
+    fn hit_at(&mut self, slot: u32) -> bool {
+        self.record_hit(slot);
+        true
+    }
 
     fn delete(&mut self, key: u64) -> bool {
         match self.store.find(key) {

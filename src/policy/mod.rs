@@ -116,6 +116,16 @@ macro_rules! token_slots {
     (|$this:ident, $key:ident| $find:expr) => {
         $crate::policy::token_slots!(|$this, $key| $find, serve: Self::access);
     };
+    (|$this:ident, $key:ident| $find:expr, readmit) => {
+        $crate::policy::token_slots!(|$this, $key| $find, serve: $crate::policy::readmit_get);
+
+        #[inline]
+        fn hit_at(&mut self, slot: u32) -> bool {
+            // `readmit_get`'s hit with the size unchanged.
+            $crate::policy::Readmit::on_hit(self, slot);
+            true
+        }
+    };
     (|$this:ident, $key:ident| $find:expr, serve: $serve:path) => {
         fn slotted(&self) -> bool {
             true
@@ -360,6 +370,18 @@ pub trait Policy: Send {
         } else {
             self.get_evicting(req, &mut named)
         }
+    }
+
+    /// The in-process cache's fast hit: a read of the held object in `slot` (a slotted
+    /// policy's, found through [`Policy::slot_of`]) with its size unchanged. A policy whose
+    /// such hit only updates its own bookkeeping (a reference bit, a frequency, a place in
+    /// a list: nothing evicted, admitted or moved to another slot) makes exactly the change
+    /// [`Policy::serve`] would and returns true, so the caller builds no request and no
+    /// sink. Otherwise (the default) it changes nothing and returns false, and the caller
+    /// serves the read.
+    fn hit_at(&mut self, slot: u32) -> bool {
+        let _ = slot;
+        false
     }
 
     /// Reads every request of `requests` in order, counting each into `counters`.

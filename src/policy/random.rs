@@ -138,7 +138,7 @@ impl Policy for Random {
         true
     }
 
-    super::token_slots!(|this, key| Readmit::keyed(this).find(key), serve: readmit_get);
+    super::token_slots!(|this, key| Readmit::keyed(this).find(key), readmit);
 
     fn delete(&mut self, key: u64) -> bool {
         match self.store.find(key) {

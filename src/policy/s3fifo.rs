@@ -153,6 +153,14 @@ impl S3Fifo {
         self.store.slab_mut().set_aux(token, queue << 8 | freq);
     }
 
+    /// A hit on the held `token` (on `queue`, small or main) with its size unchanged: one
+    /// more in its frequency, up to the most counted.
+    #[inline(always)]
+    fn record_hit(&mut self, token: Token, queue: u32) {
+        let freq = (self.freq(token) + 1).min(MAX_FREQ);
+        self.set(token, queue, freq);
+    }
+
     /// Moves `token` to the front of `to` with frequency `freq`.
     fn move_to(&mut self, token: Token, to: u32, freq: u32) {
         let from = self.queue_of(token);
@@ -251,8 +259,7 @@ impl S3Fifo {
             let queue = self.queue_of(token);
             if queue != GHOST {
                 if self.store.slab().size(token) == req.size {
-                    let freq = (self.freq(token) + 1).min(MAX_FREQ);
-                    self.set(token, queue, freq);
+                    self.record_hit(token, queue);
                     return Outcome::HIT;
                 }
                 let old = self.store.slab().size(token);
@@ -321,6 +328,14 @@ impl Policy for S3Fifo {
     // A held object keeps its node as it moves from the small queue to the main one; a
     // ghost's node is not a held object's slot.
     super::token_slots!(|this, key| this.store.find(key).filter(|&t| this.queue_of(t) != GHOST));
+
+    #[inline]
+    fn hit_at(&mut self, slot: u32) -> bool {
+        let queue = self.queue_of(slot);
+        debug_assert_ne!(queue, GHOST, "a held object's slot");
+        self.record_hit(slot, queue);
+        true
+    }
 
     fn delete(&mut self, key: u64) -> bool {
         let Some(token) = self.store.find(key) else {
