@@ -11,7 +11,9 @@ use foldhash::fast::RandomState;
 use hashbrown::HashMap;
 
 use super::capture::Recorder;
-use super::{Cache, CaptureFile, Clock, Listener, RemovalCause, Slots, WallClock, Weigher, sync};
+use super::{
+    Cache, CaptureFile, Clock, Engine, Listener, RemovalCause, Slots, WallClock, Weigher, sync,
+};
 use crate::policy::builtin::POLICIES;
 use crate::policy::{Policy, PolicyKind, PolicySpec, SpecError};
 
@@ -341,7 +343,7 @@ fn assemble<K: Hash + Eq, V, H: BuildHasher>(
     let capturing = recorder.is_some();
     let base_slotted = base.slotted();
     let mut cache = Cache {
-        policy: base,
+        policy: Engine::new(base),
         timed: false,
         clocked: capturing,
         hasher,

@@ -50,6 +50,7 @@
 mod builder;
 mod capture;
 mod clock;
+mod engine;
 mod memo;
 mod slots;
 pub mod sync;
@@ -58,6 +59,7 @@ pub use builder::{BuildError, Builder};
 use capture::Recorder;
 pub use capture::{CaptureFile, CaptureSummary};
 pub use clock::{Clock, LogicalClock, WallClock};
+use engine::Engine;
 pub use memo::{Memo, MemoBuilder};
 use slots::Slots;
 
@@ -68,7 +70,7 @@ use foldhash::fast::RandomState;
 use hashbrown::HashMap;
 
 use crate::policy::ttl::{Ttl, TtlClock, TtlParams};
-use crate::policy::{EvictionSink, Held, Policy};
+use crate::policy::{EvictionSink, Held};
 use crate::request::{Op, Request};
 
 /// The TTL layer a cache puts over its policy: no default of its own (the cache fills in
@@ -173,6 +175,7 @@ impl<K, V> Settle<'_, K, V> {
 
     /// Takes out the entry the policy dropped (`id`, from `slot` when it said), keeping it
     /// for the listener when `defer`.
+    #[inline]
     fn drop_entry(&mut self, id: u64, slot: Option<u32>) {
         if id == self.id && self.held.is_none() {
             // The new object itself, placed and dropped in one request.
@@ -233,6 +236,7 @@ impl<K, V> EvictionSink for Settle<'_, K, V> {
 }
 
 /// Forgets that `entry`, leaving, took an id other than its hash.
+#[inline]
 fn forget_move<K, V>(moved: &mut HashMap<u64, Vec<u64>>, entry: &Entry<K, V>) {
     if entry.id == entry.hash {
         return;
@@ -255,7 +259,7 @@ pub struct Cache<K, V, H = RandomState> {
     /// every request through unchanged while no entry has a TTL, so adding it late makes
     /// the same decisions as having it from the start, without its lookups on every
     /// request of a cache that never uses TTLs.
-    policy: Box<dyn Policy>,
+    policy: Engine,
     /// True once the policy is wrapped in the TTL layer.
     timed: bool,
     /// True when requests need the clock's time: TTLs are in use or requests are captured.
@@ -302,7 +306,7 @@ impl<K: Hash + Eq, V, H: BuildHasher> Cache<K, V, H> {
         K: Borrow<Q>,
         Q: Eq + ?Sized,
     {
-        let vacancy = match self.slots.locate(&*self.policy, hash) {
+        let vacancy = match self.slots.locate(&self.policy, hash) {
             Some(slot) if self.entry(slot).key.borrow() == key => {
                 return Lookup::Held(hash, slot);
             }
@@ -326,7 +330,7 @@ impl<K: Hash + Eq, V, H: BuildHasher> Cache<K, V, H> {
         Q: Eq + ?Sized,
     {
         self.moved.get(&hash)?.iter().find_map(|&id| {
-            let slot = self.slots.locate(&*self.policy, id)?;
+            let slot = self.slots.locate(&self.policy, id)?;
             (self.entry(slot).key.borrow() == key).then_some((id, slot))
         })
     }
@@ -351,8 +355,9 @@ impl<K: Hash + Eq, V, H: BuildHasher> Cache<K, V, H> {
             return;
         }
         // A one-object placeholder stands in while the base moves under the layer.
-        let base = std::mem::replace(&mut self.policy, Box::new(crate::policy::lru::Lru::new(1)));
-        self.policy = Box::new(Ttl::with_params(base, CACHE_TTL));
+        let placeholder = Engine::Any(Box::new(crate::policy::lru::Lru::new(1)));
+        let base = std::mem::replace(&mut self.policy, placeholder).into_dyn();
+        self.policy = Engine::Any(Box::new(Ttl::with_params(base, CACHE_TTL)));
         self.timed = true;
         self.clocked = true;
     }
@@ -441,7 +446,7 @@ impl<K: Hash + Eq, V, H: BuildHasher> Cache<K, V, H> {
             };
             recorder.record(&request, Op::Delete);
         }
-        self.policy.delete(id);
+        self.policy.as_dyn_mut().delete(id);
     }
 
     /// Drops the expired entry `id` (in `slot`) from the policy and the table, telling the
@@ -467,7 +472,7 @@ impl<K: Hash + Eq, V, H: BuildHasher> Cache<K, V, H> {
     /// A free id for a key of hash `hash`: the hash itself unless a held entry has it.
     fn free_id(&self, hash: u64) -> u64 {
         let mut id = hash;
-        while self.slots.locate(&*self.policy, id).is_some() {
+        while self.slots.locate(&self.policy, id).is_some() {
             id = id.wrapping_add(1);
         }
         id
@@ -590,7 +595,7 @@ impl<K: Hash + Eq, V, H: BuildHasher> Cache<K, V, H> {
                 Some(slot) => Some(slot),
                 None => return Err((key, value)),
             }
-        } else if self.policy.contains(id) {
+        } else if self.policy.as_dyn().contains(id) {
             None
         } else {
             return Err((key, value));
@@ -744,8 +749,8 @@ impl<K: Hash + Eq, V, H: BuildHasher> Cache<K, V, H> {
         CacheInfo {
             hits: self.hits,
             misses: self.misses,
-            maxsize: self.policy.capacity(),
-            currsize: self.policy.used(),
+            maxsize: self.policy.as_dyn().capacity(),
+            currsize: self.policy.as_dyn().used(),
         }
     }
 
@@ -777,7 +782,7 @@ impl<K: Hash + Eq, V, H: BuildHasher> Cache<K, V, H> {
     /// policy holds exactly the entries, and the ids moved off a shared hash are
     /// recorded; for tests after every step.
     pub fn validate(&self) -> Result<(), String> {
-        self.slots.validate(&*self.policy)?;
+        self.slots.validate(&self.policy)?;
         let moved = self.slots.iter().filter(|(_, e)| e.id != e.hash).count();
         let recorded: usize = self.moved.values().map(Vec::len).sum();
         if moved != recorded {
@@ -791,11 +796,11 @@ impl<K: Hash + Eq, V, H: BuildHasher> Cache<K, V, H> {
     /// The policy's display name, such as `ttl:ttl=0,base=s3fifo:small=0.1;threshold=1,clock=wall`.
     pub fn policy_name(&self) -> String {
         if self.timed {
-            self.policy.name()
+            self.policy.as_dyn().name()
         } else {
             // The name the TTL layer gives the base (see `policy`), which it passes
             // every request through to until a TTL is used.
-            CACHE_TTL.name_over(&self.policy.name())
+            CACHE_TTL.name_over(&self.policy.as_dyn().name())
         }
     }
 }

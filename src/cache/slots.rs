@@ -9,8 +9,8 @@
 
 use hashbrown::HashTable;
 
+use super::Engine;
 use super::Entry;
-use crate::policy::Policy;
 use crate::policy::list::mix64;
 
 /// The cache's own numbering, for a policy without slots: an index from id to slot and
@@ -49,7 +49,7 @@ impl<K, V> Slots<K, V> {
 
     /// The slot of the held entry with id `id`.
     #[inline]
-    pub fn locate(&self, policy: &dyn Policy, id: u64) -> Option<u32> {
+    pub fn locate(&self, policy: &Engine, id: u64) -> Option<u32> {
         match &self.own {
             None => policy.slot_of(id),
             Some(_) => self.find_own(id),
@@ -82,6 +82,7 @@ impl<K, V> Slots<K, V> {
 
     /// Puts `entry` in the policy's `slot` (slotted) or a free slot of the cache's own
     /// (`slot` is `None`); returns the slot.
+    #[inline]
     pub fn put(&mut self, slot: Option<u32>, entry: Entry<K, V>) -> u32 {
         let id = entry.id;
         let slot = match (&mut self.own, slot) {
@@ -116,6 +117,7 @@ impl<K, V> Slots<K, V> {
     }
 
     /// Takes the entry out of `slot`, freeing the slot.
+    #[inline]
     pub fn take(&mut self, slot: u32) -> Option<Entry<K, V>> {
         let entry = self.entries.get_mut(slot as usize)?.take()?;
         self.len -= 1;
@@ -153,7 +155,7 @@ impl<K, V> Slots<K, V> {
 
     /// Checks that every entry is where [`Slots::locate`] finds its id, that the count is
     /// right and that the policy holds exactly these entries; for tests.
-    pub fn validate(&self, policy: &dyn Policy) -> Result<(), String> {
+    pub fn validate(&self, policy: &Engine) -> Result<(), String> {
         let mut held = 0;
         for (slot, entry) in self.iter() {
             held += 1;
@@ -168,10 +170,10 @@ impl<K, V> Slots<K, V> {
         if held != self.len {
             return Err(format!("{held} entries but a count of {}", self.len));
         }
-        if held != policy.len() {
+        if held != policy.as_dyn().len() {
             return Err(format!(
                 "{held} entries but the policy holds {}",
-                policy.len()
+                policy.as_dyn().len()
             ));
         }
         Ok(())

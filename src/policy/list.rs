@@ -294,10 +294,27 @@ impl List {
     /// Moves `token`, which must be on this list, to the front.
     #[inline(always)]
     pub fn move_to_front(&mut self, slab: &mut Slab, token: Token) {
-        if self.head != token {
-            self.unlink(slab, token);
-            self.push_front(slab, token);
+        let head = self.head;
+        if head == token {
+            return;
         }
+        let nodes = &mut slab.nodes;
+        let Node { prev, next, .. } = nodes[token as usize];
+        if next == head {
+            // The back node: in a circle, making it the head is the whole move.
+            self.head = token;
+            return;
+        }
+        // Splice out (the list has at least three nodes here: token, head and next),
+        // then in between the back node and the head; length and bytes stay.
+        nodes[prev as usize].next = next;
+        nodes[next as usize].prev = prev;
+        let back = nodes[head as usize].prev;
+        nodes[token as usize].prev = back;
+        nodes[token as usize].next = head;
+        nodes[back as usize].next = token;
+        nodes[head as usize].prev = token;
+        self.head = token;
     }
 
     /// Changes the size of `token`, which must be on this list, keeping the byte count right.
@@ -517,5 +534,43 @@ mod tests {
         let d = keyed.insert(4, 1);
         assert_eq!(d, c);
         keyed.validate().unwrap();
+    }
+
+    proptest::proptest! {
+        /// `move_to_front` (a splice that keeps the counts) against a `VecDeque` model,
+        /// with pushes and pops between: the front, the back and any node in between.
+        #[test]
+        fn move_to_front_keeps_the_order_a_deque_gives(
+            steps in proptest::collection::vec((0u8..3, 0usize..8), 1..200),
+        ) {
+            let mut keyed = KeyedSlab::new();
+            let mut list = List::new();
+            let mut model = std::collections::VecDeque::new();
+            let mut next_key = 0u64;
+            for (op, pick) in steps {
+                match op {
+                    0 => {
+                        let token = keyed.insert(next_key, 1 + (next_key % 3) as u32);
+                        next_key += 1;
+                        list.push_front(keyed.slab_mut(), token);
+                        model.push_front(token);
+                    }
+                    1 if !model.is_empty() => {
+                        let token = model.remove(pick % model.len()).unwrap();
+                        list.move_to_front(keyed.slab_mut(), token);
+                        model.push_front(token);
+                    }
+                    _ => {
+                        let popped = list.pop_back(keyed.slab_mut());
+                        proptest::prop_assert_eq!(popped, model.pop_back());
+                        if let Some(token) = popped {
+                            keyed.remove(token);
+                        }
+                    }
+                }
+                let order = list.validate(keyed.slab()).map_err(proptest::test_runner::TestCaseError::fail)?;
+                proptest::prop_assert_eq!(order, Vec::from(model.clone()));
+            }
+        }
     }
 }

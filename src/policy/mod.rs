@@ -146,6 +146,17 @@ macro_rules! token_slots {
             // A write is a read for this policy (`set` is `get`).
             $serve(self, req, held, sink)
         }
+
+        #[inline]
+        fn serve_in<S: $crate::policy::EvictionSink>(
+            &mut self,
+            req: &$crate::request::Request,
+            _write: bool,
+            held: $crate::policy::Held,
+            sink: &mut S,
+        ) -> $crate::policy::Outcome {
+            $serve(self, req, held, sink)
+        }
     };
 }
 pub(crate) use token_slots;
@@ -271,7 +282,7 @@ impl<F: FnMut(u64, u32) + ?Sized> EvictionSink for F {
 /// - A request for a present key with a new size updates the size, evicting others as
 ///   needed; if the new size exceeds the capacity the object is dropped.
 /// - `used() <= capacity()` after every call.
-pub trait Policy: Send {
+pub trait Policy: Send + std::any::Any {
     /// Display name: the spec with every parameter, such as `lru` or
     /// `s3fifo:small=0.1,threshold=1`, so it parses back into the same policy.
     fn name(&self) -> String;
@@ -382,6 +393,24 @@ pub trait Policy: Send {
     fn hit_at(&mut self, slot: u32) -> bool {
         let _ = slot;
         false
+    }
+
+    /// [`Policy::serve`] with a sink whose type is known, for a caller that holds the
+    /// policy by its type (an in-process cache's built-in policies): the policy's request
+    /// path and the sink's methods then compile together, with no dynamic call between
+    /// them. Every slotted built-in policy overrides it; the default serves through
+    /// `serve`.
+    fn serve_in<S: EvictionSink>(
+        &mut self,
+        req: &Request,
+        write: bool,
+        held: Held,
+        sink: &mut S,
+    ) -> Outcome
+    where
+        Self: Sized,
+    {
+        self.serve(req, write, held, sink)
     }
 
     /// Reads every request of `requests` in order, counting each into `counters`.
