@@ -262,6 +262,9 @@ pub struct Cache<K, V, H = RandomState> {
     policy: Engine,
     /// True once the policy is wrapped in the TTL layer.
     timed: bool,
+    /// True when a hit may go to [`Policy::hit_at`]: the policy gives slots, and nothing
+    /// is clocked (no TTL layer, so no entry expires; no capture to record the read).
+    in_place_hits: bool,
     /// True when requests need the clock's time: TTLs are in use or requests are captured.
     /// Otherwise no decision depends on the time, and the clock is not read.
     clocked: bool,
@@ -360,6 +363,7 @@ impl<K: Hash + Eq, V, H: BuildHasher> Cache<K, V, H> {
         self.policy = Engine::Any(Box::new(Ttl::with_params(base, CACHE_TTL)));
         self.timed = true;
         self.clocked = true;
+        self.in_place_hits = false;
     }
 
     /// The request for `id` at time `now`.
@@ -510,6 +514,18 @@ impl<K: Hash + Eq, V, H: BuildHasher> Cache<K, V, H> {
                 return None;
             }
         };
+        if self.in_place_hits && self.policy.hit_at(slot) {
+            // No clock, so no entry expires; nothing to record; the policy took the hit.
+            self.hits += 1;
+            return Some(Some(slot));
+        }
+        self.served_hit(id, slot)
+    }
+
+    /// A hit [`Policy::hit_at`] did not take, or on a clocked cache: checks expiry and
+    /// serves the read as a request (see [`Cache::hit`]).
+    #[inline(never)]
+    fn served_hit(&mut self, id: u64, slot: u32) -> Option<Option<u32>> {
         let now = self.now();
         let entry = self.entry(slot);
         if entry.expired(now) {
@@ -519,15 +535,6 @@ impl<K: Hash + Eq, V, H: BuildHasher> Cache<K, V, H> {
         }
         let size = entry.size;
         self.hits += 1;
-        // Nothing to record and no TTL layer: a policy whose hit changes only its own
-        // bookkeeping takes it in place ([`Policy::hit_at`]), the same change as serving it.
-        if !self.timed
-            && self.recorder.is_none()
-            && self.slots.slotted()
-            && self.policy.hit_at(slot)
-        {
-            return Some(Some(slot));
-        }
         let req = self.request(id, size, 0, now);
         Some(self.ask(&req, false, Some(slot), false))
     }

@@ -119,10 +119,10 @@ impl Readmit for Clock {
 
     fn on_hit(&mut self, token: Token) {
         let counter = self.set.store.slab().aux(token);
-        self.set
-            .store
-            .slab_mut()
-            .set_aux(token, (counter + 1).min(self.max));
+        // Written only when it changes, so a hot object's node stays unwritten.
+        if counter < self.max {
+            self.set.store.slab_mut().set_aux(token, counter + 1);
+        }
     }
 
     fn admit_new<S: EvictionSink + ?Sized>(&mut self, key: u64, size: u32, sink: &mut S) -> u32 {

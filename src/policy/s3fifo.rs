@@ -157,8 +157,12 @@ impl S3Fifo {
     /// more in its frequency, up to the most counted.
     #[inline(always)]
     fn record_hit(&mut self, token: Token, queue: u32) {
-        let freq = (self.freq(token) + 1).min(MAX_FREQ);
-        self.set(token, queue, freq);
+        let freq = self.freq(token);
+        // At the cap nothing changes, and the node is not written: a hot object's line
+        // then stays shared between the cores that read it.
+        if freq < MAX_FREQ {
+            self.set(token, queue, freq + 1);
+        }
     }
 
     /// Moves `token` to the front of `to` with frequency `freq`.

@@ -86,7 +86,10 @@ impl Readmit for Sieve {
     }
 
     fn on_hit(&mut self, token: Token) {
-        self.set.store.slab_mut().set_aux(token, 1);
+        // Written only when it changes, so a hot object's node stays unwritten.
+        if self.set.store.slab().aux(token) != 1 {
+            self.set.store.slab_mut().set_aux(token, 1);
+        }
     }
 
     fn admit_new<S: EvictionSink + ?Sized>(&mut self, key: u64, size: u32, sink: &mut S) -> u32 {
