@@ -119,18 +119,23 @@ struct Entry<K, V> {
     id: u64,
     key: K,
     value: V,
-    /// The cache hasher's hash of `key` (the id, unless two keys share it).
-    hash: u64,
     /// Size in capacity units, as the policy holds it.
     size: u32,
-    /// Expiry time in clock ticks, if the entry has a TTL.
-    expires: Option<u64>,
+    /// Expiry time in clock ticks; 0 when the entry has no TTL (an expiry is at least
+    /// 1: a time plus a TTL of at least 1).
+    expires: u64,
 }
 
 impl<K, V> Entry<K, V> {
     fn expired(&self, now: u64) -> bool {
-        self.expires.is_some_and(|at| at <= now)
+        self.expires != 0 && self.expires <= now
     }
+}
+
+/// An entry's expiry for a TTL of `ttl` ticks (0 = none) set at `now`: see
+/// [`Entry::expires`].
+fn expiry(ttl: u64, now: u64) -> u64 {
+    if ttl > 0 { now.saturating_add(ttl) } else { 0 }
 }
 
 /// Where a key is: [`Cache::lookup`]'s answer.
@@ -148,9 +153,11 @@ enum Lookup {
 /// placement as the policy names it. Dropped entries whose key or value has a destructor,
 /// or that the listener must see, wait in `gone` until the policy has returned, so no
 /// user code runs while the policy is between states.
-struct Settle<'a, K, V> {
+struct Settle<'a, K, V, H> {
     slots: &'a mut Slots<K, V>,
     moved: &'a mut HashMap<u64, Vec<u64>>,
+    /// The cache's key hasher, for [`forget_move`].
+    hasher: &'a H,
     gone: &'a mut Vec<(K, V, RemovalCause)>,
     /// Keep dropped entries in `gone` (there is a listener or a destructor to run).
     defer: bool,
@@ -166,7 +173,7 @@ struct Settle<'a, K, V> {
     replacing: bool,
 }
 
-impl<K, V> Settle<'_, K, V> {
+impl<K: Hash, V, H: BuildHasher> Settle<'_, K, V, H> {
     /// The requested entry's slot after the request: where it is, or where the policy
     /// placed a new one (`None` when it is not held).
     fn slot(&self) -> Option<u32> {
@@ -194,7 +201,7 @@ impl<K, V> Settle<'_, K, V> {
         if id == self.id {
             self.held = None;
         }
-        forget_move(self.moved, &entry);
+        forget_move(self.moved, &entry, self.hasher);
         if self.defer {
             let cause = if id == self.id && self.replacing {
                 RemovalCause::Rejected
@@ -208,7 +215,7 @@ impl<K, V> Settle<'_, K, V> {
     }
 }
 
-impl<K, V> EvictionSink for Settle<'_, K, V> {
+impl<K: Hash, V, H: BuildHasher> EvictionSink for Settle<'_, K, V, H> {
     #[inline]
     fn evicted(&mut self, key: u64, _size: u32) {
         self.drop_entry(key, None);
@@ -235,16 +242,25 @@ impl<K, V> EvictionSink for Settle<'_, K, V> {
     }
 }
 
-/// Forgets that `entry`, leaving, took an id other than its hash.
+/// Forgets that `entry`, leaving, took an id other than its key's hash (by `hasher`);
+/// nothing to do, and no hashing, while no id has moved.
 #[inline]
-fn forget_move<K, V>(moved: &mut HashMap<u64, Vec<u64>>, entry: &Entry<K, V>) {
-    if entry.id == entry.hash {
+fn forget_move<K: Hash, V>(
+    moved: &mut HashMap<u64, Vec<u64>>,
+    entry: &Entry<K, V>,
+    hasher: &impl BuildHasher,
+) {
+    if moved.is_empty() {
         return;
     }
-    if let Some(ids) = moved.get_mut(&entry.hash) {
+    let hash = hasher.hash_one(&entry.key);
+    if entry.id == hash {
+        return;
+    }
+    if let Some(ids) = moved.get_mut(&hash) {
         ids.retain(|&id| id != entry.id);
         if ids.is_empty() {
-            moved.remove(&entry.hash);
+            moved.remove(&hash);
         }
     }
 }
@@ -404,6 +420,7 @@ impl<K: Hash + Eq, V, H: BuildHasher> Cache<K, V, H> {
         let mut settle = Settle {
             slots: &mut self.slots,
             moved: &mut self.moved,
+            hasher: &self.hasher,
             gone: &mut self.gone,
             defer: self.listener.is_some() || std::mem::needs_drop::<(K, V)>(),
             now: req.time,
@@ -434,7 +451,7 @@ impl<K: Hash + Eq, V, H: BuildHasher> Cache<K, V, H> {
     fn unlink(&mut self, slot: u32) -> Option<Entry<K, V>> {
         self.vacant = None;
         let entry = self.slots.take(slot)?;
-        forget_move(&mut self.moved, &entry);
+        forget_move(&mut self.moved, &entry, &self.hasher);
         Some(entry)
     }
 
@@ -568,7 +585,7 @@ impl<K: Hash + Eq, V, H: BuildHasher> Cache<K, V, H> {
                 let entry = self.slots.get_mut(slot).expect("found above");
                 let old = std::mem::replace(&mut entry.value, value);
                 entry.size = size;
-                entry.expires = (ttl > 0).then(|| now.saturating_add(ttl));
+                entry.expires = expiry(ttl, now);
                 self.ask(&req, true, Some(slot), true);
                 Some(old)
             }
@@ -614,9 +631,8 @@ impl<K: Hash + Eq, V, H: BuildHasher> Cache<K, V, H> {
             id,
             key,
             value,
-            hash,
             size,
-            expires: (ttl > 0).then(|| now.saturating_add(ttl)),
+            expires: expiry(ttl, now),
         };
         Ok(self.slots.put(slot, entry))
     }
@@ -790,7 +806,9 @@ impl<K: Hash + Eq, V, H: BuildHasher> Cache<K, V, H> {
     /// recorded; for tests after every step.
     pub fn validate(&self) -> Result<(), String> {
         self.slots.validate(&self.policy)?;
-        let moved = self.slots.iter().filter(|(_, e)| e.id != e.hash).count();
+        let moved = (self.slots.iter())
+            .filter(|(_, e)| e.id != self.hasher.hash_one(&e.key))
+            .count();
         let recorded: usize = self.moved.values().map(Vec::len).sum();
         if moved != recorded {
             return Err(format!(
