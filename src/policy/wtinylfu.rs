@@ -471,13 +471,10 @@ impl WTinyLfu {
         }
     }
 
-    /// A hit in main: probation moves to protected (cooling protected's overflow into
-    /// probation, evicting probation's overflow); protected moves to its front.
-    fn main_hit<S: EvictionSink + ?Sized>(&mut self, token: Token, sink: &mut S) -> u32 {
-        if self.store.slab().aux(token) == PROTECTED {
-            self.protected.move_to_front(self.store.slab_mut(), token);
-            return 0;
-        }
+    /// A hit in probation: the object moves to protected, cooling protected's overflow
+    /// into probation and evicting probation's overflow; returns evictions.
+    fn probation_hit<S: EvictionSink + ?Sized>(&mut self, token: Token, sink: &mut S) -> u32 {
+        debug_assert_eq!(self.store.slab().aux(token), PROBATION);
         self.probation.unlink(self.store.slab_mut(), token);
         self.push_front(PROTECTED, token);
         let mut evicted = 0;
@@ -558,16 +555,33 @@ impl WTinyLfu {
             return outcome;
         }
         let mut outcome = Outcome::HIT;
-        if self.store.slab().aux(token) == WINDOW {
-            self.window.move_to_front(self.store.slab_mut(), token);
-            if self.count == Counting::Access {
-                self.sketch.increment(req.key);
-            }
-        } else {
-            outcome.evictions = self.main_hit(token, sink);
+        if !self.hit_in_place(token, req.key) {
+            outcome.evictions = self.probation_hit(token, sink);
             self.sketch.increment(req.key);
         }
         outcome
+    }
+
+    /// A same-size hit on `token` (of `key`) in the window or the protected segment: a
+    /// move to its front and a count in the sketch (in the window only when counting every
+    /// access); true when done. A probation hit, whose promotion can push objects out of
+    /// the cache, is left to [`WTinyLfu::probation_hit`]: false, nothing changed.
+    #[inline(always)]
+    fn hit_in_place(&mut self, token: Token, key: u64) -> bool {
+        match self.store.slab().aux(token) {
+            WINDOW => {
+                self.window.move_to_front(self.store.slab_mut(), token);
+                if self.count == Counting::Access {
+                    self.sketch.increment(key);
+                }
+            }
+            PROTECTED => {
+                self.protected.move_to_front(self.store.slab_mut(), token);
+                self.sketch.increment(key);
+            }
+            _ => return false,
+        }
+        true
     }
 }
 
@@ -616,6 +630,12 @@ impl Policy for WTinyLfu {
 
     // An object keeps its node from the window through probation and protected.
     super::token_slots!(|this, key| this.store.find(key));
+
+    #[inline]
+    fn hit_at(&mut self, slot: u32) -> bool {
+        let key = self.store.slab().key(slot);
+        self.hit_in_place(slot, key)
+    }
 
     fn delete(&mut self, key: u64) -> bool {
         match self.store.find(key) {
