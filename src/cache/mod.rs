@@ -70,7 +70,7 @@ use foldhash::fast::RandomState;
 use hashbrown::HashMap;
 
 use crate::policy::ttl::{Ttl, TtlClock, TtlParams};
-use crate::policy::{EvictionSink, Held};
+use crate::policy::{EvictionSink, Held, Policy};
 use crate::request::{Op, Request};
 
 /// The TTL layer a cache puts over its policy: no default of its own (the cache fills in
@@ -374,8 +374,8 @@ impl<K: Hash + Eq, V, H: BuildHasher> Cache<K, V, H> {
             return;
         }
         // A one-object placeholder stands in while the base moves under the layer.
-        let placeholder = Engine::Any(Box::new(crate::policy::lru::Lru::new(1)));
-        let base = std::mem::replace(&mut self.policy, placeholder).into_dyn();
+        let placeholder: Box<dyn Policy> = Box::new(crate::policy::lru::Lru::new(1));
+        let base = std::mem::replace(&mut self.policy, Engine::Any(placeholder)).into_dyn();
         self.policy = Engine::Any(Box::new(Ttl::with_params(base, CACHE_TTL)));
         self.timed = true;
         self.clocked = true;
