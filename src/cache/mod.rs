@@ -4,8 +4,9 @@
 //! Start from [`Cache::builder`]. A cache owns three things: its entries (key, value and
 //! the key's internal id), a [`Policy`] over those ids (any registered spec such as
 //! `s3fifo`, or a policy of your own), and a [`Clock`] for TTLs. Every read or insert is one
-//! request to the policy ([`Policy::serve`]); the policy names what it evicts and the cache
-//! drops those values, handing them to the eviction listener. Because the policy object is
+//! request to the policy ([`Policy::serve`]; a hit the policy can take in place, with no
+//! TTL or capture in use, goes to [`Policy::hit_at`]); the policy names what it evicts and
+//! the cache drops those values, handing them to the eviction listener. Because the policy object is
 //! the simulator's own, a cache makes the same hit, miss and eviction decisions as
 //! `cachelab sim` on the same stream of requests (tested for every policy).
 //!

@@ -110,8 +110,9 @@ pub(crate) trait Readmit: Policy {
 /// The slot methods of a policy whose slots are its slab tokens and whose `set` is its
 /// `get`, written inside its `impl Policy`: `|this, key| …` finds a held key's token (never
 /// a ghost's), and the request goes to `self.access(req, held, sink)`, or to
-/// `serve: f` called as `f(self, req, held, sink)` (the [`Readmit`] family's
-/// [`readmit_get`]).
+/// `serve: f` called as `f(self, req, held, sink)`; `readmit` is `serve: readmit_get`
+/// for the [`Readmit`] family, with [`Policy::hit_at`] taking a hit through
+/// [`Readmit::on_hit`]. Both [`Policy::serve`] and [`Policy::serve_in`] are written.
 macro_rules! token_slots {
     (|$this:ident, $key:ident| $find:expr) => {
         $crate::policy::token_slots!(|$this, $key| $find, serve: Self::access);
@@ -282,6 +283,9 @@ impl<F: FnMut(u64, u32) + ?Sized> EvictionSink for F {
 /// - A request for a present key with a new size updates the size, evicting others as
 ///   needed; if the new size exceeds the capacity the object is dropped.
 /// - `used() <= capacity()` after every call.
+///
+/// A policy is `Any` (owned, no borrowed data), so that an in-process cache can tell the
+/// built-in policies it calls by type apart from the rest.
 pub trait Policy: Send + std::any::Any {
     /// Display name: the spec with every parameter, such as `lru` or
     /// `s3fifo:small=0.1,threshold=1`, so it parses back into the same policy.
