@@ -345,7 +345,6 @@ fn assemble<K: Hash + Eq, V, H: BuildHasher>(
     let mut cache = Cache {
         policy: Engine::new(base),
         timed: false,
-        in_place_hits: base_slotted && !capturing,
         clocked: capturing,
         hasher,
         slots: Slots::new(base_slotted),

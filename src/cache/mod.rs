@@ -279,9 +279,6 @@ pub struct Cache<K, V, H = RandomState> {
     policy: Engine,
     /// True once the policy is wrapped in the TTL layer.
     timed: bool,
-    /// True when a hit may go to [`Policy::hit_at`]: the policy gives slots, and nothing
-    /// is clocked (no TTL layer, so no entry expires; no capture to record the read).
-    in_place_hits: bool,
     /// True when requests need the clock's time: TTLs are in use or requests are captured.
     /// Otherwise no decision depends on the time, and the clock is not read.
     clocked: bool,
@@ -380,7 +377,6 @@ impl<K: Hash + Eq, V, H: BuildHasher> Cache<K, V, H> {
         self.policy = Engine::Any(Box::new(Ttl::with_params(base, CACHE_TTL)));
         self.timed = true;
         self.clocked = true;
-        self.in_place_hits = false;
     }
 
     /// The request for `id` at time `now`.
@@ -532,8 +528,10 @@ impl<K: Hash + Eq, V, H: BuildHasher> Cache<K, V, H> {
                 return None;
             }
         };
-        if self.in_place_hits && self.policy.hit_at(slot) {
-            // No clock, so no entry expires; nothing to record; the policy took the hit.
+        // No clock: no TTL (so no entry expires) and no capture (nothing to record). The
+        // slot is the policy's own when it gives slots.
+        if !self.clocked && self.slots.slotted() && self.policy.hit_at(slot) {
+            // The policy took the hit.
             self.hits += 1;
             return Some(Some(slot));
         }
@@ -541,7 +539,8 @@ impl<K: Hash + Eq, V, H: BuildHasher> Cache<K, V, H> {
     }
 
     /// A hit [`Policy::hit_at`] did not take, or on a clocked cache: checks expiry and
-    /// serves the read as a request (see [`Cache::hit`]).
+    /// serves the read as a request (see [`Cache::hit`]). Kept out of line, so that the
+    /// in-place hit in `get` stays a short path.
     #[inline(never)]
     fn served_hit(&mut self, id: u64, slot: u32) -> Option<Option<u32>> {
         let now = self.now();

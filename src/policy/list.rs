@@ -250,12 +250,7 @@ impl List {
             node.next = token;
             self.head = token;
         } else {
-            let head = self.head;
-            let tail = slab.nodes[head as usize].prev;
-            slab.nodes[token as usize].prev = tail;
-            slab.nodes[token as usize].next = head;
-            slab.nodes[tail as usize].next = token;
-            slab.nodes[head as usize].prev = token;
+            splice_before(slab, self.head, token);
         }
         self.len += 1;
         self.bytes += u64::from(slab.nodes[token as usize].size);
@@ -270,8 +265,7 @@ impl List {
         if next == token {
             self.head = NIL;
         } else {
-            slab.nodes[prev as usize].next = next;
-            slab.nodes[next as usize].prev = prev;
+            splice_out(slab, prev, next);
             if self.head == token {
                 self.head = next;
             }
@@ -298,22 +292,14 @@ impl List {
         if head == token {
             return;
         }
-        let nodes = &mut slab.nodes;
-        let Node { prev, next, .. } = nodes[token as usize];
-        if next == head {
-            // The back node: in a circle, making it the head is the whole move.
-            self.head = token;
-            return;
+        let Node { prev, next, .. } = slab.nodes[token as usize];
+        if next != head {
+            // Out of its place and in at the back (the list has at least three nodes
+            // here: token, head and next); length and bytes stay. The back node itself
+            // needs neither: in a circle, making it the head is the whole move.
+            splice_out(slab, prev, next);
+            splice_before(slab, head, token);
         }
-        // Splice out (the list has at least three nodes here: token, head and next),
-        // then in between the back node and the head; length and bytes stay.
-        nodes[prev as usize].next = next;
-        nodes[next as usize].prev = prev;
-        let back = nodes[head as usize].prev;
-        nodes[token as usize].prev = back;
-        nodes[token as usize].next = head;
-        nodes[back as usize].next = token;
-        nodes[head as usize].prev = token;
         self.head = token;
     }
 
@@ -361,6 +347,25 @@ impl List {
         }
         Ok(seen)
     }
+}
+
+/// Links `token` in between `head` and the node before it (the back of a circular list),
+/// leaving the list's counts to the caller.
+#[inline(always)]
+fn splice_before(slab: &mut Slab, head: Token, token: Token) {
+    let back = slab.nodes[head as usize].prev;
+    slab.nodes[token as usize].prev = back;
+    slab.nodes[token as usize].next = head;
+    slab.nodes[back as usize].next = token;
+    slab.nodes[head as usize].prev = token;
+}
+
+/// Joins `prev` and `next`, the neighbours of a node leaving the list, leaving the list's
+/// counts and the node's own links to the caller.
+#[inline(always)]
+fn splice_out(slab: &mut Slab, prev: Token, next: Token) {
+    slab.nodes[prev as usize].next = next;
+    slab.nodes[next as usize].prev = prev;
 }
 
 /// Multiplies and folds: a fast, well-mixed hash of a `u64` key for the index (the high
