@@ -1,15 +1,19 @@
 //! A small driver for profiling a local cache's hot path with callgrind or perf: two
 //! passes of the `local_caches` bench's Zipf(0.9) stream through `get`, and `insert` on a
-//! miss, on a cachelab `Cache` with the given policy or on the `lru` crate (`crate`).
+//! miss, on a cachelab `Cache` with the given policy, on the `lru` crate (`crate`), or on
+//! the simulator's own LRU with keys only and no cache around it (`policy`: the floor of
+//! what a cache sharing the simulator's policy code can cost).
 //!
 //! ```sh
 //! cargo build --release --example local_cache_profile
 //! valgrind --tool=callgrind target/release/examples/local_cache_profile lru 1000
 //! valgrind --tool=callgrind target/release/examples/local_cache_profile crate 1000
+//! valgrind --tool=callgrind target/release/examples/local_cache_profile policy 1000
 //! ```
 //!
-//! Instructions per operation are callgrind's count for `run_cachelab` (or `run_lru`),
-//! inclusive, over the two million operations.
+//! Instructions per operation are callgrind's inclusive count for `run_cachelab` (or
+//! `run_lru`, `run_policy`) over the two million operations. The last line printed is
+//! the run's wall-clock throughput: noisy, so compare the best of several interleaved runs.
 
 // The OLTP stream and `distinct` are the bench's; this driver reads the Zipf stream only.
 #[allow(dead_code)]
@@ -48,6 +52,17 @@ fn run_cachelab(keys: &[u64], capacity: u64, spec: &str) -> u64 {
     })
 }
 
+/// The same two passes through the simulator's own LRU, keys only (no values, no cache
+/// around it): the floor of what the shared policy code costs.
+#[inline(never)]
+fn run_policy(keys: &[u64], capacity: u64) -> u64 {
+    use cachelab::policy::Policy;
+    let mut lru = cachelab::policy::lru::Lru::new(capacity);
+    two_passes(keys, |k| {
+        lru.get(&cachelab::request::Request::get(k, 1)).hit
+    })
+}
+
 /// The same two passes through the `lru` crate.
 #[inline(never)]
 fn run_lru(keys: &[u64], capacity: u64) -> u64 {
@@ -68,7 +83,7 @@ fn main() {
         None => 1000,
         Some(Ok(n)) if n > 0 => n,
         Some(_) => {
-            eprintln!("usage: local_cache_profile [POLICY|crate] [CAPACITY > 0]");
+            eprintln!("usage: local_cache_profile [POLICY|crate|policy] [CAPACITY > 0]");
             std::process::exit(2);
         }
     };
@@ -76,6 +91,8 @@ fn main() {
     let start = Instant::now();
     let hits = if which == "crate" {
         run_lru(&keys, capacity)
+    } else if which == "policy" {
+        run_policy(&keys, capacity)
     } else {
         run_cachelab(&keys, capacity, &which)
     };

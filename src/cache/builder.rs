@@ -12,7 +12,7 @@ use hashbrown::HashMap;
 
 use super::capture::Recorder;
 use super::{
-    Cache, CaptureFile, Clock, Engine, Listener, RemovalCause, Slots, WallClock, Weigher, sync,
+    Cache, CaptureFile, Clock, Engine, Listener, RemovalCause, Table, WallClock, Weigher, sync,
 };
 use crate::policy::builtin::POLICIES;
 use crate::policy::{Policy, PolicyKind, PolicySpec, SpecError};
@@ -341,13 +341,14 @@ fn assemble<K: Hash + Eq, V, H: BuildHasher>(
     // TTLs come with each request (the default filled in by the cache), on the cache's
     // clock as the request time; the TTL layer goes on at the first.
     let capturing = recorder.is_some();
-    let base_slotted = base.slotted();
+    let slotted = base.slotted();
     let mut cache = Cache {
         policy: Engine::new(base),
         timed: false,
         clocked: capturing,
         hasher,
-        slots: Slots::new(base_slotted),
+        table: Table::new(),
+        slotted,
         moved: HashMap::new(),
         weigher,
         listener,

@@ -10,11 +10,11 @@
 //! the simulator's own, a cache makes the same hit, miss and eviction decisions as
 //! `cachelab sim` on the same stream of requests (tested for every policy).
 //!
-//! Entries sit in a vector by slot. Every built-in online policy (and the TTL layer over
-//! them) numbers the objects it holds ([`Policy::slotted`]): an entry then sits at the
-//! policy's own slot, and a key is found through the policy's index, one hash lookup per
-//! request. For a policy of your own that does not, the cache keeps its own index from id
-//! to slot: the same decisions, one lookup more.
+//! Entries sit in one hash table by id, each with its key and value: a read finds them in
+//! one probe. Every built-in online policy (and the TTL layer over them) numbers the
+//! objects it holds ([`Policy::slotted`]); an entry then also names its slot in the
+//! policy, so the policy takes a hit there without a lookup of its own. A policy of your
+//! own that does not is told ids only: the same decisions.
 //!
 //! ```
 //! use cachelab::cache::Cache;
@@ -53,8 +53,8 @@ mod capture;
 mod clock;
 mod engine;
 mod memo;
-mod slots;
 pub mod sync;
+mod table;
 
 pub use builder::{BuildError, Builder};
 use capture::Recorder;
@@ -62,7 +62,7 @@ pub use capture::{CaptureFile, CaptureSummary};
 pub use clock::{Clock, LogicalClock, WallClock};
 use engine::Engine;
 pub use memo::{Memo, MemoBuilder};
-use slots::Slots;
+use table::{At, Table};
 
 use std::borrow::Borrow;
 use std::hash::{BuildHasher, Hash};
@@ -122,6 +122,8 @@ struct Entry<K, V> {
     value: V,
     /// Size in capacity units, as the policy holds it.
     size: u32,
+    /// The policy's slot for the entry ([`NO_SLOT`] when the policy is not slotted).
+    slot: u32,
     /// Expiry time in clock ticks; 0 when the entry has no TTL (an expiry is at least
     /// 1: a time plus a TTL of at least 1).
     expires: u64,
@@ -133,6 +135,9 @@ impl<K, V> Entry<K, V> {
     }
 }
 
+/// [`Entry::slot`] of an entry whose policy does not number its objects.
+const NO_SLOT: u32 = u32::MAX;
+
 /// An entry's expiry for a TTL of `ttl` ticks (0 = none) set at `now`: see
 /// [`Entry::expires`].
 fn expiry(ttl: u64, now: u64) -> u64 {
@@ -142,8 +147,8 @@ fn expiry(ttl: u64, now: u64) -> u64 {
 /// Where a key is: [`Cache::lookup`]'s answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Lookup {
-    /// Held with this id in this slot.
-    Held(u64, u32),
+    /// Held with this id in this bucket.
+    Held(u64, At),
     /// Not held, and no held entry has the key's hash as its id.
     Free,
     /// Not held, and another key's entry has the key's hash as its id.
@@ -153,9 +158,10 @@ enum Lookup {
 /// The sink a cache hands its policy for one request: it applies each drop and each
 /// placement as the policy names it. Dropped entries whose key or value has a destructor,
 /// or that the listener must see, wait in `gone` until the policy has returned, so no
-/// user code runs while the policy is between states.
+/// user code runs while the policy is between states. A request only removes entries
+/// from the table (it inserts none), so every bucket stays where it is.
 struct Settle<'a, K, V, H> {
-    slots: &'a mut Slots<K, V>,
+    table: &'a mut Table<K, V>,
     moved: &'a mut HashMap<u64, Vec<u64>>,
     /// The cache's key hasher, for [`forget_move`].
     hasher: &'a H,
@@ -163,48 +169,54 @@ struct Settle<'a, K, V, H> {
     /// Keep dropped entries in `gone` (there is a listener or a destructor to run).
     defer: bool,
     now: u64,
-    /// The requested id.
-    id: u64,
-    /// The requested entry's slot: before the request, then wherever it moves (`None`
-    /// for a key not held, whose entry is not built yet, or once dropped).
-    held: Option<u32>,
-    /// Where the policy placed a new entry for the requested id.
-    placed: Option<u32>,
+    /// What happened to the requested id.
+    settled: Settled,
     /// A replacing insert: its own entry, dropped, is rejected.
     replacing: bool,
 }
 
-impl<K: Hash, V, H: BuildHasher> Settle<'_, K, V, H> {
-    /// The requested entry's slot after the request: where it is, or where the policy
-    /// placed a new one (`None` when it is not held).
-    fn slot(&self) -> Option<u32> {
-        self.held.or(self.placed)
-    }
+/// The requested id after a request: [`Cache::ask`]'s answer.
+#[derive(Debug, Clone, Copy)]
+struct Settled {
+    /// The requested id.
+    id: u64,
+    /// The requested entry's bucket: before the request, and still after it unless the
+    /// policy dropped the entry (`None` for a key not held, whose entry is not built yet).
+    held: Option<At>,
+    /// Where the policy placed a new object for the requested id.
+    placed: Option<u32>,
+}
 
+impl<K: Hash, V, H: BuildHasher> Settle<'_, K, V, H> {
     /// Takes out the entry the policy dropped (`id`, from `slot` when it said), keeping it
     /// for the listener when `defer`.
     #[inline]
     fn drop_entry(&mut self, id: u64, slot: Option<u32>) {
-        if id == self.id && self.held.is_none() {
-            // The new object itself, placed and dropped in one request.
-            if slot.is_none() || slot == self.placed {
-                self.placed = None;
+        let requested = id == self.settled.id;
+        let entry = if requested {
+            match self.settled.held.take() {
+                Some(at) => self.table.take(at),
+                None => {
+                    // The new object itself, placed and dropped in one request.
+                    if slot.is_none() || slot == self.settled.placed {
+                        self.settled.placed = None;
+                    }
+                    return;
+                }
             }
-            return;
-        }
-        let slot = slot
-            .or_else(|| self.slots.find_own(id))
-            .or_else(|| self.slots.scan(id));
-        let Some(entry) = slot.and_then(|s| self.slots.take(s)) else {
+        } else {
+            self.table.remove(id)
+        };
+        let Some(entry) = entry else {
             return;
         };
-        debug_assert_eq!(entry.id, id, "the policy named the slot's entry");
-        if id == self.id {
-            self.held = None;
-        }
+        debug_assert!(
+            slot.is_none_or(|s| s == entry.slot),
+            "the policy named the entry's slot"
+        );
         forget_move(self.moved, &entry, self.hasher);
         if self.defer {
-            let cause = if id == self.id && self.replacing {
+            let cause = if requested && self.replacing {
                 RemovalCause::Rejected
             } else if entry.expired(self.now) {
                 RemovalCause::Expired
@@ -229,16 +241,14 @@ impl<K: Hash, V, H: BuildHasher> EvictionSink for Settle<'_, K, V, H> {
 
     #[inline]
     fn admitted(&mut self, key: u64, slot: u32) {
-        debug_assert_eq!(key, self.id, "only the requested object is admitted");
-        match self.held {
-            Some(old) if old != slot => {
-                // Re-admitted at a new slot (a size change in some policies).
-                let entry = self.slots.take(old).expect("the held entry");
-                self.slots.put(Some(slot), entry);
-                self.held = Some(slot);
-            }
-            Some(_) => {}
-            None => self.placed = Some(slot),
+        debug_assert_eq!(
+            key, self.settled.id,
+            "only the requested object is admitted"
+        );
+        match self.settled.held {
+            // Held, and re-admitted (at a new slot, in some policies, on a size change).
+            Some(at) => self.table.get_mut(at).expect("the held entry").slot = slot,
+            None => self.settled.placed = Some(slot),
         }
     }
 }
@@ -283,8 +293,11 @@ pub struct Cache<K, V, H = RandomState> {
     /// Otherwise no decision depends on the time, and the clock is not read.
     clocked: bool,
     hasher: H,
-    /// Held entries by slot: the policy's slots when it has them ([`Policy::slotted`]).
-    slots: Slots<K, V>,
+    /// Held entries by id.
+    table: Table<K, V>,
+    /// True when the policy numbers its objects ([`Policy::slotted`]): entries name their
+    /// slots, and hits can be taken in place.
+    slotted: bool,
     /// The ids of held entries whose id is not their key's hash (two keys with one hash:
     /// the second took the next free id), by that hash. Empty unless hashes collide.
     moved: HashMap<u64, Vec<u64>>,
@@ -323,9 +336,9 @@ impl<K: Hash + Eq, V, H: BuildHasher> Cache<K, V, H> {
         K: Borrow<Q>,
         Q: Eq + ?Sized,
     {
-        let vacancy = match self.slots.locate(&self.policy, hash) {
-            Some(slot) if self.entry(slot).key.borrow() == key => {
-                return Lookup::Held(hash, slot);
+        let vacancy = match self.table.find(hash) {
+            Some(at) if self.entry(at).key.borrow() == key => {
+                return Lookup::Held(hash, at);
             }
             Some(_) => Lookup::Taken,
             None => Lookup::Free,
@@ -334,30 +347,28 @@ impl<K: Hash + Eq, V, H: BuildHasher> Cache<K, V, H> {
             return vacancy;
         }
         match self.find_moved(hash, key) {
-            Some((id, slot)) => Lookup::Held(id, slot),
+            Some((id, at)) => Lookup::Held(id, at),
             None => vacancy,
         }
     }
 
     /// [`Cache::lookup`] among the entries whose key's hash another key had first.
     #[cold]
-    fn find_moved<Q>(&self, hash: u64, key: &Q) -> Option<(u64, u32)>
+    fn find_moved<Q>(&self, hash: u64, key: &Q) -> Option<(u64, At)>
     where
         K: Borrow<Q>,
         Q: Eq + ?Sized,
     {
         self.moved.get(&hash)?.iter().find_map(|&id| {
-            let slot = self.slots.locate(&self.policy, id)?;
-            (self.entry(slot).key.borrow() == key).then_some((id, slot))
+            let at = self.table.find(id)?;
+            (self.entry(at).key.borrow() == key).then_some((id, at))
         })
     }
 
-    /// The entry in `slot`, located during this call.
+    /// The entry in bucket `at`, found during this call.
     #[inline]
-    fn entry(&self, slot: u32) -> &Entry<K, V> {
-        self.slots
-            .get(slot)
-            .expect("a located slot holds its entry")
+    fn entry(&self, at: At) -> &Entry<K, V> {
+        self.table.get(at).expect("a found bucket holds its entry")
     }
 
     /// The clock's time when requests need it, else 0 (see `clocked`).
@@ -391,43 +402,38 @@ impl<K: Hash + Eq, V, H: BuildHasher> Cache<K, V, H> {
 
     /// Sends `req` to the policy as a read (`write` false) or a write and applies what it
     /// drops and places (see [`Settle`]), then tells the listener. `held` is the requested
-    /// entry's slot before the request (`None` for a key not held); `replacing` says a
-    /// replacing insert, whose entry is rejected when dropped. Returns the requested
-    /// entry's slot now: where it is, or where the policy placed a new one (`None` when
-    /// it is not held).
+    /// entry's bucket before the request (`None` for a key not held); `replacing` says a
+    /// replacing insert, whose entry is rejected when dropped. Returns where the requested
+    /// entry is now, or where the policy placed a new object for it.
     #[inline]
-    fn ask(
-        &mut self,
-        req: &Request,
-        write: bool,
-        held: Option<u32>,
-        replacing: bool,
-    ) -> Option<u32> {
+    fn ask(&mut self, req: &Request, write: bool, held: Option<At>, replacing: bool) -> Settled {
         debug_assert!(req.ttl == 0 || self.timed, "start_ttls before a TTL");
         self.vacant = None;
         if let Some(recorder) = self.recorder.as_mut() {
             recorder.record(req, if write { Op::Set } else { Op::Get });
         }
-        let known = match (self.slots.slotted(), held) {
-            (true, Some(slot)) => Held::At(slot),
+        let known = match (self.slotted, held) {
+            (true, Some(at)) => Held::At(self.entry(at).slot),
             // A new key's id is one no held entry has (`new_id`).
             (true, None) => Held::Absent,
             (false, _) => Held::Unknown,
         };
         let mut settle = Settle {
-            slots: &mut self.slots,
+            table: &mut self.table,
             moved: &mut self.moved,
             hasher: &self.hasher,
             gone: &mut self.gone,
             defer: self.listener.is_some() || std::mem::needs_drop::<(K, V)>(),
             now: req.time,
-            id: req.key,
-            held,
-            placed: None,
+            settled: Settled {
+                id: req.key,
+                held,
+                placed: None,
+            },
             replacing,
         };
         self.policy.serve(req, write, known, &mut settle);
-        let slot = settle.slot();
+        let settled = settle.settled;
         if !self.gone.is_empty() {
             let mut gone = std::mem::take(&mut self.gone);
             for (key, value, cause) in gone.drain(..) {
@@ -435,7 +441,7 @@ impl<K: Hash + Eq, V, H: BuildHasher> Cache<K, V, H> {
             }
             self.gone = gone;
         }
-        slot
+        settled
     }
 
     fn notify(&mut self, key: K, value: V, cause: RemovalCause) {
@@ -444,10 +450,10 @@ impl<K: Hash + Eq, V, H: BuildHasher> Cache<K, V, H> {
         }
     }
 
-    /// Takes the entry in `slot` out of the table (not out of the policy).
-    fn unlink(&mut self, slot: u32) -> Option<Entry<K, V>> {
+    /// Takes the entry in bucket `at` out of the table (not out of the policy).
+    fn unlink(&mut self, at: At) -> Option<Entry<K, V>> {
         self.vacant = None;
-        let entry = self.slots.take(slot)?;
+        let entry = self.table.take(at)?;
         forget_move(&mut self.moved, &entry, &self.hasher);
         Some(entry)
     }
@@ -467,11 +473,11 @@ impl<K: Hash + Eq, V, H: BuildHasher> Cache<K, V, H> {
         self.policy.as_dyn_mut().delete(id);
     }
 
-    /// Drops the expired entry `id` (in `slot`) from the policy and the table, telling the
-    /// listener.
-    fn drop_expired(&mut self, id: u64, slot: u32) {
+    /// Drops the expired entry `id` (in bucket `at`) from the policy and the table, telling
+    /// the listener.
+    fn drop_expired(&mut self, id: u64, at: At) {
         self.forget(id);
-        if let Some(entry) = self.unlink(slot) {
+        if let Some(entry) = self.unlink(at) {
             self.notify(entry.key, entry.value, RemovalCause::Expired);
         }
     }
@@ -490,7 +496,7 @@ impl<K: Hash + Eq, V, H: BuildHasher> Cache<K, V, H> {
     /// A free id for a key of hash `hash`: the hash itself unless a held entry has it.
     fn free_id(&self, hash: u64) -> u64 {
         let mut id = hash;
-        while self.slots.locate(&self.policy, id).is_some() {
+        while self.table.find(id).is_some() {
             id = id.wrapping_add(1);
         }
         id
@@ -504,22 +510,22 @@ impl<K: Hash + Eq, V, H: BuildHasher> Cache<K, V, H> {
         Q: Hash + Eq + ?Sized,
     {
         let hash = self.hasher.hash_one(key);
-        let slot = self.hit(hash, key)??;
-        Some(&self.entry(slot).value)
+        let at = self.hit(hash, key)??;
+        Some(&self.entry(at).value)
     }
 
     /// The read half of `get`: counts and asks the policy. `None` on a miss; on a hit, the
-    /// entry's slot, or `None` inside when the policy dropped the entry while serving the
+    /// entry's bucket, or `None` inside when the policy dropped the entry while serving the
     /// hit (some policies, SLRU and W-TinyLFU, can evict on a hit, in rare cases the hit
     /// object itself: a hit whose value is gone, as in the simulator).
     #[inline]
-    fn hit<Q>(&mut self, hash: u64, key: &Q) -> Option<Option<u32>>
+    fn hit<Q>(&mut self, hash: u64, key: &Q) -> Option<Option<At>>
     where
         K: Borrow<Q>,
         Q: Eq + ?Sized,
     {
-        let (id, slot) = match self.lookup(hash, key) {
-            Lookup::Held(id, slot) => (id, slot),
+        let (id, at) = match self.lookup(hash, key) {
+            Lookup::Held(id, at) => (id, at),
             vacancy => {
                 // Remembered until the next change, so an insert of the key right after
                 // (a program's read-then-insert) need not look again.
@@ -528,32 +534,31 @@ impl<K: Hash + Eq, V, H: BuildHasher> Cache<K, V, H> {
                 return None;
             }
         };
-        // No clock: no TTL (so no entry expires) and no capture (nothing to record). The
-        // slot is the policy's own when it gives slots.
-        if !self.clocked && self.slots.slotted() && self.policy.hit_at(slot) {
+        // No clock: no TTL (so no entry expires) and no capture (nothing to record).
+        if !self.clocked && self.slotted && self.policy.hit_at(self.entry(at).slot) {
             // The policy took the hit.
             self.hits += 1;
-            return Some(Some(slot));
+            return Some(Some(at));
         }
-        self.served_hit(id, slot)
+        self.served_hit(id, at)
     }
 
     /// A hit [`Policy::hit_at`] did not take, or on a clocked cache: checks expiry and
     /// serves the read as a request (see [`Cache::hit`]). Kept out of line, so that the
     /// in-place hit in `get` stays a short path.
     #[inline(never)]
-    fn served_hit(&mut self, id: u64, slot: u32) -> Option<Option<u32>> {
+    fn served_hit(&mut self, id: u64, at: At) -> Option<Option<At>> {
         let now = self.now();
-        let entry = self.entry(slot);
+        let entry = self.entry(at);
         if entry.expired(now) {
-            self.drop_expired(id, slot);
+            self.drop_expired(id, at);
             self.misses += 1;
             return None;
         }
         let size = entry.size;
         self.hits += 1;
         let req = self.request(id, size, 0, now);
-        Some(self.ask(&req, false, Some(slot), false))
+        Some(self.ask(&req, false, Some(at), false).held)
     }
 
     /// Stores `value` under `key` with the cache's default TTL; returns the value it
@@ -579,19 +584,19 @@ impl<K: Hash + Eq, V, H: BuildHasher> Cache<K, V, H> {
             self.lookup(hash, &key)
         };
         match found {
-            Lookup::Held(id, slot) if !self.entry(slot).expired(now) => {
+            Lookup::Held(id, at) if !self.entry(at).expired(now) => {
                 let size = self.weigh(&key, &value);
                 let req = self.request(id, size, ttl, now);
-                let entry = self.slots.get_mut(slot).expect("found above");
+                let entry = self.table.get_mut(at).expect("found above");
                 let old = std::mem::replace(&mut entry.value, value);
                 entry.size = size;
                 entry.expires = expiry(ttl, now);
-                self.ask(&req, true, Some(slot), true);
+                self.ask(&req, true, Some(at), true);
                 Some(old)
             }
             found => {
                 match found {
-                    Lookup::Held(id, slot) => self.drop_expired(id, slot),
+                    Lookup::Held(id, at) => self.drop_expired(id, at),
                     // The key's own hash is free to be its id (`new_id` takes it).
                     Lookup::Free => self.vacant = Some(hash),
                     Lookup::Taken => {}
@@ -605,22 +610,22 @@ impl<K: Hash + Eq, V, H: BuildHasher> Cache<K, V, H> {
     }
 
     /// Admits an absent key of hash `hash` as the simulator admits on a miss (a read that
-    /// inserts); returns its slot, or the key and value back when the policy does not
+    /// inserts); returns its bucket, or the key and value back when the policy does not
     /// keep them. `ttl` is already [`Cache::ttl_or_default`]'s.
-    fn admit(&mut self, key: K, value: V, hash: u64, ttl: u64, now: u64) -> Result<u32, (K, V)> {
+    fn admit(&mut self, key: K, value: V, hash: u64, ttl: u64, now: u64) -> Result<At, (K, V)> {
         let size = self.weigh(&key, &value);
         let id = self.new_id(hash);
         let req = self.request(id, size, ttl, now);
-        let placed = self.ask(&req, false, None, false);
-        let slot = if self.slots.slotted() {
+        let placed = self.ask(&req, false, None, false).placed;
+        let slot = if self.slotted {
             // Every built-in slotted policy names the slot it admits to; a lookup covers
             // one that does not.
             match placed.or_else(|| self.policy.slot_of(id)) {
-                Some(slot) => Some(slot),
+                Some(slot) => slot,
                 None => return Err((key, value)),
             }
         } else if self.policy.as_dyn().contains(id) {
-            None
+            NO_SLOT
         } else {
             return Err((key, value));
         };
@@ -632,9 +637,10 @@ impl<K: Hash + Eq, V, H: BuildHasher> Cache<K, V, H> {
             key,
             value,
             size,
+            slot,
             expires: expiry(ttl, now),
         };
-        Ok(self.slots.put(slot, entry))
+        Ok(self.table.insert(entry))
     }
 
     /// `ttl`, or the default when it is 0; at most `u32::MAX` ticks (a request's TTL field).
@@ -667,7 +673,7 @@ impl<K: Hash + Eq, V, H: BuildHasher> Cache<K, V, H> {
         self.rejected = None;
         let hash = self.hasher.hash_one(&key);
         match self.hit(hash, &key) {
-            Some(Some(slot)) => return Ok(&self.entry(slot).value),
+            Some(Some(at)) => return Ok(&self.entry(at).value),
             Some(None) => {
                 // A hit that evicted the object itself (rare; see `hit`): the policy has
                 // answered this request, so the value is lent, not stored.
@@ -680,7 +686,7 @@ impl<K: Hash + Eq, V, H: BuildHasher> Cache<K, V, H> {
         let ttl = self.ttl_or_default(0);
         let now = self.now();
         match self.admit(key, value, hash, ttl, now) {
-            Ok(slot) => Ok(&self.entry(slot).value),
+            Ok(at) => Ok(&self.entry(at).value),
             Err((_, value)) => Ok(self.rejected.insert(value)),
         }
     }
@@ -694,8 +700,8 @@ impl<K: Hash + Eq, V, H: BuildHasher> Cache<K, V, H> {
         Q: Hash + Eq + ?Sized,
     {
         let hash = self.hasher.hash_one(key);
-        let (id, slot) = match self.lookup(hash, key) {
-            Lookup::Held(id, slot) => (id, slot),
+        let (id, at) = match self.lookup(hash, key) {
+            Lookup::Held(id, at) => (id, at),
             vacancy => {
                 // Not held, but the policy may remember it (a ghost entry, a frequency):
                 // forget that too, as the simulator's delete does. The id is the one the
@@ -709,12 +715,12 @@ impl<K: Hash + Eq, V, H: BuildHasher> Cache<K, V, H> {
                 return None;
             }
         };
-        if self.entry(slot).expired(self.now()) {
-            self.drop_expired(id, slot);
+        if self.entry(at).expired(self.now()) {
+            self.drop_expired(id, at);
             return None;
         }
         self.forget(id);
-        self.unlink(slot).map(|e| e.value)
+        self.unlink(at).map(|e| e.value)
     }
 
     /// True when `key` is held and unexpired. Not a request: the policy learns nothing.
@@ -733,36 +739,36 @@ impl<K: Hash + Eq, V, H: BuildHasher> Cache<K, V, H> {
         K: Borrow<Q>,
         Q: Hash + Eq + ?Sized,
     {
-        let Lookup::Held(_, slot) = self.lookup(self.hasher.hash_one(key), key) else {
+        let Lookup::Held(_, at) = self.lookup(self.hasher.hash_one(key), key) else {
             return None;
         };
-        let entry = self.entry(slot);
+        let entry = self.entry(at);
         (!entry.expired(self.now())).then_some(&entry.value)
     }
 
     /// Entries held, including expired ones not yet dropped ([`Cache::expire`] drops them).
     pub fn len(&self) -> usize {
-        self.slots.len()
+        self.table.len()
     }
 
     /// True when no entry is held.
     pub fn is_empty(&self) -> bool {
-        self.slots.len() == 0
+        self.table.len() == 0
     }
 
     /// Drops every expired entry now (cachetools' `expire()`), telling the listener;
     /// returns how many. Not needed for correctness: expired entries read as absent.
     pub fn expire(&mut self) -> usize {
         let now = self.now();
-        let mut expired: Vec<(u64, u32)> = self
-            .slots
-            .iter()
-            .filter(|(_, e)| e.expired(now))
-            .map(|(slot, e)| (e.id, slot))
+        let mut expired: Vec<u64> = (self.table.iter())
+            .filter(|e| e.expired(now))
+            .map(|e| e.id)
             .collect();
+        // By id, so the listener hears of them in an order that repeats.
         expired.sort_unstable();
-        for &(id, slot) in &expired {
-            self.drop_expired(id, slot);
+        for &id in &expired {
+            let at = self.table.find(id).expect("an expired entry is held");
+            self.drop_expired(id, at);
         }
         expired.len()
     }
@@ -801,13 +807,13 @@ impl<K: Hash + Eq, V, H: BuildHasher> Cache<K, V, H> {
             .map(CaptureFile::finish)
     }
 
-    /// Checks the table against the policy: every entry sits where its id is found, the
-    /// policy holds exactly the entries, and the ids moved off a shared hash are
-    /// recorded; for tests after every step.
+    /// Checks the table against the policy: the policy holds exactly the entries, each at
+    /// the slot it names, and the ids moved off a shared hash are recorded; for tests
+    /// after every step.
     pub fn validate(&self) -> Result<(), String> {
-        self.slots.validate(&self.policy)?;
-        let moved = (self.slots.iter())
-            .filter(|(_, e)| e.id != self.hasher.hash_one(&e.key))
+        self.table.validate(&self.policy, self.slotted)?;
+        let moved = (self.table.iter())
+            .filter(|e| e.id != self.hasher.hash_one(&e.key))
             .count();
         let recorded: usize = self.moved.values().map(Vec::len).sum();
         if moved != recorded {

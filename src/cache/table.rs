@@ -1,0 +1,148 @@
+//! Where a cache keeps its entries: one hash table of entries keyed by id, each holding
+//! its key, value and the policy's slot for it.
+//!
+//! A read finds its entry, key and value in one probe, as in a cache written for one
+//! policy, and a slotted policy ([`Policy::slotted`]) takes the hit at the slot the entry
+//! names ([`Policy::hit_at`]) without a lookup of its own. An entry is reached by its
+//! bucket (an index into the table, [`At`]) between lookups: buckets stay put while
+//! entries are removed, and move only when an insert grows the table, so a bucket is used
+//! only until the cache's next insert.
+//!
+//! [`Policy::slotted`]: crate::policy::Policy::slotted
+//! [`Policy::hit_at`]: crate::policy::Policy::hit_at
+
+use hashbrown::HashTable;
+
+use super::{Engine, Entry};
+use crate::policy::list::mix64;
+
+/// An entry's bucket in the table: valid until the next insert.
+pub(super) type At = usize;
+
+/// Entries by id; see the [module docs](self).
+pub(super) struct Table<K, V> {
+    entries: HashTable<Entry<K, V>>,
+}
+
+impl<K, V> Table<K, V> {
+    /// An empty table.
+    pub fn new() -> Table<K, V> {
+        Table {
+            entries: HashTable::new(),
+        }
+    }
+
+    /// The bucket of the entry with id `id`.
+    #[inline]
+    pub fn find(&self, id: u64) -> Option<At> {
+        self.entries.find_bucket_index(mix64(id), |e| e.id == id)
+    }
+
+    /// The entry in bucket `at`.
+    #[inline]
+    pub fn get(&self, at: At) -> Option<&Entry<K, V>> {
+        self.entries.get_bucket(at)
+    }
+
+    /// The entry in bucket `at`, to change its value, size, expiry or slot (never its id).
+    #[inline]
+    pub fn get_mut(&mut self, at: At) -> Option<&mut Entry<K, V>> {
+        self.entries.get_bucket_mut(at)
+    }
+
+    /// Adds `entry`, whose id no held entry has; returns its bucket.
+    #[inline]
+    pub fn insert(&mut self, entry: Entry<K, V>) -> At {
+        debug_assert!(self.find(entry.id).is_none(), "id {} is held", entry.id);
+        self.entries
+            .insert_unique(mix64(entry.id), entry, |e| mix64(e.id))
+            .bucket_index()
+    }
+
+    /// Takes out the entry with id `id`.
+    #[inline]
+    pub fn remove(&mut self, id: u64) -> Option<Entry<K, V>> {
+        let found = self.entries.find_entry(mix64(id), |e| e.id == id).ok()?;
+        Some(found.remove().0)
+    }
+
+    /// Takes out the entry in bucket `at`.
+    #[inline]
+    pub fn take(&mut self, at: At) -> Option<Entry<K, V>> {
+        Some(self.entries.get_bucket_entry(at).ok()?.remove().0)
+    }
+
+    /// Entries held.
+    #[inline]
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Every held entry, in no particular order.
+    pub fn iter(&self) -> impl Iterator<Item = &Entry<K, V>> {
+        self.entries.iter()
+    }
+
+    /// Checks that the policy holds as many objects as there are entries, and when it is
+    /// `slotted`, each entry's id at the slot the entry names (expired or not); for tests.
+    pub fn validate(&self, policy: &Engine, slotted: bool) -> Result<(), String> {
+        for entry in self.iter().filter(|_| slotted) {
+            let slot = policy.slot_of(entry.id);
+            if slot != Some(entry.slot) {
+                return Err(format!(
+                    "entry of id {} names slot {} but the policy has it at {slot:?}",
+                    entry.id, entry.slot
+                ));
+            }
+        }
+        if self.len() != policy.as_dyn().len() {
+            return Err(format!(
+                "{} entries but the policy holds {}",
+                self.len(),
+                policy.as_dyn().len()
+            ));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(id: u64) -> Entry<u64, u64> {
+        Entry {
+            id,
+            key: id,
+            value: id * 10,
+            size: 1,
+            slot: id as u32,
+            expires: 0,
+        }
+    }
+
+    /// The invariant the cache relies on: a bucket found before removals of other entries
+    /// still holds its entry after them.
+    #[test]
+    fn buckets_stay_put_while_other_entries_leave() {
+        let mut table = Table::new();
+        for id in 0..1000 {
+            table.insert(entry(id));
+        }
+        let kept: Vec<(u64, At)> = (0..1000)
+            .step_by(7)
+            .map(|id| (id, table.find(id).expect("inserted")))
+            .collect();
+        for id in (0..1000).filter(|id| id % 7 != 0) {
+            assert_eq!(table.remove(id).map(|e| e.value), Some(id * 10));
+        }
+        for &(id, at) in &kept {
+            assert_eq!(table.get(at).map(|e| e.id), Some(id));
+        }
+        assert_eq!(table.len(), kept.len());
+        let (id, at) = kept[3];
+        assert_eq!(table.take(at).map(|e| e.id), Some(id));
+        assert!(table.find(id).is_none() && table.take(at).is_none());
+        assert!(table.remove(id).is_none());
+    }
+}
