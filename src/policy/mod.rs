@@ -351,9 +351,9 @@ pub trait Policy: Send + std::any::Any {
     /// slab's indexes, below the most nodes it has had at once, ghost entries included)
     /// that stay an object's while it is held, reported through
     /// [`EvictionSink::evicted_from`] and [`EvictionSink::admitted`] by [`Policy::serve`].
-    /// An in-process cache then keeps its values in a vector by slot and finds a key with
-    /// the policy's own index: one hash lookup per request instead of two (its own table
-    /// and the policy's).
+    /// An in-process cache then keeps each entry's slot beside its value, tells the policy
+    /// where a requested key is ([`Held::At`]) and takes hits there ([`Policy::hit_at`]):
+    /// one hash lookup per request instead of two (its own table and the policy's).
     fn slotted(&self) -> bool {
         false
     }
