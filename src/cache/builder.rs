@@ -342,6 +342,11 @@ fn assemble<K: Hash + Eq, V, H: BuildHasher>(
     // clock as the request time; the TTL layer goes on at the first.
     let capturing = recorder.is_some();
     let slotted = base.slotted();
+    let plain = slotted
+        && !capturing
+        && weigher.is_none()
+        && listener.is_none()
+        && !std::mem::needs_drop::<(K, V)>();
     let mut cache = Cache {
         policy: Engine::new(base),
         timed: false,
@@ -349,6 +354,8 @@ fn assemble<K: Hash + Eq, V, H: BuildHasher>(
         hasher,
         table: Table::new(),
         slotted,
+        plain,
+        indexed: true,
         moved: HashMap::new(),
         weigher,
         listener,
@@ -363,6 +370,8 @@ fn assemble<K: Hash + Eq, V, H: BuildHasher>(
     };
     if cache.default_ttl > 0 {
         cache.start_ttls();
+    } else if slotted {
+        cache.indexed = !cache.policy.as_dyn_mut().drop_index();
     }
     cache
 }

@@ -74,6 +74,14 @@ macro_rules! engines {
                 }
             }
 
+            /// True when the policy names the slot of every object it admits
+            /// ([`crate::policy::EvictionSink::admitted`]), as every built-in held by type
+            /// does: a caller need not look up where a new object went.
+            #[inline]
+            pub fn names_admissions(&self) -> bool {
+                !matches!(self, Engine::Any(_))
+            }
+
             /// [`Policy::slot_of`].
             #[inline]
             pub fn slot_of(&self, id: u64) -> Option<u32> {

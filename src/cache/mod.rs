@@ -14,7 +14,12 @@
 //! one probe. Every built-in online policy (and the TTL layer over them) numbers the
 //! objects it holds ([`Policy::slotted`]); an entry then also names its slot in the
 //! policy, so the policy takes a hit there without a lookup of its own. A policy of your
-//! own that does not is told ids only: the same decisions.
+//! own that does not is told ids only: the same decisions. A policy that can run without
+//! its own index from id to slot (LRU, FIFO, CLOCK, SIEVE, LFU, random, W-TinyLFU:
+//! [`Policy::drop_index`]) drops it while no TTL is in use, so a miss keeps one hash table
+//! up to date, not two. In the common configuration (a slotted policy, no TTL, capture,
+//! listener or weigher, and keys and values without destructors) a miss takes a short path
+//! with nothing to defer or weigh; the decisions are the same.
 //!
 //! ```
 //! use cachelab::cache::Cache;
@@ -276,6 +281,49 @@ fn forget_move<K: Hash, V>(
     }
 }
 
+/// The sink of [`Cache::admit_plain`]: a new key's request in the common configuration.
+/// Each victim's entry leaves the table and is dropped at once (keys and values there
+/// have no destructor, and there is no listener); the new object's slot is kept.
+struct Victims<'a, K, V, H> {
+    table: &'a mut Table<K, V>,
+    moved: &'a mut HashMap<u64, Vec<u64>>,
+    hasher: &'a H,
+    /// The requested id: not in the table yet.
+    id: u64,
+    /// Where the policy placed the requested id, while it holds it.
+    placed: Option<u32>,
+}
+
+impl<K: Hash, V, H: BuildHasher> Victims<'_, K, V, H> {
+    #[inline]
+    fn drop_entry(&mut self, id: u64) {
+        if id == self.id {
+            // The new object, placed and dropped in one request (an admission filter).
+            self.placed = None;
+        } else if let Some(entry) = self.table.remove(id) {
+            forget_move(self.moved, &entry, self.hasher);
+        }
+    }
+}
+
+impl<K: Hash, V, H: BuildHasher> EvictionSink for Victims<'_, K, V, H> {
+    #[inline]
+    fn evicted(&mut self, key: u64, _size: u32) {
+        self.drop_entry(key);
+    }
+
+    #[inline]
+    fn evicted_from(&mut self, key: u64, _size: u32, _slot: u32) {
+        self.drop_entry(key);
+    }
+
+    #[inline]
+    fn admitted(&mut self, key: u64, slot: u32) {
+        debug_assert_eq!(key, self.id, "only the requested object is admitted");
+        self.placed = Some(slot);
+    }
+}
+
 /// A cache of values over an eviction policy; see the [module docs](self).
 ///
 /// Reads take `&mut self` because a read is a request the policy learns from. Across
@@ -298,6 +346,17 @@ pub struct Cache<K, V, H = RandomState> {
     /// True when the policy numbers its objects ([`Policy::slotted`]): entries name their
     /// slots, and hits can be taken in place.
     slotted: bool,
+    /// True while the policy keeps its own index from id to slot. A slotted policy under
+    /// no TTL layer is driven by slot only (the entries name the slots), so the cache asks
+    /// it to drop that index at build ([`Policy::drop_index`]): one hash table per miss to
+    /// keep up instead of two. The index comes back when TTLs start (the layer looks ids
+    /// up).
+    indexed: bool,
+    /// True while the cache runs its common configuration: a slotted policy, no clock in
+    /// use (no TTL, no capture), no listener, no weigher, and keys and values without
+    /// destructors. Nothing then needs the time, a size, or the dropped entries, so a miss
+    /// is admitted through [`Cache::admit_plain`]. Cleared when TTLs start.
+    plain: bool,
     /// The ids of held entries whose id is not their key's hash (two keys with one hash:
     /// the second took the next free id), by that hash. Empty unless hashes collide.
     moved: HashMap<u64, Vec<u64>>,
@@ -382,12 +441,17 @@ impl<K: Hash + Eq, V, H: BuildHasher> Cache<K, V, H> {
         if self.timed {
             return;
         }
+        if !self.indexed {
+            self.policy.as_dyn_mut().restore_index();
+            self.indexed = true;
+        }
         // A one-object placeholder stands in while the base moves under the layer.
         let placeholder: Box<dyn Policy> = Box::new(crate::policy::lru::Lru::new(1));
         let base = std::mem::replace(&mut self.policy, Engine::Any(placeholder)).into_dyn();
         self.policy = Engine::Any(Box::new(Ttl::with_params(base, CACHE_TTL)));
         self.timed = true;
         self.clocked = true;
+        self.plain = false;
     }
 
     /// The request for `id` at time `now`.
@@ -458,8 +522,11 @@ impl<K: Hash + Eq, V, H: BuildHasher> Cache<K, V, H> {
         Some(entry)
     }
 
-    /// Deletes `id` from the policy, capturing the delete.
-    fn forget(&mut self, id: u64) {
+    /// Deletes `id` from the policy, capturing the delete: by its entry's slot when held
+    /// by a slotted policy (`slot`), else by id. A policy that dropped its index
+    /// ([`Policy::drop_index`]) remembers nothing of an absent id, so there is nothing to
+    /// delete then.
+    fn forget(&mut self, id: u64, slot: Option<u32>) {
         self.vacant = None;
         let now = self.now();
         if let Some(recorder) = self.recorder.as_mut() {
@@ -470,13 +537,22 @@ impl<K: Hash + Eq, V, H: BuildHasher> Cache<K, V, H> {
             };
             recorder.record(&request, Op::Delete);
         }
-        self.policy.as_dyn_mut().delete(id);
+        match slot {
+            Some(slot) => self.policy.as_dyn_mut().delete_at(slot, id),
+            None if self.indexed => self.policy.as_dyn_mut().delete(id),
+            None => false,
+        };
+    }
+
+    /// The slot to [`Cache::forget`] the entry in bucket `at` by.
+    fn slot_at(&self, at: At) -> Option<u32> {
+        self.slotted.then(|| self.entry(at).slot)
     }
 
     /// Drops the expired entry `id` (in bucket `at`) from the policy and the table, telling
     /// the listener.
     fn drop_expired(&mut self, id: u64, at: At) {
-        self.forget(id);
+        self.forget(id, self.slot_at(at));
         if let Some(entry) = self.unlink(at) {
             self.notify(entry.key, entry.value, RemovalCause::Expired);
         }
@@ -613,14 +689,15 @@ impl<K: Hash + Eq, V, H: BuildHasher> Cache<K, V, H> {
     /// inserts); returns its bucket, or the key and value back when the policy does not
     /// keep them. `ttl` is already [`Cache::ttl_or_default`]'s.
     fn admit(&mut self, key: K, value: V, hash: u64, ttl: u64, now: u64) -> Result<At, (K, V)> {
+        if self.plain {
+            return self.admit_plain(key, value, hash);
+        }
         let size = self.weigh(&key, &value);
         let id = self.new_id(hash);
         let req = self.request(id, size, ttl, now);
         let placed = self.ask(&req, false, None, false).placed;
         let slot = if self.slotted {
-            // Every built-in slotted policy names the slot it admits to; a lookup covers
-            // one that does not.
-            match placed.or_else(|| self.policy.slot_of(id)) {
+            match self.placed_slot(placed, id) {
                 Some(slot) => slot,
                 None => return Err((key, value)),
             }
@@ -629,9 +706,6 @@ impl<K: Hash + Eq, V, H: BuildHasher> Cache<K, V, H> {
         } else {
             return Err((key, value));
         };
-        if id != hash {
-            self.moved.entry(hash).or_default().push(id);
-        }
         let entry = Entry {
             id,
             key,
@@ -640,7 +714,61 @@ impl<K: Hash + Eq, V, H: BuildHasher> Cache<K, V, H> {
             slot,
             expires: expiry(ttl, now),
         };
-        Ok(self.table.insert(entry))
+        Ok(self.hold(entry, hash))
+    }
+
+    /// [`Cache::admit`] in the common configuration (see `plain`): a request of size 1 at
+    /// time 0 with no TTL, served with a sink that only takes victims out of the table (no
+    /// listener to tell, no destructor to defer, no time to judge expiry by). The same
+    /// request, so the same decisions, as the general path.
+    #[inline]
+    fn admit_plain(&mut self, key: K, value: V, hash: u64) -> Result<At, (K, V)> {
+        debug_assert!(self.plain && !self.clocked && self.listener.is_none());
+        let id = self.new_id(hash);
+        let mut victims = Victims {
+            table: &mut self.table,
+            moved: &mut self.moved,
+            hasher: &self.hasher,
+            id,
+            placed: None,
+        };
+        self.policy
+            .serve(&Request::get(id, 1), false, Held::Absent, &mut victims);
+        let placed = victims.placed;
+        let Some(slot) = self.placed_slot(placed, id) else {
+            return Err((key, value));
+        };
+        let entry = Entry {
+            id,
+            key,
+            value,
+            size: 1,
+            slot,
+            expires: 0,
+        };
+        Ok(self.hold(entry, hash))
+    }
+
+    /// Puts the entry of a key the policy just admitted into the table, recording its id
+    /// when it is not the key's hash (`hash`); returns its bucket.
+    #[inline(always)]
+    fn hold(&mut self, entry: Entry<K, V>, hash: u64) -> At {
+        if entry.id != hash {
+            self.moved.entry(hash).or_default().push(entry.id);
+        }
+        self.table.insert(entry)
+    }
+
+    /// The slot a slotted policy holds the new object `id` in, given the slot it named
+    /// (`placed`): a built-in policy held by type names the slot it admits to, so `None`
+    /// from it means not kept (no lookup, which a policy without its index would answer
+    /// by a scan); a lookup covers a policy of the user's own that may not name it.
+    #[inline]
+    fn placed_slot(&self, placed: Option<u32>, id: u64) -> Option<u32> {
+        match placed {
+            None if !self.policy.names_admissions() => self.policy.slot_of(id),
+            placed => placed,
+        }
     }
 
     /// `ttl`, or the default when it is 0; at most `u32::MAX` ticks (a request's TTL field).
@@ -711,7 +839,7 @@ impl<K: Hash + Eq, V, H: BuildHasher> Cache<K, V, H> {
                 } else {
                     self.free_id(hash)
                 };
-                self.forget(id);
+                self.forget(id, None);
                 return None;
             }
         };
@@ -719,7 +847,7 @@ impl<K: Hash + Eq, V, H: BuildHasher> Cache<K, V, H> {
             self.drop_expired(id, at);
             return None;
         }
-        self.forget(id);
+        self.forget(id, self.slot_at(at));
         self.unlink(at).map(|e| e.value)
     }
 
@@ -811,7 +939,8 @@ impl<K: Hash + Eq, V, H: BuildHasher> Cache<K, V, H> {
     /// the slot it names, and the ids moved off a shared hash are recorded; for tests
     /// after every step.
     pub fn validate(&self) -> Result<(), String> {
-        self.table.validate(&self.policy, self.slotted)?;
+        self.table
+            .validate(&self.policy, self.slotted, self.indexed)?;
         let moved = (self.table.iter())
             .filter(|e| e.id != self.hasher.hash_one(&e.key))
             .count();

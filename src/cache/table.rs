@@ -84,14 +84,22 @@ impl<K, V> Table<K, V> {
     }
 
     /// Checks that the policy holds as many objects as there are entries, and when it is
-    /// `slotted`, each entry's id at the slot the entry names (expired or not); for tests.
-    pub fn validate(&self, policy: &Engine, slotted: bool) -> Result<(), String> {
+    /// `slotted`, each entry's id at the slot the entry names (expired or not): through
+    /// the policy's index while it keeps one (`indexed`), else by the id in the slot
+    /// ([`Policy::id_at`]); for tests.
+    ///
+    /// [`Policy::id_at`]: crate::policy::Policy::id_at
+    pub fn validate(&self, policy: &Engine, slotted: bool, indexed: bool) -> Result<(), String> {
         if slotted {
             for entry in self.iter() {
-                let slot = policy.slot_of(entry.id);
-                if slot != Some(entry.slot) {
+                let found = if indexed {
+                    policy.slot_of(entry.id) == Some(entry.slot)
+                } else {
+                    policy.as_dyn().id_at(entry.slot) == Some(entry.id)
+                };
+                if !found {
                     return Err(format!(
-                        "entry of id {} names slot {} but the policy has it at {slot:?}",
+                        "entry of id {} names slot {}, which the policy does not hold it in",
                         entry.id, entry.slot
                     ));
                 }

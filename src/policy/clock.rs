@@ -113,8 +113,16 @@ fn evict_one(set: &mut ResidentQueue) -> Option<Token> {
 }
 
 impl Readmit for Clock {
-    fn keyed(&self) -> &KeyedSlab {
+    fn keyed(&self) -> &KeyedSlab<true> {
         &self.set.store
+    }
+
+    fn keyed_mut(&mut self) -> &mut KeyedSlab<true> {
+        &mut self.set.store
+    }
+
+    fn drop_held(&mut self, token: Token) {
+        self.set.remove(token);
     }
 
     fn on_hit(&mut self, token: Token) {
@@ -164,14 +172,6 @@ impl Policy for Clock {
     }
 
     super::token_slots!(|this, key| Readmit::keyed(this).find(key), readmit);
-
-    fn delete(&mut self, key: u64) -> bool {
-        let Some(token) = self.set.store.find(key) else {
-            return false;
-        };
-        self.set.remove(token);
-        true
-    }
 
     fn heap_bytes(&self) -> usize {
         self.set.store.heap_bytes()

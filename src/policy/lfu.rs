@@ -47,7 +47,7 @@ pub static INFO: PolicyInfo = PolicyInfo {
 /// O(1) LFU with LRU tie-breaking; see the module docs.
 #[derive(Debug)]
 pub struct Lfu {
-    store: KeyedSlab,
+    store: KeyedSlab<true>,
     /// Bucket nodes: key = frequency.
     buckets: Slab,
     /// Objects of each bucket, indexed by bucket token; front = most recent.
@@ -150,8 +150,17 @@ impl Lfu {
 }
 
 impl Readmit for Lfu {
-    fn keyed(&self) -> &KeyedSlab {
+    fn keyed(&self) -> &KeyedSlab<true> {
         &self.store
+    }
+
+    fn keyed_mut(&mut self) -> &mut KeyedSlab<true> {
+        &mut self.store
+    }
+
+    fn drop_held(&mut self, token: Token) {
+        self.unlink(token);
+        self.store.remove(token);
     }
 
     fn on_hit(&mut self, token: Token) {
@@ -197,15 +206,6 @@ impl Policy for Lfu {
     }
 
     super::token_slots!(|this, key| Readmit::keyed(this).find(key), readmit);
-
-    fn delete(&mut self, key: u64) -> bool {
-        let Some(token) = self.store.find(key) else {
-            return false;
-        };
-        self.unlink(token);
-        self.store.remove(token);
-        true
-    }
 
     fn heap_bytes(&self) -> usize {
         self.store.heap_bytes()

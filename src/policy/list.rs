@@ -140,6 +140,39 @@ impl Slab {
         self.live
     }
 
+    /// Number of nodes ever laid out, live or free: every token is below it.
+    #[inline]
+    pub fn slots(&self) -> usize {
+        self.nodes.len()
+    }
+
+    /// True when `token` is a node of this slab that is linked on a list (its `prev` is
+    /// set): live for certain, since a free node never is; a live node that is unlinked
+    /// (in the middle of a move) answers false. Out-of-range tokens answer false.
+    #[inline]
+    pub fn is_linked(&self, token: Token) -> bool {
+        self.nodes
+            .get(token as usize)
+            .is_some_and(|n| n.prev != NIL)
+    }
+
+    /// Which nodes are free, by walking the free list: exact, O(slab); for cold paths.
+    fn free_marks(&self) -> Vec<bool> {
+        let mut free = vec![false; self.nodes.len()];
+        let mut token = self.free;
+        while token != NIL {
+            free[token as usize] = true;
+            token = self.nodes[token as usize].next;
+        }
+        free
+    }
+
+    /// The live nodes' tokens, in slab order, found by walking the free list; for cold paths.
+    fn live_tokens(&self) -> impl Iterator<Item = Token> + '_ {
+        let free = self.free_marks();
+        (0..self.nodes.len() as u32).filter(move |&t| !free[t as usize])
+    }
+
     /// Heap bytes held by the slab, free slots included.
     pub fn heap_bytes(&self) -> usize {
         self.nodes.capacity() * std::mem::size_of::<Node>()
@@ -377,53 +410,119 @@ pub fn mix64(key: u64) -> u64 {
 }
 
 /// A slab plus an index from key to token: the storage of a keyed cache.
+///
+/// With `DROPPABLE` (for the policies that can run without their index,
+/// [`crate::policy::Policy::drop_index`]) the index can be dropped
+/// ([`KeyedSlab::drop_index`]) for a caller that names every node by its token (an
+/// in-process cache keeping each entry's slot): inserts and removals then skip it,
+/// [`KeyedSlab::probe`] says it cannot answer, and [`KeyedSlab::find`] falls back to a
+/// linear scan until [`KeyedSlab::restore_index`] rebuilds it. Without `DROPPABLE` (the
+/// default: policies with ghosts) every check of the mode compiles away.
 #[derive(Debug, Default)]
-pub struct KeyedSlab {
+pub struct KeyedSlab<const DROPPABLE: bool = false> {
     slab: Slab,
+    /// Empty (no memory) while `unindexed`.
     index: HashTable<u32>,
+    /// True after [`KeyedSlab::drop_index`]: the index is not kept.
+    unindexed: bool,
 }
 
-impl KeyedSlab {
+/// [`KeyedSlab::probe`]'s answer when the index is dropped and does not know the key (it
+/// knows none): the caller locates the key another way ([`KeyedSlab::find`], slow).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct IndexDropped;
+
+impl<const DROPPABLE: bool> KeyedSlab<DROPPABLE> {
     /// An empty keyed slab.
-    pub fn new() -> KeyedSlab {
-        KeyedSlab::default()
+    pub fn new() -> Self {
+        Self::default()
     }
 
     /// An empty keyed slab that will hold at most about `max_nodes` nodes at once: its slab
     /// does not reserve past that (see [`Slab::limit_growth`]).
-    pub fn bounded(max_nodes: u64) -> KeyedSlab {
-        let mut keyed = KeyedSlab::default();
+    pub fn bounded(max_nodes: u64) -> Self {
+        let mut keyed = Self::default();
         keyed.slab.limit_growth(max_nodes);
         keyed
     }
 
-    /// The token of `key`, if present.
+    /// True while the index is dropped (never without `DROPPABLE`).
     #[inline(always)]
-    pub fn find(&self, key: u64) -> Option<Token> {
-        let nodes = &self.slab.nodes;
-        self.index
-            .find(mix64(key), |&t| nodes[t as usize].key == key)
-            .copied()
+    fn unindexed(&self) -> bool {
+        DROPPABLE && self.unindexed
     }
 
-    /// Allocates a node for a key that is not present and indexes it.
+    /// The index's answer for `key`: `Ok` with its token or `None` when the index is kept;
+    /// `Err` when the index is dropped (then it answers nothing). A request path takes
+    /// `Err` to a cold path of its own rather than merging a scan's token into its hot
+    /// one, where the compiler would lose what it knows of an index hit's token (it is in
+    /// bounds) and check it again on every hit.
+    #[inline(always)]
+    pub fn probe(&self, key: u64) -> Result<Option<Token>, IndexDropped> {
+        let nodes = &self.slab.nodes;
+        let found = self
+            .index
+            .find(mix64(key), |&t| nodes[t as usize].key == key)
+            .copied();
+        // Only a miss asks whether the index is kept: an index hit pays nothing more.
+        if found.is_none() && self.unindexed() {
+            return Err(IndexDropped);
+        }
+        Ok(found)
+    }
+
+    /// The token of `key`, if present. Without an index ([`KeyedSlab::drop_index`]) this
+    /// is a linear scan of the live nodes: correct but slow, for checks and cold paths only.
+    #[inline(always)]
+    pub fn find(&self, key: u64) -> Option<Token> {
+        match self.probe(key) {
+            Ok(found) => found,
+            Err(IndexDropped) => self.scan(key),
+        }
+    }
+
+    /// [`KeyedSlab::find`] without an index: every live node, in slab order.
+    #[cold]
+    #[inline(never)]
+    fn scan(&self, key: u64) -> Option<Token> {
+        self.slab
+            .live_tokens()
+            .find(|&t| self.slab.nodes[t as usize].key == key)
+    }
+
+    /// Allocates a node for a key that is not present and indexes it (unless the index
+    /// is dropped).
     #[inline(always)]
     pub fn insert(&mut self, key: u64, size: u32) -> Token {
         let token = self.slab.alloc(key, size);
-        let nodes = &self.slab.nodes;
-        self.index
-            .insert_unique(mix64(key), token, |&t| mix64(nodes[t as usize].key));
+        if !self.unindexed() {
+            let nodes = &self.slab.nodes;
+            self.index
+                .insert_unique(mix64(key), token, |&t| mix64(nodes[t as usize].key));
+        }
         token
     }
 
-    /// Removes an (unlinked) node from the index and releases it.
+    /// Removes an (unlinked) node from the index (if kept) and releases it.
     #[inline(always)]
     pub fn remove(&mut self, token: Token) {
-        let key = self.slab.key(token);
-        if let Ok(entry) = self.index.find_entry(mix64(key), |&t| t == token) {
-            entry.remove();
+        if !self.unindexed() {
+            let key = self.slab.key(token);
+            if let Ok(entry) = self.index.find_entry(mix64(key), |&t| t == token) {
+                entry.remove();
+            }
         }
         self.slab.release(token);
+    }
+
+    /// The key in `token` when it is a node linked on a list ([`Slab::is_linked`]): for a
+    /// policy whose every held object is on a list between calls, the object `token`
+    /// holds, if any. O(1), no index needed.
+    #[inline]
+    pub fn linked_key(&self, token: Token) -> Option<u64> {
+        self.slab
+            .is_linked(token)
+            .then(|| self.slab.nodes[token as usize].key)
     }
 
     /// The slab, for reading node fields.
@@ -438,10 +537,10 @@ impl KeyedSlab {
         &mut self.slab
     }
 
-    /// Number of indexed objects.
+    /// Number of live nodes (indexed or not).
     #[inline]
     pub fn len(&self) -> usize {
-        self.index.len()
+        self.slab.live
     }
 
     /// Heap bytes of the slab and the index (one `u32` slot and one control byte per bucket).
@@ -471,13 +570,38 @@ impl KeyedSlab {
             }
         }
         if linked != self.len() {
-            return Err(format!("{} indexed but {linked} queued", self.len()));
+            return Err(format!("{} live but {linked} queued", self.len()));
         }
         Ok(())
     }
 
     /// Checks that the index and the slab agree: every live node is indexed under its key.
+    /// Without an index: the index is empty, the live count matches the free list, and no
+    /// two live nodes share a key.
     pub fn validate(&self) -> Result<(), String> {
+        if self.unindexed() {
+            if !self.index.is_empty() {
+                return Err(format!(
+                    "unindexed, but the index holds {}",
+                    self.index.len()
+                ));
+            }
+            let mut keys = std::collections::HashSet::with_capacity(self.slab.live);
+            for token in self.slab.live_tokens() {
+                let key = self.slab.key(token);
+                if !keys.insert(key) {
+                    return Err(format!("key {key} held twice (again in node {token})"));
+                }
+            }
+            if keys.len() != self.slab.live {
+                return Err(format!(
+                    "slab counts {} live nodes but {} are off the free list",
+                    self.slab.live,
+                    keys.len()
+                ));
+            }
+            return Ok(());
+        }
         if self.index.len() != self.slab.live {
             return Err(format!(
                 "index holds {} keys but slab has {} live nodes",
@@ -495,13 +619,39 @@ impl KeyedSlab {
     }
 }
 
+impl KeyedSlab<true> {
+    /// Stops keeping the index and frees its memory: from now on the caller names nodes
+    /// by token, and [`KeyedSlab::find`] is a slow scan.
+    pub fn drop_index(&mut self) {
+        self.index = HashTable::new();
+        self.unindexed = true;
+    }
+
+    /// Rebuilds the index from the live nodes after [`KeyedSlab::drop_index`]; nothing
+    /// when the index is kept.
+    pub fn restore_index(&mut self) {
+        if !self.unindexed {
+            return;
+        }
+        let mut index = HashTable::with_capacity(self.slab.live);
+        let nodes = &self.slab.nodes;
+        for token in self.slab.live_tokens() {
+            index.insert_unique(mix64(nodes[token as usize].key), token, |&t| {
+                mix64(nodes[t as usize].key)
+            });
+        }
+        self.index = index;
+        self.unindexed = false;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn lists_share_a_slab_and_keep_counts() {
-        let mut keyed = KeyedSlab::new();
+        let mut keyed: KeyedSlab = KeyedSlab::new();
         let mut hot = List::new();
         let mut cold = List::new();
         let a = keyed.insert(1, 10);
@@ -541,6 +691,51 @@ mod tests {
         keyed.validate().unwrap();
     }
 
+    #[test]
+    fn a_dropped_index_still_finds_every_live_node_and_rebuilds() {
+        let mut keyed: KeyedSlab<true> = KeyedSlab::new();
+        let mut list = List::new();
+        let tokens: Vec<Token> = (0..6).map(|k| keyed.insert(k * 10, 1)).collect();
+        // 0, 10 and 20 linked; 30 and 40 live but unlinked; 50 freed.
+        for &t in &tokens[..3] {
+            list.push_front(keyed.slab_mut(), t);
+        }
+        keyed.remove(tokens[5]);
+        let indexed = keyed.heap_bytes();
+        keyed.drop_index();
+        assert!(keyed.heap_bytes() < indexed);
+        assert_eq!(keyed.len(), 5);
+        keyed.validate().unwrap();
+        assert_eq!(keyed.probe(10), Err(IndexDropped));
+        for k in 0..5 {
+            assert_eq!(
+                keyed.find(k * 10),
+                Some(tokens[k as usize]),
+                "key {}",
+                k * 10
+            );
+        }
+        assert_eq!(keyed.find(50), None, "a freed node is not found");
+        assert_eq!(keyed.linked_key(tokens[1]), Some(10));
+        assert_eq!(keyed.linked_key(tokens[3]), None, "unlinked");
+        assert_eq!(keyed.linked_key(tokens[5]), None, "freed");
+        assert_eq!(keyed.linked_key(99), None, "out of range");
+        // Unindexed inserts and removals keep the count and reuse slots.
+        let again = keyed.insert(60, 2);
+        assert_eq!(again, tokens[5]);
+        keyed.remove(tokens[4]);
+        assert_eq!(keyed.len(), 5);
+        keyed.validate().unwrap();
+        keyed.validate_queues(&[list], |_, _| true).unwrap_err();
+        keyed.restore_index();
+        keyed.validate().unwrap();
+        assert_eq!(keyed.probe(60), Ok(Some(again)));
+        assert_eq!(keyed.probe(40), Ok(None));
+        assert_eq!(keyed.find(30), Some(tokens[3]));
+        keyed.restore_index(); // indexed already: nothing
+        keyed.validate().unwrap();
+    }
+
     proptest::proptest! {
         /// `move_to_front` (a splice that keeps the counts) against a `VecDeque` model,
         /// with pushes and pops between: the front, the back and any node in between.
@@ -548,7 +743,7 @@ mod tests {
         fn move_to_front_keeps_the_order_a_deque_gives(
             steps in proptest::collection::vec((0u8..3, 0usize..8), 1..200),
         ) {
-            let mut keyed = KeyedSlab::new();
+            let mut keyed: KeyedSlab = KeyedSlab::new();
             let mut list = List::new();
             let mut model = std::collections::VecDeque::new();
             let mut next_key = 0u64;

@@ -39,7 +39,7 @@ pub type Lru = RecencyQueue<true>;
 /// object to the front (LRU) or leaves it where it is (FIFO).
 #[derive(Debug)]
 pub struct RecencyQueue<const PROMOTE: bool> {
-    store: KeyedSlab,
+    store: KeyedSlab<true>,
     queue: List,
     capacity: u64,
 }
@@ -78,7 +78,10 @@ impl<const PROMOTE: bool> RecencyQueue<PROMOTE> {
         known: Held,
         sink: &mut S,
     ) -> Outcome {
-        if let Some(token) = known.token_or(|| self.store.find(req.key), false) {
+        let Ok(found) = known.token_in(&self.store, req.key) else {
+            return self.access_located(req.key, req.size, sink);
+        };
+        if let Some(token) = found {
             let mut outcome = Outcome::HIT;
             if self.store.slab().size(token) != req.size {
                 // A resize re-links the object at the front, as a touch would.
@@ -97,6 +100,22 @@ impl<const PROMOTE: bool> RecencyQueue<PROMOTE> {
         self.queue.push_front(self.store.slab_mut(), token);
         sink.admitted(req.key, token);
         Outcome::new(false, evictions)
+    }
+
+    /// [`RecencyQueue::access`] for a key the caller did not locate while the index is
+    /// dropped: a scan locates it. Cold: a caller of an unindexed policy says where each
+    /// key is. It takes the key and the size (all `access` reads of a request) by value,
+    /// so the hot path keeps its request in registers.
+    #[cold]
+    #[inline(never)]
+    fn access_located<S: EvictionSink + ?Sized>(
+        &mut self,
+        key: u64,
+        size: u32,
+        sink: &mut S,
+    ) -> Outcome {
+        let known = Held::located(self.store.find(key));
+        self.access(&Request::get(key, size), known, sink)
     }
 
     /// A hit on `token` with its size unchanged: LRU moves it to the front, FIFO leaves it.
@@ -177,6 +196,31 @@ impl<const PROMOTE: bool> Policy for RecencyQueue<PROMOTE> {
             }
             None => false,
         }
+    }
+
+    // No ghosts and nothing kept by id: an absent key is never looked up (`access`
+    // goes through `Held::token_in`) and deleting one changes nothing.
+    fn drop_index(&mut self) -> bool {
+        self.store.drop_index();
+        true
+    }
+
+    fn restore_index(&mut self) {
+        self.store.restore_index();
+    }
+
+    fn id_at(&self, slot: u32) -> Option<u64> {
+        // Every held object is on the queue.
+        self.store.linked_key(slot)
+    }
+
+    fn delete_at(&mut self, slot: u32, id: u64) -> bool {
+        if self.store.linked_key(slot) != Some(id) {
+            return false;
+        }
+        self.queue.unlink(self.store.slab_mut(), slot);
+        self.store.remove(slot);
+        true
     }
 
     fn heap_bytes(&self) -> usize {

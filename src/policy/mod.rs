@@ -92,14 +92,19 @@ pub struct Details {
 /// whose size changed; [`readmit_get`] is their whole read rule.
 pub(crate) trait Readmit: Policy {
     /// The nodes and key index of the held objects.
-    fn keyed(&self) -> &list::KeyedSlab;
+    fn keyed(&self) -> &list::KeyedSlab<true>;
+    /// The nodes and key index, to drop or rebuild the index ([`Policy::drop_index`]).
+    fn keyed_mut(&mut self) -> &mut list::KeyedSlab<true>;
     /// Records a hit with an unchanged size (a reference bit, a counter, a frequency);
     /// nothing by default.
     fn on_hit(&mut self, _token: list::Token) {}
-    /// Drops a held object; by default through [`Policy::delete`].
-    fn drop_held(&mut self, token: list::Token) {
-        let key = self.keyed().slab().key(token);
-        self.delete(key);
+    /// Drops the held object in `token` (unlinks and frees its node), with no lookup: the
+    /// whole of [`Policy::delete`] and [`Policy::delete_at`] once the token is known.
+    fn drop_held(&mut self, token: list::Token);
+    /// The key held in `token`, if it holds an object: by default a node linked on a list
+    /// ([`list::KeyedSlab::linked_key`]), which every held object is between calls.
+    fn held_key(&self, token: list::Token) -> Option<u64> {
+        self.keyed().linked_key(token)
     }
     /// Admits an absent object that fits the capacity, naming each object it evicts to
     /// `sink` ([`EvictionSink::evicted_from`]) and the new object's slot
@@ -112,7 +117,10 @@ pub(crate) trait Readmit: Policy {
 /// a ghost's), and the request goes to `self.access(req, held, sink)`, or to
 /// `serve: f` called as `f(self, req, held, sink)`; `readmit` is `serve: readmit_get`
 /// for the [`Readmit`] family, with [`Policy::hit_at`] taking a hit through
-/// [`Readmit::on_hit`]. Both [`Policy::serve`] and [`Policy::serve_in`] are written.
+/// [`Readmit::on_hit`], and also writes the unindexed mode ([`Policy::drop_index`],
+/// [`Policy::restore_index`], [`Policy::id_at`], [`Policy::delete_at`]) and
+/// [`Policy::delete`] over [`Readmit::drop_held`]. Both [`Policy::serve`] and
+/// [`Policy::serve_in`] are written.
 macro_rules! token_slots {
     (|$this:ident, $key:ident| $find:expr) => {
         $crate::policy::token_slots!(|$this, $key| $find, serve: Self::access);
@@ -125,6 +133,39 @@ macro_rules! token_slots {
             // `readmit_get`'s hit with the size unchanged.
             $crate::policy::Readmit::on_hit(self, slot);
             true
+        }
+
+        // No ghosts, no state found by id: an absent key is never looked up
+        // (`readmit_get` goes through `Held::token_in`) and deleting one changes nothing.
+        fn drop_index(&mut self) -> bool {
+            $crate::policy::Readmit::keyed_mut(self).drop_index();
+            true
+        }
+
+        fn restore_index(&mut self) {
+            $crate::policy::Readmit::keyed_mut(self).restore_index();
+        }
+
+        fn id_at(&self, slot: u32) -> Option<u64> {
+            $crate::policy::Readmit::held_key(self, slot)
+        }
+
+        fn delete_at(&mut self, slot: u32, id: u64) -> bool {
+            if $crate::policy::Readmit::held_key(self, slot) != Some(id) {
+                return false;
+            }
+            $crate::policy::Readmit::drop_held(self, slot);
+            true
+        }
+
+        fn delete(&mut self, key: u64) -> bool {
+            match $crate::policy::Readmit::keyed(self).find(key) {
+                Some(token) => {
+                    $crate::policy::Readmit::drop_held(self, token);
+                    true
+                }
+                None => false,
+            }
         }
     };
     (|$this:ident, $key:ident| $find:expr, serve: $serve:path) => {
@@ -189,6 +230,36 @@ impl Held {
             Held::Absent | Held::Unknown => find(),
         }
     }
+
+    /// [`Held::token_or`] for a policy without ghosts whose index may be dropped
+    /// ([`Policy::drop_index`]): the caller's token, or the index's answer
+    /// ([`list::KeyedSlab::probe`]); `Err` when the caller did not say and the index is
+    /// dropped. The caller then serves the request on a cold path, once the key is
+    /// located by a scan ([`Held::located`]).
+    #[inline]
+    pub(crate) fn token_in(
+        self,
+        keyed: &list::KeyedSlab<true>,
+        key: u64,
+    ) -> Result<Option<u32>, list::IndexDropped> {
+        match self {
+            Held::At(token) => {
+                debug_assert_eq!(
+                    keyed.find(key),
+                    Some(token),
+                    "the caller's slot is the key's"
+                );
+                Ok(Some(token))
+            }
+            Held::Absent => Ok(None),
+            Held::Unknown => keyed.probe(key),
+        }
+    }
+
+    /// What a lookup found, as the caller would say it: held at the token, or absent.
+    pub(crate) fn located(found: Option<u32>) -> Held {
+        found.map_or(Held::Absent, Held::At)
+    }
 }
 
 /// The read rule shared by CLOCK, SIEVE, LFU and random: a hit with the same size is
@@ -202,9 +273,10 @@ pub(crate) fn readmit_get<P: Readmit, S: EvictionSink + ?Sized>(
     sink: &mut S,
 ) -> Outcome {
     let keyed = policy.keyed();
-    let found = known
-        .token_or(|| keyed.find(req.key), false)
-        .map(|token| (token, keyed.slab().size(token)));
+    let Ok(found) = known.token_in(keyed, req.key) else {
+        return readmit_located(policy, req.key, req.size, sink);
+    };
+    let found = found.map(|token| (token, keyed.slab().size(token)));
     let held = match found {
         Some((token, size)) if size == req.size => {
             policy.on_hit(token);
@@ -228,6 +300,22 @@ pub(crate) fn readmit_get<P: Readmit, S: EvictionSink + ?Sized>(
         };
     }
     Outcome::new(hit, policy.admit_new(req.key, req.size, sink))
+}
+
+/// [`readmit_get`] for a key its caller did not locate while the policy's index is
+/// dropped: a scan locates it ([`list::KeyedSlab::find`]). Cold: a caller of an unindexed
+/// policy says where each key is. It takes the key and the size (all `readmit_get` reads
+/// of a request) by value, so the hot path keeps its request in registers.
+#[cold]
+#[inline(never)]
+fn readmit_located<P: Readmit, S: EvictionSink + ?Sized>(
+    policy: &mut P,
+    key: u64,
+    size: u32,
+    sink: &mut S,
+) -> Outcome {
+    let known = Held::located(policy.keyed().find(key));
+    readmit_get(policy, &Request::get(key, size), known, sink)
 }
 
 /// Where a policy names the objects it drops while serving a request
@@ -430,6 +518,47 @@ pub trait Policy: Send + std::any::Any {
 
     /// Removes `key`; true when it was held.
     fn delete(&mut self, key: u64) -> bool;
+
+    /// Stops maintaining the policy's own index from id to slot, for a caller that names
+    /// every held object by its slot from now on: an in-process cache that keeps each
+    /// entry's slot, learns slots from [`EvictionSink::evicted_from`] and
+    /// [`EvictionSink::admitted`], takes hits with [`Policy::hit_at`], serves with
+    /// [`Held::At`] or [`Held::Absent`] (never [`Held::Unknown`]) and deletes with
+    /// [`Policy::delete_at`]. That saves the index's two hash probes per miss (insert the
+    /// new id, remove the victim's) and its memory. Returns true when the policy did so;
+    /// false (and nothing changes) when it cannot: not slotted, or it keeps ghost entries
+    /// or other state it must find by id (S3-FIFO, ARC, LIRS, 2Q, …), or its delete of an
+    /// absent id would change anything.
+    ///
+    /// Decisions are unchanged. While unindexed, everything that takes an id instead of a
+    /// slot ([`Policy::contains`], [`Policy::slot_of`], [`Policy::delete`], a request with
+    /// [`Held::Unknown`]) still answers correctly, through a linear scan of the held
+    /// objects: a slow fallback for checks and cold paths only.
+    fn drop_index(&mut self) -> bool {
+        false
+    }
+
+    /// Rebuilds the index after [`Policy::drop_index`] (from the held objects, O(n)),
+    /// before a caller asks by id again, such as a TTL layer put over the policy; nothing
+    /// when the policy is indexed.
+    fn restore_index(&mut self) {}
+
+    /// The id held in `slot`, for checks (an unindexed policy's [`Policy::slot_of`] is a
+    /// scan); O(1). `None` when the slot holds nothing, or the policy cannot drop its
+    /// index (the default: only those answer).
+    fn id_at(&self, slot: u32) -> Option<u64> {
+        let _ = slot;
+        None
+    }
+
+    /// Deletes the held object in `slot` whose id is `id`, without looking `id` up; true
+    /// when it was held there (false, and nothing changes, when `slot` holds nothing or
+    /// another id). The way to delete from an unindexed policy ([`Policy::drop_index`]).
+    /// The default is [`Policy::delete`] of `id`.
+    fn delete_at(&mut self, slot: u32, id: u64) -> bool {
+        let _ = slot;
+        self.delete(id)
+    }
 
     /// The policy's own report after a run, for policies that model a system with more to
     /// say than hits (the memcached model's per-slab-class memory); `None` for plain

@@ -40,7 +40,7 @@ pub static INFO: PolicyInfo = PolicyInfo {
 /// Random eviction; see the module docs.
 #[derive(Debug)]
 pub struct Random {
-    store: KeyedSlab,
+    store: KeyedSlab<true>,
     /// Every held object's token; a node's `aux` is its index here.
     dense: Vec<Token>,
     capacity: u64,
@@ -92,12 +92,25 @@ impl Random {
 }
 
 impl Readmit for Random {
-    fn keyed(&self) -> &KeyedSlab {
+    fn keyed(&self) -> &KeyedSlab<true> {
         &self.store
+    }
+
+    fn keyed_mut(&mut self) -> &mut KeyedSlab<true> {
+        &mut self.store
     }
 
     fn drop_held(&mut self, token: Token) {
         self.remove_token(token);
+    }
+
+    /// Held objects are on no list here: `token` holds one when the dense list has it at
+    /// the position its `aux` names (a free node is in the dense list nowhere).
+    fn held_key(&self, token: Token) -> Option<u64> {
+        let slab = self.store.slab();
+        ((token as usize) < slab.slots()
+            && self.dense.get(slab.aux(token) as usize) == Some(&token))
+        .then(|| slab.key(token))
     }
 
     fn admit_new<S: EvictionSink + ?Sized>(&mut self, key: u64, size: u32, sink: &mut S) -> u32 {
@@ -139,16 +152,6 @@ impl Policy for Random {
     }
 
     super::token_slots!(|this, key| Readmit::keyed(this).find(key), readmit);
-
-    fn delete(&mut self, key: u64) -> bool {
-        match self.store.find(key) {
-            Some(token) => {
-                self.remove_token(token);
-                true
-            }
-            None => false,
-        }
-    }
 
     fn heap_bytes(&self) -> usize {
         self.store.heap_bytes() + self.dense.capacity() * std::mem::size_of::<Token>()

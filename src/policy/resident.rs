@@ -11,7 +11,7 @@ use super::list::{KeyedSlab, List, Token};
 #[derive(Debug)]
 pub(crate) struct ResidentQueue {
     /// The nodes and the key index.
-    pub store: KeyedSlab,
+    pub store: KeyedSlab<true>,
     /// Every held object, newest at the front.
     pub queue: List,
     /// Capacity in size units.

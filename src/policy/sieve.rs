@@ -81,8 +81,19 @@ fn evict_one(set: &mut ResidentQueue, hand: &mut Option<Token>) -> Option<Token>
 }
 
 impl Readmit for Sieve {
-    fn keyed(&self) -> &KeyedSlab {
+    fn keyed(&self) -> &KeyedSlab<true> {
         &self.set.store
+    }
+
+    fn keyed_mut(&mut self) -> &mut KeyedSlab<true> {
+        &mut self.set.store
+    }
+
+    fn drop_held(&mut self, token: Token) {
+        if self.hand == Some(token) {
+            self.hand = self.set.queue.toward_front(self.set.store.slab(), token);
+        }
+        self.set.remove(token);
     }
 
     fn on_hit(&mut self, token: Token) {
@@ -132,17 +143,6 @@ impl Policy for Sieve {
     }
 
     super::token_slots!(|this, key| Readmit::keyed(this).find(key), readmit);
-
-    fn delete(&mut self, key: u64) -> bool {
-        let Some(token) = self.set.store.find(key) else {
-            return false;
-        };
-        if self.hand == Some(token) {
-            self.hand = self.set.queue.toward_front(self.set.store.slab(), token);
-        }
-        self.set.remove(token);
-        true
-    }
 
     fn heap_bytes(&self) -> usize {
         self.set.store.heap_bytes()

@@ -284,7 +284,7 @@ impl Budgets {
 /// W-TinyLFU over one slab: window, probation and protected lists plus a frequency sketch.
 #[derive(Debug)]
 pub struct WTinyLfu {
-    store: KeyedSlab,
+    store: KeyedSlab<true>,
     window: List,
     probation: List,
     protected: List,
@@ -539,7 +539,10 @@ impl WTinyLfu {
         sink: &mut S,
     ) -> Outcome {
         // W-TinyLFU keeps no ghost nodes: a key not held has no node.
-        let Some(token) = known.token_or(|| self.store.find(req.key), false) else {
+        let Ok(found) = known.token_in(&self.store, req.key) else {
+            return self.access_located(req.key, req.size, sink);
+        };
+        let Some(token) = found else {
             return self.admit(req.key, req.size, sink);
         };
         let old = self.store.slab().size(token);
@@ -560,6 +563,22 @@ impl WTinyLfu {
             self.sketch.increment(req.key);
         }
         outcome
+    }
+
+    /// [`WTinyLfu::access`] for a key the caller did not locate while the index is
+    /// dropped: a scan locates it. Cold: a caller of an unindexed policy says where each
+    /// key is. It takes the key and the size (all `access` reads of a request) by value,
+    /// so the hot path keeps its request in registers.
+    #[cold]
+    #[inline(never)]
+    fn access_located<S: EvictionSink + ?Sized>(
+        &mut self,
+        key: u64,
+        size: u32,
+        sink: &mut S,
+    ) -> Outcome {
+        let known = Held::located(self.store.find(key));
+        self.access(&Request::get(key, size), known, sink)
     }
 
     /// A same-size hit on `token` (of `key`) in the window or the protected segment: a
@@ -648,6 +667,32 @@ impl Policy for WTinyLfu {
         }
     }
 
+    // No ghost nodes, and nothing found through the index for an absent key: `access`
+    // goes through `Held::token_in`, and the frequency sketch is keyed by the id itself. A
+    // delete of an absent id changes nothing (the sketch is not touched).
+    fn drop_index(&mut self) -> bool {
+        self.store.drop_index();
+        true
+    }
+
+    fn restore_index(&mut self) {
+        self.store.restore_index();
+    }
+
+    fn id_at(&self, slot: u32) -> Option<u64> {
+        // Every held object is on the window, probation or protected list.
+        self.store.linked_key(slot)
+    }
+
+    fn delete_at(&mut self, slot: u32, id: u64) -> bool {
+        if self.store.linked_key(slot) != Some(id) {
+            return false;
+        }
+        self.unlink(slot);
+        self.store.remove(slot);
+        true
+    }
+
     fn heap_bytes(&self) -> usize {
         self.store.heap_bytes() + self.sketch.heap_bytes()
     }
@@ -672,7 +717,7 @@ impl Policy for WTinyLfu {
             total += tokens.len();
         }
         if total != self.store.len() {
-            return Err(format!("{} indexed but {total} linked", self.store.len()));
+            return Err(format!("{} held but {total} linked", self.store.len()));
         }
         if self.used() > self.capacity {
             return Err(format!(
