@@ -118,6 +118,12 @@ impl<const PROMOTE: bool> RecencyQueue<PROMOTE> {
         self.access(&Request::get(key, size), known, sink)
     }
 
+    /// Unlinks and frees the held node `token`.
+    fn drop_held(&mut self, token: Token) {
+        self.queue.unlink(self.store.slab_mut(), token);
+        self.store.remove(token);
+    }
+
     /// A hit on `token` with its size unchanged: LRU moves it to the front, FIFO leaves it.
     #[inline(always)]
     fn record_hit(&mut self, token: Token) {
@@ -187,41 +193,10 @@ impl<const PROMOTE: bool> Policy for RecencyQueue<PROMOTE> {
         true
     }
 
-    fn delete(&mut self, key: u64) -> bool {
-        match self.store.find(key) {
-            Some(token) => {
-                self.queue.unlink(self.store.slab_mut(), token);
-                self.store.remove(token);
-                true
-            }
-            None => false,
-        }
-    }
-
-    // No ghosts and nothing kept by id: an absent key is never looked up (`access`
-    // goes through `Held::token_in`) and deleting one changes nothing.
-    fn drop_index(&mut self) -> bool {
-        self.store.drop_index();
-        true
-    }
-
-    fn restore_index(&mut self) {
-        self.store.restore_index();
-    }
-
-    fn id_at(&self, slot: u32) -> Option<u64> {
-        // Every held object is on the queue.
-        self.store.linked_key(slot)
-    }
-
-    fn delete_at(&mut self, slot: u32, id: u64) -> bool {
-        if self.store.linked_key(slot) != Some(id) {
-            return false;
-        }
-        self.queue.unlink(self.store.slab_mut(), slot);
-        self.store.remove(slot);
-        true
-    }
+    // The index can go: no ghosts and nothing kept by id, so an absent key is never
+    // looked up (`access` goes through `Held::token_in`) and deleting one changes nothing;
+    // every held object is on the queue.
+    crate::policy::store_index_hooks!(store, drop_held);
 
     fn heap_bytes(&self) -> usize {
         self.store.heap_bytes()

@@ -203,6 +203,44 @@ macro_rules! token_slots {
 }
 pub(crate) use token_slots;
 
+/// The by-slot methods of a policy that can drop its index ([`Policy::drop_index`]),
+/// written inside its `impl Policy`: its `KeyedSlab<true>` is the field `$store`, every
+/// object it holds is linked on one of its lists between calls (so
+/// [`list::KeyedSlab::linked_key`] names a slot's object), and its inherent
+/// `$drop(&mut self, token)` unlinks and frees a held node. Writes [`Policy::delete`],
+/// [`Policy::delete_at`], [`Policy::drop_index`], [`Policy::restore_index`] and
+/// [`Policy::id_at`].
+macro_rules! store_index_hooks {
+    ($store:ident, $drop:ident) => {
+        fn delete(&mut self, key: u64) -> bool {
+            let found = self.$store.find(key);
+            found.map(|token| self.$drop(token)).is_some()
+        }
+
+        fn delete_at(&mut self, slot: u32, id: u64) -> bool {
+            if self.$store.linked_key(slot) != Some(id) {
+                return false;
+            }
+            self.$drop(slot);
+            true
+        }
+
+        fn drop_index(&mut self) -> bool {
+            self.$store.drop_index();
+            true
+        }
+
+        fn restore_index(&mut self) {
+            self.$store.restore_index();
+        }
+
+        fn id_at(&self, slot: u32) -> Option<u64> {
+            self.$store.linked_key(slot)
+        }
+    };
+}
+pub(crate) use store_index_hooks;
+
 /// What the caller of [`Policy::serve`] knows of the requested key, from
 /// [`Policy::slot_of`] on the policy as it is now.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

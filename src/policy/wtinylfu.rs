@@ -366,6 +366,12 @@ impl WTinyLfu {
         }
     }
 
+    /// Unlinks and frees the held node `token`.
+    fn drop_held(&mut self, token: Token) {
+        self.unlink(token);
+        self.store.remove(token);
+    }
+
     /// Unlinks `token` from whichever list holds it.
     fn unlink(&mut self, token: Token) {
         let id = self.store.slab().aux(token);
@@ -656,42 +662,11 @@ impl Policy for WTinyLfu {
         self.hit_in_place(slot, key)
     }
 
-    fn delete(&mut self, key: u64) -> bool {
-        match self.store.find(key) {
-            Some(token) => {
-                self.unlink(token);
-                self.store.remove(token);
-                true
-            }
-            None => false,
-        }
-    }
-
-    // No ghost nodes, and nothing found through the index for an absent key: `access`
-    // goes through `Held::token_in`, and the frequency sketch is keyed by the id itself. A
-    // delete of an absent id changes nothing (the sketch is not touched).
-    fn drop_index(&mut self) -> bool {
-        self.store.drop_index();
-        true
-    }
-
-    fn restore_index(&mut self) {
-        self.store.restore_index();
-    }
-
-    fn id_at(&self, slot: u32) -> Option<u64> {
-        // Every held object is on the window, probation or protected list.
-        self.store.linked_key(slot)
-    }
-
-    fn delete_at(&mut self, slot: u32, id: u64) -> bool {
-        if self.store.linked_key(slot) != Some(id) {
-            return false;
-        }
-        self.unlink(slot);
-        self.store.remove(slot);
-        true
-    }
+    // The index can go: no ghost nodes, and nothing found through the index for an
+    // absent key (`access` goes through `Held::token_in`; the frequency sketch is keyed by
+    // the id itself), so a delete of an absent id changes nothing; every held object is on
+    // the window, probation or protected list.
+    crate::policy::store_index_hooks!(store, drop_held);
 
     fn heap_bytes(&self) -> usize {
         self.store.heap_bytes() + self.sketch.heap_bytes()
