@@ -26,7 +26,9 @@ use crate::request::Request;
 /// `each!`, which runs an expression on whichever policy the engine holds.
 macro_rules! engines {
     ($($variant:ident($policy:ty)),+ $(,)?) => {
-        /// A cache's policy: a listed built-in by value, or any policy boxed.
+        /// A cache's policy: a listed built-in by value, or any policy boxed. The tag is
+        /// a byte of its own, so a `match` reads it and jumps (no decoding of a niche).
+        #[repr(u8)]
         pub(super) enum Engine {
             $(
                 #[doc = concat!("[`", stringify!($policy), "`], called statically.")]
@@ -92,7 +94,7 @@ macro_rules! engines {
             }
 
             /// [`Policy::hit_at`].
-            #[inline]
+            #[inline(always)]
             pub fn hit_at(&mut self, slot: u32) -> bool {
                 match self {
                     $(Engine::$variant(policy) => policy.hit_at(slot),)+

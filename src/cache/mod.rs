@@ -152,12 +152,25 @@ fn expiry(ttl: u64, now: u64) -> u64 {
 /// Where a key is: [`Cache::lookup`]'s answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Lookup {
-    /// Held with this id in this bucket.
-    Held(u64, At),
+    /// Held with this id in this bucket, at this slot of the policy ([`Entry::slot`]).
+    Held(u64, At, u32),
     /// Not held, and no held entry has the key's hash as its id.
     Free,
     /// Not held, and another key's entry has the key's hash as its id.
     Taken,
+}
+
+/// Where a hit's entry is: [`Cache::hit`]'s answer.
+#[derive(Debug, Clone, Copy)]
+enum Hit {
+    /// In this bucket, the one the lookup found: the policy took the hit in place
+    /// ([`Policy::hit_at`]), so no entry has moved or left since.
+    InPlace(At),
+    /// Served as a request: the entry's bucket, or `None` when the policy dropped the
+    /// entry while serving the hit (some policies, SLRU and W-TinyLFU, can evict on a hit,
+    /// in rare cases the hit object itself: a hit whose value is gone, as in the
+    /// simulator).
+    Served(Option<At>),
 }
 
 /// The sink a cache hands its policy for one request: it applies each drop and each
@@ -260,15 +273,26 @@ impl<K: Hash, V, H: BuildHasher> EvictionSink for Settle<'_, K, V, H> {
 
 /// Forgets that `entry`, leaving, took an id other than its key's hash (by `hasher`);
 /// nothing to do, and no hashing, while no id has moved.
-#[inline]
+#[inline(always)]
 fn forget_move<K: Hash, V>(
     moved: &mut HashMap<u64, Vec<u64>>,
     entry: &Entry<K, V>,
     hasher: &impl BuildHasher,
 ) {
-    if moved.is_empty() {
-        return;
+    if !moved.is_empty() {
+        forget_moved(moved, entry, hasher);
     }
+}
+
+/// [`forget_move`] once some id has moved (two keys' hashes have met): out of line, so
+/// that every removal does not carry it.
+#[cold]
+#[inline(never)]
+fn forget_moved<K: Hash, V>(
+    moved: &mut HashMap<u64, Vec<u64>>,
+    entry: &Entry<K, V>,
+    hasher: &impl BuildHasher,
+) {
     let hash = hasher.hash_one(&entry.key);
     if entry.id == hash {
         return;
@@ -295,7 +319,7 @@ struct Victims<'a, K, V, H> {
 }
 
 impl<K: Hash, V, H: BuildHasher> Victims<'_, K, V, H> {
-    #[inline]
+    #[inline(always)]
     fn drop_entry(&mut self, id: u64) {
         if id == self.id {
             // The new object, placed and dropped in one request (an admission filter).
@@ -307,17 +331,17 @@ impl<K: Hash, V, H: BuildHasher> Victims<'_, K, V, H> {
 }
 
 impl<K: Hash, V, H: BuildHasher> EvictionSink for Victims<'_, K, V, H> {
-    #[inline]
+    #[inline(always)]
     fn evicted(&mut self, key: u64, _size: u32) {
         self.drop_entry(key);
     }
 
-    #[inline]
+    #[inline(always)]
     fn evicted_from(&mut self, key: u64, _size: u32, _slot: u32) {
         self.drop_entry(key);
     }
 
-    #[inline]
+    #[inline(always)]
     fn admitted(&mut self, key: u64, slot: u32) {
         debug_assert_eq!(key, self.id, "only the requested object is admitted");
         self.placed = Some(slot);
@@ -389,15 +413,15 @@ impl<K, V> Cache<K, V> {
 impl<K: Hash + Eq, V, H: BuildHasher> Cache<K, V, H> {
     /// Where `key`'s entry (of hash `hash`) is, expired or not, and when it is not held,
     /// whether its hash is free to be its id.
-    #[inline]
+    #[inline(always)]
     fn lookup<Q>(&self, hash: u64, key: &Q) -> Lookup
     where
         K: Borrow<Q>,
         Q: Eq + ?Sized,
     {
-        let vacancy = match self.table.find(hash) {
-            Some(at) if self.entry(at).key.borrow() == key => {
-                return Lookup::Held(hash, at);
+        let vacancy = match self.table.locate(hash) {
+            Some((at, entry)) if entry.key.borrow() == key => {
+                return Lookup::Held(hash, at, entry.slot);
             }
             Some(_) => Lookup::Taken,
             None => Lookup::Free,
@@ -406,7 +430,7 @@ impl<K: Hash + Eq, V, H: BuildHasher> Cache<K, V, H> {
             return vacancy;
         }
         match self.find_moved(hash, key) {
-            Some((id, at)) => Lookup::Held(id, at),
+            Some((id, at)) => Lookup::Held(id, at, self.entry(at).slot),
             None => vacancy,
         }
     }
@@ -586,22 +610,60 @@ impl<K: Hash + Eq, V, H: BuildHasher> Cache<K, V, H> {
         Q: Hash + Eq + ?Sized,
     {
         let hash = self.hasher.hash_one(key);
-        let at = self.hit(hash, key)??;
-        Some(&self.entry(at).value)
+        // The common hit first: the key under its own hash, no clock (so no expiry and
+        // nothing to record), and a policy that takes the hit in place.
+        if !self.clocked && self.slotted {
+            match self.table.find_entry(hash) {
+                Some(entry) if entry.key.borrow() == key => {
+                    let value: *const V = &entry.value;
+                    if self.policy.hit_at(entry.slot) {
+                        self.hits += 1;
+                        // SAFETY: `value` points into the entry just found, and only the
+                        // policy and the counter have changed since (a hit taken in
+                        // place touches no entry); the reference returned keeps `self`
+                        // borrowed while it lives.
+                        return Some(unsafe { &*value });
+                    }
+                }
+                // No entry has the hash as its id, and none has moved off its hash: a
+                // miss, as `hit` would find (see there).
+                None if self.moved.is_empty() => {
+                    self.vacant = Some(hash);
+                    self.misses += 1;
+                    return None;
+                }
+                _ => {}
+            }
+        }
+        self.get_hashed(hash, key)
     }
 
-    /// The read half of `get`: counts and asks the policy. `None` on a miss; on a hit, the
-    /// entry's bucket, or `None` inside when the policy dropped the entry while serving the
-    /// hit (some policies, SLRU and W-TinyLFU, can evict on a hit, in rare cases the hit
-    /// object itself: a hit whose value is gone, as in the simulator).
-    #[inline]
-    fn hit<Q>(&mut self, hash: u64, key: &Q) -> Option<Option<At>>
+    /// [`Cache::get`] past its common hit and miss: a key off its own hash, a clocked
+    /// cache, or a hit the policy serves as a request. Out of line, so that `get` stays
+    /// short.
+    #[inline(never)]
+    fn get_hashed<Q>(&mut self, hash: u64, key: &Q) -> Option<&V>
     where
         K: Borrow<Q>,
         Q: Eq + ?Sized,
     {
-        let (id, at) = match self.lookup(hash, key) {
-            Lookup::Held(id, at) => (id, at),
+        let at = match self.hit(hash, key)? {
+            Hit::InPlace(at) | Hit::Served(Some(at)) => at,
+            Hit::Served(None) => return None,
+        };
+        Some(&self.entry(at).value)
+    }
+
+    /// The read half of `get`: counts and asks the policy. `None` on a miss; on a hit,
+    /// where the entry is ([`Hit`]).
+    #[inline]
+    fn hit<Q>(&mut self, hash: u64, key: &Q) -> Option<Hit>
+    where
+        K: Borrow<Q>,
+        Q: Eq + ?Sized,
+    {
+        let (id, at, slot) = match self.lookup(hash, key) {
+            Lookup::Held(id, at, slot) => (id, at, slot),
             vacancy => {
                 // Remembered until the next change, so an insert of the key right after
                 // (a program's read-then-insert) need not look again.
@@ -611,12 +673,12 @@ impl<K: Hash + Eq, V, H: BuildHasher> Cache<K, V, H> {
             }
         };
         // No clock: no TTL (so no entry expires) and no capture (nothing to record).
-        if !self.clocked && self.slotted && self.policy.hit_at(self.entry(at).slot) {
+        if !self.clocked && self.slotted && self.policy.hit_at(slot) {
             // The policy took the hit.
             self.hits += 1;
-            return Some(Some(at));
+            return Some(Hit::InPlace(at));
         }
-        self.served_hit(id, at)
+        self.served_hit(id, at).map(Hit::Served)
     }
 
     /// A hit [`Policy::hit_at`] did not take, or on a clocked cache: checks expiry and
@@ -640,6 +702,16 @@ impl<K: Hash + Eq, V, H: BuildHasher> Cache<K, V, H> {
     /// Stores `value` under `key` with the cache's default TTL; returns the value it
     /// replaces, if any. Replacing counts as a write to the policy (it renews the TTL).
     pub fn insert(&mut self, key: K, value: V) -> Option<V> {
+        if self.plain {
+            let hash = self.hasher.hash_one(&key);
+            if self.vacant.take() == Some(hash) {
+                // `get` just found the key absent and its hash free to be its id: the
+                // program's insert after a miss, admitted straight away. A key the
+                // policy does not keep has no listener to hear of it here.
+                let _ = self.admit_plain(key, value, hash, hash);
+                return None;
+            }
+        }
         self.insert_with_ttl(key, value, self.default_ttl)
     }
 
@@ -660,7 +732,7 @@ impl<K: Hash + Eq, V, H: BuildHasher> Cache<K, V, H> {
             self.lookup(hash, &key)
         };
         match found {
-            Lookup::Held(id, at) if !self.entry(at).expired(now) => {
+            Lookup::Held(id, at, _) if !self.entry(at).expired(now) => {
                 let size = self.weigh(&key, &value);
                 let req = self.request(id, size, ttl, now);
                 let entry = self.table.get_mut(at).expect("found above");
@@ -672,7 +744,7 @@ impl<K: Hash + Eq, V, H: BuildHasher> Cache<K, V, H> {
             }
             found => {
                 match found {
-                    Lookup::Held(id, at) => self.drop_expired(id, at),
+                    Lookup::Held(id, at, _) => self.drop_expired(id, at),
                     // The key's own hash is free to be its id (`new_id` takes it).
                     Lookup::Free => self.vacant = Some(hash),
                     Lookup::Taken => {}
@@ -690,7 +762,8 @@ impl<K: Hash + Eq, V, H: BuildHasher> Cache<K, V, H> {
     /// keep them. `ttl` is already [`Cache::ttl_or_default`]'s.
     fn admit(&mut self, key: K, value: V, hash: u64, ttl: u64, now: u64) -> Result<At, (K, V)> {
         if self.plain {
-            return self.admit_plain(key, value, hash);
+            let id = self.new_id(hash);
+            return self.admit_plain(key, value, hash, id);
         }
         let size = self.weigh(&key, &value);
         let id = self.new_id(hash);
@@ -720,11 +793,12 @@ impl<K: Hash + Eq, V, H: BuildHasher> Cache<K, V, H> {
     /// [`Cache::admit`] in the common configuration (see `plain`): a request of size 1 at
     /// time 0 with no TTL, served with a sink that only takes victims out of the table (no
     /// listener to tell, no destructor to defer, no time to judge expiry by). The same
-    /// request, so the same decisions, as the general path.
-    #[inline]
-    fn admit_plain(&mut self, key: K, value: V, hash: u64) -> Result<At, (K, V)> {
+    /// request, so the same decisions, as the general path. `id` is the key's
+    /// ([`Cache::new_id`]).
+    #[inline(always)]
+    fn admit_plain(&mut self, key: K, value: V, hash: u64, id: u64) -> Result<At, (K, V)> {
         debug_assert!(self.plain && !self.clocked && self.listener.is_none());
-        let id = self.new_id(hash);
+        self.vacant = None;
         let mut victims = Victims {
             table: &mut self.table,
             moved: &mut self.moved,
@@ -801,8 +875,8 @@ impl<K: Hash + Eq, V, H: BuildHasher> Cache<K, V, H> {
         self.rejected = None;
         let hash = self.hasher.hash_one(&key);
         match self.hit(hash, &key) {
-            Some(Some(at)) => return Ok(&self.entry(at).value),
-            Some(None) => {
+            Some(Hit::InPlace(at) | Hit::Served(Some(at))) => return Ok(&self.entry(at).value),
+            Some(Hit::Served(None)) => {
                 // A hit that evicted the object itself (rare; see `hit`): the policy has
                 // answered this request, so the value is lent, not stored.
                 let value = make()?;
@@ -829,7 +903,7 @@ impl<K: Hash + Eq, V, H: BuildHasher> Cache<K, V, H> {
     {
         let hash = self.hasher.hash_one(key);
         let (id, at) = match self.lookup(hash, key) {
-            Lookup::Held(id, at) => (id, at),
+            Lookup::Held(id, at, _) => (id, at),
             vacancy => {
                 // Not held, but the policy may remember it (a ghost entry, a frequency):
                 // forget that too, as the simulator's delete does. The id is the one the
@@ -867,7 +941,7 @@ impl<K: Hash + Eq, V, H: BuildHasher> Cache<K, V, H> {
         K: Borrow<Q>,
         Q: Hash + Eq + ?Sized,
     {
-        let Lookup::Held(_, at) = self.lookup(self.hasher.hash_one(key), key) else {
+        let Lookup::Held(_, at, _) = self.lookup(self.hasher.hash_one(key), key) else {
             return None;
         };
         let entry = self.entry(at);

@@ -14,7 +14,16 @@
 use hashbrown::HashTable;
 
 use super::{Engine, Entry};
-use crate::policy::list::mix64;
+
+/// The table's hash of an id. An id is already the cache hasher's hash of its key (or
+/// one past it, see [`super::Cache`]'s ids), so one multiply by an odd constant is enough
+/// to make its top bits, which hashbrown's control bytes take, depend on every bit of it
+/// even for a weak hasher (identity on integers); the low bits, which pick the bucket,
+/// stay a permutation of the id's.
+#[inline(always)]
+fn spread(id: u64) -> u64 {
+    id.wrapping_mul(0x9E37_79B9_7F4A_7C15)
+}
 
 /// An entry's bucket in the table: valid until the next insert.
 pub(super) type At = usize;
@@ -35,7 +44,24 @@ impl<K, V> Table<K, V> {
     /// The bucket of the entry with id `id`.
     #[inline]
     pub fn find(&self, id: u64) -> Option<At> {
-        self.entries.find_bucket_index(mix64(id), |e| e.id == id)
+        self.entries.find_bucket_index(spread(id), |e| e.id == id)
+    }
+
+    /// The bucket and entry with id `id`: [`Table::find`] and [`Table::get`] in one,
+    /// without `get`'s check that the bucket holds an entry (the probe just found it
+    /// there).
+    #[inline]
+    pub fn locate(&self, id: u64) -> Option<(At, &Entry<K, V>)> {
+        let at = self.find(id)?;
+        // SAFETY: `find_bucket_index` returned `at` for a full bucket of this table, and
+        // nothing has changed the table since (it is borrowed for the returned entry).
+        Some((at, unsafe { self.entries.get_bucket_unchecked(at) }))
+    }
+
+    /// The entry with id `id`, when only the entry is wanted (not its bucket).
+    #[inline]
+    pub fn find_entry(&self, id: u64) -> Option<&Entry<K, V>> {
+        self.entries.find(spread(id), |e| e.id == id)
     }
 
     /// The entry in bucket `at`.
@@ -55,14 +81,14 @@ impl<K, V> Table<K, V> {
     pub fn insert(&mut self, entry: Entry<K, V>) -> At {
         debug_assert!(self.find(entry.id).is_none(), "id {} is held", entry.id);
         self.entries
-            .insert_unique(mix64(entry.id), entry, |e| mix64(e.id))
+            .insert_unique(spread(entry.id), entry, |e| spread(e.id))
             .bucket_index()
     }
 
     /// Takes out the entry with id `id`.
     #[inline]
     pub fn remove(&mut self, id: u64) -> Option<Entry<K, V>> {
-        let found = self.entries.find_entry(mix64(id), |e| e.id == id).ok()?;
+        let found = self.entries.find_entry(spread(id), |e| e.id == id).ok()?;
         Some(found.remove().0)
     }
 

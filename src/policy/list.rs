@@ -336,6 +336,16 @@ impl List {
         self.head = token;
     }
 
+    /// Makes the back node the front, keeping the order of the rest: in a circle only the
+    /// head moves. Returns the node, `None` when the list is empty. The same list as
+    /// [`List::pop_back`] then [`List::push_front`] of that node.
+    #[inline(always)]
+    pub fn rotate_back_to_front(&mut self, slab: &Slab) -> Option<Token> {
+        let back = self.back(slab)?;
+        self.head = back;
+        Some(back)
+    }
+
     /// Changes the size of `token`, which must be on this list, keeping the byte count right.
     pub fn resize(&mut self, slab: &mut Slab, token: Token, size: u32) {
         let node = &mut slab.nodes[token as usize];
@@ -515,6 +525,26 @@ impl<const DROPPABLE: bool> KeyedSlab<DROPPABLE> {
         self.slab.release(token);
     }
 
+    /// Gives the live node `token` the object `key` in place of its own (same size, `aux`
+    /// back to 0 as in a new node), re-indexing it (if the index is kept): the node
+    /// [`KeyedSlab::remove`] then [`KeyedSlab::insert`] would hand out, since the free
+    /// list returns the node just released, without the round trip.
+    #[inline(always)]
+    pub fn rekey(&mut self, token: Token, key: u64) {
+        if !self.unindexed() {
+            let old = self.slab.key(token);
+            if let Ok(entry) = self.index.find_entry(mix64(old), |&t| t == token) {
+                entry.remove();
+            }
+            let nodes = &self.slab.nodes;
+            self.index
+                .insert_unique(mix64(key), token, |&t| mix64(nodes[t as usize].key));
+        }
+        let node = &mut self.slab.nodes[token as usize];
+        node.key = key;
+        node.aux = 0;
+    }
+
     /// The key in `token` when it is a node linked on a list ([`Slab::is_linked`]): for a
     /// policy whose every held object is on a list between calls, the object `token`
     /// holds, if any. O(1), no index needed.
@@ -689,6 +719,57 @@ mod tests {
         let d = keyed.insert(4, 1);
         assert_eq!(d, c);
         keyed.validate().unwrap();
+    }
+
+    /// `rekey` plus `rotate_back_to_front` (LRU's in-place replacement of its back object)
+    /// leave the list, the slots and the index as `pop_back`, `remove`, `insert` and
+    /// `push_front` do, with the index kept or dropped.
+    fn in_place_replacement_equals_the_round_trip<const DROPPABLE: bool>(
+        prepare: fn(&mut KeyedSlab<DROPPABLE>),
+    ) {
+        let build = || {
+            let mut keyed: KeyedSlab<DROPPABLE> = KeyedSlab::new();
+            let mut list = List::new();
+            for key in [1, 2, 3] {
+                let token = keyed.insert(key, 1);
+                list.push_front(keyed.slab_mut(), token);
+            }
+            keyed.slab_mut().set_aux(0, 7);
+            (keyed, list)
+        };
+        let (mut round, mut round_list) = build();
+        let (mut quick, mut quick_list) = build();
+        prepare(&mut round);
+        prepare(&mut quick);
+        let back = round_list.pop_back(round.slab_mut()).unwrap();
+        round.remove(back);
+        let token = round.insert(4, 1);
+        round_list.push_front(round.slab_mut(), token);
+        let turned = quick_list.rotate_back_to_front(quick.slab()).unwrap();
+        quick.rekey(turned, 4);
+        assert_eq!(
+            (turned, token),
+            (0, 0),
+            "the back node, slot 0, takes the new key"
+        );
+        let order = round_list.validate(round.slab()).unwrap();
+        assert_eq!(quick_list.validate(quick.slab()).unwrap(), order);
+        assert_eq!(order, vec![0, 2, 1]);
+        for t in order {
+            assert_eq!(quick.slab().key(t), round.slab().key(t));
+            assert_eq!(quick.slab().aux(t), round.slab().aux(t));
+        }
+        assert_eq!((quick_list.len(), quick_list.bytes()), (3, 3));
+        assert_eq!((quick.find(4), quick.find(1)), (Some(0), None));
+        quick.validate().unwrap();
+        assert!(List::new().rotate_back_to_front(quick.slab()).is_none());
+    }
+
+    #[test]
+    fn in_place_replacement_equals_the_round_trip_indexed_or_not() {
+        in_place_replacement_equals_the_round_trip::<false>(|_| {});
+        in_place_replacement_equals_the_round_trip::<true>(|_| {});
+        in_place_replacement_equals_the_round_trip::<true>(KeyedSlab::drop_index);
     }
 
     #[test]

@@ -95,11 +95,42 @@ impl<const PROMOTE: bool> RecencyQueue<PROMOTE> {
         if size > self.capacity {
             return Outcome::REFUSED;
         }
+        if let Some(token) = self.replace_back(req.key, req.size, sink) {
+            sink.admitted(req.key, token);
+            return Outcome::new(false, 1);
+        }
         let evictions = self.make_room(size, sink);
         let token = self.store.insert(req.key, req.size);
         self.queue.push_front(self.store.slab_mut(), token);
         sink.admitted(req.key, token);
         Outcome::new(false, evictions)
+    }
+
+    /// The common miss of a full cache, when the back object is the newcomer's size:
+    /// [`RecencyQueue::make_room`] would evict it alone (the queue never holds more than
+    /// the capacity, so the newcomer then fits), and the insert after would take its node
+    /// back from the free list and link it at the front. This does the same in place: the
+    /// back node takes the new key and the circle turns by one. Same eviction, same slot,
+    /// same order; `None` (nothing done) when the case does not apply.
+    #[inline(always)]
+    fn replace_back<S: EvictionSink + ?Sized>(
+        &mut self,
+        key: u64,
+        size: u32,
+        sink: &mut S,
+    ) -> Option<Token> {
+        if self.queue.bytes() + u64::from(size) <= self.capacity {
+            return None;
+        }
+        let back = self.queue.back(self.store.slab())?;
+        let slab = self.store.slab();
+        if slab.size(back) != size {
+            return None;
+        }
+        sink.evicted_from(slab.key(back), size, back);
+        self.store.rekey(back, key);
+        self.queue.rotate_back_to_front(self.store.slab());
+        Some(back)
     }
 
     /// [`RecencyQueue::access`] for a key the caller did not locate while the index is
