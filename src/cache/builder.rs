@@ -354,6 +354,7 @@ fn assemble<K: Hash + Eq, V, H: BuildHasher>(
         hasher,
         table: Table::new(),
         slotted,
+        hits_in_place: slotted && !capturing,
         plain,
         indexed: true,
         moved: HashMap::new(),

@@ -324,6 +324,9 @@ impl<K: Hash, V, H: BuildHasher> Victims<'_, K, V, H> {
         if id == self.id {
             // The new object, placed and dropped in one request (an admission filter).
             self.placed = None;
+        } else if self.moved.is_empty() {
+            // No id has moved, so none to forget: the entry goes without being read.
+            self.table.discard(id);
         } else if let Some(entry) = self.table.remove(id) {
             forget_move(self.moved, &entry, self.hasher);
         }
@@ -364,6 +367,10 @@ pub struct Cache<K, V, H = RandomState> {
     /// True when requests need the clock's time: TTLs are in use or requests are captured.
     /// Otherwise no decision depends on the time, and the clock is not read.
     clocked: bool,
+    /// True when a read hit may go to [`Policy::hit_at`]: the policy is slotted and
+    /// nothing is clocked (no entry can have expired, no request is recorded). One flag
+    /// for `get`'s first test instead of two.
+    hits_in_place: bool,
     hasher: H,
     /// Held entries by id.
     table: Table<K, V>,
@@ -475,6 +482,7 @@ impl<K: Hash + Eq, V, H: BuildHasher> Cache<K, V, H> {
         self.policy = Engine::Any(Box::new(Ttl::with_params(base, CACHE_TTL)));
         self.timed = true;
         self.clocked = true;
+        self.hits_in_place = false;
         self.plain = false;
     }
 
@@ -604,6 +612,7 @@ impl<K: Hash + Eq, V, H: BuildHasher> Cache<K, V, H> {
 
     /// Reads `key`: its value when held and unexpired (a hit), else `None` (a miss; an
     /// expired entry is dropped and goes to the listener).
+    #[inline]
     pub fn get<Q>(&mut self, key: &Q) -> Option<&V>
     where
         K: Borrow<Q>,
@@ -612,7 +621,7 @@ impl<K: Hash + Eq, V, H: BuildHasher> Cache<K, V, H> {
         let hash = self.hasher.hash_one(key);
         // The common hit first: the key under its own hash, no clock (so no expiry and
         // nothing to record), and a policy that takes the hit in place.
-        if !self.clocked && self.slotted {
+        if self.hits_in_place {
             match self.table.find_entry(hash) {
                 Some(entry) if entry.key.borrow() == key => {
                     let value: *const V = &entry.value;
@@ -673,7 +682,7 @@ impl<K: Hash + Eq, V, H: BuildHasher> Cache<K, V, H> {
             }
         };
         // No clock: no TTL (so no entry expires) and no capture (nothing to record).
-        if !self.clocked && self.slotted && self.policy.hit_at(slot) {
+        if self.hits_in_place && self.policy.hit_at(slot) {
             // The policy took the hit.
             self.hits += 1;
             return Some(Hit::InPlace(at));
@@ -701,6 +710,7 @@ impl<K: Hash + Eq, V, H: BuildHasher> Cache<K, V, H> {
 
     /// Stores `value` under `key` with the cache's default TTL; returns the value it
     /// replaces, if any. Replacing counts as a write to the policy (it renews the TTL).
+    #[inline]
     pub fn insert(&mut self, key: K, value: V) -> Option<V> {
         if self.plain {
             let hash = self.hasher.hash_one(&key);

@@ -92,6 +92,15 @@ impl<K, V> Table<K, V> {
         Some(found.remove().0)
     }
 
+    /// Drops the entry with id `id`, if held, without handing it back (for keys and
+    /// values without destructors, nothing to read or run).
+    #[inline]
+    pub fn discard(&mut self, id: u64) {
+        if let Ok(found) = self.entries.find_entry(spread(id), |e| e.id == id) {
+            found.remove();
+        }
+    }
+
     /// Takes out the entry in bucket `at`.
     #[inline]
     pub fn take(&mut self, at: At) -> Option<Entry<K, V>> {
