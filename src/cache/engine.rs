@@ -103,7 +103,7 @@ macro_rules! engines {
             }
 
             /// [`Policy::serve`], statically for a listed built-in ([`Policy::serve_in`]).
-            #[inline]
+            #[inline(always)]
             pub fn serve<S: EvictionSink>(
                 &mut self,
                 req: &Request,

@@ -612,7 +612,7 @@ impl<K: Hash + Eq, V, H: BuildHasher> Cache<K, V, H> {
 
     /// Reads `key`: its value when held and unexpired (a hit), else `None` (a miss; an
     /// expired entry is dropped and goes to the listener).
-    #[inline]
+    #[inline(always)]
     pub fn get<Q>(&mut self, key: &Q) -> Option<&V>
     where
         K: Borrow<Q>,

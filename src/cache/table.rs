@@ -94,7 +94,7 @@ impl<K, V> Table<K, V> {
 
     /// Drops the entry with id `id`, if held, without handing it back (for keys and
     /// values without destructors, nothing to read or run).
-    #[inline]
+    #[inline(always)]
     pub fn discard(&mut self, id: u64) {
         if let Ok(found) = self.entries.find_entry(spread(id), |e| e.id == id) {
             found.remove();

@@ -71,7 +71,7 @@ impl<const PROMOTE: bool> RecencyQueue<PROMOTE> {
 
     /// The read rule, naming evictions and the admitted object's slot to `sink`; `known`
     /// is what the caller knows of `req.key` ([`Held`]).
-    #[inline]
+    #[inline(always)]
     fn access<S: EvictionSink + ?Sized>(
         &mut self,
         req: &Request,
@@ -91,18 +91,26 @@ impl<const PROMOTE: bool> RecencyQueue<PROMOTE> {
             }
             return outcome;
         }
-        let size = u64::from(req.size);
-        if size > self.capacity {
-            return Outcome::REFUSED;
-        }
         if let Some(token) = self.replace_back(req.key, req.size, sink) {
             sink.admitted(req.key, token);
             return Outcome::new(false, 1);
         }
-        let evictions = self.make_room(size, sink);
-        let token = self.store.insert(req.key, req.size);
+        self.admit(req.key, req.size, sink)
+    }
+
+    /// A miss [`RecencyQueue::replace_back`] does not cover (room to spare, or a back
+    /// object of another size): evicts from the back until the newcomer fits, then links
+    /// it at the front. Out of line, so that the common miss of a full cache stays short
+    /// wherever `access` is inlined.
+    #[inline(never)]
+    fn admit<S: EvictionSink + ?Sized>(&mut self, key: u64, size: u32, sink: &mut S) -> Outcome {
+        if u64::from(size) > self.capacity {
+            return Outcome::REFUSED;
+        }
+        let evictions = self.make_room(u64::from(size), sink);
+        let token = self.store.insert(key, size);
         self.queue.push_front(self.store.slab_mut(), token);
-        sink.admitted(req.key, token);
+        sink.admitted(key, token);
         Outcome::new(false, evictions)
     }
 
