@@ -14,6 +14,12 @@
 //! Instructions per operation are callgrind's inclusive count for `run_cachelab` (or
 //! `run_lru`, `run_policy`) over the two million operations. The last line printed is
 //! the run's wall-clock throughput: noisy, so compare the best of several interleaved runs.
+//!
+//! Here `get` and `insert` have one call site each, so the compiler inlines all of both
+//! into the loop, and can carry what `get` learnt into `insert`. A program calling them
+//! from several places gets less: the `local_caches` bench is that case, and callgrind
+//! can count it in the bench binary itself (`--bench --profile-time 2 "BENCH ID"`; see
+//! the README's targets for issue 17).
 
 // The OLTP stream and `distinct` are the bench's; this driver reads the Zipf stream only.
 #[allow(dead_code)]

@@ -160,19 +160,6 @@ enum Lookup {
     Taken,
 }
 
-/// Where a hit's entry is: [`Cache::hit`]'s answer.
-#[derive(Debug, Clone, Copy)]
-enum Hit {
-    /// In this bucket, the one the lookup found: the policy took the hit in place
-    /// ([`Policy::hit_at`]), so no entry has moved or left since.
-    InPlace(At),
-    /// Served as a request: the entry's bucket, or `None` when the policy dropped the
-    /// entry while serving the hit (some policies, SLRU and W-TinyLFU, can evict on a hit,
-    /// in rare cases the hit object itself: a hit whose value is gone, as in the
-    /// simulator).
-    Served(Option<At>),
-}
-
 /// The sink a cache hands its policy for one request: it applies each drop and each
 /// placement as the policy names it. Dropped entries whose key or value has a destructor,
 /// or that the listener must see, wait in `gone` until the policy has returned, so no
@@ -656,17 +643,16 @@ impl<K: Hash + Eq, V, H: BuildHasher> Cache<K, V, H> {
         K: Borrow<Q>,
         Q: Eq + ?Sized,
     {
-        let at = match self.hit(hash, key)? {
-            Hit::InPlace(at) | Hit::Served(Some(at)) => at,
-            Hit::Served(None) => return None,
-        };
+        let at = self.hit(hash, key)??;
         Some(&self.entry(at).value)
     }
 
-    /// The read half of `get`: counts and asks the policy. `None` on a miss; on a hit,
-    /// where the entry is ([`Hit`]).
+    /// The read half of `get`: counts and asks the policy. `None` on a miss; on a hit, the
+    /// entry's bucket, or `None` inside when the policy dropped the entry while serving the
+    /// hit (some policies, SLRU and W-TinyLFU, can evict on a hit, in rare cases the hit
+    /// object itself: a hit whose value is gone, as in the simulator).
     #[inline]
-    fn hit<Q>(&mut self, hash: u64, key: &Q) -> Option<Hit>
+    fn hit<Q>(&mut self, hash: u64, key: &Q) -> Option<Option<At>>
     where
         K: Borrow<Q>,
         Q: Eq + ?Sized,
@@ -685,9 +671,9 @@ impl<K: Hash + Eq, V, H: BuildHasher> Cache<K, V, H> {
         if self.hits_in_place && self.policy.hit_at(slot) {
             // The policy took the hit.
             self.hits += 1;
-            return Some(Hit::InPlace(at));
+            return Some(Some(at));
         }
-        self.served_hit(id, at).map(Hit::Served)
+        self.served_hit(id, at)
     }
 
     /// A hit [`Policy::hit_at`] did not take, or on a clocked cache: checks expiry and
@@ -885,8 +871,8 @@ impl<K: Hash + Eq, V, H: BuildHasher> Cache<K, V, H> {
         self.rejected = None;
         let hash = self.hasher.hash_one(&key);
         match self.hit(hash, &key) {
-            Some(Hit::InPlace(at) | Hit::Served(Some(at))) => return Ok(&self.entry(at).value),
-            Some(Hit::Served(None)) => {
+            Some(Some(at)) => return Ok(&self.entry(at).value),
+            Some(None) => {
                 // A hit that evicted the object itself (rare; see `hit`): the policy has
                 // answered this request, so the value is lent, not stored.
                 let value = make()?;

@@ -517,12 +517,18 @@ impl<const DROPPABLE: bool> KeyedSlab<DROPPABLE> {
     #[inline(always)]
     pub fn remove(&mut self, token: Token) {
         if !self.unindexed() {
-            let key = self.slab.key(token);
-            if let Ok(entry) = self.index.find_entry(mix64(key), |&t| t == token) {
-                entry.remove();
-            }
+            self.unindex(token);
         }
         self.slab.release(token);
+    }
+
+    /// Takes `token`'s entry (under its current key) out of the index.
+    #[inline(always)]
+    fn unindex(&mut self, token: Token) {
+        let key = self.slab.key(token);
+        if let Ok(entry) = self.index.find_entry(mix64(key), |&t| t == token) {
+            entry.remove();
+        }
     }
 
     /// Gives the live node `token` the object `key` in place of its own (same size, `aux`
@@ -531,18 +537,19 @@ impl<const DROPPABLE: bool> KeyedSlab<DROPPABLE> {
     /// list returns the node just released, without the round trip.
     #[inline(always)]
     pub fn rekey(&mut self, token: Token, key: u64) {
-        if !self.unindexed() {
-            let old = self.slab.key(token);
-            if let Ok(entry) = self.index.find_entry(mix64(old), |&t| t == token) {
-                entry.remove();
-            }
-            let nodes = &self.slab.nodes;
-            self.index
-                .insert_unique(mix64(key), token, |&t| mix64(nodes[t as usize].key));
+        let indexed = !self.unindexed();
+        if indexed {
+            self.unindex(token);
         }
         let node = &mut self.slab.nodes[token as usize];
         node.key = key;
         node.aux = 0;
+        if indexed {
+            // The node holds its new key before the index learns it, as in `insert`.
+            let nodes = &self.slab.nodes;
+            self.index
+                .insert_unique(mix64(key), token, |&t| mix64(nodes[t as usize].key));
+        }
     }
 
     /// The key in `token` when it is a node linked on a list ([`Slab::is_linked`]): for a
