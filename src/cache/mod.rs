@@ -698,29 +698,32 @@ impl<K: Hash + Eq, V, H: BuildHasher> Cache<K, V, H> {
     /// replaces, if any. Replacing counts as a write to the policy (it renews the TTL).
     #[inline]
     pub fn insert(&mut self, key: K, value: V) -> Option<V> {
-        if self.plain {
-            let hash = self.hasher.hash_one(&key);
-            if self.vacant.take() == Some(hash) {
-                // `get` just found the key absent and its hash free to be its id: the
-                // program's insert after a miss, admitted straight away. A key the
-                // policy does not keep has no listener to hear of it here.
-                let _ = self.admit_plain(key, value, hash, hash);
-                return None;
-            }
+        let hash = self.hasher.hash_one(&key);
+        if self.plain && self.vacant.take() == Some(hash) {
+            // `get` just found the key absent and its hash free to be its id: the
+            // program's insert after a miss, admitted straight away. A key the policy
+            // does not keep has no listener to hear of it here.
+            let _ = self.admit_plain(key, value, hash, hash);
+            return None;
         }
-        self.insert_with_ttl(key, value, self.default_ttl)
+        self.insert_hashed(key, value, hash, self.default_ttl)
     }
 
     /// Stores `value` under `key`, expiring `ttl` ticks from now (0 = the default TTL; no
     /// expiry when that is 0 too), as cachetools' `TLRUCache` gives each entry its own
     /// time to use. Returns the value it replaces, if any.
     pub fn insert_with_ttl(&mut self, key: K, value: V, ttl: u64) -> Option<V> {
+        let hash = self.hasher.hash_one(&key);
+        self.insert_hashed(key, value, hash, ttl)
+    }
+
+    /// [`Cache::insert_with_ttl`] of a key already hashed (`hash`).
+    fn insert_hashed(&mut self, key: K, value: V, hash: u64, ttl: u64) -> Option<V> {
         let ttl = self.ttl_or_default(ttl);
         if ttl > 0 {
             self.start_ttls();
         }
         let now = self.now();
-        let hash = self.hasher.hash_one(&key);
         let found = if self.vacant == Some(hash) {
             // `get` found this hash free and nothing changed since: the key is not held.
             Lookup::Free

@@ -32,7 +32,7 @@
 use super::list::{KeyedSlab, Token};
 use super::registry::{ParamInfo, PolicyInfo, PolicyKind, spec_text};
 use super::resident::ResidentQueue;
-use super::{EvictionSink, Held, Outcome, Policy, Readmit, Unobserved, readmit_get};
+use super::{EvictionSink, Held, KeyedStore, Outcome, Policy, Readmit, Unobserved, readmit_get};
 use crate::request::Request;
 /// CLOCK's parameters (`clock:bits=1`).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -112,7 +112,7 @@ fn evict_one(set: &mut ResidentQueue) -> Option<Token> {
     None
 }
 
-impl Readmit for Clock {
+impl KeyedStore for Clock {
     fn keyed(&self) -> &KeyedSlab<true> {
         &self.set.store
     }
@@ -124,7 +124,9 @@ impl Readmit for Clock {
     fn drop_held(&mut self, token: Token) {
         self.set.remove(token);
     }
+}
 
+impl Readmit for Clock {
     fn on_hit(&mut self, token: Token) {
         let counter = self.set.store.slab().aux(token);
         // Written only when it changes, so a hot object's node stays unwritten.
@@ -171,7 +173,7 @@ impl Policy for Clock {
         true
     }
 
-    super::token_slots!(|this, key| Readmit::keyed(this).find(key), readmit);
+    super::token_slots!(|this, key| KeyedStore::keyed(this).find(key), readmit);
 
     fn heap_bytes(&self) -> usize {
         self.set.store.heap_bytes()

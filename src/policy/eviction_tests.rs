@@ -306,7 +306,7 @@ fn learn(table: &mut Table, told: &[Told], key: Option<(u64, u32)>) -> Result<()
 /// agree on every outcome, every report (ids and slots, in order), `len`, `used` and
 /// `contains`, and both validate after every op. `b`'s `id_at` and `slot_of` must agree
 /// with the table throughout.
-fn unindexed_agrees<P: Policy>(
+fn compare_unindexed<P: Policy>(
     mut a: P,
     mut b: P,
     keys: u64,
@@ -440,16 +440,25 @@ fn unindexed_case() -> impl Strategy<Value = (u64, u64, Vec<Op>, usize, usize)> 
     })
 }
 
+/// [`compare_unindexed`] on two policies from `make`, the failure named after `name`.
+fn unindexed_agrees<P: Policy>(
+    name: &str,
+    make: impl Fn() -> P,
+    (keys, ops, drop_at, restore_at): (u64, &[Op], usize, usize),
+) -> Result<(), TestCaseError> {
+    compare_unindexed(make(), make(), keys, ops, drop_at, restore_at)
+        .map_err(|e| TestCaseError::fail(format!("{name}: {e}")))
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(96))]
 
     #[test]
     fn unindexed_lru_and_fifo_agree_with_indexed((capacity, keys, ops, drop_at, restore_at) in unindexed_case()) {
         use super::{fifo::Fifo, lru::Lru};
-        unindexed_agrees(Lru::new(capacity), Lru::new(capacity), keys, &ops, drop_at, restore_at)
-            .map_err(|e| TestCaseError::fail(format!("lru: {e}")))?;
-        unindexed_agrees(Fifo::new(capacity), Fifo::new(capacity), keys, &ops, drop_at, restore_at)
-            .map_err(|e| TestCaseError::fail(format!("fifo: {e}")))?;
+        let case = (keys, ops.as_slice(), drop_at, restore_at);
+        unindexed_agrees("lru", || Lru::new(capacity), case)?;
+        unindexed_agrees("fifo", || Fifo::new(capacity), case)?;
     }
 
     #[test]
@@ -460,10 +469,9 @@ proptest! {
         use super::clock::{Clock, ClockParams};
         use super::sieve::Sieve;
         let clock = || Clock::with_params(capacity, ClockParams { bits });
-        unindexed_agrees(clock(), clock(), keys, &ops, drop_at, restore_at)
-            .map_err(|e| TestCaseError::fail(format!("clock: {e}")))?;
-        unindexed_agrees(Sieve::new(capacity), Sieve::new(capacity), keys, &ops, drop_at, restore_at)
-            .map_err(|e| TestCaseError::fail(format!("sieve: {e}")))?;
+        let case = (keys, ops.as_slice(), drop_at, restore_at);
+        unindexed_agrees("clock", clock, case)?;
+        unindexed_agrees("sieve", || Sieve::new(capacity), case)?;
     }
 
     #[test]
@@ -472,10 +480,9 @@ proptest! {
         seed in any::<u64>(),
     ) {
         use super::{lfu::Lfu, random::Random};
-        unindexed_agrees(Lfu::new(capacity), Lfu::new(capacity), keys, &ops, drop_at, restore_at)
-            .map_err(|e| TestCaseError::fail(format!("lfu: {e}")))?;
-        unindexed_agrees(Random::new(capacity, seed), Random::new(capacity, seed), keys, &ops, drop_at, restore_at)
-            .map_err(|e| TestCaseError::fail(format!("random: {e}")))?;
+        let case = (keys, ops.as_slice(), drop_at, restore_at);
+        unindexed_agrees("lfu", || Lfu::new(capacity), case)?;
+        unindexed_agrees("random", || Random::new(capacity, seed), case)?;
     }
 
     #[test]
@@ -485,8 +492,7 @@ proptest! {
     ) {
         use super::wtinylfu::{WTinyLfu, WTinyLfuParams};
         let make = || WTinyLfu::with_params(capacity, WTinyLfuParams { window, ..Default::default() });
-        unindexed_agrees(make(), make(), keys, &ops, drop_at, restore_at)
-            .map_err(|e| TestCaseError::fail(format!("wtinylfu: {e}")))?;
+        unindexed_agrees("wtinylfu", make, (keys, ops.as_slice(), drop_at, restore_at))?;
     }
 }
 

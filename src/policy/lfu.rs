@@ -32,7 +32,7 @@
 
 use super::list::{KeyedSlab, List, Slab, Token};
 use super::registry::{PolicyInfo, PolicyKind};
-use super::{EvictionSink, Held, Outcome, Policy, Readmit, Unobserved, readmit_get};
+use super::{EvictionSink, Held, KeyedStore, Outcome, Policy, Readmit, Unobserved, readmit_get};
 use crate::request::Request;
 /// The registry row: `lfu`.
 pub static INFO: PolicyInfo = PolicyInfo {
@@ -149,7 +149,7 @@ impl Lfu {
     }
 }
 
-impl Readmit for Lfu {
+impl KeyedStore for Lfu {
     fn keyed(&self) -> &KeyedSlab<true> {
         &self.store
     }
@@ -162,7 +162,9 @@ impl Readmit for Lfu {
         self.unlink(token);
         self.store.remove(token);
     }
+}
 
+impl Readmit for Lfu {
     fn on_hit(&mut self, token: Token) {
         self.touch(token);
     }
@@ -205,7 +207,7 @@ impl Policy for Lfu {
         true
     }
 
-    super::token_slots!(|this, key| Readmit::keyed(this).find(key), readmit);
+    super::token_slots!(|this, key| KeyedStore::keyed(this).find(key), readmit);
 
     fn heap_bytes(&self) -> usize {
         self.store.heap_bytes()

@@ -20,7 +20,7 @@
 
 use super::list::{KeyedSlab, List, Token};
 use super::registry::{PolicyInfo, PolicyKind};
-use super::{EvictionSink, Held, Outcome, Policy, Unobserved};
+use super::{EvictionSink, Held, KeyedStore, Outcome, Policy, Unobserved, serve_located};
 use crate::request::Request;
 /// The registry row: `lru`.
 pub static INFO: PolicyInfo = PolicyInfo {
@@ -79,7 +79,7 @@ impl<const PROMOTE: bool> RecencyQueue<PROMOTE> {
         sink: &mut S,
     ) -> Outcome {
         let Ok(found) = known.token_in(&self.store, req.key) else {
-            return self.access_located(req.key, req.size, sink);
+            return serve_located(self, req.key, req.size, sink, Self::access);
         };
         if let Some(token) = found {
             let mut outcome = Outcome::HIT;
@@ -141,28 +141,6 @@ impl<const PROMOTE: bool> RecencyQueue<PROMOTE> {
         Some(back)
     }
 
-    /// [`RecencyQueue::access`] for a key the caller did not locate while the index is
-    /// dropped: a scan locates it. Cold: a caller of an unindexed policy says where each
-    /// key is. It takes the key and the size (all `access` reads of a request) by value,
-    /// so the hot path keeps its request in registers.
-    #[cold]
-    #[inline(never)]
-    fn access_located<S: EvictionSink + ?Sized>(
-        &mut self,
-        key: u64,
-        size: u32,
-        sink: &mut S,
-    ) -> Outcome {
-        let known = Held::located(self.store.find(key));
-        self.access(&Request::get(key, size), known, sink)
-    }
-
-    /// Unlinks and frees the held node `token`.
-    fn drop_held(&mut self, token: Token) {
-        self.queue.unlink(self.store.slab_mut(), token);
-        self.store.remove(token);
-    }
-
     /// A hit on `token` with its size unchanged: LRU moves it to the front, FIFO leaves it.
     #[inline(always)]
     fn record_hit(&mut self, token: Token) {
@@ -187,6 +165,21 @@ impl<const PROMOTE: bool> RecencyQueue<PROMOTE> {
         self.queue.push_front(self.store.slab_mut(), token);
         self.queue.resize(self.store.slab_mut(), token, size);
         evicted
+    }
+}
+
+impl<const PROMOTE: bool> KeyedStore for RecencyQueue<PROMOTE> {
+    fn keyed(&self) -> &KeyedSlab<true> {
+        &self.store
+    }
+
+    fn keyed_mut(&mut self) -> &mut KeyedSlab<true> {
+        &mut self.store
+    }
+
+    fn drop_held(&mut self, token: Token) {
+        self.queue.unlink(self.store.slab_mut(), token);
+        self.store.remove(token);
     }
 }
 
@@ -235,7 +228,7 @@ impl<const PROMOTE: bool> Policy for RecencyQueue<PROMOTE> {
     // The index can go: no ghosts and nothing kept by id, so an absent key is never
     // looked up (`access` goes through `Held::token_in`) and deleting one changes nothing;
     // every held object is on the queue.
-    crate::policy::store_index_hooks!(store, drop_held);
+    crate::policy::store_index_hooks!();
 
     fn heap_bytes(&self) -> usize {
         self.store.heap_bytes()

@@ -88,16 +88,15 @@ pub struct Details {
     pub warnings: Vec<String>,
 }
 
-/// The storage side of policies that keep one node per object and re-admit an object
-/// whose size changed; [`readmit_get`] is their whole read rule.
-pub(crate) trait Readmit: Policy {
+/// A policy whose held objects are the nodes of one [`list::KeyedSlab`] and which finds
+/// nothing by id for a key it does not hold (no ghosts): it can run without its index
+/// ([`Policy::drop_index`]). [`store_index_hooks!`] writes its by-slot methods, and
+/// [`serve_located`] serves a request its caller did not locate while unindexed.
+pub(crate) trait KeyedStore: Policy {
     /// The nodes and key index of the held objects.
     fn keyed(&self) -> &list::KeyedSlab<true>;
     /// The nodes and key index, to drop or rebuild the index ([`Policy::drop_index`]).
     fn keyed_mut(&mut self) -> &mut list::KeyedSlab<true>;
-    /// Records a hit with an unchanged size (a reference bit, a counter, a frequency);
-    /// nothing by default.
-    fn on_hit(&mut self, _token: list::Token) {}
     /// Drops the held object in `token` (unlinks and frees its node), with no lookup: the
     /// whole of [`Policy::delete`] and [`Policy::delete_at`] once the token is known.
     fn drop_held(&mut self, token: list::Token);
@@ -106,6 +105,14 @@ pub(crate) trait Readmit: Policy {
     fn held_key(&self, token: list::Token) -> Option<u64> {
         self.keyed().linked_key(token)
     }
+}
+
+/// The storage side of policies that keep one node per object and re-admit an object
+/// whose size changed; [`readmit_get`] is their whole read rule.
+pub(crate) trait Readmit: KeyedStore {
+    /// Records a hit with an unchanged size (a reference bit, a counter, a frequency);
+    /// nothing by default.
+    fn on_hit(&mut self, _token: list::Token) {}
     /// Admits an absent object that fits the capacity, naming each object it evicts to
     /// `sink` ([`EvictionSink::evicted_from`]) and the new object's slot
     /// ([`EvictionSink::admitted`]); returns evictions.
@@ -117,10 +124,8 @@ pub(crate) trait Readmit: Policy {
 /// a ghost's), and the request goes to `self.access(req, held, sink)`, or to
 /// `serve: f` called as `f(self, req, held, sink)`; `readmit` is `serve: readmit_get`
 /// for the [`Readmit`] family, with [`Policy::hit_at`] taking a hit through
-/// [`Readmit::on_hit`], and also writes the unindexed mode ([`Policy::drop_index`],
-/// [`Policy::restore_index`], [`Policy::id_at`], [`Policy::delete_at`]) and
-/// [`Policy::delete`] over [`Readmit::drop_held`]. Both [`Policy::serve`] and
-/// [`Policy::serve_in`] are written.
+/// [`Readmit::on_hit`], and also writes the unindexed mode ([`store_index_hooks!`]). Both
+/// [`Policy::serve`] and [`Policy::serve_in`] are written.
 macro_rules! token_slots {
     (|$this:ident, $key:ident| $find:expr) => {
         $crate::policy::token_slots!(|$this, $key| $find, serve: Self::access);
@@ -137,36 +142,7 @@ macro_rules! token_slots {
 
         // No ghosts, no state found by id: an absent key is never looked up
         // (`readmit_get` goes through `Held::token_in`) and deleting one changes nothing.
-        fn drop_index(&mut self) -> bool {
-            $crate::policy::Readmit::keyed_mut(self).drop_index();
-            true
-        }
-
-        fn restore_index(&mut self) {
-            $crate::policy::Readmit::keyed_mut(self).restore_index();
-        }
-
-        fn id_at(&self, slot: u32) -> Option<u64> {
-            $crate::policy::Readmit::held_key(self, slot)
-        }
-
-        fn delete_at(&mut self, slot: u32, id: u64) -> bool {
-            if $crate::policy::Readmit::held_key(self, slot) != Some(id) {
-                return false;
-            }
-            $crate::policy::Readmit::drop_held(self, slot);
-            true
-        }
-
-        fn delete(&mut self, key: u64) -> bool {
-            match $crate::policy::Readmit::keyed(self).find(key) {
-                Some(token) => {
-                    $crate::policy::Readmit::drop_held(self, token);
-                    true
-                }
-                None => false,
-            }
-        }
+        $crate::policy::store_index_hooks!();
     };
     (|$this:ident, $key:ident| $find:expr, serve: $serve:path) => {
         fn slotted(&self) -> bool {
@@ -203,39 +179,38 @@ macro_rules! token_slots {
 }
 pub(crate) use token_slots;
 
-/// The by-slot methods of a policy that can drop its index ([`Policy::drop_index`]),
-/// written inside its `impl Policy`: its `KeyedSlab<true>` is the field `$store`, every
-/// object it holds is linked on one of its lists between calls (so
-/// [`list::KeyedSlab::linked_key`] names a slot's object), and its inherent
-/// `$drop(&mut self, token)` unlinks and frees a held node. Writes [`Policy::delete`],
+/// The by-slot methods of a [`KeyedStore`] policy, which can drop its index
+/// ([`Policy::drop_index`]), written inside its `impl Policy`: [`Policy::delete`],
 /// [`Policy::delete_at`], [`Policy::drop_index`], [`Policy::restore_index`] and
-/// [`Policy::id_at`].
+/// [`Policy::id_at`], over [`KeyedStore::drop_held`] and [`KeyedStore::held_key`].
 macro_rules! store_index_hooks {
-    ($store:ident, $drop:ident) => {
+    () => {
         fn delete(&mut self, key: u64) -> bool {
-            let found = self.$store.find(key);
-            found.map(|token| self.$drop(token)).is_some()
+            let found = $crate::policy::KeyedStore::keyed(self).find(key);
+            found
+                .map(|token| $crate::policy::KeyedStore::drop_held(self, token))
+                .is_some()
         }
 
         fn delete_at(&mut self, slot: u32, id: u64) -> bool {
-            if self.$store.linked_key(slot) != Some(id) {
+            if $crate::policy::KeyedStore::held_key(self, slot) != Some(id) {
                 return false;
             }
-            self.$drop(slot);
+            $crate::policy::KeyedStore::drop_held(self, slot);
             true
         }
 
         fn drop_index(&mut self) -> bool {
-            self.$store.drop_index();
+            $crate::policy::KeyedStore::keyed_mut(self).drop_index();
             true
         }
 
         fn restore_index(&mut self) {
-            self.$store.restore_index();
+            $crate::policy::KeyedStore::keyed_mut(self).restore_index();
         }
 
         fn id_at(&self, slot: u32) -> Option<u64> {
-            self.$store.linked_key(slot)
+            $crate::policy::KeyedStore::held_key(self, slot)
         }
     };
 }
@@ -312,7 +287,7 @@ pub(crate) fn readmit_get<P: Readmit, S: EvictionSink + ?Sized>(
 ) -> Outcome {
     let keyed = policy.keyed();
     let Ok(found) = known.token_in(keyed, req.key) else {
-        return readmit_located(policy, req.key, req.size, sink);
+        return serve_located(policy, req.key, req.size, sink, readmit_get);
     };
     let found = found.map(|token| (token, keyed.slab().size(token)));
     let held = match found {
@@ -340,20 +315,22 @@ pub(crate) fn readmit_get<P: Readmit, S: EvictionSink + ?Sized>(
     Outcome::new(hit, policy.admit_new(req.key, req.size, sink))
 }
 
-/// [`readmit_get`] for a key its caller did not locate while the policy's index is
-/// dropped: a scan locates it ([`list::KeyedSlab::find`]). Cold: a caller of an unindexed
-/// policy says where each key is. It takes the key and the size (all `readmit_get` reads
-/// of a request) by value, so the hot path keeps its request in registers.
+/// Serves, through `serve` (the policy's read rule), a request for `key` of `size` whose
+/// caller did not locate the key while the policy's index is dropped: a scan locates it
+/// first ([`list::KeyedSlab::find`]). Cold: a caller of an unindexed policy says where
+/// each key is. It takes the key and the size (all a read rule reads of a request) by
+/// value, so the hot path keeps its request in registers.
 #[cold]
 #[inline(never)]
-fn readmit_located<P: Readmit, S: EvictionSink + ?Sized>(
+pub(crate) fn serve_located<P: KeyedStore, S: EvictionSink + ?Sized>(
     policy: &mut P,
     key: u64,
     size: u32,
     sink: &mut S,
+    serve: fn(&mut P, &Request, Held, &mut S) -> Outcome,
 ) -> Outcome {
     let known = Held::located(policy.keyed().find(key));
-    readmit_get(policy, &Request::get(key, size), known, sink)
+    serve(policy, &Request::get(key, size), known, sink)
 }
 
 /// Where a policy names the objects it drops while serving a request

@@ -25,7 +25,7 @@ use rand_chacha::ChaCha8Rng;
 
 use super::list::{KeyedSlab, Token};
 use super::registry::{PolicyInfo, PolicyKind};
-use super::{EvictionSink, Held, Outcome, Policy, Readmit, Unobserved, readmit_get};
+use super::{EvictionSink, Held, KeyedStore, Outcome, Policy, Readmit, Unobserved, readmit_get};
 use crate::request::Request;
 /// The registry row: `random`.
 pub static INFO: PolicyInfo = PolicyInfo {
@@ -91,7 +91,7 @@ impl Random {
     }
 }
 
-impl Readmit for Random {
+impl KeyedStore for Random {
     fn keyed(&self) -> &KeyedSlab<true> {
         &self.store
     }
@@ -112,7 +112,9 @@ impl Readmit for Random {
             && self.dense.get(slab.aux(token) as usize) == Some(&token))
         .then(|| slab.key(token))
     }
+}
 
+impl Readmit for Random {
     fn admit_new<S: EvictionSink + ?Sized>(&mut self, key: u64, size: u32, sink: &mut S) -> u32 {
         self.admit(key, size, sink)
     }
@@ -151,7 +153,7 @@ impl Policy for Random {
         true
     }
 
-    super::token_slots!(|this, key| Readmit::keyed(this).find(key), readmit);
+    super::token_slots!(|this, key| KeyedStore::keyed(this).find(key), readmit);
 
     fn heap_bytes(&self) -> usize {
         self.store.heap_bytes() + self.dense.capacity() * std::mem::size_of::<Token>()

@@ -31,7 +31,7 @@
 use super::list::{KeyedSlab, Token};
 use super::registry::{PolicyInfo, PolicyKind};
 use super::resident::ResidentQueue;
-use super::{EvictionSink, Held, Outcome, Policy, Readmit, Unobserved, readmit_get};
+use super::{EvictionSink, Held, KeyedStore, Outcome, Policy, Readmit, Unobserved, readmit_get};
 use crate::request::Request;
 /// The registry row: `sieve`.
 pub static INFO: PolicyInfo = PolicyInfo {
@@ -80,7 +80,7 @@ fn evict_one(set: &mut ResidentQueue, hand: &mut Option<Token>) -> Option<Token>
     Some(token)
 }
 
-impl Readmit for Sieve {
+impl KeyedStore for Sieve {
     fn keyed(&self) -> &KeyedSlab<true> {
         &self.set.store
     }
@@ -95,7 +95,9 @@ impl Readmit for Sieve {
         }
         self.set.remove(token);
     }
+}
 
+impl Readmit for Sieve {
     fn on_hit(&mut self, token: Token) {
         // Written only when it changes, so a hot object's node stays unwritten.
         if self.set.store.slab().aux(token) != 1 {
@@ -142,7 +144,7 @@ impl Policy for Sieve {
         true
     }
 
-    super::token_slots!(|this, key| Readmit::keyed(this).find(key), readmit);
+    super::token_slots!(|this, key| KeyedStore::keyed(this).find(key), readmit);
 
     fn heap_bytes(&self) -> usize {
         self.set.store.heap_bytes()

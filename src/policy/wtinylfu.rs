@@ -106,7 +106,7 @@
 use super::frequency_sketch::FrequencySketch;
 use super::list::{KeyedSlab, List, Token};
 use super::registry::{ParamInfo, PolicyInfo, PolicyKind, spec_text};
-use super::{EvictionSink, Held, Outcome, Policy, Unobserved};
+use super::{EvictionSink, Held, KeyedStore, Outcome, Policy, Unobserved, serve_located};
 use crate::request::Request;
 /// W-TinyLFU's parameters
 /// (`wtinylfu:window=0.01,protected=0.8,sample=10,doorkeeper=0,count=libcachesim,width=16`).
@@ -366,12 +366,6 @@ impl WTinyLfu {
         }
     }
 
-    /// Unlinks and frees the held node `token`.
-    fn drop_held(&mut self, token: Token) {
-        self.unlink(token);
-        self.store.remove(token);
-    }
-
     /// Unlinks `token` from whichever list holds it.
     fn unlink(&mut self, token: Token) {
         let id = self.store.slab().aux(token);
@@ -546,7 +540,7 @@ impl WTinyLfu {
     ) -> Outcome {
         // W-TinyLFU keeps no ghost nodes: a key not held has no node.
         let Ok(found) = known.token_in(&self.store, req.key) else {
-            return self.access_located(req.key, req.size, sink);
+            return serve_located(self, req.key, req.size, sink, Self::access);
         };
         let Some(token) = found else {
             return self.admit(req.key, req.size, sink);
@@ -571,22 +565,6 @@ impl WTinyLfu {
         outcome
     }
 
-    /// [`WTinyLfu::access`] for a key the caller did not locate while the index is
-    /// dropped: a scan locates it. Cold: a caller of an unindexed policy says where each
-    /// key is. It takes the key and the size (all `access` reads of a request) by value,
-    /// so the hot path keeps its request in registers.
-    #[cold]
-    #[inline(never)]
-    fn access_located<S: EvictionSink + ?Sized>(
-        &mut self,
-        key: u64,
-        size: u32,
-        sink: &mut S,
-    ) -> Outcome {
-        let known = Held::located(self.store.find(key));
-        self.access(&Request::get(key, size), known, sink)
-    }
-
     /// A same-size hit on `token` (of `key`) in the window or the protected segment: a
     /// move to its front and a count in the sketch (in the window only when counting every
     /// access); true when done. A probation hit, whose promotion can push objects out of
@@ -607,6 +585,21 @@ impl WTinyLfu {
             _ => return false,
         }
         true
+    }
+}
+
+impl KeyedStore for WTinyLfu {
+    fn keyed(&self) -> &KeyedSlab<true> {
+        &self.store
+    }
+
+    fn keyed_mut(&mut self) -> &mut KeyedSlab<true> {
+        &mut self.store
+    }
+
+    fn drop_held(&mut self, token: Token) {
+        self.unlink(token);
+        self.store.remove(token);
     }
 }
 
@@ -666,7 +659,7 @@ impl Policy for WTinyLfu {
     // absent key (`access` goes through `Held::token_in`; the frequency sketch is keyed by
     // the id itself), so a delete of an absent id changes nothing; every held object is on
     // the window, probation or protected list.
-    crate::policy::store_index_hooks!(store, drop_held);
+    crate::policy::store_index_hooks!();
 
     fn heap_bytes(&self) -> usize {
         self.store.heap_bytes() + self.sketch.heap_bytes()
