@@ -129,22 +129,14 @@ struct Entry<K, V> {
     size: u32,
     /// The policy's slot for the entry ([`NO_SLOT`] when the policy is not slotted).
     slot: u32,
-    /// Expiry time in clock ticks; 0 when the entry has no TTL (an expiry is at least
-    /// 1: a time plus a TTL of at least 1).
-    expires: u64,
-}
-
-impl<K, V> Entry<K, V> {
-    fn expired(&self, now: u64) -> bool {
-        self.expires != 0 && self.expires <= now
-    }
 }
 
 /// [`Entry::slot`] of an entry whose policy does not number its objects.
 const NO_SLOT: u32 = u32::MAX;
 
-/// An entry's expiry for a TTL of `ttl` ticks (0 = none) set at `now`: see
-/// [`Entry::expires`].
+/// An entry's expiry time in clock ticks for a TTL of `ttl` ticks set at `now`; 0 when
+/// `ttl` is 0 (no expiry: an expiry is at least 1, a time plus a TTL of at least 1). See
+/// [`Table::expired`].
 fn expiry(ttl: u64, now: u64) -> u64 {
     if ttl > 0 { now.saturating_add(ttl) } else { 0 }
 }
@@ -198,6 +190,8 @@ impl<K: Hash, V, H: BuildHasher> Settle<'_, K, V, H> {
     #[inline]
     fn drop_entry(&mut self, id: u64, slot: Option<u32>) {
         let requested = id == self.settled.id;
+        // Read before the entry leaves the table, which forgets its expiry with it.
+        let expired = self.defer && self.table.expired(id, self.now);
         let entry = if requested {
             match self.settled.held.take() {
                 Some(at) => self.table.take(at),
@@ -223,7 +217,7 @@ impl<K: Hash, V, H: BuildHasher> Settle<'_, K, V, H> {
         if self.defer {
             let cause = if requested && self.replacing {
                 RemovalCause::Rejected
-            } else if entry.expired(self.now) {
+            } else if expired {
                 RemovalCause::Expired
             } else {
                 RemovalCause::Evicted
@@ -683,7 +677,7 @@ impl<K: Hash + Eq, V, H: BuildHasher> Cache<K, V, H> {
     fn served_hit(&mut self, id: u64, at: At) -> Option<Option<At>> {
         let now = self.now();
         let entry = self.entry(at);
-        if entry.expired(now) {
+        if self.table.expired(id, now) {
             self.drop_expired(id, at);
             self.misses += 1;
             return None;
@@ -731,13 +725,13 @@ impl<K: Hash + Eq, V, H: BuildHasher> Cache<K, V, H> {
             self.lookup(hash, &key)
         };
         match found {
-            Lookup::Held(id, at, _) if !self.entry(at).expired(now) => {
+            Lookup::Held(id, at, _) if !self.table.expired(id, now) => {
                 let size = self.weigh(&key, &value);
                 let req = self.request(id, size, ttl, now);
                 let entry = self.table.get_mut(at).expect("found above");
                 let old = std::mem::replace(&mut entry.value, value);
                 entry.size = size;
-                entry.expires = expiry(ttl, now);
+                self.table.set_expiry(id, expiry(ttl, now));
                 self.ask(&req, true, Some(at), true);
                 Some(old)
             }
@@ -784,9 +778,8 @@ impl<K: Hash + Eq, V, H: BuildHasher> Cache<K, V, H> {
             value,
             size,
             slot,
-            expires: expiry(ttl, now),
         };
-        Ok(self.hold(entry, hash))
+        Ok(self.hold(entry, hash, expiry(ttl, now)))
     }
 
     /// [`Cache::admit`] in the common configuration (see `plain`): a request of size 1 at
@@ -817,19 +810,19 @@ impl<K: Hash + Eq, V, H: BuildHasher> Cache<K, V, H> {
             value,
             size: 1,
             slot,
-            expires: 0,
         };
-        Ok(self.hold(entry, hash))
+        Ok(self.hold(entry, hash, 0))
     }
 
     /// Puts the entry of a key the policy just admitted into the table, recording its id
-    /// when it is not the key's hash (`hash`); returns its bucket.
+    /// when it is not the key's hash (`hash`), with its expiry time (0: none; see
+    /// [`expiry`]); returns its bucket.
     #[inline(always)]
-    fn hold(&mut self, entry: Entry<K, V>, hash: u64) -> At {
+    fn hold(&mut self, entry: Entry<K, V>, hash: u64, expires: u64) -> At {
         if entry.id != hash {
             self.moved.entry(hash).or_default().push(entry.id);
         }
-        self.table.insert(entry)
+        self.table.insert(entry, expires)
     }
 
     /// The slot a slotted policy holds the new object `id` in, given the slot it named
@@ -916,7 +909,7 @@ impl<K: Hash + Eq, V, H: BuildHasher> Cache<K, V, H> {
                 return None;
             }
         };
-        if self.entry(at).expired(self.now()) {
+        if self.table.expired(id, self.now()) {
             self.drop_expired(id, at);
             return None;
         }
@@ -940,11 +933,10 @@ impl<K: Hash + Eq, V, H: BuildHasher> Cache<K, V, H> {
         K: Borrow<Q>,
         Q: Hash + Eq + ?Sized,
     {
-        let Lookup::Held(_, at, _) = self.lookup(self.hasher.hash_one(key), key) else {
+        let Lookup::Held(id, at, _) = self.lookup(self.hasher.hash_one(key), key) else {
             return None;
         };
-        let entry = self.entry(at);
-        (!entry.expired(self.now())).then_some(&entry.value)
+        (!self.table.expired(id, self.now())).then_some(&self.entry(at).value)
     }
 
     /// Entries held, including expired ones not yet dropped ([`Cache::expire`] drops them).
@@ -962,7 +954,7 @@ impl<K: Hash + Eq, V, H: BuildHasher> Cache<K, V, H> {
     pub fn expire(&mut self) -> usize {
         let now = self.now();
         let mut expired: Vec<u64> = (self.table.iter())
-            .filter(|e| e.expired(now))
+            .filter(|e| self.table.expired(e.id, now))
             .map(|e| e.id)
             .collect();
         // By id, so the listener hears of them in an order that repeats.
