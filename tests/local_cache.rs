@@ -412,6 +412,61 @@ fn a_sharded_cache_keeps_its_capacity_and_values_across_threads() {
 }
 
 proptest! {
+    #![proptest_config(ProptestConfig::with_cases(32))]
+
+    /// A sync cache of one shard makes the simulator's decisions, read and written as a
+    /// program drives it (a read, and an insert on a miss), and counts every read once.
+    #[test]
+    fn a_one_shard_sync_cache_decides_as_the_simulator_does(
+        capacity in 1u64..40,
+        keys in 2u64..40,
+        seed in any::<u64>(),
+        steps in steps(40),
+    ) {
+        for spec in online() {
+            let cache = Cache::builder()
+                .policy(spec.as_str())
+                .capacity(capacity)
+                .seed(seed)
+                .hasher(Identity)
+                .build_sync(1)
+                .map_err(|e| TestCaseError::fail(format!("{spec}: {e}")))?;
+            let mut sim = build(&spec, capacity, seed);
+            let mut reads = 0;
+            for (i, step) in steps.iter().enumerate() {
+                match *step {
+                    Step::Read(k) => {
+                        let k = k % keys;
+                        reads += 1;
+                        // The bench's loop: a read, and an insert on a miss (the
+                        // simulator's one read that inserts).
+                        let hit = cache.get(&k).is_some();
+                        if !hit {
+                            cache.insert(k, k * 10);
+                        }
+                        let expected = sim.get(&Request::get(k, 1)).hit;
+                        prop_assert_eq!(hit, expected, "{} step {} {:?}", spec, i, step);
+                    }
+                    Step::Write(k, v) => {
+                        cache.insert(k % keys, v);
+                        sim.set(&Request::get(k % keys, 1));
+                    }
+                    Step::Remove(k) => {
+                        cache.remove(&(k % keys));
+                        sim.delete(k % keys);
+                    }
+                }
+                let held: Vec<u64> = (0..keys).filter(|k| cache.contains(k)).collect();
+                let expected: Vec<u64> = (0..keys).filter(|&k| sim.contains(k)).collect();
+                prop_assert_eq!(held, expected, "{} step {} {:?}", spec, i, step);
+            }
+            let info = cache.cache_info();
+            prop_assert_eq!(info.hits + info.misses, reads, "{}", spec);
+        }
+    }
+}
+
+proptest! {
     #![proptest_config(ProptestConfig::with_cases(24))]
 
     /// A captured workload replayed through the simulator gives the cache's own hits.
