@@ -67,6 +67,18 @@ fn steps(keys: u64) -> impl Strategy<Value = Vec<Step>> {
     prop::collection::vec(step, 1..300)
 }
 
+/// `steps` with every key taken modulo `keys` (the strategy draws keys below its own bound).
+fn below(steps: Vec<Step>, keys: u64) -> Vec<Step> {
+    steps
+        .into_iter()
+        .map(|s| match s {
+            Step::Read(k) => Step::Read(k % keys),
+            Step::Write(k, v) => Step::Write(k % keys, v),
+            Step::Remove(k) => Step::Remove(k % keys),
+        })
+        .collect()
+}
+
 /// A value's size, as the weigher gives it.
 fn size_of(value: u64, max: u32) -> u32 {
     1 + (value.wrapping_mul(7) % u64::from(max)) as u32
@@ -308,11 +320,7 @@ proptest! {
         seed in any::<u64>(),
         steps in steps(40),
     ) {
-        let steps: Vec<Step> = steps.into_iter().map(|s| match s {
-            Step::Read(k) => Step::Read(k % keys),
-            Step::Write(k, v) => Step::Write(k % keys, v),
-            Step::Remove(k) => Step::Remove(k % keys),
-        }).collect();
+        let steps = below(steps, keys);
         for spec in online() {
             for hide_slots in [false, true] {
                 let mut sim = build(&spec, capacity, seed);
@@ -336,11 +344,7 @@ proptest! {
         seed in any::<u64>(),
         steps in steps(30),
     ) {
-        let steps: Vec<Step> = steps.into_iter().map(|s| match s {
-            Step::Read(k) => Step::Read(k % keys),
-            Step::Write(k, v) => Step::Write(k % keys, v),
-            Step::Remove(k) => Step::Remove(k % keys),
-        }).collect();
+        let steps = below(steps, keys);
         for spec in online() {
             for hide_slots in [false, true] {
                 let mut sim = Ttl::with_params(
@@ -423,6 +427,7 @@ proptest! {
         seed in any::<u64>(),
         steps in steps(40),
     ) {
+        let steps = below(steps, keys);
         for spec in online() {
             let cache = Cache::builder()
                 .policy(spec.as_str())
@@ -433,10 +438,9 @@ proptest! {
                 .map_err(|e| TestCaseError::fail(format!("{spec}: {e}")))?;
             let mut sim = build(&spec, capacity, seed);
             let mut reads = 0;
-            for (i, step) in steps.iter().enumerate() {
-                match *step {
+            for (i, &step) in steps.iter().enumerate() {
+                match step {
                     Step::Read(k) => {
-                        let k = k % keys;
                         reads += 1;
                         // The bench's loop: a read, and an insert on a miss (the
                         // simulator's one read that inserts).
@@ -448,12 +452,12 @@ proptest! {
                         prop_assert_eq!(hit, expected, "{} step {} {:?}", spec, i, step);
                     }
                     Step::Write(k, v) => {
-                        cache.insert(k % keys, v);
-                        sim.set(&Request::get(k % keys, 1));
+                        cache.insert(k, v);
+                        sim.set(&Request::get(k, 1));
                     }
                     Step::Remove(k) => {
-                        cache.remove(&(k % keys));
-                        sim.delete(k % keys);
+                        cache.remove(&k);
+                        sim.delete(k);
                     }
                 }
                 let held: Vec<u64> = (0..keys).filter(|k| cache.contains(k)).collect();

@@ -676,13 +676,12 @@ impl<K: Hash + Eq, V, H: BuildHasher> Cache<K, V, H> {
     #[inline(never)]
     fn served_hit(&mut self, id: u64, at: At) -> Option<Option<At>> {
         let now = self.now();
-        let entry = self.entry(at);
         if self.table.expired(id, now) {
             self.drop_expired(id, at);
             self.misses += 1;
             return None;
         }
-        let size = entry.size;
+        let size = self.entry(at).size;
         self.hits += 1;
         let req = self.request(id, size, 0, now);
         Some(self.ask(&req, false, Some(at), false).held)
