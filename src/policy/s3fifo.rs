@@ -192,7 +192,10 @@ impl S3Fifo {
                     self.store.remove(token);
                     return (true, true);
                 }
-                self.move_to(token, MAIN, freq.min(MAX_FREQ) - 1);
+                // Back to the front of main with one less: in a circle only the head
+                // moves, so no link is written.
+                self.queues[MAIN as usize].rotate_back_to_front(self.store.slab());
+                self.set(token, MAIN, freq.min(MAX_FREQ) - 1);
                 token = self.queues[MAIN as usize]
                     .back(self.store.slab())
                     .expect("main is not empty");
