@@ -258,8 +258,9 @@ where
     V: Clone + Send + 'static,
     H: BuildHasher + Clone,
 {
-    /// Builds a thread-safe cache of `shards` locked shards (at least 1) with every
-    /// setting of this builder: each shard runs its own policy over an equal part of the
+    /// Builds a thread-safe cache of `shards` locked shards (at least 1;
+    /// [`sync::default_shards`] suggests a count for the machine) with every setting of
+    /// this builder: each shard runs its own policy over an equal part of the
     /// capacity (the first ones one unit more when it does not divide), with the shard's
     /// seed `seed + i`, and every shard shares the weigher, the listener, the clock and
     /// the hasher (so a key's id is the same whichever shard holds it). A capture

@@ -52,6 +52,7 @@ where
     /// ones one more when it does not divide).
     /// Shard `i` gets seed `i`. The same as `Cache::builder().policy(spec)
     /// .capacity(capacity).build_sync(shards)`, which takes every other setting too.
+    /// [`default_shards`] suggests a count for the machine.
     pub fn new(spec: &str, capacity: u64, shards: usize) -> Result<Self, BuildError> {
         super::Cache::builder()
             .policy(spec)
